@@ -1,0 +1,134 @@
+// Command nexus-go is a self-hosted artifact repository manager: hosted,
+// proxy and group repositories of raw (and later Docker, Maven, npm) content
+// behind a Nexus-compatible admin REST API.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/nexus-go/nexus-go/formats/raw"
+	"github.com/nexus-go/nexus-go/pkg/api"
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/server"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+const usage = `usage:
+  nexus-go serve [--config FILE] [--data-dir DIR] [--port N]
+  nexus-go version
+`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+	switch os.Args[1] {
+	case "version", "--version":
+		fmt.Println("nexus-go", version)
+	case "serve":
+		if err := serve(os.Args[2:]); err != nil {
+			fmt.Fprintln(os.Stderr, "nexus-go:", err)
+			os.Exit(1)
+		}
+	default:
+		fmt.Fprint(os.Stderr, usage)
+		os.Exit(2)
+	}
+}
+
+func serve(args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var flags config.Flags
+	fs.StringVar(&flags.ConfigFile, "config", "", "properties file")
+	fs.StringVar(&flags.DataDir, "data-dir", "", "data directory")
+	fs.IntVar(&flags.Port, "port", 0, "main HTTP port")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(flags, os.Environ())
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg, os.Stderr)
+	start := time.Now()
+
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return err
+	}
+	db, err := meta.Open(filepath.Join(cfg.DataDir, "db", "nexus.bolt"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	driver, err := blob.NewFileDriver(filepath.Join(cfg.DataDir, "blobs", "default"))
+	if err != nil {
+		return err
+	}
+	blobs := blob.NewStore("default", driver)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	security := auth.New(db, log)
+	pwFile, created, err := security.Bootstrap(ctx, cfg.DataDir)
+	if err != nil {
+		return err
+	}
+	repos := repo.NewManager(db, blobs, security, repo.Options{
+		ProxyTimeout:        cfg.ProxyTimeout,
+		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
+		Log:                 log,
+	}, raw.New(log))
+	if err := repos.Load(ctx); err != nil {
+		return err
+	}
+	if err := repos.Sweep(ctx); err != nil {
+		return err
+	}
+	srv := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log)
+	l, err := net.Listen("tcp", cfg.Addr())
+	if err != nil {
+		return err
+	}
+	log.Info("nexus-go started", "version", version, "address", l.Addr().String(), "dataDir", cfg.DataDir,
+		"startupMs", time.Since(start).Milliseconds())
+	if _, statErr := os.Stat(pwFile); statErr == nil {
+		log.Info("the admin password is in "+pwFile, "firstStart", created)
+	}
+	err = srv.Serve(ctx, l)
+	log.Info("nexus-go stopped")
+	if errors.Is(err, context.Canceled) {
+		return nil
+	}
+	return err
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,83 @@
+// Package api is the admin REST API, compatible with Nexus Repository 3's
+// REST v1: same paths, same JSON field names, same validation error lists.
+package api
+
+import (
+	"log/slog"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// API serves /service/rest.
+type API struct {
+	repos *repo.Manager
+	auth  *auth.Service
+	db    *meta.DB
+	log   *slog.Logger
+	// prefix is the context path without its trailing slash.
+	prefix string
+}
+
+// New returns the API over the repository manager, the security service and
+// the metadata database (read for listings and search).
+func New(repos *repo.Manager, authn *auth.Service, db *meta.DB, contextPath string, log *slog.Logger) *API {
+	if contextPath == "/" {
+		contextPath = ""
+	}
+	return &API{repos: repos, auth: authn, db: db, log: log, prefix: contextPath}
+}
+
+// Register mounts every endpoint on g, which is mounted at /service/rest.
+func (a *API) Register(g *echo.Group) {
+	a.registerStatus(g)
+	a.registerRepositories(g)
+	a.registerContent(g)
+	registerSecurity(g, a.auth, a.log)
+}
+
+// serverURL is the server's base URL as the client addressed it.
+func (a *API) serverURL(c echo.Context) string {
+	return c.Scheme() + "://" + c.Request().Host + a.prefix
+}
+
+// Page sizes: Nexus pages components and assets by 10 and search by 50; a
+// client may ask for up to maxPageSize with pageSize.
+const maxPageSize = 1000
+
+func pageSize(c echo.Context, def int) (int, error) {
+	raw := c.QueryParam("pageSize")
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(raw)
+	if err != nil || n < 1 || n > maxPageSize {
+		return 0, invalid("pageSize", "must be a number from 1 to 1000")
+	}
+	return n, nil
+}
+
+// page is the paginated envelope of listings.
+type page[T any] struct {
+	Items             []T     `json:"items"`
+	ContinuationToken *string `json:"continuationToken"`
+}
+
+func newPage[T any](items []T, next string) page[T] {
+	if items == nil {
+		items = []T{}
+	}
+	p := page[T]{Items: items}
+	if next != "" {
+		tok := encodeToken(next)
+		p.ContinuationToken = &tok
+	}
+	return p
+}
+
+func (a *API) ok(c echo.Context, v any) error { return c.JSON(http.StatusOK, v) }

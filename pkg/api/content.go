@@ -1,0 +1,396 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+func (a *API) registerContent(g *echo.Group) {
+	g.GET("/v1/components", a.listComponents)
+	g.GET("/v1/components/:id", a.getComponent)
+	g.DELETE("/v1/components/:id", a.deleteComponent)
+	g.GET("/v1/assets", a.listAssets)
+	g.GET("/v1/assets/:id", a.getAsset)
+	g.DELETE("/v1/assets/:id", a.deleteAsset)
+	g.GET("/v1/search", a.search)
+	g.GET("/v1/search/assets", a.searchAssets)
+	g.GET("/v1/blobstores", a.listBlobStores)
+}
+
+// componentJSON and assetJSON are the Nexus REST shapes.
+type componentJSON struct {
+	ID         string      `json:"id"`
+	Repository string      `json:"repository"`
+	Format     string      `json:"format"`
+	Group      *string     `json:"group"`
+	Name       string      `json:"name"`
+	Version    *string     `json:"version"`
+	Assets     []assetJSON `json:"assets"`
+}
+
+type assetJSON struct {
+	DownloadURL    string            `json:"downloadUrl"`
+	Path           string            `json:"path"`
+	ID             string            `json:"id"`
+	Repository     string            `json:"repository"`
+	Format         string            `json:"format"`
+	Checksum       map[string]string `json:"checksum"`
+	ContentType    string            `json:"contentType"`
+	LastModified   time.Time         `json:"lastModified"`
+	LastDownloaded *time.Time        `json:"lastDownloaded"`
+	Uploader       string            `json:"uploader,omitempty"`
+	UploaderIP     string            `json:"uploaderIp,omitempty"`
+	FileSize       int64             `json:"fileSize"`
+	BlobCreated    time.Time         `json:"blobCreated"`
+	BlobStoreName  string            `json:"blobStoreName"`
+}
+
+func optional(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func (a *API) assetJSON(c echo.Context, as *meta.Asset) assetJSON {
+	r, _ := a.repos.Lookup(as.Repository)
+	out := assetJSON{
+		DownloadURL: a.serverURL(c) + "/repository/" + as.Repository + "/" + repo.EscapePath(as.Path),
+		Path:        as.Path, ID: as.ID, Repository: as.Repository,
+		Checksum: map[string]string{}, ContentType: as.ContentType, LastModified: as.LastModified,
+		Uploader: as.Uploader, UploaderIP: as.UploaderIP, FileSize: as.Size, BlobCreated: as.Created,
+	}
+	if r != nil {
+		out.Format = r.Config().Format
+		out.BlobStoreName = r.Config().Storage.BlobStoreName
+	}
+	for k, v := range as.Checksums {
+		out.Checksum[k] = v
+	}
+	if !as.LastDownloaded.IsZero() {
+		out.LastDownloaded = &as.LastDownloaded
+	}
+	return out
+}
+
+func (a *API) componentJSON(c echo.Context, comp *meta.Component) (componentJSON, error) {
+	assets, err := a.db.ComponentAssets(comp)
+	if err != nil {
+		return componentJSON{}, err
+	}
+	out := componentJSON{ID: comp.ID, Repository: comp.Repository, Format: comp.Format,
+		Group: optional(comp.Group), Name: comp.Name, Version: optional(comp.Version), Assets: []assetJSON{}}
+	for _, as := range assets {
+		out.Assets = append(out.Assets, a.assetJSON(c, as))
+	}
+	return out, nil
+}
+
+// Continuation tokens are the last listed key, opaque to clients.
+func encodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
+
+func decodeToken(c echo.Context) (string, error) {
+	tok := c.QueryParam("continuationToken")
+	if tok == "" {
+		return "", nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil {
+		return "", invalid("continuationToken", "is not a token this server issued")
+	}
+	return string(raw), nil
+}
+
+// browsable returns the named repository if the caller may browse it.
+func (a *API) browsable(c echo.Context, name string) (repo.Repository, error) {
+	if name == "" {
+		return nil, invalid("repository", "may not be empty")
+	}
+	r, err := a.lookup(c, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Authorize(c.Request().Context(), "browse"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (a *API) listComponents(c echo.Context) error {
+	r, err := a.browsable(c, c.QueryParam("repository"))
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.componentPage(c, r.Name(), 10, nil)
+}
+
+// componentPage lists components of repoName (all browsable ones when
+// empty) that keep accepts.
+func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep func(*meta.Component) bool) error {
+	size, err := pageSize(c, defSize)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	after, err := decodeToken(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	visible := a.visibility(c.Request().Context())
+	comps, next, err := a.db.ListComponents(repoName, after, size, func(comp *meta.Component) bool {
+		return visible(comp.Repository) && (keep == nil || keep(comp))
+	})
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	items := make([]componentJSON, 0, len(comps))
+	for _, comp := range comps {
+		cj, err := a.componentJSON(c, comp)
+		if err != nil {
+			return fail(c, a.log, err)
+		}
+		items = append(items, cj)
+	}
+	return a.ok(c, newPage(items, next))
+}
+
+// visibility returns a memoised check of the caller's browse privilege.
+func (a *API) visibility(ctx context.Context) func(repoName string) bool {
+	p := auth.PrincipalFrom(ctx)
+	seen := map[string]bool{}
+	return func(name string) bool {
+		if v, ok := seen[name]; ok {
+			return v
+		}
+		r, ok := a.repos.Lookup(name)
+		v := ok && p != nil && p.Has(auth.RepositoryPermission(r.Config().Format, name, "browse"))
+		seen[name] = v
+		return v
+	}
+}
+
+func (a *API) getComponent(c echo.Context) error {
+	comp, err := a.component(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	cj, err := a.componentJSON(c, comp)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.ok(c, cj)
+}
+
+// component loads the component in the path if the caller may browse it.
+func (a *API) component(c echo.Context) (*meta.Component, error) {
+	comp, err := a.db.Component(c.Param("id"))
+	if err != nil {
+		return nil, err
+	}
+	if _, err := a.browsable(c, comp.Repository); err != nil {
+		return nil, err
+	}
+	return comp, nil
+}
+
+func (a *API) deleteComponent(c echo.Context) error {
+	comp, err := a.component(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	r, _ := a.repos.Lookup(comp.Repository)
+	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.repos.DeleteComponent(c.Request().Context(), comp.ID); err != nil {
+		return fail(c, a.log, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) listAssets(c echo.Context) error {
+	r, err := a.browsable(c, c.QueryParam("repository"))
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.assetPage(c, r.Name(), 10, nil)
+}
+
+func (a *API) assetPage(c echo.Context, repoName string, defSize int, keep func(*meta.Asset) bool) error {
+	size, err := pageSize(c, defSize)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	after, err := decodeToken(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	visible := a.visibility(c.Request().Context())
+	assets, next, err := a.db.ListAllAssets(repoName, after, size, func(as *meta.Asset) bool {
+		return visible(as.Repository) && (keep == nil || keep(as))
+	})
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	items := make([]assetJSON, 0, len(assets))
+	for _, as := range assets {
+		items = append(items, a.assetJSON(c, as))
+	}
+	return a.ok(c, newPage(items, next))
+}
+
+// asset loads the asset in the path if the caller may browse its repository.
+func (a *API) asset(c echo.Context) (*meta.Asset, repo.Repository, error) {
+	as, err := a.db.Asset(c.Param("id"))
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := a.browsable(c, as.Repository)
+	if err != nil {
+		return nil, nil, err
+	}
+	return as, r, nil
+}
+
+// getAsset shows one asset with all four checksums, computing (once, then
+// stored) any that were not computed when it was written.
+func (a *API) getAsset(c echo.Context) error {
+	as, _, err := a.asset(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	for _, alg := range []blob.Algorithm{blob.MD5, blob.SHA1, blob.SHA256, blob.SHA512} {
+		v, err := a.repos.Checksum(c.Request().Context(), as, alg)
+		if err != nil {
+			return fail(c, a.log, err)
+		}
+		if as.Checksums == nil {
+			as.Checksums = map[string]string{}
+		}
+		as.Checksums[string(alg)] = v
+	}
+	return a.ok(c, a.assetJSON(c, as))
+}
+
+func (a *API) deleteAsset(c echo.Context) error {
+	as, r, err := a.asset(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.repos.DeleteAsset(c.Request().Context(), as.ID); err != nil {
+		return fail(c, a.log, err)
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// searchFilter builds the component filter of /v1/search from its query:
+// format, group, name, version (each may use * wildcards) and q, a keyword
+// matched anywhere in group, name or version.
+func (a *API) searchFilter(c echo.Context) (func(*meta.Component) bool, error) {
+	if err := a.auth.Require(c.Request().Context(), "nx-search-read"); err != nil {
+		return nil, err
+	}
+	format := c.QueryParam("format")
+	group, name, version := c.QueryParam("group"), c.QueryParam("name"), c.QueryParam("version")
+	q := strings.ToLower(c.QueryParam("q"))
+	return func(comp *meta.Component) bool {
+		return (format == "" || comp.Format == format) &&
+			wildcard(group, comp.Group) && wildcard(name, comp.Name) && wildcard(version, comp.Version) &&
+			(q == "" || strings.Contains(strings.ToLower(comp.Group+" "+comp.Name+" "+comp.Version), q))
+	}, nil
+}
+
+// wildcard matches value against a pattern where * is any run of
+// characters, slashes included (raw names are paths); an empty pattern
+// matches everything.
+func wildcard(pattern, value string) bool {
+	if pattern == "" {
+		return true
+	}
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == value
+	}
+	if !strings.HasPrefix(value, parts[0]) {
+		return false
+	}
+	value = value[len(parts[0]):]
+	for _, p := range parts[1 : len(parts)-1] {
+		i := strings.Index(value, p)
+		if i < 0 {
+			return false
+		}
+		value = value[i+len(p):]
+	}
+	return strings.HasSuffix(value, parts[len(parts)-1])
+}
+
+func (a *API) search(c echo.Context) error {
+	keep, err := a.searchFilter(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.componentPage(c, c.QueryParam("repository"), 50, keep)
+}
+
+// searchAssets lists the assets of the components a search matches.
+func (a *API) searchAssets(c echo.Context) error {
+	keep, err := a.searchFilter(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	comps := map[string]bool{}
+	return a.assetPage(c, c.QueryParam("repository"), 50, func(as *meta.Asset) bool {
+		if as.ComponentID == "" {
+			return false
+		}
+		if v, ok := comps[as.ComponentID]; ok {
+			return v
+		}
+		comp, err := a.db.Component(as.ComponentID)
+		v := err == nil && keep(comp)
+		comps[as.ComponentID] = v
+		return v
+	})
+}
+
+// blobStoreJSON is an entry of GET /v1/blobstores.
+type blobStoreJSON struct {
+	Name                  string `json:"name"`
+	Type                  string `json:"type"`
+	Unavailable           bool   `json:"unavailable"`
+	BlobCount             int64  `json:"blobCount"`
+	TotalSizeInBytes      int64  `json:"totalSizeInBytes"`
+	AvailableSpaceInBytes int64  `json:"availableSpaceInBytes"`
+	SoftQuota             any    `json:"softQuota"`
+}
+
+func (a *API) listBlobStores(c echo.Context) error {
+	ctx := c.Request().Context()
+	if err := a.auth.Require(ctx, "nx-blobstores-read"); err != nil {
+		return fail(c, a.log, err)
+	}
+	count, size, err := a.db.BlobUsage()
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	var out []blobStoreJSON
+	for _, s := range a.repos.BlobStores() {
+		free, err := s.Space(ctx)
+		out = append(out, blobStoreJSON{Name: s.Name(), Type: "File", Unavailable: err != nil,
+			BlobCount: count, TotalSizeInBytes: size, AvailableSpaceInBytes: free})
+	}
+	return a.ok(c, out)
+}

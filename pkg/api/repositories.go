@@ -1,0 +1,212 @@
+package api
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+func (a *API) registerRepositories(g *echo.Group) {
+	g.GET("/v1/repositories", a.listRepositories)
+	g.GET("/v1/repositories/:name", a.getRepository)
+	g.DELETE("/v1/repositories/:name", a.deleteRepository)
+	g.POST("/v1/repositories/:format/:type", a.createRepository)
+	g.GET("/v1/repositories/:format/:type/:name", a.getRepositoryConfig)
+	g.PUT("/v1/repositories/:format/:type/:name", a.updateRepository)
+}
+
+// adminPermission is the Nexus privilege for administering a repository.
+func adminPermission(format, name, action string) string {
+	return "nx-repository-admin-" + format + "-" + name + "-" + action
+}
+
+// repositoryJSON is the short form of GET /v1/repositories.
+type repositoryJSON struct {
+	Name       string         `json:"name"`
+	Format     string         `json:"format"`
+	Type       string         `json:"type"`
+	URL        string         `json:"url"`
+	Attributes map[string]any `json:"attributes"`
+}
+
+func (a *API) shortForm(c echo.Context, r repo.Repository) repositoryJSON {
+	cfg := r.Config()
+	out := repositoryJSON{Name: cfg.Name, Format: cfg.Format, Type: cfg.Type,
+		URL: a.serverURL(c) + "/repository/" + cfg.Name, Attributes: map[string]any{}}
+	if cfg.Proxy != nil {
+		out.Attributes["proxy"] = map[string]string{"remoteUrl": cfg.Proxy.RemoteURL}
+	}
+	return out
+}
+
+// canSee reports whether the caller may know the repository exists.
+func (a *API) canSee(c echo.Context, cfg repo.Config) bool {
+	p := auth.PrincipalFrom(c.Request().Context())
+	return p != nil && (p.Has(auth.RepositoryPermission(cfg.Format, cfg.Name, "browse")) ||
+		p.Has(adminPermission(cfg.Format, cfg.Name, "read")))
+}
+
+func (a *API) listRepositories(c echo.Context) error {
+	if auth.PrincipalFrom(c.Request().Context()) == nil {
+		return fail(c, a.log, errs.New(errs.Unauthorized, "authentication required"))
+	}
+	out := []repositoryJSON{}
+	for _, r := range a.repos.List() {
+		if a.canSee(c, r.Config()) {
+			out = append(out, a.shortForm(c, r))
+		}
+	}
+	return a.ok(c, out)
+}
+
+// lookup finds a repository the caller may see; others are "not found" so
+// that names do not leak.
+func (a *API) lookup(c echo.Context, name string) (repo.Repository, error) {
+	if auth.PrincipalFrom(c.Request().Context()) == nil {
+		return nil, errs.New(errs.Unauthorized, "authentication required")
+	}
+	r, ok := a.repos.Lookup(name)
+	if !ok || !a.canSee(c, r.Config()) {
+		return nil, errs.New(errs.NotFound, "repository %s not found", name)
+	}
+	return r, nil
+}
+
+func (a *API) getRepository(c echo.Context) error {
+	r, err := a.lookup(c, c.Param("name"))
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.ok(c, a.shortForm(c, r))
+}
+
+func (a *API) getRepositoryConfig(c echo.Context) error {
+	r, err := a.lookup(c, c.Param("name"))
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	cfg := r.Config()
+	if cfg.Format != c.Param("format") || cfg.Type != c.Param("type") {
+		return fail(c, a.log, errs.New(errs.NotFound, "repository %s is not a %s %s repository", cfg.Name, c.Param("format"), c.Param("type")))
+	}
+	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "read")); err != nil {
+		return fail(c, a.log, err)
+	}
+	out, err := a.fullForm(c, r)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return c.JSONBlob(http.StatusOK, out)
+}
+
+// fullForm is the configuration as Nexus shows it: write policy in capitals,
+// no upstream password, plus the URL and the runtime status.
+func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
+	cfg := r.Config()
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Authentication != nil {
+		hc := *cfg.HTTPClient
+		auth := *hc.Authentication
+		auth.Password = ""
+		hc.Authentication = &auth
+		cfg.HTTPClient = &hc
+	}
+	cfg.Storage.WritePolicy = strings.ToUpper(cfg.Storage.WritePolicy)
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var out map[string]any
+	if err := json.Unmarshal(raw, &out); err != nil {
+		return nil, err
+	}
+	out["url"] = a.serverURL(c) + "/repository/" + cfg.Name
+	out["status"] = r.Status()
+	return json.Marshal(out)
+}
+
+// decodeConfig reads a repository body for format and type.
+func decodeConfig(c echo.Context) (repo.Config, error) {
+	var cfg repo.Config
+	var fields map[string]json.RawMessage
+	body, err := readBody(c)
+	if err != nil {
+		return cfg, err
+	}
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return cfg, invalid("body", "malformed JSON: "+err.Error())
+	}
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		return cfg, invalid("body", "malformed JSON: "+err.Error())
+	}
+	for _, required := range []string{"name", "online", "storage"} {
+		if v, ok := fields[required]; !ok || string(v) == "null" {
+			return cfg, invalid(required, "may not be null")
+		}
+	}
+	cfg.Format, cfg.Type = c.Param("format"), c.Param("type")
+	return cfg, nil
+}
+
+func readBody(c echo.Context) ([]byte, error) {
+	body, err := io.ReadAll(c.Request().Body)
+	if err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "request body could not be read")
+	}
+	return body, nil
+}
+
+func (a *API) createRepository(c echo.Context) error {
+	cfg, err := decodeConfig(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "add")); err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.repos.Create(c.Request().Context(), cfg); err != nil {
+		return fail(c, a.log, err)
+	}
+	a.log.Info("repository created", "repository", cfg.Name, "format", cfg.Format, "type", cfg.Type)
+	return c.NoContent(http.StatusCreated)
+}
+
+func (a *API) updateRepository(c echo.Context) error {
+	cfg, err := decodeConfig(c)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	if cfg.Name != c.Param("name") {
+		return fail(c, a.log, invalid("name", "does not match the repository in the path"))
+	}
+	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "edit")); err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.repos.Update(c.Request().Context(), cfg); err != nil {
+		return fail(c, a.log, err)
+	}
+	a.log.Info("repository updated", "repository", cfg.Name)
+	return c.NoContent(http.StatusNoContent)
+}
+
+func (a *API) deleteRepository(c echo.Context) error {
+	r, err := a.lookup(c, c.Param("name"))
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	cfg := r.Config()
+	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "delete")); err != nil {
+		return fail(c, a.log, err)
+	}
+	if err := a.repos.Delete(c.Request().Context(), cfg.Name); err != nil {
+		return fail(c, a.log, err)
+	}
+	a.log.Info("repository deleted", "repository", cfg.Name)
+	return c.NoContent(http.StatusNoContent)
+}

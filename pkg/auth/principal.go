@@ -1,0 +1,102 @@
+// Package auth authenticates callers and checks their privileges, following
+// the Nexus Repository 3 security model: users hold roles, roles hold
+// privileges and other roles, and a privilege is a name such as
+// "nx-repository-view-maven2-releases-read". Granted privilege names may
+// contain "*" wildcards; "nx-all" grants everything.
+package auth
+
+import (
+	"context"
+	"strings"
+)
+
+// AllPrivileges is the privilege that grants every permission.
+const AllPrivileges = "nx-all"
+
+// Principal is the caller of a request.
+type Principal struct {
+	// UserID is the user the caller authenticated as, or the configured
+	// anonymous user.
+	UserID string
+	// Anonymous is true when the caller sent no credentials.
+	Anonymous bool
+
+	// privileges are the granted privilege patterns, resolved from the
+	// user's roles when the principal was created.
+	privileges []string
+}
+
+// Has reports whether the principal was granted perm. A nil principal has
+// no permissions.
+func (p *Principal) Has(perm string) bool {
+	if p == nil {
+		return false
+	}
+	for _, g := range p.privileges {
+		if g == AllPrivileges || matchPrivilege(g, perm) {
+			return true
+		}
+	}
+	return false
+}
+
+// RepositoryPermission returns the privilege name for action on a
+// repository: "nx-repository-view-<format>-<repo>-<action>", where action is
+// one of browse, read, edit, add or delete.
+func RepositoryPermission(format, repo, action string) string {
+	return "nx-repository-view-" + format + "-" + repo + "-" + action
+}
+
+// matchPrivilege reports whether the granted pattern matches the required
+// name; "*" in the pattern matches any run of characters, including none.
+func matchPrivilege(pattern, name string) bool {
+	// Greedy matching with backtracking to the most recent star: linear in
+	// practice and never exponential, unlike naive recursion.
+	p, n := 0, 0
+	star, mark := -1, 0
+	for n < len(name) {
+		switch {
+		case p < len(pattern) && pattern[p] == '*':
+			star, mark = p, n
+			p++
+		case p < len(pattern) && pattern[p] == name[n]:
+			p++
+			n++
+		case star >= 0:
+			mark++
+			p, n = star+1, mark
+		default:
+			return false
+		}
+	}
+	return strings.Trim(pattern[p:], "*") == ""
+}
+
+type ctxKey int
+
+const (
+	principalKey ctxKey = iota
+	loginFailedKey
+)
+
+// WithPrincipal returns a copy of ctx carrying p.
+func WithPrincipal(ctx context.Context, p *Principal) context.Context {
+	return context.WithValue(ctx, principalKey, p)
+}
+
+// PrincipalFrom returns the principal stored in ctx, or nil if there is none.
+func PrincipalFrom(ctx context.Context) *Principal {
+	p, _ := ctx.Value(principalKey).(*Principal)
+	return p
+}
+
+// withLoginFailed marks ctx as belonging to a request whose credentials were
+// rejected, so Require challenges it even when anonymous access is enabled.
+func withLoginFailed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, loginFailedKey, true)
+}
+
+func loginFailed(ctx context.Context) bool {
+	failed, _ := ctx.Value(loginFailedKey).(bool)
+	return failed
+}

@@ -1,0 +1,335 @@
+package auth
+
+import (
+	"context"
+	"crypto/rand"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// Built-in role and user IDs.
+const (
+	AdminRole     = "nx-admin"
+	AnonymousRole = "nx-anonymous"
+	AdminUser     = "admin"
+	AnonymousUser = "anonymous"
+)
+
+// AdminPasswordFile is the name, inside the data directory, of the file that
+// holds the generated first-start admin password.
+const AdminPasswordFile = "admin.password"
+
+// bcryptCost is the work factor of stored password hashes (~50ms a check).
+const bcryptCost = 10
+
+// maxPasswordLen is bcrypt's limit; longer passwords would be truncated.
+const maxPasswordLen = 72
+
+// Service authenticates callers and manages users, roles and anonymous access.
+type Service struct {
+	db  *meta.DB
+	log *slog.Logger
+	// now is the clock, replaceable in tests.
+	now func() time.Time
+
+	throttle throttle
+	logins   loginCache
+	// dummyHash is compared against when the user is unknown, so that the
+	// response time does not reveal which user names exist.
+	dummyHash func() []byte
+
+	mu      sync.Mutex
+	dataDir string // set by Bootstrap; where admin.password lives
+}
+
+// New returns a Service storing its records in db.
+func New(db *meta.DB, log *slog.Logger) *Service {
+	return &Service{
+		db:  db,
+		log: log,
+		now: time.Now,
+		dummyHash: sync.OnceValue(func() []byte {
+			h, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcryptCost)
+			if err != nil {
+				panic(err) // only fails for bad cost or long input, both constant here
+			}
+			return h
+		}),
+	}
+}
+
+// Bootstrap runs at every start. When the database has no users it creates
+// the built-in roles nx-admin and nx-anonymous, the user "admin" with a random
+// password written to <dataDir>/admin.password (mode 0600), and the user
+// "anonymous", with anonymous access disabled. It returns the password file
+// path and whether the admin user was created now.
+func (s *Service) Bootstrap(ctx context.Context, dataDir string) (passwordFile string, created bool, err error) {
+	passwordFile = filepath.Join(dataDir, AdminPasswordFile)
+	s.mu.Lock()
+	s.dataDir = dataDir
+	s.mu.Unlock()
+
+	n, err := s.db.UserCount()
+	if err != nil || n > 0 {
+		return passwordFile, false, err
+	}
+	builtins := []*meta.Role{
+		{ID: AdminRole, Name: AdminRole, Description: "Administrator role", Source: meta.SourceDefault,
+			Privileges: []string{AllPrivileges}, ReadOnly: true},
+		{ID: AnonymousRole, Name: AnonymousRole, Description: "Anonymous role", Source: meta.SourceDefault,
+			Privileges: []string{
+				RepositoryPermission("*", "*", "browse"),
+				RepositoryPermission("*", "*", "read"),
+				"nx-search-read",
+				"nx-healthcheck-read",
+			}, ReadOnly: true},
+	}
+	for _, r := range builtins {
+		// A start interrupted after creating roles may leave them behind.
+		if _, err := s.db.GetRole(r.ID); errs.KindOf(err) == errs.NotFound {
+			err = s.db.CreateRole(r)
+		}
+		if err != nil {
+			return passwordFile, false, err
+		}
+	}
+
+	// rand.Text gives 26 URL-safe base32 characters (128 bits).
+	password := rand.Text()
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), bcryptCost)
+	if err != nil {
+		return passwordFile, false, err
+	}
+	// The file is written before the user exists: an admin whose password
+	// nobody knows would lock everyone out.
+	if err := writeSecret(passwordFile, password+"\n"); err != nil {
+		return passwordFile, false, err
+	}
+	admin := &meta.User{ID: AdminUser, FirstName: "Administrator", LastName: "User", Email: "admin@example.org",
+		Status: meta.UserActive, PasswordHash: hash, Roles: []string{AdminRole}, Source: meta.SourceDefault}
+	if err := s.db.CreateUser(admin); err != nil {
+		os.Remove(passwordFile)
+		return passwordFile, false, err
+	}
+	// The anonymous user never logs in with a password: its hash is of a
+	// random secret that is thrown away.
+	anonHash, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcryptCost)
+	if err != nil {
+		return passwordFile, true, err
+	}
+	anon := &meta.User{ID: AnonymousUser, FirstName: "Anonymous", LastName: "User", Email: "anonymous@example.org",
+		Status: meta.UserActive, PasswordHash: anonHash, Roles: []string{AnonymousRole}, Source: meta.SourceDefault}
+	if err := s.db.CreateUser(anon); err != nil {
+		return passwordFile, true, err
+	}
+	if err := s.db.SetAnonymous(meta.AnonymousSettings{Enabled: false, UserID: AnonymousUser, RealmName: DefaultRealm}); err != nil {
+		return passwordFile, true, err
+	}
+	s.log.InfoContext(ctx, "created initial admin user; its password is in the password file", "user", AdminUser, "file", passwordFile)
+	return passwordFile, true, nil
+}
+
+// writeSecret writes content to path readable by the owner only.
+func writeSecret(path, content string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	// OpenFile keeps the mode of an existing file.
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(content); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// errLogin is the one answer to every failed login, whatever the reason.
+var errLogin = errs.New(errs.Unauthorized, "authentication required")
+
+// Authenticate checks the password of user. Failures are throttled per user
+// and per remote address; every failure, including a locked-out attempt, is
+// errs.Unauthorized with the same message.
+func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr string) (*Principal, error) {
+	now := s.now()
+	userKey, addrKey := "user:"+user, "addr:"+hostOf(remoteAddr)
+	if s.throttle.blocked(userKey, now) || s.throttle.blocked(addrKey, now) {
+		return nil, errLogin
+	}
+	u, err := s.db.GetUser(user)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return nil, err
+	}
+	ok := false
+	switch {
+	case u == nil:
+		// Spend the same time as a real check.
+		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
+	case len(password) > maxPasswordLen:
+		// bcrypt would compare only a prefix; such a password was never stored.
+	case s.logins.valid(u.ID, password, u.PasswordHash, now):
+		ok = true
+	default:
+		ok = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) == nil
+		if ok {
+			s.logins.put(u.ID, password, u.PasswordHash, now)
+		}
+	}
+	if ok && u.Status != meta.UserActive {
+		ok = false
+	}
+	if !ok {
+		lockedUser := s.throttle.fail(userKey, now)
+		lockedAddr := s.throttle.fail(addrKey, now)
+		s.log.InfoContext(ctx, "login failed", "user", user, "remote", remoteAddr)
+		if lockedUser || lockedAddr {
+			s.log.WarnContext(ctx, "too many failed logins; locking out", "user", user, "remote", remoteAddr,
+				"userLocked", lockedUser, "addressLocked", lockedAddr, "for", lockoutPeriod)
+		}
+		return nil, errLogin
+	}
+	// Only the user's count is reset: an attacker with one valid account
+	// must not be able to clear the counter of their address.
+	s.throttle.reset(userKey)
+	privs, err := s.privileges(u.Roles)
+	if err != nil {
+		return nil, err
+	}
+	return &Principal{UserID: u.ID, privileges: privs}, nil
+}
+
+// hostOf strips the port from a remote address, so that each connection of
+// one client counts against the same address.
+func hostOf(addr string) string {
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		return host
+	}
+	return addr
+}
+
+// AnonymousPrincipal returns the principal of callers without credentials
+// and true when anonymous access is enabled and its user is usable.
+func (s *Service) AnonymousPrincipal(ctx context.Context) (*Principal, bool, error) {
+	set, err := s.db.Anonymous()
+	if err != nil || !set.Enabled {
+		return nil, false, err
+	}
+	u, err := s.db.GetUser(set.UserID)
+	if errs.KindOf(err) == errs.NotFound || (err == nil && u.Status != meta.UserActive) {
+		s.log.WarnContext(ctx, "anonymous access is enabled but its user is missing or disabled", "user", set.UserID)
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	privs, err := s.privileges(u.Roles)
+	if err != nil {
+		return nil, false, err
+	}
+	return &Principal{UserID: u.ID, Anonymous: true, privileges: privs}, true, nil
+}
+
+// privileges returns the union of the privileges of roles and, recursively,
+// of the roles they contain. Missing roles are skipped and each role is
+// visited once, so dangling references and cycles are harmless.
+func (s *Service) privileges(roles []string) ([]string, error) {
+	seen := map[string]bool{}
+	var privs []string
+	queue := append([]string(nil), roles...)
+	for len(queue) > 0 {
+		id := queue[0]
+		queue = queue[1:]
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		r, err := s.db.GetRole(id)
+		if errs.KindOf(err) == errs.NotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		privs = append(privs, r.Privileges...)
+		queue = append(queue, r.Roles...)
+	}
+	return privs, nil
+}
+
+// Middleware resolves the caller of each request: Basic credentials are
+// checked with Authenticate; without credentials the anonymous principal is
+// used when anonymous access is enabled. The principal is stored in the
+// request's context, so plain net/http handlers see it too. A failed login
+// leaves no principal and a marker that makes Require answer Unauthorized.
+func (s *Service) Middleware() echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			req := c.Request()
+			ctx := req.Context()
+			if user, password, ok := req.BasicAuth(); ok {
+				p, err := s.Authenticate(ctx, user, password, s.remoteAddr(c))
+				switch {
+				case err == nil:
+					ctx = WithPrincipal(ctx, p)
+				case errs.KindOf(err) == errs.Unauthorized:
+					ctx = withLoginFailed(ctx)
+				default:
+					return fmt.Errorf("authenticate: %w", err)
+				}
+			} else {
+				p, ok, err := s.AnonymousPrincipal(ctx)
+				if err != nil {
+					return fmt.Errorf("anonymous principal: %w", err)
+				}
+				if ok {
+					ctx = WithPrincipal(ctx, p)
+				}
+			}
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
+// remoteAddr is the client address used for throttling. Forwarding headers
+// are trusted only when the server configured an IP extractor for its
+// proxies; otherwise any client could pick a fresh address per attempt.
+func (s *Service) remoteAddr(c echo.Context) string {
+	if c.Echo().IPExtractor != nil {
+		return c.RealIP()
+	}
+	return c.Request().RemoteAddr
+}
+
+// Require returns nil if the principal in ctx has perm. It returns
+// errs.Unauthorized when the login failed, when there is no principal, or
+// when the anonymous principal lacks perm (so that clients are challenged to
+// log in), and errs.Forbidden when an authenticated user lacks perm.
+func (s *Service) Require(ctx context.Context, perm string) error {
+	if loginFailed(ctx) {
+		return errLogin
+	}
+	p := PrincipalFrom(ctx)
+	switch {
+	case p.Has(perm):
+		return nil
+	case p == nil || p.Anonymous:
+		return errLogin
+	default:
+		return errs.New(errs.Forbidden, "user %q lacks privilege %s", p.UserID, perm)
+	}
+}

@@ -1,0 +1,150 @@
+package auth
+
+import (
+	"crypto/sha256"
+	"crypto/subtle"
+	"sync"
+	"time"
+)
+
+// Login throttling: after maxFailures failed logins within failureWindow for
+// one user name or one remote address, further attempts for it are refused
+// without checking for lockoutPeriod.
+const (
+	maxFailures   = 5
+	failureWindow = time.Minute
+	lockoutPeriod = time.Minute
+
+	// maxTracked bounds the failure table; beyond it, stale entries are
+	// swept so that guessing many user names cannot exhaust memory.
+	maxTracked = 4096
+)
+
+// successTTL is how long a verified password is remembered, so that clients
+// sending Basic credentials on every request do not pay bcrypt each time.
+const (
+	successTTL      = time.Minute
+	maxCachedLogins = 1024
+)
+
+type failures struct {
+	times        []time.Time
+	blockedUntil time.Time
+}
+
+// throttle counts failed logins per key ("user:<name>" or "addr:<ip>").
+type throttle struct {
+	mu   sync.Mutex
+	keys map[string]*failures
+}
+
+// blocked reports whether key is locked out at now.
+func (t *throttle) blocked(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.keys[key]
+	return f != nil && now.Before(f.blockedUntil)
+}
+
+// fail records a failure for key and reports whether key is now locked out.
+func (t *throttle) fail(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.keys == nil {
+		t.keys = make(map[string]*failures)
+	}
+	f := t.keys[key]
+	if f == nil {
+		if len(t.keys) >= maxTracked {
+			t.sweep(now)
+		}
+		f = &failures{}
+		t.keys[key] = f
+	}
+	f.times = recent(f.times, now)
+	f.times = append(f.times, now)
+	if len(f.times) < maxFailures {
+		return false
+	}
+	f.times = nil
+	f.blockedUntil = now.Add(lockoutPeriod)
+	return true
+}
+
+// reset forgets the failures of key after a successful login.
+func (t *throttle) reset(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.keys, key)
+}
+
+func (t *throttle) sweep(now time.Time) {
+	for k, f := range t.keys {
+		f.times = recent(f.times, now)
+		if len(f.times) == 0 && !now.Before(f.blockedUntil) {
+			delete(t.keys, k)
+		}
+	}
+}
+
+// recent drops the times that fell out of the failure window.
+func recent(times []time.Time, now time.Time) []time.Time {
+	cut := now.Add(-failureWindow)
+	i := 0
+	for i < len(times) && !times[i].After(cut) {
+		i++
+	}
+	return times[i:]
+}
+
+type cachedLogin struct {
+	secret  [sha256.Size]byte // sha256 of the password
+	hash    string            // the bcrypt hash the password was checked against
+	expires time.Time
+}
+
+// loginCache remembers recent successful password checks per user.
+type loginCache struct {
+	mu    sync.Mutex
+	users map[string]cachedLogin
+}
+
+// valid reports whether password was verified for user against hash less
+// than successTTL ago. Binding the entry to the stored hash means a password
+// change made by any path invalidates it.
+func (c *loginCache) valid(user, password string, hash []byte, now time.Time) bool {
+	c.mu.Lock()
+	e, ok := c.users[user]
+	c.mu.Unlock()
+	if !ok || !now.Before(e.expires) {
+		return false
+	}
+	sum := sha256.Sum256([]byte(password))
+	return subtle.ConstantTimeCompare(sum[:], e.secret[:]) == 1 &&
+		subtle.ConstantTimeCompare([]byte(e.hash), hash) == 1
+}
+
+func (c *loginCache) put(user, password string, hash []byte, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.users == nil {
+		c.users = make(map[string]cachedLogin)
+	}
+	if _, ok := c.users[user]; !ok && len(c.users) >= maxCachedLogins {
+		for k, e := range c.users {
+			if !now.Before(e.expires) {
+				delete(c.users, k)
+			}
+		}
+		if len(c.users) >= maxCachedLogins {
+			return // full of live entries: just verify with bcrypt next time
+		}
+	}
+	c.users[user] = cachedLogin{secret: sha256.Sum256([]byte(password)), hash: string(hash), expires: now.Add(successTTL)}
+}
+
+func (c *loginCache) invalidate(user string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.users, user)
+}

@@ -1,0 +1,272 @@
+package blob
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+// FileDriver is a Driver storing blobs on a local filesystem, as
+// dir/content/<hex[0:2]>/<hex>, with temporary writes under dir/tmp. Both
+// directories must be on the same filesystem so that commit is a rename.
+type FileDriver struct {
+	content string
+	tmp     string
+}
+
+var _ Driver = (*FileDriver)(nil)
+
+// tempPrefix marks files in the temp directory as ours, so CleanTemp never
+// removes anything it did not create.
+const tempPrefix = "put-"
+
+// NewFileDriver returns a FileDriver storing blobs under dir, creating the
+// directories it needs.
+func NewFileDriver(dir string) (*FileDriver, error) {
+	d := &FileDriver{
+		content: filepath.Join(dir, "content"),
+		tmp:     filepath.Join(dir, "tmp"),
+	}
+	for _, p := range []string{d.content, d.tmp} {
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "creating blob directory")
+		}
+	}
+	return d, nil
+}
+
+func (d *FileDriver) path(key string) (string, error) {
+	if !validKey(key) {
+		return "", errs.New(errs.Invalid, "invalid blob key %q", key)
+	}
+	return filepath.Join(d.content, key[:2], key), nil
+}
+
+// Create starts a temporary write in the temp directory.
+func (d *FileDriver) Create(ctx context.Context) (TempWriter, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	f, err := os.CreateTemp(d.tmp, tempPrefix+"*")
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "creating temp blob")
+	}
+	return &fileTemp{d: d, f: f}, nil
+}
+
+// Open returns the blob's *os.File, so that http.ServeContent can use sendfile.
+func (d *FileDriver) Open(ctx context.Context, key string) (ReadSeekCloser, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, notFoundOr(err, key)
+	}
+	return f, nil
+}
+
+// Stat returns the size of the blob.
+func (d *FileDriver) Stat(ctx context.Context, key string) (int64, error) {
+	p, err := d.path(key)
+	if err != nil {
+		return 0, err
+	}
+	fi, err := os.Stat(p)
+	if err != nil {
+		return 0, notFoundOr(err, key)
+	}
+	return fi.Size(), nil
+}
+
+// Delete removes the blob; an absent blob is not an error.
+func (d *FileDriver) Delete(ctx context.Context, key string) error {
+	p, err := d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.Internal, err, "deleting blob")
+	}
+	return nil
+}
+
+// Walk calls fn for every committed blob, shard by shard in sorted order.
+// Files that are not well-formed keys in their right shard are skipped.
+func (d *FileDriver) Walk(ctx context.Context, fn func(key string, size int64, modTime time.Time) error) error {
+	shards, err := os.ReadDir(d.content)
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "listing blobs")
+	}
+	for _, shard := range shards {
+		if !shard.IsDir() {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		entries, err := os.ReadDir(filepath.Join(d.content, shard.Name()))
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return errs.Wrap(errs.Internal, err, "listing blobs")
+		}
+		for _, e := range entries {
+			key := e.Name()
+			if !e.Type().IsRegular() || !validKey(key) || key[:2] != shard.Name() {
+				continue
+			}
+			fi, err := e.Info()
+			if err != nil {
+				if errors.Is(err, fs.ErrNotExist) {
+					continue // deleted while we walked
+				}
+				return errs.Wrap(errs.Internal, err, "listing blobs")
+			}
+			if err := fn(key, fi.Size(), fi.ModTime()); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// CleanTemp removes temp files last modified more than age ago. A write in
+// progress keeps touching its file, so only stalled or orphaned ones go.
+func (d *FileDriver) CleanTemp(ctx context.Context, age time.Duration) (int, error) {
+	entries, err := os.ReadDir(d.tmp)
+	if err != nil {
+		return 0, errs.Wrap(errs.Internal, err, "listing temp blobs")
+	}
+	cutoff := time.Now().Add(-age)
+	n := 0
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		if !e.Type().IsRegular() || !strings.HasPrefix(e.Name(), tempPrefix) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil || !fi.ModTime().Before(cutoff) {
+			continue
+		}
+		err = os.Remove(filepath.Join(d.tmp, e.Name()))
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, fs.ErrNotExist):
+			return n, errs.Wrap(errs.Internal, err, "removing temp blob")
+		}
+	}
+	return n, nil
+}
+
+// Space returns the bytes available on the filesystem holding the store.
+func (d *FileDriver) Space(ctx context.Context) (int64, error) {
+	return diskFree(d.content)
+}
+
+// fileTemp is a FileDriver temporary write.
+type fileTemp struct {
+	d    *FileDriver
+	f    *os.File
+	mu   sync.Mutex
+	done bool // committed or cancelled; the temp file is gone
+}
+
+func (t *fileTemp) Write(p []byte) (int, error) { return t.f.Write(p) }
+
+func (t *fileTemp) Commit(ctx context.Context, key string) error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return errs.New(errs.Internal, "temp blob already committed or cancelled")
+	}
+	// Whatever happens below, the temp file is consumed: renamed or removed.
+	t.done = true
+	tmp := t.f.Name()
+	committed := false
+	defer func() {
+		if !committed {
+			t.f.Close()
+			os.Remove(tmp)
+		}
+	}()
+
+	dst, err := t.d.path(key)
+	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	// Dedupe before paying for an fsync: the existing blob has the same bytes.
+	if _, err := os.Stat(dst); err == nil {
+		return nil
+	}
+	if err := t.f.Sync(); err != nil {
+		return errs.Wrap(errs.Internal, err, "syncing temp blob")
+	}
+	if err := t.f.Close(); err != nil {
+		return errs.Wrap(errs.Internal, err, "closing temp blob")
+	}
+	shard := filepath.Dir(dst)
+	switch err := os.Mkdir(shard, 0o755); {
+	case err == nil:
+		// A new shard directory must itself be durable in its parent.
+		if err := syncDir(t.d.content); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrExist):
+		return errs.Wrap(errs.Internal, err, "creating blob shard")
+	}
+	if err := os.Rename(tmp, dst); err != nil {
+		return errs.Wrap(errs.Internal, err, "committing blob")
+	}
+	committed = true
+	// The rename is durable only once the directory entry is.
+	return syncDir(shard)
+}
+
+func (t *fileTemp) Cancel() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	t.done = true
+	t.f.Close()
+	if err := os.Remove(t.f.Name()); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.Internal, err, "removing temp blob")
+	}
+	return nil
+}
+
+func syncDir(dir string) error {
+	f, err := os.Open(dir)
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "opening blob directory")
+	}
+	defer f.Close()
+	if err := f.Sync(); err != nil {
+		return errs.Wrap(errs.Internal, err, "syncing blob directory")
+	}
+	return nil
+}
+
+func notFoundOr(err error, key string) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return errs.Wrap(errs.NotFound, err, "blob %s not found", key)
+	}
+	return errs.Wrap(errs.Internal, err, "accessing blob")
+}

@@ -1,0 +1,364 @@
+package blob
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"hash"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/opencontainers/go-digest"
+)
+
+// Store is a named content-addressed blob store over a Driver. It hashes and
+// verifies what it writes, and serializes commits and releases of the same
+// digest so that reference bookkeeping in callers cannot race with deletion.
+type Store struct {
+	name  string
+	d     Driver
+	locks keyedMutex
+}
+
+// NewStore returns a Store named name over d.
+func NewStore(name string, d Driver) *Store {
+	return &Store{name: name, d: d}
+}
+
+// Name returns the store's name.
+func (s *Store) Name() string { return s.name }
+
+// PutOptions tune a Put. Note that the zero value demands an empty stream:
+// set ExpectedSize to -1 when the length is unknown.
+type PutOptions struct {
+	// Algorithms lists checksums to compute while streaming, besides
+	// sha256, which is always computed.
+	Algorithms []Algorithm
+	// Expected, if set, is the digest the content must have (sha256 or
+	// sha512); on mismatch Put returns errs.Invalid and commits nothing.
+	Expected digest.Digest
+	// ExpectedSize, if >= 0, is the exact length the stream must have;
+	// otherwise Put returns errs.Invalid and commits nothing. Negative
+	// means unknown.
+	ExpectedSize int64
+	// MaxSize, if > 0, caps the stream; a longer one makes Put return
+	// errs.TooLarge and commit nothing.
+	MaxSize int64
+}
+
+// copyBufSize is the chunk size for streaming; larger than io.Copy's 32 KiB
+// default to cut per-chunk overhead in the hashes and syscalls.
+const copyBufSize = 256 << 10
+
+var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); return &b }}
+
+// Put streams r into a temporary write while computing, in one pass, sha256
+// and the requested checksums. It then verifies size and digest and, holding
+// the digest's lock, commits the blob and calls onCommit (if not nil), which
+// is where callers record their reference to it. If onCommit fails, Put
+// returns its error and the committed blob stays for the orphan sweep. A read
+// error from r (a hung-up or truncated upload) commits nothing; it is
+// returned as is if it already has an errs kind, and as errs.Invalid
+// otherwise (errs.TooLarge for *http.MaxBytesError).
+func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (Info, error) {
+	hashes, expAlg, err := opts.hashes()
+	if err != nil {
+		return Info{}, err
+	}
+	if opts.MaxSize > 0 && opts.ExpectedSize > opts.MaxSize {
+		return Info{}, errs.New(errs.TooLarge, "blob of %d bytes exceeds the limit of %d", opts.ExpectedSize, opts.MaxSize)
+	}
+
+	w, err := s.d.Create(ctx)
+	if err != nil {
+		return Info{}, err
+	}
+	defer w.Cancel() // no-op once committed
+
+	// Read at most one byte past any bound, enough to tell that the
+	// stream overran without swallowing an unbounded one.
+	var src io.Reader = &ctxReader{ctx: ctx, r: r}
+	limit := int64(-1)
+	if opts.MaxSize > 0 {
+		limit = opts.MaxSize + 1
+	}
+	if opts.ExpectedSize >= 0 && (limit < 0 || opts.ExpectedSize+1 < limit) {
+		limit = opts.ExpectedSize + 1
+	}
+	if limit >= 0 {
+		src = io.LimitReader(src, limit)
+	}
+	// Tell read errors from write errors: they are the client's fault, not ours.
+	er := &errReader{r: src}
+	ws := make([]io.Writer, 0, len(hashes)+1)
+	ws = append(ws, w)
+	for _, h := range hashes {
+		ws = append(ws, h)
+	}
+	buf := copyBufs.Get().(*[]byte)
+	n, err := io.CopyBuffer(io.MultiWriter(ws...), er, *buf)
+	copyBufs.Put(buf)
+	if er.err != nil {
+		return Info{}, readError(er.err)
+	}
+	if err != nil {
+		return Info{}, errs.Wrap(errs.Internal, err, "writing blob")
+	}
+
+	if opts.MaxSize > 0 && n > opts.MaxSize {
+		return Info{}, errs.New(errs.TooLarge, "blob exceeds the limit of %d bytes", opts.MaxSize)
+	}
+	if opts.ExpectedSize >= 0 && n != opts.ExpectedSize {
+		return Info{}, errs.New(errs.Invalid, "size mismatch: expected %d bytes, got %d", opts.ExpectedSize, n)
+	}
+	info := Info{Size: n, Checksums: make(map[Algorithm]string, len(hashes))}
+	for alg, h := range hashes {
+		info.Checksums[alg] = hex.EncodeToString(h.Sum(nil))
+	}
+	info.Digest = digest.NewDigestFromEncoded(digest.SHA256, info.Checksums[SHA256])
+	if expAlg != "" {
+		if got := info.Checksums[expAlg]; got != opts.Expected.Encoded() {
+			return Info{}, errs.New(errs.Invalid, "digest mismatch: expected %s, got %s:%s", opts.Expected, expAlg, got)
+		}
+		if !opts.wants(expAlg) {
+			delete(info.Checksums, expAlg) // computed only to verify
+		}
+	}
+
+	key := info.Digest.Encoded()
+	unlock := s.locks.lock(key)
+	defer unlock()
+	if err := w.Commit(ctx, key); err != nil {
+		return Info{}, err
+	}
+	if onCommit != nil {
+		if err := onCommit(info); err != nil {
+			return Info{}, err
+		}
+	}
+	return info, nil
+}
+
+// hashes returns a hash for sha256, each requested algorithm and the
+// algorithm of Expected, plus that algorithm ("" if Expected is unset).
+func (o PutOptions) hashes() (map[Algorithm]hash.Hash, Algorithm, error) {
+	hs := map[Algorithm]hash.Hash{SHA256: sha256.New()}
+	add := func(alg Algorithm) error {
+		if _, ok := hs[alg]; ok {
+			return nil
+		}
+		h, ok := alg.newHash()
+		if !ok {
+			return errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
+		}
+		hs[alg] = h
+		return nil
+	}
+	for _, alg := range o.Algorithms {
+		if err := add(alg); err != nil {
+			return nil, "", err
+		}
+	}
+	var expAlg Algorithm
+	if o.Expected != "" {
+		if err := o.Expected.Validate(); err != nil {
+			return nil, "", errs.Wrap(errs.Invalid, err, "invalid expected digest %q", o.Expected)
+		}
+		switch o.Expected.Algorithm() {
+		case digest.SHA256:
+			expAlg = SHA256
+		case digest.SHA512:
+			expAlg = SHA512
+		default:
+			return nil, "", errs.New(errs.Invalid, "unsupported digest algorithm %q", o.Expected.Algorithm())
+		}
+		if err := add(expAlg); err != nil {
+			return nil, "", err
+		}
+	}
+	return hs, expAlg, nil
+}
+
+func (o PutOptions) wants(alg Algorithm) bool {
+	if alg == SHA256 {
+		return true
+	}
+	for _, a := range o.Algorithms {
+		if a == alg {
+			return true
+		}
+	}
+	return false
+}
+
+func readError(err error) error {
+	var mbe *http.MaxBytesError
+	switch {
+	case errs.KindOf(err) != errs.Internal:
+		return err
+	case errors.As(err, &mbe):
+		return errs.Wrap(errs.TooLarge, err, "blob exceeds the limit of %d bytes", mbe.Limit)
+	}
+	return errs.Wrap(errs.Invalid, err, "reading blob content")
+}
+
+// Release deletes blob d if it is unreferenced: holding d's lock, it calls
+// unreferenced and deletes the bytes if that returns true. Serializing with
+// Put's commit+onCommit means a reference recorded by a concurrent Put is
+// either seen by unreferenced or made after the delete, when Put has
+// written the blob anew.
+func (s *Store) Release(ctx context.Context, d digest.Digest, unreferenced func() (bool, error)) error {
+	key, err := keyOf(d)
+	if err != nil {
+		return err
+	}
+	unlock := s.locks.lock(key)
+	defer unlock()
+	ok, err := unreferenced()
+	if err != nil || !ok {
+		return err
+	}
+	return s.d.Delete(ctx, key)
+}
+
+// Open returns the content of blob d; errs.NotFound if absent.
+func (s *Store) Open(ctx context.Context, d digest.Digest) (ReadSeekCloser, error) {
+	key, err := keyOf(d)
+	if err != nil {
+		return nil, err
+	}
+	return s.d.Open(ctx, key)
+}
+
+// Stat returns the size of blob d; errs.NotFound if absent.
+func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
+	key, err := keyOf(d)
+	if err != nil {
+		return 0, err
+	}
+	return s.d.Stat(ctx, key)
+}
+
+// Checksum computes the alg checksum of blob d by reading it, for
+// checksums nobody asked for at write time.
+func (s *Store) Checksum(ctx context.Context, d digest.Digest, alg Algorithm) (string, error) {
+	key, err := keyOf(d)
+	if err != nil {
+		return "", err
+	}
+	h, ok := alg.newHash()
+	if !ok {
+		return "", errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
+	}
+	if alg == SHA256 {
+		// The key is the sha256; just check the blob exists.
+		if _, err := s.d.Stat(ctx, key); err != nil {
+			return "", err
+		}
+		return key, nil
+	}
+	rc, err := s.d.Open(ctx, key)
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	buf := copyBufs.Get().(*[]byte)
+	defer copyBufs.Put(buf)
+	if _, err := io.CopyBuffer(h, &ctxReader{ctx: ctx, r: rc}, *buf); err != nil {
+		return "", errs.Wrap(errs.Internal, err, "reading blob %s", d)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// Walk calls fn for every committed blob.
+func (s *Store) Walk(ctx context.Context, fn func(d digest.Digest, size int64, modTime time.Time) error) error {
+	return s.d.Walk(ctx, func(key string, size int64, modTime time.Time) error {
+		return fn(digest.NewDigestFromEncoded(digest.SHA256, key), size, modTime)
+	})
+}
+
+// CleanTemp removes temporary writes older than age and returns how many.
+func (s *Store) CleanTemp(ctx context.Context, age time.Duration) (int, error) {
+	return s.d.CleanTemp(ctx, age)
+}
+
+// Space returns the bytes available to the store, or -1 if unknown.
+func (s *Store) Space(ctx context.Context) (int64, error) {
+	return s.d.Space(ctx)
+}
+
+// keyOf returns the driver key of d, which must be a valid sha256 digest.
+func keyOf(d digest.Digest) (string, error) {
+	if err := d.Validate(); err != nil || d.Algorithm() != digest.SHA256 {
+		return "", errs.New(errs.Invalid, "invalid blob digest %q: want sha256", d)
+	}
+	return d.Encoded(), nil
+}
+
+// ctxReader stops a copy promptly once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c *ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
+}
+
+// errReader remembers the first non-EOF error of r.
+type errReader struct {
+	r   io.Reader
+	err error
+}
+
+func (e *errReader) Read(p []byte) (int, error) {
+	n, err := e.r.Read(p)
+	if err != nil && err != io.EOF && e.err == nil {
+		e.err = err
+	}
+	return n, err
+}
+
+// keyedMutex is a mutex per key, created on demand and dropped when unused,
+// so unrelated digests never contend (and an onCommit touching another
+// digest cannot deadlock, as it could with lock striping).
+type keyedMutex struct {
+	mu sync.Mutex
+	m  map[string]*keyedEntry
+}
+
+type keyedEntry struct {
+	mu   sync.Mutex
+	refs int
+}
+
+func (k *keyedMutex) lock(key string) (unlock func()) {
+	k.mu.Lock()
+	if k.m == nil {
+		k.m = make(map[string]*keyedEntry)
+	}
+	e := k.m[key]
+	if e == nil {
+		e = &keyedEntry{}
+		k.m[key] = e
+	}
+	e.refs++
+	k.mu.Unlock()
+
+	e.mu.Lock()
+	return func() {
+		e.mu.Unlock()
+		k.mu.Lock()
+		if e.refs--; e.refs == 0 {
+			delete(k.m, key)
+		}
+		k.mu.Unlock()
+	}
+}

@@ -1,0 +1,44 @@
+package errs
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"testing"
+)
+
+func TestKindsMapToStatusesThroughWrapping(t *testing.T) {
+	cases := []struct {
+		err    error
+		status int
+		msg    string
+	}{
+		{New(NotFound, "no %s", "thing"), http.StatusNotFound, "no thing"},
+		{fmt.Errorf("ctx: %w", New(Invalid, "bad path")), http.StatusBadRequest, "bad path"},
+		{Wrap(Upstream, errors.New("dial tcp: refused"), "upstream failed"), http.StatusBadGateway, "upstream failed"},
+		{errors.New("disk on fire"), http.StatusInternalServerError, "internal error"},
+		{ErrForbidden, http.StatusForbidden, "forbidden"},
+	}
+	for _, c := range cases {
+		if got := Status(c.err); got != c.status {
+			t.Errorf("Status(%v) = %d, want %d", c.err, got, c.status)
+		}
+		if got := Message(c.err); got != c.msg {
+			t.Errorf("Message(%v) = %q, want %q", c.err, got, c.msg)
+		}
+	}
+}
+
+func TestErrorsIsMatchesKind(t *testing.T) {
+	err := fmt.Errorf("outer: %w", New(Conflict, "exists"))
+	if !errors.Is(err, ErrConflict) {
+		t.Fatal("errors.Is(err, ErrConflict) = false")
+	}
+	if errors.Is(err, ErrNotFound) {
+		t.Fatal("errors.Is(err, ErrNotFound) = true for a conflict")
+	}
+	cause := errors.New("root")
+	if !errors.Is(Wrap(Internal, cause, "x"), cause) {
+		t.Fatal("cause not reachable through Wrap")
+	}
+}

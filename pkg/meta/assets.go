@@ -1,0 +1,648 @@
+package meta
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"time"
+
+	"github.com/google/uuid"
+	digest "github.com/opencontainers/go-digest"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Asset is one stored file of a repository: a path bound to a blob.
+type Asset struct {
+	ID             string            `json:"id"`
+	Repository     string            `json:"repository"`
+	Path           string            `json:"path"`
+	ComponentID    string            `json:"componentId,omitempty"`
+	Blob           digest.Digest     `json:"blob"`
+	Size           int64             `json:"size"`
+	ContentType    string            `json:"contentType"`
+	Checksums      map[string]string `json:"checksums"`
+	Created        time.Time         `json:"created"`
+	LastModified   time.Time         `json:"lastModified"`
+	LastDownloaded time.Time         `json:"lastDownloaded,omitzero"`
+	// LastVerified is when a proxy last confirmed the content with its upstream.
+	LastVerified time.Time         `json:"lastVerified,omitzero"`
+	Uploader     string            `json:"uploader,omitempty"`
+	UploaderIP   string            `json:"uploaderIp,omitempty"`
+	Attributes   map[string]string `json:"attributes,omitempty"`
+}
+
+// Component groups the assets of one artifact version (a raw file, a Maven
+// GAV, an image tag).
+type Component struct {
+	ID         string    `json:"id"`
+	Repository string    `json:"repository"`
+	Format     string    `json:"format"`
+	Group      string    `json:"group,omitempty"`
+	Name       string    `json:"name"`
+	Version    string    `json:"version,omitempty"`
+	Created    time.Time `json:"created"`
+	// Assets lists the IDs of the component's assets.
+	Assets []string `json:"assets"`
+}
+
+// Blob is the record of stored bytes: their size, checksums and how many
+// assets reference them.
+type Blob struct {
+	Digest    digest.Digest     `json:"digest"`
+	Size      int64             `json:"size"`
+	Refs      int64             `json:"refs"`
+	Checksums map[string]string `json:"checksums"`
+	Created   time.Time         `json:"created"`
+}
+
+// PutAssetRequest describes an asset write. Component, when set, is the
+// component the asset belongs to; it is found by (repository, group, name,
+// version) or created.
+type PutAssetRequest struct {
+	Asset     Asset
+	Component *Component
+	// Check runs inside the transaction with the asset currently at the path
+	// (nil if none); an error aborts the write. Write policies live here so
+	// that the check and the write are atomic.
+	Check func(existing *Asset) error
+}
+
+func assetPathKey(repo, path string) []byte { return []byte(repo + "\x00" + path) }
+
+func componentKey(c *Component) []byte {
+	return []byte(c.Repository + "\x00" + c.Group + "\x00" + c.Name + "\x00" + c.Version)
+}
+
+func blobKey(d digest.Digest) []byte { return []byte(d.Encoded()) }
+
+// PutAsset stores the asset at its path, replacing any asset there, and
+// moves blob reference counts in the same transaction. It returns the stored
+// asset and the digests whose last reference went away, which the caller
+// must release from the blob store.
+func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
+	var stored Asset
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		a := req.Asset
+		existing, err := assetAt(tx, a.Repository, a.Path)
+		if err != nil {
+			return err
+		}
+		if req.Check != nil {
+			if err := req.Check(existing); err != nil {
+				return err
+			}
+		}
+		now := time.Now().UTC()
+		a.LastModified = now
+		if existing != nil {
+			a.ID = existing.ID
+			a.Created = existing.Created
+			if existing.Blob != a.Blob {
+				r, err := unref(tx, existing.Blob)
+				if err != nil {
+					return err
+				}
+				released = append(released, r...)
+				if err := ref(tx, &a); err != nil {
+					return err
+				}
+			}
+			if existing.ComponentID != "" && (req.Component == nil) {
+				if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+					return err
+				}
+			}
+		} else {
+			a.ID = uuid.NewString()
+			a.Created = now
+			if err := ref(tx, &a); err != nil {
+				return err
+			}
+		}
+		if req.Component != nil {
+			id, err := attachAsset(tx, req.Component, a.ID, now)
+			if err != nil {
+				return err
+			}
+			if existing != nil && existing.ComponentID != "" && existing.ComponentID != id {
+				if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+					return err
+				}
+			}
+			a.ComponentID = id
+		} else {
+			a.ComponentID = ""
+		}
+		if err := putJSON(tx.Bucket(bucketAssets), []byte(a.ID), &a); err != nil {
+			return err
+		}
+		stored = a
+		return tx.Bucket(bucketAssetPaths).Put(assetPathKey(a.Repository, a.Path), []byte(a.ID))
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &stored, released, nil
+}
+
+func ref(tx *bolt.Tx, a *Asset) error {
+	b := tx.Bucket(bucketBlobs)
+	var rec Blob
+	found, err := getJSON(b, blobKey(a.Blob), &rec)
+	if err != nil {
+		return err
+	}
+	if !found {
+		rec = Blob{Digest: a.Blob, Size: a.Size, Checksums: a.Checksums, Created: time.Now().UTC()}
+	}
+	rec.Refs++
+	// Checksums learnt at write time are kept on the blob for every later asset.
+	for k, v := range a.Checksums {
+		if rec.Checksums == nil {
+			rec.Checksums = map[string]string{}
+		}
+		rec.Checksums[k] = v
+	}
+	a.Checksums = rec.Checksums
+	return putJSON(b, blobKey(a.Blob), &rec)
+}
+
+// unref drops one reference; it returns the digest when none is left. The
+// record stays (with zero references) until ReleaseBlob, so that freeing the
+// bytes and a concurrent new reference are decided under the blob lock.
+func unref(tx *bolt.Tx, d digest.Digest) ([]digest.Digest, error) {
+	b := tx.Bucket(bucketBlobs)
+	var rec Blob
+	found, err := getJSON(b, blobKey(d), &rec)
+	if err != nil || !found {
+		return nil, err
+	}
+	rec.Refs--
+	if err := putJSON(b, blobKey(d), &rec); err != nil {
+		return nil, err
+	}
+	if rec.Refs <= 0 {
+		return []digest.Digest{d}, nil
+	}
+	return nil, nil
+}
+
+func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time) (string, error) {
+	keys := tx.Bucket(bucketComponentKeys)
+	comps := tx.Bucket(bucketComponents)
+	var rec Component
+	if id := keys.Get(componentKey(c)); id != nil {
+		if _, err := getJSON(comps, id, &rec); err != nil {
+			return "", err
+		}
+	} else {
+		rec = *c
+		rec.ID = uuid.NewString()
+		rec.Created = now
+		rec.Assets = nil
+		if err := keys.Put(componentKey(c), []byte(rec.ID)); err != nil {
+			return "", err
+		}
+	}
+	for _, id := range rec.Assets {
+		if id == assetID {
+			return rec.ID, nil
+		}
+	}
+	rec.Assets = append(rec.Assets, assetID)
+	return rec.ID, putJSON(comps, []byte(rec.ID), &rec)
+}
+
+// detachAsset removes an asset from its component and deletes the component
+// when it has no assets left.
+func detachAsset(tx *bolt.Tx, componentID, assetID string) error {
+	comps := tx.Bucket(bucketComponents)
+	var rec Component
+	found, err := getJSON(comps, []byte(componentID), &rec)
+	if err != nil || !found {
+		return err
+	}
+	kept := rec.Assets[:0]
+	for _, id := range rec.Assets {
+		if id != assetID {
+			kept = append(kept, id)
+		}
+	}
+	rec.Assets = kept
+	if len(kept) == 0 {
+		if err := comps.Delete([]byte(componentID)); err != nil {
+			return err
+		}
+		return tx.Bucket(bucketComponentKeys).Delete(componentKey(&rec))
+	}
+	return putJSON(comps, []byte(componentID), &rec)
+}
+
+func assetAt(tx *bolt.Tx, repo, path string) (*Asset, error) {
+	id := tx.Bucket(bucketAssetPaths).Get(assetPathKey(repo, path))
+	if id == nil {
+		return nil, nil
+	}
+	return assetByID(tx, id)
+}
+
+func assetByID(tx *bolt.Tx, id []byte) (*Asset, error) {
+	var a Asset
+	found, err := getJSON(tx.Bucket(bucketAssets), id, &a)
+	if err != nil || !found {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// AssetByPath returns the asset at path in repo, or errs.NotFound.
+func (db *DB) AssetByPath(repo, path string) (*Asset, error) {
+	var a *Asset
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		a, err = assetAt(tx, repo, path)
+		return err
+	})
+	if err == nil && a == nil {
+		err = notFound("asset", path)
+	}
+	return a, err
+}
+
+// Asset returns the asset with id, or errs.NotFound.
+func (db *DB) Asset(id string) (*Asset, error) {
+	var a *Asset
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		a, err = assetByID(tx, []byte(id))
+		return err
+	})
+	if err == nil && a == nil {
+		err = notFound("asset", id)
+	}
+	return a, err
+}
+
+// UpdateAsset applies fn to the stored asset with id, for attribute changes
+// that do not move blobs (verification and download times, attributes).
+func (db *DB) UpdateAsset(id string, fn func(a *Asset)) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		a, err := assetByID(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			return notFound("asset", id)
+		}
+		fn(a)
+		return putJSON(tx.Bucket(bucketAssets), []byte(a.ID), a)
+	})
+}
+
+// DeleteAsset deletes the asset with id and returns the digests that lost
+// their last reference.
+func (db *DB) DeleteAsset(id string) ([]digest.Digest, error) {
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		a, err := assetByID(tx, []byte(id))
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			return notFound("asset", id)
+		}
+		released, err = deleteAsset(tx, a)
+		return err
+	})
+	return released, err
+}
+
+// DeleteAssetByPath deletes the asset at path in repo, like DeleteAsset.
+func (db *DB) DeleteAssetByPath(repo, path string) ([]digest.Digest, error) {
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		a, err := assetAt(tx, repo, path)
+		if err != nil {
+			return err
+		}
+		if a == nil {
+			return notFound("asset", path)
+		}
+		released, err = deleteAsset(tx, a)
+		return err
+	})
+	return released, err
+}
+
+func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
+	if err := tx.Bucket(bucketAssets).Delete([]byte(a.ID)); err != nil {
+		return nil, err
+	}
+	if err := tx.Bucket(bucketAssetPaths).Delete(assetPathKey(a.Repository, a.Path)); err != nil {
+		return nil, err
+	}
+	if a.ComponentID != "" {
+		if err := detachAsset(tx, a.ComponentID, a.ID); err != nil {
+			return nil, err
+		}
+	}
+	return unref(tx, a.Blob)
+}
+
+// DeleteComponent deletes a component and all its assets, returning the
+// digests that lost their last reference.
+func (db *DB) DeleteComponent(id string) ([]digest.Digest, error) {
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		var c Component
+		found, err := getJSON(tx.Bucket(bucketComponents), []byte(id), &c)
+		if err != nil {
+			return err
+		}
+		if !found {
+			return notFound("component", id)
+		}
+		for _, aid := range c.Assets {
+			a, err := assetByID(tx, []byte(aid))
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				continue
+			}
+			r, err := deleteAsset(tx, a)
+			if err != nil {
+				return err
+			}
+			released = append(released, r...)
+		}
+		return nil
+	})
+	return released, err
+}
+
+// DeleteRepositoryContent deletes every asset and component of repo,
+// returning the digests that lost their last reference.
+func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		prefix := assetPathKey(repo, "")
+		var ids [][]byte
+		c := tx.Bucket(bucketAssetPaths).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+			ids = append(ids, bytes.Clone(v))
+		}
+		for _, id := range ids {
+			a, err := assetByID(tx, id)
+			if err != nil {
+				return err
+			}
+			if a == nil {
+				continue
+			}
+			r, err := deleteAsset(tx, a)
+			if err != nil {
+				return err
+			}
+			released = append(released, r...)
+		}
+		return nil
+	})
+	return released, err
+}
+
+// ListAssets returns up to limit assets of repo whose path starts with
+// prefix, in path order, starting after the path after. next is the path to
+// pass as after for the following page, empty at the end.
+func (db *DB) ListAssets(repo, prefix, after string, limit int) (assets []*Asset, next string, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		base := assetPathKey(repo, prefix)
+		c := tx.Bucket(bucketAssetPaths).Cursor()
+		k, v := c.Seek(base)
+		if after != "" {
+			k, v = c.Seek(assetPathKey(repo, after))
+			if k != nil && bytes.Equal(k, assetPathKey(repo, after)) {
+				k, v = c.Next()
+			}
+		}
+		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			if limit > 0 && len(assets) == limit {
+				next = assets[len(assets)-1].Path
+				return nil
+			}
+			a, err := assetByID(tx, v)
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				assets = append(assets, a)
+			}
+		}
+		return nil
+	})
+	return assets, next, err
+}
+
+// Component returns the component with id, or errs.NotFound.
+func (db *DB) Component(id string) (*Component, error) {
+	var c Component
+	var found bool
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		found, err = getJSON(tx.Bucket(bucketComponents), []byte(id), &c)
+		return err
+	})
+	if err == nil && !found {
+		err = notFound("component", id)
+	}
+	return &c, err
+}
+
+// ComponentAssets returns the assets of a component in path order.
+func (db *DB) ComponentAssets(c *Component) ([]*Asset, error) {
+	var out []*Asset
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		for _, id := range c.Assets {
+			a, err := assetByID(tx, []byte(id))
+			if err != nil {
+				return err
+			}
+			if a != nil {
+				out = append(out, a)
+			}
+		}
+		return nil
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out, err
+}
+
+// ListComponents returns up to limit components of repo (all repositories
+// when repo is empty) that match keep, in (repository, group, name, version)
+// order, starting after the component key after. next is the key for the
+// following page, empty at the end.
+func (db *DB) ListComponents(repo, after string, limit int, keep func(*Component) bool) (comps []*Component, next string, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		var base []byte
+		if repo != "" {
+			base = []byte(repo + "\x00")
+		}
+		c := tx.Bucket(bucketComponentKeys).Cursor()
+		k, v := c.Seek(base)
+		if after != "" {
+			k, v = c.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, v = c.Next()
+			}
+		}
+		var lastKey string
+		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			if limit > 0 && len(comps) == limit {
+				next = lastKey
+				return nil
+			}
+			var comp Component
+			found, err := getJSON(tx.Bucket(bucketComponents), v, &comp)
+			if err != nil {
+				return err
+			}
+			if found && (keep == nil || keep(&comp)) {
+				comps = append(comps, &comp)
+				lastKey = string(k)
+			}
+		}
+		return nil
+	})
+	return comps, next, err
+}
+
+// ListAllAssets is ListAssets across repositories (repo empty) or one
+// repository, filtered by keep, paginated by the internal path key.
+func (db *DB) ListAllAssets(repo, after string, limit int, keep func(*Asset) bool) (assets []*Asset, next string, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		var base []byte
+		if repo != "" {
+			base = assetPathKey(repo, "")
+		}
+		c := tx.Bucket(bucketAssetPaths).Cursor()
+		k, v := c.Seek(base)
+		if after != "" {
+			k, v = c.Seek([]byte(after))
+			if k != nil && string(k) == after {
+				k, v = c.Next()
+			}
+		}
+		var lastKey string
+		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
+			if limit > 0 && len(assets) == limit {
+				next = lastKey
+				return nil
+			}
+			a, err := assetByID(tx, v)
+			if err != nil {
+				return err
+			}
+			if a != nil && (keep == nil || keep(a)) {
+				assets = append(assets, a)
+				lastKey = string(k)
+			}
+		}
+		return nil
+	})
+	return assets, next, err
+}
+
+// BlobRecord returns the record of digest d, or errs.NotFound.
+func (db *DB) BlobRecord(d digest.Digest) (*Blob, error) {
+	var rec Blob
+	var found bool
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		found, err = getJSON(tx.Bucket(bucketBlobs), blobKey(d), &rec)
+		return err
+	})
+	if err == nil && !found {
+		err = notFound("blob", d.String())
+	}
+	return &rec, err
+}
+
+// SetBlobChecksum stores a checksum computed after the write, on the blob
+// and on every asset that will be read from now on.
+func (db *DB) SetBlobChecksum(d digest.Digest, alg, value string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketBlobs)
+		var rec Blob
+		found, err := getJSON(b, blobKey(d), &rec)
+		if err != nil || !found {
+			return err
+		}
+		if rec.Checksums == nil {
+			rec.Checksums = map[string]string{}
+		}
+		rec.Checksums[alg] = value
+		return putJSON(b, blobKey(d), &rec)
+	})
+}
+
+// ReleaseBlob deletes the record of d if nothing references it and reports
+// whether it did; the caller then frees the bytes.
+func (db *DB) ReleaseBlob(d digest.Digest) (bool, error) {
+	var released bool
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketBlobs)
+		var rec Blob
+		found, err := getJSON(b, blobKey(d), &rec)
+		if err != nil {
+			return err
+		}
+		if found && rec.Refs > 0 {
+			return nil
+		}
+		released = true
+		return b.Delete(blobKey(d))
+	})
+	return released, err
+}
+
+// BlobUsage returns the number of blob records and their total size.
+func (db *DB) BlobUsage() (count, bytes int64, err error) {
+	err = db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+			var rec Blob
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			count++
+			bytes += rec.Size
+			return nil
+		})
+	})
+	return count, bytes, err
+}
+
+// UnreferencedBlobs returns blobs with no reference left; a crash between a
+// delete and the release of its bytes leaves such records behind.
+func (db *DB) UnreferencedBlobs() ([]digest.Digest, error) {
+	var out []digest.Digest
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+			var rec Blob
+			if err := json.Unmarshal(v, &rec); err != nil {
+				return err
+			}
+			if rec.Refs <= 0 {
+				out = append(out, rec.Digest)
+			}
+			return nil
+		})
+	})
+	return out, err
+}
+
+// HasBlob reports whether d has a record.
+func (db *DB) HasBlob(d digest.Digest) (bool, error) {
+	var ok bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		ok = tx.Bucket(bucketBlobs).Get(blobKey(d)) != nil
+		return nil
+	})
+	return ok, err
+}

@@ -1,0 +1,129 @@
+// Package meta keeps the server's metadata in bbolt: repositories, assets,
+// components, blob reference counts, users, roles and settings. Every change
+// is one bbolt transaction, so an asset and the reference count of its blob
+// never disagree. The package does no I/O on blob bytes.
+package meta
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+// SchemaVersion is the layout version this code reads and writes.
+const SchemaVersion = 1
+
+var (
+	bucketSystem        = []byte("system")
+	bucketRepositories  = []byte("repositories")
+	bucketAssets        = []byte("assets")
+	bucketAssetPaths    = []byte("asset_paths")
+	bucketComponents    = []byte("components")
+	bucketComponentKeys = []byte("component_keys")
+	bucketBlobs         = []byte("blobs")
+	bucketUsers         = []byte("users")
+	bucketRoles         = []byte("roles")
+	bucketSettings      = []byte("settings")
+
+	keySchema = []byte("schema")
+
+	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketAssets, bucketAssetPaths,
+		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings}
+)
+
+// migrations[v] upgrades a database of schema v to v+1 inside one transaction.
+var migrations = map[int]func(tx *bolt.Tx) error{}
+
+// DB is the metadata database.
+type DB struct {
+	bolt *bolt.DB
+}
+
+// Open opens (creating if needed) the database file at path and brings its
+// schema up to SchemaVersion.
+func Open(path string) (*DB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, err
+	}
+	b, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if err != nil {
+		return nil, fmt.Errorf("open metadata database %s: %w", path, err)
+	}
+	db := &DB{bolt: b}
+	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) migrate() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, name := range allBuckets {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return err
+			}
+		}
+		sys := tx.Bucket(bucketSystem)
+		v := 0
+		if raw := sys.Get(keySchema); raw != nil {
+			v = int(binary.BigEndian.Uint32(raw))
+		} else {
+			v = SchemaVersion // a new database starts at the current layout
+		}
+		if v > SchemaVersion {
+			return fmt.Errorf("metadata schema %d is newer than this server (%d)", v, SchemaVersion)
+		}
+		for ; v < SchemaVersion; v++ {
+			if err := migrations[v](tx); err != nil {
+				return fmt.Errorf("migrate schema %d: %w", v, err)
+			}
+		}
+		return sys.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(v)))
+	})
+}
+
+// Schema returns the stored schema version.
+func (db *DB) Schema() (int, error) {
+	var v int
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		v = int(binary.BigEndian.Uint32(tx.Bucket(bucketSystem).Get(keySchema)))
+		return nil
+	})
+	return v, err
+}
+
+// Close closes the database.
+func (db *DB) Close() error { return db.bolt.Close() }
+
+// Writable reports whether a write transaction can be committed (health check).
+func (db *DB) Writable() error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSystem).Put([]byte("probe"), []byte(time.Now().UTC().Format(time.RFC3339)))
+	})
+}
+
+func getJSON(b *bolt.Bucket, key []byte, v any) (bool, error) {
+	raw := b.Get(key)
+	if raw == nil {
+		return false, nil
+	}
+	return true, json.Unmarshal(raw, v)
+}
+
+func putJSON(b *bolt.Bucket, key []byte, v any) error {
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return b.Put(key, raw)
+}
+
+func notFound(what, name string) error { return errs.New(errs.NotFound, "%s %q not found", what, name) }

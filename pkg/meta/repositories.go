@@ -1,0 +1,45 @@
+package meta
+
+import (
+	"sort"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// RepositoryRecord is a repository's stored configuration. Config is the
+// repository engine's own JSON; this package does not interpret it.
+type RepositoryRecord struct {
+	Name   string `json:"name"`
+	Config []byte `json:"config"`
+}
+
+// PutRepository creates or replaces the repository named name.
+func (db *DB) PutRepository(name string, config []byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRepositories).Put([]byte(name), config)
+	})
+}
+
+// Repositories returns every stored repository ordered by name.
+func (db *DB) Repositories() ([]RepositoryRecord, error) {
+	var out []RepositoryRecord
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketRepositories).ForEach(func(k, v []byte) error {
+			out = append(out, RepositoryRecord{Name: string(k), Config: append([]byte(nil), v...)})
+			return nil
+		})
+	})
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, err
+}
+
+// DeleteRepository removes the repository's configuration; its content is
+// removed separately with DeleteRepositoryContent.
+func (db *DB) DeleteRepository(name string) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketRepositories).Get([]byte(name)) == nil {
+			return notFound("repository", name)
+		}
+		return tx.Bucket(bucketRepositories).Delete([]byte(name))
+	})
+}

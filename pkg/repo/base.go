@@ -1,0 +1,217 @@
+package repo
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"path"
+	"sort"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// Authorizer decides whether the caller in ctx holds a privilege.
+type Authorizer interface {
+	Require(ctx context.Context, perm string) error
+}
+
+// base is what every repository type shares: configuration, format, store.
+type base struct {
+	cfg    Config
+	format Format
+	db     *meta.DB
+	blobs  *blob.Store
+	authz  Authorizer
+	log    *slog.Logger
+}
+
+func (b *base) Name() string   { return b.cfg.Name }
+func (b *base) Config() Config { return b.cfg }
+func (b *base) Format() Format { return b.format }
+
+func (b *base) Authorize(ctx context.Context, action string) error {
+	return b.authz.Require(ctx, auth.RepositoryPermission(b.cfg.Format, b.cfg.Name, action))
+}
+
+func (b *base) Status() Status {
+	if !b.cfg.Online {
+		return Status{Online: false, Reason: "offline"}
+	}
+	return Status{Online: true}
+}
+
+func (b *base) online() error {
+	if !b.cfg.Online {
+		return errs.New(errs.NotFound, "repository %s is offline", b.cfg.Name)
+	}
+	return nil
+}
+
+func (b *base) Stat(ctx context.Context, p string) (*meta.Asset, error) {
+	return b.db.AssetByPath(b.cfg.Name, p)
+}
+
+// open returns the stored content of an asset.
+func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
+	body, err := b.blobs.Open(ctx, a.Blob)
+	if err != nil {
+		return nil, err
+	}
+	return &Content{Asset: a, Body: body}, nil
+}
+
+// cached returns the asset at p with its bytes, or errs.NotFound.
+func (b *base) cached(ctx context.Context, p string) (*Content, error) {
+	a, err := b.db.AssetByPath(b.cfg.Name, p)
+	if err != nil {
+		return nil, err
+	}
+	return b.open(ctx, a)
+}
+
+// release frees the bytes of blobs whose last reference went away.
+func (b *base) release(ctx context.Context, digests []digest.Digest) {
+	for _, d := range digests {
+		err := b.blobs.Release(ctx, d, func() (bool, error) { return b.db.ReleaseBlob(d) })
+		if err != nil {
+			b.log.Error("release blob", "digest", d, "err", err)
+		}
+	}
+}
+
+// store writes body as the asset at p.
+func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check func(*meta.Asset) error) (*meta.Asset, error) {
+	if opts.Component == nil {
+		opts.Component = b.format.Component(p)
+	}
+	if opts.Component != nil {
+		opts.Component.Repository = b.cfg.Name
+		opts.Component.Format = b.cfg.Format
+	}
+	var stored *meta.Asset
+	var released []digest.Digest
+	_, err := b.blobs.Put(ctx, body, blob.PutOptions{
+		Algorithms:   b.format.Checksums(),
+		ExpectedSize: opts.Size,
+		MaxSize:      maxUploadSize(ctx),
+	}, func(info blob.Info) error {
+		sums := make(map[string]string, len(info.Checksums))
+		for alg, v := range info.Checksums {
+			sums[string(alg)] = v
+		}
+		a, r, err := b.db.PutAsset(meta.PutAssetRequest{
+			Asset: meta.Asset{
+				Repository:  b.cfg.Name,
+				Path:        p,
+				Blob:        info.Digest,
+				Size:        info.Size,
+				ContentType: opts.ContentType,
+				Checksums:   sums,
+				Uploader:    opts.Uploader,
+				UploaderIP:  opts.UploaderIP,
+				Attributes:  opts.Attributes,
+				// A proxy's download counts as its first verification.
+				LastVerified: opts.LastVerified,
+			},
+			Component: opts.Component,
+			Check:     check,
+		})
+		stored, released = a, r
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	b.release(ctx, released)
+	return stored, nil
+}
+
+func (b *base) deletePath(ctx context.Context, p string) error {
+	released, err := b.db.DeleteAssetByPath(b.cfg.Name, p)
+	if err != nil {
+		return err
+	}
+	b.release(ctx, released)
+	return nil
+}
+
+// listStored returns the children of dir among the repository's assets.
+func (b *base) listStored(dir string) ([]Entry, error) {
+	prefix := ""
+	if dir != "" {
+		prefix = dir + "/"
+	}
+	var entries []Entry
+	seen := map[string]bool{}
+	after := ""
+	for {
+		assets, next, err := b.db.ListAssets(b.cfg.Name, prefix, after, 1000)
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range assets {
+			rest := strings.TrimPrefix(a.Path, prefix)
+			if i := strings.IndexByte(rest, '/'); i >= 0 {
+				name := rest[:i]
+				if !seen[name] {
+					seen[name] = true
+					entries = append(entries, Entry{Name: name, Path: prefix + name, Dir: true})
+				}
+				continue
+			}
+			entries = append(entries, Entry{Name: rest, Path: a.Path, Asset: a})
+		}
+		if next == "" {
+			break
+		}
+		after = next
+	}
+	if len(entries) == 0 && dir != "" {
+		return nil, errs.New(errs.NotFound, "folder %s not found", dir)
+	}
+	return entries, nil
+}
+
+// mergeEntries joins listings (a group's members), first occurrence wins.
+func mergeEntries(lists ...[]Entry) []Entry {
+	seen := map[string]bool{}
+	var out []Entry
+	for _, l := range lists {
+		for _, e := range l {
+			if !seen[e.Name] {
+				seen[e.Name] = true
+				out = append(out, e)
+			}
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Dir != out[j].Dir {
+			return out[i].Dir
+		}
+		return out[i].Name < out[j].Name
+	})
+	return out
+}
+
+// contentTypeByExt guesses a content type from a path's extension.
+func contentTypeByExt(p string) string {
+	return typeByExtension(path.Ext(p))
+}
+
+type maxSizeKey struct{}
+
+// WithMaxUploadSize bounds the size of writes made with ctx.
+func WithMaxUploadSize(ctx context.Context, n int64) context.Context {
+	return context.WithValue(ctx, maxSizeKey{}, n)
+}
+
+func maxUploadSize(ctx context.Context) int64 {
+	n, _ := ctx.Value(maxSizeKey{}).(int64)
+	return n
+}

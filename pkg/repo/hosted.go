@@ -1,0 +1,78 @@
+package repo
+
+import (
+	"context"
+	"io"
+	"mime"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// hostedRepo stores what clients upload, under a write policy.
+type hostedRepo struct{ base }
+
+func (h *hostedRepo) Get(ctx context.Context, p string) (*Content, error) {
+	if err := h.online(); err != nil {
+		return nil, err
+	}
+	return h.cached(ctx, p)
+}
+
+func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
+	if err := h.online(); err != nil {
+		return nil, err
+	}
+	check := h.writeCheck(p)
+	// Check before reading the body too, so a refused upload fails fast;
+	// the check inside the transaction is the one that counts.
+	existing, err := h.db.AssetByPath(h.cfg.Name, p)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return nil, err
+	}
+	if err := check(existing); err != nil {
+		return nil, err
+	}
+	if opts.ContentType == "" {
+		opts.ContentType = contentTypeByExt(p)
+	}
+	return h.store(ctx, p, body, opts, check)
+}
+
+func (h *hostedRepo) writeCheck(p string) func(*meta.Asset) error {
+	policy := h.cfg.Storage.WritePolicy
+	return func(existing *meta.Asset) error {
+		switch {
+		case policy == WriteDeny:
+			return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
+		case policy == WriteAllowOnce && existing != nil:
+			return errs.New(errs.Invalid, "repository %s does not allow updating assets: %s", h.cfg.Name, p)
+		}
+		return nil
+	}
+}
+
+func (h *hostedRepo) Delete(ctx context.Context, p string) error {
+	if err := h.online(); err != nil {
+		return err
+	}
+	if h.cfg.Storage.WritePolicy == WriteDeny {
+		return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
+	}
+	return h.deletePath(ctx, p)
+}
+
+func (h *hostedRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+	if err := h.online(); err != nil {
+		return nil, err
+	}
+	return h.listStored(dir)
+}
+
+// typeByExtension is mime.TypeByExtension with a fallback for unknown types.
+func typeByExtension(ext string) string {
+	if t := mime.TypeByExtension(ext); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}

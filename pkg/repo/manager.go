@@ -1,0 +1,479 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// FieldError is a configuration error that names the offending JSON field.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Is makes configuration errors errs.Invalid for errors.Is.
+func (e *FieldError) Is(target error) bool { return target == errs.ErrInvalid }
+
+func fieldErr(field, format string, args ...any) error {
+	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
+
+// Options tune the engine.
+type Options struct {
+	// ProxyTimeout bounds the wait for an upstream's response headers.
+	ProxyTimeout time.Duration
+	// ProxyConnectTimeout bounds connecting to an upstream.
+	ProxyConnectTimeout time.Duration
+	Log                 *slog.Logger
+}
+
+// Manager holds the configured repositories and changes them at runtime.
+type Manager struct {
+	db      *meta.DB
+	blobs   *blob.Store
+	authz   Authorizer
+	opts    Options
+	formats map[string]Format
+	client  *http.Client
+
+	mu    sync.RWMutex
+	repos map[string]Repository
+}
+
+// NewManager returns a manager over db and the blob store, serving the given
+// formats. Call Load to read the stored repositories.
+func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, formats ...Format) *Manager {
+	if opts.Log == nil {
+		opts.Log = slog.Default()
+	}
+	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{}, repos: map[string]Repository{}}
+	for _, f := range formats {
+		m.formats[f.Name()] = f
+	}
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.DialContext = (&net.Dialer{Timeout: opts.ProxyConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
+	transport.ResponseHeaderTimeout = opts.ProxyTimeout
+	transport.MaxIdleConnsPerHost = 32
+	// Content is stored as the upstream sent it; transparent decompression
+	// would change the bytes and their digests.
+	transport.DisableCompression = true
+	m.client = &http.Client{Transport: transport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+		if len(via) >= 5 {
+			return http.ErrUseLastResponse
+		}
+		return nil
+	}}
+	return m
+}
+
+// Formats returns the names of the served formats.
+func (m *Manager) Formats() []string {
+	var names []string
+	for n := range m.formats {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// BlobStore returns the blob store named name.
+func (m *Manager) BlobStore(name string) (*blob.Store, bool) {
+	if name == m.blobs.Name() {
+		return m.blobs, true
+	}
+	return nil, false
+}
+
+// BlobStores returns every blob store.
+func (m *Manager) BlobStores() []*blob.Store { return []*blob.Store{m.blobs} }
+
+// Load builds the repositories stored in the database.
+func (m *Manager) Load(ctx context.Context) error {
+	recs, err := m.db.Repositories()
+	if err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, rec := range recs {
+		var cfg Config
+		if err := json.Unmarshal(rec.Config, &cfg); err != nil {
+			return err
+		}
+		r, err := m.build(cfg)
+		if err != nil {
+			m.opts.Log.Error("repository not loaded", "repository", rec.Name, "err", err)
+			continue
+		}
+		m.repos[cfg.Name] = r
+	}
+	return nil
+}
+
+// Lookup returns the repository named name.
+func (m *Manager) Lookup(name string) (Repository, bool) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	r, ok := m.repos[name]
+	return r, ok
+}
+
+// List returns every repository, ordered by name.
+func (m *Manager) List() []Repository {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	out := make([]Repository, 0, len(m.repos))
+	for _, r := range m.repos {
+		out = append(out, r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name() < out[j].Name() })
+	return out
+}
+
+// Create validates and stores a new repository and starts serving it.
+func (m *Manager) Create(ctx context.Context, cfg Config) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for existing := range m.repos {
+		if strings.EqualFold(existing, cfg.Name) {
+			return fieldErr("name", "a repository named %s already exists", existing)
+		}
+	}
+	return m.save(cfg)
+}
+
+// Update replaces the configuration of an existing repository; its format
+// and type cannot change.
+func (m *Manager) Update(ctx context.Context, cfg Config) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	old, ok := m.repos[cfg.Name]
+	if !ok {
+		return errs.New(errs.NotFound, "repository %s not found", cfg.Name)
+	}
+	if oc := old.Config(); oc.Format != cfg.Format || oc.Type != cfg.Type {
+		return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
+	}
+	return m.save(cfg)
+}
+
+// save validates, persists and swaps in cfg; m.mu is held.
+func (m *Manager) save(cfg Config) error {
+	if err := m.validate(&cfg); err != nil {
+		return err
+	}
+	r, err := m.build(cfg)
+	if err != nil {
+		return err
+	}
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if err := m.db.PutRepository(cfg.Name, raw); err != nil {
+		return err
+	}
+	m.repos[cfg.Name] = r
+	return nil
+}
+
+// Delete removes a repository and its content, freeing blobs nothing else
+// references. A repository that is a group member cannot be deleted.
+func (m *Manager) Delete(ctx context.Context, name string) error {
+	m.mu.Lock()
+	r, ok := m.repos[name]
+	if !ok {
+		m.mu.Unlock()
+		return errs.New(errs.NotFound, "repository %s not found", name)
+	}
+	for _, other := range m.repos {
+		if g := other.Config().Group; g != nil && contains(g.MemberNames, name) {
+			m.mu.Unlock()
+			return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
+		}
+	}
+	if err := m.db.DeleteRepository(name); err != nil {
+		m.mu.Unlock()
+		return err
+	}
+	delete(m.repos, name)
+	m.mu.Unlock()
+	released, err := m.db.DeleteRepositoryContent(name)
+	if err != nil {
+		return err
+	}
+	m.release(ctx, released, r.Name())
+	return nil
+}
+
+func (m *Manager) release(ctx context.Context, digests []digest.Digest, repoName string) {
+	for _, d := range digests {
+		if err := m.blobs.Release(ctx, d, func() (bool, error) { return m.db.ReleaseBlob(d) }); err != nil {
+			m.opts.Log.Error("release blob", "repository", repoName, "digest", d, "err", err)
+		}
+	}
+}
+
+// Sweep runs at start-up, before serving: it removes temporary files a crash
+// left, frees blobs whose last reference went away without their bytes being
+// released, and deletes stored bytes no record knows of.
+func (m *Manager) Sweep(ctx context.Context) error {
+	n, err := m.blobs.CleanTemp(ctx, 0)
+	if err != nil {
+		return err
+	}
+	unreferenced, err := m.db.UnreferencedBlobs()
+	if err != nil {
+		return err
+	}
+	m.release(ctx, unreferenced, "")
+	var orphans []digest.Digest
+	err = m.blobs.Walk(ctx, func(d digest.Digest, _ int64, _ time.Time) error {
+		known, err := m.db.HasBlob(d)
+		if err == nil && !known {
+			orphans = append(orphans, d)
+		}
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	for _, d := range orphans {
+		if err := m.blobs.Release(ctx, d, func() (bool, error) {
+			known, err := m.db.HasBlob(d)
+			return !known, err
+		}); err != nil {
+			return err
+		}
+	}
+	if n+len(unreferenced)+len(orphans) > 0 {
+		m.opts.Log.Info("storage swept", "tempFiles", n, "unreferencedBlobs", len(unreferenced), "orphanBlobs", len(orphans))
+	}
+	return nil
+}
+
+// DeleteAsset deletes one asset by id and frees its blob if unreferenced.
+func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
+	released, err := m.db.DeleteAsset(id)
+	if err != nil {
+		return err
+	}
+	m.release(ctx, released, "")
+	return nil
+}
+
+// DeleteComponent deletes a component with its assets.
+func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
+	released, err := m.db.DeleteComponent(id)
+	if err != nil {
+		return err
+	}
+	m.release(ctx, released, "")
+	return nil
+}
+
+// Checksum returns the checksum alg of an asset's blob, computing and storing
+// it the first time somebody asks for one that was not computed at write time.
+func (m *Manager) Checksum(ctx context.Context, a *meta.Asset, alg blob.Algorithm) (string, error) {
+	if v := a.Checksums[string(alg)]; v != "" {
+		return v, nil
+	}
+	if rec, err := m.db.BlobRecord(a.Blob); err == nil && rec.Checksums[string(alg)] != "" {
+		return rec.Checksums[string(alg)], nil
+	}
+	v, err := m.blobs.Checksum(ctx, a.Blob, alg)
+	if err != nil {
+		return "", err
+	}
+	return v, m.db.SetBlobChecksum(a.Blob, string(alg), v)
+}
+
+var namePattern = regexp.MustCompile(`^[A-Za-z0-9\-][A-Za-z0-9._\-]*$`)
+
+func (m *Manager) validate(cfg *Config) error {
+	if !namePattern.MatchString(cfg.Name) || len(cfg.Name) > 200 {
+		return fieldErr("name", "must contain only letters, digits, '.', '_' and '-', and not start with '.' or '_'")
+	}
+	f, ok := m.formats[cfg.Format]
+	if !ok {
+		return fieldErr("format", "unknown format %q", cfg.Format)
+	}
+	if cfg.Storage.BlobStoreName == "" {
+		return fieldErr("storage.blobStoreName", "may not be empty")
+	}
+	if _, ok := m.BlobStore(cfg.Storage.BlobStoreName); !ok {
+		return fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
+	}
+	switch cfg.Type {
+	case Hosted:
+		wp := strings.ToLower(cfg.Storage.WritePolicy)
+		if wp == "" {
+			wp = WriteAllowOnce
+		}
+		if wp != WriteAllow && wp != WriteAllowOnce && wp != WriteDeny {
+			return fieldErr("storage.writePolicy", "must be one of allow, allow_once, deny")
+		}
+		cfg.Storage.WritePolicy = wp
+		cfg.Proxy, cfg.NegativeCache, cfg.HTTPClient, cfg.Group = nil, nil, nil, nil
+	case Proxy:
+		cfg.Storage.WritePolicy = ""
+		cfg.Group = nil
+		if err := validateProxy(cfg); err != nil {
+			return err
+		}
+	case Group:
+		cfg.Storage.WritePolicy = ""
+		cfg.Proxy, cfg.NegativeCache, cfg.HTTPClient = nil, nil, nil
+		if err := m.validateGroup(cfg); err != nil {
+			return err
+		}
+	default:
+		return fieldErr("type", "must be hosted, proxy or group")
+	}
+	return f.Validate(cfg)
+}
+
+func validateProxy(cfg *Config) error {
+	p := cfg.Proxy
+	if p == nil {
+		return fieldErr("proxy", "may not be null")
+	}
+	if p.RemoteURL == "" {
+		return fieldErr("proxy.remoteUrl", "may not be empty")
+	}
+	if p.ContentMaxAge < -1 {
+		return fieldErr("proxy.contentMaxAge", "must be -1 or more")
+	}
+	if p.MetadataMaxAge < -1 {
+		return fieldErr("proxy.metadataMaxAge", "must be -1 or more")
+	}
+	if cfg.NegativeCache == nil {
+		cfg.NegativeCache = &NegativeCache{Enabled: true, TimeToLive: 1440}
+	}
+	if cfg.NegativeCache.TimeToLive < -1 {
+		return fieldErr("negativeCache.timeToLive", "must be -1 or more")
+	}
+	if cfg.HTTPClient == nil {
+		cfg.HTTPClient = &HTTPClient{AutoBlock: true}
+	}
+	if a := cfg.HTTPClient.Authentication; a != nil {
+		a.Type = strings.ToLower(a.Type)
+		if a.Type != "username" {
+			return fieldErr("httpClient.authentication.type", "only username authentication is supported")
+		}
+		if a.Username == "" {
+			return fieldErr("httpClient.authentication.username", "may not be empty")
+		}
+	}
+	_, err := newProxy(base{cfg: *cfg}, nil)
+	if err != nil {
+		return fieldErr("proxy.remoteUrl", "%s", errs.Message(err))
+	}
+	return nil
+}
+
+func (m *Manager) validateGroup(cfg *Config) error {
+	g := cfg.Group
+	if g == nil || len(g.MemberNames) == 0 {
+		return fieldErr("group.memberNames", "may not be empty")
+	}
+	seen := map[string]bool{}
+	for _, name := range g.MemberNames {
+		member, ok := m.repos[name]
+		if !ok {
+			return fieldErr("group.memberNames", "repository %s does not exist", name)
+		}
+		if seen[name] {
+			return fieldErr("group.memberNames", "repository %s is listed twice", name)
+		}
+		seen[name] = true
+		if member.Config().Format != cfg.Format {
+			return fieldErr("group.memberNames", "repository %s is not a %s repository", name, cfg.Format)
+		}
+		if m.reaches(name, cfg.Name) {
+			return fieldErr("group.memberNames", "repository %s would make the group contain itself", name)
+		}
+	}
+	if g.WritableMember != "" {
+		if !seen[g.WritableMember] {
+			return fieldErr("group.writableMember", "must be one of the members")
+		}
+		if m.repos[g.WritableMember].Config().Type != Hosted {
+			return fieldErr("group.writableMember", "must be a hosted repository")
+		}
+	}
+	return nil
+}
+
+// reaches reports whether repository from is, or contains through groups,
+// repository target.
+func (m *Manager) reaches(from, target string) bool {
+	if from == target {
+		return true
+	}
+	r, ok := m.repos[from]
+	if !ok || r.Config().Group == nil {
+		return false
+	}
+	for _, member := range r.Config().Group.MemberNames {
+		if m.reaches(member, target) {
+			return true
+		}
+	}
+	return false
+}
+
+func (m *Manager) build(cfg Config) (Repository, error) {
+	f, ok := m.formats[cfg.Format]
+	if !ok {
+		return nil, errs.New(errs.Invalid, "unknown format %q", cfg.Format)
+	}
+	b := base{cfg: cfg, format: f, db: m.db, blobs: m.blobs, authz: m.authz,
+		log: m.opts.Log.With("repository", cfg.Name)}
+	switch cfg.Type {
+	case Hosted:
+		return &hostedRepo{base: b}, nil
+	case Proxy:
+		return newProxy(b, m.client)
+	case Group:
+		names := cfg.Group.MemberNames
+		return &groupRepo{base: b, members: func() []Repository {
+			m.mu.RLock()
+			defer m.mu.RUnlock()
+			var out []Repository
+			for _, n := range names {
+				if r, ok := m.repos[n]; ok {
+					out = append(out, r)
+				}
+			}
+			return out
+		}}, nil
+	}
+	return nil, errs.New(errs.Invalid, "unknown repository type %q", cfg.Type)
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,363 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// Auto-blocking waits this long after the first upstream failure, doubling
+// for each further one up to maxBlock.
+const (
+	firstBlock = 10 * time.Second
+	maxBlock   = 20 * time.Minute
+	// negativeCacheLimit bounds remembered 404s; past it expired entries go.
+	negativeCacheLimit = 10000
+)
+
+// proxyRepo caches an upstream repository.
+type proxyRepo struct {
+	base
+	remote *url.URL
+	client *http.Client
+	now    func() time.Time
+
+	mu           sync.Mutex
+	inflight     map[string]*fetch
+	negative     map[string]time.Time
+	failures     int
+	blockedUntil time.Time
+	lastError    string
+}
+
+// fetch is one upstream download that concurrent misses of a path share.
+type fetch struct {
+	done chan struct{}
+	err  error
+}
+
+func newProxy(b base, client *http.Client) (*proxyRepo, error) {
+	if b.cfg.Proxy == nil {
+		return nil, errs.New(errs.Invalid, "proxy settings missing")
+	}
+	u, err := url.Parse(b.cfg.Proxy.RemoteURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errs.New(errs.Invalid, "remoteUrl must be an http(s) URL")
+	}
+	if !strings.HasSuffix(u.Path, "/") {
+		u.Path += "/"
+		if u.RawPath != "" {
+			u.RawPath += "/"
+		}
+	}
+	return &proxyRepo{base: b, remote: u, client: client, now: time.Now,
+		inflight: map[string]*fetch{}, negative: map[string]time.Time{}}, nil
+}
+
+func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
+	if err := p.online(); err != nil {
+		return nil, err
+	}
+	c, err := p.get(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	return p.rewrite(ctx, path, c)
+}
+
+func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
+	cached, err := p.db.AssetByPath(p.cfg.Name, path)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return nil, err
+	}
+	if cached != nil && p.fresh(cached, path) {
+		return p.open(ctx, cached)
+	}
+	if cached == nil && p.negativeHit(path) {
+		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
+	}
+	if blocked, why := p.blocked(); blocked {
+		if cached != nil {
+			return p.open(ctx, cached)
+		}
+		return nil, errs.New(errs.Upstream, "upstream of %s is blocked: %s", p.cfg.Name, why)
+	}
+	c, err := p.fetch(ctx, path, cached)
+	if err != nil && cached != nil && errs.KindOf(err) == errs.Upstream {
+		// The upstream failed: the copy we have is better than an error.
+		p.log.Warn("serving stale content, upstream failed", "repository", p.cfg.Name, "path", path, "err", err)
+		return p.open(ctx, cached)
+	}
+	return c, err
+}
+
+// rewrite lets the format point proxied metadata at the repository the
+// client addressed.
+func (p *proxyRepo) rewrite(ctx context.Context, path string, c *Content) (*Content, error) {
+	rw, ok := p.format.(ProxyRewriter)
+	base := BaseURL(ctx)
+	if !ok || base == nil || !p.format.IsMetadata(path) {
+		return c, nil
+	}
+	return rw.Rewrite(ctx, path, c, base)
+}
+
+func (p *proxyRepo) fresh(a *meta.Asset, path string) bool {
+	maxAge := p.cfg.Proxy.ContentMaxAge
+	if p.format.IsMetadata(path) {
+		maxAge = p.cfg.Proxy.MetadataMaxAge
+	}
+	if maxAge < 0 {
+		return true
+	}
+	verified := a.LastVerified
+	if verified.IsZero() {
+		verified = a.Created
+	}
+	return p.now().Sub(verified) < time.Duration(maxAge)*time.Minute
+}
+
+func (p *proxyRepo) negativeHit(path string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	until, ok := p.negative[path]
+	if ok && p.now().After(until) {
+		delete(p.negative, path)
+		return false
+	}
+	return ok
+}
+
+func (p *proxyRepo) rememberMissing(path string) {
+	nc := p.cfg.NegativeCache
+	if nc == nil || !nc.Enabled || nc.TimeToLive == 0 {
+		return
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	now := p.now()
+	if len(p.negative) >= negativeCacheLimit {
+		for k, until := range p.negative {
+			if now.After(until) {
+				delete(p.negative, k)
+			}
+		}
+		if len(p.negative) >= negativeCacheLimit {
+			p.negative = map[string]time.Time{}
+		}
+	}
+	ttl := time.Duration(nc.TimeToLive) * time.Minute
+	if nc.TimeToLive < 0 {
+		ttl = 100 * 365 * 24 * time.Hour
+	}
+	p.negative[path] = now.Add(ttl)
+}
+
+func (p *proxyRepo) blocked() (bool, string) {
+	if hc := p.cfg.HTTPClient; hc != nil && hc.Blocked {
+		return true, "blocked by configuration"
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.now().Before(p.blockedUntil) {
+		return true, fmt.Sprintf("auto-blocked until %s after: %s", p.blockedUntil.UTC().Format(time.RFC3339), p.lastError)
+	}
+	return false, ""
+}
+
+// upstreamFailed records a failure and, with autoBlock on, stops calling the
+// upstream for a while.
+func (p *proxyRepo) upstreamFailed(why string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures++
+	p.lastError = why
+	if hc := p.cfg.HTTPClient; hc != nil && hc.AutoBlock {
+		d := firstBlock << min(p.failures-1, 10)
+		p.blockedUntil = p.now().Add(min(d, maxBlock))
+		p.log.Warn("proxy upstream auto-blocked", "repository", p.cfg.Name, "until", p.blockedUntil, "reason", why)
+	}
+}
+
+func (p *proxyRepo) upstreamOK() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.failures = 0
+	p.blockedUntil = time.Time{}
+}
+
+func (p *proxyRepo) Status() Status {
+	s := p.base.Status()
+	if blocked, why := p.blocked(); blocked {
+		s.Blocked = true
+		s.Reason = why
+	}
+	return s
+}
+
+// fetch downloads path once for all concurrent callers. The first caller
+// gets a stream that is written to the cache at the same time; the others
+// wait and read the cached copy. The download runs on a context detached
+// from the caller, so a client hanging up does not abort caching.
+func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) (*Content, error) {
+	p.mu.Lock()
+	if f, ok := p.inflight[path]; ok {
+		p.mu.Unlock()
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+		if f.err != nil {
+			return nil, f.err
+		}
+		return p.cached(ctx, path)
+	}
+	f := &fetch{done: make(chan struct{})}
+	p.inflight[path] = f
+	p.mu.Unlock()
+	finish := func(err error) {
+		f.err = err
+		p.mu.Lock()
+		delete(p.inflight, path)
+		p.mu.Unlock()
+		close(f.done)
+	}
+
+	detached := context.WithoutCancel(ctx)
+	resp, err := p.request(detached, path, cached)
+	if err != nil {
+		p.upstreamFailed(err.Error())
+		err = errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name)
+		finish(err)
+		return nil, err
+	}
+	switch {
+	case resp.StatusCode == http.StatusNotModified && cached != nil:
+		resp.Body.Close()
+		p.upstreamOK()
+		err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
+		finish(err)
+		if err != nil {
+			return nil, err
+		}
+		return p.open(ctx, cached)
+	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
+		resp.Body.Close()
+		p.upstreamOK()
+		p.rememberMissing(path)
+		err := errs.New(errs.NotFound, "%s not found upstream", path)
+		finish(err)
+		return nil, err
+	case resp.StatusCode != http.StatusOK:
+		resp.Body.Close()
+		why := fmt.Sprintf("upstream answered %s", resp.Status)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			p.upstreamFailed(why)
+		}
+		err := errs.New(errs.Upstream, "%s", why)
+		finish(err)
+		return nil, err
+	}
+	p.upstreamOK()
+
+	opts := PutOptions{
+		ContentType:  resp.Header.Get("Content-Type"),
+		Size:         resp.ContentLength,
+		Component:    p.format.Component(path),
+		LastVerified: p.now().UTC(),
+		Attributes:   map[string]string{},
+	}
+	if opts.ContentType == "" {
+		opts.ContentType = contentTypeByExt(path)
+	}
+	for attr, header := range map[string]string{"etag": "ETag", "lastModified": "Last-Modified"} {
+		if v := resp.Header.Get(header); v != "" {
+			opts.Attributes[attr] = v
+		}
+	}
+	pr, pw := io.Pipe()
+	go func() {
+		defer resp.Body.Close()
+		client := &detachable{w: pw}
+		_, err := p.store(detached, path, io.TeeReader(resp.Body, client), opts, nil)
+		if err != nil {
+			p.log.Warn("proxy download not cached", "repository", p.cfg.Name, "path", path, "err", err)
+			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
+		}
+		pw.CloseWithError(err)
+		finish(err)
+	}()
+	modified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
+	if modified.IsZero() {
+		modified = p.now().UTC()
+	}
+	return &Content{
+		Asset: &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
+			ContentType: opts.ContentType, LastModified: modified, Checksums: map[string]string{}},
+		Body: pr,
+	}, nil
+}
+
+func (p *proxyRepo) request(ctx context.Context, path string, cached *meta.Asset) (*http.Response, error) {
+	target, err := p.remote.Parse(EscapePath(path))
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
+		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
+	}
+	if cached != nil {
+		if v := cached.Attributes["etag"]; v != "" {
+			req.Header.Set("If-None-Match", v)
+		}
+		if v := cached.Attributes["lastModified"]; v != "" {
+			req.Header.Set("If-Modified-Since", v)
+		}
+	}
+	return p.client.Do(req)
+}
+
+// detachable passes writes on until the first failure (the client went
+// away), then swallows them so the download into the cache goes on.
+type detachable struct {
+	w      io.Writer
+	failed bool
+}
+
+func (d *detachable) Write(b []byte) (int, error) {
+	if !d.failed {
+		if _, err := d.w.Write(b); err != nil {
+			d.failed = true
+		}
+	}
+	return len(b), nil
+}
+
+func (p *proxyRepo) Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
+	return nil, errs.New(errs.Unsupported, "repository %s is a proxy: it cannot be uploaded to", p.cfg.Name)
+}
+
+// Delete removes a cached asset; the next request fetches it again.
+func (p *proxyRepo) Delete(ctx context.Context, path string) error {
+	return p.deletePath(ctx, path)
+}
+
+func (p *proxyRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+	if err := p.online(); err != nil {
+		return nil, err
+	}
+	return p.listStored(dir)
+}

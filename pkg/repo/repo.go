@@ -1,0 +1,133 @@
+// Package repo is the repository engine: the hosted, proxy and group types,
+// the Format hooks that format plugins implement, and the Manager that
+// creates, updates and deletes repositories at runtime. It parses no wire
+// protocol: formats do that and call the engine.
+package repo
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// Format is a repository format plugin (raw, docker, maven, npm).
+type Format interface {
+	// Name is the format's name in configuration and privileges ("raw").
+	Name() string
+	// Validate checks and defaults the format's own sections of cfg.
+	Validate(cfg *Config) error
+	// Checksums lists the algorithms the format's clients ask for; they are
+	// computed while content is written (sha256 always is).
+	Checksums() []blob.Algorithm
+	// IsMetadata reports whether path is mutable metadata, revalidated by
+	// proxies after metadataMaxAge, rather than content, kept for
+	// contentMaxAge.
+	IsMetadata(path string) bool
+	// Component returns the component an asset at path belongs to, or nil.
+	// Repository and ID are filled in by the engine.
+	Component(path string) *meta.Component
+	// ServeHTTP handles a request for path (already cleaned, see CleanPath)
+	// under /repository/<name>/ of r.
+	ServeHTTP(w http.ResponseWriter, req *http.Request, r Repository, path string)
+}
+
+// GroupMerger is implemented by formats whose group metadata is the merge of
+// the members' metadata (maven-metadata.xml, npm packuments). Merge is called
+// for metadata paths with the content of every member that has path.
+type GroupMerger interface {
+	Merge(ctx context.Context, path string, members []*Content) (*Content, error)
+}
+
+// ProxyRewriter is implemented by formats whose proxied metadata names
+// locations that must point back at the repository the client used (npm
+// tarball URLs). base is that repository's URL.
+type ProxyRewriter interface {
+	Rewrite(ctx context.Context, path string, c *Content, base *url.URL) (*Content, error)
+}
+
+// Connector is implemented by formats that serve a repository at the root
+// of its own port (Docker's /v2/).
+type Connector interface {
+	Handler(r Repository) http.Handler
+}
+
+// Content is what a repository returns for a path. Body is an
+// io.ReadSeekCloser when the bytes come from the store, so they can be
+// served with ranges; a first proxy download streams instead.
+type Content struct {
+	Asset *meta.Asset
+	Body  io.ReadCloser
+}
+
+// Entry is one child of a folder, for browsing.
+type Entry struct {
+	Name  string
+	Path  string
+	Dir   bool
+	Asset *meta.Asset
+}
+
+// PutOptions describe a write.
+type PutOptions struct {
+	ContentType string
+	// Component is the component the asset belongs to, if the format has one.
+	Component *meta.Component
+	// Size is the announced length, or -1.
+	Size       int64
+	Uploader   string
+	UploaderIP string
+	Attributes map[string]string
+	// LastVerified is set by proxies: when the upstream confirmed the content.
+	LastVerified time.Time
+}
+
+// Repository is a configured repository of any type.
+type Repository interface {
+	Name() string
+	Config() Config
+	Format() Format
+	// Get returns the content at path, or errs.NotFound.
+	Get(ctx context.Context, path string) (*Content, error)
+	// Stat returns the asset stored at path without its bytes, or
+	// errs.NotFound; it never asks an upstream or a member.
+	Stat(ctx context.Context, path string) (*meta.Asset, error)
+	// Put stores body at path, subject to the write policy.
+	Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error)
+	// Delete removes the asset at path.
+	Delete(ctx context.Context, path string) error
+	// List returns the children of folder dir ("" is the root).
+	List(ctx context.Context, dir string) ([]Entry, error)
+	// Authorize checks that the caller in ctx may perform action (browse,
+	// read, edit, add, delete) on this repository.
+	Authorize(ctx context.Context, action string) error
+	// Status reports the repository's health (proxy blocking).
+	Status() Status
+}
+
+// Status is a repository's runtime state.
+type Status struct {
+	Online bool   `json:"online"`
+	Reason string `json:"reason,omitempty"`
+	// Blocked is set while a proxy does not call its upstream (configured,
+	// or auto-blocked after failures).
+	Blocked bool `json:"blocked"`
+}
+
+type baseURLKey struct{}
+
+// WithBaseURL records the URL of the repository the client addressed, which
+// ProxyRewriter hooks point rewritten locations at.
+func WithBaseURL(ctx context.Context, u *url.URL) context.Context {
+	return context.WithValue(ctx, baseURLKey{}, u)
+}
+
+// BaseURL returns the URL recorded by WithBaseURL, or nil.
+func BaseURL(ctx context.Context) *url.URL {
+	u, _ := ctx.Value(baseURLKey{}).(*url.URL)
+	return u
+}

@@ -1,0 +1,69 @@
+// Package serve writes repository content over HTTP with the conditional and
+// range semantics clients expect, and plain-text errors for the formats
+// (raw, Maven) whose clients read only the status.
+package serve
+
+import (
+	"errors"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strconv"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// Content writes c: stored content through http.ServeContent (ranges,
+// If-None-Match, If-Modified-Since, HEAD, sendfile), streamed content as it
+// arrives. disposition is "inline" or "attachment", empty for none.
+func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, disposition string) {
+	defer c.Body.Close()
+	a := c.Asset
+	h := w.Header()
+	h.Set("Content-Type", a.ContentType)
+	if sha1 := a.Checksums["sha1"]; sha1 != "" {
+		h.Set("ETag", `"`+sha1+`"`)
+	}
+	if disposition != "" {
+		h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(a.Path)}))
+	}
+	if rs, ok := c.Body.(io.ReadSeeker); ok {
+		http.ServeContent(w, r, "", a.LastModified, rs)
+		return
+	}
+	// A first proxy download: no ranges, the bytes are arriving now.
+	h.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
+	if a.Size >= 0 {
+		h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, c.Body); err != nil {
+		// The upstream failed mid-way: cut the connection so the client
+		// sees a truncated transfer, never a short body taken as whole.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// Error writes err as a status with a short text, the way raw and Maven
+// clients expect; internal detail goes to the log only.
+func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := errs.Status(err)
+	if status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream) {
+		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		io.WriteString(w, errs.Message(err)+"\n")
+	}
+}

@@ -1,0 +1,71 @@
+package server
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
+	"github.com/nexus-go/nexus-go/web"
+)
+
+// browseEntry is one entry of the JSON folder listing.
+type browseEntry struct {
+	Name         string     `json:"name"`
+	Path         string     `json:"path"`
+	Type         string     `json:"type"`
+	Size         int64      `json:"size,omitempty"`
+	ContentType  string     `json:"contentType,omitempty"`
+	LastModified *time.Time `json:"lastModified,omitempty"`
+}
+
+// browse lists folder dir of r as HTML, or as JSON for clients that accept it.
+func (s *Server) browse(w http.ResponseWriter, req *http.Request, r repo.Repository, dir string) {
+	ctx := req.Context()
+	if err := r.Authorize(ctx, "browse"); err != nil {
+		serve.Error(w, req, s.log, err)
+		return
+	}
+	entries, err := r.List(ctx, dir)
+	if err != nil {
+		serve.Error(w, req, s.log, err)
+		return
+	}
+	if strings.Contains(req.Header.Get("Accept"), "application/json") {
+		out := make([]browseEntry, 0, len(entries))
+		for _, e := range entries {
+			be := browseEntry{Name: e.Name, Path: e.Path, Type: "folder"}
+			if !e.Dir {
+				be.Type = "file"
+				be.Size = e.Asset.Size
+				be.ContentType = e.Asset.ContentType
+				be.LastModified = &e.Asset.LastModified
+			}
+			out = append(out, be)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(out)
+		return
+	}
+	page := web.BrowsePage{Repository: r.Name(), Path: dir}
+	if dir != "" {
+		page.Parent = "../"
+		page.Path += "/"
+	}
+	for _, e := range entries {
+		be := web.BrowseEntry{Name: e.Name, Href: repo.EscapePath(e.Name), Dir: e.Dir}
+		if e.Dir {
+			be.Href += "/"
+		} else {
+			be.Size = e.Asset.Size
+			be.LastModified = e.Asset.LastModified.UTC().Format(time.RFC1123)
+		}
+		page.Entries = append(page.Entries, be)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	if err := web.Browse.Execute(w, page); err != nil {
+		s.log.Warn("browse page", "err", err)
+	}
+}

@@ -1,0 +1,165 @@
+// Package server runs the HTTP side: the main echo instance with the
+// repository content routes, the admin REST API and the request logging,
+// authentication and limits around them.
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
+)
+
+// API is the admin REST API, mounted at <context-path>/service/rest.
+type API interface {
+	Register(g *echo.Group)
+}
+
+// Server is the main HTTP listener.
+type Server struct {
+	cfg   config.Config
+	repos *repo.Manager
+	log   *slog.Logger
+	echo  *echo.Echo
+	http  *http.Server
+	// prefix is the context path without its trailing slash ("" for "/").
+	prefix string
+}
+
+// New builds the server's routes.
+func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, log *slog.Logger) *Server {
+	s := &Server{cfg: cfg, repos: repos, log: log, prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
+	e := echo.New()
+	e.HideBanner = true
+	e.HidePort = true
+	e.Use(middleware.Recover())
+	e.Use(s.logRequests)
+	e.Use(authn.Middleware())
+	root := e.Group(s.prefix)
+	root.Any("/repository/*", s.repository)
+	root.Any("/repository", s.repositoryRoot)
+	rest := root.Group("/service/rest", middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
+	api.Register(rest)
+	s.echo = e
+	s.http = &http.Server{
+		Handler:           e,
+		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return s
+}
+
+// byteLimit renders n bytes in echo's BodyLimit syntax.
+func byteLimit(n int64) string {
+	if n <= 0 {
+		n = 1 << 20
+	}
+	return strconv.FormatInt(n, 10) + "B"
+}
+
+// Serve accepts connections on l until ctx is cancelled, then drains
+// in-flight requests for at most the configured shutdown timeout.
+func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	errc := make(chan error, 1)
+	go func() { errc <- s.http.Serve(l) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
+	defer cancel()
+	err := s.http.Shutdown(sctx)
+	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		return serr
+	}
+	return err
+}
+
+// Handler returns the HTTP handler, for tests.
+func (s *Server) Handler() http.Handler { return s.echo }
+
+func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		start := time.Now()
+		err := next(c)
+		if err != nil {
+			c.Error(err)
+		}
+		req := c.Request()
+		user := ""
+		if p := auth.PrincipalFrom(req.Context()); p != nil {
+			user = p.UserID
+		}
+		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", c.RealIP(), "user", user)
+		return nil
+	}
+}
+
+func (s *Server) repositoryRoot(c echo.Context) error {
+	return c.Redirect(http.StatusMovedPermanently, s.prefix+"/repository/")
+}
+
+// repository routes /repository/<name>/<path> to the repository's format,
+// or to the folder listing for paths ending in "/".
+func (s *Server) repository(c echo.Context) error {
+	w, req := c.Response(), c.Request()
+	rest := strings.TrimPrefix(req.URL.EscapedPath(), s.prefix+"/repository/")
+	escapedName, tail, hasSlash := strings.Cut(rest, "/")
+	name, err := url.PathUnescape(escapedName)
+	if err != nil || name == "" {
+		serve.Error(w, req, s.log, errs.New(errs.NotFound, "repository not found"))
+		return nil
+	}
+	r, ok := s.repos.Lookup(name)
+	if !ok {
+		serve.Error(w, req, s.log, errs.New(errs.NotFound, "repository %s not found", name))
+		return nil
+	}
+	if !hasSlash {
+		return c.Redirect(http.StatusMovedPermanently, s.prefix+"/repository/"+escapedName+"/")
+	}
+	p, dir, err := repo.CleanPath(tail)
+	if err != nil {
+		serve.Error(w, req, s.log, err)
+		return nil
+	}
+	ctx := repo.WithBaseURL(req.Context(), s.baseURL(req, escapedName))
+	ctx = repo.WithMaxUploadSize(ctx, s.cfg.MaxUploadSize)
+	req = req.WithContext(ctx)
+	if dir {
+		if req.Method != http.MethodGet && req.Method != http.MethodHead {
+			serve.Error(w, req, s.log, errs.New(errs.Invalid, "a folder path cannot be written"))
+			return nil
+		}
+		s.browse(w, req, r, p)
+		return nil
+	}
+	r.Format().ServeHTTP(w, req, r, p)
+	return nil
+}
+
+// baseURL is the repository's URL as the client addressed it.
+func (s *Server) baseURL(req *http.Request, escapedName string) *url.URL {
+	scheme := "http"
+	if req.TLS != nil {
+		scheme = "https"
+	}
+	return &url.URL{Scheme: scheme, Host: req.Host, Path: s.prefix + "/repository/" + escapedName + "/"}
+}
