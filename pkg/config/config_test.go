@@ -528,7 +528,7 @@ func TestExampleFile(t *testing.T) {
 	}
 	dir := t.TempDir()
 	uncommented := writeFile(t, filepath.Join(dir, "x.properties"), b.String())
-	entries, err := parsePropertyEntries(b.String())
+	entries, err := parseProperties(b.String())
 	if err != nil {
 		t.Fatal(err)
 	}
