@@ -1,6 +1,6 @@
 // Command nexus-go is a self-hosted artifact repository manager: hosted,
-// proxy and group repositories of raw (and later Docker, Maven, npm) content
-// behind a Nexus-compatible admin REST API.
+// proxy and group repositories of raw and Docker (and later Maven, npm)
+// content behind a Nexus-compatible admin REST API.
 package main
 
 import (
@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/nexus-go/nexus-go/formats/docker"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -92,18 +93,25 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, blobs, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
+		UploadPurgeAge:      cfg.UploadPurgeAge,
 		Log:                 log,
-	}, raw.New(log))
+	}, raw.New(log), dockerFormat)
 	if err := repos.Load(ctx); err != nil {
 		return err
 	}
 	if err := repos.Sweep(ctx); err != nil {
 		return err
 	}
-	srv := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log)
+	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log,
+		server.Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
+	if err != nil {
+		return err
+	}
+	go maintain(ctx, repos, cfg.MaintenanceInterval)
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
@@ -119,6 +127,20 @@ func serve(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// maintain runs the repositories' housekeeping every interval until ctx ends.
+func maintain(ctx context.Context, repos *repo.Manager, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			repos.Maintain(ctx)
+		}
+	}
 }
 
 func newLogger(cfg config.Config, w io.Writer) *slog.Logger {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -270,39 +271,48 @@ func (s *Service) privileges(roles []string) ([]string, error) {
 	return privs, nil
 }
 
-// Middleware resolves the caller of each request: Basic credentials are
-// checked with Authenticate; without credentials the anonymous principal is
-// used when anonymous access is enabled. The principal is stored in the
-// request's context, so plain net/http handlers see it too. A failed login
-// leaves no principal and a marker that makes Require answer Unauthorized.
+// Middleware resolves the caller of each request with Resolve.
 func (s *Service) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			req := c.Request()
-			ctx := req.Context()
-			if user, password, ok := req.BasicAuth(); ok {
-				p, err := s.Authenticate(ctx, user, password, s.remoteAddr(c))
-				switch {
-				case err == nil:
-					ctx = WithPrincipal(ctx, p)
-				case errs.KindOf(err) == errs.Unauthorized:
-					ctx = withLoginFailed(ctx)
-				default:
-					return fmt.Errorf("authenticate: %w", err)
-				}
-			} else {
-				p, ok, err := s.AnonymousPrincipal(ctx)
-				if err != nil {
-					return fmt.Errorf("anonymous principal: %w", err)
-				}
-				if ok {
-					ctx = WithPrincipal(ctx, p)
-				}
+			req, err := s.Resolve(c.Request(), s.remoteAddr(c))
+			if err != nil {
+				return err
 			}
-			c.SetRequest(req.WithContext(ctx))
+			c.SetRequest(req)
 			return next(c)
 		}
 	}
+}
+
+// Resolve returns req with its caller in the context: Basic credentials are
+// checked with Authenticate; without credentials the anonymous principal is
+// used when anonymous access is enabled. A failed login leaves no principal
+// and a marker that makes Require answer Unauthorized. remoteAddr is the
+// client address used for throttling. Plain net/http servers (the Docker
+// connectors) call it directly.
+func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, error) {
+	ctx := req.Context()
+	if user, password, ok := req.BasicAuth(); ok {
+		p, err := s.Authenticate(ctx, user, password, remoteAddr)
+		switch {
+		case err == nil:
+			ctx = WithPrincipal(ctx, p)
+		case errs.KindOf(err) == errs.Unauthorized:
+			ctx = withLoginFailed(ctx)
+		default:
+			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+	} else {
+		p, ok, err := s.AnonymousPrincipal(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("anonymous principal: %w", err)
+		}
+		if ok {
+			ctx = WithPrincipal(ctx, p)
+		}
+	}
+	return req.WithContext(ctx), nil
 }
 
 // remoteAddr is the client address used for throttling. Forwarding headers

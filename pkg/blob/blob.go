@@ -78,6 +78,18 @@ type Driver interface {
 	CleanTemp(ctx context.Context, age time.Duration) (int, error)
 	// Space returns the bytes available to the store, or -1 if unknown.
 	Space(ctx context.Context) (int64, error)
+
+	// Resume opens upload id for appending, creating it empty if absent,
+	// and returns its current size. Uploads are resumable writes that
+	// outlive a request and a restart; CleanTemp leaves them alone. Ids are
+	// lowercase canonical uuids, and drivers must reject any other with
+	// errs.Invalid before touching storage.
+	Resume(ctx context.Context, id string) (w UploadWriter, size int64, err error)
+	// Uploads calls fn for every upload. An error from fn stops the
+	// listing and is returned.
+	Uploads(ctx context.Context, fn func(id string, size int64, modTime time.Time) error) error
+	// OpenUpload returns the bytes of upload id so far; errs.NotFound if absent.
+	OpenUpload(ctx context.Context, id string) (ReadSeekCloser, error)
 }
 
 // TempWriter is a temporary write started by Driver.Create.
@@ -91,6 +103,20 @@ type TempWriter interface {
 	Cancel() error
 }
 
+// UploadWriter is an open upload, returned by Driver.Resume. Writes append.
+// Commit makes the upload durable and moves it under key without copying
+// (dedupe as for TempWriter; a failed Commit keeps the upload so the client
+// can retry); Cancel deletes the upload.
+type UploadWriter interface {
+	TempWriter
+	// Truncate cuts the upload back to size bytes, to undo a failed append.
+	Truncate(size int64) error
+	// Close releases the writer and keeps the upload for a later Resume.
+	// After Close, Commit fails and Cancel is a no-op; Close after Commit
+	// or Cancel is a no-op.
+	Close() error
+}
+
 // validKey reports whether key is exactly 64 lowercase hex characters. Drivers
 // must check it before touching storage: it is what keeps a key from ever
 // naming a path outside the store.
@@ -102,6 +128,29 @@ func validKey(key string) bool {
 		c := key[i]
 		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
 			return false
+		}
+	}
+	return true
+}
+
+// validUploadID reports whether id is a canonical lowercase uuid
+// (8-4-4-4-12 hex digits). Like validKey, it keeps an id from naming a
+// path outside the store.
+func validUploadID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+				return false
+			}
 		}
 	}
 	return true

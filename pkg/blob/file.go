@@ -14,11 +14,13 @@ import (
 )
 
 // FileDriver is a Driver storing blobs on a local filesystem, as
-// dir/content/<hex[0:2]>/<hex>, with temporary writes under dir/tmp. Both
-// directories must be on the same filesystem so that commit is a rename.
+// dir/content/<hex[0:2]>/<hex>, with temporary writes under dir/tmp and
+// uploads under dir/uploads/<id>. All three must be on the same filesystem
+// so that commit is a rename.
 type FileDriver struct {
 	content string
 	tmp     string
+	uploads string
 }
 
 var _ Driver = (*FileDriver)(nil)
@@ -33,8 +35,9 @@ func NewFileDriver(dir string) (*FileDriver, error) {
 	d := &FileDriver{
 		content: filepath.Join(dir, "content"),
 		tmp:     filepath.Join(dir, "tmp"),
+		uploads: filepath.Join(dir, "uploads"),
 	}
-	for _, p := range []string{d.content, d.tmp} {
+	for _, p := range []string{d.content, d.tmp, d.uploads} {
 		if err := os.MkdirAll(p, 0o755); err != nil {
 			return nil, errs.Wrap(errs.Internal, err, "creating blob directory")
 		}
@@ -47,6 +50,13 @@ func (d *FileDriver) path(key string) (string, error) {
 		return "", errs.New(errs.Invalid, "invalid blob key %q", key)
 	}
 	return filepath.Join(d.content, key[:2], key), nil
+}
+
+func (d *FileDriver) uploadPath(id string) (string, error) {
+	if !validUploadID(id) {
+		return "", errs.New(errs.Invalid, "invalid upload id %q", id)
+	}
+	return filepath.Join(d.uploads, id), nil
 }
 
 // Create starts a temporary write in the temp directory.
@@ -176,12 +186,79 @@ func (d *FileDriver) Space(ctx context.Context) (int64, error) {
 	return diskFree(d.content)
 }
 
-// fileTemp is a FileDriver temporary write.
+// Resume opens dir/uploads/<id> for appending, creating it if absent.
+// Appends are not fsynced: Commit is, and the digest check before it
+// catches an upload that lost its tail in a crash.
+func (d *FileDriver) Resume(ctx context.Context, id string) (UploadWriter, int64, error) {
+	p, err := d.uploadPath(id)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, 0, errs.Wrap(errs.Internal, err, "opening upload")
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, 0, errs.Wrap(errs.Internal, err, "opening upload")
+	}
+	return &fileTemp{d: d, f: f, upload: true}, fi.Size(), nil
+}
+
+// Uploads calls fn for every upload in id order, skipping stray files.
+func (d *FileDriver) Uploads(ctx context.Context, fn func(id string, size int64, modTime time.Time) error) error {
+	entries, err := os.ReadDir(d.uploads)
+	if err != nil {
+		return errs.Wrap(errs.Internal, err, "listing uploads")
+	}
+	for _, e := range entries {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() || !validUploadID(e.Name()) {
+			continue
+		}
+		fi, err := e.Info()
+		if err != nil {
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // committed or cancelled while we listed
+			}
+			return errs.Wrap(errs.Internal, err, "listing uploads")
+		}
+		if err := fn(e.Name(), fi.Size(), fi.ModTime()); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// OpenUpload returns the upload's *os.File.
+func (d *FileDriver) OpenUpload(ctx context.Context, id string) (ReadSeekCloser, error) {
+	p, err := d.uploadPath(id)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, errs.Wrap(errs.NotFound, err, "upload %s not found", id)
+		}
+		return nil, errs.Wrap(errs.Internal, err, "opening upload")
+	}
+	return f, nil
+}
+
+// fileTemp is a FileDriver temporary write, or an open upload.
 type fileTemp struct {
-	d    *FileDriver
-	f    *os.File
-	mu   sync.Mutex
-	done bool // committed or cancelled; the temp file is gone
+	d      *FileDriver
+	f      *os.File
+	upload bool // an upload, which outlives a failed Commit and a Close
+	mu     sync.Mutex
+	done   bool // committed, cancelled or closed; f is closed
 }
 
 func (t *fileTemp) Write(p []byte) (int, error) { return t.f.Write(p) }
@@ -192,50 +269,76 @@ func (t *fileTemp) Commit(ctx context.Context, key string) error {
 	if t.done {
 		return errs.New(errs.Internal, "temp blob already committed or cancelled")
 	}
-	// Whatever happens below, the temp file is consumed: renamed or removed.
 	t.done = true
-	tmp := t.f.Name()
-	committed := false
-	defer func() {
-		if !committed {
-			t.f.Close()
-			os.Remove(tmp)
+	src := t.f.Name()
+	renamed, err := t.commit(ctx, key, src)
+	if !renamed {
+		t.f.Close()
+		// A temp is consumed either way; an upload only when deduped, as
+		// its client may retry a failed commit.
+		if err == nil || !t.upload {
+			os.Remove(src)
 		}
-	}()
+	}
+	return err
+}
 
+// commit moves src to key's path, reporting whether it got as far as the rename.
+func (t *fileTemp) commit(ctx context.Context, key, src string) (renamed bool, err error) {
 	dst, err := t.d.path(key)
 	if err != nil {
-		return err
+		return false, err
 	}
 	if err := ctx.Err(); err != nil {
-		return err
+		return false, err
 	}
 	// Dedupe before paying for an fsync: the existing blob has the same bytes.
 	if _, err := os.Stat(dst); err == nil {
-		return nil
+		return false, nil
 	}
 	if err := t.f.Sync(); err != nil {
-		return errs.Wrap(errs.Internal, err, "syncing temp blob")
+		return false, errs.Wrap(errs.Internal, err, "syncing temp blob")
 	}
 	if err := t.f.Close(); err != nil {
-		return errs.Wrap(errs.Internal, err, "closing temp blob")
+		return false, errs.Wrap(errs.Internal, err, "closing temp blob")
 	}
 	shard := filepath.Dir(dst)
 	switch err := os.Mkdir(shard, 0o755); {
 	case err == nil:
 		// A new shard directory must itself be durable in its parent.
 		if err := syncDir(t.d.content); err != nil {
-			return err
+			return false, err
 		}
 	case !errors.Is(err, fs.ErrExist):
-		return errs.Wrap(errs.Internal, err, "creating blob shard")
+		return false, errs.Wrap(errs.Internal, err, "creating blob shard")
 	}
-	if err := os.Rename(tmp, dst); err != nil {
-		return errs.Wrap(errs.Internal, err, "committing blob")
+	if err := os.Rename(src, dst); err != nil {
+		return false, errs.Wrap(errs.Internal, err, "committing blob")
 	}
-	committed = true
 	// The rename is durable only once the directory entry is.
-	return syncDir(shard)
+	return true, syncDir(shard)
+}
+
+// Truncate cuts the file back to size; with O_APPEND, writes follow on from there.
+func (t *fileTemp) Truncate(size int64) error {
+	if err := t.f.Truncate(size); err != nil {
+		return errs.Wrap(errs.Internal, err, "truncating upload")
+	}
+	return nil
+}
+
+// Close closes the file and keeps it.
+func (t *fileTemp) Close() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.done {
+		return nil
+	}
+	t.done = true
+	if err := t.f.Close(); err != nil {
+		return errs.Wrap(errs.Internal, err, "closing upload")
+	}
+	return nil
 }
 
 func (t *fileTemp) Cancel() error {

@@ -22,6 +22,14 @@ type Store struct {
 	name  string
 	d     Driver
 	locks keyedMutex
+
+	// ulocks serialises the calls on one upload. uploads holds the sha256
+	// state of uploads this Store has touched, so that committing one
+	// needs no second read; an entry is read and written only under its
+	// id's ulock, and mu guards the map itself.
+	ulocks  keyedMutex
+	mu      sync.Mutex
+	uploads map[string]*uploadState
 }
 
 // NewStore returns a Store named name over d.
@@ -165,22 +173,31 @@ func (o PutOptions) hashes() (map[Algorithm]hash.Hash, Algorithm, error) {
 	}
 	var expAlg Algorithm
 	if o.Expected != "" {
-		if err := o.Expected.Validate(); err != nil {
-			return nil, "", errs.Wrap(errs.Invalid, err, "invalid expected digest %q", o.Expected)
-		}
-		switch o.Expected.Algorithm() {
-		case digest.SHA256:
-			expAlg = SHA256
-		case digest.SHA512:
-			expAlg = SHA512
-		default:
-			return nil, "", errs.New(errs.Invalid, "unsupported digest algorithm %q", o.Expected.Algorithm())
-		}
-		if err := add(expAlg); err != nil {
+		alg, err := expectedAlg(o.Expected)
+		if err != nil {
 			return nil, "", err
 		}
+		if err := add(alg); err != nil {
+			return nil, "", err
+		}
+		expAlg = alg
 	}
 	return hs, expAlg, nil
+}
+
+// expectedAlg returns the algorithm of an expected digest, which must be a
+// valid sha256 or sha512 digest.
+func expectedAlg(d digest.Digest) (Algorithm, error) {
+	if err := d.Validate(); err != nil {
+		return "", errs.Wrap(errs.Invalid, err, "invalid expected digest %q", d)
+	}
+	switch d.Algorithm() {
+	case digest.SHA256:
+		return SHA256, nil
+	case digest.SHA512:
+		return SHA512, nil
+	}
+	return "", errs.New(errs.Invalid, "unsupported digest algorithm %q", d.Algorithm())
 }
 
 func (o PutOptions) wants(alg Algorithm) bool {

@@ -38,6 +38,11 @@ type Config struct {
 	ReadHeaderTimeout   time.Duration // http.read-header-timeout
 	IdleTimeout         time.Duration // http.idle-timeout
 	ShutdownTimeout     time.Duration // shutdown.timeout
+	MaintenanceInterval time.Duration // maintenance.interval: how often housekeeping runs
+	UploadPurgeAge      time.Duration // upload.purge-age: unfinished resumable uploads older than this are deleted
+	DockerGCGrace       time.Duration // docker.gc-grace: unreferenced layers younger than this are kept
+	DockerTLSCert       string        // docker.tls-certificate: PEM certificate for Docker HTTPS connectors
+	DockerTLSKey        string        // docker.tls-key: PEM key for Docker HTTPS connectors
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -68,6 +73,11 @@ const (
 	keyReadHeaderTimeout   = "http.read-header-timeout"
 	keyIdleTimeout         = "http.idle-timeout"
 	keyShutdownTimeout     = "shutdown.timeout"
+	keyMaintenance         = "maintenance.interval"
+	keyUploadPurgeAge      = "upload.purge-age"
+	keyDockerGCGrace       = "docker.gc-grace"
+	keyDockerTLSCert       = "docker.tls-certificate"
+	keyDockerTLSKey        = "docker.tls-key"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -91,6 +101,11 @@ var settings = []setting{
 	{keyReadHeaderTimeout, "10s"},
 	{keyIdleTimeout, "120s"},
 	{keyShutdownTimeout, "30s"},
+	{keyMaintenance, "10m"},
+	{keyUploadPurgeAge, "24h"},
+	{keyDockerGCGrace, "1h"},
+	{keyDockerTLSCert, ""},
+	{keyDockerTLSKey, ""},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -178,6 +193,14 @@ func Load(flags Flags, environ []string) (Config, error) {
 		ReadHeaderTimeout:   p.duration(keyReadHeaderTimeout),
 		IdleTimeout:         p.duration(keyIdleTimeout),
 		ShutdownTimeout:     p.duration(keyShutdownTimeout),
+		MaintenanceInterval: p.duration(keyMaintenance),
+		UploadPurgeAge:      p.duration(keyUploadPurgeAge),
+		DockerGCGrace:       p.nonNegativeDuration(keyDockerGCGrace),
+		DockerTLSCert:       p.raw(keyDockerTLSCert),
+		DockerTLSKey:        p.raw(keyDockerTLSKey),
+	}
+	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
+		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
 	}
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
@@ -335,6 +358,20 @@ func (p *parser) size(key string) int64 {
 		p.fail(key, val, err.Error())
 	}
 	return n
+}
+
+// nonNegativeDuration is duration that also accepts zero.
+func (p *parser) nonNegativeDuration(key string) time.Duration {
+	val := p.raw(key)
+	d, err := parseDuration(val)
+	if err != nil {
+		p.fail(key, val, err.Error())
+		return 0
+	}
+	if d < 0 {
+		p.fail(key, val, "must not be negative")
+	}
+	return d
 }
 
 func (p *parser) duration(key string) time.Duration {

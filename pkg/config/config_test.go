@@ -24,6 +24,9 @@ func defaults() Config {
 		ReadHeaderTimeout:   10 * time.Second,
 		IdleTimeout:         120 * time.Second,
 		ShutdownTimeout:     30 * time.Second,
+		MaintenanceInterval: 10 * time.Minute,
+		UploadPurgeAge:      24 * time.Hour,
+		DockerGCGrace:       time.Hour,
 	}
 }
 
@@ -93,6 +96,9 @@ shutdown.timeout=45s
 		ReadHeaderTimeout:   time.Minute,
 		IdleTimeout:         300 * time.Second,
 		ShutdownTimeout:     45 * time.Second,
+		MaintenanceInterval: 10 * time.Minute,
+		UploadPurgeAge:      24 * time.Hour,
+		DockerGCGrace:       time.Hour,
 	}
 
 	tests := []struct {
@@ -555,5 +561,22 @@ func TestDocsListEveryKey(t *testing.T) {
 				t.Errorf("docs/configuration.md does not mention %s", w)
 			}
 		}
+	}
+}
+
+func TestDockerSettings(t *testing.T) {
+	isolate(t)
+	got, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=0s", "NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem", "NEXUS_GO_DOCKER_TLS_KEY=/k.pem"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.DockerGCGrace != 0 || got.DockerTLSCert != "/c.pem" || got.DockerTLSKey != "/k.pem" {
+		t.Errorf("docker settings = %v %q %q", got.DockerGCGrace, got.DockerTLSCert, got.DockerTLSKey)
+	}
+	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem"}); err == nil || !strings.Contains(err.Error(), "docker.tls-key") {
+		t.Errorf("certificate without key: err = %v", err)
+	}
+	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=-1s"}); err == nil || !strings.Contains(err.Error(), "docker.gc-grace") {
+		t.Errorf("negative grace: err = %v", err)
 	}
 }

@@ -57,6 +57,25 @@ func (b *base) Stat(ctx context.Context, p string) (*meta.Asset, error) {
 	return b.db.AssetByPath(b.cfg.Name, p)
 }
 
+func (b *base) Walk(ctx context.Context, prefix string, fn func(*meta.Asset) error) error {
+	after := ""
+	for {
+		assets, next, err := b.db.ListAssets(b.cfg.Name, prefix, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, a := range assets {
+			if err := fn(a); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return ctx.Err()
+		}
+		after = next
+	}
+}
+
 // open returns the stored content of an asset.
 func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
 	body, err := b.blobs.Open(ctx, a.Blob)
@@ -75,6 +94,19 @@ func (b *base) cached(ctx context.Context, p string) (*Content, error) {
 	return b.open(ctx, a)
 }
 
+// identicalAllowed lets a write of the same blob through check when allowed.
+func identicalAllowed(check func(*meta.Asset) error, allowed bool, d digest.Digest) func(*meta.Asset) error {
+	if check == nil || !allowed {
+		return check
+	}
+	return func(existing *meta.Asset) error {
+		if existing != nil && existing.Blob == d {
+			return check(nil) // judged as a new write: deny still refuses
+		}
+		return check(existing)
+	}
+}
+
 // release frees the bytes of blobs whose last reference went away.
 func (b *base) release(ctx context.Context, digests []digest.Digest) {
 	for _, d := range digests {
@@ -87,49 +119,78 @@ func (b *base) release(ctx context.Context, digests []digest.Digest) {
 
 // store writes body as the asset at p.
 func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check func(*meta.Asset) error) (*meta.Asset, error) {
-	if opts.Component == nil {
-		opts.Component = b.format.Component(p)
+	if b.cfg.Storage.StrictContentTypeValidation {
+		checked, err := checkContentType(body, opts.ContentType)
+		if err != nil {
+			return nil, err
+		}
+		body = checked
 	}
-	if opts.Component != nil {
-		opts.Component.Repository = b.cfg.Name
-		opts.Component.Format = b.cfg.Format
-	}
-	var stored *meta.Asset
-	var released []digest.Digest
+	rec := b.recorder(p, opts, check)
 	_, err := b.blobs.Put(ctx, body, blob.PutOptions{
 		Algorithms:   b.format.Checksums(),
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
-	}, func(info blob.Info) error {
-		sums := make(map[string]string, len(info.Checksums))
-		for alg, v := range info.Checksums {
-			sums[string(alg)] = v
-		}
-		a, r, err := b.db.PutAsset(meta.PutAssetRequest{
-			Asset: meta.Asset{
-				Repository:  b.cfg.Name,
-				Path:        p,
-				Blob:        info.Digest,
-				Size:        info.Size,
-				ContentType: opts.ContentType,
-				Checksums:   sums,
-				Uploader:    opts.Uploader,
-				UploaderIP:  opts.UploaderIP,
-				Attributes:  opts.Attributes,
-				// A proxy's download counts as its first verification.
-				LastVerified: opts.LastVerified,
-			},
-			Component: opts.Component,
-			Check:     check,
-		})
-		stored, released = a, r
-		return err
-	})
+	}, rec.record)
+	return rec.finish(ctx, err)
+}
+
+// recorder turns a committed blob into the asset at a path; its record
+// method runs under the blob store's digest lock.
+type recorder struct {
+	b        *base
+	req      meta.PutAssetRequest
+	check    func(*meta.Asset) error
+	identic  bool
+	stored   *meta.Asset
+	released []digest.Digest
+}
+
+func (b *base) recorder(p string, opts PutOptions, check func(*meta.Asset) error) *recorder {
+	comp := opts.Component
+	if comp == nil {
+		comp = b.format.Component(p)
+	}
+	if comp != nil {
+		comp.Repository = b.cfg.Name
+		comp.Format = b.cfg.Format
+	}
+	return &recorder{b: b, check: check, identic: opts.AllowIdentical, req: meta.PutAssetRequest{
+		Asset: meta.Asset{
+			Repository:  b.cfg.Name,
+			Path:        p,
+			ContentType: opts.ContentType,
+			Uploader:    opts.Uploader,
+			UploaderIP:  opts.UploaderIP,
+			Attributes:  opts.Attributes,
+			// A proxy's download counts as its first verification.
+			LastVerified: opts.LastVerified,
+		},
+		Component: comp,
+	}}
+}
+
+func (r *recorder) record(info blob.Info) error {
+	req := r.req
+	req.Asset.Blob = info.Digest
+	req.Asset.Size = info.Size
+	req.Asset.Checksums = make(map[string]string, len(info.Checksums))
+	for alg, v := range info.Checksums {
+		req.Asset.Checksums[string(alg)] = v
+	}
+	req.Check = identicalAllowed(r.check, r.identic, info.Digest)
+	var err error
+	r.stored, r.released, err = r.b.db.PutAsset(req)
+	return err
+}
+
+// finish releases blobs the write replaced and returns the stored asset.
+func (r *recorder) finish(ctx context.Context, err error) (*meta.Asset, error) {
 	if err != nil {
 		return nil, err
 	}
-	b.release(ctx, released)
-	return stored, nil
+	r.b.release(ctx, r.released)
+	return r.stored, nil
 }
 
 func (b *base) deletePath(ctx context.Context, p string) error {

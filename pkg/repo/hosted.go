@@ -20,23 +20,32 @@ func (h *hostedRepo) Get(ctx context.Context, p string) (*Content, error) {
 }
 
 func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
-	if err := h.online(); err != nil {
-		return nil, err
-	}
-	check := h.writeCheck(p)
-	// Check before reading the body too, so a refused upload fails fast;
-	// the check inside the transaction is the one that counts.
-	existing, err := h.db.AssetByPath(h.cfg.Name, p)
-	if err != nil && errs.KindOf(err) != errs.NotFound {
-		return nil, err
-	}
-	if err := check(existing); err != nil {
+	check, err := h.precheck(p, opts)
+	if err != nil {
 		return nil, err
 	}
 	if opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(p)
 	}
 	return h.store(ctx, p, body, opts, check)
+}
+
+// precheck applies the write policy before any byte is read, so a refused
+// upload fails fast; it returns the check that counts, which runs again
+// inside the metadata transaction.
+func (h *hostedRepo) precheck(p string, opts PutOptions) (func(*meta.Asset) error, error) {
+	if err := h.online(); err != nil {
+		return nil, err
+	}
+	check := h.writeCheck(p)
+	existing, err := h.db.AssetByPath(h.cfg.Name, p)
+	if err != nil && errs.KindOf(err) != errs.NotFound {
+		return nil, err
+	}
+	if opts.AllowIdentical {
+		existing = nil // identical or not is known only once the body is read
+	}
+	return check, check(existing)
 }
 
 func (h *hostedRepo) writeCheck(p string) func(*meta.Asset) error {

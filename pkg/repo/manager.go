@@ -42,6 +42,18 @@ type Options struct {
 	// ProxyConnectTimeout bounds connecting to an upstream.
 	ProxyConnectTimeout time.Duration
 	Log                 *slog.Logger
+	// UploadPurgeAge is how long an unfinished resumable upload is kept.
+	UploadPurgeAge time.Duration
+}
+
+// Observer is told about configuration changes; pkg/server uses it to open
+// and close connector ports.
+type Observer interface {
+	// Check is called before cfg is saved; an error refuses the change.
+	// It runs with the manager locked and must not call back into it.
+	Check(cfg Config) error
+	// Changed is called after repositories were created, updated or deleted.
+	Changed()
 }
 
 // Manager holds the configured repositories and changes them at runtime.
@@ -53,8 +65,31 @@ type Manager struct {
 	formats map[string]Format
 	client  *http.Client
 
-	mu    sync.RWMutex
-	repos map[string]Repository
+	mu        sync.RWMutex
+	repos     map[string]Repository
+	observers []Observer
+}
+
+// Observe registers o for configuration changes.
+func (m *Manager) Observe(o Observer) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.observers = append(m.observers, o)
+}
+
+func (m *Manager) changed() {
+	m.mu.RLock()
+	obs := append([]Observer(nil), m.observers...)
+	m.mu.RUnlock()
+	for _, o := range obs {
+		o.Changed()
+	}
+}
+
+// Format returns the served format named name.
+func (m *Manager) Format(name string) (Format, bool) {
+	f, ok := m.formats[name]
+	return f, ok
 }
 
 // NewManager returns a manager over db and the blob store, serving the given
@@ -149,35 +184,52 @@ func (m *Manager) List() []Repository {
 
 // Create validates and stores a new repository and starts serving it.
 func (m *Manager) Create(ctx context.Context, cfg Config) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	for existing := range m.repos {
-		if strings.EqualFold(existing, cfg.Name) {
-			return fieldErr("name", "a repository named %s already exists", existing)
+	err := func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		for existing := range m.repos {
+			if strings.EqualFold(existing, cfg.Name) {
+				return fieldErr("name", "a repository named %s already exists", existing)
+			}
 		}
+		return m.save(cfg)
+	}()
+	if err == nil {
+		m.changed()
 	}
-	return m.save(cfg)
+	return err
 }
 
 // Update replaces the configuration of an existing repository; its format
 // and type cannot change.
 func (m *Manager) Update(ctx context.Context, cfg Config) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	old, ok := m.repos[cfg.Name]
-	if !ok {
-		return errs.New(errs.NotFound, "repository %s not found", cfg.Name)
+	err := func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		old, ok := m.repos[cfg.Name]
+		if !ok {
+			return errs.New(errs.NotFound, "repository %s not found", cfg.Name)
+		}
+		if oc := old.Config(); oc.Format != cfg.Format || oc.Type != cfg.Type {
+			return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
+		}
+		return m.save(cfg)
+	}()
+	if err == nil {
+		m.changed()
 	}
-	if oc := old.Config(); oc.Format != cfg.Format || oc.Type != cfg.Type {
-		return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
-	}
-	return m.save(cfg)
+	return err
 }
 
 // save validates, persists and swaps in cfg; m.mu is held.
 func (m *Manager) save(cfg Config) error {
 	if err := m.validate(&cfg); err != nil {
 		return err
+	}
+	for _, o := range m.observers {
+		if err := o.Check(cfg); err != nil {
+			return err
+		}
 	}
 	r, err := m.build(cfg)
 	if err != nil {
@@ -215,6 +267,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	}
 	delete(m.repos, name)
 	m.mu.Unlock()
+	m.changed()
 	released, err := m.db.DeleteRepositoryContent(name)
 	if err != nil {
 		return err
@@ -267,6 +320,27 @@ func (m *Manager) Sweep(ctx context.Context) error {
 		m.opts.Log.Info("storage swept", "tempFiles", n, "unreferencedBlobs", len(unreferenced), "orphanBlobs", len(orphans))
 	}
 	return nil
+}
+
+// Maintain runs periodic housekeeping: it purges resumable uploads left
+// unfinished for longer than UploadPurgeAge and lets formats tidy their
+// repositories.
+func (m *Manager) Maintain(ctx context.Context) {
+	if m.opts.UploadPurgeAge > 0 {
+		n, err := m.blobs.PurgeUploads(ctx, m.opts.UploadPurgeAge)
+		if err != nil {
+			m.opts.Log.Error("purge uploads", "err", err)
+		} else if n > 0 {
+			m.opts.Log.Info("purged unfinished uploads", "count", n)
+		}
+	}
+	for _, r := range m.List() {
+		if mt, ok := r.Format().(Maintainer); ok {
+			if err := mt.Maintain(ctx, r); err != nil {
+				m.opts.Log.Error("repository maintenance", "repository", r.Name(), "err", err)
+			}
+		}
+	}
 }
 
 // DeleteAsset deletes one asset by id and frees its blob if unreferenced.

@@ -221,6 +221,12 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 		}
 		return p.cached(ctx, path)
 	}
+	// A download that finished since the caller looked at the cache has
+	// stored path: serve that rather than download it again.
+	if a, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(a, path) {
+		p.mu.Unlock()
+		return p.open(ctx, a)
+	}
 	f := &fetch{done: make(chan struct{})}
 	p.inflight[path] = f
 	p.mu.Unlock()
@@ -293,8 +299,11 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 			p.log.Warn("proxy download not cached", "repository", p.cfg.Name, "path", path, "err", err)
 			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
 		}
-		pw.CloseWithError(err)
+		// Finish before ending the stream, so that a caller who read it to
+		// the end (or to the error) and asks again starts a new fetch
+		// rather than joining this one.
 		finish(err)
+		pw.CloseWithError(err)
 	}()
 	modified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 	if modified.IsZero() {

@@ -51,9 +51,18 @@ type ProxyRewriter interface {
 }
 
 // Connector is implemented by formats that serve a repository at the root
-// of its own port (Docker's /v2/).
+// of its own port (Docker's /v2/), besides the main port.
 type Connector interface {
+	// Handler serves r at the root of its connector port.
 	Handler(r Repository) http.Handler
+	// Ports returns the HTTP and HTTPS connector ports cfg asks for; 0 is none.
+	Ports(cfg Config) (httpPort, httpsPort int)
+}
+
+// Maintainer is implemented by formats with periodic housekeeping for a
+// repository (Docker: unreferenced layer links).
+type Maintainer interface {
+	Maintain(ctx context.Context, r Repository) error
 }
 
 // Content is what a repository returns for a path. Body is an
@@ -84,6 +93,9 @@ type PutOptions struct {
 	Attributes map[string]string
 	// LastVerified is set by proxies: when the upstream confirmed the content.
 	LastVerified time.Time
+	// AllowIdentical lets an allow_once repository accept a rewrite with
+	// the very same bytes (content-addressed paths, re-pushed Docker tags).
+	AllowIdentical bool
 }
 
 // Repository is a configured repository of any type.
@@ -102,6 +114,9 @@ type Repository interface {
 	Delete(ctx context.Context, path string) error
 	// List returns the children of folder dir ("" is the root).
 	List(ctx context.Context, dir string) ([]Entry, error)
+	// Walk calls fn for each asset stored in this repository (a group
+	// stores none) whose path starts with prefix, in path order.
+	Walk(ctx context.Context, prefix string, fn func(*meta.Asset) error) error
 	// Authorize checks that the caller in ctx may perform action (browse,
 	// read, edit, add, delete) on this repository.
 	Authorize(ctx context.Context, action string) error

@@ -29,20 +29,35 @@ type API interface {
 	Register(g *echo.Group)
 }
 
-// Server is the main HTTP listener.
+// Mount is a handler served at the root of the main port, outside the
+// context path, for protocols whose clients expect a fixed path (Docker's
+// /v2/). Prefix ends with a slash.
+type Mount struct {
+	Prefix  string
+	Handler http.Handler
+}
+
+// Server is the main HTTP listener and the connector listeners.
 type Server struct {
-	cfg   config.Config
-	repos *repo.Manager
-	log   *slog.Logger
-	echo  *echo.Echo
-	http  *http.Server
+	cfg        config.Config
+	repos      *repo.Manager
+	log        *slog.Logger
+	echo       *echo.Echo
+	http       *http.Server
+	connectors *connectors
 	// prefix is the context path without its trailing slash ("" for "/").
 	prefix string
 }
 
-// New builds the server's routes.
-func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, log *slog.Logger) *Server {
-	s := &Server{cfg: cfg, repos: repos, log: log, prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
+// New builds the server's routes and registers for repository changes, to
+// keep connector ports in step.
+func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, log *slog.Logger, mounts ...Mount) (*Server, error) {
+	conns, err := newConnectors(cfg, repos, log)
+	if err != nil {
+		return nil, err
+	}
+	repos.Observe(conns)
+	s := &Server{cfg: cfg, repos: repos, log: log, connectors: conns, prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -54,6 +69,11 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	root.Any("/repository", s.repositoryRoot)
 	rest := root.Group("/service/rest", middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
 	api.Register(rest)
+	for _, m := range mounts {
+		h := echo.WrapHandler(m.Handler)
+		e.Any(m.Prefix+"*", h)
+		e.Any(strings.TrimSuffix(m.Prefix, "/"), h)
+	}
 	s.echo = e
 	s.http = &http.Server{
 		Handler:           e,
@@ -61,7 +81,7 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 		IdleTimeout:       cfg.IdleTimeout,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
-	return s
+	return s, nil
 }
 
 // byteLimit renders n bytes in echo's BodyLimit syntax.
@@ -72,18 +92,22 @@ func byteLimit(n int64) string {
 	return strconv.FormatInt(n, 10) + "B"
 }
 
-// Serve accepts connections on l until ctx is cancelled, then drains
-// in-flight requests for at most the configured shutdown timeout.
+// Serve accepts connections on l and on the connector ports until ctx is
+// cancelled, then drains in-flight requests for at most the configured
+// shutdown timeout.
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+	s.connectors.Changed()
 	errc := make(chan error, 1)
 	go func() { errc <- s.http.Serve(l) }()
 	select {
 	case err := <-errc:
+		s.connectors.shutdown(context.Background())
 		return err
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
+	go s.connectors.shutdown(sctx)
 	err := s.http.Shutdown(sctx)
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr

@@ -1,0 +1,344 @@
+package docker
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// blob serves GET, HEAD and DELETE of /v2/<name>/blobs/<digest>.
+func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		if !f.require(w, req, t, "pull") {
+			return
+		}
+		d, ok := parseDigest(ref)
+		if !ok {
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+			return
+		}
+		c, err := t.r.Get(req.Context(), blobPath(t.image, d))
+		if err != nil {
+			writeError(w, req, f.log, err, errBlobUnknown)
+			return
+		}
+		f.touch(t, d)
+		h := w.Header()
+		h.Set("Docker-Content-Digest", d.String())
+		h.Set("ETag", `"`+d.String()+`"`)
+		c.Asset.ContentType = "application/octet-stream"
+		serveBytes(w, req, c)
+	case http.MethodDelete:
+		if !f.require(w, req, t, "delete") {
+			return
+		}
+		d, ok := parseDigest(ref)
+		if !ok {
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+			return
+		}
+		if err := t.r.Delete(req.Context(), blobPath(t.image, d)); err != nil {
+			writeError(w, req, f.log, policyError(err), errBlobUnknown)
+			return
+		}
+		w.WriteHeader(http.StatusAccepted)
+	default:
+		f.methodNotAllowed(w, req, "GET, HEAD, DELETE")
+	}
+}
+
+// serveBytes writes stored content with ranges and conditional requests.
+func serveBytes(w http.ResponseWriter, req *http.Request, c *repo.Content) {
+	defer c.Body.Close()
+	w.Header().Set("Content-Type", c.Asset.ContentType)
+	if rs, ok := c.Body.(io.ReadSeeker); ok {
+		http.ServeContent(w, req, "", c.Asset.LastModified, rs)
+		return
+	}
+	if c.Asset.Size >= 0 {
+		w.Header().Set("Content-Length", strconv.FormatInt(c.Asset.Size, 10))
+	}
+	w.WriteHeader(http.StatusOK)
+	if req.Method == http.MethodHead {
+		return
+	}
+	if _, err := io.Copy(w, c.Body); err != nil {
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// uploader returns the repository's resumable uploads, or answers that the
+// repository takes no pushes.
+func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (repo.Uploader, bool) {
+	u, ok := t.r.(repo.Uploader)
+	if !ok {
+		writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
+			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", t.r.Name(), t.r.Config().Type), nil), nil)
+	}
+	return u, ok
+}
+
+// startUpload serves POST /v2/<name>/blobs/uploads/: a cross-repository
+// mount, a monolithic upload with ?digest=, or a new upload session.
+func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target, resolve resolver) {
+	if req.Method != http.MethodPost {
+		f.methodNotAllowed(w, req, "POST")
+		return
+	}
+	if !f.require(w, req, t, "push") {
+		return
+	}
+	u, ok := f.uploader(w, req, t)
+	if !ok {
+		return
+	}
+	ctx := req.Context()
+	q := req.URL.Query()
+	if mount := q.Get("mount"); mount != "" {
+		from := q.Get("from")
+		if _, isToken := bearer(req); isToken && from != "" {
+			// A token scoped to this name alone cannot read the source:
+			// ask the client for one that covers both, as Docker expects.
+			if r, _, ok := resolve(from); ok && f.allowed(req, r, from, "pull") != nil {
+				challenge(w, req, "repository:"+t.name+":pull,push repository:"+from+":pull", nil)
+				return
+			}
+		}
+		if d, ok := parseDigest(mount); ok && f.mount(w, req, t, u, d, from, resolve) {
+			return
+		}
+	}
+	if raw := q.Get("digest"); raw != "" {
+		d, ok := parseDigest(raw)
+		if !ok {
+			writeError(w, req, f.log, errDigestInvalid, nil)
+			return
+		}
+		id, err := u.NewUpload(ctx)
+		if err != nil {
+			writeError(w, req, f.log, err, nil)
+			return
+		}
+		if _, err := u.AppendUpload(ctx, id, 0, req.Body); err != nil {
+			u.CancelUpload(ctx, id)
+			writeError(w, req, f.log, err, nil)
+			return
+		}
+		f.commit(w, req, t, u, id, d)
+		return
+	}
+	id, err := u.NewUpload(ctx)
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	uploadHeaders(w, t, id, 0)
+	w.WriteHeader(http.StatusAccepted)
+}
+
+// mount links a blob that image from (or, without from, any image of this
+// repository) already has; it reports false when the caller should get an
+// upload session instead.
+func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u repo.Uploader, d digest.Digest, from string, resolve resolver) bool {
+	var a *meta.Asset
+	if from != "" {
+		r, image, ok := resolve(from)
+		if !ok || !validName(image) || f.allowed(req, r, from, "pull") != nil {
+			return false
+		}
+		found, err := r.Stat(req.Context(), blobPath(image, d))
+		if err != nil {
+			return false
+		}
+		a = found
+	} else {
+		a = f.findBlob(req, t.r, d)
+		if a == nil {
+			return false
+		}
+	}
+	if _, err := u.Link(req.Context(), blobPath(t.image, d), a.Blob, repo.PutOptions{
+		ContentType: "application/octet-stream", AllowIdentical: true, Size: a.Size,
+	}); err != nil {
+		writeError(w, req, f.log, policyError(err), nil)
+		return true
+	}
+	f.touch(t, d)
+	blobCreated(w, t, d)
+	return true
+}
+
+// findBlob finds a link to blob d in any image of r, for a mount without
+// from (which the spec lets a registry honour when it knows the blob).
+func (f *Format) findBlob(req *http.Request, r repo.Repository, d digest.Digest) *meta.Asset {
+	var found *meta.Asset
+	suffix := "/blobs/" + d.String()
+	stop := errors.New("found")
+	r.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
+		if strings.HasSuffix(a.Path, suffix) {
+			found = a
+			return stop
+		}
+		return nil
+	})
+	return found
+}
+
+// upload serves GET (status), PATCH (append), PUT (finish) and DELETE
+// (cancel) of /v2/<name>/blobs/uploads/<id>.
+func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, id string) {
+	action := "push"
+	if req.Method == http.MethodGet {
+		action = "pull"
+	}
+	if !f.require(w, req, t, action) {
+		return
+	}
+	u, ok := f.uploader(w, req, t)
+	if !ok {
+		return
+	}
+	ctx := req.Context()
+	size, err := u.UploadSize(ctx, id)
+	if err != nil {
+		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		return
+	}
+	switch req.Method {
+	case http.MethodGet:
+		uploadHeaders(w, t, id, size)
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodPatch:
+		size, ok := f.appendChunk(w, req, u, t, id, size)
+		if !ok {
+			return
+		}
+		uploadHeaders(w, t, id, size)
+		w.WriteHeader(http.StatusAccepted)
+	case http.MethodPut:
+		d, ok := parseDigest(req.URL.Query().Get("digest"))
+		if !ok {
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "a valid digest parameter is required", nil), nil)
+			return
+		}
+		if req.ContentLength != 0 {
+			if _, ok := f.appendChunk(w, req, u, t, id, size); !ok {
+				return
+			}
+		}
+		f.commit(w, req, t, u, id, d)
+	case http.MethodDelete:
+		if err := u.CancelUpload(ctx, id); err != nil {
+			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		f.methodNotAllowed(w, req, "GET, PATCH, PUT, DELETE")
+	}
+}
+
+// appendChunk appends the request body at the offset its Content-Range
+// names (or at the end for a streamed PATCH); an out-of-order chunk gets 416.
+func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Uploader, t target, id string, size int64) (int64, bool) {
+	offset := size
+	if cr := req.Header.Get("Content-Range"); cr != "" {
+		start, end, ok := parseContentRange(cr)
+		if !ok || start != size || (req.ContentLength >= 0 && end-start+1 != req.ContentLength) {
+			rangeNotSatisfiable(w, req, f, t, id, size)
+			return 0, false
+		}
+		offset = start
+	}
+	n, err := u.AppendUpload(req.Context(), id, offset, req.Body)
+	var re *blob.RangeError
+	if errors.As(err, &re) {
+		rangeNotSatisfiable(w, req, f, t, id, re.Size)
+		return 0, false
+	}
+	if err != nil {
+		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		return 0, false
+	}
+	return n, true
+}
+
+func rangeNotSatisfiable(w http.ResponseWriter, req *http.Request, f *Format, t target, id string, size int64) {
+	uploadHeaders(w, t, id, size)
+	writeError(w, req, f.log, newError(http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID",
+		"chunk does not start where the upload ends", map[string]int64{"size": size}), nil)
+}
+
+// parseContentRange reads "<start>-<end>" (the distribution API form, no
+// unit), tolerating a "bytes " prefix.
+func parseContentRange(s string) (start, end int64, ok bool) {
+	s = strings.TrimPrefix(strings.TrimSpace(s), "bytes ")
+	a, b, found := strings.Cut(s, "-")
+	if !found {
+		return 0, 0, false
+	}
+	start, err1 := strconv.ParseInt(a, 10, 64)
+	end, err2 := strconv.ParseInt(b, 10, 64)
+	if err1 != nil || err2 != nil || start < 0 || end < start {
+		return 0, 0, false
+	}
+	return start, end, true
+}
+
+// commit finishes an upload as the blob d of t's image.
+func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u repo.Uploader, id string, d digest.Digest) {
+	_, err := u.CommitUpload(req.Context(), blobPath(t.image, d), id, d, repo.PutOptions{
+		ContentType: "application/octet-stream", AllowIdentical: true, Size: -1,
+	})
+	if err != nil {
+		switch errs.KindOf(err) {
+		case errs.Invalid:
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", errs.Message(err), nil), nil)
+		case errs.Unsupported:
+			writeError(w, req, f.log, policyError(err), nil)
+		default:
+			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		}
+		return
+	}
+	f.touch(t, d)
+	blobCreated(w, t, d)
+}
+
+func uploadErr(err error) error {
+	if errs.KindOf(err) == errs.Invalid {
+		return newError(http.StatusBadRequest, "BLOB_UPLOAD_INVALID", errs.Message(err), nil)
+	}
+	return err
+}
+
+func uploadHeaders(w http.ResponseWriter, t target, id string, size int64) {
+	h := w.Header()
+	h.Set("Location", "/v2/"+t.name+"/blobs/uploads/"+id)
+	h.Set("Docker-Upload-UUID", id)
+	end := size - 1
+	if end < 0 {
+		end = 0
+	}
+	h.Set("Range", fmt.Sprintf("0-%d", end))
+	h.Set("Content-Length", "0")
+}
+
+func blobCreated(w http.ResponseWriter, t target, d digest.Digest) {
+	h := w.Header()
+	h.Set("Location", "/v2/"+t.name+"/blobs/"+d.String())
+	h.Set("Docker-Content-Digest", d.String())
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+}

@@ -1,0 +1,96 @@
+package docker
+
+import (
+	"net/http"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// target is the repository and image a request addresses.
+type target struct {
+	r     repo.Repository
+	image string // the name inside the repository
+	name  string // the name as the client wrote it, for URLs and scopes
+}
+
+// dispatch routes one request of the distribution API; p is the path after
+// /v2/. own is the connector's repository, nil on the main port.
+func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, resolve resolver, list func() []repo.Repository, own repo.Repository) {
+	if p == "token" {
+		f.token(w, req, resolve)
+		return
+	}
+	rt := parseRoute(p)
+	switch rt.kind {
+	case routeNone:
+		writeError(w, req, f.log, errNotFoundRoute, nil)
+		return
+	case routeBase:
+		if !f.authenticated(req, own) {
+			challenge(w, req, "", nil)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte("{}"))
+		return
+	case routeCatalog:
+		f.catalog(w, req, list, own == nil)
+		return
+	}
+	r, image, ok := resolve(rt.name)
+	if !ok {
+		if !f.authenticated(req, own) {
+			challenge(w, req, "repository:"+rt.name+":pull", nil)
+			return
+		}
+		writeError(w, req, f.log, errNameUnknown, nil)
+		return
+	}
+	t := target{r: r, image: image, name: rt.name}
+	if !validName(image) {
+		if !f.require(w, req, t, "pull") {
+			return
+		}
+		writeError(w, req, f.log, errNameInvalid, nil)
+		return
+	}
+	switch rt.kind {
+	case routeTags:
+		f.tags(w, req, t)
+	case routeManifest:
+		f.manifest(w, req, t, rt.ref)
+	case routeBlob:
+		f.blob(w, req, t, rt.ref)
+	case routeUploads:
+		f.startUpload(w, req, t, resolve)
+	case routeUpload:
+		f.upload(w, req, t, rt.ref)
+	case routeReferrers:
+		f.referrers(w, req, t, rt.ref)
+	}
+}
+
+// scopeActions is what a Docker client asks a token for when it needs action.
+var scopeActions = map[string]string{"pull": "pull", "push": "pull,push", "delete": "delete"}
+
+// require checks that the caller may perform action on t, answering 401
+// with a challenge for the scope, or 403, when not.
+func (f *Format) require(w http.ResponseWriter, req *http.Request, t target, action string) bool {
+	err := f.allowed(req, t.r, t.name, action)
+	if err == nil {
+		return true
+	}
+	if errs.KindOf(err) == errs.Unauthorized {
+		challenge(w, req, "repository:"+t.name+":"+scopeActions[action], err)
+	} else {
+		writeError(w, req, f.log, err, nil)
+	}
+	return false
+}
+
+// methodNotAllowed answers a method the endpoint does not serve.
+func (f *Format) methodNotAllowed(w http.ResponseWriter, req *http.Request, allow string) {
+	w.Header().Set("Allow", allow)
+	writeError(w, req, f.log, errUnsupported, nil)
+}

@@ -1,0 +1,200 @@
+// Package docker is the Docker/OCI format: the OCI Distribution Spec v1.1
+// (the /v2/ API) served on each repository's own connector port and, with
+// the repository name as the first path segment, on the main port.
+package docker
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
+)
+
+// Options tune the format.
+type Options struct {
+	// GCGrace protects layer links younger than this from being collected
+	// when no manifest references them, so a push in progress (layers
+	// first, manifest last) is never undercut.
+	GCGrace time.Duration
+}
+
+// Format is the Docker format plugin.
+type Format struct {
+	auth *auth.Service
+	log  *slog.Logger
+	opts Options
+
+	// images serialises manifest writes and collections per image.
+	images sync.Map // repo+"\x00"+image -> *sync.Mutex
+	// recent remembers blob links clients were told exist, so collection
+	// leaves them alone for the grace period.
+	recentMu sync.Mutex
+	recent   map[string]time.Time
+}
+
+var (
+	_ repo.Format     = (*Format)(nil)
+	_ repo.Connector  = (*Format)(nil)
+	_ repo.Maintainer = (*Format)(nil)
+)
+
+// New returns the Docker format; it issues and checks tokens with authn.
+func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
+	return &Format{auth: authn, log: log, opts: opts, recent: map[string]time.Time{}}
+}
+
+// Name returns "docker".
+func (f *Format) Name() string { return "docker" }
+
+// settings is the "docker" section of a repository's configuration.
+type settings struct {
+	V1Enabled            bool `json:"v1Enabled"`
+	ForceBasicAuth       bool `json:"forceBasicAuth"`
+	HTTPPort             *int `json:"httpPort,omitempty"`
+	HTTPSPort            *int `json:"httpsPort,omitempty"`
+	AllowSparseManifests bool `json:"allowSparseManifests"`
+}
+
+func settingsOf(r repo.Repository) settings {
+	cfg := r.Config()
+	s := settings{ForceBasicAuth: true}
+	cfg.Section("docker", &s)
+	return s
+}
+
+func forceBasicAuth(r repo.Repository) bool { return settingsOf(r).ForceBasicAuth }
+
+// Validate checks the "docker" section.
+func (f *Format) Validate(cfg *repo.Config) error {
+	s := settings{ForceBasicAuth: true}
+	if _, err := cfg.Section("docker", &s); err != nil {
+		return &repo.FieldError{Field: "docker", Message: "malformed section: " + err.Error()}
+	}
+	if s.V1Enabled {
+		return &repo.FieldError{Field: "docker.v1Enabled", Message: "the Docker V1 API is not supported"}
+	}
+	for field, port := range map[string]*int{"docker.httpPort": s.HTTPPort, "docker.httpsPort": s.HTTPSPort} {
+		if port != nil && (*port < 1 || *port > 65535) {
+			return &repo.FieldError{Field: field, Message: "must be a port from 1 to 65535"}
+		}
+	}
+	if s.HTTPPort != nil && s.HTTPSPort != nil && *s.HTTPPort == *s.HTTPSPort {
+		return &repo.FieldError{Field: "docker.httpsPort", Message: "must differ from httpPort"}
+	}
+	return cfg.SetSection("docker", s)
+}
+
+// Ports returns the connector ports of cfg.
+func (f *Format) Ports(cfg repo.Config) (httpPort, httpsPort int) {
+	var s settings
+	cfg.Section("docker", &s)
+	if s.HTTPPort != nil {
+		httpPort = *s.HTTPPort
+	}
+	if s.HTTPSPort != nil {
+		httpsPort = *s.HTTPSPort
+	}
+	return httpPort, httpsPort
+}
+
+// Checksums: Docker clients need only the sha256 digest, always computed.
+func (f *Format) Checksums() []blob.Algorithm { return nil }
+
+// IsMetadata is true for tags, which move; manifests by digest and blobs
+// never change.
+func (f *Format) IsMetadata(p string) bool {
+	i := strings.LastIndex(p, "/manifests/")
+	return i >= 0 && !isDigestRef(p[i+len("/manifests/"):])
+}
+
+// Component makes each tag a component: the image name and the tag.
+func (f *Format) Component(p string) *meta.Component {
+	i := strings.LastIndex(p, "/manifests/")
+	if i < 0 || !strings.HasPrefix(p, "v2/") {
+		return nil
+	}
+	image, ref := p[len("v2/"):i], p[i+len("/manifests/"):]
+	if isDigestRef(ref) {
+		return nil
+	}
+	return &meta.Component{Name: image, Version: ref}
+}
+
+// ServeHTTP answers requests under /repository/<name>/: Docker clients use
+// the /v2/ API, on the connector port or the main port.
+func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repository, p string) {
+	serve.Error(w, req, f.log, errs.New(errs.NotFound, "docker repository %s is served at /v2/ on its connector port, or at /v2/%s/ on this port", r.Name(), r.Name()))
+}
+
+// Handler serves r's /v2/ API at the root of its connector port. The
+// connector resolves credentials itself; the main port's server already has.
+func (f *Format) Handler(r repo.Repository) http.Handler {
+	resolve := func(name string) (repo.Repository, string, bool) { return r, name, true }
+	v2 := f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
+	})
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		resolved, err := f.auth.Resolve(req, req.RemoteAddr)
+		if err != nil {
+			writeError(w, req, f.log, err, nil)
+			return
+		}
+		v2.ServeHTTP(w, resolved)
+	})
+}
+
+// Lookup finds repositories by name for the main port.
+type Lookup interface {
+	Lookup(name string) (repo.Repository, bool)
+	List() []repo.Repository
+}
+
+// MainPortHandler serves /v2/ on the main port, behind the server's
+// authentication: the first segment of every name is the repository
+// ("host:8081/docker-h/team/app:1.0").
+func (f *Format) MainPortHandler(repos Lookup) http.Handler {
+	resolve := func(name string) (repo.Repository, string, bool) {
+		repoName, image, ok := strings.Cut(name, "/")
+		if !ok {
+			return nil, "", false
+		}
+		r, found := repos.Lookup(repoName)
+		if !found || r.Config().Format != f.Name() {
+			return nil, "", false
+		}
+		return r, image, true
+	}
+	list := func() []repo.Repository {
+		var out []repo.Repository
+		for _, r := range repos.List() {
+			if r.Config().Format == f.Name() {
+				out = append(out, r)
+			}
+		}
+		return out
+	}
+	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+		f.dispatch(w, req, p, resolve, list, nil)
+	})
+}
+
+// v2 strips /v2/ and sets the API version header every response carries.
+func (f *Format) v2(serveV2 func(w http.ResponseWriter, req *http.Request, p string)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+		p, ok := strings.CutPrefix(req.URL.Path, "/v2/")
+		if !ok && req.URL.Path != "/v2" {
+			writeError(w, req, f.log, errNotFoundRoute, nil)
+			return
+		}
+		serveV2(w, req, p)
+	})
+}

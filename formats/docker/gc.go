@@ -1,0 +1,124 @@
+package docker
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// recentLimit bounds the memory of recently confirmed blob links.
+const recentLimit = 100000
+
+// lockImage serialises manifest writes and collection for one image, so a
+// manifest is never stored while the blobs it was checked against are
+// being collected.
+func (f *Format) lockImage(t target) func() {
+	v, _ := f.images.LoadOrStore(t.r.Name()+"\x00"+t.image, &sync.Mutex{})
+	mu := v.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
+}
+
+// touch records that a client was just told the blob link exists (it will
+// reference it in a manifest soon), which protects it from collection for
+// the grace period.
+func (f *Format) touch(t target, d digest.Digest) {
+	f.recentMu.Lock()
+	defer f.recentMu.Unlock()
+	now := time.Now()
+	if len(f.recent) >= recentLimit {
+		for k, at := range f.recent {
+			if now.Sub(at) > f.opts.GCGrace {
+				delete(f.recent, k)
+			}
+		}
+	}
+	f.recent[t.r.Name()+"\x00"+blobPath(t.image, d)] = now
+}
+
+func (f *Format) recentlyUsed(r repo.Repository, a *meta.Asset, now time.Time) bool {
+	if now.Sub(a.LastModified) < f.opts.GCGrace {
+		return true
+	}
+	f.recentMu.Lock()
+	defer f.recentMu.Unlock()
+	at, ok := f.recent[r.Name()+"\x00"+a.Path]
+	return ok && now.Sub(at) < f.opts.GCGrace
+}
+
+// collect deletes the blob links of image that no manifest of the image
+// references and that are older than the grace period; their blobs are
+// freed once nothing else references them. The image lock is held.
+func (f *Format) collect(ctx context.Context, r repo.Repository, image string) error {
+	referenced := map[string]bool{}
+	err := r.Walk(ctx, manifestsPrefix(image), func(a *meta.Asset) error {
+		for _, d := range strings.Fields(a.Attributes[attrRefs]) {
+			referenced[d] = true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	var unreferenced []string
+	err = r.Walk(ctx, blobsPrefix(image), func(a *meta.Asset) error {
+		rest := a.Path[len(blobsPrefix(image)):]
+		if strings.Contains(rest, "/") || referenced[rest] || f.recentlyUsed(r, a, now) {
+			return nil
+		}
+		unreferenced = append(unreferenced, a.Path)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, p := range unreferenced {
+		if err := r.Delete(ctx, p); err != nil && errs.KindOf(err) != errs.NotFound {
+			return err
+		}
+	}
+	if len(unreferenced) > 0 {
+		f.log.Info("collected unreferenced blobs", "repository", r.Name(), "image", image, "count", len(unreferenced))
+	}
+	return nil
+}
+
+// Maintain collects unreferenced blob links of every image of a hosted
+// repository: those of deleted manifests that were still in their grace
+// period, and those of pushes that never sent a manifest.
+func (f *Format) Maintain(ctx context.Context, r repo.Repository) error {
+	if r.Config().Type != repo.Hosted {
+		return nil
+	}
+	images := map[string]bool{}
+	err := r.Walk(ctx, "v2/", func(a *meta.Asset) error {
+		for _, marker := range []string{"/blobs/", "/manifests/"} {
+			if i := strings.LastIndex(a.Path, marker); i > len("v2/") {
+				images[a.Path[len("v2/"):i]] = true
+				break
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	for image := range images {
+		t := target{r: r, image: image}
+		unlock := f.lockImage(t)
+		err := f.collect(ctx, r, image)
+		unlock()
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,497 @@
+package docker
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"sort"
+	"strconv"
+	"strings"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// maxManifestSize bounds manifest uploads, as the spec lets registries do.
+const maxManifestSize = 4 << 20
+
+// Media types the registry understands.
+const (
+	mtOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
+	mtOCIIndex       = "application/vnd.oci.image.index.v1+json"
+	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
+	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
+	mtSchema1        = "application/vnd.docker.distribution.manifest.v1+json"
+	mtSchema1Signed  = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+)
+
+// Asset attributes of stored manifests.
+const (
+	attrDigest       = "digest"       // the manifest's digest (tags point at it)
+	attrSubject      = "subject"      // the subject's digest, for referrers
+	attrArtifactType = "artifactType" // for referrers
+	attrAnnotations  = "annotations"  // JSON, for referrers
+	attrRefs         = "refs"         // space-separated digests the manifest references
+)
+
+type descriptor struct {
+	MediaType    string            `json:"mediaType"`
+	Digest       string            `json:"digest"`
+	Size         int64             `json:"size"`
+	ArtifactType string            `json:"artifactType,omitempty"`
+	Annotations  map[string]string `json:"annotations,omitempty"`
+	URLs         []string          `json:"urls,omitempty"`
+}
+
+// manifest holds the fields of every manifest kind the registry reads.
+type manifest struct {
+	SchemaVersion int               `json:"schemaVersion"`
+	MediaType     string            `json:"mediaType"`
+	ArtifactType  string            `json:"artifactType"`
+	Config        *descriptor       `json:"config"`
+	Layers        []descriptor      `json:"layers"`
+	Manifests     []descriptor      `json:"manifests"`
+	Subject       *descriptor       `json:"subject"`
+	Annotations   map[string]string `json:"annotations"`
+}
+
+// manifest serves GET, HEAD, PUT and DELETE of /v2/<name>/manifests/<ref>.
+func (f *Format) manifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	switch req.Method {
+	case http.MethodGet, http.MethodHead:
+		f.getManifest(w, req, t, ref)
+	case http.MethodPut:
+		f.putManifest(w, req, t, ref)
+	case http.MethodDelete:
+		f.deleteManifest(w, req, t, ref)
+	default:
+		f.methodNotAllowed(w, req, "GET, HEAD, PUT, DELETE")
+	}
+}
+
+func validRef(ref string) bool {
+	if isDigestRef(ref) {
+		_, ok := parseDigest(ref)
+		return ok
+	}
+	return tagRe.MatchString(ref)
+}
+
+func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	if !f.require(w, req, t, "pull") {
+		return
+	}
+	if !validRef(ref) {
+		writeError(w, req, f.log, errManifestUnkown, nil)
+		return
+	}
+	c, err := t.r.Get(req.Context(), manifestPath(t.image, ref))
+	if err != nil {
+		writeError(w, req, f.log, err, errManifestUnkown)
+		return
+	}
+	d := c.Asset.Attributes[attrDigest]
+	if d == "" {
+		d = ref
+	}
+	w.Header().Set("Docker-Content-Digest", d)
+	w.Header().Set("ETag", `"`+d+`"`)
+	serveBytes(w, req, c)
+}
+
+func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	if !f.require(w, req, t, "push") {
+		return
+	}
+	if _, ok := f.uploader(w, req, t); !ok {
+		return
+	}
+	tags := req.URL.Query()["tag"]
+	if !isDigestRef(ref) {
+		tags = append([]string{ref}, tags...)
+	}
+	for _, tag := range tags {
+		if !tagRe.MatchString(tag) {
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "TAG_INVALID", "invalid tag", tag), nil)
+			return
+		}
+	}
+	body, err := io.ReadAll(io.LimitReader(req.Body, maxManifestSize+1))
+	if err != nil {
+		writeError(w, req, f.log, newError(http.StatusBadRequest, "MANIFEST_INVALID", "manifest could not be read", nil), nil)
+		return
+	}
+	if len(body) > maxManifestSize {
+		writeError(w, req, f.log, newError(http.StatusRequestEntityTooLarge, "SIZE_INVALID",
+			fmt.Sprintf("manifest exceeds %d bytes", maxManifestSize), nil), nil)
+		return
+	}
+	alg := digest.SHA256
+	if isDigestRef(ref) {
+		want, ok := parseDigest(ref)
+		if !ok {
+			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+			return
+		}
+		alg = want.Algorithm()
+	}
+	d := alg.FromBytes(body)
+	if isDigestRef(ref) && d.String() != ref {
+		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID",
+			"manifest digest does not match the reference", map[string]string{"computed": d.String()}), nil)
+		return
+	}
+	m, mediaType, err := parseManifest(body, req.Header.Get("Content-Type"))
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+
+	unlock := f.lockImage(t)
+	defer unlock()
+	refs, err := f.checkReferences(req, t, m)
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	attrs := map[string]string{attrDigest: d.String(), attrRefs: strings.Join(refs, " ")}
+	if m.Subject != nil {
+		attrs[attrSubject] = m.Subject.Digest
+	}
+	artifactType := m.ArtifactType
+	if artifactType == "" && m.Config != nil {
+		artifactType = m.Config.MediaType
+	}
+	if artifactType != "" {
+		attrs[attrArtifactType] = artifactType
+	}
+	if len(m.Annotations) > 0 {
+		raw, _ := json.Marshal(m.Annotations)
+		attrs[attrAnnotations] = string(raw)
+	}
+	ctx := req.Context()
+	opts := repo.PutOptions{ContentType: mediaType, Size: int64(len(body)), AllowIdentical: true, Attributes: attrs}
+	if _, err := t.r.Put(ctx, manifestPath(t.image, d.String()), bytes.NewReader(body), opts); err != nil {
+		writeError(w, req, f.log, policyError(err), nil)
+		return
+	}
+	for _, tag := range tags {
+		opts.Attributes = map[string]string{attrDigest: d.String()}
+		if _, err := t.r.Put(ctx, manifestPath(t.image, tag), bytes.NewReader(body), opts); err != nil {
+			writeError(w, req, f.log, policyError(err), nil)
+			return
+		}
+	}
+	h := w.Header()
+	h.Set("Location", "/v2/"+t.name+"/manifests/"+d.String())
+	h.Set("Docker-Content-Digest", d.String())
+	if m.Subject != nil {
+		h.Set("OCI-Subject", m.Subject.Digest)
+	}
+	for _, tag := range tags {
+		h.Add("OCI-Tag", tag)
+	}
+	h.Set("Content-Length", "0")
+	w.WriteHeader(http.StatusCreated)
+}
+
+// parseManifest checks a manifest's JSON and settles its media type: the
+// Content-Type header, which must agree with a mediaType field if both are
+// given. Schema 1 manifests are refused: no current client needs them.
+func parseManifest(body []byte, contentType string) (*manifest, string, error) {
+	invalid := func(msg string) error { return newError(http.StatusBadRequest, "MANIFEST_INVALID", msg, nil) }
+	var m manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, "", invalid("manifest is not valid JSON: " + err.Error())
+	}
+	ct, _, _ := mime.ParseMediaType(contentType)
+	if ct == mtSchema1 || ct == mtSchema1Signed || m.MediaType == mtSchema1 || m.MediaType == mtSchema1Signed || m.SchemaVersion == 1 {
+		return nil, "", invalid("Docker image manifest schema 1 is not supported; push with a client that uses schema 2 or OCI")
+	}
+	if m.SchemaVersion != 2 {
+		return nil, "", invalid("schemaVersion must be 2")
+	}
+	mediaType := ct
+	switch {
+	case m.MediaType != "" && ct != "" && m.MediaType != ct:
+		return nil, "", invalid(fmt.Sprintf("mediaType %s does not match Content-Type %s", m.MediaType, ct))
+	case mediaType == "" && m.MediaType != "":
+		mediaType = m.MediaType
+	case mediaType == "" && m.Manifests != nil:
+		mediaType = mtOCIIndex
+	case mediaType == "":
+		mediaType = mtOCIManifest
+	}
+	switch mediaType {
+	case mtOCIManifest, mtDockerManifest:
+		if m.Config == nil {
+			return nil, "", invalid("an image manifest needs a config descriptor")
+		}
+	case mtOCIIndex, mtDockerList:
+		if m.Config != nil || m.Layers != nil {
+			return nil, "", invalid("an index lists manifests, not a config or layers")
+		}
+	}
+	for _, desc := range m.descriptors() {
+		if _, ok := parseDigest(desc.Digest); !ok {
+			return nil, "", invalid("invalid descriptor digest " + strconv.Quote(desc.Digest))
+		}
+	}
+	return &m, mediaType, nil
+}
+
+// descriptors returns every descriptor the manifest names.
+func (m *manifest) descriptors() []descriptor {
+	var out []descriptor
+	if m.Config != nil {
+		out = append(out, *m.Config)
+	}
+	out = append(out, m.Layers...)
+	out = append(out, m.Manifests...)
+	if m.Subject != nil {
+		out = append(out, *m.Subject)
+	}
+	return out
+}
+
+// checkReferences returns the digests of the blobs and child manifests m
+// references, refusing with MANIFEST_BLOB_UNKNOWN any the image lacks
+// unless the repository allows sparse manifests. Foreign layers (with
+// urls) and the subject need not be present.
+func (f *Format) checkReferences(req *http.Request, t target, m *manifest) ([]string, error) {
+	sparse := settingsOf(t.r).AllowSparseManifests
+	var refs []string
+	check := func(desc descriptor, p string) error {
+		refs = append(refs, desc.Digest)
+		if sparse || len(desc.URLs) > 0 {
+			return nil
+		}
+		if _, err := t.r.Stat(req.Context(), p); err != nil {
+			if errs.KindOf(err) == errs.NotFound {
+				return newError(http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob or manifest the repository does not have", desc.Digest)
+			}
+			return err
+		}
+		return nil
+	}
+	if m.Config != nil {
+		if err := check(*m.Config, blobPath(t.image, digest.Digest(m.Config.Digest))); err != nil {
+			return nil, err
+		}
+	}
+	for _, l := range m.Layers {
+		if err := check(l, blobPath(t.image, digest.Digest(l.Digest))); err != nil {
+			return nil, err
+		}
+	}
+	for _, c := range m.Manifests {
+		if err := check(c, manifestPath(t.image, c.Digest)); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	if !f.require(w, req, t, "delete") {
+		return
+	}
+	if !validRef(ref) {
+		writeError(w, req, f.log, errManifestUnkown, nil)
+		return
+	}
+	ctx := req.Context()
+	unlock := f.lockImage(t)
+	defer unlock()
+	if err := t.r.Delete(ctx, manifestPath(t.image, ref)); err != nil {
+		writeError(w, req, f.log, policyError(err), errManifestUnkown)
+		return
+	}
+	if isDigestRef(ref) {
+		// Tags pointing at a deleted manifest go with it.
+		var tags []string
+		t.r.Walk(ctx, manifestsPrefix(t.image), func(a *meta.Asset) error {
+			if a.Attributes[attrDigest] == ref && !isDigestRef(lastSegment(a.Path)) {
+				tags = append(tags, a.Path)
+			}
+			return nil
+		})
+		for _, p := range tags {
+			if err := t.r.Delete(ctx, p); err != nil && errs.KindOf(err) != errs.NotFound {
+				f.log.Error("delete tag of deleted manifest", "path", p, "err", err)
+			}
+		}
+		if err := f.collect(ctx, t.r, t.image); err != nil {
+			f.log.Error("collect unreferenced blobs", "repository", t.r.Name(), "image", t.image, "err", err)
+		}
+	}
+	w.WriteHeader(http.StatusAccepted)
+}
+
+func lastSegment(p string) string { return p[strings.LastIndexByte(p, '/')+1:] }
+
+// tags serves GET /v2/<name>/tags/list with n/last pagination.
+func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		f.methodNotAllowed(w, req, "GET")
+		return
+	}
+	if !f.require(w, req, t, "pull") {
+		return
+	}
+	tags := []string{}
+	found := false
+	err := t.r.Walk(req.Context(), manifestsPrefix(t.image), func(a *meta.Asset) error {
+		found = true
+		if ref := lastSegment(a.Path); !isDigestRef(ref) && strings.Count(a.Path[len(manifestsPrefix(t.image)):], "/") == 0 {
+			tags = append(tags, ref)
+		}
+		return nil
+	})
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	if !found {
+		writeError(w, req, f.log, errNameUnknown, nil)
+		return
+	}
+	sort.Strings(tags)
+	page, next, err := paginate(tags, req)
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	if next != "" {
+		w.Header().Set("Link", fmt.Sprintf(`</v2/%s/tags/list?n=%d&last=%s>; rel="next"`, t.name, len(page), next))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"name": t.name, "tags": page})
+}
+
+// paginate applies the n and last parameters to a sorted list and returns
+// the page and, if more follow, the last entry of the page.
+func paginate(all []string, req *http.Request) ([]string, string, error) {
+	q := req.URL.Query()
+	if last := q.Get("last"); last != "" {
+		i := sort.SearchStrings(all, last)
+		if i < len(all) && all[i] == last {
+			i++
+		}
+		all = all[i:]
+	}
+	if raw := q.Get("n"); raw != "" {
+		n, err := strconv.Atoi(raw)
+		if err != nil || n < 0 {
+			return nil, "", newError(http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", raw)
+		}
+		if n < len(all) {
+			page := all[:n]
+			if n == 0 {
+				return []string{}, "", nil
+			}
+			return page, page[n-1], nil
+		}
+	}
+	return all, "", nil
+}
+
+// catalog serves GET /v2/_catalog: the image names of every repository the
+// caller may pull from; on the main port prefixed with the repository name.
+func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() []repo.Repository, prefixed bool) {
+	var names []string
+	anyAllowed := false
+	for _, r := range list() {
+		if f.allowed(req, r, "", "pull") != nil && r.Authorize(req.Context(), "browse") != nil {
+			continue
+		}
+		anyAllowed = true
+		seen := map[string]bool{}
+		err := r.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
+			i := strings.LastIndex(a.Path, "/manifests/")
+			if i < 0 {
+				return nil
+			}
+			image := a.Path[len("v2/"):i]
+			if prefixed {
+				image = r.Name() + "/" + image
+			}
+			if !seen[image] {
+				seen[image] = true
+				names = append(names, image)
+			}
+			return nil
+		})
+		if err != nil {
+			writeError(w, req, f.log, err, nil)
+			return
+		}
+	}
+	if !anyAllowed && len(list()) > 0 {
+		challenge(w, req, "registry:catalog:*", nil)
+		return
+	}
+	sort.Strings(names)
+	page, next, err := paginate(names, req)
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	if page == nil {
+		page = []string{}
+	}
+	if next != "" {
+		w.Header().Set("Link", fmt.Sprintf(`</v2/_catalog?n=%d&last=%s>; rel="next"`, len(page), next))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(map[string]any{"repositories": page})
+}
+
+// referrers serves GET /v2/<name>/referrers/<digest>: an image index of the
+// manifests whose subject is digest, optionally filtered by artifactType.
+func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, ref string) {
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		f.methodNotAllowed(w, req, "GET")
+		return
+	}
+	if !f.require(w, req, t, "pull") {
+		return
+	}
+	subject, ok := parseDigest(ref)
+	if !ok {
+		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+		return
+	}
+	filter := req.URL.Query().Get("artifactType")
+	descs := []descriptor{}
+	err := t.r.Walk(req.Context(), manifestsPrefix(t.image), func(a *meta.Asset) error {
+		if a.Attributes[attrSubject] != subject.String() || !isDigestRef(lastSegment(a.Path)) {
+			return nil
+		}
+		if filter != "" && a.Attributes[attrArtifactType] != filter {
+			return nil
+		}
+		d := descriptor{MediaType: a.ContentType, Digest: lastSegment(a.Path), Size: a.Size,
+			ArtifactType: a.Attributes[attrArtifactType]}
+		if raw := a.Attributes[attrAnnotations]; raw != "" {
+			json.Unmarshal([]byte(raw), &d.Annotations)
+		}
+		descs = append(descs, d)
+		return nil
+	})
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
+	if filter != "" {
+		w.Header().Set("OCI-Filters-Applied", "artifactType")
+	}
+	w.Header().Set("Content-Type", mtOCIIndex)
+	json.NewEncoder(w).Encode(map[string]any{"schemaVersion": 2, "mediaType": mtOCIIndex, "manifests": descs})
+}

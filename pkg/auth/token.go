@@ -1,0 +1,83 @@
+package auth
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+// tokenClaims is the signed content of an access token. Data is what the
+// issuing realm (Docker, npm) grants; this package does not interpret it.
+type tokenClaims struct {
+	Subject string          `json:"sub"`
+	Issued  int64           `json:"iat"`
+	Expires int64           `json:"exp"`
+	Data    json.RawMessage `json:"data,omitempty"`
+}
+
+var errToken = errs.New(errs.Unauthorized, "invalid or expired token")
+
+// IssueToken signs a token for subject, valid for ttl, carrying data.
+// Tokens are opaque to clients: base64url(claims) "." base64url(HMAC-SHA256).
+func (s *Service) IssueToken(subject string, ttl time.Duration, data any) (string, error) {
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return "", err
+	}
+	now := s.now()
+	claims, err := json.Marshal(tokenClaims{Subject: subject, Issued: now.Unix(), Expires: now.Add(ttl).Unix(), Data: raw})
+	if err != nil {
+		return "", err
+	}
+	mac, err := s.tokenMAC(claims)
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(claims) + "." + base64.RawURLEncoding.EncodeToString(mac), nil
+}
+
+// VerifyToken checks a token's signature (in constant time) and expiry,
+// decodes its data into data and returns its subject.
+func (s *Service) VerifyToken(token string, data any) (string, error) {
+	payload, sig, ok := strings.Cut(token, ".")
+	if !ok {
+		return "", errToken
+	}
+	claimsRaw, err1 := base64.RawURLEncoding.DecodeString(payload)
+	got, err2 := base64.RawURLEncoding.DecodeString(sig)
+	if err1 != nil || err2 != nil {
+		return "", errToken
+	}
+	want, err := s.tokenMAC(claimsRaw)
+	if err != nil {
+		return "", err
+	}
+	if !hmac.Equal(got, want) {
+		return "", errToken
+	}
+	var claims tokenClaims
+	if err := json.Unmarshal(claimsRaw, &claims); err != nil || s.now().Unix() >= claims.Expires {
+		return "", errToken
+	}
+	if data != nil && len(claims.Data) > 0 {
+		if err := json.Unmarshal(claims.Data, data); err != nil {
+			return "", errToken
+		}
+	}
+	return claims.Subject, nil
+}
+
+func (s *Service) tokenMAC(payload []byte) ([]byte, error) {
+	secret, err := s.db.TokenSecret()
+	if err != nil {
+		return nil, err
+	}
+	m := hmac.New(sha256.New, secret)
+	m.Write(payload)
+	return m.Sum(nil), nil
+}

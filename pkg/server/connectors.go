@@ -1,0 +1,266 @@
+package server
+
+import (
+	"context"
+	"crypto/tls"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// connectors keeps one listener per connector port of the repositories
+// whose format serves at the root of its own port (Docker), opening,
+// moving and closing them as repositories change, without a restart.
+type connectors struct {
+	cfg   config.Config
+	repos *repo.Manager
+	log   *slog.Logger
+	tls   *tls.Config // nil when no certificate is configured
+
+	mu   sync.Mutex
+	open map[int]*connector
+	// reserved holds ports bound by Check for a change not yet applied.
+	reserved map[int]net.Listener
+	closed   bool
+}
+
+// connector is one listening port serving one repository.
+type connector struct {
+	repo    string
+	https   bool
+	handler atomic.Value // http.Handler; swapped when the repository changes
+	srv     *http.Server
+}
+
+func (c *connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c.handler.Load().(http.Handler).ServeHTTP(w, r)
+}
+
+func newConnectors(cfg config.Config, repos *repo.Manager, log *slog.Logger) (*connectors, error) {
+	c := &connectors{cfg: cfg, repos: repos, log: log, open: map[int]*connector{}, reserved: map[int]net.Listener{}}
+	if cfg.DockerTLSCert != "" {
+		cert, err := tls.LoadX509KeyPair(cfg.DockerTLSCert, cfg.DockerTLSKey)
+		if err != nil {
+			return nil, fmt.Errorf("docker TLS certificate: %w", err)
+		}
+		c.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	}
+	return c, nil
+}
+
+// portSpec is a wanted listener.
+type portSpec struct {
+	repo  string
+	https bool
+}
+
+func (c *connectors) wanted(cfg repo.Config) map[int]portSpec {
+	out := map[int]portSpec{}
+	f, ok := c.repos.Format(cfg.Format)
+	if !ok {
+		return out
+	}
+	conn, ok := f.(repo.Connector)
+	if !ok {
+		return out
+	}
+	httpPort, httpsPort := conn.Ports(cfg)
+	if httpPort > 0 {
+		out[httpPort] = portSpec{repo: cfg.Name}
+	}
+	if httpsPort > 0 {
+		out[httpsPort] = portSpec{repo: cfg.Name, https: true}
+	}
+	return out
+}
+
+// Check refuses a configuration whose connector port is the main port,
+// another repository's, or taken on this machine; a free port is bound now
+// and kept for Changed, so the check cannot be overtaken.
+func (c *connectors) Check(cfg repo.Config) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for port, spec := range c.wanted(cfg) {
+		field := "docker.httpPort"
+		if spec.https {
+			field = "docker.httpsPort"
+			if c.tls == nil {
+				return &repo.FieldError{Field: field, Message: "no TLS certificate is configured (docker.tls-certificate and docker.tls-key)"}
+			}
+		}
+		if port == c.cfg.Port {
+			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is the server's main port", port)}
+		}
+		if open, ok := c.open[port]; ok {
+			if open.repo != cfg.Name {
+				return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is used by repository %s", port, open.repo)}
+			}
+			continue
+		}
+		if _, ok := c.reserved[port]; ok {
+			continue
+		}
+		l, err := net.Listen("tcp", net.JoinHostPort(c.cfg.Host, strconv.Itoa(port)))
+		if err != nil {
+			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is already in use", port)}
+		}
+		c.reserved[port] = l
+	}
+	return nil
+}
+
+// Changed reconciles the listeners with the repositories.
+func (c *connectors) Changed() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	want := map[int]portSpec{}
+	handlers := map[string]http.Handler{}
+	for _, r := range c.repos.List() {
+		for port, spec := range c.wanted(r.Config()) {
+			want[port] = spec
+		}
+		if conn, ok := r.Format().(repo.Connector); ok {
+			handlers[r.Name()] = c.wrap(conn.Handler(r))
+		}
+	}
+	for port, open := range c.open {
+		if spec, ok := want[port]; !ok || spec != (portSpec{open.repo, open.https}) {
+			c.stop(port, open)
+		}
+	}
+	for port, spec := range want {
+		if open, ok := c.open[port]; ok {
+			open.handler.Store(handlers[spec.repo])
+			continue
+		}
+		if err := c.start(port, spec, handlers[spec.repo]); err != nil {
+			c.log.Error("connector not started", "repository", spec.repo, "port", port, "err", err)
+		}
+	}
+	for port, l := range c.reserved {
+		l.Close()
+		delete(c.reserved, port)
+	}
+}
+
+func (c *connectors) start(port int, spec portSpec, h http.Handler) error {
+	l, ok := c.reserved[port]
+	if ok {
+		delete(c.reserved, port)
+	} else {
+		var err error
+		if l, err = net.Listen("tcp", net.JoinHostPort(c.cfg.Host, strconv.Itoa(port))); err != nil {
+			return err
+		}
+	}
+	if spec.https {
+		if c.tls == nil {
+			l.Close()
+			return fmt.Errorf("no TLS certificate configured")
+		}
+		l = tls.NewListener(l, c.tls)
+	}
+	conn := &connector{repo: spec.repo, https: spec.https}
+	conn.handler.Store(h)
+	conn.srv = &http.Server{
+		Handler:           conn,
+		ReadHeaderTimeout: c.cfg.ReadHeaderTimeout,
+		IdleTimeout:       c.cfg.IdleTimeout,
+		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
+	}
+	c.open[port] = conn
+	go func() {
+		if err := conn.srv.Serve(l); err != nil && err != http.ErrServerClosed {
+			c.log.Error("connector stopped", "repository", spec.repo, "port", port, "err", err)
+		}
+	}()
+	c.log.Info("connector listening", "repository", spec.repo, "port", port, "https", spec.https)
+	return nil
+}
+
+// stop closes a connector at once; used when its repository moves or goes.
+func (c *connectors) stop(port int, conn *connector) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := conn.srv.Shutdown(ctx); err != nil {
+		conn.srv.Close()
+	}
+	delete(c.open, port)
+	c.log.Info("connector closed", "repository", conn.repo, "port", port)
+}
+
+// shutdown drains every connector, as the main server does on exit.
+func (c *connectors) shutdown(ctx context.Context) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.closed = true
+	var wg sync.WaitGroup
+	for port, conn := range c.open {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := conn.srv.Shutdown(ctx); err != nil {
+				conn.srv.Close()
+			}
+		}()
+		delete(c.open, port)
+	}
+	wg.Wait()
+	for port, l := range c.reserved {
+		l.Close()
+		delete(c.reserved, port)
+	}
+}
+
+// wrap adds what the main port's middleware gives its routes: the upload
+// size limit and a request log line.
+func (c *connectors) wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		h.ServeHTTP(sw, r)
+		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "host", r.Host)
+	})
+}
+
+// statusWriter records the status and size of a response while keeping
+// the underlying writer's ReadFrom, so file bodies still go out by sendfile.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	s.status = code
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	n, err := s.ResponseWriter.Write(b)
+	s.bytes += int64(n)
+	return n, err
+}
+
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	n, err := io.Copy(s.ResponseWriter, r)
+	s.bytes += n
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
