@@ -5,7 +5,14 @@ VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev
 LDFLAGS  := -s -w -X main.version=$(VERSION)
 DATA_DIR ?= ./nexus-data
 
-.PHONY: build run test vet fmt-check bench fuzz clean
+# The OCI conformance suite, pinned; the Docker engine and skopeo come from
+# Debian's packages. Tests of real clients fail, rather than skip, when
+# NEXUS_GO_E2E_CLIENTS=required and a client is missing.
+CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
+TOOLS := $(CURDIR)/bin/tools
+export NEXUS_GO_CONFORMANCE := $(TOOLS)/conformance
+
+.PHONY: build run test test-deps vet fmt-check bench fuzz clean
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/nexus-go ./cmd/nexus-go
@@ -21,11 +28,22 @@ fmt-check:
 vet:
 	$(GO) vet ./...
 
-test: fmt-check vet
-	$(GO) test -race -timeout 20m ./...
+test-deps:
+	@if ! command -v dockerd >/dev/null || ! command -v skopeo >/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io skopeo >/dev/null; \
+		else echo "docker.io and skopeo are needed (apt-get install docker.io skopeo)"; exit 1; fi; \
+	fi
+	@[ -x $(TOOLS)/conformance ] || GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./...
+test: fmt-check vet test-deps
+	NEXUS_GO_E2E_CLIENTS=required $(GO) test -race -timeout 20m ./...
+
+# Micro-benchmarks, then the end-to-end workloads against the built server
+# (each runs its fixed workload once and reports throughput and RSS).
+bench: test-deps
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/... ./formats/...
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...
 
 # A short fuzzing run of the path normaliser.
 fuzz:

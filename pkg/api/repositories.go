@@ -163,6 +163,9 @@ func readBody(c echo.Context) ([]byte, error) {
 }
 
 func (a *API) createRepository(c echo.Context) error {
+	if _, ok := a.repos.Format(c.Param("format")); !ok {
+		return fail(c, a.log, errs.New(errs.NotFound, "unknown format %s", c.Param("format")))
+	}
 	cfg, err := decodeConfig(c)
 	if err != nil {
 		return fail(c, a.log, err)

@@ -62,7 +62,7 @@ func (a *API) check(c echo.Context) error {
 		"Proxy Repositories": run(func() (bool, string) {
 			for _, r := range a.repos.List() {
 				if st := r.Status(); st.Blocked {
-					return false, "repository " + r.Name() + " is blocked: " + st.Reason
+					return false, "repository " + r.Name() + " is blocked"
 				}
 			}
 			return true, "no proxy repository is blocked"

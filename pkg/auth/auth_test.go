@@ -3,6 +3,7 @@ package auth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -220,21 +221,28 @@ func TestAuthenticateFailures(t *testing.T) {
 	}
 }
 
-func TestThrottlePerUser(t *testing.T) {
+func TestThrottleUserAtAddress(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	for i := range maxFailures {
-		// A fresh address each time, so only the user's count trips.
-		addr := "10.0.1." + string(rune('1'+i)) + ":1"
-		if _, err := f.s.Authenticate(ctx, AdminUser, "wrong", addr); !errors.Is(err, errs.ErrUnauthorized) {
+		if _, err := f.s.Authenticate(ctx, AdminUser, "wrong", "10.0.1.1:1"); !errors.Is(err, errs.ErrUnauthorized) {
 			t.Fatalf("attempt %d err = %v", i, err)
 		}
 	}
-	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.0.2.1:1"); !errors.Is(err, errs.ErrUnauthorized) {
+	// Another port of the same host is the same address.
+	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.0.1.1:2"); !errors.Is(err, errs.ErrUnauthorized) {
 		t.Fatalf("right password during lockout err = %v; want Unauthorized", err)
 	}
-	f.clock.advance(lockoutPeriod + time.Second)
+	// The same user elsewhere, and other users at that address, are not locked out.
 	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.0.2.1:1"); err != nil {
+		t.Fatalf("admin from another address: %v", err)
+	}
+	f.addUser(t, "bob", "bobs-password")
+	if _, err := f.s.Authenticate(ctx, "bob", "bobs-password", "10.0.1.1:1"); err != nil {
+		t.Fatalf("another user at the address: %v", err)
+	}
+	f.clock.advance(lockoutPeriod + time.Second)
+	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.0.1.1:1"); err != nil {
 		t.Fatalf("after lockout: %v", err)
 	}
 }
@@ -242,18 +250,31 @@ func TestThrottlePerUser(t *testing.T) {
 func TestThrottlePerAddress(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	for i := range maxFailures {
-		user := "guess" + string(rune('a'+i))
+	for i := range maxAddressFailures {
+		user := fmt.Sprintf("guess%d", i)
 		if _, err := f.s.Authenticate(ctx, user, "x", "192.0.2.7:4000"); !errors.Is(err, errs.ErrUnauthorized) {
 			t.Fatalf("attempt %d err = %v", i, err)
 		}
 	}
-	// Another port of the same host is the same address.
 	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "192.0.2.7:4001"); !errors.Is(err, errs.ErrUnauthorized) {
-		t.Fatalf("right password from locked address err = %v; want Unauthorized", err)
+		t.Fatalf("right password from a spraying address err = %v; want Unauthorized", err)
 	}
 	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "192.0.2.8:4000"); err != nil {
 		t.Fatalf("right password from another address: %v", err)
+	}
+}
+
+func TestThrottlePerUserAcrossAddresses(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	for i := range maxUserFailures {
+		addr := fmt.Sprintf("10.1.%d.%d:1", i/200, i%200)
+		if _, err := f.s.Authenticate(ctx, AdminUser, "wrong", addr); !errors.Is(err, errs.ErrUnauthorized) {
+			t.Fatalf("attempt %d err = %v", i, err)
+		}
+	}
+	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.9.9.9:1"); !errors.Is(err, errs.ErrUnauthorized) {
+		t.Fatalf("right password while the user is locked err = %v; want Unauthorized", err)
 	}
 }
 

@@ -162,13 +162,14 @@ func writeSecret(path, content string) error {
 // errLogin is the one answer to every failed login, whatever the reason.
 var errLogin = errs.New(errs.Unauthorized, "authentication required")
 
-// Authenticate checks the password of user. Failures are throttled per user
-// and per remote address; every failure, including a locked-out attempt, is
+// Authenticate checks the password of user. Failures are throttled (see
+// maxFailures); every failure, including a locked-out attempt, is
 // errs.Unauthorized with the same message.
 func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr string) (*Principal, error) {
 	now := s.now()
-	userKey, addrKey := "user:"+user, "addr:"+hostOf(remoteAddr)
-	if s.throttle.blocked(userKey, now) || s.throttle.blocked(addrKey, now) {
+	host := hostOf(remoteAddr)
+	pairKey, addrKey, userKey := "pair:"+user+"@"+host, "addr:"+host, "user:"+user
+	if s.throttle.blocked(pairKey, now) || s.throttle.blocked(addrKey, now) || s.throttle.blocked(userKey, now) {
 		return nil, errLogin
 	}
 	u, err := s.db.GetUser(user)
@@ -194,17 +195,19 @@ func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr s
 		ok = false
 	}
 	if !ok {
-		lockedUser := s.throttle.fail(userKey, now)
-		lockedAddr := s.throttle.fail(addrKey, now)
+		lockedPair := s.throttle.fail(pairKey, maxFailures, now)
+		lockedAddr := s.throttle.fail(addrKey, maxAddressFailures, now)
+		lockedUser := s.throttle.fail(userKey, maxUserFailures, now)
 		s.log.InfoContext(ctx, "login failed", "user", user, "remote", remoteAddr)
-		if lockedUser || lockedAddr {
+		if lockedPair || lockedAddr || lockedUser {
 			s.log.WarnContext(ctx, "too many failed logins; locking out", "user", user, "remote", remoteAddr,
-				"userLocked", lockedUser, "addressLocked", lockedAddr, "for", lockoutPeriod)
+				"userAtAddressLocked", lockedPair, "addressLocked", lockedAddr, "userLocked", lockedUser, "for", lockoutPeriod)
 		}
 		return nil, errLogin
 	}
-	// Only the user's count is reset: an attacker with one valid account
-	// must not be able to clear the counter of their address.
+	// Only the user's own counts are reset: an attacker with one valid
+	// account must not be able to clear the counter of their address.
+	s.throttle.reset(pairKey)
 	s.throttle.reset(userKey)
 	privs, err := s.privileges(u.Roles)
 	if err != nil {

@@ -7,13 +7,20 @@ import (
 	"time"
 )
 
-// Login throttling: after maxFailures failed logins within failureWindow for
-// one user name or one remote address, further attempts for it are refused
-// without checking for lockoutPeriod.
+// Login throttling: failed logins within failureWindow are counted per
+// user at an address, per address and per user; past a key's limit further
+// attempts for it are refused without checking for lockoutPeriod. The
+// limits are layered so that one client guessing cannot lock a user out
+// everywhere, nor everybody behind its address: a user at one address is
+// stopped after maxFailures, an address spraying many names after
+// maxAddressFailures, and a user guessed at from many addresses after
+// maxUserFailures.
 const (
-	maxFailures   = 5
-	failureWindow = time.Minute
-	lockoutPeriod = time.Minute
+	maxFailures        = 5
+	maxAddressFailures = 25
+	maxUserFailures    = 50
+	failureWindow      = time.Minute
+	lockoutPeriod      = time.Minute
 
 	// maxTracked bounds the failure table; beyond it, stale entries are
 	// swept so that guessing many user names cannot exhaust memory.
@@ -32,7 +39,8 @@ type failures struct {
 	blockedUntil time.Time
 }
 
-// throttle counts failed logins per key ("user:<name>" or "addr:<ip>").
+// throttle counts failed logins per key ("pair:<name>@<ip>", "addr:<ip>",
+// "user:<name>").
 type throttle struct {
 	mu   sync.Mutex
 	keys map[string]*failures
@@ -46,8 +54,9 @@ func (t *throttle) blocked(key string, now time.Time) bool {
 	return f != nil && now.Before(f.blockedUntil)
 }
 
-// fail records a failure for key and reports whether key is now locked out.
-func (t *throttle) fail(key string, now time.Time) bool {
+// fail records a failure for key and reports whether key, allowed limit
+// failures, is now locked out.
+func (t *throttle) fail(key string, limit int, now time.Time) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.keys == nil {
@@ -63,7 +72,7 @@ func (t *throttle) fail(key string, now time.Time) bool {
 	}
 	f.times = recent(f.times, now)
 	f.times = append(f.times, now)
-	if len(f.times) < maxFailures {
+	if len(f.times) < limit {
 		return false
 	}
 	f.times = nil

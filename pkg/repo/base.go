@@ -144,6 +144,9 @@ type recorder struct {
 	identic  bool
 	stored   *meta.Asset
 	released []digest.Digest
+	// committed is the blob that record was called for; if recording failed its
+	// bytes may have nothing referencing them.
+	committed digest.Digest
 }
 
 func (b *base) recorder(p string, opts PutOptions, check func(*meta.Asset) error) *recorder {
@@ -171,6 +174,7 @@ func (b *base) recorder(p string, opts PutOptions, check func(*meta.Asset) error
 }
 
 func (r *recorder) record(info blob.Info) error {
+	r.committed = info.Digest
 	req := r.req
 	req.Asset.Blob = info.Digest
 	req.Asset.Size = info.Size
@@ -185,8 +189,14 @@ func (r *recorder) record(info blob.Info) error {
 }
 
 // finish releases blobs the write replaced and returns the stored asset.
+// When the write was refused after its bytes were committed (the write
+// policy's check in the transaction), those bytes are released too: Release
+// frees them only if nothing references them.
 func (r *recorder) finish(ctx context.Context, err error) (*meta.Asset, error) {
 	if err != nil {
+		if r.committed != "" {
+			r.b.release(ctx, []digest.Digest{r.committed})
+		}
 		return nil, err
 	}
 	r.b.release(ctx, r.released)

@@ -247,7 +247,9 @@ func (m *Manager) save(cfg Config) error {
 }
 
 // Delete removes a repository and its content, freeing blobs nothing else
-// references. A repository that is a group member cannot be deleted.
+// references. A repository that is a group member cannot be deleted. The
+// configuration goes last, so a deletion cut short is finished by deleting
+// again.
 func (m *Manager) Delete(ctx context.Context, name string) error {
 	m.mu.Lock()
 	r, ok := m.repos[name]
@@ -261,10 +263,6 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 			return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
 		}
 	}
-	if err := m.db.DeleteRepository(name); err != nil {
-		m.mu.Unlock()
-		return err
-	}
 	delete(m.repos, name)
 	m.mu.Unlock()
 	m.changed()
@@ -273,7 +271,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	m.release(ctx, released, r.Name())
-	return nil
+	return m.db.DeleteRepository(name)
 }
 
 func (m *Manager) release(ctx context.Context, digests []digest.Digest, repoName string) {

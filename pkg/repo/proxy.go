@@ -84,17 +84,24 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 	if cached == nil && p.negativeHit(path) {
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
-	if blocked, why := p.blocked(); blocked {
+	if blocked, _ := p.blocked(); blocked {
 		if cached != nil {
 			return p.open(ctx, cached)
 		}
-		return nil, errs.New(errs.Upstream, "upstream of %s is blocked: %s", p.cfg.Name, why)
+		// The reason (upstream address, network error) is for admins, in
+		// the repository status, not for every client.
+		return nil, errs.New(errs.Upstream, "upstream of %s is blocked", p.cfg.Name)
 	}
 	c, err := p.fetch(ctx, path, cached)
-	if err != nil && cached != nil && errs.KindOf(err) == errs.Upstream {
-		// The upstream failed: the copy we have is better than an error.
-		p.log.Warn("serving stale content, upstream failed", "repository", p.cfg.Name, "path", path, "err", err)
-		return p.open(ctx, cached)
+	if err != nil && cached != nil {
+		switch errs.KindOf(err) {
+		case errs.Upstream, errs.NotFound:
+			// The upstream failed, or lost what it served before (often a
+			// misconfigured or broken upstream): the copy we have keeps
+			// builds working, which is what a cache is for.
+			p.log.Warn("serving cached content the upstream did not confirm", "repository", p.cfg.Name, "path", path, "err", err)
+			return p.open(ctx, cached)
+		}
 	}
 	return c, err
 }
@@ -361,6 +368,9 @@ func (p *proxyRepo) Put(ctx context.Context, path string, body io.Reader, opts P
 
 // Delete removes a cached asset; the next request fetches it again.
 func (p *proxyRepo) Delete(ctx context.Context, path string) error {
+	if err := p.online(); err != nil {
+		return err
+	}
 	return p.deletePath(ctx, path)
 }
 

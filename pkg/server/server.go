@@ -164,7 +164,7 @@ func (s *Server) repository(c echo.Context) error {
 		serve.Error(w, req, s.log, err)
 		return nil
 	}
-	ctx := repo.WithBaseURL(req.Context(), s.baseURL(req, escapedName))
+	ctx := repo.WithBaseURL(req.Context(), s.baseURL(c, escapedName))
 	ctx = repo.WithMaxUploadSize(ctx, s.cfg.MaxUploadSize)
 	req = req.WithContext(ctx)
 	if dir {
@@ -179,11 +179,9 @@ func (s *Server) repository(c echo.Context) error {
 	return nil
 }
 
-// baseURL is the repository's URL as the client addressed it.
-func (s *Server) baseURL(req *http.Request, escapedName string) *url.URL {
-	scheme := "http"
-	if req.TLS != nil {
-		scheme = "https"
-	}
-	return &url.URL{Scheme: scheme, Host: req.Host, Path: s.prefix + "/repository/" + escapedName + "/"}
+// baseURL is the repository's URL as the client addressed it; the scheme
+// follows the same rule as the REST API's URLs (echo's, which honours
+// X-Forwarded-Proto from a TLS-terminating proxy).
+func (s *Server) baseURL(c echo.Context, escapedName string) *url.URL {
+	return &url.URL{Scheme: c.Scheme(), Host: c.Request().Host, Path: s.prefix + "/repository/" + escapedName + "/"}
 }
