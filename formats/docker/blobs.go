@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -80,11 +81,20 @@ func serveBytes(w http.ResponseWriter, req *http.Request, c *repo.Content) {
 
 // uploader returns the repository's resumable uploads, or answers that the
 // repository takes no pushes.
+// A group takes pushes through its writable member.
 func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (repo.Uploader, bool) {
-	u, ok := t.r.(repo.Uploader)
+	r := t.r
+	if g, ok := r.(repo.GroupMembers); ok {
+		if r = g.WritableMember(); r == nil {
+			writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
+				fmt.Sprintf("group %s has no writable member: push to one of its hosted members, or set group.writableMember", t.r.Name()), nil), nil)
+			return nil, false
+		}
+	}
+	u, ok := r.(repo.Uploader)
 	if !ok {
 		writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
-			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", t.r.Name(), t.r.Config().Type), nil), nil)
+			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
 	}
 	return u, ok
 }
@@ -103,6 +113,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 	if !ok {
 		return
 	}
+	t = f.writeTarget(t)
 	ctx := req.Context()
 	q := req.URL.Query()
 	if mount := q.Get("mount"); mount != "" {
@@ -130,12 +141,17 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 			writeError(w, req, f.log, err, nil)
 			return
 		}
+		// The client never learns this session's id, so it is discarded
+		// whenever the upload fails, even after the client went away
+		// (which cancels ctx).
 		if _, err := u.AppendUpload(ctx, id, 0, req.Body); err != nil {
-			u.CancelUpload(ctx, id)
+			u.CancelUpload(context.WithoutCancel(ctx), id)
 			writeError(w, req, f.log, err, nil)
 			return
 		}
-		f.commit(w, req, t, u, id, d)
+		if !f.commit(w, req, t, u, id, d) {
+			u.CancelUpload(context.WithoutCancel(ctx), id)
+		}
 		return
 	}
 	id, err := u.NewUpload(ctx)
@@ -157,13 +173,16 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 		if !ok || !validName(image) || f.allowed(req, r, from, "pull") != nil {
 			return false
 		}
-		found, err := r.Stat(req.Context(), blobPath(image, d))
-		if err != nil {
+		a = statStored(req, r, blobPath(image, d))
+		if a == nil {
 			return false
 		}
-		a = found
 	} else {
-		a = f.findBlob(req, t.r, d)
+		searched := t.r
+		if t.group != nil {
+			searched = t.group
+		}
+		a = f.findBlob(req, searched, d)
 		if a == nil {
 			return false
 		}
@@ -179,20 +198,62 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 	return true
 }
 
-// findBlob finds a link to blob d in any image of r, for a mount without
-// from (which the spec lets a registry honour when it knows the blob).
+// findBlob finds a link to blob d in any image of r (of any member, for a
+// group), for a mount without from (which the spec lets a registry honour
+// when it knows the blob).
 func (f *Format) findBlob(req *http.Request, r repo.Repository, d digest.Digest) *meta.Asset {
 	var found *meta.Asset
 	suffix := "/blobs/" + d.String()
 	stop := errors.New("found")
-	r.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-		if strings.HasSuffix(a.Path, suffix) {
-			found = a
-			return stop
+	for _, m := range stored(r) {
+		m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
+			if strings.HasSuffix(a.Path, suffix) {
+				found = a
+				return stop
+			}
+			return nil
+		})
+		if found != nil {
+			break
 		}
-		return nil
-	})
+	}
 	return found
+}
+
+// stored returns the repositories that hold r's assets: r itself, or for a
+// group its members, depth first, in order.
+func stored(r repo.Repository) []repo.Repository {
+	g, ok := r.(repo.GroupMembers)
+	if !ok {
+		return []repo.Repository{r}
+	}
+	var out []repo.Repository
+	for _, m := range g.Members() {
+		out = append(out, stored(m)...)
+	}
+	return out
+}
+
+// statStored finds the asset at p in r or, for a group, in a member.
+func statStored(req *http.Request, r repo.Repository, p string) *meta.Asset {
+	for _, m := range stored(r) {
+		if a, err := m.Stat(req.Context(), p); err == nil {
+			return a
+		}
+	}
+	return nil
+}
+
+// linkFromMembers links the asset at p that another member of the group
+// has into the writable member, instead of asking the client to upload it.
+func (f *Format) linkFromMembers(req *http.Request, t target, u repo.Uploader, p string) error {
+	a := statStored(req, t.group, p)
+	if a == nil {
+		return errs.New(errs.NotFound, "%s not in any member", p)
+	}
+	_, err := u.Link(req.Context(), p, a.Blob, repo.PutOptions{ContentType: a.ContentType, Size: a.Size,
+		AllowIdentical: true, Attributes: a.Attributes})
+	return err
 }
 
 // upload serves GET (status), PATCH (append), PUT (finish) and DELETE
@@ -296,8 +357,9 @@ func parseContentRange(s string) (start, end int64, ok bool) {
 	return start, end, true
 }
 
-// commit finishes an upload as the blob d of t's image.
-func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u repo.Uploader, id string, d digest.Digest) {
+// commit finishes an upload as the blob d of t's image; it reports whether
+// it did.
+func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u repo.Uploader, id string, d digest.Digest) bool {
 	_, err := u.CommitUpload(req.Context(), blobPath(t.image, d), id, d, repo.PutOptions{
 		ContentType: "application/octet-stream", AllowIdentical: true, Size: -1,
 	})
@@ -310,10 +372,11 @@ func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u re
 		default:
 			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
 		}
-		return
+		return false
 	}
 	f.touch(t, d)
 	blobCreated(w, t, d)
+	return true
 }
 
 func uploadErr(err error) error {

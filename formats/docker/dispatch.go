@@ -12,6 +12,19 @@ type target struct {
 	r     repo.Repository
 	image string // the name inside the repository
 	name  string // the name as the client wrote it, for URLs and scopes
+	// group is set when r is the writable member standing in for the
+	// group the client pushed to.
+	group repo.Repository
+}
+
+// writeTarget redirects a push to a group to its writable member.
+func (f *Format) writeTarget(t target) target {
+	if g, ok := t.r.(repo.GroupMembers); ok {
+		if w := g.WritableMember(); w != nil {
+			return target{r: w, image: t.image, name: t.name, group: t.r}
+		}
+	}
+	return t
 }
 
 // dispatch routes one request of the distribution API; p is the path after

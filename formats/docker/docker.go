@@ -89,6 +89,19 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	if s.HTTPPort != nil && s.HTTPSPort != nil && *s.HTTPPort == *s.HTTPSPort {
 		return &repo.FieldError{Field: "docker.httpsPort", Message: "must differ from httpPort"}
 	}
+	if cfg.Type == repo.Proxy {
+		ps := proxySettings{IndexType: "REGISTRY"}
+		if _, err := cfg.Section("dockerProxy", &ps); err != nil {
+			return &repo.FieldError{Field: "dockerProxy", Message: "malformed section: " + err.Error()}
+		}
+		ps.IndexType = strings.ToUpper(ps.IndexType)
+		if ps.IndexType != "REGISTRY" && ps.IndexType != "HUB" {
+			return &repo.FieldError{Field: "dockerProxy.indexType", Message: "must be REGISTRY or HUB"}
+		}
+		if err := cfg.SetSection("dockerProxy", ps); err != nil {
+			return err
+		}
+	}
 	return cfg.SetSection("docker", s)
 }
 
@@ -108,9 +121,12 @@ func (f *Format) Ports(cfg repo.Config) (httpPort, httpsPort int) {
 // Checksums: Docker clients need only the sha256 digest, always computed.
 func (f *Format) Checksums() []blob.Algorithm { return nil }
 
-// IsMetadata is true for tags, which move; manifests by digest and blobs
-// never change.
+// IsMetadata is true for tags and tag lists, which move; manifests by
+// digest and blobs never change.
 func (f *Format) IsMetadata(p string) bool {
+	if strings.HasSuffix(p, "/tags/list") {
+		return true
+	}
 	i := strings.LastIndex(p, "/manifests/")
 	return i >= 0 && !isDigestRef(p[i+len("/manifests/"):])
 }

@@ -2,6 +2,7 @@ package docker
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -96,22 +97,45 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 		writeError(w, req, f.log, err, errManifestUnkown)
 		return
 	}
-	d := c.Asset.Attributes[attrDigest]
-	if d == "" {
+	d := manifestDigest(c.Asset)
+	switch {
+	case isDigestRef(ref):
 		d = ref
+	case d == "":
+		// A proxy's first download of a tag streams; a manifest is small,
+		// so read it to know its digest before answering.
+		c, d, err = digestOf(c)
+		if err != nil {
+			writeError(w, req, f.log, err, nil)
+			return
+		}
 	}
 	w.Header().Set("Docker-Content-Digest", d)
 	w.Header().Set("ETag", `"`+d+`"`)
 	serveBytes(w, req, c)
 }
 
+// digestOf reads a streamed manifest into memory to learn its digest.
+func digestOf(c *repo.Content) (*repo.Content, string, error) {
+	defer c.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(c.Body, maxManifestSize+1))
+	if err != nil {
+		return nil, "", err
+	}
+	a := *c.Asset
+	a.Size = int64(len(body))
+	return &repo.Content{Asset: &a, Body: io.NopCloser(bytes.NewReader(body))}, digest.FromBytes(body).String(), nil
+}
+
 func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
 	if !f.require(w, req, t, "push") {
 		return
 	}
-	if _, ok := f.uploader(w, req, t); !ok {
+	u, ok := f.uploader(w, req, t)
+	if !ok {
 		return
 	}
+	t = f.writeTarget(t)
 	tags := req.URL.Query()["tag"]
 	if !isDigestRef(ref) {
 		tags = append([]string{ref}, tags...)
@@ -155,7 +179,7 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 
 	unlock := f.lockImage(t)
 	defer unlock()
-	refs, err := f.checkReferences(req, t, m)
+	refs, err := f.checkReferences(req, t, u, m)
 	if err != nil {
 		writeError(w, req, f.log, err, nil)
 		return
@@ -263,16 +287,22 @@ func (m *manifest) descriptors() []descriptor {
 // checkReferences returns the digests of the blobs and child manifests m
 // references, refusing with MANIFEST_BLOB_UNKNOWN any the image lacks
 // unless the repository allows sparse manifests. Foreign layers (with
-// urls) and the subject need not be present.
-func (f *Format) checkReferences(req *http.Request, t target, m *manifest) ([]string, error) {
+// urls) and the subject need not be present. Pushed through a group, what
+// another member has is linked into the writable member, not re-uploaded.
+func (f *Format) checkReferences(req *http.Request, t target, u repo.Uploader, m *manifest) ([]string, error) {
 	sparse := settingsOf(t.r).AllowSparseManifests
 	var refs []string
+	ctx := req.Context()
 	check := func(desc descriptor, p string) error {
 		refs = append(refs, desc.Digest)
 		if sparse || len(desc.URLs) > 0 {
 			return nil
 		}
-		if _, err := t.r.Stat(req.Context(), p); err != nil {
+		_, err := t.r.Stat(ctx, p)
+		if errs.KindOf(err) == errs.NotFound && t.group != nil {
+			err = f.linkFromMembers(req, t, u, p)
+		}
+		if err != nil {
 			if errs.KindOf(err) == errs.NotFound {
 				return newError(http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob or manifest the repository does not have", desc.Digest)
 			}
@@ -345,15 +375,7 @@ func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
 	if !f.require(w, req, t, "pull") {
 		return
 	}
-	tags := []string{}
-	found := false
-	err := t.r.Walk(req.Context(), manifestsPrefix(t.image), func(a *meta.Asset) error {
-		found = true
-		if ref := lastSegment(a.Path); !isDigestRef(ref) && strings.Count(a.Path[len(manifestsPrefix(t.image)):], "/") == 0 {
-			tags = append(tags, ref)
-		}
-		return nil
-	})
+	tags, found, err := f.tagsOf(req.Context(), t.r, t.image)
 	if err != nil {
 		writeError(w, req, f.log, err, nil)
 		return
@@ -373,6 +395,66 @@ func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"name": t.name, "tags": page})
+}
+
+// tagsOf lists the tags of image in r: a hosted repository's own, the
+// upstream's list for a proxy (cached as metadata, so it survives the
+// upstream going down), and the union of the members' for a group. found
+// is false when no repository knows the image.
+func (f *Format) tagsOf(ctx context.Context, r repo.Repository, image string) (tags []string, found bool, err error) {
+	set := map[string]bool{}
+	add := func(list []string) {
+		for _, t := range list {
+			set[t] = true
+		}
+	}
+	switch r.Config().Type {
+	case repo.Group:
+		g := r.(repo.GroupMembers)
+		for _, m := range g.Members() {
+			list, ok, err := f.tagsOf(ctx, m, image)
+			if err != nil {
+				f.log.Warn("group member tags", "group", r.Name(), "member", m.Name(), "err", err)
+				continue
+			}
+			found = found || ok
+			add(list)
+		}
+	case repo.Proxy:
+		c, err := r.Get(ctx, "v2/"+image+"/tags/list")
+		if errs.KindOf(err) == errs.NotFound {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, err
+		}
+		defer c.Body.Close()
+		var body struct {
+			Tags []string `json:"tags"`
+		}
+		if err := json.NewDecoder(io.LimitReader(c.Body, maxManifestSize)).Decode(&body); err != nil {
+			return nil, false, errs.Wrap(errs.Upstream, err, "upstream tag list of %s is not valid JSON", image)
+		}
+		found = true
+		add(body.Tags)
+	default:
+		prefix := manifestsPrefix(image)
+		err := r.Walk(ctx, prefix, func(a *meta.Asset) error {
+			found = true
+			if ref := a.Path[len(prefix):]; !isDigestRef(ref) && !strings.Contains(ref, "/") {
+				set[ref] = true
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	tags = make([]string, 0, len(set))
+	for t := range set {
+		tags = append(tags, t)
+	}
+	return tags, found, nil
 }
 
 // paginate applies the n and last parameters to a sorted list and returns
@@ -413,24 +495,26 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 		}
 		anyAllowed = true
 		seen := map[string]bool{}
-		err := r.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-			i := strings.LastIndex(a.Path, "/manifests/")
-			if i < 0 {
+		for _, m := range stored(r) {
+			err := m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
+				i := strings.LastIndex(a.Path, "/manifests/")
+				if i < 0 {
+					return nil
+				}
+				image := a.Path[len("v2/"):i]
+				if prefixed {
+					image = r.Name() + "/" + image
+				}
+				if !seen[image] {
+					seen[image] = true
+					names = append(names, image)
+				}
 				return nil
+			})
+			if err != nil {
+				writeError(w, req, f.log, err, nil)
+				return
 			}
-			image := a.Path[len("v2/"):i]
-			if prefixed {
-				image = r.Name() + "/" + image
-			}
-			if !seen[image] {
-				seen[image] = true
-				names = append(names, image)
-			}
-			return nil
-		})
-		if err != nil {
-			writeError(w, req, f.log, err, nil)
-			return
 		}
 	}
 	if !anyAllowed && len(list()) > 0 {

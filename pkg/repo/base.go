@@ -129,6 +129,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 	rec := b.recorder(p, opts, check)
 	_, err := b.blobs.Put(ctx, body, blob.PutOptions{
 		Algorithms:   b.format.Checksums(),
+		Expected:     opts.Expected,
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
 	}, rec.record)

@@ -15,6 +15,22 @@ type groupRepo struct {
 	members func() []Repository
 }
 
+var _ GroupMembers = (*groupRepo)(nil)
+
+// Members returns the members in order.
+func (g *groupRepo) Members() []Repository { return g.members() }
+
+// WritableMember returns the configured writable member, or nil.
+func (g *groupRepo) WritableMember() Repository {
+	name := g.cfg.Group.WritableMember
+	for _, m := range g.members() {
+		if m.Name() == name {
+			return m
+		}
+	}
+	return nil
+}
+
 func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 	if err := g.online(); err != nil {
 		return nil, err

@@ -10,6 +10,8 @@ import (
 	"sync"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -36,6 +38,7 @@ type proxyRepo struct {
 	failures     int
 	blockedUntil time.Time
 	lastError    string
+	rateLimit    string
 }
 
 // fetch is one upstream download that concurrent misses of a path share.
@@ -44,6 +47,8 @@ type fetch struct {
 	err  error
 }
 
+// newProxy builds a proxy whose requests go through client, wrapped by the
+// format's transport if it has one (a nil client only validates).
 func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 	if b.cfg.Proxy == nil {
 		return nil, errs.New(errs.Invalid, "proxy settings missing")
@@ -57,6 +62,11 @@ func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 		if u.RawPath != "" {
 			u.RawPath += "/"
 		}
+	}
+	if up, ok := b.format.(Upstream); ok && client != nil {
+		wrapped := *client
+		wrapped.Transport = up.UpstreamTransport(b.cfg, client.Transport)
+		client = &wrapped
 	}
 	return &proxyRepo{base: b, remote: u, client: client, now: time.Now,
 		inflight: map[string]*fetch{}, negative: map[string]time.Time{}}, nil
@@ -207,7 +217,26 @@ func (p *proxyRepo) Status() Status {
 		s.Blocked = true
 		s.Reason = why
 	}
+	p.mu.Lock()
+	s.RateLimitRemaining = p.rateLimit
+	p.mu.Unlock()
 	return s
+}
+
+// noteRateLimit keeps and logs the upstream's remaining request allowance,
+// so admins see a rate limit coming before it blocks builds.
+func (p *proxyRepo) noteRateLimit(resp *http.Response) {
+	v := resp.Header.Get("RateLimit-Remaining")
+	if v == "" {
+		return
+	}
+	p.mu.Lock()
+	changed := p.rateLimit != v
+	p.rateLimit = v
+	p.mu.Unlock()
+	if changed {
+		p.log.Info("upstream rate limit", "repository", p.cfg.Name, "remaining", v, "limit", resp.Header.Get("RateLimit-Limit"))
+	}
 }
 
 // fetch downloads path once for all concurrent callers. The first caller
@@ -246,7 +275,17 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	}
 
 	detached := context.WithoutCancel(ctx)
-	resp, err := p.request(detached, path, cached)
+	if cached != nil {
+		if current, err := p.currentByHead(detached, path, cached); err == nil && current {
+			err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
+			finish(err)
+			if err != nil {
+				return nil, err
+			}
+			return p.open(ctx, cached)
+		}
+	}
+	resp, err := p.request(detached, http.MethodGet, path, cached)
 	if err != nil {
 		p.upstreamFailed(err.Error())
 		err = errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name)
@@ -285,6 +324,7 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	opts := PutOptions{
 		ContentType:  resp.Header.Get("Content-Type"),
 		Size:         resp.ContentLength,
+		Expected:     p.expected(path),
 		Component:    p.format.Component(path),
 		LastVerified: p.now().UTC(),
 		Attributes:   map[string]string{},
@@ -323,17 +363,49 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	}, nil
 }
 
-func (p *proxyRepo) request(ctx context.Context, path string, cached *meta.Asset) (*http.Response, error) {
+// currentByHead asks the upstream, with a HEAD, whether a stale cached
+// asset is still current, for formats that can tell (Docker compares the
+// digest of a tag; registries count GETs, not HEADs, against rate limits).
+func (p *proxyRepo) currentByHead(ctx context.Context, path string, cached *meta.Asset) (bool, error) {
+	up, ok := p.format.(Upstream)
+	if !ok {
+		return false, nil
+	}
+	resp, err := p.request(ctx, http.MethodHead, path, nil)
+	if err != nil {
+		return false, err
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return false, nil
+	}
+	current, known := up.Current(resp, cached)
+	return known && current, nil
+}
+
+func (p *proxyRepo) expected(path string) digest.Digest {
+	if up, ok := p.format.(Upstream); ok {
+		return up.ExpectedDigest(path)
+	}
+	return ""
+}
+
+func (p *proxyRepo) request(ctx context.Context, method, path string, cached *meta.Asset) (*http.Response, error) {
 	target, err := p.remote.Parse(EscapePath(path))
 	if err != nil {
 		return nil, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, target.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
 	if err != nil {
 		return nil, err
 	}
 	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
 		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
+	}
+	if up, ok := p.format.(Upstream); ok {
+		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
+			return nil, err
+		}
 	}
 	if cached != nil {
 		if v := cached.Attributes["etag"]; v != "" {
@@ -343,7 +415,11 @@ func (p *proxyRepo) request(ctx context.Context, path string, cached *meta.Asset
 			req.Header.Set("If-Modified-Since", v)
 		}
 	}
-	return p.client.Do(req)
+	resp, err := p.client.Do(req)
+	if err == nil {
+		p.noteRateLimit(resp)
+	}
+	return resp, err
 }
 
 // detachable passes writes on until the first failure (the client went

@@ -11,6 +11,8 @@ import (
 	"net/url"
 	"time"
 
+	digest "github.com/opencontainers/go-digest"
+
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -59,6 +61,33 @@ type Connector interface {
 	Ports(cfg Config) (httpPort, httpsPort int)
 }
 
+// Upstream is implemented by formats whose proxies speak to their upstream
+// in a way of their own: Docker maps names, asks for every manifest type,
+// authenticates with tokens, names content by digest and revalidates tags
+// with HEAD.
+type Upstream interface {
+	// UpstreamRequest adjusts req, made for path, before it is sent.
+	UpstreamRequest(cfg Config, path string, req *http.Request) error
+	// UpstreamTransport wraps the transport every request goes through.
+	UpstreamTransport(cfg Config, base http.RoundTripper) http.RoundTripper
+	// ExpectedDigest is the digest content at path must have, or "" when
+	// the path names none; content that does not match is never cached.
+	ExpectedDigest(path string) digest.Digest
+	// Current tells from the upstream's answer to a HEAD of path whether
+	// the stale cached asset is still what the upstream serves. known is
+	// false when the answer does not tell; then a GET decides.
+	Current(resp *http.Response, cached *meta.Asset) (current, known bool)
+}
+
+// GroupMembers is implemented by group repositories.
+type GroupMembers interface {
+	// Members returns the members in order.
+	Members() []Repository
+	// WritableMember returns the member that takes uploads sent to the
+	// group, or nil.
+	WritableMember() Repository
+}
+
 // Maintainer is implemented by formats with periodic housekeeping for a
 // repository (Docker: unreferenced layer links).
 type Maintainer interface {
@@ -93,6 +122,9 @@ type PutOptions struct {
 	Attributes map[string]string
 	// LastVerified is set by proxies: when the upstream confirmed the content.
 	LastVerified time.Time
+	// Expected, when set, is the digest the bytes must have; a mismatch
+	// stores nothing.
+	Expected digest.Digest
 	// AllowIdentical lets an allow_once repository accept a rewrite with
 	// the very same bytes (content-addressed paths, re-pushed Docker tags).
 	AllowIdentical bool
@@ -131,6 +163,8 @@ type Status struct {
 	// Blocked is set while a proxy does not call its upstream (configured,
 	// or auto-blocked after failures).
 	Blocked bool `json:"blocked"`
+	// RateLimitRemaining is the upstream's last RateLimit-Remaining header.
+	RateLimitRemaining string `json:"rateLimitRemaining,omitempty"`
 }
 
 type baseURLKey struct{}

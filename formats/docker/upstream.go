@@ -1,0 +1,278 @@
+package docker
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+var _ repo.Upstream = (*Format)(nil)
+
+// proxySettings is the "dockerProxy" section of a proxy repository.
+type proxySettings struct {
+	// IndexType HUB maps one-segment names to the library/ namespace, as
+	// Docker does for the public hub; REGISTRY uses names as they are.
+	IndexType string `json:"indexType"`
+}
+
+// manifestAccept asks an upstream for every manifest type the registry
+// stores, so a tag resolves to what its owner pushed (an index or a single
+// manifest) whatever the first client accepted.
+var manifestAccept = strings.Join([]string{mtOCIIndex, mtOCIManifest, mtDockerList, mtDockerManifest}, ", ")
+
+// UpstreamRequest maps hub names and sets Accept for manifests.
+func (f *Format) UpstreamRequest(cfg repo.Config, p string, req *http.Request) error {
+	var ps proxySettings
+	cfg.Section("dockerProxy", &ps)
+	if ps.IndexType == "HUB" {
+		if mapped := hubPath(p); mapped != p {
+			prefix := strings.TrimSuffix(req.URL.Path, p)
+			req.URL.Path = prefix + mapped
+			req.URL.RawPath = ""
+		}
+	}
+	if strings.Contains(p, "/manifests/") {
+		req.Header.Set("Accept", manifestAccept)
+	}
+	return nil
+}
+
+// hubPath puts a one-segment image name into the library/ namespace.
+func hubPath(p string) string {
+	rest, ok := strings.CutPrefix(p, "v2/")
+	if !ok {
+		return p
+	}
+	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list"} {
+		if i := strings.Index(rest, marker); i > 0 {
+			if !strings.Contains(rest[:i], "/") {
+				return "v2/library/" + rest
+			}
+			return p
+		}
+	}
+	return p
+}
+
+// ExpectedDigest is the digest a blob or a manifest-by-digest path names.
+func (f *Format) ExpectedDigest(p string) digest.Digest {
+	if !strings.Contains(p, "/blobs/") && !strings.Contains(p, "/manifests/") {
+		return ""
+	}
+	if d, ok := parseDigest(lastSegment(p)); ok {
+		return d
+	}
+	return ""
+}
+
+// Current compares the digest an upstream reports for a tag with the
+// cached manifest's.
+func (f *Format) Current(resp *http.Response, cached *meta.Asset) (current, known bool) {
+	upstream := resp.Header.Get("Docker-Content-Digest")
+	if upstream == "" {
+		return false, false
+	}
+	return upstream == manifestDigest(cached), true
+}
+
+// manifestDigest is the digest of a stored manifest: recorded at push, or
+// the sha256 of its bytes for one a proxy cached.
+func manifestDigest(a *meta.Asset) string {
+	if d := a.Attributes[attrDigest]; d != "" {
+		return d
+	}
+	if sum := a.Checksums["sha256"]; sum != "" {
+		return "sha256:" + sum
+	}
+	return ""
+}
+
+// UpstreamTransport adds the token flow of Docker registries: a 401 with a
+// Bearer challenge sends us to the realm for a token (with the configured
+// credentials, or none), which is cached until it expires and used for the
+// retry and for later requests of the same scope.
+func (f *Format) UpstreamTransport(cfg repo.Config, base http.RoundTripper) http.RoundTripper {
+	t := &tokenTransport{base: base, tokens: map[string]cachedToken{}}
+	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil {
+		t.user, t.pass = hc.Authentication.Username, hc.Authentication.Password
+	}
+	return t
+}
+
+type cachedToken struct {
+	token   string
+	expires time.Time
+}
+
+type tokenTransport struct {
+	base       http.RoundTripper
+	user, pass string
+
+	mu     sync.Mutex
+	tokens map[string]cachedToken // host + " " + scope
+}
+
+// maxTokens bounds the token cache; it is emptied when full.
+const maxTokens = 1024
+
+func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	scope := scopeOf(req.URL.Path)
+	if tok := t.cached(req.URL.Host, scope); tok != "" {
+		return t.base.RoundTrip(withBearer(req, tok))
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil || resp.StatusCode != http.StatusUnauthorized {
+		return resp, err
+	}
+	ch, ok := parseChallenge(resp.Header.Get("WWW-Authenticate"))
+	if !ok {
+		return resp, nil
+	}
+	if ch.scope == "" {
+		ch.scope = scope
+	}
+	tok, ttl, err := t.fetch(req, ch)
+	if err != nil {
+		return resp, nil // the 401 tells the caller more than our failure
+	}
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	t.store(req.URL.Host, scope, tok, ttl)
+	return t.base.RoundTrip(withBearer(req, tok))
+}
+
+func (t *tokenTransport) cached(host, scope string) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c, ok := t.tokens[host+" "+scope]
+	if !ok || time.Now().After(c.expires) {
+		return ""
+	}
+	return c.token
+}
+
+func (t *tokenTransport) store(host, scope, tok string, ttl time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if len(t.tokens) >= maxTokens {
+		t.tokens = map[string]cachedToken{}
+	}
+	// Expire a little early so a token is never sent as it runs out.
+	t.tokens[host+" "+scope] = cachedToken{token: tok, expires: time.Now().Add(ttl * 9 / 10)}
+}
+
+// fetch asks the challenge's realm for a token.
+func (t *tokenTransport) fetch(orig *http.Request, ch bearerChallenge) (string, time.Duration, error) {
+	u, err := url.Parse(ch.realm)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return "", 0, fmt.Errorf("bad token realm %q", ch.realm)
+	}
+	q := u.Query()
+	if ch.service != "" {
+		q.Set("service", ch.service)
+	}
+	for _, s := range strings.Fields(ch.scope) {
+		q.Add("scope", s)
+	}
+	u.RawQuery = q.Encode()
+	req, err := http.NewRequestWithContext(orig.Context(), http.MethodGet, u.String(), nil)
+	if err != nil {
+		return "", 0, err
+	}
+	if t.user != "" {
+		req.SetBasicAuth(t.user, t.pass)
+	}
+	resp, err := t.base.RoundTrip(req)
+	if err != nil {
+		return "", 0, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return "", 0, fmt.Errorf("token realm answered %s", resp.Status)
+	}
+	var body struct {
+		Token       string `json:"token"`
+		AccessToken string `json:"access_token"`
+		ExpiresIn   int    `json:"expires_in"`
+	}
+	if err := json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body); err != nil {
+		return "", 0, err
+	}
+	tok := body.Token
+	if tok == "" {
+		tok = body.AccessToken
+	}
+	if tok == "" {
+		return "", 0, fmt.Errorf("token realm sent no token")
+	}
+	// The spec's default lifetime when none is given is 60 seconds.
+	ttl := 60 * time.Second
+	if body.ExpiresIn > 0 {
+		ttl = time.Duration(body.ExpiresIn) * time.Second
+	}
+	return tok, ttl, nil
+}
+
+func withBearer(req *http.Request, tok string) *http.Request {
+	r := req.Clone(req.Context())
+	r.Header.Set("Authorization", "Bearer "+tok)
+	return r
+}
+
+// scopeOf is the pull scope a distribution API path needs.
+func scopeOf(p string) string {
+	i := strings.Index(p, "/v2/")
+	if i < 0 {
+		return ""
+	}
+	rest := p[i+len("/v2/"):]
+	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list", "/referrers/"} {
+		if i := strings.Index(rest, marker); i > 0 {
+			return "repository:" + rest[:i] + ":pull"
+		}
+	}
+	return ""
+}
+
+type bearerChallenge struct{ realm, service, scope string }
+
+// parseChallenge reads `Bearer realm="...",service="...",scope="..."`.
+func parseChallenge(h string) (bearerChallenge, bool) {
+	var c bearerChallenge
+	scheme, rest, ok := strings.Cut(strings.TrimSpace(h), " ")
+	if !ok || !strings.EqualFold(scheme, "bearer") {
+		return c, false
+	}
+	for rest != "" {
+		var key, val string
+		key, rest, _ = strings.Cut(strings.TrimLeft(rest, " ,"), "=")
+		if strings.HasPrefix(rest, `"`) {
+			end := strings.Index(rest[1:], `"`)
+			if end < 0 {
+				return c, false
+			}
+			val, rest = rest[1:end+1], rest[end+2:]
+		} else {
+			val, rest, _ = strings.Cut(rest, ",")
+		}
+		switch strings.ToLower(strings.TrimSpace(key)) {
+		case "realm":
+			c.realm = val
+		case "service":
+			c.service = val
+		case "scope":
+			c.scope = val
+		}
+	}
+	return c, c.realm != ""
+}
