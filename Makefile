@@ -9,8 +9,11 @@ DATA_DIR ?= ./nexus-data
 # Debian's packages. Tests of real clients fail, rather than skip, when
 # NEXUS_GO_E2E_CLIENTS=required and a client is missing.
 CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
+# CNCF Distribution: a real third-party registry, upstream of proxy tests.
+REGISTRY_VERSION := v3.1.2
 TOOLS := $(CURDIR)/bin/tools
 export NEXUS_GO_CONFORMANCE := $(TOOLS)/conformance
+export NEXUS_GO_REGISTRY := $(TOOLS)/registry
 
 .PHONY: build run test test-deps vet fmt-check bench fuzz clean
 
@@ -35,6 +38,7 @@ test-deps:
 		else echo "docker.io and skopeo are needed (apt-get install docker.io skopeo)"; exit 1; fi; \
 	fi
 	@[ -x $(TOOLS)/conformance ] || GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
+	@[ -x $(TOOLS)/registry ] || GOBIN=$(TOOLS) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
 
 test: fmt-check vet test-deps
 	NEXUS_GO_E2E_CLIENTS=required $(GO) test -race -timeout 20m ./...

@@ -99,16 +99,20 @@ func (a *API) componentJSON(c echo.Context, comp *meta.Component) (componentJSON
 // Continuation tokens are the last listed key, opaque to clients.
 func encodeToken(key string) string { return base64.RawURLEncoding.EncodeToString([]byte(key)) }
 
-func decodeToken(c echo.Context) (string, error) {
+// pageParams reads a listing's page size and continuation token.
+func pageParams(c echo.Context, defSize int) (size int, after string, err error) {
+	if size, err = pageSize(c, defSize); err != nil {
+		return 0, "", err
+	}
 	tok := c.QueryParam("continuationToken")
 	if tok == "" {
-		return "", nil
+		return size, "", nil
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(tok)
 	if err != nil {
-		return "", invalid("continuationToken", "is not a token this server issued")
+		return 0, "", invalid("continuationToken", "is not a token this server issued")
 	}
-	return string(raw), nil
+	return size, string(raw), nil
 }
 
 // browsable returns the named repository if the caller may browse it.
@@ -137,11 +141,7 @@ func (a *API) listComponents(c echo.Context) error {
 // componentPage lists components of repoName (all browsable ones when
 // empty) that keep accepts.
 func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep func(*meta.Component) bool) error {
-	size, err := pageSize(c, defSize)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	after, err := decodeToken(c)
+	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -226,11 +226,7 @@ func (a *API) listAssets(c echo.Context) error {
 }
 
 func (a *API) assetPage(c echo.Context, repoName string, defSize int, keep func(*meta.Asset) bool) error {
-	size, err := pageSize(c, defSize)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	after, err := decodeToken(c)
+	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}

@@ -361,23 +361,34 @@ func (db *DB) DeleteComponent(id string) ([]digest.Digest, error) {
 		if !found {
 			return notFound("component", id)
 		}
-		for _, aid := range c.Assets {
-			a, err := assetByID(tx, []byte(aid))
-			if err != nil {
-				return err
-			}
-			if a == nil {
-				continue
-			}
-			r, err := deleteAsset(tx, a)
-			if err != nil {
-				return err
-			}
-			released = append(released, r...)
+		ids := make([][]byte, len(c.Assets))
+		for i, aid := range c.Assets {
+			ids[i] = []byte(aid)
 		}
-		return nil
+		released, err = deleteAssets(tx, ids)
+		return err
 	})
 	return released, err
+}
+
+// deleteAssets deletes the assets with ids, skipping missing ones.
+func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]digest.Digest, error) {
+	var released []digest.Digest
+	for _, id := range ids {
+		a, err := assetByID(tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if a == nil {
+			continue
+		}
+		r, err := deleteAsset(tx, a)
+		if err != nil {
+			return nil, err
+		}
+		released = append(released, r...)
+	}
+	return released, nil
 }
 
 // DeleteRepositoryContent deletes every asset and component of repo,
@@ -391,21 +402,9 @@ func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
 		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			ids = append(ids, bytes.Clone(v))
 		}
-		for _, id := range ids {
-			a, err := assetByID(tx, id)
-			if err != nil {
-				return err
-			}
-			if a == nil {
-				continue
-			}
-			r, err := deleteAsset(tx, a)
-			if err != nil {
-				return err
-			}
-			released = append(released, r...)
-		}
-		return nil
+		var err error
+		released, err = deleteAssets(tx, ids)
+		return err
 	})
 	return released, err
 }
@@ -414,32 +413,54 @@ func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
 // prefix, in path order, starting after the path after. next is the path to
 // pass as after for the following page, empty at the end.
 func (db *DB) ListAssets(repo, prefix, after string, limit int) (assets []*Asset, next string, err error) {
+	var afterKey string
+	if after != "" {
+		afterKey = string(assetPathKey(repo, after))
+	}
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		base := assetPathKey(repo, prefix)
-		c := tx.Bucket(bucketAssetPaths).Cursor()
-		k, v := c.Seek(base)
-		if after != "" {
-			k, v = c.Seek(assetPathKey(repo, after))
-			if k != nil && bytes.Equal(k, assetPathKey(repo, after)) {
-				k, v = c.Next()
-			}
-		}
-		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
-			if limit > 0 && len(assets) == limit {
-				next = assets[len(assets)-1].Path
-				return nil
-			}
+		nextKey, err := scan(tx.Bucket(bucketAssetPaths), assetPathKey(repo, prefix), afterKey, limit, func(v []byte) (bool, error) {
 			a, err := assetByID(tx, v)
-			if err != nil {
-				return err
-			}
 			if a != nil {
 				assets = append(assets, a)
 			}
+			return a != nil, err
+		})
+		if nextKey != "" {
+			next = nextKey[len(assetPathKey(repo, "")):]
 		}
-		return nil
+		return err
 	})
 	return assets, next, err
+}
+
+// scan visits the values of bucket whose keys start with prefix, in key
+// order, from the key after after. add reports whether it kept a value;
+// after limit kept values (0: no limit) scan stops, and if more keys
+// follow it returns the key of the last kept value, to resume after.
+func scan(b *bolt.Bucket, prefix []byte, after string, limit int, add func(v []byte) (bool, error)) (next string, err error) {
+	c := b.Cursor()
+	k, v := c.Seek(prefix)
+	if after != "" {
+		k, v = c.Seek([]byte(after))
+		if k != nil && string(k) == after {
+			k, v = c.Next()
+		}
+	}
+	kept, last := 0, ""
+	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		if limit > 0 && kept == limit {
+			return last, nil
+		}
+		ok, err := add(v)
+		if err != nil {
+			return "", err
+		}
+		if ok {
+			kept++
+			last = string(k)
+		}
+	}
+	return "", nil
 }
 
 // Component returns the component with id, or errs.NotFound.
@@ -480,36 +501,21 @@ func (db *DB) ComponentAssets(c *Component) ([]*Asset, error) {
 // order, starting after the component key after. next is the key for the
 // following page, empty at the end.
 func (db *DB) ListComponents(repo, after string, limit int, keep func(*Component) bool) (comps []*Component, next string, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		var base []byte
-		if repo != "" {
-			base = []byte(repo + "\x00")
-		}
-		c := tx.Bucket(bucketComponentKeys).Cursor()
-		k, v := c.Seek(base)
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		var lastKey string
-		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
-			if limit > 0 && len(comps) == limit {
-				next = lastKey
-				return nil
-			}
+	var base []byte
+	if repo != "" {
+		base = []byte(repo + "\x00")
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
+		next, err = scan(tx.Bucket(bucketComponentKeys), base, after, limit, func(v []byte) (bool, error) {
 			var comp Component
 			found, err := getJSON(tx.Bucket(bucketComponents), v, &comp)
-			if err != nil {
-				return err
+			if err != nil || !found || (keep != nil && !keep(&comp)) {
+				return false, err
 			}
-			if found && (keep == nil || keep(&comp)) {
-				comps = append(comps, &comp)
-				lastKey = string(k)
-			}
-		}
-		return nil
+			comps = append(comps, &comp)
+			return true, nil
+		})
+		return err
 	})
 	return comps, next, err
 }
@@ -517,35 +523,20 @@ func (db *DB) ListComponents(repo, after string, limit int, keep func(*Component
 // ListAllAssets is ListAssets across repositories (repo empty) or one
 // repository, filtered by keep, paginated by the internal path key.
 func (db *DB) ListAllAssets(repo, after string, limit int, keep func(*Asset) bool) (assets []*Asset, next string, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		var base []byte
-		if repo != "" {
-			base = assetPathKey(repo, "")
-		}
-		c := tx.Bucket(bucketAssetPaths).Cursor()
-		k, v := c.Seek(base)
-		if after != "" {
-			k, v = c.Seek([]byte(after))
-			if k != nil && string(k) == after {
-				k, v = c.Next()
-			}
-		}
-		var lastKey string
-		for ; k != nil && bytes.HasPrefix(k, base); k, v = c.Next() {
-			if limit > 0 && len(assets) == limit {
-				next = lastKey
-				return nil
-			}
+	var base []byte
+	if repo != "" {
+		base = assetPathKey(repo, "")
+	}
+	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
+		next, err = scan(tx.Bucket(bucketAssetPaths), base, after, limit, func(v []byte) (bool, error) {
 			a, err := assetByID(tx, v)
-			if err != nil {
-				return err
+			if err != nil || a == nil || (keep != nil && !keep(a)) {
+				return false, err
 			}
-			if a != nil && (keep == nil || keep(a)) {
-				assets = append(assets, a)
-				lastKey = string(k)
-			}
-		}
-		return nil
+			assets = append(assets, a)
+			return true, nil
+		})
+		return err
 	})
 	return assets, next, err
 }
