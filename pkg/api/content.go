@@ -84,7 +84,7 @@ func (a *API) assetJSON(c echo.Context, as *meta.Asset) assetJSON {
 }
 
 func (a *API) componentJSON(c echo.Context, comp *meta.Component) (componentJSON, error) {
-	assets, err := a.db.ComponentAssets(comp)
+	assets, err := a.repos.ComponentAssets(c.Request().Context(), comp)
 	if err != nil {
 		return componentJSON{}, err
 	}

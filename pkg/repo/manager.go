@@ -351,14 +351,43 @@ func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	return nil
 }
 
-// DeleteComponent deletes a component with its assets.
+// DeleteComponent deletes a component with its assets, through the
+// format's hook when it has one.
 func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
+	comp, err := m.db.Component(id)
+	if err != nil {
+		return err
+	}
+	if r, ok := m.Lookup(comp.Repository); ok {
+		if hooks, ok := r.Format().(ComponentHooks); ok {
+			own, err := m.db.ComponentAssets(comp)
+			if err != nil {
+				return err
+			}
+			return hooks.DeleteComponent(ctx, r, own)
+		}
+	}
 	released, err := m.db.DeleteComponent(id)
 	if err != nil {
 		return err
 	}
 	m.release(ctx, released, "")
 	return nil
+}
+
+// ComponentAssets returns the assets a component shows: its own, and for
+// formats with hooks what those reference.
+func (m *Manager) ComponentAssets(ctx context.Context, comp *meta.Component) ([]*meta.Asset, error) {
+	own, err := m.db.ComponentAssets(comp)
+	if err != nil {
+		return nil, err
+	}
+	if r, ok := m.Lookup(comp.Repository); ok {
+		if hooks, ok := r.Format().(ComponentHooks); ok {
+			return hooks.ComponentAssets(ctx, r, own)
+		}
+	}
+	return own, nil
 }
 
 // Checksum returns the checksum alg of an asset's blob, computing and storing

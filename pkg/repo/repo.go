@@ -79,6 +79,17 @@ type Upstream interface {
 	Current(resp *http.Response, cached *meta.Asset) (current, known bool)
 }
 
+// ComponentHooks is implemented by formats whose components reach beyond
+// their own assets (a Docker tag names a manifest, which names layers).
+type ComponentHooks interface {
+	// ComponentAssets returns the assets a component shows: own, the
+	// component's own assets, plus what they reference.
+	ComponentAssets(ctx context.Context, r Repository, own []*meta.Asset) ([]*meta.Asset, error)
+	// DeleteComponent deletes a component the way the format's own
+	// protocol would, freeing what nothing references any more.
+	DeleteComponent(ctx context.Context, r Repository, own []*meta.Asset) error
+}
+
 // GroupMembers is implemented by group repositories.
 type GroupMembers interface {
 	// Members returns the members in order.
