@@ -27,6 +27,9 @@ type grant struct {
 
 type tokenData struct {
 	Access []grant `json:"access"`
+	// Anonymous marks tokens issued without credentials: lacking a grant,
+	// their holder is asked to log in rather than refused.
+	Anonymous bool `json:"anonymous,omitempty"`
 }
 
 // privilegeAction maps a distribution API action to the Nexus privilege
@@ -40,12 +43,23 @@ var privilegeAction = map[string]string{"pull": "read", "push": "add", "delete":
 func (f *Format) allowed(req *http.Request, r repo.Repository, name, action string) error {
 	if tok, ok := bearer(req); ok {
 		var data tokenData
-		if _, err := f.auth.VerifyToken(tok, &data); err != nil {
+		subject, err := f.auth.VerifyToken(tok, &data)
+		if err != nil {
 			return err
 		}
 		for _, g := range data.Access {
 			if g.Repository == r.Name() && g.Name == name && slices.Contains(g.Actions, action) {
 				return nil
+			}
+		}
+		// The token does not cover the action. If its user could be
+		// granted it, a 401 makes the client fetch a token that does
+		// (clients reuse tokens across scopes); if not, no token will
+		// help and the answer is DENIED.
+		if !data.Anonymous {
+			if p, err := f.auth.PrincipalOf(req.Context(), subject); err == nil &&
+				!p.Has(auth.RepositoryPermission(f.Name(), r.Name(), privilegeAction[action])) {
+				return errs.New(errs.Forbidden, "requested access to %s (%s) is denied", name, action)
 			}
 		}
 		return errs.New(errs.Unauthorized, "token does not grant %s on %s", action, name)
@@ -114,7 +128,7 @@ func (f *Format) token(w http.ResponseWriter, req *http.Request, resolve resolve
 		challengeBasic(w, req)
 		return
 	}
-	var data tokenData
+	data := tokenData{Anonymous: p.Anonymous}
 	for _, scope := range req.URL.Query()["scope"] {
 		for _, g := range parseScope(scope) {
 			r, _, ok := resolve(g.Name)
