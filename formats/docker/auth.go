@@ -71,15 +71,38 @@ func (f *Format) allowed(req *http.Request, r repo.Repository, name, action stri
 	return r.Authorize(ctx, privilegeAction[action])
 }
 
-// authenticated reports whether the caller presented valid credentials or
-// may use the registry anonymously (the /v2/ version check).
-func (f *Format) authenticated(req *http.Request, r repo.Repository) bool {
+// authenticated reports whether the caller presented valid credentials: a
+// token of ours or a Basic login. The /v2/ version check challenges
+// everyone else, anonymous callers included: clients learn the token realm
+// only from that challenge, and a client that never sees it never sends
+// the credentials of a docker login (anonymous callers then get anonymous
+// tokens from the realm).
+func (f *Format) authenticated(req *http.Request) bool {
 	if tok, ok := bearer(req); ok {
 		_, err := f.auth.VerifyToken(tok, nil)
 		return err == nil
 	}
 	p := auth.PrincipalFrom(req.Context())
-	return p != nil && (!p.Anonymous || r == nil || !forceBasicAuth(r))
+	return p != nil && !p.Anonymous
+}
+
+// caller returns the principal behind a request: its token's user, or the
+// Basic or anonymous principal; nil if none.
+func (f *Format) caller(req *http.Request) *auth.Principal {
+	if tok, ok := bearer(req); ok {
+		var data tokenData
+		subject, err := f.auth.VerifyToken(tok, &data)
+		if err != nil {
+			return nil
+		}
+		if data.Anonymous {
+			p, _, _ := f.auth.AnonymousPrincipal(req.Context())
+			return p
+		}
+		p, _ := f.auth.PrincipalOf(req.Context(), subject)
+		return p
+	}
+	return auth.PrincipalFrom(req.Context())
 }
 
 func bearer(req *http.Request) (string, bool) {

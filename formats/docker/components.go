@@ -13,15 +13,6 @@ import (
 
 var _ repo.ComponentHooks = (*Format)(nil)
 
-// imageAndRef splits a manifest asset path into image and reference.
-func imageAndRef(p string) (image, ref string, ok bool) {
-	i := strings.LastIndex(p, "/manifests/")
-	if i < 0 || !strings.HasPrefix(p, "v2/") {
-		return "", "", false
-	}
-	return p[len("v2/"):i], p[i+len("/manifests/"):], true
-}
-
 // ComponentAssets shows a tag with its manifest and everything the manifest
 // references: config and layers, and for an index its child manifests and
 // theirs.
@@ -49,7 +40,7 @@ func (f *Format) ComponentAssets(ctx context.Context, r repo.Repository, own []*
 		}
 	}
 	for _, a := range own {
-		if image, _, ok := imageAndRef(a.Path); ok {
+		if image, _, ok := splitManifestPath(a.Path); ok {
 			add(image, manifestDigest(a))
 		}
 	}
@@ -60,7 +51,7 @@ func (f *Format) ComponentAssets(ctx context.Context, r repo.Repository, own []*
 // when no other tag names it, and then the layers nothing references.
 func (f *Format) DeleteComponent(ctx context.Context, r repo.Repository, own []*meta.Asset) error {
 	for _, a := range own {
-		image, ref, ok := imageAndRef(a.Path)
+		image, ref, ok := splitManifestPath(a.Path)
 		if !ok {
 			if err := r.Delete(ctx, a.Path); err != nil && errs.KindOf(err) != errs.NotFound {
 				return err
@@ -82,17 +73,22 @@ func (f *Format) deleteTag(ctx context.Context, r repo.Repository, image, tag, d
 	if err := r.Delete(ctx, manifestPath(image, tag)); err != nil && errs.KindOf(err) != errs.NotFound {
 		return err
 	}
-	stillTagged := false
+	// The manifest stays while a tag names it or an index lists it.
+	inUse := false
 	err := r.Walk(ctx, manifestsPrefix(image), func(a *meta.Asset) error {
-		if !isDigestRef(lastSegment(a.Path)) && manifestDigest(a) == d {
-			stillTagged = true
+		img, ref, ok := splitManifestPath(a.Path)
+		if !ok || img != image {
+			return nil
+		}
+		if (!isDigestRef(ref) && manifestDigest(a) == d) || strings.Contains(" "+a.Attributes[attrRefs]+" ", " "+d+" ") {
+			inUse = true
 		}
 		return nil
 	})
 	if err != nil {
 		return err
 	}
-	if !stillTagged && d != "" {
+	if !inUse && d != "" {
 		if err := r.Delete(ctx, manifestPath(image, d)); err != nil && errs.KindOf(err) != errs.NotFound {
 			return err
 		}

@@ -40,7 +40,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 		writeError(w, req, f.log, errNotFoundRoute, nil)
 		return
 	case routeBase:
-		if !f.authenticated(req, own) {
+		if !f.authenticated(req) {
 			challenge(w, req, "", nil)
 			return
 		}
@@ -53,7 +53,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 	}
 	r, image, ok := resolve(rt.name)
 	if !ok {
-		if !f.authenticated(req, own) {
+		if f.caller(req) == nil {
 			challenge(w, req, "repository:"+rt.name+":pull", nil)
 			return
 		}

@@ -121,10 +121,10 @@ func (f *Format) Ports(cfg repo.Config) (httpPort, httpsPort int) {
 // Checksums: Docker clients need only the sha256 digest, always computed.
 func (f *Format) Checksums() []blob.Algorithm { return nil }
 
-// IsMetadata is true for tags and tag lists, which move; manifests by
-// digest and blobs never change.
+// IsMetadata is true for tags, tag lists and referrer lists, which move;
+// manifests by digest and blobs never change.
 func (f *Format) IsMetadata(p string) bool {
-	if strings.HasSuffix(p, "/tags/list") {
+	if strings.HasSuffix(p, "/tags/list") || strings.Contains(p, "/referrers/") {
 		return true
 	}
 	i := strings.LastIndex(p, "/manifests/")
@@ -144,10 +144,29 @@ func (f *Format) Component(p string) *meta.Component {
 	return &meta.Component{Name: image, Version: ref}
 }
 
-// ServeHTTP answers requests under /repository/<name>/: Docker clients use
-// the /v2/ API, on the connector port or the main port.
+// ServeHTTP serves the stored assets under /repository/<name>/ for reading,
+// so the REST API's download URLs work; Docker clients use the /v2/ API,
+// on the connector port or at /v2/<name>/ on the main port.
 func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repository, p string) {
-	serve.Error(w, req, f.log, errs.New(errs.NotFound, "docker repository %s is served at /v2/ on its connector port, or at /v2/%s/ on this port", r.Name(), r.Name()))
+	if req.Method != http.MethodGet && req.Method != http.MethodHead {
+		serve.Error(w, req, f.log, errs.New(errs.Unsupported, "docker repository %s takes pushes at /v2/ on its connector port, or at /v2/%s/ on this port", r.Name(), r.Name()))
+		return
+	}
+	if err := r.Authorize(req.Context(), "read"); err != nil {
+		serve.Error(w, req, f.log, err)
+		return
+	}
+	a, err := r.Stat(req.Context(), p)
+	if err != nil {
+		serve.Error(w, req, f.log, err)
+		return
+	}
+	c, err := r.Get(req.Context(), a.Path)
+	if err != nil {
+		serve.Error(w, req, f.log, err)
+		return
+	}
+	serve.Content(w, req, c, "")
 }
 
 // Handler serves r's /v2/ API at the root of its connector port. The

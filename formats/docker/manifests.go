@@ -14,6 +14,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -115,10 +116,20 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 	serveBytes(w, req, c)
 }
 
-// digestOf reads a streamed manifest into memory to learn its digest.
-func digestOf(c *repo.Content) (*repo.Content, string, error) {
+// readSmall reads a metadata document (a manifest, a tag list) to the end;
+// for a first proxy download that is also when it has been cached.
+func readSmall(c *repo.Content) ([]byte, error) {
 	defer c.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(c.Body, maxManifestSize+1))
+	if err == nil && len(body) > maxManifestSize {
+		err = errs.New(errs.TooLarge, "metadata document exceeds %d bytes", maxManifestSize)
+	}
+	return body, err
+}
+
+// digestOf reads a streamed manifest into memory to learn its digest.
+func digestOf(c *repo.Content) (*repo.Content, string, error) {
+	body, err := readSmall(c)
 	if err != nil {
 		return nil, "", err
 	}
@@ -347,7 +358,7 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 		// Tags pointing at a deleted manifest go with it.
 		var tags []string
 		t.r.Walk(ctx, manifestsPrefix(t.image), func(a *meta.Asset) error {
-			if a.Attributes[attrDigest] == ref && !isDigestRef(lastSegment(a.Path)) {
+			if image, tag, ok := splitManifestPath(a.Path); ok && image == t.image && a.Attributes[attrDigest] == ref && !isDigestRef(tag) {
 				tags = append(tags, a.Path)
 			}
 			return nil
@@ -428,11 +439,15 @@ func (f *Format) tagsOf(ctx context.Context, r repo.Repository, image string) (t
 		if err != nil {
 			return nil, false, err
 		}
-		defer c.Body.Close()
+		// Read to the end, so a first download is cached before we answer.
+		raw, err := readSmall(c)
+		if err != nil {
+			return nil, false, err
+		}
 		var body struct {
 			Tags []string `json:"tags"`
 		}
-		if err := json.NewDecoder(io.LimitReader(c.Body, maxManifestSize)).Decode(&body); err != nil {
+		if err := json.Unmarshal(raw, &body); err != nil {
 			return nil, false, errs.Wrap(errs.Upstream, err, "upstream tag list of %s is not valid JSON", image)
 		}
 		found = true
@@ -440,8 +455,12 @@ func (f *Format) tagsOf(ctx context.Context, r repo.Repository, image string) (t
 	default:
 		prefix := manifestsPrefix(image)
 		err := r.Walk(ctx, prefix, func(a *meta.Asset) error {
+			ref := a.Path[len(prefix):]
+			if strings.Contains(ref, "/") {
+				return nil // an image nested in this one ("<image>/manifests/...")
+			}
 			found = true
-			if ref := a.Path[len(prefix):]; !isDigestRef(ref) && !strings.Contains(ref, "/") {
+			if !isDigestRef(ref) {
 				set[ref] = true
 			}
 			return nil
@@ -489,19 +508,19 @@ func paginate(all []string, req *http.Request) ([]string, string, error) {
 func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() []repo.Repository, prefixed bool) {
 	var names []string
 	anyAllowed := false
+	p := f.caller(req)
 	for _, r := range list() {
-		if f.allowed(req, r, "", "pull") != nil && r.Authorize(req.Context(), "browse") != nil {
+		if !canList(p, r) {
 			continue
 		}
 		anyAllowed = true
 		seen := map[string]bool{}
 		for _, m := range stored(r) {
 			err := m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-				i := strings.LastIndex(a.Path, "/manifests/")
-				if i < 0 {
+				image, _, ok := splitManifestPath(a.Path)
+				if !ok {
 					return nil
 				}
-				image := a.Path[len("v2/"):i]
 				if prefixed {
 					image = r.Name() + "/" + image
 				}
@@ -537,6 +556,71 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 	json.NewEncoder(w).Encode(map[string]any{"repositories": page})
 }
 
+// referrersOf lists the manifests of image whose subject is subject: from
+// a hosted repository's own manifests, a proxy's upstream (its referrers
+// list is cached as metadata) and every member of a group.
+func (f *Format) referrersOf(ctx context.Context, r repo.Repository, image, subject string) ([]descriptor, error) {
+	switch r.Config().Type {
+	case repo.Group:
+		var out []descriptor
+		seen := map[string]bool{}
+		for _, m := range r.(repo.GroupMembers).Members() {
+			list, err := f.referrersOf(ctx, m, image, subject)
+			if err != nil {
+				f.log.Warn("group member referrers", "group", r.Name(), "member", m.Name(), "err", err)
+				continue
+			}
+			for _, d := range list {
+				if !seen[d.Digest] {
+					seen[d.Digest] = true
+					out = append(out, d)
+				}
+			}
+		}
+		return out, nil
+	case repo.Proxy:
+		c, err := r.Get(ctx, "v2/"+image+"/referrers/"+subject)
+		if errs.KindOf(err) == errs.NotFound {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		raw, err := readSmall(c)
+		if err != nil {
+			return nil, err
+		}
+		var index manifest
+		if err := json.Unmarshal(raw, &index); err != nil {
+			return nil, errs.Wrap(errs.Upstream, err, "upstream referrers of %s are not valid JSON", subject)
+		}
+		return index.Manifests, nil
+	}
+	var out []descriptor
+	err := r.Walk(ctx, manifestsPrefix(image), func(a *meta.Asset) error {
+		img, ref, ok := splitManifestPath(a.Path)
+		if !ok || img != image || a.Attributes[attrSubject] != subject || !isDigestRef(ref) {
+			return nil
+		}
+		d := descriptor{MediaType: a.ContentType, Digest: ref, Size: a.Size, ArtifactType: a.Attributes[attrArtifactType]}
+		if raw := a.Attributes[attrAnnotations]; raw != "" {
+			json.Unmarshal([]byte(raw), &d.Annotations)
+		}
+		out = append(out, d)
+		return nil
+	})
+	return out, err
+}
+
+// canList reports whether p may see r's images in the catalog.
+func canList(p *auth.Principal, r repo.Repository) bool {
+	if p == nil || (p.Anonymous && forceBasicAuth(r)) {
+		return false
+	}
+	format, name := r.Config().Format, r.Name()
+	return p.Has(auth.RepositoryPermission(format, name, "browse")) || p.Has(auth.RepositoryPermission(format, name, "read"))
+}
+
 // referrers serves GET /v2/<name>/referrers/<digest>: an image index of the
 // manifests whose subject is digest, optionally filtered by artifactType.
 func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, ref string) {
@@ -553,25 +637,16 @@ func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, r
 		return
 	}
 	filter := req.URL.Query().Get("artifactType")
-	descs := []descriptor{}
-	err := t.r.Walk(req.Context(), manifestsPrefix(t.image), func(a *meta.Asset) error {
-		if a.Attributes[attrSubject] != subject.String() || !isDigestRef(lastSegment(a.Path)) {
-			return nil
-		}
-		if filter != "" && a.Attributes[attrArtifactType] != filter {
-			return nil
-		}
-		d := descriptor{MediaType: a.ContentType, Digest: lastSegment(a.Path), Size: a.Size,
-			ArtifactType: a.Attributes[attrArtifactType]}
-		if raw := a.Attributes[attrAnnotations]; raw != "" {
-			json.Unmarshal([]byte(raw), &d.Annotations)
-		}
-		descs = append(descs, d)
-		return nil
-	})
+	all, err := f.referrersOf(req.Context(), t.r, t.image, subject.String())
 	if err != nil {
 		writeError(w, req, f.log, err, nil)
 		return
+	}
+	descs := []descriptor{}
+	for _, d := range all {
+		if filter == "" || d.ArtifactType == filter {
+			descs = append(descs, d)
+		}
 	}
 	if filter != "" {
 		w.Header().Set("OCI-Filters-Applied", "artifactType")

@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"path"
 	"regexp"
 	"strings"
 
@@ -30,6 +31,20 @@ func manifestPath(image, ref string) string { return "v2/" + image + "/manifests
 func manifestsPrefix(image string) string { return "v2/" + image + "/manifests/" }
 
 func blobsPrefix(image string) string { return "v2/" + image + "/blobs/" }
+
+// splitManifestPath splits a stored path "v2/<image>/manifests/<ref>" into
+// image and ref. It reports false for any other path, such as a blob link of
+// an image whose name has a "manifests" segment; walks under one image's
+// manifestsPrefix also meet the manifests of images nested in it
+// ("<image>/manifests"), which callers tell apart by the image.
+func splitManifestPath(p string) (image, ref string, ok bool) {
+	dir, ref := path.Split(p)
+	image, ok = strings.CutSuffix(dir, "/manifests/")
+	if !ok || ref == "" || !strings.HasPrefix(image, "v2/") {
+		return "", "", false
+	}
+	return image[len("v2/"):], ref, true
+}
 
 // isDigestRef reports whether a manifest reference is a digest, not a tag.
 func isDigestRef(ref string) bool { return strings.Contains(ref, ":") }

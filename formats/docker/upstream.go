@@ -128,7 +128,14 @@ const maxTokens = 1024
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	scope := scopeOf(req.URL.Path)
 	if tok := t.cached(req.URL.Host, scope); tok != "" {
-		return t.base.RoundTrip(withBearer(req, tok))
+		resp, err := t.base.RoundTrip(withBearer(req, tok))
+		if err != nil || resp.StatusCode != http.StatusUnauthorized {
+			return resp, err
+		}
+		// Revoked or expired early: forget it and go through the challenge.
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		t.forget(req.URL.Host, scope)
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -159,6 +166,12 @@ func (t *tokenTransport) cached(host, scope string) string {
 		return ""
 	}
 	return c.token
+}
+
+func (t *tokenTransport) forget(host, scope string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.tokens, host+" "+scope)
 }
 
 func (t *tokenTransport) store(host, scope, tok string, ttl time.Duration) {

@@ -52,7 +52,8 @@ type Observer interface {
 	// Check is called before cfg is saved; an error refuses the change.
 	// It runs with the manager locked and must not call back into it.
 	Check(cfg Config) error
-	// Changed is called after repositories were created, updated or deleted.
+	// Changed is called after each attempt to create, update or delete a
+	// repository, successful or not.
 	Changed()
 }
 
@@ -194,9 +195,9 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 		}
 		return m.save(cfg)
 	}()
-	if err == nil {
-		m.changed()
-	}
+	// Observers hear of refused changes too: Check may have reserved
+	// resources (a connector port) the change would have used.
+	m.changed()
 	return err
 }
 
@@ -215,9 +216,9 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 		}
 		return m.save(cfg)
 	}()
-	if err == nil {
-		m.changed()
-	}
+	// Observers hear of refused changes too: Check may have reserved
+	// resources (a connector port) the change would have used.
+	m.changed()
 	return err
 }
 

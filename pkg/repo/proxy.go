@@ -340,7 +340,7 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	pr, pw := io.Pipe()
 	go func() {
 		defer resp.Body.Close()
-		client := &detachable{w: pw}
+		client := &holdback{w: pw}
 		_, err := p.store(detached, path, io.TeeReader(resp.Body, client), opts, nil)
 		if err != nil {
 			p.log.Warn("proxy download not cached", "repository", p.cfg.Name, "path", path, "err", err)
@@ -350,6 +350,9 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 		// the end (or to the error) and asks again starts a new fetch
 		// rather than joining this one.
 		finish(err)
+		if err == nil {
+			client.release()
+		}
 		pw.CloseWithError(err)
 	}()
 	modified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
@@ -422,20 +425,37 @@ func (p *proxyRepo) request(ctx context.Context, method, path string, cached *me
 	return resp, err
 }
 
-// detachable passes writes on until the first failure (the client went
-// away), then swallows them so the download into the cache goes on.
-type detachable struct {
+// holdback forwards a download to the first client one chunk behind, and
+// the last chunk only once the content has been verified and stored
+// (release), so that a client never receives a complete response whose
+// bytes failed verification: it sees a truncated transfer instead. After
+// the first failed write (the client went away) it swallows writes, so the
+// download into the cache goes on.
+type holdback struct {
 	w      io.Writer
+	held   []byte
 	failed bool
 }
 
-func (d *detachable) Write(b []byte) (int, error) {
-	if !d.failed {
-		if _, err := d.w.Write(b); err != nil {
-			d.failed = true
+func (h *holdback) Write(b []byte) (int, error) {
+	if h.failed {
+		return len(b), nil
+	}
+	if len(h.held) > 0 {
+		if _, err := h.w.Write(h.held); err != nil {
+			h.failed, h.held = true, nil
+			return len(b), nil
 		}
 	}
+	h.held = append(h.held[:0], b...)
 	return len(b), nil
+}
+
+// release forwards the last chunk.
+func (h *holdback) release() {
+	if !h.failed && len(h.held) > 0 {
+		h.w.Write(h.held)
+	}
 }
 
 func (p *proxyRepo) Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
