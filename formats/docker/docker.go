@@ -38,6 +38,9 @@ type Format struct {
 	// leaves them alone for the grace period.
 	recentMu sync.Mutex
 	recent   map[string]time.Time
+	// manifests holds the bytes of hot manifests (served by hosted
+	// repositories) so a GET needs no file open.
+	manifests *byteCache
 }
 
 var (
@@ -48,7 +51,7 @@ var (
 
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
-	return &Format{auth: authn, log: log, opts: opts, recent: map[string]time.Time{}}
+	return &Format{auth: authn, log: log, opts: opts, recent: map[string]time.Time{}, manifests: newByteCache(manifestCacheBytes)}
 }
 
 // Name returns "docker".

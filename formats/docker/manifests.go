@@ -93,7 +93,7 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 		writeError(w, req, f.log, errManifestUnkown, nil)
 		return
 	}
-	c, err := t.r.Get(req.Context(), manifestPath(t.image, ref))
+	c, err := f.manifestContent(req.Context(), t.r, manifestPath(t.image, ref))
 	if err != nil {
 		writeError(w, req, f.log, err, errManifestUnkown)
 		return
@@ -115,6 +115,37 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 	w.Header().Set("ETag", `"`+d+`"`)
 	serveBytes(w, req, c)
 }
+
+// manifestContent returns a stored manifest. A hosted repository's comes
+// from its metadata and, when hot, from memory; proxies and groups decide
+// freshness themselves, through Get.
+func (f *Format) manifestContent(ctx context.Context, r repo.Repository, p string) (*repo.Content, error) {
+	if r.Config().Type != repo.Hosted {
+		return r.Get(ctx, p)
+	}
+	a, err := r.Stat(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	if body, ok := f.manifests.get(a.Blob); ok {
+		return &repo.Content{Asset: a, Body: nopSeekCloser{bytes.NewReader(body)}}, nil
+	}
+	c, err := r.Get(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readSmall(c)
+	if err != nil {
+		return nil, err
+	}
+	f.manifests.put(a.Blob, body)
+	return &repo.Content{Asset: c.Asset, Body: nopSeekCloser{bytes.NewReader(body)}}, nil
+}
+
+// nopSeekCloser serves in-memory bytes as content with ranges.
+type nopSeekCloser struct{ *bytes.Reader }
+
+func (nopSeekCloser) Close() error { return nil }
 
 // readSmall reads a metadata document (a manifest, a tag list) to the end;
 // for a first proxy download that is also when it has been cached.

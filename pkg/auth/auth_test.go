@@ -414,7 +414,7 @@ func TestCacheBoundToStoredHash(t *testing.T) {
 		t.Fatal(err)
 	}
 	f.clock.advance(successTTL)
-	if f.s.logins.valid("u", "new", x.PasswordHash, f.clock.now()) {
+	if f.s.logins.principal("u", "new", f.db.SecurityGeneration(), f.clock.now()) != nil {
 		t.Error("cached login valid after its TTL")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -52,6 +53,13 @@ type Service struct {
 
 	mu      sync.Mutex
 	dataDir string // set by Bootstrap; where admin.password lives
+	secret  []byte // the token signing key, loaded once
+	// anon caches the anonymous principal for one security generation.
+	anon struct {
+		valid bool
+		gen   uint64
+		p     *Principal
+	}
 }
 
 // New returns a Service storing its records in db.
@@ -172,6 +180,10 @@ func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr s
 	if s.throttle.blocked(pairKey, now) || s.throttle.blocked(addrKey, now) || s.throttle.blocked(userKey, now) {
 		return nil, errLogin
 	}
+	gen := s.db.SecurityGeneration()
+	if p := s.logins.principal(user, password, gen, now); p != nil {
+		return p, nil
+	}
 	u, err := s.db.GetUser(user)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
@@ -183,13 +195,8 @@ func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr s
 		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
 	case len(password) > maxPasswordLen:
 		// bcrypt would compare only a prefix; such a password was never stored.
-	case s.logins.valid(u.ID, password, u.PasswordHash, now):
-		ok = true
 	default:
 		ok = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) == nil
-		if ok {
-			s.logins.put(u.ID, password, u.PasswordHash, now)
-		}
 	}
 	if ok && u.Status != meta.UserActive {
 		ok = false
@@ -213,7 +220,9 @@ func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr s
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: u.ID, privileges: privs}, nil
+	p := &Principal{UserID: u.ID, privileges: privs}
+	s.logins.put(u.ID, password, gen, p, now)
+	return p, nil
 }
 
 // hostOf strips the port from a remote address, so that each connection of
@@ -228,6 +237,25 @@ func hostOf(addr string) string {
 // AnonymousPrincipal returns the principal of callers without credentials
 // and true when anonymous access is enabled and its user is usable.
 func (s *Service) AnonymousPrincipal(ctx context.Context) (*Principal, bool, error) {
+	gen := s.db.SecurityGeneration()
+	s.mu.Lock()
+	if s.anon.valid && s.anon.gen == gen {
+		p := s.anon.p
+		s.mu.Unlock()
+		return p, p != nil, nil
+	}
+	s.mu.Unlock()
+	p, ok, err := s.anonymousPrincipal(ctx)
+	if err == nil {
+		s.mu.Lock()
+		s.anon.valid, s.anon.gen, s.anon.p = true, gen, p
+		s.mu.Unlock()
+	}
+	return p, ok, err
+}
+
+// anonymousPrincipal reads the anonymous principal from the database.
+func (s *Service) anonymousPrincipal(ctx context.Context) (*Principal, bool, error) {
 	set, err := s.db.Anonymous()
 	if err != nil || !set.Enabled {
 		return nil, false, err
@@ -325,7 +353,9 @@ func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, 
 		default:
 			return nil, fmt.Errorf("authenticate: %w", err)
 		}
-	} else {
+	} else if !hasBearer(req) {
+		// A Bearer token speaks for itself (its realm checks it); other
+		// callers without credentials are anonymous.
 		p, ok, err := s.AnonymousPrincipal(ctx)
 		if err != nil {
 			return nil, fmt.Errorf("anonymous principal: %w", err)
@@ -335,6 +365,11 @@ func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, 
 		}
 	}
 	return req.WithContext(ctx), nil
+}
+
+func hasBearer(req *http.Request) bool {
+	h := req.Header.Get("Authorization")
+	return len(h) > 7 && strings.EqualFold(h[:7], "bearer ")
 }
 
 // remoteAddr is the client address used for throttling. Forwarding headers

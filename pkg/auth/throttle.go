@@ -107,33 +107,39 @@ func recent(times []time.Time, now time.Time) []time.Time {
 }
 
 type cachedLogin struct {
-	secret  [sha256.Size]byte // sha256 of the password
-	hash    string            // the bcrypt hash the password was checked against
-	expires time.Time
+	secret    [sha256.Size]byte // sha256 of the password
+	gen       uint64            // the security generation it was checked at
+	principal *Principal
+	expires   time.Time
 }
 
-// loginCache remembers recent successful password checks per user.
+// loginCache remembers recent successful logins per user with the
+// principal they resolved to, so that clients sending Basic credentials on
+// every request pay neither bcrypt nor the database each time.
 type loginCache struct {
 	mu    sync.Mutex
 	users map[string]cachedLogin
 }
 
-// valid reports whether password was verified for user against hash less
-// than successTTL ago. Binding the entry to the stored hash means a password
-// change made by any path invalidates it.
-func (c *loginCache) valid(user, password string, hash []byte, now time.Time) bool {
+// principal returns the cached principal of user if password was verified
+// less than successTTL ago and no user, role or setting has changed since
+// (gen, the security generation): a password change made by any path
+// defeats the entry.
+func (c *loginCache) principal(user, password string, gen uint64, now time.Time) *Principal {
 	c.mu.Lock()
 	e, ok := c.users[user]
 	c.mu.Unlock()
-	if !ok || !now.Before(e.expires) {
-		return false
+	if !ok || e.gen != gen || !now.Before(e.expires) {
+		return nil
 	}
 	sum := sha256.Sum256([]byte(password))
-	return subtle.ConstantTimeCompare(sum[:], e.secret[:]) == 1 &&
-		subtle.ConstantTimeCompare([]byte(e.hash), hash) == 1
+	if subtle.ConstantTimeCompare(sum[:], e.secret[:]) != 1 {
+		return nil
+	}
+	return e.principal
 }
 
-func (c *loginCache) put(user, password string, hash []byte, now time.Time) {
+func (c *loginCache) put(user, password string, gen uint64, p *Principal, now time.Time) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.users == nil {
@@ -149,7 +155,7 @@ func (c *loginCache) put(user, password string, hash []byte, now time.Time) {
 			return // full of live entries: just verify with bcrypt next time
 		}
 	}
-	c.users[user] = cachedLogin{secret: sha256.Sum256([]byte(password)), hash: string(hash), expires: now.Add(successTTL)}
+	c.users[user] = cachedLogin{secret: sha256.Sum256([]byte(password)), gen: gen, principal: p, expires: now.Add(successTTL)}
 }
 
 func (c *loginCache) invalidate(user string) {

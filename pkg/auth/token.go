@@ -73,9 +73,17 @@ func (s *Service) VerifyToken(token string, data any) (string, error) {
 }
 
 func (s *Service) tokenMAC(payload []byte) ([]byte, error) {
-	secret, err := s.db.TokenSecret()
-	if err != nil {
-		return nil, err
+	s.mu.Lock()
+	secret := s.secret
+	s.mu.Unlock()
+	if secret == nil {
+		var err error
+		if secret, err = s.db.TokenSecret(); err != nil {
+			return nil, err
+		}
+		s.mu.Lock()
+		s.secret = secret
+		s.mu.Unlock()
 	}
 	m := hmac.New(sha256.New, secret)
 	m.Write(payload)

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -43,7 +44,8 @@ var migrations = map[int]func(tx *bolt.Tx) error{}
 
 // DB is the metadata database.
 type DB struct {
-	bolt *bolt.DB
+	bolt        *bolt.DB
+	securityGen atomic.Uint64
 }
 
 // Open opens (creating if needed) the database file at path and brings its

@@ -97,21 +97,21 @@ func (db *DB) UserCount() (int, error) {
 // CreateUser stores a new user. A duplicate ID is errs.Invalid, because Nexus
 // answers it with 400 rather than 409.
 func (db *DB) CreateUser(u *User) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return createRecord(tx.Bucket(bucketUsers), "user", u.ID, u)
 	})
 }
 
 // PutUser replaces an existing user, or returns errs.NotFound.
 func (db *DB) PutUser(u *User) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return replaceRecord(tx.Bucket(bucketUsers), "user", u.ID, u)
 	})
 }
 
 // DeleteUser deletes the user id, or returns errs.NotFound.
 func (db *DB) DeleteUser(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return deleteRecord(tx.Bucket(bucketUsers), "user", id)
 	})
 }
@@ -150,21 +150,21 @@ func (db *DB) Roles() ([]*Role, error) {
 
 // CreateRole stores a new role; a duplicate ID is errs.Invalid.
 func (db *DB) CreateRole(r *Role) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return createRecord(tx.Bucket(bucketRoles), "role", r.ID, r)
 	})
 }
 
 // PutRole replaces an existing role, or returns errs.NotFound.
 func (db *DB) PutRole(r *Role) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return replaceRecord(tx.Bucket(bucketRoles), "role", r.ID, r)
 	})
 }
 
 // DeleteRole deletes the role id, or returns errs.NotFound.
 func (db *DB) DeleteRole(id string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return deleteRecord(tx.Bucket(bucketRoles), "role", id)
 	})
 }
@@ -182,7 +182,7 @@ func (db *DB) Anonymous() (AnonymousSettings, error) {
 
 // SetAnonymous stores the anonymous access settings.
 func (db *DB) SetAnonymous(s AnonymousSettings) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.securityUpdate(func(tx *bolt.Tx) error {
 		return putJSON(tx.Bucket(bucketSettings), keyAnonymous, s)
 	})
 }
@@ -212,3 +212,17 @@ func deleteRecord(b *bolt.Bucket, what, id string) error {
 	}
 	return b.Delete([]byte(id))
 }
+
+// securityUpdate runs a write of users, roles or anonymous settings and,
+// when it commits, moves the security generation on.
+func (db *DB) securityUpdate(fn func(tx *bolt.Tx) error) error {
+	err := db.bolt.Update(fn)
+	if err == nil {
+		db.securityGen.Add(1)
+	}
+	return err
+}
+
+// SecurityGeneration changes whenever users, roles or anonymous settings
+// do; caches of resolved principals compare it to know they are current.
+func (db *DB) SecurityGeneration() uint64 { return db.securityGen.Load() }

@@ -70,7 +70,10 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	rest := root.Group("/service/rest", middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
 	api.Register(rest)
 	for _, m := range mounts {
-		h := echo.WrapHandler(m.Handler)
+		h := func(c echo.Context) error {
+			direct(c, func(w http.ResponseWriter) { m.Handler.ServeHTTP(w, c.Request()) })
+			return nil
+		}
 		e.Any(m.Prefix+"*", h)
 		e.Any(strings.TrimSuffix(m.Prefix, "/"), h)
 	}
@@ -175,8 +178,18 @@ func (s *Server) repository(c echo.Context) error {
 		s.browse(w, req, r, p)
 		return nil
 	}
-	r.Format().ServeHTTP(w, req, r, p)
+	direct(c, func(w http.ResponseWriter) { r.Format().ServeHTTP(w, req, r, p) })
 	return nil
+}
+
+// direct lets serve write to the connection's own ResponseWriter, whose
+// ReadFrom sends files with sendfile (echo's wrapper has none and copies
+// through a buffer), and then tells echo what was sent, for the log.
+func direct(c echo.Context, serve func(w http.ResponseWriter)) {
+	resp := c.Response()
+	sw := &statusWriter{ResponseWriter: resp.Writer, status: http.StatusOK}
+	serve(sw)
+	resp.Status, resp.Size, resp.Committed = sw.status, sw.bytes, true
 }
 
 // baseURL is the repository's URL as the client addressed it; the scheme
