@@ -2,6 +2,7 @@ package docker
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -95,8 +96,15 @@ func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (r
 	if !ok {
 		writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
 			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
+		return nil, false
 	}
-	return u, ok
+	// Refuse at once, not after the client has sent a whole layer.
+	if req.Method != http.MethodDelete && r.Config().Storage.WritePolicy == repo.WriteDeny {
+		writeError(w, req, f.log, newError(http.StatusForbidden, "DENIED",
+			fmt.Sprintf("repository %s is read-only (write policy deny)", r.Name()), nil), nil)
+		return nil, false
+	}
+	return u, true
 }
 
 // startUpload serves POST /v2/<name>/blobs/uploads/: a cross-repository
@@ -173,7 +181,7 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 		if !ok || !validName(image) || f.allowed(req, r, from, "pull") != nil {
 			return false
 		}
-		a = statStored(req, r, blobPath(image, d))
+		_, a = statStored(req, r, blobPath(image, d))
 		if a == nil {
 			return false
 		}
@@ -234,26 +242,89 @@ func stored(r repo.Repository) []repo.Repository {
 	return out
 }
 
-// statStored finds the asset at p in r or, for a group, in a member.
-func statStored(req *http.Request, r repo.Repository, p string) *meta.Asset {
+// statStored finds the asset at p in r or, for a group, in a member, and
+// the repository that holds it.
+func statStored(req *http.Request, r repo.Repository, p string) (repo.Repository, *meta.Asset) {
 	for _, m := range stored(r) {
 		if a, err := m.Stat(req.Context(), p); err == nil {
-			return a
+			return m, a
 		}
 	}
-	return nil
+	return nil, nil
 }
 
 // linkFromMembers links the asset at p that another member of the group
 // has into the writable member, instead of asking the client to upload it.
+// A manifest brings along what it references, so the writable member never
+// holds a manifest whose blobs it lacks.
 func (f *Format) linkFromMembers(req *http.Request, t target, u repo.Uploader, p string) error {
-	a := statStored(req, t.group, p)
+	holder, a := statStored(req, t.group, p)
 	if a == nil {
 		return errs.New(errs.NotFound, "%s not in any member", p)
 	}
+	attrs := a.Attributes
+	if _, ref, ok := splitManifestPath(p); ok && isDigestRef(ref) {
+		refs, err := f.linkReferences(req, t, u, holder, p)
+		if err != nil {
+			return err
+		}
+		attrs = map[string]string{attrDigest: ref, attrRefs: strings.Join(refs, " ")}
+		for _, k := range []string{attrSubject, attrArtifactType, attrAnnotations} {
+			if v := a.Attributes[k]; v != "" {
+				attrs[k] = v
+			}
+		}
+	}
 	_, err := u.Link(req.Context(), p, a.Blob, repo.PutOptions{ContentType: a.ContentType, Size: a.Size,
-		AllowIdentical: true, Attributes: a.Attributes})
+		AllowIdentical: true, Attributes: attrs})
 	return err
+}
+
+// linkReferences makes sure the writable member has everything the
+// manifest at p (held by holder) references, linking what it lacks from
+// the group's members; it returns the referenced digests.
+func (f *Format) linkReferences(req *http.Request, t target, u repo.Uploader, holder repo.Repository, p string) ([]string, error) {
+	c, err := holder.Get(req.Context(), p)
+	if err != nil {
+		return nil, err
+	}
+	body, err := readSmall(c)
+	if err != nil {
+		return nil, err
+	}
+	var m manifest
+	if err := json.Unmarshal(body, &m); err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "stored manifest %s is not valid JSON", p)
+	}
+	var refs []string
+	need := func(desc descriptor, want string) error {
+		refs = append(refs, desc.Digest)
+		if len(desc.URLs) > 0 {
+			return nil
+		}
+		if _, err := t.r.Stat(req.Context(), want); err == nil {
+			return nil
+		}
+		return f.linkFromMembers(req, t, u, want)
+	}
+	for _, d := range append(m.Layers, derefConfig(m.Config)...) {
+		if err := need(d, blobPath(t.image, digest.Digest(d.Digest))); err != nil {
+			return nil, err
+		}
+	}
+	for _, d := range m.Manifests {
+		if err := need(d, manifestPath(t.image, d.Digest)); err != nil {
+			return nil, err
+		}
+	}
+	return refs, nil
+}
+
+func derefConfig(d *descriptor) []descriptor {
+	if d == nil {
+		return nil
+	}
+	return []descriptor{*d}
 }
 
 // upload serves GET (status), PATCH (append), PUT (finish) and DELETE

@@ -221,6 +221,10 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 
 	unlock := f.lockImage(t)
 	defer unlock()
+	if err := f.checkTagsWritable(req, t, tags, d.String()); err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
+	}
 	refs, err := f.checkReferences(req, t, u, m)
 	if err != nil {
 		writeError(w, req, f.log, err, nil)
@@ -265,6 +269,22 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
+}
+
+// checkTagsWritable refuses, before anything is stored, a push that would
+// move a tag of an allow_once repository to another manifest.
+func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d string) error {
+	if t.r.Config().Storage.WritePolicy != repo.WriteAllowOnce {
+		return nil
+	}
+	for _, tag := range tags {
+		a, err := t.r.Stat(req.Context(), manifestPath(t.image, tag))
+		if err == nil && manifestDigest(a) != d {
+			return newError(http.StatusForbidden, "DENIED",
+				fmt.Sprintf("repository %s does not allow updating tag %s (write policy allow_once)", t.r.Name(), tag), nil)
+		}
+	}
+	return nil
 }
 
 // parseManifest checks a manifest's JSON and settles its media type: the

@@ -37,7 +37,8 @@ func fieldErr(field, format string, args ...any) error {
 
 // Options tune the engine.
 type Options struct {
-	// ProxyTimeout bounds the wait for an upstream's response headers.
+	// ProxyTimeout bounds the wait for an upstream's response headers, and
+	// any silence while its body arrives.
 	ProxyTimeout time.Duration
 	// ProxyConnectTimeout bounds connecting to an upstream.
 	ProxyConnectTimeout time.Duration
@@ -553,7 +554,12 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	case Hosted:
 		return &hostedRepo{base: b}, nil
 	case Proxy:
-		return newProxy(b, m.client)
+		p, err := newProxy(b, m.client)
+		if err != nil {
+			return nil, err
+		}
+		p.idleTimeout = m.opts.ProxyTimeout
+		return p, nil
 	case Group:
 		names := cfg.Group.MemberNames
 		return &groupRepo{base: b, members: func() []Repository {

@@ -30,7 +30,10 @@ type proxyRepo struct {
 	base
 	remote *url.URL
 	client *http.Client
-	now    func() time.Time
+	// idleTimeout bounds silence in an upstream's body (0: none), so a
+	// stalled download fails instead of holding its path for ever.
+	idleTimeout time.Duration
+	now         func() time.Time
 
 	mu           sync.Mutex
 	inflight     map[string]*fetch
@@ -274,7 +277,15 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 		close(f.done)
 	}
 
-	detached := context.WithoutCancel(ctx)
+	// The download outlives the caller (a client hanging up must not abort
+	// caching) but not a silent upstream.
+	detached, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	done := false
+	defer func() {
+		if !done {
+			cancel()
+		}
+	}()
 	if cached != nil {
 		if current, err := p.currentByHead(detached, path, cached); err == nil && current {
 			err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
@@ -338,10 +349,13 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 		}
 	}
 	pr, pw := io.Pipe()
+	done = true // the goroutine owns cancel now
 	go func() {
+		defer cancel()
 		defer resp.Body.Close()
 		client := &holdback{w: pw}
-		_, err := p.store(detached, path, io.TeeReader(resp.Body, client), opts, nil)
+		body := watchIdle(resp.Body, p.idleTimeout, cancel)
+		_, err := p.store(detached, path, io.TeeReader(body, client), opts, nil)
 		if err != nil {
 			p.log.Warn("proxy download not cached", "repository", p.cfg.Name, "path", path, "err", err)
 			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
@@ -423,6 +437,32 @@ func (p *proxyRepo) request(ctx context.Context, method, path string, cached *me
 		p.noteRateLimit(resp)
 	}
 	return resp, err
+}
+
+// watchIdle returns r, cancelling the download when no byte arrives for d
+// (0: never).
+func watchIdle(r io.Reader, d time.Duration, cancel context.CancelFunc) io.Reader {
+	if d <= 0 {
+		return r
+	}
+	return &idleReader{r: r, d: d, timer: time.AfterFunc(d, cancel)}
+}
+
+type idleReader struct {
+	r     io.Reader
+	d     time.Duration
+	timer *time.Timer
+}
+
+func (i *idleReader) Read(b []byte) (int, error) {
+	n, err := i.r.Read(b)
+	if n > 0 {
+		i.timer.Reset(i.d)
+	}
+	if err != nil {
+		i.timer.Stop()
+	}
+	return n, err
 }
 
 // holdback forwards a download to the first client one chunk behind, and

@@ -71,7 +71,9 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	api.Register(rest)
 	for _, m := range mounts {
 		h := func(c echo.Context) error {
-			direct(c, func(w http.ResponseWriter) { m.Handler.ServeHTTP(w, c.Request()) })
+			req := c.Request()
+			req = req.WithContext(repo.WithMaxUploadSize(req.Context(), cfg.MaxUploadSize))
+			direct(c, func(w http.ResponseWriter) { m.Handler.ServeHTTP(w, req) })
 			return nil
 		}
 		e.Any(m.Prefix+"*", h)
