@@ -11,6 +11,7 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -117,6 +118,9 @@ type cachedToken struct {
 type tokenTransport struct {
 	base       http.RoundTripper
 	user, pass string
+	// fetches makes concurrent requests needing the same token share one
+	// request to the realm.
+	fetches singleflight.Group
 
 	mu     sync.Mutex
 	tokens map[string]cachedToken // host + " " + scope
@@ -148,14 +152,22 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	if ch.scope == "" {
 		ch.scope = scope
 	}
-	tok, ttl, err := t.fetch(req, ch)
+	v, err, _ := t.fetches.Do(req.URL.Host+" "+scope, func() (any, error) {
+		if tok := t.cached(req.URL.Host, scope); tok != "" {
+			return tok, nil // fetched by a request that finished meanwhile
+		}
+		tok, ttl, err := t.fetch(req, ch)
+		if err == nil {
+			t.store(req.URL.Host, scope, tok, ttl)
+		}
+		return tok, err
+	})
 	if err != nil {
 		return resp, nil // the 401 tells the caller more than our failure
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	t.store(req.URL.Host, scope, tok, ttl)
-	return t.base.RoundTrip(withBearer(req, tok))
+	return t.base.RoundTrip(withBearer(req, v.(string)))
 }
 
 func (t *tokenTransport) cached(host, scope string) string {
