@@ -106,7 +106,8 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir string) (passwordFile s
 	}
 	for _, r := range builtins {
 		// A start interrupted after creating roles may leave them behind.
-		if _, err := s.db.GetRole(r.ID); errs.KindOf(err) == errs.NotFound {
+		_, err := s.db.GetRole(r.ID)
+		if errs.KindOf(err) == errs.NotFound {
 			err = s.db.CreateRole(r)
 		}
 		if err != nil {

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -112,7 +113,7 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 			// The upstream failed, or lost what it served before (often a
 			// misconfigured or broken upstream): the copy we have keeps
 			// builds working, which is what a cache is for.
-			p.log.Warn("serving cached content the upstream did not confirm", "repository", p.cfg.Name, "path", path, "err", err)
+			p.log.Warn("serving cached content the upstream did not confirm", "path", path, "err", err)
 			return p.open(ctx, cached)
 		}
 	}
@@ -203,7 +204,7 @@ func (p *proxyRepo) upstreamFailed(why string) {
 	if hc := p.cfg.HTTPClient; hc != nil && hc.AutoBlock {
 		d := firstBlock << min(p.failures-1, 10)
 		p.blockedUntil = p.now().Add(min(d, maxBlock))
-		p.log.Warn("proxy upstream auto-blocked", "repository", p.cfg.Name, "until", p.blockedUntil, "reason", why)
+		p.log.Warn("proxy upstream auto-blocked", "until", p.blockedUntil, "reason", why)
 	}
 }
 
@@ -238,7 +239,7 @@ func (p *proxyRepo) noteRateLimit(resp *http.Response) {
 	p.rateLimit = v
 	p.mu.Unlock()
 	if changed {
-		p.log.Info("upstream rate limit", "repository", p.cfg.Name, "remaining", v, "limit", resp.Header.Get("RateLimit-Limit"))
+		p.log.Info("upstream rate limit", "remaining", v, "limit", resp.Header.Get("RateLimit-Limit"))
 	}
 }
 
@@ -353,21 +354,18 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	go func() {
 		defer cancel()
 		defer resp.Body.Close()
-		client := &holdback{w: pw}
+		client := newClientFeed(pw)
 		body := watchIdle(resp.Body, p.idleTimeout, cancel)
 		_, err := p.store(detached, path, io.TeeReader(body, client), opts, nil)
 		if err != nil {
-			p.log.Warn("proxy download not cached", "repository", p.cfg.Name, "path", path, "err", err)
+			p.log.Warn("proxy download not cached", "path", path, "err", err)
 			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
 		}
 		// Finish before ending the stream, so that a caller who read it to
 		// the end (or to the error) and asks again starts a new fetch
 		// rather than joining this one.
 		finish(err)
-		if err == nil {
-			client.release()
-		}
-		pw.CloseWithError(err)
+		client.end(err)
 	}()
 	modified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 	if modified.IsZero() {
@@ -465,37 +463,83 @@ func (i *idleReader) Read(b []byte) (int, error) {
 	return n, err
 }
 
-// holdback forwards a download to the first client one chunk behind, and
-// the last chunk only once the content has been verified and stored
-// (release), so that a client never receives a complete response whose
-// bytes failed verification: it sees a truncated transfer instead. After
-// the first failed write (the client went away) it swallows writes, so the
-// download into the cache goes on.
-type holdback struct {
-	w      io.Writer
+// clientFeedBytes bounds how far the first client of a download may fall
+// behind before it is cut off (and how much memory that may take).
+const clientFeedBytes = 8 << 20
+
+// clientFeed forwards a download to its first client without ever making
+// the download wait: chunks go through a bounded queue that a goroutine of
+// its own writes to the client. A client that is gone, or too slow to keep
+// up, is cut off (it sees a truncated transfer and can retry from the
+// cache); the download into the cache goes on either way. The last chunk is
+// held back until the content has been verified and stored, so a client
+// never receives a complete response whose bytes failed verification.
+type clientFeed struct {
+	queue  chan []byte
+	queued atomic.Int64 // bytes in queue
 	held   []byte
-	failed bool
+	cut    atomic.Bool
+	err    error // how the download ended, read by the pump after queue closes
 }
 
-func (h *holdback) Write(b []byte) (int, error) {
-	if h.failed {
+func newClientFeed(pw *io.PipeWriter) *clientFeed {
+	// The byte bound normally cuts a lagging client first; a flood of tiny
+	// chunks fills the channel first, which cuts it too.
+	f := &clientFeed{queue: make(chan []byte, 4096)}
+	go func() {
+		for chunk := range f.queue {
+			f.queued.Add(-int64(len(chunk)))
+			if f.cut.Load() {
+				continue
+			}
+			if _, err := pw.Write(chunk); err != nil {
+				f.cut.Store(true)
+			}
+		}
+		if f.cut.Load() && f.err == nil {
+			f.err = errClientCut
+		}
+		pw.CloseWithError(f.err)
+	}()
+	return f
+}
+
+var errClientCut = errs.New(errs.Upstream, "client fell too far behind the download")
+
+// Write queues the previous chunk and holds on to this one.
+func (f *clientFeed) Write(b []byte) (int, error) {
+	if f.cut.Load() {
 		return len(b), nil
 	}
-	if len(h.held) > 0 {
-		if _, err := h.w.Write(h.held); err != nil {
-			h.failed, h.held = true, nil
-			return len(b), nil
-		}
+	if f.held != nil {
+		f.send(f.held)
 	}
-	h.held = append(h.held[:0], b...)
+	f.held = append([]byte(nil), b...) // b's buffer is reused by the reader
 	return len(b), nil
 }
 
-// release forwards the last chunk.
-func (h *holdback) release() {
-	if !h.failed && len(h.held) > 0 {
-		h.w.Write(h.held)
+func (f *clientFeed) send(chunk []byte) {
+	if f.queued.Add(int64(len(chunk))) > clientFeedBytes {
+		f.queued.Add(-int64(len(chunk)))
+		f.cut.Store(true)
+		return
 	}
+	select {
+	case f.queue <- chunk:
+	default:
+		f.queued.Add(-int64(len(chunk)))
+		f.cut.Store(true)
+	}
+}
+
+// end closes the feed: the held chunk goes out only if the download was
+// verified and stored (err nil); the client's stream then ends with err.
+func (f *clientFeed) end(err error) {
+	if err == nil && !f.cut.Load() && f.held != nil {
+		f.send(f.held)
+	}
+	f.err = err
+	close(f.queue)
 }
 
 func (p *proxyRepo) Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error) {

@@ -539,3 +539,40 @@ func TestProxyClientHangUpStillCaches(t *testing.T) {
 		t.Fatalf("upstream hit %d times, want 1", n)
 	}
 }
+
+// A first client that stops reading (but keeps its stream open) must not
+// hold the download: it is cached at the upstream's pace, other clients
+// get it from the cache, and the stalled client is cut off.
+func TestProxyStalledClientDoesNotHoldTheDownload(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	payload := bytes.Repeat([]byte("y"), 16<<20) // far more than the client queue holds
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { w.Write(payload) })
+	p, _ := newProxyRepo(t, e, "p", up.URL, nil)
+
+	stalled, err := p.Get(ctx, "big")
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 10)
+	if _, err := io.ReadFull(stalled.Body, buf); err != nil {
+		t.Fatal(err)
+	}
+	// Not reading any further, not closing yet.
+	waitFor(t, "the download to be cached while its first client stalls", func() bool {
+		_, err := p.Stat(ctx, "big")
+		return err == nil
+	})
+	body, seeks := read(t, ctx, p, "big")
+	if !seeks || body != string(payload) {
+		t.Fatalf("second client got %d bytes (seeker %v), want the cached %d", len(body), seeks, len(payload))
+	}
+	rest, err := io.ReadAll(stalled.Body)
+	stalled.Body.Close()
+	if err == nil || len(rest)+len(buf) >= len(payload) {
+		t.Fatalf("stalled client read %d more bytes, err %v; want it cut off with an error", len(rest), err)
+	}
+	if n := up.hits.Load(); n != 1 {
+		t.Fatalf("upstream hit %d times, want 1", n)
+	}
+}

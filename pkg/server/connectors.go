@@ -26,8 +26,13 @@ type connectors struct {
 	log   *slog.Logger
 	tls   *tls.Config // nil when no certificate is configured
 
-	mu   sync.Mutex
-	open map[int]*connector
+	// reconcile keeps Changed calls in order; it is never taken while
+	// the manager is locked, unlike mu, which Check takes from inside the
+	// manager's lock (so Changed must not call the manager while holding
+	// mu).
+	reconcile sync.Mutex
+	mu        sync.Mutex
+	open      map[int]*connector
 	// reserved holds ports bound by Check for a change not yet applied.
 	reserved map[int]net.Listener
 	closed   bool
@@ -120,11 +125,8 @@ func (c *connectors) Check(cfg repo.Config) error {
 
 // Changed reconciles the listeners with the repositories.
 func (c *connectors) Changed() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return
-	}
+	c.reconcile.Lock()
+	defer c.reconcile.Unlock()
 	want := map[int]portSpec{}
 	handlers := map[string]http.Handler{}
 	for _, r := range c.repos.List() {
@@ -134,6 +136,11 @@ func (c *connectors) Changed() {
 		if conn, ok := r.Format().(repo.Connector); ok {
 			handlers[r.Name()] = c.wrap(conn.Handler(r))
 		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
 	}
 	for port, open := range c.open {
 		if spec, ok := want[port]; !ok || spec != (portSpec{open.repo, open.https}) {
