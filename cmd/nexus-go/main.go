@@ -111,7 +111,11 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	go maintain(ctx, repos, cfg.MaintenanceInterval)
+	maintained := make(chan struct{})
+	go func() {
+		maintain(ctx, repos, cfg.MaintenanceInterval)
+		close(maintained)
+	}()
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
@@ -122,6 +126,8 @@ func serve(args []string) error {
 		log.Info("the admin password is in "+pwFile, "firstStart", created)
 	}
 	err = srv.Serve(ctx, l)
+	stop() // ends maintenance too, when serving ended on its own
+	<-maintained
 	log.Info("nexus-go stopped")
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -126,7 +126,7 @@ func challenge(w http.ResponseWriter, req *http.Request, scope string, cause err
 	if cause != nil {
 		msg = errs.Message(cause)
 	}
-	writeError(w, req, nil, newError(http.StatusUnauthorized, "UNAUTHORIZED", msg, nil), nil)
+	writeOCI(w, req, newError(http.StatusUnauthorized, "UNAUTHORIZED", msg, nil))
 }
 
 func scheme(req *http.Request) string {
@@ -188,7 +188,7 @@ func (f *Format) token(w http.ResponseWriter, req *http.Request, resolve resolve
 // challengeBasic refuses a token request whose credentials failed.
 func challengeBasic(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
-	writeError(w, req, nil, newError(http.StatusUnauthorized, "UNAUTHORIZED", "authentication required", nil), nil)
+	writeOCI(w, req, newError(http.StatusUnauthorized, "UNAUTHORIZED", "authentication required", nil))
 }
 
 // parseScope reads "repository:<name>:<action>[,<action>]"; "*" means every

@@ -25,14 +25,14 @@ func newError(status int, code, message string, detail any) *ociError {
 }
 
 var (
-	errNameInvalid    = newError(http.StatusBadRequest, "NAME_INVALID", "invalid repository name", nil)
-	errNameUnknown    = newError(http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry", nil)
-	errBlobUnknown    = newError(http.StatusNotFound, "BLOB_UNKNOWN", "blob unknown to registry", nil)
-	errUploadUnknown  = newError(http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", nil)
-	errManifestUnkown = newError(http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown", nil)
-	errDigestInvalid  = newError(http.StatusBadRequest, "DIGEST_INVALID", "provided digest did not match uploaded content", nil)
-	errUnsupported    = newError(http.StatusMethodNotAllowed, "UNSUPPORTED", "the operation is unsupported", nil)
-	errNotFoundRoute  = newError(http.StatusNotFound, "NOT_FOUND", "no such endpoint of the distribution API", nil)
+	errNameInvalid     = newError(http.StatusBadRequest, "NAME_INVALID", "invalid repository name", nil)
+	errNameUnknown     = newError(http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry", nil)
+	errBlobUnknown     = newError(http.StatusNotFound, "BLOB_UNKNOWN", "blob unknown to registry", nil)
+	errUploadUnknown   = newError(http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", nil)
+	errManifestUnknown = newError(http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown", nil)
+	errDigestInvalid   = newError(http.StatusBadRequest, "DIGEST_INVALID", "provided digest did not match uploaded content", nil)
+	errUnsupported     = newError(http.StatusMethodNotAllowed, "UNSUPPORTED", "the operation is unsupported", nil)
+	errNotFoundRoute   = newError(http.StatusNotFound, "NOT_FOUND", "no such endpoint of the distribution API", nil)
 )
 
 // writeError renders err; engine errors are mapped to the closest OCI code,
@@ -42,6 +42,11 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 	if !errors.As(err, &oe) {
 		oe = fromEngine(r, log, err, notFound)
 	}
+	writeOCI(w, r, oe)
+}
+
+// writeOCI renders an error of the distribution API.
+func writeOCI(w http.ResponseWriter, r *http.Request, oe *ociError) {
 	body, _ := json.Marshal(map[string]any{"errors": []map[string]any{{"code": oe.code, "message": oe.message, "detail": oe.detail}}})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
@@ -54,30 +59,29 @@ func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err er
 }
 
 func fromEngine(r *http.Request, log *slog.Logger, err error, notFound *ociError) *ociError {
-	msg := errs.Message(err)
-	switch errs.KindOf(err) {
-	case errs.NotFound:
-		if notFound != nil {
-			return notFound
-		}
-		return newError(http.StatusNotFound, "NAME_UNKNOWN", msg, nil)
-	case errs.Invalid:
-		return newError(http.StatusBadRequest, "BLOB_UPLOAD_INVALID", msg, nil)
-	case errs.Unauthorized:
-		return newError(http.StatusUnauthorized, "UNAUTHORIZED", msg, nil)
-	case errs.Forbidden:
-		return newError(http.StatusForbidden, "DENIED", msg, nil)
-	case errs.Unsupported:
-		return newError(http.StatusMethodNotAllowed, "UNSUPPORTED", msg, nil)
-	case errs.TooLarge:
-		return newError(http.StatusRequestEntityTooLarge, "SIZE_INVALID", msg, nil)
-	case errs.Conflict:
-		return newError(http.StatusConflict, "DENIED", msg, nil)
-	case errs.Upstream:
-		return newError(http.StatusBadGateway, "UNKNOWN", msg, nil)
+	kind := errs.KindOf(err)
+	if kind == errs.NotFound && notFound != nil {
+		return notFound
 	}
-	log.Error("docker request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	return newError(http.StatusInternalServerError, "UNKNOWN", "internal error", nil)
+	if kind == errs.Internal {
+		log.Error("docker request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	// The status comes from the one table in pkg/errs; this only picks the
+	// distribution API's code for it.
+	return newError(errs.Status(err), ociCodes[kind], errs.Message(err), nil)
+}
+
+// ociCodes is the distribution API error code for each kind.
+var ociCodes = map[errs.Kind]string{
+	errs.Internal:     "UNKNOWN",
+	errs.NotFound:     "NAME_UNKNOWN",
+	errs.Invalid:      "BLOB_UPLOAD_INVALID",
+	errs.Conflict:     "DENIED",
+	errs.Unauthorized: "UNAUTHORIZED",
+	errs.Forbidden:    "DENIED",
+	errs.Unsupported:  "UNSUPPORTED",
+	errs.Upstream:     "UNKNOWN",
+	errs.TooLarge:     "SIZE_INVALID",
 }
 
 // policyError reports a write the repository's policy refused (deny, or a

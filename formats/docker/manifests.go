@@ -90,12 +90,12 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnkown, nil)
+		writeError(w, req, f.log, errManifestUnknown, nil)
 		return
 	}
 	c, err := f.manifestContent(req.Context(), t.r, manifestPath(t.image, ref))
 	if err != nil {
-		writeError(w, req, f.log, err, errManifestUnkown)
+		writeError(w, req, f.log, err, errManifestUnknown)
 		return
 	}
 	d := manifestDigest(c.Asset)
@@ -395,14 +395,14 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnkown, nil)
+		writeError(w, req, f.log, errManifestUnknown, nil)
 		return
 	}
 	ctx := req.Context()
 	unlock := f.lockImage(t)
 	defer unlock()
 	if err := t.r.Delete(ctx, manifestPath(t.image, ref)); err != nil {
-		writeError(w, req, f.log, policyError(err), errManifestUnkown)
+		writeError(w, req, f.log, policyError(err), errManifestUnknown)
 		return
 	}
 	if isDigestRef(ref) {

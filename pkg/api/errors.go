@@ -28,8 +28,9 @@ func (v validationErrors) Error() string {
 	return v[0].ID + ": " + v[0].Message
 }
 
-// Is makes validation failures errs.Invalid for errors.Is.
-func (v validationErrors) Is(target error) bool { return target == errs.ErrInvalid }
+// Unwrap gives validation failures the kind errs.Invalid, for errors.Is and
+// errs.KindOf alike.
+func (v validationErrors) Unwrap() error { return errs.New(errs.Invalid, "%s", v.Error()) }
 
 // invalid returns a validation failure naming field (a JSON field path such as
 // "storage.writePolicy").

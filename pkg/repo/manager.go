@@ -28,8 +28,9 @@ type FieldError struct {
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
 
-// Is makes configuration errors errs.Invalid for errors.Is.
-func (e *FieldError) Is(target error) bool { return target == errs.ErrInvalid }
+// Unwrap gives configuration errors the kind errs.Invalid, for errors.Is and
+// errs.KindOf alike.
+func (e *FieldError) Unwrap() error { return errs.New(errs.Invalid, "%s", e.Error()) }
 
 func fieldErr(field, format string, args ...any) error {
 	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}

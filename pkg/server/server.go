@@ -112,16 +112,18 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	go s.connectors.shutdown(sctx)
+	connsDone := make(chan struct{})
+	go func() {
+		s.connectors.shutdown(sctx)
+		close(connsDone)
+	}()
 	err := s.http.Shutdown(sctx)
+	<-connsDone
 	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
 		return serr
 	}
 	return err
 }
-
-// Handler returns the HTTP handler, for tests.
-func (s *Server) Handler() http.Handler { return s.echo }
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
@@ -136,9 +138,19 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			user = p.UserID
 		}
 		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", c.RealIP(), "user", user)
+			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientAddr(c), "user", user)
 		return nil
 	}
+}
+
+// clientAddr is the address logged for a request: forwarding headers only
+// count when the server was configured to trust them (an IP extractor), as
+// for login throttling; otherwise any client could write its own.
+func clientAddr(c echo.Context) string {
+	if c.Echo().IPExtractor != nil {
+		return c.RealIP()
+	}
+	return c.Request().RemoteAddr
 }
 
 func (s *Server) repositoryRoot(c echo.Context) error {
