@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -89,7 +90,7 @@ func bpStartRegistry(b *testing.B) string {
 				return
 			default:
 			}
-			cmd.Process.Signal(os.Interrupt)
+			cmd.Process.Signal(syscall.SIGTERM)
 			select {
 			case <-done:
 			case <-time.After(10 * time.Second):
@@ -374,6 +375,10 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 	// repository, the repositories taking turns round by round (in a
 	// rotating order) so that a change in the machine's load weighs on all
 	// three alike.
+	// They start on new connections: those of the cold pull, which the
+	// proxy fed more slowly, have grown larger TCP windows than those
+	// the hosted push used, and would favour the proxy.
+	client.CloseIdleConnections()
 	n := benchBlobs * benchPullRounds
 	warm := []struct {
 		name  string
@@ -437,8 +442,14 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 		benchBlobs, benchBlobSize>>20, benchClients, direct, directWall.Round(time.Millisecond), cold, coldWall.Round(time.Millisecond),
 		n, warmHosted, hostedWall.Round(time.Millisecond), warmProxy, proxyWall.Round(time.Millisecond),
 		warmGroup, groupWall.Round(time.Millisecond), bpHostedImage, bpUpImage)
-	b.Logf("docker proxy/group: ratios warm-proxy/warm-hosted %.2f, warm-group/warm-hosted %.2f (target >= 0.90), cold-proxy/direct-upstream %.2f (target >= 0.85)",
-		proxyRatio, groupRatio, coldRatio)
+	target := func(ratio, min float64) string {
+		if ratio >= min {
+			return fmt.Sprintf("%.2f (target >= %.2f: met)", ratio, min)
+		}
+		return fmt.Sprintf("%.2f (target >= %.2f: MISSED)", ratio, min)
+	}
+	b.Logf("docker proxy/group: ratios warm-proxy/warm-hosted %s, warm-group/warm-hosted %s, cold-proxy/direct-upstream %s",
+		target(proxyRatio, 0.90), target(groupRatio, 0.90), target(coldRatio, 0.85))
 	b.Logf("docker proxy/group: %d manifest GETs by tag: hosted %.0f req/s (p50 %.2f ms, p99 %.2f ms), proxy %.0f req/s (p50 %.2f ms, p99 %.2f ms), group %.0f req/s (p50 %.2f ms, p99 %.2f ms)",
 		benchManifestGET, hostedRPS, hostedP50, hostedP99, proxyRPS, proxyP50, proxyP99, groupRPS, groupP50, groupP99)
 	b.Logf("docker proxy/group: server RSS %.1f MiB before the pulls, %.1f MiB after, peak %.1f MiB",

@@ -129,7 +129,12 @@ func challenge(w http.ResponseWriter, req *http.Request, scope string, cause err
 	writeOCI(w, req, newError(http.StatusUnauthorized, "UNAUTHORIZED", msg, nil))
 }
 
+// scheme is how the client reached us: behind a TLS-terminating proxy its
+// X-Forwarded-Proto says so (the same rule as the REST API's URLs).
 func scheme(req *http.Request) string {
+	if p := req.Header.Get("X-Forwarded-Proto"); p == "https" || p == "http" {
+		return p
+	}
 	if req.TLS != nil {
 		return "https"
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -16,6 +15,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
 )
 
 // blob serves GET, HEAD and DELETE of /v2/<name>/blobs/<digest>.
@@ -60,28 +60,11 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	}
 }
 
-// serveBytes writes stored content with ranges and conditional requests.
+// serveBytes writes content with ranges and conditional requests.
 func serveBytes(w http.ResponseWriter, req *http.Request, c *repo.Content) {
-	defer c.Body.Close()
-	w.Header().Set("Content-Type", c.Asset.ContentType)
-	if rs, ok := c.Body.(io.ReadSeeker); ok {
-		http.ServeContent(w, req, "", c.Asset.LastModified, rs)
-		return
-	}
-	if c.Asset.Size >= 0 {
-		w.Header().Set("Content-Length", strconv.FormatInt(c.Asset.Size, 10))
-	}
-	w.WriteHeader(http.StatusOK)
-	if req.Method == http.MethodHead {
-		return
-	}
-	if _, err := io.Copy(w, c.Body); err != nil {
-		panic(http.ErrAbortHandler)
-	}
+	serve.Content(w, req, c, "")
 }
 
-// uploader returns the repository's resumable uploads, or answers that the
-// repository takes no pushes.
 // A group takes pushes through its writable member.
 func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (repo.Uploader, bool) {
 	r := t.r

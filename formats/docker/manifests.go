@@ -408,12 +408,16 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 	if isDigestRef(ref) {
 		// Tags pointing at a deleted manifest go with it.
 		var tags []string
-		t.r.Walk(ctx, manifestsPrefix(t.image), func(a *meta.Asset) error {
+		err := t.r.Walk(ctx, manifestsPrefix(t.image), func(a *meta.Asset) error {
 			if image, tag, ok := splitManifestPath(a.Path); ok && image == t.image && a.Attributes[attrDigest] == ref && !isDigestRef(tag) {
 				tags = append(tags, a.Path)
 			}
 			return nil
 		})
+		if err != nil {
+			writeError(w, req, f.log, err, nil)
+			return
+		}
 		for _, p := range tags {
 			if err := t.r.Delete(ctx, p); err != nil && errs.KindOf(err) != errs.NotFound {
 				f.log.Error("delete tag of deleted manifest", "path", p, "err", err)

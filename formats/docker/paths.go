@@ -109,10 +109,13 @@ func parseRoute(p string) route {
 	if ref == "" {
 		return route{}
 	}
-	for suffix, kind := range map[string]routeKind{"/blobs/uploads": routeUpload, "/manifests": routeManifest,
-		"/blobs": routeBlob, "/referrers": routeReferrers} {
-		if name, ok := strings.CutSuffix(rest, suffix); ok && name != "" {
-			return route{kind: kind, name: name, ref: ref}
+	// "/blobs/uploads" before "/blobs": the longer suffix wins.
+	for _, a := range []struct {
+		suffix string
+		kind   routeKind
+	}{{"/blobs/uploads", routeUpload}, {"/manifests", routeManifest}, {"/blobs", routeBlob}, {"/referrers", routeReferrers}} {
+		if name, ok := strings.CutSuffix(rest, a.suffix); ok && name != "" {
+			return route{kind: a.kind, name: name, ref: ref}
 		}
 	}
 	return route{}

@@ -202,6 +202,10 @@ func (t *tokenTransport) fetch(orig *http.Request, ch bearerChallenge) (string, 
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", 0, fmt.Errorf("bad token realm %q", ch.realm)
 	}
+	// Credentials meant for an HTTPS upstream never travel in clear text.
+	if orig.URL.Scheme == "https" && u.Scheme != "https" && t.user != "" {
+		return "", 0, fmt.Errorf("token realm %q is not HTTPS though the upstream is", ch.realm)
+	}
 	q := u.Query()
 	if ch.service != "" {
 		q.Set("service", ch.service)

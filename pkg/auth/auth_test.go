@@ -374,8 +374,8 @@ func TestChangePassword(t *testing.T) {
 	if err := f.s.ChangePassword(ctx, AdminUser, "new-secret"); err != nil {
 		t.Fatal(err)
 	}
-	if _, ok := f.s.logins.users[AdminUser]; ok {
-		t.Error("password change left the login cached")
+	if f.s.logins.principal(AdminUser, f.adminPassword, f.db.SecurityGeneration(), f.clock.now()) != nil {
+		t.Error("password change left the old login usable from the cache")
 	}
 	if _, err := os.Stat(f.passwordFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("admin.password still present: %v", err)

@@ -75,13 +75,7 @@ func (s *Service) UpdateUser(ctx context.Context, u *meta.User) error {
 	}
 	rec := *u
 	rec.PasswordHash, rec.Source, rec.ReadOnly = old.PasswordHash, old.Source, old.ReadOnly
-	if err := s.db.PutUser(&rec); err != nil {
-		return err
-	}
-	if rec.Status != old.Status {
-		s.logins.invalidate(u.ID)
-	}
-	return nil
+	return s.db.PutUser(&rec)
 }
 
 // checkUser validates the status and role references of u.
@@ -123,11 +117,7 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if set.UserID == id {
 		return errs.New(errs.Invalid, "user %q is configured as the anonymous user and cannot be deleted", id)
 	}
-	if err := s.db.DeleteUser(id); err != nil {
-		return err
-	}
-	s.logins.invalidate(id)
-	return nil
+	return s.db.DeleteUser(id)
 }
 
 // ChangePassword sets the password of user id. Changing the admin password
@@ -143,10 +133,11 @@ func (s *Service) ChangePassword(ctx context.Context, id, password string) error
 	if u.PasswordHash, err = bcrypt.GenerateFromPassword([]byte(password), bcryptCost); err != nil {
 		return err
 	}
+	// Writing the user moves the security generation on, which voids
+	// cached logins with the old password.
 	if err := s.db.PutUser(u); err != nil {
 		return err
 	}
-	s.logins.invalidate(id)
 	s.log.InfoContext(ctx, "password changed", "user", id)
 	s.mu.Lock()
 	dataDir := s.dataDir

@@ -67,6 +67,14 @@ func (t *throttle) fail(key string, limit int, now time.Time) bool {
 		if len(t.keys) >= maxTracked {
 			t.sweep(now)
 		}
+		// Still full of live entries (a flood from many addresses): make
+		// room, since memory must stay bounded whatever the callers do.
+		for k := range t.keys {
+			if len(t.keys) < maxTracked {
+				break
+			}
+			delete(t.keys, k)
+		}
 		f = &failures{}
 		t.keys[key] = f
 	}
@@ -156,10 +164,4 @@ func (c *loginCache) put(user, password string, gen uint64, p *Principal, now ti
 		}
 	}
 	c.users[user] = cachedLogin{secret: sha256.Sum256([]byte(password)), gen: gen, principal: p, expires: now.Add(successTTL)}
-}
-
-func (c *loginCache) invalidate(user string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	delete(c.users, user)
 }

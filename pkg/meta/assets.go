@@ -3,6 +3,7 @@ package meta
 import (
 	"bytes"
 	"encoding/json"
+	"maps"
 	"sort"
 	"time"
 
@@ -65,6 +66,10 @@ type PutAssetRequest struct {
 	// (nil if none); an error aborts the write. Write policies live here so
 	// that the check and the write are atomic.
 	Check func(existing *Asset) error
+	// RequireRepository refuses the write (errs.NotFound) when the
+	// repository's record is gone, so a write still in flight when its
+	// repository is deleted cannot leave content behind.
+	RequireRepository bool
 }
 
 func assetPathKey(repo, path string) []byte { return []byte(repo + "\x00" + path) }
@@ -84,6 +89,9 @@ func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
 	var released []digest.Digest
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		a := req.Asset
+		if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
+			return notFound("repository", a.Repository)
+		}
 		existing, err := assetAt(tx, a.Repository, a.Path)
 		if err != nil {
 			return err
@@ -107,6 +115,8 @@ func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
 				if err := ref(tx, &a); err != nil {
 					return err
 				}
+			} else if err := keepBlobChecksums(tx, &a); err != nil {
+				return err
 			}
 			if existing.ComponentID != "" && (req.Component == nil) {
 				if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
@@ -166,6 +176,23 @@ func ref(tx *bolt.Tx, a *Asset) error {
 	}
 	a.Checksums = rec.Checksums
 	return putJSON(b, blobKey(a.Blob), &rec)
+}
+
+// keepBlobChecksums gives a rewritten asset of the same blob every checksum
+// the blob knows, including those computed after its first write.
+func keepBlobChecksums(tx *bolt.Tx, a *Asset) error {
+	var rec Blob
+	found, err := getJSON(tx.Bucket(bucketBlobs), blobKey(a.Blob), &rec)
+	if err != nil || !found {
+		return err
+	}
+	merged := maps.Clone(rec.Checksums)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	maps.Copy(merged, a.Checksums)
+	a.Checksums = merged
+	return nil
 }
 
 // unref drops one reference; it returns the digest when none is left. The
@@ -391,22 +418,44 @@ func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]digest.Digest, error) {
 	return released, nil
 }
 
+// DeleteRepository removes the repository's configuration and, in the same
+// transaction, every asset and component of it, returning the digests that
+// lost their last reference.
+func (db *DB) DeleteRepository(repo string) ([]digest.Digest, error) {
+	var released []digest.Digest
+	err := db.bolt.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketRepositories).Get([]byte(repo)) == nil {
+			return notFound("repository", repo)
+		}
+		if err := tx.Bucket(bucketRepositories).Delete([]byte(repo)); err != nil {
+			return err
+		}
+		var err error
+		released, err = deleteRepositoryContent(tx, repo)
+		return err
+	})
+	return released, err
+}
+
 // DeleteRepositoryContent deletes every asset and component of repo,
 // returning the digests that lost their last reference.
 func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
 	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		prefix := assetPathKey(repo, "")
-		var ids [][]byte
-		c := tx.Bucket(bucketAssetPaths).Cursor()
-		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-			ids = append(ids, bytes.Clone(v))
-		}
-		var err error
-		released, err = deleteAssets(tx, ids)
+	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
+		released, err = deleteRepositoryContent(tx, repo)
 		return err
 	})
 	return released, err
+}
+
+func deleteRepositoryContent(tx *bolt.Tx, repo string) ([]digest.Digest, error) {
+	prefix := assetPathKey(repo, "")
+	var ids [][]byte
+	c := tx.Bucket(bucketAssetPaths).Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		ids = append(ids, bytes.Clone(v))
+	}
+	return deleteAssets(tx, ids)
 }
 
 // ListAssets returns up to limit assets of repo whose path starts with

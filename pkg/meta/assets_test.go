@@ -639,3 +639,36 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatalf("repositories after reopen = %+v, %v", recs, err)
 	}
 }
+
+// A write that requires its repository fails once the repository is gone,
+// and deleting a repository removes its record and content together.
+func TestRequireRepositoryAndDeleteRepository(t *testing.T) {
+	db, _ := openAssetsDB(t)
+	req := PutAssetRequest{Asset: Asset{Repository: "gone", Path: "a", Blob: dg("a"), Size: 1}, RequireRepository: true}
+	if _, _, err := db.PutAsset(req); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("write into a missing repository: err = %v, want NotFound", err)
+	}
+	if err := db.PutRepository("r", []byte(`{"name":"r"}`)); err != nil {
+		t.Fatal(err)
+	}
+	req.Asset.Repository = "r"
+	if _, _, err := db.PutAsset(req); err != nil {
+		t.Fatal(err)
+	}
+	released, err := db.DeleteRepository("r")
+	if err != nil || len(released) != 1 || released[0] != dg("a") {
+		t.Fatalf("DeleteRepository = %v, %v; want the blob released", released, err)
+	}
+	if recs, _ := db.Repositories(); len(recs) != 0 {
+		t.Fatalf("repository record left: %v", recs)
+	}
+	if _, err := db.AssetByPath("r", "a"); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("asset left after DeleteRepository: %v", err)
+	}
+	if _, _, err := db.PutAsset(req); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("write after delete: err = %v, want NotFound", err)
+	}
+	if _, err := db.DeleteRepository("r"); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("second delete: err = %v, want NotFound", err)
+	}
+}

@@ -32,14 +32,3 @@ func (db *DB) Repositories() ([]RepositoryRecord, error) {
 	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	return out, err
 }
-
-// DeleteRepository removes the repository's configuration; its content is
-// removed separately with DeleteRepositoryContent.
-func (db *DB) DeleteRepository(name string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketRepositories).Get([]byte(name)) == nil {
-			return notFound("repository", name)
-		}
-		return tx.Bucket(bucketRepositories).Delete([]byte(name))
-	})
-}

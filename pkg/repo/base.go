@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"path"
 	"sort"
 	"strings"
 
@@ -109,10 +108,16 @@ func identicalAllowed(check func(*meta.Asset) error, allowed bool, d digest.Dige
 
 // release frees the bytes of blobs whose last reference went away.
 func (b *base) release(ctx context.Context, digests []digest.Digest) {
+	releaseBlobs(ctx, b.db, b.blobs, b.log, digests)
+}
+
+// releaseBlobs frees the bytes of blobs whose last reference went away;
+// failures are logged (the start-up sweep retries them).
+func releaseBlobs(ctx context.Context, db *meta.DB, blobs *blob.Store, log *slog.Logger, digests []digest.Digest) {
 	for _, d := range digests {
-		err := b.blobs.Release(ctx, d, func() (bool, error) { return b.db.ReleaseBlob(d) })
+		err := blobs.Release(ctx, d, func() (bool, error) { return db.ReleaseBlob(d) })
 		if err != nil {
-			b.log.Error("release blob", "digest", d, "err", err)
+			log.Error("release blob", "digest", d, "err", err)
 		}
 	}
 }
@@ -170,7 +175,8 @@ func (b *base) recorder(p string, opts PutOptions, check func(*meta.Asset) error
 			// A proxy's download counts as its first verification.
 			LastVerified: opts.LastVerified,
 		},
-		Component: comp,
+		Component:         comp,
+		RequireRepository: true,
 	}}
 }
 
@@ -269,11 +275,6 @@ func mergeEntries(lists ...[]Entry) []Entry {
 		return out[i].Name < out[j].Name
 	})
 	return out
-}
-
-// contentTypeByExt guesses a content type from a path's extension.
-func contentTypeByExt(p string) string {
-	return typeByExtension(path.Ext(p))
 }
 
 type maxSizeKey struct{}

@@ -5,10 +5,20 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
+
+// contentTypeByExt guesses a content type from a path's extension, with
+// the generic binary type for unknown ones.
+func contentTypeByExt(p string) string {
+	if t := mime.TypeByExtension(path.Ext(p)); t != "" {
+		return t
+	}
+	return "application/octet-stream"
+}
 
 // sniffLen is how much of a body http.DetectContentType looks at.
 const sniffLen = 512

@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"io"
-	"mime"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -76,12 +75,4 @@ func (h *hostedRepo) List(ctx context.Context, dir string) ([]Entry, error) {
 		return nil, err
 	}
 	return h.listStored(dir)
-}
-
-// typeByExtension is mime.TypeByExtension with a fallback for unknown types.
-func typeByExtension(ext string) string {
-	if t := mime.TypeByExtension(ext); t != "" {
-		return t
-	}
-	return "application/octet-stream"
 }

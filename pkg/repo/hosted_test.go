@@ -472,3 +472,29 @@ func TestSweep(t *testing.T) {
 		t.Fatalf("blob files after sweep = %v", files)
 	}
 }
+
+// The REST API never shows the upstream password, so an update that
+// leaves it out for the same user keeps the stored one.
+func TestUpdateKeepsUpstreamPassword(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	cfg := proxyCfg("p", "http://127.0.0.1:9/")
+	cfg.HTTPClient = &HTTPClient{AutoBlock: true, Authentication: &Authentication{Type: "username", Username: "u", Password: "secret"}}
+	e.create(cfg)
+
+	update := proxyCfg("p", "http://127.0.0.1:9/other/")
+	update.HTTPClient = &HTTPClient{AutoBlock: true, Authentication: &Authentication{Type: "username", Username: "u"}}
+	if err := e.m.Update(ctx, update); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.lookup("p").Config().HTTPClient.Authentication.Password; got != "secret" {
+		t.Fatalf("password after an update without one = %q, want the stored one", got)
+	}
+	update.HTTPClient.Authentication = &Authentication{Type: "username", Username: "v"}
+	if err := e.m.Update(ctx, update); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.lookup("p").Config().HTTPClient.Authentication.Password; got != "" {
+		t.Fatalf("another user inherited the password %q", got)
+	}
+}

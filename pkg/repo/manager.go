@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -121,16 +122,6 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	return m
 }
 
-// Formats returns the names of the served formats.
-func (m *Manager) Formats() []string {
-	var names []string
-	for n := range m.formats {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
 // BlobStore returns the blob store named name.
 func (m *Manager) BlobStore(name string) (*blob.Store, bool) {
 	if name == m.blobs.Name() {
@@ -213,15 +204,30 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 		if !ok {
 			return errs.New(errs.NotFound, "repository %s not found", cfg.Name)
 		}
-		if oc := old.Config(); oc.Format != cfg.Format || oc.Type != cfg.Type {
+		oc := old.Config()
+		if oc.Format != cfg.Format || oc.Type != cfg.Type {
 			return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
 		}
+		keepUpstreamPassword(&cfg, oc)
 		return m.save(cfg)
 	}()
 	// Observers hear of refused changes too: Check may have reserved
 	// resources (a connector port) the change would have used.
 	m.changed()
 	return err
+}
+
+// keepUpstreamPassword keeps the stored upstream password when an update
+// leaves it out for the same user: the REST API never shows it, so a
+// GET-edit-PUT round trip must not erase it.
+func keepUpstreamPassword(cfg *Config, old Config) {
+	if cfg.HTTPClient == nil || old.HTTPClient == nil {
+		return
+	}
+	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
+	if na != nil && oa != nil && na.Password == "" && na.Username == oa.Username {
+		na.Password = oa.Password
+	}
 }
 
 // save validates, persists and swaps in cfg; m.mu is held.
@@ -249,40 +255,37 @@ func (m *Manager) save(cfg Config) error {
 	return nil
 }
 
-// Delete removes a repository and its content, freeing blobs nothing else
-// references. A repository that is a group member cannot be deleted. The
-// configuration goes last, so a deletion cut short is finished by deleting
-// again.
+// Delete removes a repository and its content in one transaction, freeing
+// blobs nothing else references; writes still in flight for it are refused
+// (meta.PutAssetRequest.RequireRepository). A repository that is a group
+// member cannot be deleted.
 func (m *Manager) Delete(ctx context.Context, name string) error {
 	m.mu.Lock()
-	r, ok := m.repos[name]
-	if !ok {
+	if _, ok := m.repos[name]; !ok {
 		m.mu.Unlock()
 		return errs.New(errs.NotFound, "repository %s not found", name)
 	}
 	for _, other := range m.repos {
-		if g := other.Config().Group; g != nil && contains(g.MemberNames, name) {
+		if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
 			m.mu.Unlock()
 			return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
 		}
 	}
-	delete(m.repos, name)
+	released, err := m.db.DeleteRepository(name)
+	if err == nil {
+		delete(m.repos, name)
+	}
 	m.mu.Unlock()
-	m.changed()
-	released, err := m.db.DeleteRepositoryContent(name)
 	if err != nil {
 		return err
 	}
-	m.release(ctx, released, r.Name())
-	return m.db.DeleteRepository(name)
+	m.changed()
+	m.release(ctx, released)
+	return nil
 }
 
-func (m *Manager) release(ctx context.Context, digests []digest.Digest, repoName string) {
-	for _, d := range digests {
-		if err := m.blobs.Release(ctx, d, func() (bool, error) { return m.db.ReleaseBlob(d) }); err != nil {
-			m.opts.Log.Error("release blob", "repository", repoName, "digest", d, "err", err)
-		}
-	}
+func (m *Manager) release(ctx context.Context, digests []digest.Digest) {
+	releaseBlobs(ctx, m.db, m.blobs, m.opts.Log, digests)
 }
 
 // Sweep runs at start-up, before serving: it removes temporary files a crash
@@ -297,7 +300,7 @@ func (m *Manager) Sweep(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	m.release(ctx, unreferenced, "")
+	m.release(ctx, unreferenced)
 	var orphans []digest.Digest
 	err = m.blobs.Walk(ctx, func(d digest.Digest, _ int64, _ time.Time) error {
 		known, err := m.db.HasBlob(d)
@@ -350,7 +353,7 @@ func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	m.release(ctx, released, "")
+	m.release(ctx, released)
 	return nil
 }
 
@@ -374,7 +377,7 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	m.release(ctx, released, "")
+	m.release(ctx, released)
 	return nil
 }
 
@@ -576,13 +579,4 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		}}, nil
 	}
 	return nil, errs.New(errs.Invalid, "unknown repository type %q", cfg.Type)
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
 }
