@@ -102,13 +102,8 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 	}
 	// Tell read errors from write errors: they are the client's fault, not ours.
 	er := &errReader{r: src}
-	ws := make([]io.Writer, 0, len(hashes)+1)
-	ws = append(ws, w)
-	for _, h := range hashes {
-		ws = append(ws, h)
-	}
 	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(io.MultiWriter(ws...), er, *buf)
+	n, err := io.CopyBuffer(hashingWriter(w, hashes), er, *buf)
 	copyBufs.Put(buf)
 	if er.err != nil {
 		return Info{}, readError(er.err)
