@@ -464,37 +464,43 @@ func (i *idleReader) Read(b []byte) (int, error) {
 }
 
 // clientFeedBytes bounds how far the first client of a download may fall
-// behind before it is cut off (and how much memory that may take).
-const clientFeedBytes = 8 << 20
+// behind before it is cut off (and how much memory that may take);
+// feedBufSize is the size of the buffers the download is fed in.
+const (
+	clientFeedBytes = 8 << 20
+	feedBufSize     = 256 << 10
+)
+
+var feedBufs = sync.Pool{New: func() any { b := make([]byte, 0, feedBufSize); return &b }}
 
 // clientFeed forwards a download to its first client without ever making
-// the download wait: chunks go through a bounded queue that a goroutine of
-// its own writes to the client. A client that is gone, or too slow to keep
-// up, is cut off (it sees a truncated transfer and can retry from the
-// cache); the download into the cache goes on either way. The last chunk is
-// held back until the content has been verified and stored, so a client
-// never receives a complete response whose bytes failed verification.
+// the download wait: the bytes are gathered into buffers that go through a
+// bounded queue, which a goroutine of its own writes to the client. A
+// client that is gone, or too slow to keep up, is cut off (it sees a
+// truncated transfer and can retry from the cache); the download into the
+// cache goes on either way. The last buffer is held back until the content
+// has been verified and stored, so a client never receives a complete
+// response whose bytes failed verification.
 type clientFeed struct {
-	queue  chan []byte
+	queue  chan *[]byte
 	queued atomic.Int64 // bytes in queue
-	held   []byte
+	cur    *[]byte      // being filled; never empty once data arrived
 	cut    atomic.Bool
 	err    error // how the download ended, read by the pump after queue closes
 }
 
 func newClientFeed(pw *io.PipeWriter) *clientFeed {
-	// The byte bound normally cuts a lagging client first; a flood of tiny
-	// chunks fills the channel first, which cuts it too.
-	f := &clientFeed{queue: make(chan []byte, 4096)}
+	f := &clientFeed{queue: make(chan *[]byte, clientFeedBytes/feedBufSize+1)}
 	go func() {
-		for chunk := range f.queue {
-			f.queued.Add(-int64(len(chunk)))
-			if f.cut.Load() {
-				continue
+		for buf := range f.queue {
+			f.queued.Add(-int64(len(*buf)))
+			if !f.cut.Load() {
+				if _, err := pw.Write(*buf); err != nil {
+					f.cut.Store(true)
+				}
 			}
-			if _, err := pw.Write(chunk); err != nil {
-				f.cut.Store(true)
-			}
+			*buf = (*buf)[:0]
+			feedBufs.Put(buf)
 		}
 		if f.cut.Load() && f.err == nil {
 			f.err = errClientCut
@@ -506,37 +512,44 @@ func newClientFeed(pw *io.PipeWriter) *clientFeed {
 
 var errClientCut = errs.New(errs.Upstream, "client fell too far behind the download")
 
-// Write queues the previous chunk and holds on to this one.
+// Write gathers b into buffers; a full buffer is queued only when more
+// bytes follow it, so the last one is always held back.
 func (f *clientFeed) Write(b []byte) (int, error) {
-	if f.cut.Load() {
-		return len(b), nil
+	n := len(b)
+	for len(b) > 0 && !f.cut.Load() {
+		if f.cur != nil && len(*f.cur) == cap(*f.cur) {
+			f.send(f.cur)
+			f.cur = nil
+		}
+		if f.cur == nil {
+			f.cur = feedBufs.Get().(*[]byte)
+		}
+		k := min(len(b), cap(*f.cur)-len(*f.cur))
+		*f.cur = append(*f.cur, b[:k]...)
+		b = b[k:]
 	}
-	if f.held != nil {
-		f.send(f.held)
-	}
-	f.held = append([]byte(nil), b...) // b's buffer is reused by the reader
-	return len(b), nil
+	return n, nil
 }
 
-func (f *clientFeed) send(chunk []byte) {
-	if f.queued.Add(int64(len(chunk))) > clientFeedBytes {
-		f.queued.Add(-int64(len(chunk)))
+func (f *clientFeed) send(buf *[]byte) {
+	if f.queued.Add(int64(len(*buf))) > clientFeedBytes {
+		f.queued.Add(-int64(len(*buf)))
 		f.cut.Store(true)
 		return
 	}
 	select {
-	case f.queue <- chunk:
+	case f.queue <- buf:
 	default:
-		f.queued.Add(-int64(len(chunk)))
+		f.queued.Add(-int64(len(*buf)))
 		f.cut.Store(true)
 	}
 }
 
-// end closes the feed: the held chunk goes out only if the download was
+// end closes the feed: the held buffer goes out only if the download was
 // verified and stored (err nil); the client's stream then ends with err.
 func (f *clientFeed) end(err error) {
-	if err == nil && !f.cut.Load() && f.held != nil {
-		f.send(f.held)
+	if err == nil && !f.cut.Load() && f.cur != nil {
+		f.send(f.cur)
 	}
 	f.err = err
 	close(f.queue)

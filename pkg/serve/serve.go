@@ -11,10 +11,13 @@ import (
 	"net/http"
 	"path"
 	"strconv"
+	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
+
+var streamBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // Content writes c: stored content through http.ServeContent (ranges,
 // If-None-Match, If-Modified-Since, HEAD, sendfile), streamed content as it
@@ -43,7 +46,11 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if r.Method == http.MethodHead {
 		return
 	}
-	if _, err := io.Copy(w, c.Body); err != nil {
+	// Large writes: the bytes come through a pipe in small pieces, and
+	// hiding w's ReadFrom keeps the buffer ours rather than 32 KiB.
+	buf := streamBufs.Get().(*[]byte)
+	defer streamBufs.Put(buf)
+	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, c.Body, *buf); err != nil {
 		// The upstream failed mid-way: cut the connection so the client
 		// sees a truncated transfer, never a short body taken as whole.
 		panic(http.ErrAbortHandler)
