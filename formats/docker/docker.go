@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/keylock"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
@@ -33,7 +34,7 @@ type Format struct {
 	opts Options
 
 	// images serialises manifest writes and collections per image.
-	images sync.Map // repo+"\x00"+image -> *sync.Mutex
+	images keylock.Map // by repo+"\x00"+image
 	// recent remembers blob links clients were told exist, so collection
 	// leaves them alone for the grace period.
 	recentMu sync.Mutex

@@ -3,7 +3,6 @@ package docker
 import (
 	"context"
 	"strings"
-	"sync"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -20,10 +19,7 @@ const recentLimit = 100000
 // manifest is never stored while the blobs it was checked against are
 // being collected.
 func (f *Format) lockImage(t target) func() {
-	v, _ := f.images.LoadOrStore(t.r.Name()+"\x00"+t.image, &sync.Mutex{})
-	mu := v.(*sync.Mutex)
-	mu.Lock()
-	return mu.Unlock
+	return f.images.Lock(t.r.Name() + "\x00" + t.image)
 }
 
 // touch records that a client was just told the blob link exists (it will

@@ -14,7 +14,7 @@ func (s *Store) Ref(ctx context.Context, d digest.Digest, onCommit func(Info) er
 	if err != nil {
 		return Info{}, err
 	}
-	unlock := s.locks.lock(key)
+	unlock := s.locks.Lock(key)
 	defer unlock()
 	size, err := s.d.Stat(ctx, key)
 	if err != nil {

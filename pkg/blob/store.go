@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/keylock"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -21,13 +22,13 @@ import (
 type Store struct {
 	name  string
 	d     Driver
-	locks keyedMutex
+	locks keylock.Map
 
 	// ulocks serialises the calls on one upload. uploads holds the sha256
 	// state of uploads this Store has touched, so that committing one
 	// needs no second read; an entry is read and written only under its
 	// id's ulock, and mu guards the map itself.
-	ulocks  keyedMutex
+	ulocks  keylock.Map
 	mu      sync.Mutex
 	uploads map[string]*uploadState
 }
@@ -133,7 +134,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 	}
 
 	key := info.Digest.Encoded()
-	unlock := s.locks.lock(key)
+	unlock := s.locks.Lock(key)
 	defer unlock()
 	if err := w.Commit(ctx, key); err != nil {
 		return Info{}, err
@@ -228,7 +229,7 @@ func (s *Store) Release(ctx context.Context, d digest.Digest, unreferenced func(
 	if err != nil {
 		return err
 	}
-	unlock := s.locks.lock(key)
+	unlock := s.locks.Lock(key)
 	defer unlock()
 	ok, err := unreferenced()
 	if err != nil || !ok {
@@ -336,41 +337,4 @@ func (e *errReader) Read(p []byte) (int, error) {
 		e.err = err
 	}
 	return n, err
-}
-
-// keyedMutex is a mutex per key, created on demand and dropped when unused,
-// so unrelated digests never contend (and an onCommit touching another
-// digest cannot deadlock, as it could with lock striping).
-type keyedMutex struct {
-	mu sync.Mutex
-	m  map[string]*keyedEntry
-}
-
-type keyedEntry struct {
-	mu   sync.Mutex
-	refs int
-}
-
-func (k *keyedMutex) lock(key string) (unlock func()) {
-	k.mu.Lock()
-	if k.m == nil {
-		k.m = make(map[string]*keyedEntry)
-	}
-	e := k.m[key]
-	if e == nil {
-		e = &keyedEntry{}
-		k.m[key] = e
-	}
-	e.refs++
-	k.mu.Unlock()
-
-	e.mu.Lock()
-	return func() {
-		e.mu.Unlock()
-		k.mu.Lock()
-		if e.refs--; e.refs == 0 {
-			delete(k.m, key)
-		}
-		k.mu.Unlock()
-	}
 }

@@ -70,7 +70,7 @@ func (s *Store) UploadSize(ctx context.Context, id string) (int64, error) {
 		return 0, err
 	}
 	// Wait out an append in progress, whose bytes may yet be truncated away.
-	unlock := s.ulocks.lock(id)
+	unlock := s.ulocks.Lock(id)
 	defer unlock()
 	return s.uploadSize(ctx, id)
 }
@@ -87,7 +87,7 @@ func (s *Store) AppendUpload(ctx context.Context, id string, offset int64, r io.
 	if err := checkUploadID(id); err != nil {
 		return 0, err
 	}
-	unlock := s.ulocks.lock(id)
+	unlock := s.ulocks.Lock(id)
 	defer unlock()
 	w, st, err := s.resume(ctx, id)
 	if err != nil {
@@ -157,7 +157,7 @@ func (s *Store) CommitUpload(ctx context.Context, id string, expected digest.Dig
 		}
 	}
 
-	unlock := s.ulocks.lock(id)
+	unlock := s.ulocks.Lock(id)
 	defer unlock()
 	w, st, err := s.resume(ctx, id)
 	if err != nil {
@@ -186,7 +186,7 @@ func (s *Store) CommitUpload(ctx context.Context, id string, expected digest.Dig
 	info.Digest = digest.NewDigestFromEncoded(digest.SHA256, info.Checksums[SHA256])
 
 	key := info.Digest.Encoded()
-	unlockKey := s.locks.lock(key)
+	unlockKey := s.locks.Lock(key)
 	defer unlockKey()
 	// Whether or not Commit took the upload away, this state is done with:
 	// were the upload kept, the next call re-hashes it.
@@ -207,7 +207,7 @@ func (s *Store) CancelUpload(ctx context.Context, id string) error {
 	if err := checkUploadID(id); err != nil {
 		return err
 	}
-	unlock := s.ulocks.lock(id)
+	unlock := s.ulocks.Lock(id)
 	defer unlock()
 	if _, err := s.uploadSize(ctx, id); err != nil {
 		return err
@@ -252,7 +252,7 @@ func (s *Store) PurgeUploads(ctx context.Context, age time.Duration) (int, error
 // purgeUpload deletes upload id unless it has gone or changed size (been
 // appended to) since it was listed with listedSize.
 func (s *Store) purgeUpload(ctx context.Context, id string, listedSize int64) (bool, error) {
-	unlock := s.ulocks.lock(id)
+	unlock := s.ulocks.Lock(id)
 	defer unlock()
 	size, err := s.uploadSize(ctx, id)
 	if errs.KindOf(err) == errs.NotFound || (err == nil && size != listedSize) {
