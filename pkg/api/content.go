@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wildcard"
 )
 
 func (a *API) registerContent(g *echo.Group) {
@@ -303,34 +304,15 @@ func (a *API) searchFilter(c echo.Context) (func(*meta.Component) bool, error) {
 	q := strings.ToLower(c.QueryParam("q"))
 	return func(comp *meta.Component) bool {
 		return (format == "" || comp.Format == format) &&
-			wildcard(group, comp.Group) && wildcard(name, comp.Name) && wildcard(version, comp.Version) &&
+			matchTerm(group, comp.Group) && matchTerm(name, comp.Name) && matchTerm(version, comp.Version) &&
 			(q == "" || strings.Contains(strings.ToLower(comp.Group+" "+comp.Name+" "+comp.Version), q))
 	}, nil
 }
 
-// wildcard matches value against a pattern where * is any run of
-// characters, slashes included (raw names are paths); an empty pattern
-// matches everything.
-func wildcard(pattern, value string) bool {
-	if pattern == "" {
-		return true
-	}
-	parts := strings.Split(pattern, "*")
-	if len(parts) == 1 {
-		return pattern == value
-	}
-	if !strings.HasPrefix(value, parts[0]) {
-		return false
-	}
-	value = value[len(parts[0]):]
-	for _, p := range parts[1 : len(parts)-1] {
-		i := strings.Index(value, p)
-		if i < 0 {
-			return false
-		}
-		value = value[i+len(p):]
-	}
-	return strings.HasSuffix(value, parts[len(parts)-1])
+// matchTerm matches value against a search pattern ("*" wildcards); an
+// empty pattern matches everything.
+func matchTerm(pattern, value string) bool {
+	return pattern == "" || wildcard.Match(pattern, value)
 }
 
 func (a *API) search(c echo.Context) error {

@@ -18,6 +18,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/wildcard"
 )
 
 // fakeClock is a settable clock for throttling and cache expiry.
@@ -92,8 +93,8 @@ func TestMatchPrivilege(t *testing.T) {
 		{"", "x", false},
 	}
 	for _, tt := range tests {
-		if got := matchPrivilege(tt.pattern, tt.name); got != tt.want {
-			t.Errorf("matchPrivilege(%q, %q) = %v; want %v", tt.pattern, tt.name, got, tt.want)
+		if got := wildcard.Match(tt.pattern, tt.name); got != tt.want {
+			t.Errorf("wildcard.Match(%q, %q) = %v; want %v", tt.pattern, tt.name, got, tt.want)
 		}
 	}
 }

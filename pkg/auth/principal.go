@@ -7,7 +7,8 @@ package auth
 
 import (
 	"context"
-	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/wildcard"
 )
 
 // AllPrivileges is the privilege that grants every permission.
@@ -33,7 +34,7 @@ func (p *Principal) Has(perm string) bool {
 		return false
 	}
 	for _, g := range p.privileges {
-		if g == AllPrivileges || matchPrivilege(g, perm) {
+		if g == AllPrivileges || wildcard.Match(g, perm) {
 			return true
 		}
 	}
@@ -45,31 +46,6 @@ func (p *Principal) Has(perm string) bool {
 // one of browse, read, edit, add or delete.
 func RepositoryPermission(format, repo, action string) string {
 	return "nx-repository-view-" + format + "-" + repo + "-" + action
-}
-
-// matchPrivilege reports whether the granted pattern matches the required
-// name; "*" in the pattern matches any run of characters, including none.
-func matchPrivilege(pattern, name string) bool {
-	// Greedy matching with backtracking to the most recent star: linear in
-	// practice and never exponential, unlike naive recursion.
-	p, n := 0, 0
-	star, mark := -1, 0
-	for n < len(name) {
-		switch {
-		case p < len(pattern) && pattern[p] == '*':
-			star, mark = p, n
-			p++
-		case p < len(pattern) && pattern[p] == name[n]:
-			p++
-			n++
-		case star >= 0:
-			mark++
-			p, n = star+1, mark
-		default:
-			return false
-		}
-	}
-	return strings.Trim(pattern[p:], "*") == ""
 }
 
 type ctxKey int
