@@ -10,7 +10,6 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -133,45 +132,13 @@ func bpStartRegistry(b *testing.B) string {
 	return ""
 }
 
-// bpPushBlob uploads data to image as a session: POST, one PATCH, then PUT
-// ?digest= (what Docker clients do), to nexus or to the registry.
-func bpPushBlob(r *registry, image string, data []byte, digest string) error {
-	resp, _, err := r.call(http.MethodPost, "/v2/"+image+"/blobs/uploads/", nil, nil, http.StatusAccepted)
-	if err != nil {
-		return err
-	}
-	loc := resp.Header.Get("Location")
-	if loc == "" {
-		return errors.New("POST blobs/uploads/: no Location")
-	}
-	resp, _, err = r.call(http.MethodPatch, loc, data, map[string]string{"Content-Type": "application/octet-stream"}, http.StatusAccepted)
-	if err != nil {
-		return err
-	}
-	if l := resp.Header.Get("Location"); l != "" {
-		loc = l
-	}
-	sep := "?"
-	if strings.Contains(loc, "?") {
-		sep = "&"
-	}
-	resp, _, err = r.call(http.MethodPut, loc+sep+"digest="+url.QueryEscape(digest), nil, nil, http.StatusCreated)
-	if err != nil {
-		return err
-	}
-	if got := resp.Header.Get("Docker-Content-Digest"); got != digest {
-		return fmt.Errorf("PUT %s: Docker-Content-Digest %q, want %q", loc, got, digest)
-	}
-	return nil
-}
-
 // bpPushImage pushes the layers (8 clients), the config and the manifest
 // as image:latest.
 func bpPushImage(r *registry, image string, data [][]byte, digests []string, config, manifest []byte) error {
-	if _, err := parallel(len(data), func(i int) error { return bpPushBlob(r, image, data[i], digests[i]) }); err != nil {
+	if _, err := parallel(len(data), func(i int) error { return r.pushBlob(image, data[i], digests[i]) }); err != nil {
 		return err
 	}
-	if err := bpPushBlob(r, image, config, "sha256:"+sha(config)); err != nil {
+	if err := r.pushBlob(image, config, "sha256:"+sha(config)); err != nil {
 		return err
 	}
 	resp, _, err := r.call(http.MethodPut, "/v2/"+image+"/manifests/latest", manifest,

@@ -249,8 +249,8 @@ func (r *registry) call(method, target string, body []byte, hdr map[string]strin
 }
 
 // pushBlob uploads data as a session: POST, one PATCH, then PUT ?digest=.
-func (r *registry) pushBlob(data []byte, digest string) error {
-	resp, _, err := r.call(http.MethodPost, "/v2/"+benchImage+"/blobs/uploads/", nil, nil, http.StatusAccepted)
+func (r *registry) pushBlob(image string, data []byte, digest string) error {
+	resp, _, err := r.call(http.MethodPost, "/v2/"+image+"/blobs/uploads/", nil, nil, http.StatusAccepted)
 	if err != nil {
 		return err
 	}
@@ -373,14 +373,14 @@ func BenchmarkDockerRegistry(b *testing.B) {
 	reg.auth = "Bearer " + tok.Token
 
 	// Push.
-	pushWall, err := parallel(benchBlobs, func(i int) error { return reg.pushBlob(data[i], digests[i]) })
+	pushWall, err := parallel(benchBlobs, func(i int) error { return reg.pushBlob(benchImage, data[i], digests[i]) })
 	if err != nil {
 		b.Fatal(err)
 	}
 	pushed := int64(benchBlobs * benchBlobSize)
 
 	// The manifest: a config blob and the layers, tagged latest.
-	if err := reg.pushBlob(config, configDigest); err != nil {
+	if err := reg.pushBlob(benchImage, config, configDigest); err != nil {
 		b.Fatal(err)
 	}
 	type desc struct {

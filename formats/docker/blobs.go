@@ -2,7 +2,6 @@ package docker
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -271,13 +270,9 @@ func (f *Format) linkReferences(req *http.Request, t target, u repo.Uploader, ho
 	if err != nil {
 		return nil, err
 	}
-	body, err := readSmall(c)
-	if err != nil {
-		return nil, err
-	}
 	var m manifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, errs.Wrap(errs.Invalid, err, "stored manifest %s is not valid JSON", p)
+	if err := decodeSmall(c, &m); err != nil {
+		return nil, errs.Wrap(errs.Invalid, err, "stored manifest %s", p)
 	}
 	var refs []string
 	need := func(desc descriptor, want string) error {

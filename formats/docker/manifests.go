@@ -158,6 +158,16 @@ func readSmall(c *repo.Content) ([]byte, error) {
 	return body, err
 }
 
+// decodeSmall reads a metadata document to the end (so a first proxy
+// download is cached before the answer) and decodes its JSON into v.
+func decodeSmall(c *repo.Content, v any) error {
+	raw, err := readSmall(c)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, v)
+}
+
 // digestOf reads a streamed manifest into memory to learn its digest.
 func digestOf(c *repo.Content) (*repo.Content, string, error) {
 	body, err := readSmall(c)
@@ -494,16 +504,11 @@ func (f *Format) tagsOf(ctx context.Context, r repo.Repository, image string) (t
 		if err != nil {
 			return nil, false, err
 		}
-		// Read to the end, so a first download is cached before we answer.
-		raw, err := readSmall(c)
-		if err != nil {
-			return nil, false, err
-		}
 		var body struct {
 			Tags []string `json:"tags"`
 		}
-		if err := json.Unmarshal(raw, &body); err != nil {
-			return nil, false, errs.Wrap(errs.Upstream, err, "upstream tag list of %s is not valid JSON", image)
+		if err := decodeSmall(c, &body); err != nil {
+			return nil, false, errs.Wrap(errs.Upstream, err, "upstream tag list of %s", image)
 		}
 		found = true
 		add(body.Tags)
@@ -641,13 +646,9 @@ func (f *Format) referrersOf(ctx context.Context, r repo.Repository, image, subj
 		if err != nil {
 			return nil, err
 		}
-		raw, err := readSmall(c)
-		if err != nil {
-			return nil, err
-		}
 		var index manifest
-		if err := json.Unmarshal(raw, &index); err != nil {
-			return nil, errs.Wrap(errs.Upstream, err, "upstream referrers of %s are not valid JSON", subject)
+		if err := decodeSmall(c, &index); err != nil {
+			return nil, errs.Wrap(errs.Upstream, err, "upstream referrers of %s", subject)
 		}
 		return index.Manifests, nil
 	}
