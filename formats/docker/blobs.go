@@ -149,7 +149,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 		writeError(w, req, f.log, err, nil)
 		return
 	}
-	uploadHeaders(w, t, id, 0)
+	f.uploadHeaders(w, t, id, 0)
 	w.WriteHeader(http.StatusAccepted)
 }
 
@@ -307,7 +307,7 @@ func derefConfig(d *descriptor) []descriptor {
 
 // upload serves GET (status), PATCH (append), PUT (finish) and DELETE
 // (cancel) of /v2/<name>/blobs/uploads/<id>.
-func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, id string) {
+func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, session string) {
 	action := "push"
 	if req.Method == http.MethodGet {
 		action = "pull"
@@ -319,6 +319,11 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, id s
 	if !ok {
 		return
 	}
+	id, ok := f.uploadID(t, session)
+	if !ok {
+		writeError(w, req, f.log, errUploadUnknown, nil)
+		return
+	}
 	ctx := req.Context()
 	size, err := u.UploadSize(ctx, id)
 	if err != nil {
@@ -327,14 +332,14 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, id s
 	}
 	switch req.Method {
 	case http.MethodGet:
-		uploadHeaders(w, t, id, size)
+		f.uploadHeaders(w, t, id, size)
 		w.WriteHeader(http.StatusNoContent)
 	case http.MethodPatch:
 		size, ok := f.appendChunk(w, req, u, t, id, size)
 		if !ok {
 			return
 		}
-		uploadHeaders(w, t, id, size)
+		f.uploadHeaders(w, t, id, size)
 		w.WriteHeader(http.StatusAccepted)
 	case http.MethodPut:
 		d, ok := parseDigest(req.URL.Query().Get("digest"))
@@ -385,7 +390,7 @@ func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Up
 }
 
 func rangeNotSatisfiable(w http.ResponseWriter, req *http.Request, f *Format, t target, id string, size int64) {
-	uploadHeaders(w, t, id, size)
+	f.uploadHeaders(w, t, id, size)
 	writeError(w, req, f.log, newError(http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID",
 		"chunk does not start where the upload ends", map[string]int64{"size": size}), nil)
 }
@@ -435,16 +440,44 @@ func uploadErr(err error) error {
 	return err
 }
 
-func uploadHeaders(w http.ResponseWriter, t target, id string, size int64) {
+// uploadHeaders describes upload id of the store to the client. The client
+// sees it as a session "<id>.<signature>", bound to the repository and
+// image it was started in, so that it cannot be continued anywhere else.
+func (f *Format) uploadHeaders(w http.ResponseWriter, t target, id string, size int64) {
+	session := id
+	if sig, err := f.auth.Sign(sessionBinding(t, id)); err == nil {
+		session += "." + sig
+	}
 	h := w.Header()
-	h.Set("Location", "/v2/"+t.name+"/blobs/uploads/"+id)
-	h.Set("Docker-Upload-UUID", id)
+	h.Set("Location", "/v2/"+t.name+"/blobs/uploads/"+session)
+	h.Set("Docker-Upload-UUID", session)
 	end := size - 1
 	if end < 0 {
 		end = 0
 	}
 	h.Set("Range", fmt.Sprintf("0-%d", end))
 	h.Set("Content-Length", "0")
+}
+
+// uploadID returns the store's upload id of a client's session, if the
+// session was started in this repository and image.
+func (f *Format) uploadID(t target, session string) (string, bool) {
+	i := strings.LastIndexByte(session, '.')
+	if i < 0 {
+		return "", false
+	}
+	id := session[:i]
+	return id, f.auth.Verify(sessionBinding(t, id), session[i+1:])
+}
+
+// sessionBinding is what an upload session is signed for: the repository
+// the client addressed (a group, not its writable member) and the image.
+func sessionBinding(t target, id string) string {
+	repoName := t.r.Name()
+	if t.group != nil {
+		repoName = t.group.Name()
+	}
+	return "docker-upload\x00" + repoName + "\x00" + t.image + "\x00" + id
 }
 
 func blobCreated(w http.ResponseWriter, t target, d digest.Digest) {

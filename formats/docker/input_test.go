@@ -113,7 +113,7 @@ func TestBlobUploadTruncated(t *testing.T) {
 	loc := admin.startUpload("team/app")
 	first := data[:1000]
 	expect(t, "first chunk", admin.do(http.MethodPatch, loc, first, map[string]string{"Content-Range": "0-999"}), http.StatusAccepted)
-	id := loc[strings.LastIndexByte(loc, '/')+1:]
+	id := storeID(loc)
 	conn = rawRequest(t, srv, http.MethodPatch, loc, authz, len(data)-1000, data[1000:5000])
 	waitFor(t, "the server to receive part of the chunk", func() bool { return fx.uploadFiles()[id] > 1000 })
 	conn.Close()
@@ -136,7 +136,7 @@ func TestBlobUploadTruncated(t *testing.T) {
 
 	// A session with a truncated chunk can be cancelled.
 	loc = admin.startUpload("team/app")
-	id = loc[strings.LastIndexByte(loc, '/')+1:]
+	id = storeID(loc)
 	conn = rawRequest(t, srv, http.MethodPatch, loc, authz, 5000, data[:100])
 	waitFor(t, "the server to receive part of the chunk", func() bool { return fx.uploadFiles()[id] > 0 })
 	conn.Close()
@@ -403,4 +403,11 @@ func TestInvalidNamesAndTags(t *testing.T) {
 	expectError(t, "blob bad digest", admin.do(http.MethodGet, "/v2/team/app/blobs/sha256:xyz", nil, nil), http.StatusBadRequest, "DIGEST_INVALID")
 	expectError(t, "unknown blob", admin.do(http.MethodGet, "/v2/team/app/blobs/"+digest.FromString("x").String(), nil, nil),
 		http.StatusNotFound, "BLOB_UNKNOWN")
+}
+
+// storeID is the blob store's upload id in a session URL, whose last
+// segment is "<store id>.<signature>".
+func storeID(loc string) string {
+	id, _, _ := strings.Cut(loc[strings.LastIndexByte(loc, '/')+1:], ".")
+	return id
 }

@@ -72,6 +72,23 @@ func (s *Service) VerifyToken(token string, data any) (string, error) {
 	return claims.Subject, nil
 }
 
+// Sign returns a short signature of value with the server's token key, for
+// identifiers handed to clients that must not be forged or moved to
+// another context (Docker upload sessions bound to a repository).
+func (s *Service) Sign(value string) (string, error) {
+	mac, err := s.tokenMAC([]byte(value))
+	if err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(mac[:16]), nil
+}
+
+// Verify reports, in constant time, whether sig is Sign's signature of value.
+func (s *Service) Verify(value, sig string) bool {
+	want, err := s.Sign(value)
+	return err == nil && hmac.Equal([]byte(want), []byte(sig))
+}
+
 func (s *Service) tokenMAC(payload []byte) ([]byte, error) {
 	s.mu.Lock()
 	secret := s.secret
