@@ -19,44 +19,38 @@ import (
 
 // blob serves GET, HEAD and DELETE of /v2/<name>/blobs/<digest>.
 func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref string) {
-	switch req.Method {
-	case http.MethodGet, http.MethodHead:
-		if !f.require(w, req, t, "pull") {
-			return
-		}
-		d, ok := parseDigest(ref)
-		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
-			return
-		}
-		c, err := t.r.Get(req.Context(), blobPath(t.image, d))
-		if err != nil {
-			writeError(w, req, f.log, err, errBlobUnknown)
-			return
-		}
-		f.touch(t, d)
-		h := w.Header()
-		h.Set("Docker-Content-Digest", d.String())
-		h.Set("ETag", `"`+d.String()+`"`)
-		c.Asset.ContentType = "application/octet-stream"
-		serveBytes(w, req, c)
-	case http.MethodDelete:
-		if !f.require(w, req, t, "delete") {
-			return
-		}
-		d, ok := parseDigest(ref)
-		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
-			return
-		}
+	action := map[string]string{http.MethodGet: "pull", http.MethodHead: "pull", http.MethodDelete: "delete"}[req.Method]
+	if action == "" {
+		f.methodNotAllowed(w, req, "GET, HEAD, DELETE")
+		return
+	}
+	if !f.require(w, req, t, action) {
+		return
+	}
+	d, ok := parseDigest(ref)
+	if !ok {
+		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+		return
+	}
+	if req.Method == http.MethodDelete {
 		if err := t.r.Delete(req.Context(), blobPath(t.image, d)); err != nil {
 			writeError(w, req, f.log, policyError(err), errBlobUnknown)
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
-	default:
-		f.methodNotAllowed(w, req, "GET, HEAD, DELETE")
+		return
 	}
+	c, err := t.r.Get(req.Context(), blobPath(t.image, d))
+	if err != nil {
+		writeError(w, req, f.log, err, errBlobUnknown)
+		return
+	}
+	f.touch(t, d)
+	h := w.Header()
+	h.Set("Docker-Content-Digest", d.String())
+	h.Set("ETag", `"`+d.String()+`"`)
+	c.Asset.ContentType = "application/octet-stream"
+	serveBytes(w, req, c)
 }
 
 // serveBytes writes content with ranges and conditional requests.
@@ -285,24 +279,12 @@ func (f *Format) linkReferences(req *http.Request, t target, u repo.Uploader, ho
 		}
 		return f.linkFromMembers(req, t, u, want)
 	}
-	for _, d := range append(m.Layers, derefConfig(m.Config)...) {
-		if err := need(d, blobPath(t.image, digest.Digest(d.Digest))); err != nil {
-			return nil, err
-		}
-	}
-	for _, d := range m.Manifests {
-		if err := need(d, manifestPath(t.image, d.Digest)); err != nil {
+	for _, r := range m.references(t.image) {
+		if err := need(r.desc, r.path); err != nil {
 			return nil, err
 		}
 	}
 	return refs, nil
-}
-
-func derefConfig(d *descriptor) []descriptor {
-	if d == nil {
-		return nil
-	}
-	return []descriptor{*d}
 }
 
 // upload serves GET (status), PATCH (append), PUT (finish) and DELETE

@@ -356,6 +356,28 @@ func (m *manifest) descriptors() []descriptor {
 	return out
 }
 
+// reference is a descriptor a manifest depends on and where the image
+// stores it: config and layers as blobs, an index's entries as manifests.
+// (The subject is no dependency: it need not exist.)
+type reference struct {
+	desc descriptor
+	path string
+}
+
+func (m *manifest) references(image string) []reference {
+	var out []reference
+	if m.Config != nil {
+		out = append(out, reference{*m.Config, blobPath(image, digest.Digest(m.Config.Digest))})
+	}
+	for _, l := range m.Layers {
+		out = append(out, reference{l, blobPath(image, digest.Digest(l.Digest))})
+	}
+	for _, c := range m.Manifests {
+		out = append(out, reference{c, manifestPath(image, c.Digest)})
+	}
+	return out
+}
+
 // checkReferences returns the digests of the blobs and child manifests m
 // references, refusing with MANIFEST_BLOB_UNKNOWN any the image lacks
 // unless the repository allows sparse manifests. Foreign layers (with
@@ -382,18 +404,8 @@ func (f *Format) checkReferences(req *http.Request, t target, u repo.Uploader, m
 		}
 		return nil
 	}
-	if m.Config != nil {
-		if err := check(*m.Config, blobPath(t.image, digest.Digest(m.Config.Digest))); err != nil {
-			return nil, err
-		}
-	}
-	for _, l := range m.Layers {
-		if err := check(l, blobPath(t.image, digest.Digest(l.Digest))); err != nil {
-			return nil, err
-		}
-	}
-	for _, c := range m.Manifests {
-		if err := check(c, manifestPath(t.image, c.Digest)); err != nil {
+	for _, r := range m.references(t.image) {
+		if err := check(r.desc, r.path); err != nil {
 			return nil, err
 		}
 	}

@@ -133,6 +133,13 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		}
 	}
 
+	return s.commit(ctx, w, info, onCommit)
+}
+
+// commit makes w's bytes the blob info.Digest and calls onCommit, both
+// under the digest's lock, so that recording the reference cannot race a
+// Release of the same digest.
+func (s *Store) commit(ctx context.Context, w TempWriter, info Info, onCommit func(Info) error) (Info, error) {
 	key := info.Digest.Encoded()
 	unlock := s.locks.Lock(key)
 	defer unlock()

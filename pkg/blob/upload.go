@@ -185,21 +185,10 @@ func (s *Store) CommitUpload(ctx context.Context, id string, expected digest.Dig
 	}
 	info.Digest = digest.NewDigestFromEncoded(digest.SHA256, info.Checksums[SHA256])
 
-	key := info.Digest.Encoded()
-	unlockKey := s.locks.Lock(key)
-	defer unlockKey()
-	// Whether or not Commit took the upload away, this state is done with:
-	// were the upload kept, the next call re-hashes it.
+	// Whether or not the commit takes the upload away, this state is done
+	// with: were the upload kept, the next call re-hashes it.
 	s.setState(id, nil)
-	if err := w.Commit(ctx, key); err != nil {
-		return Info{}, err
-	}
-	if onCommit != nil {
-		if err := onCommit(info); err != nil {
-			return Info{}, err
-		}
-	}
-	return info, nil
+	return s.commit(ctx, w, info, onCommit)
 }
 
 // CancelUpload deletes upload id; errs.NotFound if there is no such upload.
