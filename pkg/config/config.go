@@ -12,6 +12,7 @@ import (
 	"io/fs"
 	"math"
 	"net"
+	"net/netip"
 	"os"
 	"path"
 	"path/filepath"
@@ -37,6 +38,9 @@ type Config struct {
 	ProxyConnectTimeout time.Duration // proxy.connect-timeout
 	ReadHeaderTimeout   time.Duration // http.read-header-timeout
 	IdleTimeout         time.Duration // http.idle-timeout
+	BodyIdleTimeout     time.Duration // http.body-idle-timeout: longest pause inside a request body
+	MaxConnections      int           // http.max-connections: open connections per listener; 0 = unlimited
+	TrustedProxies      string        // http.trusted-proxies: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	ShutdownTimeout     time.Duration // shutdown.timeout
 	MaintenanceInterval time.Duration // maintenance.interval: how often housekeeping runs
 	UploadPurgeAge      time.Duration // upload.purge-age: unfinished resumable uploads older than this are deleted
@@ -72,6 +76,9 @@ const (
 	keyProxyConnectTimeout = "proxy.connect-timeout"
 	keyReadHeaderTimeout   = "http.read-header-timeout"
 	keyIdleTimeout         = "http.idle-timeout"
+	keyBodyIdleTimeout     = "http.body-idle-timeout"
+	keyMaxConnections      = "http.max-connections"
+	keyTrustedProxies      = "http.trusted-proxies"
 	keyShutdownTimeout     = "shutdown.timeout"
 	keyMaintenance         = "maintenance.interval"
 	keyUploadPurgeAge      = "upload.purge-age"
@@ -100,6 +107,9 @@ var settings = []setting{
 	{keyProxyConnectTimeout, "10s"},
 	{keyReadHeaderTimeout, "10s"},
 	{keyIdleTimeout, "120s"},
+	{keyBodyIdleTimeout, "60s"},
+	{keyMaxConnections, "1024"},
+	{keyTrustedProxies, ""},
 	{keyShutdownTimeout, "30s"},
 	{keyMaintenance, "10m"},
 	{keyUploadPurgeAge, "24h"},
@@ -192,6 +202,9 @@ func Load(flags Flags, environ []string) (Config, error) {
 		ProxyConnectTimeout: p.duration(keyProxyConnectTimeout),
 		ReadHeaderTimeout:   p.duration(keyReadHeaderTimeout),
 		IdleTimeout:         p.duration(keyIdleTimeout),
+		BodyIdleTimeout:     p.duration(keyBodyIdleTimeout),
+		MaxConnections:      p.count(keyMaxConnections),
+		TrustedProxies:      p.prefixes(keyTrustedProxies),
 		ShutdownTimeout:     p.duration(keyShutdownTimeout),
 		MaintenanceInterval: p.duration(keyMaintenance),
 		UploadPurgeAge:      p.duration(keyUploadPurgeAge),
@@ -316,6 +329,55 @@ func (p *parser) port(key string) int {
 		return 0
 	}
 	return n
+}
+
+// count is a non-negative integer.
+func (p *parser) count(key string) int {
+	val := p.raw(key)
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 0 {
+		p.fail(key, val, "must be a whole number, 0 or more")
+		return 0
+	}
+	return n
+}
+
+// prefixes is a comma-separated list of IP addresses and CIDR ranges,
+// returned normalised (", "-separated, each a CIDR).
+func (p *parser) prefixes(key string) string {
+	val := p.raw(key)
+	list, err := ParsePrefixes(val)
+	if err != nil {
+		p.fail(key, val, err.Error())
+		return ""
+	}
+	out := make([]string, len(list))
+	for i, pfx := range list {
+		out[i] = pfx.String()
+	}
+	return strings.Join(out, ",")
+}
+
+// ParsePrefixes reads a comma-separated list of IP addresses and CIDR
+// ranges (http.trusted-proxies); an address is a range of one.
+func ParsePrefixes(s string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, item := range strings.Split(s, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		if pfx, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, pfx.Masked())
+			continue
+		}
+		addr, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither an IP address nor a CIDR range", item)
+		}
+		out = append(out, netip.PrefixFrom(addr, addr.BitLen()))
+	}
+	return out, nil
 }
 
 func (p *parser) nonEmpty(key string) string {

@@ -23,6 +23,8 @@ func defaults() Config {
 		ProxyConnectTimeout: 10 * time.Second,
 		ReadHeaderTimeout:   10 * time.Second,
 		IdleTimeout:         120 * time.Second,
+		BodyIdleTimeout:     60 * time.Second,
+		MaxConnections:      1024,
 		ShutdownTimeout:     30 * time.Second,
 		MaintenanceInterval: 10 * time.Minute,
 		UploadPurgeAge:      24 * time.Hour,
@@ -95,6 +97,8 @@ shutdown.timeout=45s
 		ProxyConnectTimeout: 5 * time.Second,
 		ReadHeaderTimeout:   time.Minute,
 		IdleTimeout:         300 * time.Second,
+		BodyIdleTimeout:     60 * time.Second,
+		MaxConnections:      1024,
 		ShutdownTimeout:     45 * time.Second,
 		MaintenanceInterval: 10 * time.Minute,
 		UploadPurgeAge:      24 * time.Hour,
@@ -394,6 +398,9 @@ func TestBadValues(t *testing.T) {
 		{name: "context path dotdot", file: "nexus-context-path=/a/../b", want: []string{"nexus-context-path"}},
 		{name: "context path query", env: []string{"NEXUS_GO_NEXUS_CONTEXT_PATH=/a?b"}, want: []string{"nexus-context-path"}},
 		{name: "host with slash", file: "application-host=http://x", want: []string{"application-host"}},
+		{name: "negative connection cap", env: []string{"NEXUS_GO_HTTP_MAX_CONNECTIONS=-1"}, want: []string{"http.max-connections"}},
+		{name: "bad trusted proxy", file: "http.trusted-proxies=10.0.0.0/8, proxy.example", want: []string{"http.trusted-proxies", "proxy.example"}},
+		{name: "zero body idle timeout", env: []string{"NEXUS_GO_HTTP_BODY_IDLE_TIMEOUT=0"}, want: []string{"http.body-idle-timeout"}},
 		{name: "two bad keys", env: []string{"NEXUS_GO_LOG_LEVEL=x", "NEXUS_GO_LOG_FORMAT=y"}, want: []string{"log.level", "log.format"}},
 	}
 	for _, tt := range tests {
@@ -413,6 +420,21 @@ func TestBadValues(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+func TestTrustedProxies(t *testing.T) {
+	isolate(t)
+	got, err := Load(Flags{}, []string{"NEXUS_GO_HTTP_TRUSTED_PROXIES= 10.1.2.3 ,192.168.0.0/16,::1, 10.9.8.7/8"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "10.1.2.3/32,192.168.0.0/16,::1/128,10.0.0.0/8"; got.TrustedProxies != want {
+		t.Errorf("TrustedProxies = %q, want %q", got.TrustedProxies, want)
+	}
+	list, err := ParsePrefixes(got.TrustedProxies)
+	if err != nil || len(list) != 4 {
+		t.Errorf("ParsePrefixes(%q) = %v, %v", got.TrustedProxies, list, err)
 	}
 }
 
