@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -36,73 +37,94 @@ type tokenData struct {
 // action it needs.
 var privilegeAction = map[string]string{"pull": "read", "push": "add", "delete": "delete"}
 
-// allowed reports whether the caller of req may perform action on name in
-// r. A Bearer token must grant it; otherwise the request's principal (Basic
-// credentials or anonymous) must hold the privilege, and anonymous callers
-// only count where forceBasicAuth is off.
-func (f *Format) allowed(req *http.Request, r repo.Repository, name, action string) error {
-	if tok, ok := bearer(req); ok {
-		var data tokenData
-		subject, err := f.auth.VerifyToken(tok, &data)
-		if err != nil {
-			return err
-		}
-		for _, g := range data.Access {
-			if g.Repository == r.Name() && g.Name == name && slices.Contains(g.Actions, action) {
-				return nil
-			}
-		}
-		// The token does not cover the action. If its user could be
-		// granted it, a 401 makes the client fetch a token that does
-		// (clients reuse tokens across scopes); if not, no token will
-		// help and the answer is DENIED.
-		if !data.Anonymous {
-			if p, err := f.auth.PrincipalOf(req.Context(), subject); err == nil &&
-				!p.Has(auth.RepositoryPermission(f.Name(), r.Name(), privilegeAction[action])) {
-				return errs.New(errs.Forbidden, "requested access to %s (%s) is denied", name, action)
-			}
-		}
-		return errs.New(errs.Unauthorized, "token does not grant %s on %s", action, name)
+type tokenKey struct{}
+
+// withToken verifies a request's Bearer token once and puts its holder in
+// the context: the token's user with the privileges it holds now, so that a
+// token never outlives its user being disabled, deleted or losing a role;
+// or the anonymous principal for tokens issued without credentials, while
+// anonymous access stays on. The token's claims go in the context too. A
+// token that fails, or whose holder is gone, leaves no principal, and every
+// check answers 401. Requests without a token keep the principal the server
+// resolved from Basic credentials or anonymity.
+func (f *Format) withToken(req *http.Request) *http.Request {
+	tok, ok := bearer(req)
+	if !ok {
+		return req
 	}
 	ctx := req.Context()
-	if p := auth.PrincipalFrom(ctx); p != nil && p.Anonymous && forceBasicAuth(r) {
-		return errs.New(errs.Unauthorized, "authentication required")
+	var data tokenData
+	subject, err := f.auth.VerifyToken(tok, &data)
+	if err != nil {
+		return req.WithContext(context.WithValue(ctx, tokenKey{}, (*tokenData)(nil)))
 	}
-	return r.Authorize(ctx, privilegeAction[action])
+	var p *auth.Principal
+	if data.Anonymous {
+		p, _, _ = f.auth.AnonymousPrincipal(ctx)
+	} else {
+		p, _ = f.auth.PrincipalOf(ctx, subject)
+	}
+	ctx = context.WithValue(ctx, tokenKey{}, &data)
+	if p != nil {
+		ctx = auth.WithPrincipal(ctx, p)
+	}
+	return req.WithContext(ctx)
 }
 
-// authenticated reports whether the caller presented valid credentials: a
-// token of ours or a Basic login. The /v2/ version check challenges
-// everyone else, anonymous callers included: clients learn the token realm
-// only from that challenge, and a client that never sees it never sends
-// the credentials of a docker login (anonymous callers then get anonymous
-// tokens from the realm).
-func (f *Format) authenticated(req *http.Request) bool {
-	if tok, ok := bearer(req); ok {
-		_, err := f.auth.VerifyToken(tok, nil)
-		return err == nil
+// tokenOf returns the verified claims of the request's token (nil when it
+// failed) and whether the request came with one.
+func tokenOf(ctx context.Context) (*tokenData, bool) {
+	data, ok := ctx.Value(tokenKey{}).(*tokenData)
+	return data, ok
+}
+
+// allowed reports whether the caller of req may perform action on name in
+// r. The repository decides (Repository.Authorize: privileges now held,
+// forceBasicAuth); a token must also grant the action on that name.
+func (f *Format) allowed(req *http.Request, r repo.Repository, name, action string) error {
+	ctx := req.Context()
+	perm := privilegeAction[action]
+	data, isToken := tokenOf(ctx)
+	if !isToken {
+		return r.Authorize(ctx, perm)
 	}
+	if data == nil {
+		return errToken
+	}
+	for _, g := range data.Access {
+		if g.Repository == r.Name() && g.Name == name && slices.Contains(g.Actions, action) {
+			return r.Authorize(ctx, perm)
+		}
+	}
+	// The token does not cover the action. If its user could be granted
+	// it, a 401 makes the client fetch a token that does (clients reuse
+	// tokens across scopes); if not, no token will help and the answer is
+	// DENIED.
+	if err := r.Authorize(ctx, perm); !data.Anonymous && errs.KindOf(err) == errs.Forbidden {
+		return errs.New(errs.Forbidden, "requested access to %s (%s) is denied", name, action)
+	}
+	return errs.New(errs.Unauthorized, "token does not grant %s on %s", action, name)
+}
+
+var errToken = errs.New(errs.Unauthorized, "invalid or expired token")
+
+// authenticated reports whether the caller presented valid credentials: a
+// token of ours whose holder is still there, or a Basic login. The /v2/
+// version check challenges everyone else, anonymous callers included:
+// clients learn the token realm only from that challenge, and a client
+// that never sees it never sends the credentials of a docker login
+// (anonymous callers then get anonymous tokens from the realm).
+func (f *Format) authenticated(req *http.Request) bool {
 	p := auth.PrincipalFrom(req.Context())
+	if data, isToken := tokenOf(req.Context()); isToken {
+		return data != nil && p != nil
+	}
 	return p != nil && !p.Anonymous
 }
 
-// caller returns the principal behind a request: its token's user, or the
-// Basic or anonymous principal; nil if none.
-func (f *Format) caller(req *http.Request) *auth.Principal {
-	if tok, ok := bearer(req); ok {
-		var data tokenData
-		subject, err := f.auth.VerifyToken(tok, &data)
-		if err != nil {
-			return nil
-		}
-		if data.Anonymous {
-			p, _, _ := f.auth.AnonymousPrincipal(req.Context())
-			return p
-		}
-		p, _ := f.auth.PrincipalOf(req.Context(), subject)
-		return p
-	}
-	return auth.PrincipalFrom(req.Context())
+// mayList reports whether the caller in ctx may see r's images.
+func mayList(ctx context.Context, r repo.Repository) bool {
+	return r.Authorize(ctx, "browse") == nil || r.Authorize(ctx, "read") == nil
 }
 
 func bearer(req *http.Request) (string, bool) {
@@ -143,8 +165,9 @@ func scheme(req *http.Request) string {
 
 // resolver finds the nexus repository and the image name inside it for a
 // name a client wrote: on a connector port every name is in the one
-// repository; on the main port the first segment names the repository.
-type resolver func(name string) (r repo.Repository, image string, ok bool)
+// repository; on the main port the first segment names the repository,
+// and one the caller in ctx may not know of is not found.
+type resolver func(ctx context.Context, name string) (r repo.Repository, image string, ok bool)
 
 // token serves /v2/token: Basic credentials (or none, for anonymous) in,
 // a signed short-lived token granting the requested actions the caller's
@@ -159,18 +182,14 @@ func (f *Format) token(w http.ResponseWriter, req *http.Request, resolve resolve
 	data := tokenData{Anonymous: p.Anonymous}
 	for _, scope := range req.URL.Query()["scope"] {
 		for _, g := range parseScope(scope) {
-			r, _, ok := resolve(g.Name)
+			r, _, ok := resolve(ctx, g.Name)
 			if !ok || r.Format().Name() != f.Name() {
 				continue
 			}
 			g.Repository = r.Name()
 			var actions []string
 			for _, a := range g.Actions {
-				perm, known := privilegeAction[a]
-				if !known || (p.Anonymous && forceBasicAuth(r)) {
-					continue
-				}
-				if p.Has(auth.RepositoryPermission(f.Name(), r.Name(), perm)) {
+				if perm, known := privilegeAction[a]; known && r.Authorize(ctx, perm) == nil {
 					actions = append(actions, a)
 				}
 			}

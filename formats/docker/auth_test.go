@@ -166,7 +166,7 @@ func TestAuthReadOnlyUser(t *testing.T) {
 	srv := fx.connector(fx.create(hostedConfig("docker-h", "allow", "")))
 	admin := fx.admin(srv)
 	admin.pushImage("team/app", "1.0", []byte(`{"c":1}`), []byte("layer"))
-	fx.addUser("reader", "reader-password-1", auth.RepositoryPermission("docker", "docker-h", "read"))
+	fx.addUser("reader", "reader-password-1", auth.RepositoryView("docker", "docker-h", "read").String())
 	reader := &client{t: t, base: srv.URL, user: "reader", pass: "reader-password-1"}
 
 	tok, _ := reader.getToken("repository:team/app:pull,push,delete")

@@ -105,7 +105,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 		if _, isToken := bearer(req); isToken && from != "" {
 			// A token scoped to this name alone cannot read the source:
 			// ask the client for one that covers both, as Docker expects.
-			if r, _, ok := resolve(from); ok && f.allowed(req, r, from, "pull") != nil {
+			if r, _, ok := resolve(req.Context(), from); ok && f.allowed(req, r, from, "pull") != nil {
 				challenge(w, req, "repository:"+t.name+":pull,push repository:"+from+":pull", nil)
 				return
 			}
@@ -153,7 +153,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u repo.Uploader, d digest.Digest, from string, resolve resolver) bool {
 	var a *meta.Asset
 	if from != "" {
-		r, image, ok := resolve(from)
+		r, image, ok := resolve(req.Context(), from)
 		if !ok || !validName(image) || f.allowed(req, r, from, "pull") != nil {
 			return false
 		}

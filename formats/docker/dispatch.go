@@ -3,6 +3,7 @@ package docker
 import (
 	"net/http"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -34,6 +35,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 		f.token(w, req, resolve)
 		return
 	}
+	req = f.withToken(req)
 	rt := parseRoute(p)
 	switch rt.kind {
 	case routeNone:
@@ -51,9 +53,11 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 		f.catalog(w, req, list, own == nil)
 		return
 	}
-	r, image, ok := resolve(rt.name)
+	r, image, ok := resolve(req.Context(), rt.name)
 	if !ok {
-		if f.caller(req) == nil {
+		// Missing, or hidden from the caller: the same answer either way,
+		// as repo.Manager.Access gives.
+		if p := auth.PrincipalFrom(req.Context()); p == nil || p.Anonymous {
 			challenge(w, req, "repository:"+rt.name+":pull", nil)
 			return
 		}

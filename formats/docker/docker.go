@@ -4,6 +4,7 @@
 package docker
 
 import (
+	"context"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -45,9 +46,10 @@ type Format struct {
 }
 
 var (
-	_ repo.Format     = (*Format)(nil)
-	_ repo.Connector  = (*Format)(nil)
-	_ repo.Maintainer = (*Format)(nil)
+	_ repo.Format          = (*Format)(nil)
+	_ repo.Connector       = (*Format)(nil)
+	_ repo.Maintainer      = (*Format)(nil)
+	_ repo.AnonymousPolicy = (*Format)(nil)
 )
 
 // New returns the Docker format; it issues and checks tokens with authn.
@@ -74,7 +76,14 @@ func settingsOf(r repo.Repository) settings {
 	return s
 }
 
-func forceBasicAuth(r repo.Repository) bool { return settingsOf(r).ForceBasicAuth }
+// AllowsAnonymous is false for repositories with forceBasicAuth (the
+// default): anonymous callers may not use them whatever the anonymous role
+// holds, on any route (repo.AnonymousPolicy).
+func (f *Format) AllowsAnonymous(cfg repo.Config) bool {
+	s := settings{ForceBasicAuth: true}
+	cfg.Section("docker", &s)
+	return !s.ForceBasicAuth
+}
 
 // Validate checks the "docker" section.
 func (f *Format) Validate(cfg *repo.Config) error {
@@ -176,7 +185,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 // Handler serves r's /v2/ API at the root of its connector port. The
 // connector resolves credentials itself; the main port's server already has.
 func (f *Format) Handler(r repo.Repository) http.Handler {
-	resolve := func(name string) (repo.Repository, string, bool) { return r, name, true }
+	resolve := func(_ context.Context, name string) (repo.Repository, string, bool) { return r, name, true }
 	v2 := f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
 	})
@@ -194,19 +203,21 @@ func (f *Format) Handler(r repo.Repository) http.Handler {
 type Lookup interface {
 	Lookup(name string) (repo.Repository, bool)
 	List() []repo.Repository
+	// Visible reports whether the caller in ctx may know r exists.
+	Visible(ctx context.Context, r repo.Repository) bool
 }
 
 // MainPortHandler serves /v2/ on the main port, behind the server's
 // authentication: the first segment of every name is the repository
 // ("host:8081/docker-h/team/app:1.0").
 func (f *Format) MainPortHandler(repos Lookup) http.Handler {
-	resolve := func(name string) (repo.Repository, string, bool) {
+	resolve := func(ctx context.Context, name string) (repo.Repository, string, bool) {
 		repoName, image, ok := strings.Cut(name, "/")
 		if !ok {
 			return nil, "", false
 		}
 		r, found := repos.Lookup(repoName)
-		if !found || r.Config().Format != f.Name() {
+		if !found || r.Config().Format != f.Name() || !repos.Visible(ctx, r) {
 			return nil, "", false
 		}
 		return r, image, true

@@ -87,7 +87,7 @@ func (fx *fixture) create(config string) repo.Repository {
 	if err := json.Unmarshal([]byte(config), &cfg); err != nil {
 		fx.t.Fatal(err)
 	}
-	if err := fx.m.Create(context.Background(), cfg); err != nil {
+	if err := fx.m.Create(fx.adminContext(), cfg); err != nil {
 		fx.t.Fatalf("Create: %v", err)
 	}
 	r, ok := fx.m.Lookup(cfg.Name)
@@ -95,6 +95,17 @@ func (fx *fixture) create(config string) repo.Repository {
 		fx.t.Fatalf("repository %s not created", cfg.Name)
 	}
 	return r
+}
+
+// adminContext is a context whose caller is the admin user, for changing
+// repositories.
+func (fx *fixture) adminContext() context.Context {
+	fx.t.Helper()
+	p, err := fx.auth.PrincipalOf(context.Background(), auth.AdminUser)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	return auth.WithPrincipal(context.Background(), p)
 }
 
 // connector serves r at the root of its own server, as a connector port.

@@ -119,7 +119,7 @@ func TestMainPortRouting(t *testing.T) {
 
 	// The catalog lists only the repositories the caller may read.
 	fx.admin(fx.connector(mustLookup(t, fx, "docker-b"))).pushImage("b/img", "1", []byte(`{"b":1}`))
-	fx.addUser("breader", "breader-password-1", auth.RepositoryPermission("docker", "docker-b", "read"))
+	fx.addUser("breader", "breader-password-1", auth.RepositoryView("docker", "docker-b", "read").String())
 	reader := &client{t: t, base: main.URL, user: "breader", pass: "breader-password-1"}
 	resp = reader.do(http.MethodGet, "/v2/_catalog", nil, nil)
 	expect(t, "reader's catalog", resp, http.StatusOK)
@@ -131,6 +131,10 @@ func TestMainPortRouting(t *testing.T) {
 		t.Fatalf("reader's catalog %v, want only docker-b's images", cat.Repositories)
 	}
 	expect(t, "reader pulls docker-b", reader.do(http.MethodGet, "/v2/docker-b/b/img/manifests/1", nil, nil), http.StatusOK)
+	// A repository the reader may not use answers as a missing one does,
+	// so its name does not leak.
 	expectError(t, "reader pulls docker-h", reader.do(http.MethodGet, "/v2/docker-h/team/app/manifests/1.0", nil, nil),
-		http.StatusForbidden, "DENIED")
+		http.StatusNotFound, "NAME_UNKNOWN")
+	expectError(t, "reader pulls a missing repository", reader.do(http.MethodGet, "/v2/docker-x/team/app/manifests/1.0", nil, nil),
+		http.StatusNotFound, "NAME_UNKNOWN")
 }

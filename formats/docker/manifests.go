@@ -14,7 +14,6 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -580,9 +579,8 @@ func paginate(all []string, req *http.Request) ([]string, string, error) {
 func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() []repo.Repository, prefixed bool) {
 	var names []string
 	anyAllowed := false
-	p := f.caller(req)
 	for _, r := range list() {
-		if !canList(p, r) {
+		if !mayList(req.Context(), r) {
 			continue
 		}
 		anyAllowed = true
@@ -678,15 +676,6 @@ func (f *Format) referrersOf(ctx context.Context, r repo.Repository, image, subj
 		return nil
 	})
 	return out, err
-}
-
-// canList reports whether p may see r's images in the catalog.
-func canList(p *auth.Principal, r repo.Repository) bool {
-	if p == nil || (p.Anonymous && forceBasicAuth(r)) {
-		return false
-	}
-	format, name := r.Config().Format, r.Name()
-	return p.Has(auth.RepositoryPermission(format, name, "browse")) || p.Has(auth.RepositoryPermission(format, name, "read"))
 }
 
 // referrers serves GET /v2/<name>/referrers/<digest>: an image index of the

@@ -20,7 +20,7 @@ func TestWritePolicyDeny(t *testing.T) {
 	m, d := fx.admin(srv).pushImage("team/app", "1.0", config, []byte("layer"))
 	cfg := r.Config()
 	cfg.Storage.WritePolicy = "deny"
-	if err := fx.m.Update(t.Context(), cfg); err != nil {
+	if err := fx.m.Update(fx.adminContext(), cfg); err != nil {
 		t.Fatal(err)
 	}
 	r, _ = fx.m.Lookup("docker-h")

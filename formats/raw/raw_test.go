@@ -16,11 +16,8 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
-
-type allowAll struct{}
-
-func (allowAll) Require(context.Context, string) error { return nil }
 
 type fixture struct {
 	t   *testing.T
@@ -44,7 +41,7 @@ func newFixture(t *testing.T) *fixture {
 	}
 	log := slog.New(slog.DiscardHandler)
 	f := raw.New(log)
-	m := repo.NewManager(db, blob.NewStore("default", d), allowAll{}, repo.Options{Log: log}, f)
+	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, f)
 	return &fixture{t: t, f: f, m: m, db: db, dir: dir}
 }
 

@@ -164,16 +164,16 @@ func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep f
 	return a.ok(c, newPage(items, next))
 }
 
-// visibility returns a memoised check of the caller's browse privilege.
+// visibility returns a memoised check that the caller may browse a
+// repository, decided by the repository itself (Repository.Authorize).
 func (a *API) visibility(ctx context.Context) func(repoName string) bool {
-	p := auth.PrincipalFrom(ctx)
 	seen := map[string]bool{}
 	return func(name string) bool {
 		if v, ok := seen[name]; ok {
 			return v
 		}
 		r, ok := a.repos.Lookup(name)
-		v := ok && p != nil && p.Has(auth.RepositoryPermission(r.Config().Format, name, "browse"))
+		v := ok && r.Authorize(ctx, "browse") == nil
 		seen[name] = v
 		return v
 	}
@@ -296,7 +296,7 @@ func (a *API) deleteAsset(c echo.Context) error {
 // format, group, name, version (each may use * wildcards) and q, a keyword
 // matched anywhere in group, name or version.
 func (a *API) searchFilter(c echo.Context) (func(*meta.Component) bool, error) {
-	if err := a.auth.Require(c.Request().Context(), "nx-search-read"); err != nil {
+	if err := a.auth.Require(c.Request().Context(), auth.Application("search", "read")); err != nil {
 		return nil, err
 	}
 	format := c.QueryParam("format")
@@ -357,7 +357,7 @@ type blobStoreJSON struct {
 
 func (a *API) listBlobStores(c echo.Context) error {
 	ctx := c.Request().Context()
-	if err := a.auth.Require(ctx, "nx-blobstores-read"); err != nil {
+	if err := a.auth.Require(ctx, auth.Application("blobstores", "read")); err != nil {
 		return fail(c, a.log, err)
 	}
 	count, size, err := a.db.BlobUsage()

@@ -22,11 +22,6 @@ func (a *API) registerRepositories(g *echo.Group) {
 	g.PUT("/v1/repositories/:format/:type/:name", a.updateRepository)
 }
 
-// adminPermission is the Nexus privilege for administering a repository.
-func adminPermission(format, name, action string) string {
-	return "nx-repository-admin-" + format + "-" + name + "-" + action
-}
-
 // repositoryJSON is the short form of GET /v1/repositories.
 type repositoryJSON struct {
 	Name       string         `json:"name"`
@@ -46,37 +41,23 @@ func (a *API) shortForm(c echo.Context, r repo.Repository) repositoryJSON {
 	return out
 }
 
-// canSee reports whether the caller may know the repository exists.
-func (a *API) canSee(c echo.Context, cfg repo.Config) bool {
-	p := auth.PrincipalFrom(c.Request().Context())
-	return p != nil && (p.Has(auth.RepositoryPermission(cfg.Format, cfg.Name, "browse")) ||
-		p.Has(adminPermission(cfg.Format, cfg.Name, "read")))
-}
-
 func (a *API) listRepositories(c echo.Context) error {
 	if auth.PrincipalFrom(c.Request().Context()) == nil {
 		return fail(c, a.log, errs.New(errs.Unauthorized, "authentication required"))
 	}
 	out := []repositoryJSON{}
 	for _, r := range a.repos.List() {
-		if a.canSee(c, r.Config()) {
+		if a.repos.Visible(c.Request().Context(), r) {
 			out = append(out, a.shortForm(c, r))
 		}
 	}
 	return a.ok(c, out)
 }
 
-// lookup finds a repository the caller may see; others are "not found" so
-// that names do not leak.
+// lookup finds a repository the caller may see; others answer as missing
+// ones do, so that names do not leak.
 func (a *API) lookup(c echo.Context, name string) (repo.Repository, error) {
-	if auth.PrincipalFrom(c.Request().Context()) == nil {
-		return nil, errs.New(errs.Unauthorized, "authentication required")
-	}
-	r, ok := a.repos.Lookup(name)
-	if !ok || !a.canSee(c, r.Config()) {
-		return nil, errs.New(errs.NotFound, "repository %s not found", name)
-	}
-	return r, nil
+	return a.repos.Access(c.Request().Context(), name)
 }
 
 func (a *API) getRepository(c echo.Context) error {
@@ -96,7 +77,7 @@ func (a *API) getRepositoryConfig(c echo.Context) error {
 	if cfg.Format != c.Param("format") || cfg.Type != c.Param("type") {
 		return fail(c, a.log, errs.New(errs.NotFound, "repository %s is not a %s %s repository", cfg.Name, c.Param("format"), c.Param("type")))
 	}
-	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "read")); err != nil {
+	if err := a.auth.Require(c.Request().Context(), auth.RepositoryAdmin(cfg.Format, cfg.Name, "read")); err != nil {
 		return fail(c, a.log, err)
 	}
 	out, err := a.fullForm(c, r)
@@ -170,9 +151,6 @@ func (a *API) createRepository(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "add")); err != nil {
-		return fail(c, a.log, err)
-	}
 	if err := a.repos.Create(c.Request().Context(), cfg); err != nil {
 		return fail(c, a.log, err)
 	}
@@ -188,9 +166,6 @@ func (a *API) updateRepository(c echo.Context) error {
 	if cfg.Name != c.Param("name") {
 		return fail(c, a.log, invalid("name", "does not match the repository in the path"))
 	}
-	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "edit")); err != nil {
-		return fail(c, a.log, err)
-	}
 	if err := a.repos.Update(c.Request().Context(), cfg); err != nil {
 		return fail(c, a.log, err)
 	}
@@ -204,9 +179,6 @@ func (a *API) deleteRepository(c echo.Context) error {
 		return fail(c, a.log, err)
 	}
 	cfg := r.Config()
-	if err := a.auth.Require(c.Request().Context(), adminPermission(cfg.Format, cfg.Name, "delete")); err != nil {
-		return fail(c, a.log, err)
-	}
 	if err := a.repos.Delete(c.Request().Context(), cfg.Name); err != nil {
 		return fail(c, a.log, err)
 	}

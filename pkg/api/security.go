@@ -108,7 +108,7 @@ func registerSecurity(g *echo.Group, s *auth.Service, log *slog.Logger) {
 }
 
 func (h *securityHandlers) listUsers(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-users-read"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("users", "read")); err != nil {
 		return fail(c, h.log, err)
 	}
 	out := []userJSON{}
@@ -126,7 +126,7 @@ func (h *securityHandlers) listUsers(c echo.Context) error {
 }
 
 func (h *securityHandlers) createUser(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-users-create"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("users", "create")); err != nil {
 		return fail(c, h.log, err)
 	}
 	var body userCreateJSON
@@ -148,7 +148,7 @@ func (h *securityHandlers) createUser(c echo.Context) error {
 }
 
 func (h *securityHandlers) updateUser(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-users-update"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("users", "update")); err != nil {
 		return fail(c, h.log, err)
 	}
 	var body userJSON
@@ -167,7 +167,7 @@ func (h *securityHandlers) updateUser(c echo.Context) error {
 }
 
 func (h *securityHandlers) deleteUser(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-users-delete"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("users", "delete")); err != nil {
 		return fail(c, h.log, err)
 	}
 	if err := h.s.DeleteUser(c.Request().Context(), c.Param("userId")); err != nil {
@@ -181,7 +181,7 @@ func (h *securityHandlers) changePassword(c echo.Context) error {
 	id := c.Param("userId")
 	// Users may always change their own password.
 	if p := auth.PrincipalFrom(ctx); p == nil || p.Anonymous || p.UserID != id {
-		if err := h.s.Require(ctx, "nx-userschangepw"); err != nil {
+		if err := h.s.Require(ctx, auth.Application("userschangepw", "")); err != nil {
 			return fail(c, h.log, err)
 		}
 	}
@@ -199,7 +199,7 @@ func (h *securityHandlers) changePassword(c echo.Context) error {
 }
 
 func (h *securityHandlers) listRoles(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-roles-read"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("roles", "read")); err != nil {
 		return fail(c, h.log, err)
 	}
 	out := []roleJSON{}
@@ -216,7 +216,7 @@ func (h *securityHandlers) listRoles(c echo.Context) error {
 }
 
 func (h *securityHandlers) getRole(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-roles-read"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("roles", "read")); err != nil {
 		return fail(c, h.log, err)
 	}
 	r, err := h.s.GetRole(c.Request().Context(), c.Param("id"))
@@ -227,7 +227,7 @@ func (h *securityHandlers) getRole(c echo.Context) error {
 }
 
 func (h *securityHandlers) createRole(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-roles-create"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("roles", "create")); err != nil {
 		return fail(c, h.log, err)
 	}
 	var body roleJSON
@@ -246,7 +246,7 @@ func (h *securityHandlers) createRole(c echo.Context) error {
 }
 
 func (h *securityHandlers) updateRole(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-roles-update"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("roles", "update")); err != nil {
 		return fail(c, h.log, err)
 	}
 	var body roleJSON
@@ -263,7 +263,7 @@ func (h *securityHandlers) updateRole(c echo.Context) error {
 }
 
 func (h *securityHandlers) deleteRole(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-roles-delete"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("roles", "delete")); err != nil {
 		return fail(c, h.log, err)
 	}
 	if err := h.s.DeleteRole(c.Request().Context(), c.Param("id")); err != nil {
@@ -273,14 +273,14 @@ func (h *securityHandlers) deleteRole(c echo.Context) error {
 }
 
 func (h *securityHandlers) getAnonymous(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-settings-read"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("settings", "read")); err != nil {
 		return fail(c, h.log, err)
 	}
 	return h.writeAnonymous(c)
 }
 
 func (h *securityHandlers) putAnonymous(c echo.Context) error {
-	if err := h.s.Require(c.Request().Context(), "nx-settings-update"); err != nil {
+	if err := h.s.Require(c.Request().Context(), auth.Application("settings", "update")); err != nil {
 		return fail(c, h.log, err)
 	}
 	var body anonymousJSON

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
 )
 
 func (a *API) registerStatus(g *echo.Group) {
@@ -34,7 +36,10 @@ type healthCheck struct {
 }
 
 func (a *API) check(c echo.Context) error {
-	if err := a.auth.Require(c.Request().Context(), "nx-healthcheck-read"); err != nil {
+	// Nexus guards the health checks with nx-metrics-all, not the
+	// anonymous role's nx-healthcheck-read: they name repositories and
+	// describe the server's state.
+	if err := a.auth.Require(c.Request().Context(), auth.Application("metrics", "read")); err != nil {
 		return fail(c, a.log, err)
 	}
 	ctx := c.Request().Context()

@@ -101,15 +101,15 @@ func TestMatchPrivilege(t *testing.T) {
 
 func TestPrincipalHas(t *testing.T) {
 	var none *Principal
-	if none.Has("nx-search-read") {
+	if none.Has(Application("search", "read")) {
 		t.Error("nil principal has a privilege")
 	}
-	all := &Principal{privileges: []string{AllPrivileges}}
-	if !all.Has("nx-users-delete") || !all.Has(RepositoryPermission("raw", "r", "add")) {
+	all := &Principal{privileges: []Privilege{{Kind: KindAll}}}
+	if !all.Has(Application("users", "delete")) || !all.Has(RepositoryView("raw", "r", "add")) {
 		t.Error("nx-all does not grant everything")
 	}
-	if got := RepositoryPermission("maven2", "releases", "read"); got != "nx-repository-view-maven2-releases-read" {
-		t.Errorf("RepositoryPermission = %q", got)
+	if got := RepositoryView("maven2", "releases", "read").String(); got != "nx-repository-view-maven2-releases-read" {
+		t.Errorf("RepositoryView = %q", got)
 	}
 }
 
@@ -118,10 +118,10 @@ func TestRoleRecursionAndCycles(t *testing.T) {
 	// A cycle a -> b -> c -> a stored directly, as an older version or a
 	// deleted-and-recreated role might leave it.
 	for _, r := range []*meta.Role{
-		{ID: "a", Privileges: []string{"priv-a"}, Roles: []string{"b"}},
-		{ID: "b", Privileges: []string{"priv-b"}, Roles: []string{"c", "missing"}},
-		{ID: "c", Privileges: []string{"priv-c-*"}, Roles: []string{"a"}},
-		{ID: "other", Privileges: []string{"priv-other"}},
+		{ID: "a", Privileges: []string{"nx-a-read"}, Roles: []string{"b"}},
+		{ID: "b", Privileges: []string{"nx-b-read", "not a privilege"}, Roles: []string{"c", "missing"}},
+		{ID: "c", Privileges: []string{"nx-c-*"}, Roles: []string{"a"}},
+		{ID: "other", Privileges: []string{"nx-other-read"}},
 	} {
 		if err := f.db.CreateRole(r); err != nil {
 			t.Fatal(err)
@@ -132,12 +132,12 @@ func TestRoleRecursionAndCycles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, perm := range []string{"priv-a", "priv-b", "priv-c-x"} {
+	for _, perm := range []Privilege{Application("a", "read"), Application("b", "read"), Application("c", "update")} {
 		if !p.Has(perm) {
 			t.Errorf("missing inherited privilege %s", perm)
 		}
 	}
-	if p.Has("priv-other") || p.Has(AllPrivileges+"x") {
+	if p.Has(Application("other", "read")) || p.Has(Application("a", "update")) {
 		t.Error("privilege of an unrelated role granted")
 	}
 
@@ -176,7 +176,7 @@ func TestBootstrap(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.UserID != AdminUser || p.Anonymous || !p.Has("nx-users-create") {
+	if p.UserID != AdminUser || p.Anonymous || !p.Has(Application("users", "create")) {
 		t.Errorf("admin principal = %+v", p)
 	}
 	set, err := f.db.Anonymous()
@@ -281,7 +281,7 @@ func TestThrottlePerUserAcrossAddresses(t *testing.T) {
 
 // requireStatus runs req through the middleware and a handler that requires
 // perm, and returns the handler's error kind as an HTTP status.
-func requireStatus(t *testing.T, s *Service, req *http.Request, perm string) int {
+func requireStatus(t *testing.T, s *Service, req *http.Request, perm Privilege) int {
 	t.Helper()
 	e := echo.New()
 	e.Use(s.Middleware())
@@ -299,8 +299,8 @@ func requireStatus(t *testing.T, s *Service, req *http.Request, perm string) int
 func TestAnonymousAccess(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	read := RepositoryPermission("raw", "raw-h", "read")
-	add := RepositoryPermission("raw", "raw-h", "add")
+	read := RepositoryView("raw", "raw-h", "read")
+	add := RepositoryView("raw", "raw-h", "add")
 
 	if p, ok, err := f.s.AnonymousPrincipal(ctx); p != nil || ok || err != nil {
 		t.Fatalf("AnonymousPrincipal while disabled = %v, %v, %v", p, ok, err)
@@ -349,10 +349,10 @@ func TestForbidden(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx := WithPrincipal(context.Background(), p)
-	if err := f.s.Require(ctx, "nx-users-read"); !errors.Is(err, errs.ErrForbidden) {
+	if err := f.s.Require(ctx, Application("users", "read")); !errors.Is(err, errs.ErrForbidden) {
 		t.Errorf("Require without privilege err = %v; want Forbidden", err)
 	}
-	if err := f.s.Require(ctx, "nx-search-read"); err != nil {
+	if err := f.s.Require(ctx, Application("search", "read")); err != nil {
 		t.Errorf("Require with privilege: %v", err)
 	}
 	if err := f.s.DeleteUser(ctx, "reader"); !errors.Is(err, errs.ErrInvalid) {

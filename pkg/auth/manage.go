@@ -14,10 +14,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
-var (
-	validID        = regexp.MustCompile(`^[A-Za-z0-9._@-]+$`)
-	validPrivilege = regexp.MustCompile(`^[A-Za-z0-9._@*-]+$`)
-)
+var validID = regexp.MustCompile(`^[A-Za-z0-9._@-]+$`)
 
 // DefaultRealm is the name of the realm of locally stored users.
 const DefaultRealm = "NexusAuthorizingRealm"
@@ -217,8 +214,8 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 // storing r would not make a role contain itself.
 func (s *Service) checkRole(r *meta.Role) error {
 	for _, p := range r.Privileges {
-		if !validPrivilege.MatchString(p) {
-			return errs.New(errs.Invalid, "privilege %q is not a valid privilege name", p)
+		if _, err := ParsePrivilege(p); err != nil {
+			return errs.New(errs.Invalid, "%s", err)
 		}
 	}
 	// Walk the roles r contains, seeing r itself as it is about to be stored.

@@ -1,18 +1,11 @@
 // Package auth authenticates callers and checks their privileges, following
 // the Nexus Repository 3 security model: users hold roles, roles hold
 // privileges and other roles, and a privilege is a name such as
-// "nx-repository-view-maven2-releases-read". Granted privilege names may
-// contain "*" wildcards; "nx-all" grants everything.
+// "nx-repository-view-maven2-releases-read", matched field by field (see
+// Privilege); "nx-all" grants everything.
 package auth
 
-import (
-	"context"
-
-	"github.com/nexus-go/nexus-go/pkg/wildcard"
-)
-
-// AllPrivileges is the privilege that grants every permission.
-const AllPrivileges = "nx-all"
+import "context"
 
 // Principal is the caller of a request.
 type Principal struct {
@@ -22,30 +15,23 @@ type Principal struct {
 	// Anonymous is true when the caller sent no credentials.
 	Anonymous bool
 
-	// privileges are the granted privilege patterns, resolved from the
-	// user's roles when the principal was created.
-	privileges []string
+	// privileges are the granted privileges, resolved from the user's
+	// roles when the principal was created.
+	privileges []Privilege
 }
 
 // Has reports whether the principal was granted perm. A nil principal has
 // no permissions.
-func (p *Principal) Has(perm string) bool {
+func (p *Principal) Has(perm Privilege) bool {
 	if p == nil {
 		return false
 	}
 	for _, g := range p.privileges {
-		if g == AllPrivileges || wildcard.Match(g, perm) {
+		if g.Grants(perm) {
 			return true
 		}
 	}
 	return false
-}
-
-// RepositoryPermission returns the privilege name for action on a
-// repository: "nx-repository-view-<format>-<repo>-<action>", where action is
-// one of browse, read, edit, add or delete.
-func RepositoryPermission(format, repo, action string) string {
-	return "nx-repository-view-" + format + "-" + repo + "-" + action
 }
 
 type ctxKey int

@@ -47,6 +47,8 @@ type Service struct {
 
 	throttle throttle
 	logins   loginCache
+	// principals caches PrincipalOf per user for one security generation.
+	principals principalCache
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash func() []byte
@@ -98,8 +100,8 @@ func (s *Service) Bootstrap(ctx context.Context, dataDir string) (passwordFile s
 			Privileges: []string{AllPrivileges}, ReadOnly: true},
 		{ID: AnonymousRole, Name: AnonymousRole, Description: "Anonymous role", Source: meta.SourceDefault,
 			Privileges: []string{
-				RepositoryPermission("*", "*", "browse"),
-				RepositoryPermission("*", "*", "read"),
+				RepositoryView(Any, Any, "browse").String(),
+				RepositoryView(Any, Any, "read").String(),
 				"nx-search-read",
 				"nx-healthcheck-read",
 			}, ReadOnly: true},
@@ -276,11 +278,24 @@ func (s *Service) anonymousPrincipal(ctx context.Context) (*Principal, bool, err
 	return &Principal{UserID: u.ID, Anonymous: true, privileges: privs}, true, nil
 }
 
-// PrincipalOf returns the principal of an active user without checking a
-// password: for callers that already proved who they are, such as the
-// holder of a token this service signed. errs.Unauthorized when the user is
-// gone or disabled.
+// PrincipalOf returns the principal of an active user, with the
+// privileges its roles hold now, without checking a password: for callers
+// that already proved who they are, such as the holder of a token this
+// service signed. errs.Unauthorized when the user is gone or disabled. The
+// answer is cached until any user, role or setting changes.
 func (s *Service) PrincipalOf(ctx context.Context, userID string) (*Principal, error) {
+	gen := s.db.SecurityGeneration()
+	if p := s.principals.get(userID, gen); p != nil {
+		return p, nil
+	}
+	p, err := s.principalOf(userID)
+	if err == nil {
+		s.principals.put(userID, gen, p)
+	}
+	return p, err
+}
+
+func (s *Service) principalOf(userID string) (*Principal, error) {
 	u, err := s.db.GetUser(userID)
 	if errs.KindOf(err) == errs.NotFound || (err == nil && u.Status != meta.UserActive) {
 		return nil, errLogin
@@ -297,10 +312,12 @@ func (s *Service) PrincipalOf(ctx context.Context, userID string) (*Principal, e
 
 // privileges returns the union of the privileges of roles and, recursively,
 // of the roles they contain. Missing roles are skipped and each role is
-// visited once, so dangling references and cycles are harmless.
-func (s *Service) privileges(roles []string) ([]string, error) {
+// visited once, so dangling references and cycles are harmless; a stored
+// name that is not a privilege (written before names were checked) grants
+// nothing.
+func (s *Service) privileges(roles []string) ([]Privilege, error) {
 	seen := map[string]bool{}
-	var privs []string
+	var privs []Privilege
 	queue := append([]string(nil), roles...)
 	for len(queue) > 0 {
 		id := queue[0]
@@ -316,7 +333,14 @@ func (s *Service) privileges(roles []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		privs = append(privs, r.Privileges...)
+		for _, name := range r.Privileges {
+			p, err := ParsePrivilege(name)
+			if err != nil {
+				s.log.Warn("role grants an invalid privilege; ignored", "role", id, "err", err)
+				continue
+			}
+			privs = append(privs, p)
+		}
 		queue = append(queue, r.Roles...)
 	}
 	return privs, nil
@@ -387,7 +411,7 @@ func (s *Service) remoteAddr(c echo.Context) string {
 // errs.Unauthorized when the login failed, when there is no principal, or
 // when the anonymous principal lacks perm (so that clients are challenged to
 // log in), and errs.Forbidden when an authenticated user lacks perm.
-func (s *Service) Require(ctx context.Context, perm string) error {
+func (s *Service) Require(ctx context.Context, perm Privilege) error {
 	if loginFailed(ctx) {
 		return errLogin
 	}

@@ -17,7 +17,7 @@ import (
 
 // Authorizer decides whether the caller in ctx holds a privilege.
 type Authorizer interface {
-	Require(ctx context.Context, perm string) error
+	Require(ctx context.Context, perm auth.Privilege) error
 }
 
 // base is what every repository type shares: configuration, format, store.
@@ -34,8 +34,17 @@ func (b *base) Name() string   { return b.cfg.Name }
 func (b *base) Config() Config { return b.cfg }
 func (b *base) Format() Format { return b.format }
 
+// Authorize is the one decision on who may use a repository's content:
+// every route, listing and search asks it. Besides the caller's
+// privileges, the format may refuse anonymous callers outright (Docker's
+// forceBasicAuth), whatever the anonymous role holds.
 func (b *base) Authorize(ctx context.Context, action string) error {
-	return b.authz.Require(ctx, auth.RepositoryPermission(b.cfg.Format, b.cfg.Name, action))
+	if p := auth.PrincipalFrom(ctx); p != nil && p.Anonymous {
+		if ap, ok := b.format.(AnonymousPolicy); ok && !ap.AllowsAnonymous(b.cfg) {
+			return errs.New(errs.Unauthorized, "repository %s requires authentication", b.cfg.Name)
+		}
+	}
+	return b.authz.Require(ctx, auth.RepositoryView(b.cfg.Format, b.cfg.Name, action))
 }
 
 func (b *base) Status() Status {

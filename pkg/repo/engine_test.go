@@ -20,6 +20,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // testFormat is a minimal format: ".meta" files are metadata, merged in
@@ -90,10 +91,6 @@ type nopSeekCloser struct{ *bytes.Reader }
 
 func (nopSeekCloser) Close() error { return nil }
 
-type allowAll struct{}
-
-func (allowAll) Require(context.Context, string) error { return nil }
-
 // env is a manager over a fresh database and blob directory.
 type env struct {
 	t       *testing.T
@@ -126,7 +123,7 @@ func (e *env) open() {
 	}
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
-	e.m = NewManager(db, e.blobs, allowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
+	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
 		testFormat{}, testFormat{name: "other"})
 }
 

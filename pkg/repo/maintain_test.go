@@ -10,13 +10,14 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // Maintain purges resumable uploads left unfinished longer than
 // UploadPurgeAge and keeps younger ones.
 func TestMaintainPurgesOldUploads(t *testing.T) {
 	e := newEnv(t)
-	e.m = NewManager(e.db, e.blobs, allowAll{}, Options{Log: slog.New(slog.DiscardHandler), UploadPurgeAge: time.Hour}, testFormat{})
+	e.m = NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), UploadPurgeAge: time.Hour}, testFormat{})
 	ctx := context.Background()
 	if err := e.m.Create(ctx, hostedCfg("h", WriteAllow)); err != nil {
 		t.Fatal(err)

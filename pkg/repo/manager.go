@@ -16,6 +16,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -176,8 +177,13 @@ func (m *Manager) List() []Repository {
 	return out
 }
 
-// Create validates and stores a new repository and starts serving it.
+// Create validates and stores a new repository and starts serving it. The
+// caller in ctx needs the repository's admin "add" privilege, and for a
+// group the privileges on its members that the group hands out.
 func (m *Manager) Create(ctx context.Context, cfg Config) error {
+	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "add")); err != nil {
+		return err
+	}
 	err := func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -186,7 +192,7 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 				return fieldErr("name", "a repository named %s already exists", existing)
 			}
 		}
-		return m.save(cfg)
+		return m.save(ctx, cfg)
 	}()
 	// Observers hear of refused changes too: Check may have reserved
 	// resources (a connector port) the change would have used.
@@ -195,8 +201,15 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 }
 
 // Update replaces the configuration of an existing repository; its format
-// and type cannot change.
+// and type cannot change. The caller in ctx needs the repository's admin
+// "edit" privilege, and for a group the privileges on its members that the
+// group hands out.
 func (m *Manager) Update(ctx context.Context, cfg Config) error {
+	// Checked before existence, so that whether a name exists is not
+	// told to callers who may not edit it.
+	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "edit")); err != nil {
+		return err
+	}
 	err := func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -209,7 +222,7 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 			return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
 		}
 		keepUpstreamPassword(&cfg, oc)
-		return m.save(cfg)
+		return m.save(ctx, cfg)
 	}()
 	// Observers hear of refused changes too: Check may have reserved
 	// resources (a connector port) the change would have used.
@@ -231,8 +244,8 @@ func keepUpstreamPassword(cfg *Config, old Config) {
 }
 
 // save validates, persists and swaps in cfg; m.mu is held.
-func (m *Manager) save(cfg Config) error {
-	if err := m.validate(&cfg); err != nil {
+func (m *Manager) save(ctx context.Context, cfg Config) error {
+	if err := m.validate(ctx, &cfg); err != nil {
 		return err
 	}
 	for _, o := range m.observers {
@@ -258,12 +271,18 @@ func (m *Manager) save(cfg Config) error {
 // Delete removes a repository and its content in one transaction, freeing
 // blobs nothing else references; writes still in flight for it are refused
 // (meta.PutAssetRequest.RequireRepository). A repository that is a group
-// member cannot be deleted.
+// member cannot be deleted. The caller in ctx needs the repository's admin
+// "delete" privilege.
 func (m *Manager) Delete(ctx context.Context, name string) error {
 	m.mu.Lock()
-	if _, ok := m.repos[name]; !ok {
+	r, ok := m.repos[name]
+	if !ok {
 		m.mu.Unlock()
 		return errs.New(errs.NotFound, "repository %s not found", name)
+	}
+	if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
+		m.mu.Unlock()
+		return err
 	}
 	for _, other := range m.repos {
 		if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
@@ -414,7 +433,7 @@ func (m *Manager) Checksum(ctx context.Context, a *meta.Asset, alg blob.Algorith
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9\-][A-Za-z0-9._\-]*$`)
 
-func (m *Manager) validate(cfg *Config) error {
+func (m *Manager) validate(ctx context.Context, cfg *Config) error {
 	if !namePattern.MatchString(cfg.Name) || len(cfg.Name) > 200 {
 		return fieldErr("name", "must contain only letters, digits, '.', '_' and '-', and not start with '.' or '_'")
 	}
@@ -448,7 +467,7 @@ func (m *Manager) validate(cfg *Config) error {
 	case Group:
 		cfg.Storage.WritePolicy = ""
 		cfg.Proxy, cfg.NegativeCache, cfg.HTTPClient = nil, nil, nil
-		if err := m.validateGroup(cfg); err != nil {
+		if err := m.validateGroup(ctx, cfg); err != nil {
 			return err
 		}
 	default:
@@ -496,7 +515,7 @@ func validateProxy(cfg *Config) error {
 	return nil
 }
 
-func (m *Manager) validateGroup(cfg *Config) error {
+func (m *Manager) validateGroup(ctx context.Context, cfg *Config) error {
 	g := cfg.Group
 	if g == nil || len(g.MemberNames) == 0 {
 		return fieldErr("group.memberNames", "may not be empty")
@@ -524,6 +543,34 @@ func (m *Manager) validateGroup(cfg *Config) error {
 		}
 		if m.repos[g.WritableMember].Config().Type != Hosted {
 			return fieldErr("group.writableMember", "must be a hosted repository")
+		}
+	}
+	return m.checkMemberPrivileges(ctx, g)
+}
+
+// memberActions are what a group hands out on every member: whoever may
+// read the group reads the members' content through it.
+var memberActions = []string{"browse", "read"}
+
+// checkMemberPrivileges refuses a group whose members the caller in ctx
+// could not use directly: a group must never be a way around the members'
+// privileges. Uploads to the group go to the writable member, so choosing
+// one needs "add" on it too.
+func (m *Manager) checkMemberPrivileges(ctx context.Context, g *GroupSettings) error {
+	for _, name := range g.MemberNames {
+		member := m.repos[name]
+		actions := memberActions
+		if name == g.WritableMember {
+			actions = append(slices.Clip(actions), "add")
+		}
+		for _, action := range actions {
+			if err := member.Authorize(ctx, action); err != nil {
+				if errs.KindOf(err) == errs.Unauthorized {
+					return err
+				}
+				return errs.New(errs.Forbidden, "adding repository %s to a group needs privilege %s", name,
+					auth.RepositoryView(member.Config().Format, name, action))
+			}
 		}
 	}
 	return nil

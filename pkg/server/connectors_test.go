@@ -14,11 +14,8 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
-
-type allowAll struct{}
-
-func (allowAll) Require(context.Context, string) error { return nil }
 
 // Concurrent repository changes must not deadlock the manager's lock
 // (held while observers Check) against the connectors' (held while they
@@ -35,7 +32,7 @@ func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
 		t.Fatal(err)
 	}
 	log := slog.New(slog.DiscardHandler)
-	m := repo.NewManager(db, blob.NewStore("default", d), allowAll{}, repo.Options{Log: log}, raw.New(log))
+	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
 	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, log)
 	if err != nil {
 		t.Fatal(err)

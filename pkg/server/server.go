@@ -168,9 +168,10 @@ func (s *Server) repository(c echo.Context) error {
 		serve.Error(w, req, s.log, errs.New(errs.NotFound, "repository not found"))
 		return nil
 	}
-	r, ok := s.repos.Lookup(name)
-	if !ok {
-		serve.Error(w, req, s.log, errs.New(errs.NotFound, "repository %s not found", name))
+	// Missing and hidden repositories answer alike (repo.Manager.Access).
+	r, err := s.repos.Access(req.Context(), name)
+	if err != nil {
+		serve.Error(w, req, s.log, err)
 		return nil
 	}
 	if !hasSlash {
