@@ -715,39 +715,55 @@ func ociLayout(t *testing.T, dir, tag string) ociImage {
 		manifestDigest: "sha256:" + sha(manifest), indexDigest: "sha256:" + sha(imageIndex)}
 }
 
+// skopeo runs the skopeo client with an auth file of its own.
+type skopeo struct{ bin, authFile string }
+
+func newSkopeo(t *testing.T) *skopeo {
+	t.Helper()
+	return &skopeo{bin: e2eClient(t, "skopeo"), authFile: filepath.Join(t.TempDir(), "auth.json")}
+}
+
+// run runs skopeo (bounded by 2 minutes) and returns its output: stdout,
+// and stderr too when it fails.
+func (sk *skopeo) run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sk.bin, args...)
+	cmd.Env = clientEnv("REGISTRY_AUTH_FILE=" + sk.authFile)
+	cmd.WaitDelay = 5 * time.Second
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	if err != nil {
+		return stdout.String() + stderr.String(), err
+	}
+	return stdout.String(), nil
+}
+
+// must runs skopeo and requires success.
+func (sk *skopeo) must(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := sk.run(args...)
+	if err != nil {
+		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
 // TestSkopeoCopy uses skopeo, a daemonless client, to push an OCI layout to
 // one hosted repository and copy it to another, over the connector ports
 // and the main port.
 func TestSkopeoCopy(t *testing.T) {
-	skopeo := e2eClient(t, "skopeo")
+	sk := newSkopeo(t)
 	s := startServer(t)
 	p1, p2 := freePort(t), freePort(t)
 	createDockerHosted(s, "docker-src", p1)
 	createDockerHosted(s, "docker-dst", p2)
 	pw := s.adminPW
-	authFile := filepath.Join(t.TempDir(), "auth.json")
-
-	run := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, skopeo, args...)
-		cmd.Env = clientEnv("REGISTRY_AUTH_FILE=" + authFile)
-		cmd.WaitDelay = 5 * time.Second
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		err := cmd.Run()
-		if err != nil {
-			return stdout.String() + stderr.String(), err
-		}
-		return stdout.String(), nil
-	}
+	run := sk.run
 	must := func(args ...string) string {
 		t.Helper()
-		out, err := run(args...)
-		if err != nil {
-			t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return out
+		return sk.must(t, args...)
 	}
 	inspect := func(ref string) (string, []byte) {
 		t.Helper()

@@ -169,12 +169,14 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 		serve.Error(w, req, f.log, err)
 		return
 	}
-	a, err := r.Stat(req.Context(), p)
-	if err != nil {
-		serve.Error(w, req, f.log, err)
+	// Stored assets only (a group's are its members'): this route never
+	// makes a proxy ask its upstream.
+	holder, a := statStored(req, r, p)
+	if a == nil {
+		serve.Error(w, req, f.log, errs.New(errs.NotFound, "asset %q not found", p))
 		return
 	}
-	c, err := r.Get(req.Context(), a.Path)
+	c, err := holder.Get(req.Context(), a.Path)
 	if err != nil {
 		serve.Error(w, req, f.log, err)
 		return

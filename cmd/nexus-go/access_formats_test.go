@@ -1,0 +1,138 @@
+package main
+
+// The formats the access tests (access_e2e_test.go) run over. A new format
+// is covered by every access test once it has an entry in accessFormats.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// accessFormat tells the access tests how to drive one format.
+type accessFormat struct {
+	name string
+	// hosted, proxy and group are the bodies of POST
+	// /v1/repositories/<name>/<type> for a repository called repo.
+	hosted func(t *testing.T, repo string) string
+	proxy  func(t *testing.T, s *nexusServer, repo, upstream string) string
+	group  func(t *testing.T, repo, writable string, members ...string) string
+	// upstreamURL is the remoteUrl under which a proxy reaches hosted
+	// repository repo of server s.
+	upstreamURL func(s *nexusServer, repo string) string
+	// seed stores one component in hosted repository repo as admin and
+	// returns its content path under /repository/<repo>/.
+	seed func(t *testing.T, s *nexusServer, repo string) string
+	// mainPort, when set, is the format's own route on the main port to
+	// content path p of repo (Docker's /v2/<repo>/...).
+	mainPort func(repo, p string) string
+	// refusesAnonymous, when set, is a hosted configuration under which the
+	// repository refuses anonymous callers whatever the anonymous role
+	// holds (Docker's forceBasicAuth); open is the same without the rule.
+	refusesAnonymous func(t *testing.T, repo string, refuse bool) string
+}
+
+var accessFormats = []accessFormat{rawAccess, dockerAccess}
+
+const rawStorage = `"storage":{"blobStoreName":"default","strictContentTypeValidation":false`
+
+var rawAccess = accessFormat{
+	name:   "raw",
+	hosted: func(_ *testing.T, repo string) string { return hostedBody(repo, "allow") },
+	proxy: func(_ *testing.T, s *nexusServer, repo, upstream string) string {
+		return proxyBody(repo, upstream, "admin", s.adminPW)
+	},
+	group: func(_ *testing.T, repo, writable string, members ...string) string {
+		m, _ := json.Marshal(members)
+		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q}}`,
+			repo, rawStorage, m, writable)
+	},
+	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	seed: func(t *testing.T, s *nexusServer, repo string) string {
+		s.put(repo, "team/app/1.0/app.txt", []byte("content of "+repo+"\n"))
+		return "team/app/1.0/app.txt"
+	},
+}
+
+var dockerAccess = accessFormat{
+	name: "docker",
+	hosted: func(t *testing.T, repo string) string {
+		return dockerHostedJSON(repo, freePort(t), false)
+	},
+	proxy: func(t *testing.T, s *nexusServer, repo, upstream string) string {
+		return dockerProxyJSON(repo, upstream, freePort(t), false,
+			fmt.Sprintf(`{"type":"username","username":"admin","password":%q}`, s.adminPW))
+	},
+	group: func(t *testing.T, repo, writable string, members ...string) string {
+		return dockerGroupJSON(repo, freePort(t), writable, members...)
+	},
+	// The upstream is the hosted repository's connector: a registry root.
+	upstreamURL: func(s *nexusServer, repo string) string {
+		var cfg struct {
+			Docker struct {
+				HTTPPort int `json:"httpPort"`
+			} `json:"docker"`
+		}
+		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/docker/hosted/"+repo, s.admin(), nil, &cfg)
+		return "http://127.0.0.1:" + strconv.Itoa(cfg.Docker.HTTPPort)
+	},
+	seed: func(t *testing.T, s *nexusServer, repo string) string {
+		img := newDPImage(t, []byte("layer of "+repo))
+		pushDPImage(t, s.url("/v2/"+repo), s.admin(), "team/app", "1.0", img)
+		return "v2/team/app/manifests/1.0"
+	},
+	mainPort: func(repo, p string) string { return "/v2/" + repo + "/" + strings.TrimPrefix(p, "v2/") },
+	refusesAnonymous: func(t *testing.T, repo string, refuse bool) string {
+		return dockerHostedJSON(repo, freePort(t), refuse)
+	},
+}
+
+// pushDPImage uploads img's blobs and manifest as name:tag to the /v2/ API
+// at base (a connector, or /v2/<repo> on the main port) with Basic c.
+func pushDPImage(t *testing.T, base string, c *creds, name, tag string, img dpImage) {
+	t.Helper()
+	for _, b := range append([][]byte{img.config}, img.layers...) {
+		d := "sha256:" + sha(b)
+		status, _, body := dpDo(t, http.MethodPost, base+"/"+name+"/blobs/uploads/?digest="+d, c, b,
+			map[string]string{"Content-Type": "application/octet-stream"})
+		if status != http.StatusCreated {
+			t.Fatalf("pushing blob %s to %s/%s: %d %s", d, base, name, status, body)
+		}
+	}
+	status, hdr, body := dpDo(t, http.MethodPut, base+"/"+name+"/manifests/"+tag, c, img.manifest,
+		map[string]string{"Content-Type": dpOCIManifest})
+	if status != http.StatusCreated || hdr.Get("Docker-Content-Digest") != img.digest {
+		t.Fatalf("pushing manifest %s:%s to %s: %d %s", name, tag, base, status, body)
+	}
+}
+
+// createAs creates a repository of format f and type kind from body as c
+// and returns the status.
+func createAs(s *nexusServer, c *creds, f accessFormat, kind, body string) result {
+	s.t.Helper()
+	return s.doJSON(http.MethodPost, "/v1/repositories/"+f.name+"/"+kind, c, body, nil)
+}
+
+// mustCreate creates a repository as admin.
+func mustCreate(s *nexusServer, f accessFormat, kind, body string) {
+	s.t.Helper()
+	if res := createAs(s, s.admin(), f, kind, body); res.status != http.StatusCreated {
+		s.t.Fatalf("creating a %s %s repository: %d %s", f.name, kind, res.status, res.body)
+	}
+}
+
+// groupMembers is the member list of a group, read as admin.
+func groupMembers(s *nexusServer, f accessFormat, repo string) []string {
+	s.t.Helper()
+	var cfg struct {
+		Group struct {
+			MemberNames    []string `json:"memberNames"`
+			WritableMember string   `json:"writableMember"`
+		} `json:"group"`
+	}
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/"+f.name+"/group/"+repo, s.admin(), nil, &cfg)
+	return append(cfg.Group.MemberNames, "writable="+cfg.Group.WritableMember)
+}
