@@ -133,7 +133,9 @@ func TestDockerClientsAccessRules(t *testing.T) {
 		}{
 			{"disabled", func() { user("disabled", "tok-pusher") }},
 			{"without its role", func() { user("active") }},
-			{"deleted", func() { s.mustJSON(http.StatusNoContent, http.MethodDelete, "/v1/security/users/pusher", admin, nil, nil) }},
+			{"deleted", func() {
+				s.mustJSON(http.StatusNoContent, http.MethodDelete, "/v1/security/users/pusher", admin, nil, nil)
+			}},
 		} {
 			user("active", "tok-pusher")
 			tok := token()
