@@ -219,3 +219,40 @@ func TestPathTraversal(t *testing.T) {
 		t.Errorf("%d temp files left", n)
 	}
 }
+
+// TestStatusCheckPrivilege: the health checks need nx-metrics-all, as in
+// Nexus; the anonymous role's nx-healthcheck-read is not enough. The bare
+// status answers everyone, for load balancers.
+func TestStatusCheckPrivilege(t *testing.T) {
+	s := startServer(t)
+	s.mustJSON(http.StatusOK, http.MethodPut, "/v1/security/anonymous", s.admin(),
+		`{"enabled":true,"userId":"anonymous","realmName":"NexusAuthorizingRealm"}`, nil)
+	s.createRole("health", "nx-healthcheck-read")
+	s.createUser("health", "health-password-1", "health")
+	s.createRole("metrics", "nx-metrics-all")
+	s.createUser("metrics", "metrics-password-1", "metrics")
+	for _, c := range []struct {
+		who  string
+		c    *creds
+		want int
+	}{
+		{"anonymous", nil, http.StatusUnauthorized},
+		{"nx-healthcheck-read", &creds{"health", "health-password-1"}, http.StatusForbidden},
+		{"nx-metrics-all", &creds{"metrics", "metrics-password-1"}, http.StatusOK},
+		{"admin", s.admin(), http.StatusOK},
+	} {
+		if res := s.doJSON(http.MethodGet, "/v1/status/check", c.c, nil, nil); res.status != c.want {
+			t.Errorf("/v1/status/check as %s: %d %s, want %d", c.who, res.status, res.body, c.want)
+		}
+	}
+	if res := s.doJSON(http.MethodGet, "/v1/status", nil, nil, nil); res.status != http.StatusOK {
+		t.Errorf("/v1/status anonymously: %d", res.status)
+	}
+	// Roles take privilege names only; a glob is not one.
+	for _, bad := range []string{"nx-repository-view-raw-raw-*-read", "nx-*", "priv-x"} {
+		body := map[string]any{"id": "bad", "name": "bad", "privileges": []string{bad}, "roles": []string{}}
+		if res := s.doJSON(http.MethodPost, "/v1/security/roles", s.admin(), body, nil); res.status != http.StatusBadRequest {
+			t.Errorf("role granting %q: %d %s, want 400", bad, res.status, res.body)
+		}
+	}
+}
