@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sync/semaphore"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -330,7 +331,7 @@ func (s *Service) privileges(roles []string) ([]string, error) {
 func (s *Service) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			req, err := s.Resolve(c.Request(), s.remoteAddr(c))
+			req, err := s.Resolve(c.Request())
 			if err != nil {
 				return err
 			}
@@ -343,13 +344,14 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 // Resolve returns req with its caller in the context: Basic credentials are
 // checked with Authenticate; without credentials the anonymous principal is
 // used when anonymous access is enabled. A failed login leaves no principal
-// and a marker that makes Require answer Unauthorized. remoteAddr is the
-// client address used for throttling. Plain net/http servers (the Docker
-// connectors) call it directly.
-func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, error) {
+// and a marker that makes Require answer Unauthorized. Logins are
+// throttled by the client address the server recorded for req (see
+// clientip). Plain net/http servers (the Docker connectors) call it
+// directly.
+func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 	ctx := req.Context()
 	if user, password, ok := req.BasicAuth(); ok {
-		p, err := s.Authenticate(ctx, user, password, remoteAddr)
+		p, err := s.Authenticate(ctx, user, password, clientip.Of(req))
 		switch {
 		case err == nil:
 			ctx = WithPrincipal(ctx, p)
@@ -375,16 +377,6 @@ func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, 
 func hasBearer(req *http.Request) bool {
 	h := req.Header.Get("Authorization")
 	return len(h) > 7 && strings.EqualFold(h[:7], "bearer ")
-}
-
-// remoteAddr is the client address used for throttling. Forwarding headers
-// are trusted only when the server configured an IP extractor for its
-// proxies; otherwise any client could pick a fresh address per attempt.
-func (s *Service) remoteAddr(c echo.Context) string {
-	if c.Echo().IPExtractor != nil {
-		return c.RealIP()
-	}
-	return c.Request().RemoteAddr
 }
 
 // Require returns nil if the principal in ctx has perm. It returns

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"slices"
 	"strings"
@@ -14,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	"golang.org/x/sync/semaphore"
 
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -444,5 +447,33 @@ func TestPasswordChecksAreBounded(t *testing.T) {
 	close(release)
 	if err := <-first; !errors.Is(err, errs.ErrUnauthorized) {
 		t.Errorf("first login err = %v", err)
+	}
+}
+
+// Resolve counts logins against the client address the server recorded
+// for the request, not the TCP peer (here every request's peer is the
+// same proxy).
+func TestResolveThrottlesTheRecordedClient(t *testing.T) {
+	t.Parallel()
+	f := newFixture(t)
+	p := f.probe()
+	resolve := func(client string) []time.Duration {
+		req := httptest.NewRequest(http.MethodGet, "/", nil)
+		req.SetBasicAuth(AdminUser, wrongPassword)
+		_, w := p.counts()
+		if _, err := f.s.Resolve(clientip.With(req, client)); err != nil {
+			t.Fatal(err)
+		}
+		_, waits := p.since(0, w)
+		return waits
+	}
+	for range pairThreshold {
+		resolve("203.0.113.1")
+	}
+	if waits := resolve("203.0.113.1"); len(waits) != 1 {
+		t.Errorf("client past the threshold waited %v; want one wait", waits)
+	}
+	if waits := resolve("203.0.113.2"); len(waits) != 0 {
+		t.Errorf("another client behind the same proxy waited %v; want none", waits)
 	}
 }
