@@ -192,7 +192,7 @@ func (f *Format) Handler(r repo.Repository) http.Handler {
 		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
 	})
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		resolved, err := f.auth.Resolve(req, req.RemoteAddr)
+		resolved, err := f.auth.Resolve(req)
 		if err != nil {
 			writeError(w, req, f.log, err, nil)
 			return

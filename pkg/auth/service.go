@@ -3,19 +3,25 @@ package auth
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/labstack/echo/v4"
 	"golang.org/x/crypto/bcrypt"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/sync/singleflight"
 
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -42,8 +48,15 @@ const maxPasswordLen = 72
 type Service struct {
 	db  *meta.DB
 	log *slog.Logger
-	// now is the clock, replaceable in tests.
-	now func() time.Time
+	// now, sleep and compare are the clock, the wait of a throttled login
+	// and bcrypt's check, replaceable in tests.
+	now     func() time.Time
+	sleep   func(context.Context, time.Duration) error
+	compare func(hash, password []byte) error
+	// hashing bounds concurrent password checks (see verifyPassword).
+	hashing *semaphore.Weighted
+	// checks joins identical login attempts made at once.
+	checks singleflight.Group
 
 	throttle throttle
 	logins   loginCache
@@ -51,7 +64,7 @@ type Service struct {
 	principals principalCache
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
-	dummyHash func() []byte
+	dummyHash []byte
 
 	mu      sync.Mutex
 	dataDir string // set by Bootstrap; where admin.password lives
@@ -67,16 +80,13 @@ type Service struct {
 // New returns a Service storing its records in db.
 func New(db *meta.DB, log *slog.Logger) *Service {
 	return &Service{
-		db:  db,
-		log: log,
-		now: time.Now,
-		dummyHash: sync.OnceValue(func() []byte {
-			h, err := bcrypt.GenerateFromPassword([]byte(rand.Text()), bcryptCost)
-			if err != nil {
-				panic(err) // only fails for bad cost or long input, both constant here
-			}
-			return h
-		}),
+		db:        db,
+		log:       log,
+		now:       time.Now,
+		sleep:     sleepContext,
+		compare:   bcrypt.CompareHashAndPassword,
+		hashing:   semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0))),
+		dummyHash: dummyHash(),
 	}
 }
 
@@ -173,68 +183,63 @@ func writeSecret(path, content string) error {
 // errLogin is the one answer to every failed login, whatever the reason.
 var errLogin = errs.New(errs.Unauthorized, "authentication required")
 
-// Authenticate checks the password of user. Failures are throttled (see
-// maxFailures); every failure, including a locked-out attempt, is
-// errs.Unauthorized with the same message.
-func (s *Service) Authenticate(ctx context.Context, user, password, remoteAddr string) (*Principal, error) {
-	now := s.now()
-	host := hostOf(remoteAddr)
-	pairKey, addrKey, userKey := "pair:"+user+"@"+host, "addr:"+host, "user:"+user
-	if s.throttle.blocked(pairKey, now) || s.throttle.blocked(addrKey, now) || s.throttle.blocked(userKey, now) {
-		return nil, errLogin
-	}
-	gen := s.db.SecurityGeneration()
-	if p := s.logins.principal(user, password, gen, now); p != nil {
-		return p, nil
-	}
-	u, err := s.db.GetUser(user)
-	if err != nil && errs.KindOf(err) != errs.NotFound {
-		return nil, err
-	}
-	ok := false
-	switch {
-	case u == nil:
-		// Spend the same time as a real check.
-		bcrypt.CompareHashAndPassword(s.dummyHash(), []byte(password))
-	case len(password) > maxPasswordLen:
-		// bcrypt would compare only a prefix; such a password was never stored.
-	default:
-		ok = bcrypt.CompareHashAndPassword(u.PasswordHash, []byte(password)) == nil
-	}
-	if ok && u.Status != meta.UserActive {
-		ok = false
-	}
-	if !ok {
-		lockedPair := s.throttle.fail(pairKey, maxFailures, now)
-		lockedAddr := s.throttle.fail(addrKey, maxAddressFailures, now)
-		lockedUser := s.throttle.fail(userKey, maxUserFailures, now)
-		s.log.InfoContext(ctx, "login failed", "user", user, "remote", remoteAddr)
-		if lockedPair || lockedAddr || lockedUser {
-			s.log.WarnContext(ctx, "too many failed logins; locking out", "user", user, "remote", remoteAddr,
-				"userAtAddressLocked", lockedPair, "addressLocked", lockedAddr, "userLocked", lockedUser, "for", lockoutPeriod)
+// Authenticate checks the password of user, a login from client (an
+// address, with or without port). A recently verified password is answered
+// from the login cache; any other attempt is throttled (see throttle) and
+// then costs one bcrypt comparison, whatever the reason it fails. Every
+// failure is errs.Unauthorized with the same message.
+func (s *Service) Authenticate(ctx context.Context, user, password, client string) (*Principal, error) {
+	for {
+		gen := s.db.SecurityGeneration()
+		if p := s.logins.principal(user, password, gen, s.now()); p != nil {
+			return p, nil
 		}
-		return nil, errLogin
+		// Identical attempts at once, such as a client's parallel requests
+		// before its first login is cached, share one check: they count as
+		// one attempt and cost one comparison.
+		key := keyOf(user, clientOf(client), password)
+		shared := s.checks.DoChan(string(key[:]), func() (any, error) {
+			return s.checkLogin(ctx, user, password, client, gen)
+		})
+		var r singleflight.Result
+		select {
+		case <-ctx.Done():
+			return nil, errLogin
+		case r = <-shared:
+		}
+		switch {
+		case r.Err == nil:
+			return r.Val.(*Principal), nil
+		case errors.Is(r.Err, context.Canceled) || errors.Is(r.Err, context.DeadlineExceeded):
+			if ctx.Err() != nil {
+				return nil, errLogin
+			}
+			// The request whose check this was went away; this one has not.
+		default:
+			return nil, r.Err
+		}
 	}
-	// Only the user's own counts are reset: an attacker with one valid
-	// account must not be able to clear the counter of their address.
-	s.throttle.reset(pairKey)
-	s.throttle.reset(userKey)
-	privs, err := s.privileges(u.Roles)
-	if err != nil {
-		return nil, err
-	}
-	p := &Principal{UserID: u.ID, privileges: privs}
-	s.logins.put(u.ID, password, gen, p, now)
-	return p, nil
 }
 
-// hostOf strips the port from a remote address, so that each connection of
-// one client counts against the same address.
-func hostOf(addr string) string {
-	if host, _, err := net.SplitHostPort(addr); err == nil {
+// clientOf is what a client's attempts are counted against: its host
+// without the port, so that each connection counts alike, and for IPv6
+// its /64, the block one site usually holds, so that hopping addresses
+// inside it gains nothing.
+func clientOf(addr string) string {
+	host := addr
+	if h, _, err := net.SplitHostPort(addr); err == nil {
+		host = h
+	}
+	ip, err := netip.ParseAddr(host)
+	if err != nil {
 		return host
 	}
-	return addr
+	ip = ip.Unmap()
+	if ip.Is4() {
+		return ip.String()
+	}
+	block, _ := ip.Prefix(64) // cannot fail for an IPv6 address
+	return block.String()
 }
 
 // AnonymousPrincipal returns the principal of callers without credentials
@@ -350,7 +355,7 @@ func (s *Service) privileges(roles []string) ([]Privilege, error) {
 func (s *Service) Middleware() echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			req, err := s.Resolve(c.Request(), s.remoteAddr(c))
+			req, err := s.Resolve(c.Request())
 			if err != nil {
 				return err
 			}
@@ -363,13 +368,14 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 // Resolve returns req with its caller in the context: Basic credentials are
 // checked with Authenticate; without credentials the anonymous principal is
 // used when anonymous access is enabled. A failed login leaves no principal
-// and a marker that makes Require answer Unauthorized. remoteAddr is the
-// client address used for throttling. Plain net/http servers (the Docker
-// connectors) call it directly.
-func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, error) {
+// and a marker that makes Require answer Unauthorized. Logins are
+// throttled by the client address the server recorded for req (see
+// clientip). Plain net/http servers (the Docker connectors) call it
+// directly.
+func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 	ctx := req.Context()
 	if user, password, ok := req.BasicAuth(); ok {
-		p, err := s.Authenticate(ctx, user, password, remoteAddr)
+		p, err := s.Authenticate(ctx, user, password, clientip.Of(req))
 		switch {
 		case err == nil:
 			ctx = WithPrincipal(ctx, p)
@@ -395,16 +401,6 @@ func (s *Service) Resolve(req *http.Request, remoteAddr string) (*http.Request, 
 func hasBearer(req *http.Request) bool {
 	h := req.Header.Get("Authorization")
 	return len(h) > 7 && strings.EqualFold(h[:7], "bearer ")
-}
-
-// remoteAddr is the client address used for throttling. Forwarding headers
-// are trusted only when the server configured an IP extractor for its
-// proxies; otherwise any client could pick a fresh address per attempt.
-func (s *Service) remoteAddr(c echo.Context) string {
-	if c.Echo().IPExtractor != nil {
-		return c.RealIP()
-	}
-	return c.Request().RemoteAddr
 }
 
 // Require returns nil if the principal in ctx has perm. It returns

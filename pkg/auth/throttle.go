@@ -3,29 +3,217 @@ package auth
 import (
 	"crypto/sha256"
 	"crypto/subtle"
+	"encoding/binary"
+	"math"
 	"sync"
 	"time"
 )
 
-// Login throttling: failed logins within failureWindow are counted per
-// user at an address, per address and per user; past a key's limit further
-// attempts for it are refused without checking for lockoutPeriod. The
-// limits are layered so that one client guessing cannot lock a user out
-// everywhere, nor everybody behind its address: a user at one address is
-// stopped after maxFailures, an address spraying many names after
-// maxAddressFailures, and a user guessed at from many addresses after
-// maxUserFailures.
+// Login throttling. Every login attempt that the login cache does not
+// answer is counted, before its password is checked, against three keys:
+// the user at the client address (the pair), the client address, and the
+// user name. Each key has an allowance of threshold attempts that refills
+// at threshold per failureWindow; past it, each further attempt waits
+// baseDelay, doubling per attempt up to maxDelay, before it is checked.
+// Throttling delays, it does not lock out: the right password gets in
+// after the wait. A success takes its own attempt back (and clears its
+// pair), so logins that succeed throttle nobody, and an account that works
+// cannot be used to clear the count of its address.
+//
+// Attempts of one throttled pair are also serialised: each reserves the
+// next slot after the previous one's, so that concurrent guesses are
+// checked one per delay, and an attempt whose slot is more than maxWait
+// away is refused without being checked (one at a time never is). The
+// address and user keys only add delay: serialising them would let one
+// client stall every user behind its address, or one user's guessers stall
+// that user everywhere.
 const (
-	maxFailures        = 5
-	maxAddressFailures = 25
-	maxUserFailures    = 50
-	failureWindow      = time.Minute
-	lockoutPeriod      = time.Minute
+	pairThreshold   = 5  // a user at one address
+	clientThreshold = 25 // an address spraying many user names
+	userThreshold   = 50 // a user guessed at from many addresses
+	failureWindow   = time.Minute
 
-	// maxTracked bounds the failure table; beyond it, stale entries are
-	// swept so that guessing many user names cannot exhaust memory.
+	baseDelay = 250 * time.Millisecond
+	maxDelay  = 4 * time.Second
+	// delaySteps attempts past a threshold reach maxDelay; a key's count
+	// is capped there, so a key recovers within a bounded time once its
+	// attempts stop.
+	delaySteps = 5
+	maxWait    = 10 * time.Second
+
+	// maxTracked bounds each key table, so that guessing many user names
+	// from many addresses cannot exhaust memory.
 	maxTracked = 4096
 )
+
+// Key kinds, as logged when a key starts being throttled.
+const (
+	pairKind   = "user at address"
+	clientKind = "address"
+	userKind   = "user"
+)
+
+// throttle counts login attempts per key. Keys are hashes, so that a
+// user name of any length costs the same memory.
+type throttle struct {
+	mu                    sync.Mutex
+	pairs, clients, users table
+}
+
+type keyID [sha256.Size]byte
+
+// table is the state of one kind of key.
+type table struct {
+	records map[keyID]*record
+}
+
+type record struct {
+	level float64   // attempts counted and not yet refilled
+	last  time.Time // when level was last brought up to date
+	next  time.Time // pairs: the slot of the latest delayed attempt
+}
+
+// attempt is one login attempt as the throttle counted it.
+type attempt struct {
+	pair, client, user keyID
+	wait               time.Duration // to wait before checking the password
+	refused            bool          // refuse without checking: the pair's queue is full
+	throttled          []string      // kinds of key this attempt pushed past their threshold
+}
+
+func keyOf(parts ...string) keyID {
+	h := sha256.New()
+	for _, p := range parts {
+		// Length-prefixed, so that distinct tuples never share a key.
+		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(p))))
+		h.Write([]byte(p))
+	}
+	var k keyID
+	h.Sum(k[:0])
+	return k
+}
+
+// begin counts an attempt of user from client at now and says how long it
+// must wait, or whether it is refused.
+func (t *throttle) begin(user, client string, now time.Time) attempt {
+	a := attempt{pair: keyOf(user, client), client: keyOf(client), user: keyOf(user)}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range []struct {
+		tab       *table
+		key       keyID
+		threshold int
+		kind      string
+	}{
+		{&t.pairs, a.pair, pairThreshold, pairKind},
+		{&t.clients, a.client, clientThreshold, clientKind},
+		{&t.users, a.user, userThreshold, userKind},
+	} {
+		r := k.tab.record(k.key, k.threshold, now)
+		before := r.level
+		r.level = min(r.level+1, float64(k.threshold+delaySteps))
+		if before <= float64(k.threshold) && r.level > float64(k.threshold) {
+			a.throttled = append(a.throttled, k.kind)
+		}
+		d := delay(r.level, k.threshold)
+		if k.kind == pairKind && d > 0 {
+			slot := later(now, r.next).Add(d)
+			if slot.Sub(now) > maxWait {
+				a.refused = true
+				continue
+			}
+			r.next = slot
+			d = slot.Sub(now)
+		}
+		a.wait = max(a.wait, d)
+	}
+	return a
+}
+
+// succeeded takes a's attempt back: the pair is cleared, the address and
+// the user lose one count.
+func (t *throttle) succeeded(a attempt) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.pairs.records, a.pair)
+	for _, k := range []struct {
+		tab *table
+		key keyID
+	}{{&t.clients, a.client}, {&t.users, a.user}} {
+		if r := k.tab.records[k.key]; r != nil {
+			r.level = max(r.level-1, 0)
+		}
+	}
+}
+
+// delay is the wait of an attempt that brought its key to level.
+func delay(level float64, threshold int) time.Duration {
+	over := math.Ceil(level - float64(threshold))
+	if over < 1 {
+		return 0
+	}
+	d := baseDelay
+	for i := 1.0; i < over && d < maxDelay; i++ {
+		d *= 2
+	}
+	return min(d, maxDelay)
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// record returns the record of key, brought up to date at now: its level
+// refilled by threshold per failureWindow since it was last touched.
+func (tb *table) record(key keyID, threshold int, now time.Time) *record {
+	if tb.records == nil {
+		tb.records = make(map[keyID]*record)
+	}
+	r := tb.records[key]
+	if r == nil {
+		tb.makeRoom(threshold, now)
+		r = &record{last: now}
+		tb.records[key] = r
+	}
+	r.refill(threshold, now)
+	return r
+}
+
+func (r *record) refill(threshold int, now time.Time) {
+	if elapsed := now.Sub(r.last); elapsed > 0 {
+		r.level = max(r.level-float64(threshold)*elapsed.Seconds()/failureWindow.Seconds(), 0)
+		r.last = now
+	}
+}
+
+// makeRoom keeps the table within maxTracked before a key is added. It
+// frees a quarter at once, so that a flood of new keys does not scan the
+// table at every attempt: records that refilled completely go first, then
+// those under the threshold, so that new names do not wash out the keys
+// being throttled; only a table full of throttled keys loses some of them.
+func (tb *table) makeRoom(threshold int, now time.Time) {
+	if len(tb.records) < maxTracked {
+		return
+	}
+	target := maxTracked * 3 / 4
+	for _, evict := range []func(*record) bool{
+		func(r *record) bool { r.refill(threshold, now); return r.level == 0 && !now.Before(r.next) },
+		func(r *record) bool { return r.level <= float64(threshold) },
+		func(*record) bool { return true },
+	} {
+		for k, r := range tb.records {
+			if len(tb.records) <= target {
+				return
+			}
+			if evict(r) {
+				delete(tb.records, k)
+			}
+		}
+	}
+}
 
 // successTTL is how long a verified password is remembered, so that clients
 // sending Basic credentials on every request do not pay bcrypt each time.
@@ -33,86 +221,6 @@ const (
 	successTTL      = time.Minute
 	maxCachedLogins = 1024
 )
-
-type failures struct {
-	times        []time.Time
-	blockedUntil time.Time
-}
-
-// throttle counts failed logins per key ("pair:<name>@<ip>", "addr:<ip>",
-// "user:<name>").
-type throttle struct {
-	mu   sync.Mutex
-	keys map[string]*failures
-}
-
-// blocked reports whether key is locked out at now.
-func (t *throttle) blocked(key string, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	f := t.keys[key]
-	return f != nil && now.Before(f.blockedUntil)
-}
-
-// fail records a failure for key and reports whether key, allowed limit
-// failures, is now locked out.
-func (t *throttle) fail(key string, limit int, now time.Time) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.keys == nil {
-		t.keys = make(map[string]*failures)
-	}
-	f := t.keys[key]
-	if f == nil {
-		if len(t.keys) >= maxTracked {
-			t.sweep(now)
-		}
-		// Still full of live entries (a flood from many addresses): make
-		// room, since memory must stay bounded whatever the callers do.
-		for k := range t.keys {
-			if len(t.keys) < maxTracked {
-				break
-			}
-			delete(t.keys, k)
-		}
-		f = &failures{}
-		t.keys[key] = f
-	}
-	f.times = recent(f.times, now)
-	f.times = append(f.times, now)
-	if len(f.times) < limit {
-		return false
-	}
-	f.times = nil
-	f.blockedUntil = now.Add(lockoutPeriod)
-	return true
-}
-
-// reset forgets the failures of key after a successful login.
-func (t *throttle) reset(key string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.keys, key)
-}
-
-func (t *throttle) sweep(now time.Time) {
-	for k, f := range t.keys {
-		f.times = recent(f.times, now)
-		if len(f.times) == 0 && !now.Before(f.blockedUntil) {
-			delete(t.keys, k)
-		}
-	}
-}
-
-// recent drops the times that fell out of the failure window.
-func recent(times []time.Time, now time.Time) []time.Time {
-	cut := now.Add(-failureWindow)
-	i := 0
-	for i < len(times) && !times[i].After(cut) {
-		i++
-	}
-	return times[i:]
-}
 
 type cachedLogin struct {
 	secret    [sha256.Size]byte // sha256 of the password

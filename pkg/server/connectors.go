@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -25,6 +26,9 @@ type connectors struct {
 	repos *repo.Manager
 	log   *slog.Logger
 	tls   *tls.Config // nil when no certificate is configured
+	// clientAddr decides the client address of a request, as on the main
+	// port.
+	clientAddr func(*http.Request) string
 
 	// reconcile keeps Changed calls in order; it is never taken while
 	// the manager is locked, unlike mu, which Check takes from inside the
@@ -50,8 +54,9 @@ func (c *connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.handler.Load().(http.Handler).ServeHTTP(w, r)
 }
 
-func newConnectors(cfg config.Config, repos *repo.Manager, log *slog.Logger) (*connectors, error) {
-	c := &connectors{cfg: cfg, repos: repos, log: log, open: map[int]*connector{}, reserved: map[int]net.Listener{}}
+func newConnectors(cfg config.Config, repos *repo.Manager, log *slog.Logger, clientAddr func(*http.Request) string) (*connectors, error) {
+	c := &connectors{cfg: cfg, repos: repos, log: log, clientAddr: clientAddr,
+		open: map[int]*connector{}, reserved: map[int]net.Listener{}}
 	if cfg.DockerTLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.DockerTLSCert, cfg.DockerTLSKey)
 		if err != nil {
@@ -231,16 +236,17 @@ func (c *connectors) shutdown(ctx context.Context) {
 	}
 }
 
-// wrap adds what the main port's middleware gives its routes: the upload
-// size limit and a request log line.
+// wrap adds what the main port's middleware gives its routes: the client
+// address, the upload size limit and a request log line.
 func (c *connectors) wrap(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
 		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", r.RemoteAddr, "host", r.Host)
+			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host)
 	})
 }
 

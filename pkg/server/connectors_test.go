@@ -11,6 +11,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -33,7 +34,7 @@ func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
-	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, log)
+	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, log, clientip.Extractor(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ package server
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -18,6 +19,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -52,7 +54,12 @@ type Server struct {
 // New builds the server's routes and registers for repository changes, to
 // keep connector ports in step.
 func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, log *slog.Logger, mounts ...Mount) (*Server, error) {
-	conns, err := newConnectors(cfg, repos, log)
+	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("http.trusted-proxies: %w", err)
+	}
+	clientAddr := clientip.Extractor(proxies)
+	conns, err := newConnectors(cfg, repos, log, clientAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -61,6 +68,8 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
+	e.IPExtractor = clientAddr
+	e.Use(recordClient)
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
 	e.Use(authn.Middleware())
@@ -138,19 +147,19 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			user = p.UserID
 		}
 		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientAddr(c), "user", user)
+			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user)
 		return nil
 	}
 }
 
-// clientAddr is the address logged for a request: forwarding headers only
-// count when the server was configured to trust them (an IP extractor), as
-// for login throttling; otherwise any client could write its own.
-func clientAddr(c echo.Context) string {
-	if c.Echo().IPExtractor != nil {
-		return c.RealIP()
+// recordClient records the client address of each request (see clientip;
+// the echo instance's IPExtractor decides it) for login throttling and the
+// request log.
+func recordClient(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.SetRequest(clientip.With(c.Request(), c.RealIP()))
+		return next(c)
 	}
-	return c.Request().RemoteAddr
 }
 
 func (s *Server) repositoryRoot(c echo.Context) error {
