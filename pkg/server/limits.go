@@ -70,16 +70,15 @@ type idleBody struct {
 }
 
 func (b *idleBody) Read(p []byte) (int, error) {
-	b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	// At the end of the body net/http lifts the deadline to watch the
+	// connection for the client leaving; a Read past the end must not set
+	// it again, or that watch would time out and cancel the request.
+	if !b.ended {
+		b.rc.SetReadDeadline(time.Now().Add(b.idle))
+	}
 	n, err := b.ReadCloser.Read(p)
 	if err != nil {
 		b.ended = true
-	}
-	if err == io.EOF {
-		// Past the body the server watches the connection for the client
-		// leaving, which must not time out while the handler still works.
-		// After a failure the deadline stays: the connection is done.
-		b.rc.SetReadDeadline(time.Time{})
 	}
 	return n, err
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -32,7 +33,7 @@ import (
 // machine, and far below the hours a trickling client would take.
 const promptly = 5 * time.Second
 
-// bodyIdle is the tests' http.body-idle-timeout.
+// bodyIdle is the http.body-idle-timeout of the tests of slow bodies.
 const bodyIdle = 500 * time.Millisecond
 
 // limitServer is a whole server on 127.0.0.1 with a raw repository raw-h
@@ -42,7 +43,7 @@ type limitServer struct {
 	adminPW         string
 }
 
-func startLimitServer(t *testing.T, maxConns int) *limitServer {
+func startLimitServer(t *testing.T, maxConns int, bodyIdle time.Duration) *limitServer {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := meta.Open(filepath.Join(dir, "db", "nexus.bolt"))
@@ -185,7 +186,9 @@ func (r *rawConn) closedByServer(d time.Duration) bool {
 // trickling 100,000 bytes at one a second gets its answer at once, on the
 // main port and on a connector.
 func TestBodiesWithoutACallerAreRefusedAtOnce(t *testing.T) {
-	s := startLimitServer(t, 0)
+	// The idle timeout is far longer than "at once": a refusal must not
+	// wait for it.
+	s := startLimitServer(t, 0, time.Hour)
 	wrong := basic("intruder", "guess") // not admin: failures lock the name out
 	cases := []struct {
 		name, addr, method, target, headers string
@@ -262,7 +265,7 @@ func setAnonymous(s *limitServer, on bool) error {
 // however slowly, completes; a body the handler does not read costs at
 // most one idle period before the answer.
 func TestSlowBodies(t *testing.T) {
-	s := startLimitServer(t, 0)
+	s := startLimitServer(t, 0, bodyIdle)
 	admin := basic("admin", s.adminPW)
 	get := func(t *testing.T, path string) int {
 		t.Helper()
@@ -343,7 +346,7 @@ func TestSlowBodies(t *testing.T) {
 // closes, on the main port and on connectors.
 func TestConnectionCap(t *testing.T) {
 	const maxConns = 2
-	s := startLimitServer(t, maxConns)
+	s := startLimitServer(t, maxConns, time.Minute)
 	for _, c := range []struct{ name, addr, target string }{
 		{"main port", s.main, "/service/rest/v1/status"},
 		{"connector", s.connector, "/v2/"},
@@ -368,5 +371,33 @@ func TestConnectionCap(t *testing.T) {
 				t.Fatalf("connection %d not served after one closed: %v", maxConns+1, err)
 			}
 		})
+	}
+}
+
+// Once a body has been read to its end, the idle deadline is gone: the
+// server's watch for the client leaving must not time out, cancelling the
+// request, while the handler still works on what it received (a commit
+// that takes longer than the idle timeout), even if it reads again.
+func TestIdleDeadlineEndsWithTheBody(t *testing.T) {
+	const idle = 100 * time.Millisecond
+	ctxErr := make(chan error, 1)
+	srv := httptest.NewServer(guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			t.Error(err)
+		}
+		if n, err := r.Body.Read(make([]byte, 1)); n != 0 || err != io.EOF {
+			t.Errorf("a Read past the end = %d, %v", n, err)
+		}
+		time.Sleep(5 * idle)
+		ctxErr <- r.Context().Err()
+	}), idle))
+	defer srv.Close()
+	resp, err := http.Post(srv.URL, "text/plain", strings.NewReader("the whole body"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if err := <-ctxErr; err != nil {
+		t.Fatalf("the request was cancelled after its body was read: %v", err)
 	}
 }
