@@ -34,7 +34,7 @@ import (
 const promptly = 5 * time.Second
 
 // bodyIdle is the http.body-idle-timeout of the tests of slow bodies.
-const bodyIdle = 500 * time.Millisecond
+const bodyIdle = time.Second
 
 // limitServer is a whole server on 127.0.0.1 with a raw repository raw-h
 // and a Docker repository docker-h with a connector port.
@@ -186,6 +186,7 @@ func (r *rawConn) closedByServer(d time.Duration) bool {
 // trickling 100,000 bytes at one a second gets its answer at once, on the
 // main port and on a connector.
 func TestBodiesWithoutACallerAreRefusedAtOnce(t *testing.T) {
+	t.Parallel()
 	// The idle timeout is far longer than "at once": a refusal must not
 	// wait for it.
 	s := startLimitServer(t, 0, time.Hour)
@@ -265,6 +266,7 @@ func setAnonymous(s *limitServer, on bool) error {
 // however slowly, completes; a body the handler does not read costs at
 // most one idle period before the answer.
 func TestSlowBodies(t *testing.T) {
+	t.Parallel()
 	s := startLimitServer(t, 0, bodyIdle)
 	admin := basic("admin", s.adminPW)
 	get := func(t *testing.T, path string) int {
@@ -300,14 +302,14 @@ func TestSlowBodies(t *testing.T) {
 			t.Fatalf("%s %s: a stalled body held its connection for %v (idle timeout %v)", method, target, promptly, bodyIdle)
 		}
 	}
-	// steady sends 12 bytes with pauses shorter than the idle timeout,
-	// taking several idle periods in all.
+	// steady sends 12 bytes with pauses a fifth of the idle timeout,
+	// taking more than two idle periods in all.
 	steady := func(t *testing.T, addr, method, target string, want int) {
 		t.Helper()
 		conn := dial(t, addr)
 		conn.head(method, target, admin+"Content-Length: 12\r\n")
-		conn.trickle(12, bodyIdle/3)
-		resp, body, err := conn.response(promptly + 12*bodyIdle/3)
+		conn.trickle(12, bodyIdle/5)
+		resp, body, err := conn.response(promptly + 12*bodyIdle/5)
 		if err != nil || resp.StatusCode != want {
 			t.Fatalf("%s %s sent steadily: %v %v %s; want %d", method, target, resp, err, body, want)
 		}
@@ -345,6 +347,7 @@ func TestSlowBodies(t *testing.T) {
 // Past max-connections, further clients wait unserved until a connection
 // closes, on the main port and on connectors.
 func TestConnectionCap(t *testing.T) {
+	t.Parallel()
 	const maxConns = 2
 	s := startLimitServer(t, maxConns, time.Minute)
 	for _, c := range []struct{ name, addr, target string }{
@@ -379,6 +382,7 @@ func TestConnectionCap(t *testing.T) {
 // request, while the handler still works on what it received (a commit
 // that takes longer than the idle timeout), even if it reads again.
 func TestIdleDeadlineEndsWithTheBody(t *testing.T) {
+	t.Parallel()
 	const idle = 100 * time.Millisecond
 	ctxErr := make(chan error, 1)
 	srv := httptest.NewServer(guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
