@@ -40,8 +40,10 @@ test-deps:
 	@[ -x $(TOOLS)/conformance ] || GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
 	@[ -x $(TOOLS)/registry ] || GOBIN=$(TOOLS) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
 
+# The tests, then short fuzzing sessions of the parsers of client input.
 test: fmt-check vet test-deps
 	NEXUS_GO_E2E_CLIENTS=required $(GO) test -race -timeout 20m ./...
+	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
 
 # Micro-benchmarks, then the end-to-end workloads against the built server
 # (each runs its fixed workload once and reports throughput and RSS).
@@ -49,9 +51,12 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/... ./formats/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...
 
-# A short fuzzing run of the path normaliser.
+# Fuzzing runs of the path normaliser and the wildcard matcher, each for
+# FUZZTIME (go test runs one fuzz target at a time).
+FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run '^$$' -fuzz FuzzCleanPath -fuzztime 30s ./pkg/repo/
+	$(GO) test -run '^$$' -fuzz FuzzCleanPath -fuzztime $(FUZZTIME) ./pkg/repo/
+	$(GO) test -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./pkg/wildcard/
 
 clean:
 	rm -rf bin

@@ -545,7 +545,12 @@ func filesUnder(t testing.TB, dir string) map[string]int64 {
 // given over a fresh TCP connection and reads the answer; nothing on the
 // client side cleans or re-escapes the path.
 func (s *nexusServer) rawRequest(method, target string, c *creds, body []byte) (int, []byte, error) {
-	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 5*time.Second)
+	return s.rawRequestPort(s.port, method, target, c, body)
+}
+
+// rawRequestPort is rawRequest to one of the server's ports (a connector's).
+func (s *nexusServer) rawRequestPort(port int, method, target string, c *creds, body []byte) (int, []byte, error) {
+	conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 5*time.Second)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -554,7 +559,7 @@ func (s *nexusServer) rawRequest(method, target string, c *creds, body []byte) (
 		return 0, nil, err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, target, s.port)
+	fmt.Fprintf(&b, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n", method, target, port)
 	if c != nil {
 		fmt.Fprintf(&b, "Authorization: Basic %s\r\n", base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.pass)))
 	}

@@ -239,12 +239,18 @@ func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 }
 
 // v2 strips /v2/ and sets the API version header every response carries.
+// Paths no repository could hold (see repo.CheckPathText) are refused here,
+// once for every route of both ports.
 func (f *Format) v2(serveV2 func(w http.ResponseWriter, req *http.Request, p string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 		p, ok := strings.CutPrefix(req.URL.Path, "/v2/")
 		if !ok && req.URL.Path != "/v2" {
 			writeError(w, req, f.log, errNotFoundRoute, nil)
+			return
+		}
+		if err := repo.CheckPathText(p); err != nil {
+			writeError(w, req, f.log, newError(errs.Status(err), "NAME_INVALID", errs.Message(err), nil), nil)
 			return
 		}
 		serveV2(w, req, p)

@@ -82,6 +82,7 @@ var ociCodes = map[errs.Kind]string{
 	errs.Unsupported:  "UNSUPPORTED",
 	errs.Upstream:     "UNKNOWN",
 	errs.TooLarge:     "SIZE_INVALID",
+	errs.TooLong:      "NAME_INVALID",
 }
 
 // policyError reports a write the repository's policy refused (deny, or a

@@ -13,7 +13,7 @@ import (
 // named name.
 func componentVersions(t *testing.T, fx *fixture, repoName, name string) []string {
 	t.Helper()
-	comps, _, err := fx.db.ListComponents(repoName, "", 100, nil)
+	comps, _, err := fx.db.ListComponents(t.Context(), repoName, "", 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -44,7 +44,7 @@ func TestComponentsAndCollection(t *testing.T) {
 	if v := componentVersions(t, fx, "docker-h", "team/app"); !slices.Equal(v, []string{"1.0", "2.0"}) {
 		t.Fatalf("component versions %v, want [1.0 2.0]", v)
 	}
-	comps, _, err := fx.db.ListComponents("docker-h", "", 100, nil)
+	comps, _, err := fx.db.ListComponents(t.Context(), "docker-h", "", 100, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/base64"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -147,7 +148,7 @@ func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep f
 		return fail(c, a.log, err)
 	}
 	visible := a.visibility(c.Request().Context())
-	comps, next, err := a.db.ListComponents(repoName, after, size, func(comp *meta.Component) bool {
+	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, func(comp *meta.Component) bool {
 		return visible(comp.Repository) && (keep == nil || keep(comp))
 	})
 	if err != nil {
@@ -232,7 +233,7 @@ func (a *API) assetPage(c echo.Context, repoName string, defSize int, keep func(
 		return fail(c, a.log, err)
 	}
 	visible := a.visibility(c.Request().Context())
-	assets, next, err := a.db.ListAllAssets(repoName, after, size, func(as *meta.Asset) bool {
+	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, func(as *meta.Asset) bool {
 		return visible(as.Repository) && (keep == nil || keep(as))
 	})
 	if err != nil {
@@ -292,12 +293,23 @@ func (a *API) deleteAsset(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// maxSearchTerm is the longest search term accepted, in bytes: longer than
+// any name a term could be meant to find (Docker image names, the longest,
+// stop at 255), short enough that anonymous searchers cannot make each
+// match costly.
+const maxSearchTerm = 256
+
 // searchFilter builds the component filter of /v1/search from its query:
 // format, group, name, version (each may use * wildcards) and q, a keyword
 // matched anywhere in group, name or version.
 func (a *API) searchFilter(c echo.Context) (func(*meta.Component) bool, error) {
 	if err := a.auth.Require(c.Request().Context(), auth.Application("search", "read")); err != nil {
 		return nil, err
+	}
+	for _, param := range []string{"format", "group", "name", "version", "q"} {
+		if len(c.QueryParam(param)) > maxSearchTerm {
+			return nil, invalid(param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
+		}
 	}
 	format := c.QueryParam("format")
 	group, name, version := c.QueryParam("group"), c.QueryParam("name"), c.QueryParam("version")

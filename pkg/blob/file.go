@@ -2,6 +2,7 @@ package blob
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"io/fs"
 	"os"
@@ -25,12 +26,21 @@ type FileDriver struct {
 
 var _ Driver = (*FileDriver)(nil)
 
+// Stored bytes may be private (credentials in a raw file, proprietary
+// layers), and access control is the server's job: every file the driver
+// writes is readable by the server's user only, whatever the format.
+const (
+	fileMode os.FileMode = 0o600
+	dirMode  os.FileMode = 0o700
+)
+
 // tempPrefix marks files in the temp directory as ours, so CleanTemp never
 // removes anything it did not create.
 const tempPrefix = "put-"
 
 // NewFileDriver returns a FileDriver storing blobs under dir, creating the
-// directories it needs.
+// directories it needs. Directories an older version created open to
+// others are closed, which also covers the files and shards inside them.
 func NewFileDriver(dir string) (*FileDriver, error) {
 	d := &FileDriver{
 		content: filepath.Join(dir, "content"),
@@ -38,8 +48,11 @@ func NewFileDriver(dir string) (*FileDriver, error) {
 		uploads: filepath.Join(dir, "uploads"),
 	}
 	for _, p := range []string{d.content, d.tmp, d.uploads} {
-		if err := os.MkdirAll(p, 0o755); err != nil {
+		if err := os.MkdirAll(p, dirMode); err != nil {
 			return nil, errs.Wrap(errs.Internal, err, "creating blob directory")
+		}
+		if err := os.Chmod(p, dirMode); err != nil {
+			return nil, errs.Wrap(errs.Internal, err, "restricting blob directory")
 		}
 	}
 	return d, nil
@@ -64,7 +77,8 @@ func (d *FileDriver) Create(ctx context.Context) (TempWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	f, err := os.CreateTemp(d.tmp, tempPrefix+"*")
+	// 128 random bits: O_EXCL never meets a name twice.
+	f, err := os.OpenFile(filepath.Join(d.tmp, tempPrefix+rand.Text()), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "creating temp blob")
 	}
@@ -197,7 +211,7 @@ func (d *FileDriver) Resume(ctx context.Context, id string) (UploadWriter, int64
 	if err := ctx.Err(); err != nil {
 		return nil, 0, err
 	}
-	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(p, os.O_WRONLY|os.O_CREATE|os.O_APPEND, fileMode)
 	if err != nil {
 		return nil, 0, errs.Wrap(errs.Internal, err, "opening upload")
 	}
@@ -303,7 +317,7 @@ func (t *fileTemp) commit(ctx context.Context, key, src string) (renamed bool, e
 		return false, errs.Wrap(errs.Internal, err, "closing temp blob")
 	}
 	shard := filepath.Dir(dst)
-	switch err := os.Mkdir(shard, 0o755); {
+	switch err := os.Mkdir(shard, dirMode); {
 	case err == nil:
 		// A new shard directory must itself be durable in its parent.
 		if err := syncDir(t.d.content); err != nil {

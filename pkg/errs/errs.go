@@ -23,6 +23,8 @@ const (
 	Unsupported
 	Upstream
 	TooLarge
+	// TooLong is a request path or name longer than the server accepts.
+	TooLong
 )
 
 var statuses = map[Kind]int{
@@ -35,6 +37,7 @@ var statuses = map[Kind]int{
 	Unsupported:  http.StatusMethodNotAllowed,
 	Upstream:     http.StatusBadGateway,
 	TooLarge:     http.StatusRequestEntityTooLarge,
+	TooLong:      http.StatusRequestURITooLong,
 }
 
 var names = map[Kind]string{
@@ -47,6 +50,7 @@ var names = map[Kind]string{
 	Unsupported:  "unsupported",
 	Upstream:     "upstream error",
 	TooLarge:     "too large",
+	TooLong:      "too long",
 }
 
 // String returns a short lower-case name of the kind.
@@ -96,6 +100,7 @@ var (
 	ErrUnsupported  error = kindSentinel(Unsupported)
 	ErrUpstream     error = kindSentinel(Upstream)
 	ErrTooLarge     error = kindSentinel(TooLarge)
+	ErrTooLong      error = kindSentinel(TooLong)
 )
 
 // New returns an error of kind k with a client-safe message.

@@ -18,6 +18,7 @@ func TestKindsMapToStatusesThroughWrapping(t *testing.T) {
 		{Wrap(Upstream, errors.New("dial tcp: refused"), "upstream failed"), http.StatusBadGateway, "upstream failed"},
 		{errors.New("disk on fire"), http.StatusInternalServerError, "internal error"},
 		{ErrForbidden, http.StatusForbidden, "forbidden"},
+		{New(TooLong, "path too long"), http.StatusRequestURITooLong, "path too long"},
 	}
 	for _, c := range cases {
 		if got := Status(c.err); got != c.status {

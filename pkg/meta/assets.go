@@ -2,6 +2,7 @@ package meta
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"maps"
 	"sort"
@@ -548,14 +549,18 @@ func (db *DB) ComponentAssets(c *Component) ([]*Asset, error) {
 // ListComponents returns up to limit components of repo (all repositories
 // when repo is empty) that match keep, in (repository, group, name, version)
 // order, starting after the component key after. next is the key for the
-// following page, empty at the end.
-func (db *DB) ListComponents(repo, after string, limit int, keep func(*Component) bool) (comps []*Component, next string, err error) {
+// following page, empty at the end. A filter that keeps little makes this
+// a walk of every component, so it stops with ctx's error once ctx ends.
+func (db *DB) ListComponents(ctx context.Context, repo, after string, limit int, keep func(*Component) bool) (comps []*Component, next string, err error) {
 	var base []byte
 	if repo != "" {
 		base = []byte(repo + "\x00")
 	}
 	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
 		next, err = scan(tx.Bucket(bucketComponentKeys), base, after, limit, func(v []byte) (bool, error) {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			var comp Component
 			found, err := getJSON(tx.Bucket(bucketComponents), v, &comp)
 			if err != nil || !found || (keep != nil && !keep(&comp)) {
@@ -570,14 +575,18 @@ func (db *DB) ListComponents(repo, after string, limit int, keep func(*Component
 }
 
 // ListAllAssets is ListAssets across repositories (repo empty) or one
-// repository, filtered by keep, paginated by the internal path key.
-func (db *DB) ListAllAssets(repo, after string, limit int, keep func(*Asset) bool) (assets []*Asset, next string, err error) {
+// repository, filtered by keep, paginated by the internal path key. Like
+// ListComponents it stops with ctx's error once ctx ends.
+func (db *DB) ListAllAssets(ctx context.Context, repo, after string, limit int, keep func(*Asset) bool) (assets []*Asset, next string, err error) {
 	var base []byte
 	if repo != "" {
 		base = assetPathKey(repo, "")
 	}
 	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
 		next, err = scan(tx.Bucket(bucketAssetPaths), base, after, limit, func(v []byte) (bool, error) {
+			if err := ctx.Err(); err != nil {
+				return false, err
+			}
 			a, err := assetByID(tx, v)
 			if err != nil || a == nil || (keep != nil && !keep(a)) {
 				return false, err

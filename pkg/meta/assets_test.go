@@ -270,7 +270,7 @@ func TestCheckAbortsWrite(t *testing.T) {
 	if has, _ := db.HasBlob(d2); has {
 		t.Fatal("aborted write left a blob record")
 	}
-	comps, _, _ := db.ListComponents("r", "", 0, nil)
+	comps, _, _ := db.ListComponents(t.Context(), "r", "", 0, nil)
 	if len(comps) != 1 || comps[0].Name != "a" {
 		t.Fatalf("components after aborted write = %+v", comps)
 	}
@@ -487,7 +487,7 @@ func TestListComponentsPagination(t *testing.T) {
 			if page > 30 {
 				t.Fatal("pagination does not end")
 			}
-			comps, next, err := db.ListComponents(repo, after, limit, keep)
+			comps, next, err := db.ListComponents(t.Context(), repo, after, limit, keep)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -551,7 +551,7 @@ func TestListAllAssetsPagination(t *testing.T) {
 			if page > 30 {
 				t.Fatal("pagination does not end")
 			}
-			assets, next, err := db.ListAllAssets(repo, after, limit, keep)
+			assets, next, err := db.ListAllAssets(t.Context(), repo, after, limit, keep)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -3,16 +3,39 @@ package repo
 import (
 	"net/url"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
+
+// MaxPathLength is the longest request path, in bytes once unescaped, that
+// any route accepts: what is stored, indexed and matched by searches is the
+// unescaped path, and how a client escapes it should not decide whether it
+// fits. 4096 is Linux's PATH_MAX: no tool that mirrors a repository to disk
+// can write a longer path anyway, while real paths (Maven coordinates,
+// image names of up to 255 bytes) stay far below it.
+const MaxPathLength = 4096
+
+// CheckPathText refuses an unescaped request path that no repository can
+// hold whatever its format: one longer than MaxPathLength (errs.TooLong) or
+// not valid UTF-8 (errs.Invalid), which clients, the REST API's JSON and
+// the browse pages could not show as it was sent.
+func CheckPathText(p string) error {
+	if len(p) > MaxPathLength {
+		return errs.New(errs.TooLong, "the path is longer than %d bytes", MaxPathLength)
+	}
+	if !utf8.ValidString(p) {
+		return errs.New(errs.Invalid, "the path is not valid UTF-8")
+	}
+	return nil
+}
 
 // CleanPath turns the escaped remainder of a request path (after
 // /repository/<name>/) into a repository path: unescaped, without a leading
 // slash, made of non-empty segments none of which is "." or "..". dir reports
 // a trailing slash (a folder). Encoded separators, backslashes, NUL and other
 // control characters are refused rather than interpreted, so a path can never
-// mean two things.
+// mean two things; so is what CheckPathText refuses.
 func CleanPath(escaped string) (path string, dir bool, err error) {
 	lower := strings.ToLower(escaped)
 	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
@@ -21,6 +44,9 @@ func CleanPath(escaped string) (path string, dir bool, err error) {
 	p, err := url.PathUnescape(escaped)
 	if err != nil {
 		return "", false, errs.New(errs.Invalid, "malformed path escape")
+	}
+	if err := CheckPathText(p); err != nil {
+		return "", false, err
 	}
 	for _, r := range p {
 		if r < 0x20 || r == 0x7f || r == '\\' {

@@ -1,8 +1,10 @@
 package repo
 
 import (
+	"errors"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
@@ -50,10 +52,41 @@ func TestCleanPath(t *testing.T) {
 	}
 }
 
+// Paths that cannot be shown as sent, or are longer than any real one, are
+// refused as client errors (400 and 414) before anything is stored.
+func TestCleanPathRefusesInvalidTextAndLongPaths(t *testing.T) {
+	atLimit := strings.Repeat("abcdefg/", MaxPathLength/8-1) + "abcdefgh"
+	cases := []struct {
+		in   string
+		kind errs.Kind
+	}{
+		{"a/%ff.txt", errs.Invalid},
+		{"a/\xff.txt", errs.Invalid},
+		{"a/%c0%ae%c0%ae/x", errs.Invalid}, // an overlong encoding of ".."
+		{"a/%ed%a0%80", errs.Invalid},      // a UTF-16 surrogate
+		{atLimit + "x", errs.TooLong},
+		{strings.Repeat("%61", MaxPathLength+1), errs.TooLong}, // the unescaped length counts
+	}
+	for _, c := range cases {
+		_, _, err := CleanPath(c.in)
+		if err == nil || errs.KindOf(err) != c.kind {
+			t.Errorf("CleanPath(%.40q…) err = %v (kind %v), want kind %v", c.in, err, errs.KindOf(err), c.kind)
+		}
+		if c.kind == errs.TooLong && !errors.Is(err, errs.ErrTooLong) {
+			t.Errorf("CleanPath(%.40q…) err = %v, not errs.ErrTooLong", c.in, err)
+		}
+	}
+	for _, in := range []string{"caf%C3%A9/%E2%82%AC.txt", "日本/語.txt", atLimit, strings.Repeat("%61", MaxPathLength)} {
+		if _, _, err := CleanPath(in); err != nil {
+			t.Errorf("CleanPath(%.40q…) = %v, want accepted", in, err)
+		}
+	}
+}
+
 // FuzzCleanPath checks that every accepted path is safe and that cleaning is
 // stable: escaping a clean path and cleaning it again gives the same path.
 func FuzzCleanPath(f *testing.F) {
-	for _, s := range []string{"a/b", "../x", "%2e%2e/x", "a%2fb", "a\\b", "a\x00b", "a//b", "/x/y/", "%c0%ae%c0%ae/", "a/./b"} {
+	for _, s := range []string{"a/b", "../x", "%2e%2e/x", "a%2fb", "a\\b", "a\x00b", "a//b", "/x/y/", "%c0%ae%c0%ae/", "a/./b", "%ff", "\xfe/x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
@@ -64,8 +97,11 @@ func FuzzCleanPath(f *testing.F) {
 		if strings.HasPrefix(p, "/") || strings.HasSuffix(p, "/") || strings.Contains(p, "//") {
 			t.Fatalf("CleanPath(%q) = %q has stray slashes", in, p)
 		}
-		if strings.ContainsAny(p, "\\\x00") {
+		if strings.ContainsAny(p, "\\\x00") || !utf8.ValidString(p) {
 			t.Fatalf("CleanPath(%q) = %q has a forbidden character", in, p)
+		}
+		if len(p) > MaxPathLength {
+			t.Fatalf("CleanPath(%.40q…) accepted %d bytes", in, len(p))
 		}
 		for _, seg := range strings.Split(p, "/") {
 			if seg == ".." || seg == "." {

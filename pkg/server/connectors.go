@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -24,6 +25,7 @@ import (
 type connectors struct {
 	cfg   config.Config
 	repos *repo.Manager
+	authn *auth.Service
 	log   *slog.Logger
 	tls   *tls.Config // nil when no certificate is configured
 	// clientAddr decides the client address of a request, as on the main
@@ -54,8 +56,8 @@ func (c *connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.handler.Load().(http.Handler).ServeHTTP(w, r)
 }
 
-func newConnectors(cfg config.Config, repos *repo.Manager, log *slog.Logger, clientAddr func(*http.Request) string) (*connectors, error) {
-	c := &connectors{cfg: cfg, repos: repos, log: log, clientAddr: clientAddr,
+func newConnectors(cfg config.Config, repos *repo.Manager, authn *auth.Service, log *slog.Logger, clientAddr func(*http.Request) string) (*connectors, error) {
+	c := &connectors{cfg: cfg, repos: repos, authn: authn, log: log, clientAddr: clientAddr,
 		open: map[int]*connector{}, reserved: map[int]net.Listener{}}
 	if cfg.DockerTLSCert != "" {
 		cert, err := tls.LoadX509KeyPair(cfg.DockerTLSCert, cfg.DockerTLSKey)
@@ -177,6 +179,7 @@ func (c *connectors) start(port int, spec portSpec, h http.Handler) error {
 			return err
 		}
 	}
+	l = limitConnections(l, c.cfg.MaxConnections)
 	if spec.https {
 		if c.tls == nil {
 			l.Close()
@@ -190,6 +193,7 @@ func (c *connectors) start(port int, spec portSpec, h http.Handler) error {
 		Handler:           conn,
 		ReadHeaderTimeout: c.cfg.ReadHeaderTimeout,
 		IdleTimeout:       c.cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(c.log.Handler(), slog.LevelWarn),
 	}
 	c.open[port] = conn
@@ -237,17 +241,22 @@ func (c *connectors) shutdown(ctx context.Context) {
 }
 
 // wrap adds what the main port's middleware gives its routes: the client
-// address, the upload size limit and a request log line.
+// address, the upload size limit, the limits on request bodies and a
+// request log line.
 func (c *connectors) wrap(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		h.ServeHTTP(sw, r)
+		if c.refusesBody(r) {
+			refuseBody(sw, r, c.log)
+		} else {
+			h.ServeHTTP(sw, r)
+		}
 		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
 			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host)
-	})
+	}), c.cfg.BodyIdleTimeout)
 }
 
 // statusWriter records the status and size of a response while keeping

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
@@ -34,7 +35,7 @@ func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
 	}
 	log := slog.New(slog.DiscardHandler)
 	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
-	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, log, clientip.Extractor(nil))
+	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(db, log), log, clientip.Extractor(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

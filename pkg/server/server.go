@@ -59,7 +59,7 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 		return nil, fmt.Errorf("http.trusted-proxies: %w", err)
 	}
 	clientAddr := clientip.Extractor(proxies)
-	conns, err := newConnectors(cfg, repos, log, clientAddr)
+	conns, err := newConnectors(cfg, repos, authn, log, clientAddr)
 	if err != nil {
 		return nil, err
 	}
@@ -73,10 +73,11 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
 	e.Use(authn.Middleware())
+	e.Use(s.refuseBodies(false))
 	root := e.Group(s.prefix)
 	root.Any("/repository/*", s.repository)
 	root.Any("/repository", s.repositoryRoot)
-	rest := root.Group("/service/rest", middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
+	rest := root.Group("/service/rest", s.refuseBodies(true), middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
 	api.Register(rest)
 	for _, m := range mounts {
 		h := func(c echo.Context) error {
@@ -90,9 +91,10 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	}
 	s.echo = e
 	s.http = &http.Server{
-		Handler:           e,
+		Handler:           guardBodies(e, cfg.BodyIdleTimeout),
 		ReadHeaderTimeout: cfg.ReadHeaderTimeout,
 		IdleTimeout:       cfg.IdleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
@@ -112,7 +114,7 @@ func byteLimit(n int64) string {
 func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	s.connectors.Changed()
 	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(l) }()
+	go func() { errc <- s.http.Serve(limitConnections(l, s.cfg.MaxConnections)) }()
 	select {
 	case err := <-errc:
 		s.connectors.shutdown(context.Background())

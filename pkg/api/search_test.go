@@ -1,0 +1,79 @@
+package api
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/formats/raw"
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// newContentAPI serves the whole REST API over an empty raw-only server
+// and returns it with the admin password.
+func newContentAPI(t *testing.T) (*echo.Echo, string) {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := meta.Open(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	security := auth.New(db, log)
+	file, _, err := security.Bootstrap(context.Background(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	repos := repo.NewManager(db, blob.NewStore("default", d), security, repo.Options{Log: log}, raw.New(log))
+	e := echo.New()
+	e.Use(security.Middleware())
+	New(repos, security, db, "/", log).Register(e.Group("/service/rest"))
+	return e, strings.TrimSpace(string(pw))
+}
+
+// Over-long search terms are refused before any component is matched
+// against them, with the validation list naming the parameter.
+func TestSearchRefusesOverLongTerms(t *testing.T) {
+	e, pw := newContentAPI(t)
+	search := func(path, param, term string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest(http.MethodGet, "/service/rest/v1/"+path+"?"+param+"="+url.QueryEscape(term), nil)
+		req.SetBasicAuth("admin", pw)
+		rec := httptest.NewRecorder()
+		e.ServeHTTP(rec, req)
+		return rec
+	}
+	attack := "*a" + strings.Repeat("x", 15000) + "b"
+	for _, path := range []string{"search", "search/assets"} {
+		for _, param := range []string{"name", "group", "version", "q", "format"} {
+			for _, term := range []string{attack, strings.Repeat("n", maxSearchTerm+1)} {
+				rec := search(path, param, term)
+				expectValidationList(t, rec)
+				if !strings.Contains(rec.Body.String(), "PARAMETER "+param) {
+					t.Errorf("%s?%s=<%d bytes>: validation list %s does not name the parameter", path, param, len(term), rec.Body)
+				}
+			}
+			expectStatus(t, search(path, param, "*"+strings.Repeat("n", maxSearchTerm-1)), http.StatusOK)
+		}
+	}
+}

@@ -1,0 +1,157 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nexus-go/nexus-go/formats/docker"
+	"github.com/nexus-go/nexus-go/formats/raw"
+	"github.com/nexus-go/nexus-go/pkg/api"
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// testServer is a whole server on 127.0.0.1 over a fresh data directory,
+// with a raw repository raw-h and a Docker repository docker-h on a
+// connector port; what it logs is recorded.
+type testServer struct {
+	main, connector string // host:port
+	adminPW         string
+	logs            *logRecorder
+}
+
+// startTestServer starts a test server whose configuration tune may change
+// first; it stops when t ends.
+func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := meta.Open(filepath.Join(dir, "db", "nexus.bolt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &logRecorder{}
+	log := slog.New(logs)
+	security := auth.New(db, log)
+	pwFile, _, err := security.Bootstrap(t.Context(), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := os.ReadFile(pwFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dockerFormat := docker.New(security, log, docker.Options{})
+	repos := repo.NewManager(db, blob.NewStore("default", d), security, repo.Options{Log: log}, raw.New(log), dockerFormat)
+
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := config.Config{Host: "127.0.0.1", Port: l.Addr().(*net.TCPAddr).Port, ContextPath: "/",
+		MaxUploadSize: 1 << 30, MaxRequestBody: 1 << 20, ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout: time.Minute, BodyIdleTimeout: time.Minute, ShutdownTimeout: 5 * time.Second}
+	if tune != nil {
+		tune(&cfg)
+	}
+	srv, err := New(cfg, repos, security, api.New(repos, security, db, "/", log), log,
+		Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := security.PrincipalOf(t.Context(), auth.AdminUser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	connPort := freePort(t)
+	for _, js := range []string{
+		`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`,
+		fmt.Sprintf(`{"name":"docker-h","format":"docker","type":"hosted","online":true,
+			"storage":{"blobStoreName":"default","writePolicy":"allow"},"docker":{"forceBasicAuth":true,"httpPort":%d}}`, connPort),
+	} {
+		var rc repo.Config
+		if err := json.Unmarshal([]byte(js), &rc); err != nil {
+			t.Fatal(err)
+		}
+		if err := repos.Create(auth.WithPrincipal(t.Context(), admin), rc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ctx, l) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("Serve: %v", err)
+		}
+	})
+	return &testServer{main: l.Addr().String(), connector: "127.0.0.1:" + strconv.Itoa(connPort),
+		adminPW: strings.TrimSpace(string(pw)), logs: logs}
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// logRecorder keeps the attributes of every record logged with msg.
+type logRecorder struct {
+	mu      sync.Mutex
+	records []map[string]slog.Value
+	msgs    []string
+}
+
+func (l *logRecorder) Enabled(context.Context, slog.Level) bool { return true }
+func (l *logRecorder) WithAttrs([]slog.Attr) slog.Handler       { return l }
+func (l *logRecorder) WithGroup(string) slog.Handler            { return l }
+
+func (l *logRecorder) Handle(_ context.Context, r slog.Record) error {
+	attrs := map[string]slog.Value{}
+	r.Attrs(func(a slog.Attr) bool {
+		attrs[a.Key] = a.Value
+		return true
+	})
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.records = append(l.records, attrs)
+	l.msgs = append(l.msgs, r.Message)
+	return nil
+}
+
+// last returns the attributes of the latest record logged with msg.
+func (l *logRecorder) last(t *testing.T, msg string) map[string]slog.Value {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i := len(l.msgs) - 1; i >= 0; i-- {
+		if l.msgs[i] == msg {
+			return l.records[i]
+		}
+	}
+	t.Fatalf("nothing logged as %q", msg)
+	return nil
+}
