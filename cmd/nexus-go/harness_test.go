@@ -88,6 +88,7 @@ type nexusServer struct {
 	cwd     string
 	logs    *logBuffer
 	client  *http.Client
+	env     []string // NEXUS_GO_* settings of this server
 
 	// Set by launch, per process.
 	port    int
@@ -101,6 +102,12 @@ type nexusServer struct {
 // startServer starts a fresh server on a new data directory.
 func startServer(t testing.TB) *nexusServer {
 	t.Helper()
+	return startServerEnv(t)
+}
+
+// startServerEnv is startServer with settings in env ("NEXUS_GO_PROXY_TIMEOUT=2s").
+func startServerEnv(t testing.TB, env ...string) *nexusServer {
+	t.Helper()
 	root := t.TempDir()
 	s := &nexusServer{
 		t:       t,
@@ -108,6 +115,7 @@ func startServer(t testing.TB) *nexusServer {
 		dataDir: filepath.Join(root, "data"),
 		cwd:     filepath.Join(root, "cwd"),
 		logs:    &logBuffer{},
+		env:     env,
 		client: &http.Client{
 			Transport: &http.Transport{MaxIdleConnsPerHost: 64, DisableCompression: true},
 			Timeout:   2 * time.Minute,
@@ -173,7 +181,7 @@ func (s *nexusServer) launch() {
 		fmt.Fprintf(s.logs, "=== launch %d on port %d\n", attempt, s.port)
 		cmd := exec.Command(nexusBin, "serve", "--data-dir", s.dataDir, "--port", strconv.Itoa(s.port))
 		cmd.Dir = s.cwd
-		cmd.Env = serverEnv()
+		cmd.Env = append(serverEnv(), s.env...)
 		cmd.Stdout, cmd.Stderr = s.logs, s.logs
 		if err := cmd.Start(); err != nil {
 			s.t.Fatalf("starting nexus-go: %v", err)

@@ -42,6 +42,13 @@ type fixture struct {
 
 func newFixture(t *testing.T, grace time.Duration) *fixture {
 	t.Helper()
+	return newFixtureOpts(t, grace, repo.Options{})
+}
+
+// newFixtureOpts is newFixture with the engine's options (a short
+// proxy.timeout).
+func newFixtureOpts(t *testing.T, grace time.Duration, opts repo.Options) *fixture {
+	t.Helper()
 	dir := t.TempDir()
 	db, err := meta.Open(filepath.Join(dir, "meta.db"))
 	if err != nil {
@@ -64,7 +71,8 @@ func newFixture(t *testing.T, grace time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	f := New(authSvc, log, Options{GCGrace: grace})
-	m := repo.NewManager(db, blob.NewStore("default", d), authSvc, repo.Options{Log: log}, f)
+	opts.Log = log
+	m := repo.NewManager(db, blob.NewStore("default", d), authSvc, opts, f)
 	return &fixture{t: t, dir: dir, blobDir: blobDir, db: db, auth: authSvc, f: f, m: m,
 		adminPass: strings.TrimSpace(string(pw))}
 }

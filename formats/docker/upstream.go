@@ -1,6 +1,7 @@
 package docker
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -105,7 +106,8 @@ func manifestDigest(a *meta.Asset) string {
 func (f *Format) UpstreamTransport(cfg repo.Config, base http.RoundTripper) http.RoundTripper {
 	t := &tokenTransport{base: base, tokens: map[string]cachedToken{}}
 	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil {
-		t.user, t.pass = hc.Authentication.Username, hc.Authentication.Password
+		remote, _ := url.Parse(cfg.Proxy.RemoteURL) // checked by the engine
+		t.user, t.pass, t.origin = hc.Authentication.Username, hc.Authentication.Password, repo.Origin(remote)
 	}
 	return t
 }
@@ -116,22 +118,26 @@ type cachedToken struct {
 }
 
 type tokenTransport struct {
-	base       http.RoundTripper
+	base http.RoundTripper
+	// user and pass go only to the realms named by challenges from
+	// origin, the configured upstream's; not to the realm of a server a
+	// redirect led to.
 	user, pass string
+	origin     string
 	// fetches makes concurrent requests needing the same token share one
 	// request to the realm.
 	fetches singleflight.Group
 
 	mu     sync.Mutex
-	tokens map[string]cachedToken // host + " " + scope
+	tokens map[string]cachedToken // origin + " " + scope
 }
 
 // maxTokens bounds the token cache; it is emptied when full.
 const maxTokens = 1024
 
 func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
-	scope := scopeOf(req.URL.Path)
-	if tok := t.cached(req.URL.Host, scope); tok != "" {
+	key := repo.Origin(req.URL) + " " + scopeOf(req.URL.Path)
+	if tok := t.cached(key); tok != "" {
 		resp, err := t.base.RoundTrip(withBearer(req, tok))
 		if err != nil || resp.StatusCode != http.StatusUnauthorized {
 			return resp, err
@@ -139,7 +145,7 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		// Revoked or expired early: forget it and go through the challenge.
 		io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
-		t.forget(req.URL.Host, scope)
+		t.forget(key)
 	}
 	resp, err := t.base.RoundTrip(req)
 	if err != nil || resp.StatusCode != http.StatusUnauthorized {
@@ -150,60 +156,73 @@ func (t *tokenTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		return resp, nil
 	}
 	if ch.scope == "" {
-		ch.scope = scope
+		ch.scope = scopeOf(req.URL.Path)
 	}
-	v, err, _ := t.fetches.Do(req.URL.Host+" "+scope, func() (any, error) {
-		if tok := t.cached(req.URL.Host, scope); tok != "" {
+	// The fetch is shared, so it runs on none of its callers' contexts
+	// (base, the engine's transport, bounds it in time); each caller
+	// waits only as long as its own context lasts.
+	shared := t.fetches.DoChan(key, func() (any, error) {
+		if tok := t.cached(key); tok != "" {
 			return tok, nil // fetched by a request that finished meanwhile
 		}
-		tok, ttl, err := t.fetch(req, ch)
+		tok, ttl, err := t.fetch(context.WithoutCancel(req.Context()), req.URL, ch)
 		if err == nil {
-			t.store(req.URL.Host, scope, tok, ttl)
+			t.store(key, tok, ttl)
 		}
 		return tok, err
 	})
-	if err != nil {
+	var got singleflight.Result
+	select {
+	case got = <-shared:
+	case <-req.Context().Done():
+		resp.Body.Close()
+		return nil, context.Cause(req.Context())
+	}
+	if got.Err != nil {
 		return resp, nil // the 401 tells the caller more than our failure
 	}
 	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
 	resp.Body.Close()
-	return t.base.RoundTrip(withBearer(req, v.(string)))
+	return t.base.RoundTrip(withBearer(req, got.Val.(string)))
 }
 
-func (t *tokenTransport) cached(host, scope string) string {
+func (t *tokenTransport) cached(key string) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	c, ok := t.tokens[host+" "+scope]
+	c, ok := t.tokens[key]
 	if !ok || time.Now().After(c.expires) {
 		return ""
 	}
 	return c.token
 }
 
-func (t *tokenTransport) forget(host, scope string) {
+func (t *tokenTransport) forget(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.tokens, host+" "+scope)
+	delete(t.tokens, key)
 }
 
-func (t *tokenTransport) store(host, scope, tok string, ttl time.Duration) {
+func (t *tokenTransport) store(key, tok string, ttl time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if len(t.tokens) >= maxTokens {
 		t.tokens = map[string]cachedToken{}
 	}
 	// Expire a little early so a token is never sent as it runs out.
-	t.tokens[host+" "+scope] = cachedToken{token: tok, expires: time.Now().Add(ttl * 9 / 10)}
+	t.tokens[key] = cachedToken{token: tok, expires: time.Now().Add(ttl * 9 / 10)}
 }
 
-// fetch asks the challenge's realm for a token.
-func (t *tokenTransport) fetch(orig *http.Request, ch bearerChallenge) (string, time.Duration, error) {
+// fetch asks the realm of ch, a challenge of the server at challenger,
+// for a token; with the configured credentials if that server is the
+// configured upstream.
+func (t *tokenTransport) fetch(ctx context.Context, challenger *url.URL, ch bearerChallenge) (string, time.Duration, error) {
 	u, err := url.Parse(ch.realm)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
 		return "", 0, fmt.Errorf("bad token realm %q", ch.realm)
 	}
+	withCreds := t.user != "" && repo.Origin(challenger) == t.origin
 	// Credentials meant for an HTTPS upstream never travel in clear text.
-	if orig.URL.Scheme == "https" && u.Scheme != "https" && t.user != "" {
+	if withCreds && u.Scheme != "https" && strings.EqualFold(challenger.Scheme, "https") {
 		return "", 0, fmt.Errorf("token realm %q is not HTTPS though the upstream is", ch.realm)
 	}
 	q := u.Query()
@@ -214,11 +233,11 @@ func (t *tokenTransport) fetch(orig *http.Request, ch bearerChallenge) (string, 
 		q.Add("scope", s)
 	}
 	u.RawQuery = q.Encode()
-	req, err := http.NewRequestWithContext(orig.Context(), http.MethodGet, u.String(), nil)
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return "", 0, err
 	}
-	if t.user != "" {
+	if withCreds {
 		req.SetBasicAuth(t.user, t.pass)
 	}
 	resp, err := t.base.RoundTrip(req)

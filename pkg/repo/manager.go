@@ -5,8 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/url"
 	"regexp"
 	"slices"
 	"sort"
@@ -40,10 +40,10 @@ func fieldErr(field, format string, args ...any) error {
 
 // Options tune the engine.
 type Options struct {
-	// ProxyTimeout bounds the wait for an upstream's response headers, and
-	// any silence while its body arrives.
+	// ProxyTimeout bounds every upstream exchange: the whole of it, but for
+	// a download's body only the silences in it (zero: 60s).
 	ProxyTimeout time.Duration
-	// ProxyConnectTimeout bounds connecting to an upstream.
+	// ProxyConnectTimeout bounds connecting to an upstream (zero: 10s).
 	ProxyConnectTimeout time.Duration
 	Log                 *slog.Logger
 	// UploadPurgeAge is how long an unfinished resumable upload is kept.
@@ -107,19 +107,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.DialContext = (&net.Dialer{Timeout: opts.ProxyConnectTimeout, KeepAlive: 30 * time.Second}).DialContext
-	transport.ResponseHeaderTimeout = opts.ProxyTimeout
-	transport.MaxIdleConnsPerHost = 32
-	// Content is stored as the upstream sent it; transparent decompression
-	// would change the bytes and their digests.
-	transport.DisableCompression = true
-	m.client = &http.Client{Transport: transport, CheckRedirect: func(req *http.Request, via []*http.Request) error {
-		if len(via) >= 5 {
-			return http.ErrUseLastResponse
-		}
-		return nil
-	}}
+	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
 	return m
 }
 
@@ -231,14 +219,20 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 }
 
 // keepUpstreamPassword keeps the stored upstream password when an update
-// leaves it out for the same user: the REST API never shows it, so a
-// GET-edit-PUT round trip must not erase it.
+// leaves it out for the same user and the same upstream origin: the REST
+// API never shows it, so a GET-edit-PUT round trip must not erase it, but
+// it must not go to a server it was not meant for either.
 func keepUpstreamPassword(cfg *Config, old Config) {
-	if cfg.HTTPClient == nil || old.HTTPClient == nil {
+	if cfg.HTTPClient == nil || old.HTTPClient == nil || cfg.Proxy == nil || old.Proxy == nil {
 		return
 	}
 	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
-	if na != nil && oa != nil && na.Password == "" && na.Username == oa.Username {
+	if na == nil || oa == nil || na.Password != "" || na.Username != oa.Username {
+		return
+	}
+	nu, err1 := url.Parse(cfg.Proxy.RemoteURL)
+	ou, err2 := url.Parse(old.Proxy.RemoteURL)
+	if err1 == nil && err2 == nil && Origin(nu) == Origin(ou) {
 		na.Password = oa.Password
 	}
 }
@@ -605,12 +599,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	case Hosted:
 		return &hostedRepo{base: b}, nil
 	case Proxy:
-		p, err := newProxy(b, m.client)
-		if err != nil {
-			return nil, err
-		}
-		p.idleTimeout = m.opts.ProxyTimeout
-		return p, nil
+		return newProxy(b, m.client)
 	case Group:
 		names := cfg.Group.MemberNames
 		return &groupRepo{base: b, members: func() []Repository {

@@ -31,10 +31,7 @@ type proxyRepo struct {
 	base
 	remote *url.URL
 	client *http.Client
-	// idleTimeout bounds silence in an upstream's body (0: none), so a
-	// stalled download fails instead of holding its path for ever.
-	idleTimeout time.Duration
-	now         func() time.Time
+	now    func() time.Time
 
 	mu           sync.Mutex
 	inflight     map[string]*fetch
@@ -245,8 +242,9 @@ func (p *proxyRepo) noteRateLimit(resp *http.Response) {
 
 // fetch downloads path once for all concurrent callers. The first caller
 // gets a stream that is written to the cache at the same time; the others
-// wait and read the cached copy. The download runs on a context detached
-// from the caller, so a client hanging up does not abort caching.
+// wait and read the cached copy. Every caller waits only as long as its
+// own context lasts: the download runs on a context detached from them,
+// so a client hanging up does not abort caching.
 func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) (*Content, error) {
 	p.mu.Lock()
 	if f, ok := p.inflight[path]; ok {
@@ -270,6 +268,33 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 	f := &fetch{done: make(chan struct{})}
 	p.inflight[path] = f
 	p.mu.Unlock()
+
+	first := make(chan firstAnswer)
+	go p.download(context.WithoutCancel(ctx), path, cached, f, first, ctx.Done())
+	select {
+	case a := <-first:
+		if a.cached != nil {
+			return p.open(ctx, a.cached)
+		}
+		return a.content, a.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// firstAnswer is what the first caller of a fetch gets: the stream of the
+// download, the cached asset the upstream confirmed, or an error.
+type firstAnswer struct {
+	content *Content
+	cached  *meta.Asset
+	err     error
+}
+
+// download fetches path from the upstream into the cache and ends f. It
+// hands the first caller its answer on first, unless the caller left
+// (gone closed) before the upstream answered; the download then goes on
+// without it.
+func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asset, f *fetch, first chan<- firstAnswer, gone <-chan struct{}) {
 	finish := func(err error) {
 		f.err = err
 		p.mu.Lock()
@@ -277,61 +302,64 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 		p.mu.Unlock()
 		close(f.done)
 	}
-
-	// The download outlives the caller (a client hanging up must not abort
-	// caching) but not a silent upstream.
-	detached, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	done := false
-	defer func() {
-		if !done {
-			cancel()
-		}
-	}()
-	if cached != nil {
-		if current, err := p.currentByHead(detached, path, cached); err == nil && current {
-			err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
-			finish(err)
-			if err != nil {
-				return nil, err
-			}
-			return p.open(ctx, cached)
+	answer := func(a firstAnswer) bool {
+		select {
+		case first <- a:
+			return true
+		case <-gone:
+			return false
 		}
 	}
-	resp, err := p.request(detached, http.MethodGet, path, cached)
+	confirmed := func() {
+		err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
+		finish(err)
+		if err != nil {
+			answer(firstAnswer{err: err})
+			return
+		}
+		answer(firstAnswer{cached: cached})
+	}
+	fail := func(err error) {
+		finish(err)
+		answer(firstAnswer{err: err})
+	}
+
+	if cached != nil {
+		if current, err := p.currentByHead(ctx, path, cached); err == nil && current {
+			confirmed()
+			return
+		}
+	}
+	resp, err := p.request(ctx, http.MethodGet, path, cached)
 	if err != nil {
 		p.upstreamFailed(err.Error())
-		err = errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name)
-		finish(err)
-		return nil, err
+		fail(errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name))
+		return
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		resp.Body.Close()
 		p.upstreamOK()
-		err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
-		finish(err)
-		if err != nil {
-			return nil, err
-		}
-		return p.open(ctx, cached)
+		confirmed()
+		return
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
 		resp.Body.Close()
 		p.upstreamOK()
 		p.rememberMissing(path)
-		err := errs.New(errs.NotFound, "%s not found upstream", path)
-		finish(err)
-		return nil, err
+		fail(errs.New(errs.NotFound, "%s not found upstream", path))
+		return
 	case resp.StatusCode != http.StatusOK:
 		resp.Body.Close()
 		why := fmt.Sprintf("upstream answered %s", resp.Status)
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			p.upstreamFailed(why)
 		}
-		err := errs.New(errs.Upstream, "%s", why)
-		finish(err)
-		return nil, err
+		fail(errs.New(errs.Upstream, "%s", why))
+		return
 	}
 	p.upstreamOK()
+	defer resp.Body.Close()
+	streamBody(resp)
 
 	opts := PutOptions{
 		ContentType:  resp.Header.Get("Content-Type"),
@@ -349,33 +377,29 @@ func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) 
 			opts.Attributes[attr] = v
 		}
 	}
-	pr, pw := io.Pipe()
-	done = true // the goroutine owns cancel now
-	go func() {
-		defer cancel()
-		defer resp.Body.Close()
-		client := newClientFeed(pw)
-		body := watchIdle(resp.Body, p.idleTimeout, cancel)
-		_, err := p.store(detached, path, io.TeeReader(body, client), opts, nil)
-		if err != nil {
-			p.log.Warn("proxy download not cached", "path", path, "err", err)
-			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
-		}
-		// Finish before ending the stream, so that a caller who read it to
-		// the end (or to the error) and asks again starts a new fetch
-		// rather than joining this one.
-		finish(err)
-		client.end(err)
-	}()
 	modified, _ := http.ParseTime(resp.Header.Get("Last-Modified"))
 	if modified.IsZero() {
 		modified = p.now().UTC()
 	}
-	return &Content{
+	pr, pw := io.Pipe()
+	client := newClientFeed(pw)
+	if !answer(firstAnswer{content: &Content{
 		Asset: &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
 			ContentType: opts.ContentType, LastModified: modified, Checksums: map[string]string{}},
 		Body: pr,
-	}, nil
+	}}) {
+		pr.Close() // nobody reads the stream: the feed cuts itself off
+	}
+	_, err = p.store(ctx, path, io.TeeReader(resp.Body, client), opts, nil)
+	if err != nil {
+		p.log.Warn("proxy download not cached", "path", path, "err", err)
+		err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
+	}
+	// Finish before ending the stream, so that a caller who read it to
+	// the end (or to the error) and asks again starts a new fetch rather
+	// than joining this one.
+	finish(err)
+	client.end(err)
 }
 
 // currentByHead asks the upstream, with a HEAD, whether a stale cached
@@ -435,32 +459,6 @@ func (p *proxyRepo) request(ctx context.Context, method, path string, cached *me
 		p.noteRateLimit(resp)
 	}
 	return resp, err
-}
-
-// watchIdle returns r, cancelling the download when no byte arrives for d
-// (0: never).
-func watchIdle(r io.Reader, d time.Duration, cancel context.CancelFunc) io.Reader {
-	if d <= 0 {
-		return r
-	}
-	return &idleReader{r: r, d: d, timer: time.AfterFunc(d, cancel)}
-}
-
-type idleReader struct {
-	r     io.Reader
-	d     time.Duration
-	timer *time.Timer
-}
-
-func (i *idleReader) Read(b []byte) (int, error) {
-	n, err := i.r.Read(b)
-	if n > 0 {
-		i.timer.Reset(i.d)
-	}
-	if err != nil {
-		i.timer.Stop()
-	}
-	return n, err
 }
 
 // clientFeedBytes bounds how far the first client of a download may fall
