@@ -18,6 +18,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // preflightFormat is testFormat whose proxies, like Docker's token flow,
@@ -61,7 +62,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // storage, with proxy.timeout d, serving format f.
 func timedProxy(t *testing.T, e *env, f Format, remote string, d time.Duration, tune func(*Config)) *proxyRepo {
 	t.Helper()
-	m := NewManager(e.db, e.blobs, allowAll{}, Options{Log: slog.New(slog.DiscardHandler), ProxyTimeout: d}, f)
+	m := NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), ProxyTimeout: d}, f)
 	cfg := proxyCfg("p", remote)
 	cfg.HTTPClient = &HTTPClient{AutoBlock: false}
 	if tune != nil {
