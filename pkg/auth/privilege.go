@@ -111,7 +111,9 @@ func ParsePrivilege(name string) (Privilege, error) {
 	if i := strings.LastIndexByte(rest, '-'); i >= 0 {
 		p = Application(rest[:i], rest[i+1:])
 	}
-	if !ok || !domainField.MatchString(p.Domain) || (p.Action != "" && !actionField.MatchString(p.Action)) {
+	// An action-less name has no '-' after the prefix, so it reads back
+	// the same (nx-userschangepw); a trailing '-' names no action.
+	if !ok || !domainField.MatchString(p.Domain) || (strings.Contains(rest, "-") && !actionField.MatchString(p.Action)) {
 		return Privilege{}, fmt.Errorf("privilege %q is not a privilege name", name)
 	}
 	return p, nil

@@ -36,7 +36,7 @@ func TestParsePrivilege(t *testing.T) {
 		"", "nx-", "all", "priv-a", "nx-repository-view-raw-read", "nx-repository-view-raw",
 		"nx-repository-view-Raw-r-read", "nx-repository-view-raw-raw-*-read", "nx-repository-view-raw-r-Read",
 		"nx-repository-view-raw-.r-read", "nx-repository-other-raw-r-read", "nx-*", "nx-users-re*d",
-		"nx-Users-read", "nx-users--read", "nx-repository-view-raw-r-read ",
+		"nx-Users-read", "nx-users--read", "nx-repository-view-raw-r-read ", "nx-users-", "nx-0-0-",
 	} {
 		if p, err := ParsePrivilege(bad); err == nil {
 			t.Errorf("ParsePrivilege(%q) = %+v, want an error", bad, p)
