@@ -1,7 +1,8 @@
 package main
 
-// The formats the access tests (access_e2e_test.go) run over. A new format
-// is covered by every access test once it has an entry in accessFormats.
+// The formats the tests of rules every format must keep run over (access,
+// path limits). A new format is covered by all of them once it has an
+// entry in accessFormats.
 
 import (
 	"encoding/json"
@@ -30,9 +31,24 @@ type accessFormat struct {
 	// content path p of repo (Docker's /v2/<repo>/...).
 	mainPort func(repo, p string) string
 	// refusesAnonymous, when set, is a hosted configuration under which the
-	// repository refuses anonymous callers whatever the anonymous role
-	// holds (Docker's forceBasicAuth); open is the same without the rule.
+	// repository refuses anonymous callers (refuse true) whatever the
+	// anonymous role holds (Docker's forceBasicAuth).
 	refusesAnonymous func(t *testing.T, repo string, refuse bool) string
+	// pathRoutes are the routes on which the format takes a path from the
+	// client, for the tests of what every route must refuse.
+	pathRoutes []pathRoute
+}
+
+// pathRoute is one route on which a format takes a path from the client.
+type pathRoute struct {
+	name string
+	// port serves the route for hosted repository repo; nil is the main port.
+	port func(s *nexusServer, repo string) int
+	// write and read are request targets in repo with p, escaped as the
+	// client wrote it, where the format puts the client's path.
+	write, read func(repo, p string) string
+	// ociErrors marks answers in the distribution API's error shape.
+	ociErrors bool
 }
 
 var accessFormats = []accessFormat{rawAccess, dockerAccess}
@@ -55,6 +71,11 @@ var rawAccess = accessFormat{
 		s.put(repo, "team/app/1.0/app.txt", []byte("content of "+repo+"\n"))
 		return "team/app/1.0/app.txt"
 	},
+	pathRoutes: []pathRoute{{
+		name:  "raw",
+		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
+		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
+	}},
 }
 
 var dockerAccess = accessFormat{
@@ -71,13 +92,7 @@ var dockerAccess = accessFormat{
 	},
 	// The upstream is the hosted repository's connector: a registry root.
 	upstreamURL: func(s *nexusServer, repo string) string {
-		var cfg struct {
-			Docker struct {
-				HTTPPort int `json:"httpPort"`
-			} `json:"docker"`
-		}
-		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/docker/hosted/"+repo, s.admin(), nil, &cfg)
-		return "http://127.0.0.1:" + strconv.Itoa(cfg.Docker.HTTPPort)
+		return "http://127.0.0.1:" + strconv.Itoa(connectorPort(s, repo))
 	},
 	seed: func(t *testing.T, s *nexusServer, repo string) string {
 		img := newDPImage(t, []byte("layer of "+repo))
@@ -88,6 +103,30 @@ var dockerAccess = accessFormat{
 	refusesAnonymous: func(t *testing.T, repo string, refuse bool) string {
 		return dockerHostedJSON(repo, freePort(t), refuse)
 	},
+	pathRoutes: []pathRoute{
+		{
+			name: "docker on the main port", ociErrors: true,
+			write: func(repo, p string) string { return "/v2/" + repo + "/" + p + "/manifests/latest" },
+			read:  func(repo, p string) string { return "/v2/" + repo + "/app/blobs/uploads/" + p },
+		},
+		{
+			name: "docker on its connector", ociErrors: true, port: connectorPort,
+			write: func(_, p string) string { return "/v2/" + p + "/manifests/latest" },
+			read:  func(_, p string) string { return "/v2/app/blobs/uploads/" + p },
+		},
+	},
+}
+
+// connectorPort is the HTTP connector port of hosted Docker repository repo.
+func connectorPort(s *nexusServer, repo string) int {
+	s.t.Helper()
+	var cfg struct {
+		Docker struct {
+			HTTPPort int `json:"httpPort"`
+		} `json:"docker"`
+	}
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/docker/hosted/"+repo, s.admin(), nil, &cfg)
+	return cfg.Docker.HTTPPort
 }
 
 // pushDPImage uploads img's blobs and manifest as name:tag to the /v2/ API
