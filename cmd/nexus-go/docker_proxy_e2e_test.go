@@ -372,20 +372,8 @@ type countingUpstream struct {
 
 func newCountingUpstream(t *testing.T, reg *distRegistry) *countingUpstream {
 	t.Helper()
-	target, err := url.Parse(reg.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := &countingUpstream{registry: reg.base, stop: make(chan struct{}), counts: map[string]int{}, accepts: map[string]string{},
-		transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32, DisableCompression: true}}
-	u.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
-			pr.Out.Header.Del("Authorization") // the registry itself wants none
-		},
-		Transport: u.transport,
-		ErrorLog:  log.New(io.Discard, "", 0),
-	}
+	u := &countingUpstream{registry: reg.base, stop: make(chan struct{}), counts: map[string]int{}, accepts: map[string]string{}}
+	u.proxy, u.transport = registryProxy(t, reg)
 	u.srv = httptest.NewServer(u)
 	t.Cleanup(func() {
 		close(u.stop)
@@ -393,6 +381,26 @@ func newCountingUpstream(t *testing.T, reg *distRegistry) *countingUpstream {
 		u.transport.CloseIdleConnections()
 	})
 	return u
+}
+
+// registryProxy is a reverse proxy to reg, for fronts that count, break or
+// stall requests on their way to a real registry; it drops the clients'
+// credentials, which the registry does not want.
+func registryProxy(t *testing.T, reg *distRegistry) (*httputil.ReverseProxy, *http.Transport) {
+	t.Helper()
+	target, err := url.Parse(reg.base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	transport := &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 32, DisableCompression: true}
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(target)
+			pr.Out.Header.Del("Authorization")
+		},
+		Transport: transport,
+		ErrorLog:  log.New(io.Discard, "", 0),
+	}, transport
 }
 
 func (u *countingUpstream) url() string { return u.srv.URL }

@@ -9,12 +9,9 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,20 +38,8 @@ type realmFront struct {
 
 func newRealmFront(t *testing.T, reg *distRegistry) *realmFront {
 	t.Helper()
-	target, err := url.Parse(reg.base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := &realmFront{token: "tok-" + sha(randomBytes(t, 16))[:16], stop: make(chan struct{}),
-		transport: &http.Transport{Proxy: nil, DisableCompression: true}}
-	f.proxy = &httputil.ReverseProxy{
-		Rewrite: func(pr *httputil.ProxyRequest) {
-			pr.SetURL(target)
-			pr.Out.Header.Del("Authorization") // the registry itself wants none
-		},
-		Transport: f.transport,
-		ErrorLog:  log.New(io.Discard, "", 0),
-	}
+	f := &realmFront{token: "tok-" + sha(randomBytes(t, 16))[:16], stop: make(chan struct{})}
+	f.proxy, f.transport = registryProxy(t, reg)
 	f.srv = httptest.NewServer(f)
 	t.Cleanup(func() {
 		close(f.stop)

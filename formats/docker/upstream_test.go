@@ -15,26 +15,8 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
-
-// within runs fn and fails the test if it has not returned after limit;
-// it returns how long fn took.
-func within(t *testing.T, limit time.Duration, what string, fn func()) time.Duration {
-	t.Helper()
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	select {
-	case <-done:
-		return time.Since(start)
-	case <-time.After(limit):
-		t.Fatalf("%s: still running after %s", what, limit)
-		return 0
-	}
-}
 
 // A token realm that sends its headers and then nothing, or a byte now
 // and then, cannot hold a pull: it fails within proxy.timeout, and works
@@ -82,7 +64,7 @@ func TestProxyTokenRealmStalls(t *testing.T) {
 		mode.Store(realm)
 		var resp *response
 		var err error
-		took := within(t, 10*timeout, "a pull with the realm "+realm+"ing", func() {
+		took := repotest.Within(t, 10*timeout, "a pull with the realm "+realm+"ing", func() {
 			resp, err = c.send(http.MethodGet, "/v2/team/app/manifests/1.0", nil, nil)
 		})
 		t.Logf("realm %s: the pull ended after %s: %v %v", realm, took, resp, err)
@@ -157,7 +139,7 @@ func TestTokenWaitersLeaveWithTheirContexts(t *testing.T) {
 		for _, i := range reqs {
 			cancels[i]()
 		}
-		within(t, time.Second, what, func() {
+		repotest.Within(t, time.Second, what, func() {
 			for _, i := range reqs {
 				<-done[i]
 			}

@@ -75,24 +75,6 @@ func timedProxy(t *testing.T, e *env, f Format, remote string, d time.Duration, 
 	return r.(*proxyRepo)
 }
 
-// within runs fn and fails the test if it has not returned after limit.
-func within(t *testing.T, limit time.Duration, what string, fn func()) time.Duration {
-	t.Helper()
-	start := time.Now()
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		fn()
-	}()
-	select {
-	case <-done:
-		return time.Since(start)
-	case <-time.After(limit):
-		t.Fatalf("%s: still running after %s", what, limit)
-		return 0
-	}
-}
-
 // hold returns a channel that is closed when the test ends, and wait,
 // which blocks an upstream handler until its client goes or the test ends.
 func hold(t *testing.T) (<-chan struct{}, func(r *http.Request)) {
@@ -170,7 +152,7 @@ func TestProxyUpstreamSilenceEndsTheExchange(t *testing.T) {
 			p := timedProxy(t, e, f, up.URL, timeout, nil)
 
 			var err error
-			took := within(t, 10*timeout, "Get with a silent upstream", func() {
+			took := repotest.Within(t, 10*timeout, "Get with a silent upstream", func() {
 				var c *Content
 				if c, err = p.Get(context.Background(), "a"); err == nil {
 					_, err = io.ReadAll(c.Body)
