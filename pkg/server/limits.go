@@ -3,12 +3,10 @@ package server
 import (
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"golang.org/x/net/netutil"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -24,16 +22,6 @@ import (
 // longest line a route accepts is a path of repo.MaxPathLength bytes,
 // escaped at most three times over, and tokens and cookies take a few KiB.
 const maxHeaderBytes = 64 << 10
-
-// limitConnections caps the connections open at once on l (n <= 0: no
-// cap). Clients past the cap wait in the listen backlog, unserved, until a
-// connection closes.
-func limitConnections(l net.Listener, n int) net.Listener {
-	if n <= 0 {
-		return l
-	}
-	return netutil.LimitListener(l, n)
-}
 
 // guardBodies puts an idle deadline on request bodies: each Read may wait
 // at most idle for the client, so a stalled upload fails and frees its

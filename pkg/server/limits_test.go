@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // promptly is how soon "at once" must happen: generous for a loaded
@@ -316,5 +317,34 @@ func TestIdleDeadlineEndsWithTheBody(t *testing.T) {
 	resp.Body.Close()
 	if err := <-ctxErr; err != nil {
 		t.Fatalf("the request was cancelled after its body was read: %v", err)
+	}
+}
+
+// Capped connections keep what lets net/http send files with sendfile,
+// and free their slot when closed, however often Close is called: with a
+// cap of one, each next connection is accepted once the last is closed.
+func TestLimitedConnectionsKeepSendfile(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ll := limitConnections(l, 1)
+	defer ll.Close()
+	for range 3 {
+		client, err := net.Dial("tcp", l.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		var c net.Conn
+		repotest.Within(t, promptly, "accepting within the cap", func() { c, err = ll.Accept() })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c.(io.ReaderFrom); !ok {
+			t.Fatalf("accepted connection %T has no ReadFrom", c)
+		}
+		c.Close()
+		c.Close()
+		client.Close()
 	}
 }
