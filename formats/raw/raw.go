@@ -4,13 +4,13 @@ package raw
 import (
 	"log/slog"
 	"mime"
-	"net"
 	"net/http"
 	"path"
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -98,7 +98,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 			ContentType: uploadType(req),
 			Size:        req.ContentLength,
 			Uploader:    who,
-			UploaderIP:  remoteIP(req),
+			UploaderIP:  clientip.Of(req),
 		})
 		if err != nil {
 			serve.Error(w, req, f.log, err)
@@ -139,12 +139,4 @@ func uploadType(req *http.Request) string {
 		return ""
 	}
 	return declared
-}
-
-func remoteIP(req *http.Request) string {
-	host, _, err := net.SplitHostPort(req.RemoteAddr)
-	if err != nil {
-		return req.RemoteAddr
-	}
-	return host
 }

@@ -1,8 +1,10 @@
 package server
 
 import (
+	"encoding/json"
 	"log/slog"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -85,5 +87,45 @@ func TestForwardedForHonouredFromTrustedProxy(t *testing.T) {
 		if got, d := login["client"].String(), login["delay"]; got != b || d.Kind() != slog.KindDuration || d.Duration() != 0 {
 			t.Errorf("%s: another client behind the proxy counted as %q with delay %v; want %s without delay", port, got, d, b)
 		}
+	}
+}
+
+// An upload records as its uploader's address the client a trusted proxy
+// names, as the login throttle and the request log see it.
+func TestUploaderAddressIsTheForwardedClient(t *testing.T) {
+	t.Parallel()
+	s := startTestServer(t, func(c *config.Config) { c.TrustedProxies = "127.0.0.1/32" })
+	req, err := http.NewRequest(http.MethodPut, "http://"+s.main+"/repository/raw-h/up.txt", strings.NewReader("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth(auth.AdminUser, s.adminPW)
+	req.Header.Set("X-Forwarded-For", "203.0.113.5")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusCreated {
+		t.Fatalf("PUT: %d", resp.StatusCode)
+	}
+	req, _ = http.NewRequest(http.MethodGet, "http://"+s.main+"/service/rest/v1/assets?repository=raw-h", nil)
+	req.SetBasicAuth(auth.AdminUser, s.adminPW)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var page struct {
+		Items []struct {
+			Path       string `json:"path"`
+			UploaderIP string `json:"uploaderIp"`
+		} `json:"items"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || len(page.Items) != 1 {
+		t.Fatalf("assets of raw-h: %+v, %v", page, err)
+	}
+	if got := page.Items[0].UploaderIP; got != "203.0.113.5" {
+		t.Errorf("uploaderIp %q, want the forwarded client 203.0.113.5", got)
 	}
 }
