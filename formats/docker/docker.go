@@ -184,20 +184,12 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 	serve.Content(w, req, c, "")
 }
 
-// Handler serves r's /v2/ API at the root of its connector port. The
-// connector resolves credentials itself; the main port's server already has.
+// Handler serves r's /v2/ API at the root of its connector port; the
+// server has resolved the caller, as on the main port.
 func (f *Format) Handler(r repo.Repository) http.Handler {
 	resolve := func(_ context.Context, name string) (repo.Repository, string, bool) { return r, name, true }
-	v2 := f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
-	})
-	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		resolved, err := f.auth.Resolve(req)
-		if err != nil {
-			writeError(w, req, f.log, err, nil)
-			return
-		}
-		v2.ServeHTTP(w, resolved)
 	})
 }
 

@@ -116,9 +116,23 @@ func (fx *fixture) adminContext() context.Context {
 	return auth.WithPrincipal(context.Background(), p)
 }
 
+// connectorHandler is r's connector handler behind the resolution of the
+// caller that pkg/server does for connector ports.
+func (fx *fixture) connectorHandler(r repo.Repository) http.Handler {
+	h := fx.f.Handler(r)
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		resolved, err := fx.auth.Resolve(req)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+			return
+		}
+		h.ServeHTTP(w, resolved)
+	})
+}
+
 // connector serves r at the root of its own server, as a connector port.
 func (fx *fixture) connector(r repo.Repository) *httptest.Server {
-	srv := httptest.NewServer(fx.f.Handler(r))
+	srv := httptest.NewServer(fx.connectorHandler(r))
 	fx.t.Cleanup(srv.Close)
 	return srv
 }
@@ -126,7 +140,7 @@ func (fx *fixture) connector(r repo.Repository) *httptest.Server {
 // connectorWith serves r as a connector whose requests carry ctx values set
 // by wrap (the upload size limit).
 func (fx *fixture) connectorWith(r repo.Repository, wrap func(context.Context) context.Context) *httptest.Server {
-	h := fx.f.Handler(r)
+	h := fx.connectorHandler(r)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		h.ServeHTTP(w, req.WithContext(wrap(req.Context())))
 	}))

@@ -1065,7 +1065,7 @@ func TestProxyConcurrentColdBlob(t *testing.T) {
 	const clients = 20
 	var arrived sync.WaitGroup
 	arrived.Add(clients)
-	h := fx.f.Handler(r)
+	h := fx.connectorHandler(r)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if strings.Contains(req.URL.Path, "/blobs/") {
 			arrived.Done()

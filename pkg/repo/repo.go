@@ -55,7 +55,8 @@ type ProxyRewriter interface {
 // Connector is implemented by formats that serve a repository at the root
 // of its own port (Docker's /v2/), besides the main port.
 type Connector interface {
-	// Handler serves r at the root of its connector port.
+	// Handler serves r at the root of its connector port. The server has
+	// resolved the caller and applied the main port's limits first.
 	Handler(r Repository) http.Handler
 	// Ports returns the HTTP and HTTPS connector ports cfg asks for; 0 is none.
 	Ports(cfg Config) (httpPort, httpsPort int)

@@ -17,6 +17,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
 )
 
 // connectors keeps one listener per connector port of the repositories
@@ -241,17 +242,22 @@ func (c *connectors) shutdown(ctx context.Context) {
 }
 
 // wrap adds what the main port's middleware gives its routes: the client
-// address, the upload size limit, the limits on request bodies and a
-// request log line.
+// address, the caller (auth.Service.Resolve), the upload size limit, the
+// limits on request bodies and a request log line.
 func (c *connectors) wrap(h http.Handler) http.Handler {
 	return guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
-		if c.refusesBody(r) {
-			refuseBody(sw, r, c.log)
-		} else {
+		resolved, err := c.authn.Resolve(r)
+		switch {
+		case err != nil:
+			serve.Error(sw, r, c.log, err)
+		case refusesBody(resolved, false):
+			refuseBody(sw, resolved, c.log)
+		default:
+			r = resolved
 			h.ServeHTTP(sw, r)
 		}
 		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,

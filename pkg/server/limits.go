@@ -112,16 +112,3 @@ func (s *Server) refuseBodies(usersOnly bool) echo.MiddlewareFunc {
 		}
 	}
 }
-
-// refusesBody is the main port's rule on a connector port. The format
-// resolves callers itself, behind this, so a request with a body is
-// resolved here too; the login cache makes the second resolution cheap,
-// and a failed login is refused here and never tried twice.
-func (c *connectors) refusesBody(req *http.Request) bool {
-	if req.ContentLength == 0 || auth.HasBearer(req) {
-		return false
-	}
-	resolved, err := c.authn.Resolve(req)
-	// An error (the database failing) is the format's to report.
-	return err == nil && refusesBody(resolved, false)
-}
