@@ -22,16 +22,15 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
-	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // fixture is a Docker format over a real metadata database, file blob store
 // and auth service, with the admin password from the bootstrap.
 type fixture struct {
 	t         *testing.T
-	dir       string
 	blobDir   string
 	db        *meta.DB
 	auth      *auth.Service
@@ -49,32 +48,13 @@ func newFixture(t *testing.T, grace time.Duration) *fixture {
 // proxy.timeout).
 func newFixtureOpts(t *testing.T, grace time.Duration, opts repo.Options) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	blobDir := filepath.Join(dir, "blobs")
-	d, err := blob.NewFileDriver(blobDir)
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
-	authSvc := auth.New(db, log)
-	pwFile, _, err := authSvc.Bootstrap(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := os.ReadFile(pwFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	authSvc, pw := st.Security(t, log)
 	f := New(authSvc, log, Options{GCGrace: grace})
 	opts.Log = log
-	m := repo.NewManager(db, blob.NewStore("default", d), authSvc, opts, f)
-	return &fixture{t: t, dir: dir, blobDir: blobDir, db: db, auth: authSvc, f: f, m: m,
-		adminPass: strings.TrimSpace(string(pw))}
+	m := repo.NewManager(st.DB, st.Blobs, authSvc, opts, f)
+	return &fixture{t: t, blobDir: st.BlobDir, db: st.DB, auth: authSvc, f: f, m: m, adminPass: pw}
 }
 
 // hostedConfig is the Nexus REST body of a hosted docker repository; extra

@@ -8,41 +8,29 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
-	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 type fixture struct {
-	t   *testing.T
-	f   *raw.Format
-	m   *repo.Manager
-	db  *meta.DB
-	dir string
+	t  *testing.T
+	f  *raw.Format
+	m  *repo.Manager
+	db *meta.DB
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	f := raw.New(log)
-	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, f)
-	return &fixture{t: t, f: f, m: m, db: db, dir: dir}
+	m := repo.NewManager(st.DB, st.Blobs, repotest.AllowAll{}, repo.Options{Log: log}, f)
+	return &fixture{t: t, f: f, m: m, db: st.DB}
 }
 
 // create creates a raw hosted repository from its JSON configuration.

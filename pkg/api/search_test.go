@@ -1,55 +1,32 @@
 package api
 
 import (
-	"context"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
-	"github.com/nexus-go/nexus-go/pkg/auth"
-	"github.com/nexus-go/nexus-go/pkg/blob"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // newContentAPI serves the whole REST API over an empty raw-only server
 // and returns it with the admin password.
 func newContentAPI(t *testing.T) (*echo.Echo, string) {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	security := auth.New(db, log)
-	file, _, err := security.Bootstrap(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	repos := repo.NewManager(db, blob.NewStore("default", d), security, repo.Options{Log: log}, raw.New(log))
+	st := repotest.NewStorage(t)
+	log := slog.New(slog.DiscardHandler)
+	security, pw := st.Security(t, log)
+	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log))
 	e := echo.New()
 	e.Use(security.Middleware())
-	New(repos, security, db, "/", log).Register(e.Group("/service/rest"))
-	return e, strings.TrimSpace(string(pw))
+	New(repos, security, st.DB, "/", log).Register(e.Group("/service/rest"))
+	return e, pw
 }
 
 // Over-long search terms are refused before any component is matched

@@ -1,21 +1,16 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
-	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 type securityFixture struct {
@@ -25,26 +20,12 @@ type securityFixture struct {
 
 func newSecurityFixture(t *testing.T) *securityFixture {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s := auth.New(db, log)
-	file, _, err := s.Bootstrap(context.Background(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
+	log := slog.New(slog.DiscardHandler)
+	s, pw := repotest.NewStorage(t).Security(t, log)
 	e := echo.New()
 	e.Use(s.Middleware())
 	registerSecurity(e.Group("/service/rest"), s, log)
-	return &securityFixture{e: e, adminPassword: strings.TrimSpace(string(raw))}
+	return &securityFixture{e: e, adminPassword: pw}
 }
 
 // do sends a request as user (none when user is empty) and returns the response.

@@ -4,17 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/auth"
-	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
@@ -23,19 +20,10 @@ import (
 // (held while observers Check) against the connectors' (held while they
 // reconcile); a deadlock here would stop every request of the server.
 func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "db", "nexus.bolt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
-	m := repo.NewManager(db, blob.NewStore("default", d), repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
-	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(db, log), log, clientip.Extractor(nil))
+	m := repo.NewManager(st.DB, st.Blobs, repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
+	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(st.DB, log), log, clientip.Extractor(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

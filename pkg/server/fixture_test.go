@@ -7,10 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +16,9 @@ import (
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
-	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/config"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // testServer is a whole server on 127.0.0.1 over a fresh data directory,
@@ -38,29 +34,12 @@ type testServer struct {
 // first; it stops when t ends.
 func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	t.Helper()
-	dir := t.TempDir()
-	db, err := meta.Open(filepath.Join(dir, "db", "nexus.bolt"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	d, err := blob.NewFileDriver(filepath.Join(dir, "blobs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	st := repotest.NewStorage(t)
 	logs := &logRecorder{}
 	log := slog.New(logs)
-	security := auth.New(db, log)
-	pwFile, _, err := security.Bootstrap(t.Context(), dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pw, err := os.ReadFile(pwFile)
-	if err != nil {
-		t.Fatal(err)
-	}
+	security, pw := st.Security(t, log)
 	dockerFormat := docker.New(security, log, docker.Options{})
-	repos := repo.NewManager(db, blob.NewStore("default", d), security, repo.Options{Log: log}, raw.New(log), dockerFormat)
+	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log), dockerFormat)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -72,7 +51,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	if tune != nil {
 		tune(&cfg)
 	}
-	srv, err := New(cfg, repos, security, api.New(repos, security, db, "/", log), log,
+	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), log,
 		Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
 	if err != nil {
 		t.Fatal(err)
@@ -105,7 +84,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 		}
 	})
 	return &testServer{main: l.Addr().String(), connector: "127.0.0.1:" + strconv.Itoa(connPort),
-		adminPW: strings.TrimSpace(string(pw)), logs: logs}
+		adminPW: pw, logs: logs}
 }
 
 func freePort(t *testing.T) int {

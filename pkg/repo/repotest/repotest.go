@@ -1,13 +1,19 @@
 // Package repotest holds fixtures shared by the tests of the repository
-// engine, the server and the formats.
+// engine, the server, the API and the formats.
 package repotest
 
 import (
 	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // AllowAll is an authorizer (repo.Authorizer) that grants every privilege,
@@ -16,6 +22,49 @@ type AllowAll struct{}
 
 // Require grants perm.
 func (AllowAll) Require(context.Context, auth.Privilege) error { return nil }
+
+// Storage is what a server keeps under its data directory: a metadata
+// database and the default file blob store, in a temporary directory
+// removed (the database closed) when the test ends.
+type Storage struct {
+	Dir     string
+	DB      *meta.DB
+	BlobDir string
+	Blobs   *blob.Store
+}
+
+// NewStorage opens a fresh Storage.
+func NewStorage(t testing.TB) *Storage {
+	t.Helper()
+	dir := t.TempDir()
+	db, err := meta.Open(filepath.Join(dir, "db", "nexus.bolt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	blobDir := filepath.Join(dir, "blobs")
+	d, err := blob.NewFileDriver(blobDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Storage{Dir: dir, DB: db, BlobDir: blobDir, Blobs: blob.NewStore("default", d)}
+}
+
+// Security is a security service over s as a first start leaves it (the
+// admin user, anonymous access off), with the admin password.
+func (s *Storage) Security(t testing.TB, log *slog.Logger) (*auth.Service, string) {
+	t.Helper()
+	svc := auth.New(s.DB, log)
+	file, _, err := svc.Bootstrap(t.Context(), s.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pw, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return svc, strings.TrimSpace(string(pw))
+}
 
 // Within runs fn and fails the test if it has not returned after limit; it
 // returns how long fn took. For checks that something ends at all, with a
