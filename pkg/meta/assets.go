@@ -2,8 +2,6 @@ package meta
 
 import (
 	"bytes"
-	"context"
-	"encoding/json"
 	"maps"
 	"sort"
 	"time"
@@ -45,16 +43,6 @@ type Component struct {
 	Created    time.Time `json:"created"`
 	// Assets lists the IDs of the component's assets.
 	Assets []string `json:"assets"`
-}
-
-// Blob is the record of stored bytes: their size, checksums and how many
-// assets reference them.
-type Blob struct {
-	Digest    digest.Digest     `json:"digest"`
-	Size      int64             `json:"size"`
-	Refs      int64             `json:"refs"`
-	Checksums map[string]string `json:"checksums"`
-	Created   time.Time         `json:"created"`
 }
 
 // PutAssetRequest describes an asset write. Component, when set, is the
@@ -459,60 +447,6 @@ func deleteRepositoryContent(tx *bolt.Tx, repo string) ([]digest.Digest, error) 
 	return deleteAssets(tx, ids)
 }
 
-// ListAssets returns up to limit assets of repo whose path starts with
-// prefix, in path order, starting after the path after. next is the path to
-// pass as after for the following page, empty at the end.
-func (db *DB) ListAssets(repo, prefix, after string, limit int) (assets []*Asset, next string, err error) {
-	var afterKey string
-	if after != "" {
-		afterKey = string(assetPathKey(repo, after))
-	}
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		nextKey, err := scan(tx.Bucket(bucketAssetPaths), assetPathKey(repo, prefix), afterKey, limit, func(v []byte) (bool, error) {
-			a, err := assetByID(tx, v)
-			if a != nil {
-				assets = append(assets, a)
-			}
-			return a != nil, err
-		})
-		if nextKey != "" {
-			next = nextKey[len(assetPathKey(repo, "")):]
-		}
-		return err
-	})
-	return assets, next, err
-}
-
-// scan visits the values of bucket whose keys start with prefix, in key
-// order, from the key after after. add reports whether it kept a value;
-// after limit kept values (0: no limit) scan stops, and if more keys
-// follow it returns the key of the last kept value, to resume after.
-func scan(b *bolt.Bucket, prefix []byte, after string, limit int, add func(v []byte) (bool, error)) (next string, err error) {
-	c := b.Cursor()
-	k, v := c.Seek(prefix)
-	if after != "" {
-		k, v = c.Seek([]byte(after))
-		if k != nil && string(k) == after {
-			k, v = c.Next()
-		}
-	}
-	kept, last := 0, ""
-	for ; k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		if limit > 0 && kept == limit {
-			return last, nil
-		}
-		ok, err := add(v)
-		if err != nil {
-			return "", err
-		}
-		if ok {
-			kept++
-			last = string(k)
-		}
-	}
-	return "", nil
-}
-
 // Component returns the component with id, or errs.NotFound.
 func (db *DB) Component(id string) (*Component, error) {
 	var c Component
@@ -544,154 +478,4 @@ func (db *DB) ComponentAssets(c *Component) ([]*Asset, error) {
 	})
 	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, err
-}
-
-// ListComponents returns up to limit components of repo (all repositories
-// when repo is empty) that match keep, in (repository, group, name, version)
-// order, starting after the component key after. next is the key for the
-// following page, empty at the end. A filter that keeps little makes this
-// a walk of every component, so it stops with ctx's error once ctx ends.
-func (db *DB) ListComponents(ctx context.Context, repo, after string, limit int, keep func(*Component) bool) (comps []*Component, next string, err error) {
-	var base []byte
-	if repo != "" {
-		base = []byte(repo + "\x00")
-	}
-	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
-		next, err = scan(tx.Bucket(bucketComponentKeys), base, after, limit, func(v []byte) (bool, error) {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			var comp Component
-			found, err := getJSON(tx.Bucket(bucketComponents), v, &comp)
-			if err != nil || !found || (keep != nil && !keep(&comp)) {
-				return false, err
-			}
-			comps = append(comps, &comp)
-			return true, nil
-		})
-		return err
-	})
-	return comps, next, err
-}
-
-// ListAllAssets is ListAssets across repositories (repo empty) or one
-// repository, filtered by keep, paginated by the internal path key. Like
-// ListComponents it stops with ctx's error once ctx ends.
-func (db *DB) ListAllAssets(ctx context.Context, repo, after string, limit int, keep func(*Asset) bool) (assets []*Asset, next string, err error) {
-	var base []byte
-	if repo != "" {
-		base = assetPathKey(repo, "")
-	}
-	err = db.bolt.View(func(tx *bolt.Tx) (err error) {
-		next, err = scan(tx.Bucket(bucketAssetPaths), base, after, limit, func(v []byte) (bool, error) {
-			if err := ctx.Err(); err != nil {
-				return false, err
-			}
-			a, err := assetByID(tx, v)
-			if err != nil || a == nil || (keep != nil && !keep(a)) {
-				return false, err
-			}
-			assets = append(assets, a)
-			return true, nil
-		})
-		return err
-	})
-	return assets, next, err
-}
-
-// BlobRecord returns the record of digest d, or errs.NotFound.
-func (db *DB) BlobRecord(d digest.Digest) (*Blob, error) {
-	var rec Blob
-	var found bool
-	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		found, err = getJSON(tx.Bucket(bucketBlobs), blobKey(d), &rec)
-		return err
-	})
-	if err == nil && !found {
-		err = notFound("blob", d.String())
-	}
-	return &rec, err
-}
-
-// SetBlobChecksum stores a checksum computed after the write, on the blob
-// and on every asset that will be read from now on.
-func (db *DB) SetBlobChecksum(d digest.Digest, alg, value string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketBlobs)
-		var rec Blob
-		found, err := getJSON(b, blobKey(d), &rec)
-		if err != nil || !found {
-			return err
-		}
-		if rec.Checksums == nil {
-			rec.Checksums = map[string]string{}
-		}
-		rec.Checksums[alg] = value
-		return putJSON(b, blobKey(d), &rec)
-	})
-}
-
-// ReleaseBlob deletes the record of d if nothing references it and reports
-// whether it did; the caller then frees the bytes.
-func (db *DB) ReleaseBlob(d digest.Digest) (bool, error) {
-	var released bool
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketBlobs)
-		var rec Blob
-		found, err := getJSON(b, blobKey(d), &rec)
-		if err != nil {
-			return err
-		}
-		if found && rec.Refs > 0 {
-			return nil
-		}
-		released = true
-		return b.Delete(blobKey(d))
-	})
-	return released, err
-}
-
-// BlobUsage returns the number of blob records and their total size.
-func (db *DB) BlobUsage() (count, bytes int64, err error) {
-	err = db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
-			var rec Blob
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return err
-			}
-			count++
-			bytes += rec.Size
-			return nil
-		})
-	})
-	return count, bytes, err
-}
-
-// UnreferencedBlobs returns blobs with no reference left; a crash between a
-// delete and the release of its bytes leaves such records behind.
-func (db *DB) UnreferencedBlobs() ([]digest.Digest, error) {
-	var out []digest.Digest
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
-			var rec Blob
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return err
-			}
-			if rec.Refs <= 0 {
-				out = append(out, rec.Digest)
-			}
-			return nil
-		})
-	})
-	return out, err
-}
-
-// HasBlob reports whether d has a record.
-func (db *DB) HasBlob(d digest.Digest) (bool, error) {
-	var ok bool
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketBlobs).Get(blobKey(d)) != nil
-		return nil
-	})
-	return ok, err
 }
