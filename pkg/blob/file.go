@@ -2,7 +2,6 @@ package blob
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"io/fs"
 	"os"
@@ -77,8 +76,8 @@ func (d *FileDriver) Create(ctx context.Context) (TempWriter, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// 128 random bits: O_EXCL never meets a name twice.
-	f, err := os.OpenFile(filepath.Join(d.tmp, tempPrefix+rand.Text()), os.O_RDWR|os.O_CREATE|os.O_EXCL, fileMode)
+	// CreateTemp makes the file with mode 0600 (fileMode).
+	f, err := os.CreateTemp(d.tmp, tempPrefix+"*")
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "creating temp blob")
 	}
