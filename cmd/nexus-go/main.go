@@ -106,8 +106,9 @@ func serve(args []string) error {
 	if err := repos.Sweep(ctx); err != nil {
 		return err
 	}
+	dockerMain := dockerFormat.MainPortHandler(repos)
 	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log,
-		server.Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
+		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err
 	}

@@ -91,9 +91,6 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	if _, err := cfg.Section("docker", &s); err != nil {
 		return &repo.FieldError{Field: "docker", Message: "malformed section: " + err.Error()}
 	}
-	if s.V1Enabled {
-		return &repo.FieldError{Field: "docker.v1Enabled", Message: "the Docker V1 API is not supported"}
-	}
 	for field, port := range map[string]*int{"docker.httpPort": s.HTTPPort, "docker.httpsPort": s.HTTPSPort} {
 		if port != nil && (*port < 1 || *port > 65535) {
 			return &repo.FieldError{Field: field, Message: "must be a port from 1 to 65535"}
@@ -184,13 +181,13 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 	serve.Content(w, req, c, "")
 }
 
-// Handler serves r's /v2/ API at the root of its connector port; the
-// server has resolved the caller, as on the main port.
+// Handler serves r's /v2/ API and /v1/search at the root of its connector
+// port; the server has resolved the caller, as on the main port.
 func (f *Format) Handler(r repo.Repository) http.Handler {
 	resolve := func(_ context.Context, name string) (repo.Repository, string, bool) { return r, name, true }
-	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	return f.withV1(connectorSearch(r), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
-	})
+	}))
 }
 
 // Lookup finds repositories by name for the main port.
@@ -201,9 +198,9 @@ type Lookup interface {
 	Visible(ctx context.Context, r repo.Repository) bool
 }
 
-// MainPortHandler serves /v2/ on the main port, behind the server's
-// authentication: the first segment of every name is the repository
-// ("host:8081/docker-h/team/app:1.0").
+// MainPortHandler serves /v2/ and /v1/search on the main port, behind the
+// server's authentication: the first segment of every name is the
+// repository ("host:8081/docker-h/team/app:1.0").
 func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 	resolve := func(ctx context.Context, name string) (repo.Repository, string, bool) {
 		repoName, image, ok := strings.Cut(name, "/")
@@ -225,9 +222,9 @@ func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 		}
 		return out
 	}
-	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	return f.withV1(f.mainPortSearch(repos), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, list, nil)
-	})
+	}))
 }
 
 // v2 strips /v2/ and sets the API version header every response carries.

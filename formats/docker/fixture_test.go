@@ -137,6 +137,7 @@ func (fx *fixture) mainPort() *httptest.Server {
 	h := echo.WrapHandler(fx.f.MainPortHandler(fx.m))
 	e.Any("/v2/*", h)
 	e.Any("/v2", h)
+	e.Any("/v1/*", h)
 	srv := httptest.NewServer(e)
 	fx.t.Cleanup(srv.Close)
 	return srv

@@ -430,21 +430,9 @@ func (p *proxyRepo) expected(path string) digest.Digest {
 }
 
 func (p *proxyRepo) request(ctx context.Context, method, path string, cached *meta.Asset) (*http.Response, error) {
-	target, err := p.remote.Parse(EscapePath(path))
+	req, err := p.newRequest(ctx, method, path, "")
 	if err != nil {
 		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
-		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
-	}
-	if up, ok := p.format.(Upstream); ok {
-		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
-			return nil, err
-		}
 	}
 	if cached != nil {
 		if v := cached.Attributes["etag"]; v != "" {
@@ -459,6 +447,29 @@ func (p *proxyRepo) request(ctx context.Context, method, path string, cached *me
 		p.noteRateLimit(resp)
 	}
 	return resp, err
+}
+
+// newRequest is a request of path (and rawQuery) to the upstream, with the
+// configured credentials and the format's adjustments.
+func (p *proxyRepo) newRequest(ctx context.Context, method, path, rawQuery string) (*http.Request, error) {
+	target, err := p.remote.Parse(EscapePath(path))
+	if err != nil {
+		return nil, err
+	}
+	target.RawQuery = rawQuery
+	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
+	if err != nil {
+		return nil, err
+	}
+	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
+		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
+	}
+	if up, ok := p.format.(Upstream); ok {
+		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
+			return nil, err
+		}
+	}
+	return req, nil
 }
 
 // clientFeedBytes bounds how far the first client of a download may fall
