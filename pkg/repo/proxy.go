@@ -1,6 +1,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -77,14 +78,16 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}
-	c, err := p.get(ctx, path)
+	c, err := p.get(ctx, path, true)
 	if err != nil {
 		return nil, err
 	}
 	return p.rewrite(ctx, path, c)
 }
 
-func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
+// get returns path from the cache or the upstream; with negative false, a
+// 404 remembered for path does not stop it from asking again.
+func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Content, error) {
 	cached, err := p.db.AssetByPath(p.cfg.Name, path)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
@@ -92,7 +95,7 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 	if cached != nil && p.fresh(cached, path) {
 		return p.open(ctx, cached)
 	}
-	if cached == nil && p.negativeHit(path) {
+	if negative && cached == nil && p.negativeHit(path) {
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
 	if blocked, _ := p.blocked(); blocked {
@@ -336,6 +339,20 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		fail(errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name))
 		return
 	}
+	if fb, ok := p.format.(UpstreamFallback); ok && fb.Lacks(path, resp) {
+		// Not a missing path but a missing endpoint: nothing for the
+		// negative cache, the format builds the answer instead.
+		resp.Body.Close()
+		p.upstreamOK()
+		a, err := p.fallback(ctx, path, fb)
+		if err != nil {
+			fail(err)
+			return
+		}
+		finish(nil)
+		answer(firstAnswer{cached: a})
+		return
+	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
 		resp.Body.Close()
@@ -400,6 +417,22 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	// than joining this one.
 	finish(err)
 	client.end(err)
+}
+
+// fallback caches at path, as freshly verified, what the format builds in
+// place of an endpoint the upstream lacks. The paths it reads on the way
+// are fetched and cached as any others, except that the negative cache is
+// not asked: they may appear upstream at any time, and the built answer's
+// own age decides when they are asked again.
+func (p *proxyRepo) fallback(ctx context.Context, path string, fb UpstreamFallback) (*meta.Asset, error) {
+	body, contentType, err := fb.Fallback(ctx, path, func(ctx context.Context, other string) (*Content, error) {
+		return p.get(ctx, other, false)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return p.store(ctx, path, bytes.NewReader(body), PutOptions{ContentType: contentType, Size: int64(len(body)),
+		Component: p.format.Component(path), LastVerified: p.now().UTC(), Attributes: map[string]string{}}, nil)
 }
 
 // currentByHead asks the upstream, with a HEAD, whether a stale cached
