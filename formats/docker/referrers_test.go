@@ -293,3 +293,21 @@ func TestProxyReferrersUpstreamDown(t *testing.T) {
 	up.tagReferrers("team/app", unasked, late)
 	wantReferrers(t, c, "team/app", unasked, "", late)
 }
+
+// TestProxyReferrersHub: a HUB proxy asks for the referrers of a
+// one-segment name in library/, as for its manifests.
+func TestProxyReferrersHub(t *testing.T) {
+	t.Parallel()
+	_, up, _, c := proxyFixture(t, func(cfg map[string]any) {
+		sectionOf(cfg, "dockerProxy")["indexType"] = "HUB"
+	})
+	_, subject := up.pushImage("library/alpine", "3.19", mtOCIManifest, []byte(`{"os":"alpine"}`), randomBytes(t, 256))
+	sig := up.upArtifact("library/alpine", subject, typeSig, "g")
+	up.tagReferrers("library/alpine", subject, sig)
+	wantReferrers(t, c, "alpine", subject, "", sig)
+	for _, p := range []string{"/" + referrersPath("library/alpine", subject.String()), "/" + manifestPath("library/alpine", referrersTag(subject))} {
+		if up.count("GET", p) != 1 {
+			t.Errorf("upstream GETs of %s: %d, want 1", p, up.count("GET", p))
+		}
+	}
+}
