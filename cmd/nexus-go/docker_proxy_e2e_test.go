@@ -47,13 +47,7 @@ type distRegistry struct {
 // (bounded) until it answers; it is stopped when t ends.
 func startDistRegistry(t *testing.T) *distRegistry {
 	t.Helper()
-	bin := os.Getenv("NEXUS_GO_REGISTRY")
-	if bin == "" {
-		e2eClientMissing(t, "the CNCF Distribution registry (NEXUS_GO_REGISTRY is not set)")
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		e2eClientMissing(t, "the CNCF Distribution registry at "+bin+" (NEXUS_GO_REGISTRY)")
-	}
+	bin := e2eTool(t, "NEXUS_GO_REGISTRY", "the CNCF Distribution registry")
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range clientEnv("OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true") {

@@ -134,7 +134,7 @@ func (f *Format) Checksums() []blob.Algorithm { return nil }
 // IsMetadata is true for tags, tag lists and referrer lists, which move;
 // manifests by digest and blobs never change.
 func (f *Format) IsMetadata(p string) bool {
-	if strings.HasSuffix(p, "/tags/list") || strings.Contains(p, "/referrers/") {
+	if strings.HasSuffix(p, "/tags/list") || isReferrersPath(p) {
 		return true
 	}
 	i := strings.LastIndex(p, "/manifests/")

@@ -55,7 +55,7 @@ func hubPath(p string) string {
 	if !ok {
 		return p
 	}
-	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list"} {
+	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list", "/referrers/"} {
 		if i := strings.Index(rest, marker); i > 0 {
 			if !strings.Contains(rest[:i], "/") {
 				return "v2/library/" + rest
@@ -68,7 +68,7 @@ func hubPath(p string) string {
 
 // ExpectedDigest is the digest a blob or a manifest-by-digest path names.
 func (f *Format) ExpectedDigest(p string) digest.Digest {
-	if !strings.Contains(p, "/blobs/") && !strings.Contains(p, "/manifests/") {
+	if isReferrersPath(p) || (!strings.Contains(p, "/blobs/") && !strings.Contains(p, "/manifests/")) {
 		return ""
 	}
 	if d, ok := parseDigest(lastSegment(p)); ok {

@@ -124,7 +124,7 @@ func (e *env) open() {
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
-		testFormat{}, testFormat{name: "other"})
+		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}})
 }
 
 // reopen closes the database and loads the stored repositories anew.

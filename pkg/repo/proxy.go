@@ -77,14 +77,16 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}
-	c, err := p.get(ctx, path)
+	c, err := p.get(ctx, path, true)
 	if err != nil {
 		return nil, err
 	}
 	return p.rewrite(ctx, path, c)
 }
 
-func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
+// get returns path from the cache or the upstream; with negative false, a
+// 404 remembered for path does not stop it from asking again.
+func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Content, error) {
 	cached, err := p.db.AssetByPath(p.cfg.Name, path)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
@@ -92,7 +94,7 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 	if cached != nil && p.fresh(cached, path) {
 		return p.open(ctx, cached)
 	}
-	if cached == nil && p.negativeHit(path) {
+	if negative && cached == nil && p.negativeHit(path) {
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
 	if blocked, _ := p.blocked(); blocked {
@@ -334,6 +336,20 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	if err != nil {
 		p.upstreamFailed(err.Error())
 		fail(errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name))
+		return
+	}
+	if fb, ok := p.format.(UpstreamFallback); ok && fb.Lacks(path, resp) {
+		// Not a missing path but a missing endpoint: nothing for the
+		// negative cache, the format builds the answer instead.
+		resp.Body.Close()
+		p.upstreamOK()
+		a, err := p.fallback(ctx, path, fb)
+		if err != nil {
+			fail(err)
+			return
+		}
+		finish(nil)
+		answer(firstAnswer{cached: a})
 		return
 	}
 	switch {

@@ -80,6 +80,22 @@ type Upstream interface {
 	Current(resp *http.Response, cached *meta.Asset) (current, known bool)
 }
 
+// UpstreamFallback is implemented by formats whose upstreams may lack an
+// endpoint whose answer the format can build from other paths instead
+// (Docker: the referrers API, and the referrers tag schema in its place).
+type UpstreamFallback interface {
+	// Lacks tells from the upstream's answer to a GET of path, by its
+	// status and headers, that the upstream has no such endpoint. That
+	// answer is then no error and no missing path: it is not remembered in
+	// the negative cache, and Fallback builds what is cached at path.
+	Lacks(path string, resp *http.Response) bool
+	// Fallback builds the content of path from other paths, which it
+	// reads with get: through the proxy's cache (they are cached too) but
+	// never answered from its negative cache. The result is cached at path
+	// as metadata or content, as IsMetadata says, like an upstream answer.
+	Fallback(ctx context.Context, path string, get func(ctx context.Context, path string) (*Content, error)) (body []byte, contentType string, err error)
+}
+
 // ComponentHooks is implemented by formats whose components reach beyond
 // their own assets (a Docker tag names a manifest, which names layers).
 type ComponentHooks interface {
