@@ -29,12 +29,12 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	}
 	d, ok := parseDigest(ref)
 	if !ok {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+		writeError(w, req, f.log, codeDigestInvalid.with("invalid digest", ref), nil)
 		return
 	}
 	if req.Method == http.MethodDelete {
 		if err := t.r.Delete(req.Context(), blobPath(t.image, d)); err != nil {
-			writeError(w, req, f.log, policyError(err), errBlobUnknown)
+			writeError(w, req, f.log, policyError(err), codeBlobUnknown.err())
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
@@ -42,7 +42,7 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	}
 	c, err := t.r.Get(req.Context(), blobPath(t.image, d))
 	if err != nil {
-		writeError(w, req, f.log, err, errBlobUnknown)
+		writeError(w, req, f.log, err, codeBlobUnknown.err())
 		return
 	}
 	f.touch(t, d)
@@ -63,21 +63,18 @@ func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (r
 	r := t.r
 	if g, ok := r.(repo.GroupMembers); ok {
 		if r = g.WritableMember(); r == nil {
-			writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
-				fmt.Sprintf("group %s has no writable member: push to one of its hosted members, or set group.writableMember", t.r.Name()), nil), nil)
+			writeError(w, req, f.log, codeUnsupported.with(fmt.Sprintf("group %s has no writable member: push to one of its hosted members, or set group.writableMember", t.r.Name()), nil), nil)
 			return nil, false
 		}
 	}
 	u, ok := r.(repo.Uploader)
 	if !ok {
-		writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
-			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
+		writeError(w, req, f.log, codeUnsupported.with(fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
 		return nil, false
 	}
 	// Refuse at once, not after the client has sent a whole layer.
 	if req.Method != http.MethodDelete && r.Config().Storage.WritePolicy == repo.WriteDeny {
-		writeError(w, req, f.log, newError(http.StatusForbidden, "DENIED",
-			fmt.Sprintf("repository %s is read-only (write policy deny)", r.Name()), nil), nil)
+		writeError(w, req, f.log, codeDenied.with(fmt.Sprintf("repository %s is read-only (write policy deny)", r.Name()), nil), nil)
 		return nil, false
 	}
 	return u, true
@@ -117,7 +114,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 	if raw := q.Get("digest"); raw != "" {
 		d, ok := parseDigest(raw)
 		if !ok {
-			writeError(w, req, f.log, errDigestInvalid, nil)
+			writeError(w, req, f.log, codeDigestInvalid.err(), nil)
 			return
 		}
 		id, err := u.NewUpload(ctx)
@@ -303,13 +300,13 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 	}
 	id, ok := f.uploadID(t, session)
 	if !ok {
-		writeError(w, req, f.log, errUploadUnknown, nil)
+		writeError(w, req, f.log, codeBlobUploadUnknown.err(), nil)
 		return
 	}
 	ctx := req.Context()
 	size, err := u.UploadSize(ctx, id)
 	if err != nil {
-		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		return
 	}
 	switch req.Method {
@@ -326,7 +323,7 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 	case http.MethodPut:
 		d, ok := parseDigest(req.URL.Query().Get("digest"))
 		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "a valid digest parameter is required", nil), nil)
+			writeError(w, req, f.log, codeDigestInvalid.with("a valid digest parameter is required", nil), nil)
 			return
 		}
 		if req.ContentLength != 0 {
@@ -337,7 +334,7 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 		f.commit(w, req, t, u, id, d)
 	case http.MethodDelete:
 		if err := u.CancelUpload(ctx, id); err != nil {
-			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+			writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -365,7 +362,7 @@ func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Up
 		return 0, false
 	}
 	if err != nil {
-		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		return 0, false
 	}
 	return n, true
@@ -373,8 +370,7 @@ func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Up
 
 func rangeNotSatisfiable(w http.ResponseWriter, req *http.Request, f *Format, t target, id string, size int64) {
 	f.uploadHeaders(w, t, id, size)
-	writeError(w, req, f.log, newError(http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID",
-		"chunk does not start where the upload ends", map[string]int64{"size": size}), nil)
+	writeError(w, req, f.log, codeRangeInvalid.withDetail(map[string]int64{"size": size}), nil)
 }
 
 // parseContentRange reads "<start>-<end>" (the distribution API form, no
@@ -402,11 +398,11 @@ func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u re
 	if err != nil {
 		switch errs.KindOf(err) {
 		case errs.Invalid:
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", errs.Message(err), nil), nil)
+			writeError(w, req, f.log, codeDigestInvalid.with(errs.Message(err), nil), nil)
 		case errs.Unsupported:
 			writeError(w, req, f.log, policyError(err), nil)
 		default:
-			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+			writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		}
 		return false
 	}
@@ -417,7 +413,7 @@ func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u re
 
 func uploadErr(err error) error {
 	if errs.KindOf(err) == errs.Invalid {
-		return newError(http.StatusBadRequest, "BLOB_UPLOAD_INVALID", errs.Message(err), nil)
+		return codeBlobUploadInvalid.with(errs.Message(err), nil)
 	}
 	return err
 }

@@ -235,11 +235,11 @@ func (f *Format) v2(serveV2 func(w http.ResponseWriter, req *http.Request, p str
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 		p, ok := strings.CutPrefix(req.URL.Path, "/v2/")
 		if !ok && req.URL.Path != "/v2" {
-			writeError(w, req, f.log, errNotFoundRoute, nil)
+			writeError(w, req, f.log, codeNotFound.err(), nil)
 			return
 		}
 		if err := repo.CheckPathText(p); err != nil {
-			writeError(w, req, f.log, newError(errs.Status(err), "NAME_INVALID", errs.Message(err), nil), nil)
+			writeError(w, req, f.log, codeNameInvalid.ofEngine(err), nil)
 			return
 		}
 		serveV2(w, req, p)

@@ -31,7 +31,7 @@ func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
 		return
 	}
 	if !found {
-		writeError(w, req, f.log, errNameUnknown, nil)
+		writeError(w, req, f.log, codeNameUnknown.err(), nil)
 		return
 	}
 	sort.Strings(tags)
@@ -124,7 +124,7 @@ func paginate(all []string, req *http.Request) ([]string, string, error) {
 	if raw := q.Get("n"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 0 {
-			return nil, "", newError(http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", raw)
+			return nil, "", codePaginationInvalid.withDetail(raw)
 		}
 		if n < len(all) {
 			page := all[:n]

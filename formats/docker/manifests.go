@@ -88,12 +88,12 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnknown, nil)
+		writeError(w, req, f.log, codeManifestUnknown.err(), nil)
 		return
 	}
 	c, err := f.manifestContent(req.Context(), t.r, manifestPath(t.image, ref))
 	if err != nil {
-		writeError(w, req, f.log, err, errManifestUnknown)
+		writeError(w, req, f.log, err, codeManifestUnknown.err())
 		return
 	}
 	d := manifestDigest(c.Asset)
@@ -192,33 +192,31 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	for _, tag := range tags {
 		if !tagRe.MatchString(tag) {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "TAG_INVALID", "invalid tag", tag), nil)
+			writeError(w, req, f.log, codeTagInvalid.withDetail(tag), nil)
 			return
 		}
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxManifestSize+1))
 	if err != nil {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "MANIFEST_INVALID", "manifest could not be read", nil), nil)
+		writeError(w, req, f.log, codeManifestInvalid.with("manifest could not be read", nil), nil)
 		return
 	}
 	if len(body) > maxManifestSize {
-		writeError(w, req, f.log, newError(http.StatusRequestEntityTooLarge, "SIZE_INVALID",
-			fmt.Sprintf("manifest exceeds %d bytes", maxManifestSize), nil), nil)
+		writeError(w, req, f.log, codeSizeInvalid.with(fmt.Sprintf("manifest exceeds %d bytes", maxManifestSize), nil), nil)
 		return
 	}
 	alg := digest.SHA256
 	if isDigestRef(ref) {
 		want, ok := parseDigest(ref)
 		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+			writeError(w, req, f.log, codeDigestInvalid.with("invalid digest", ref), nil)
 			return
 		}
 		alg = want.Algorithm()
 	}
 	d := alg.FromBytes(body)
 	if isDigestRef(ref) && d.String() != ref {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID",
-			"manifest digest does not match the reference", map[string]string{"computed": d.String()}), nil)
+		writeError(w, req, f.log, codeDigestInvalid.with("manifest digest does not match the reference", map[string]string{"computed": d.String()}), nil)
 		return
 	}
 	m, mediaType, err := parseManifest(body, req.Header.Get("Content-Type"))
@@ -288,8 +286,7 @@ func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d
 	for _, tag := range tags {
 		a, err := t.r.Stat(req.Context(), manifestPath(t.image, tag))
 		if err == nil && manifestDigest(a) != d {
-			return newError(http.StatusForbidden, "DENIED",
-				fmt.Sprintf("repository %s does not allow updating tag %s (write policy allow_once)", t.r.Name(), tag), nil)
+			return codeDenied.with(fmt.Sprintf("repository %s does not allow updating tag %s (write policy allow_once)", t.r.Name(), tag), nil)
 		}
 	}
 	return nil
@@ -299,7 +296,7 @@ func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d
 // Content-Type header, which must agree with a mediaType field if both are
 // given. Schema 1 manifests are refused: no current client needs them.
 func parseManifest(body []byte, contentType string) (*manifest, string, error) {
-	invalid := func(msg string) error { return newError(http.StatusBadRequest, "MANIFEST_INVALID", msg, nil) }
+	invalid := func(msg string) error { return codeManifestInvalid.with(msg, nil) }
 	var m manifest
 	if err := json.Unmarshal(body, &m); err != nil {
 		return nil, "", invalid("manifest is not valid JSON: " + err.Error())
@@ -396,7 +393,7 @@ func (f *Format) checkReferences(req *http.Request, t target, u repo.Uploader, m
 		}
 		if err != nil {
 			if errs.KindOf(err) == errs.NotFound {
-				return newError(http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob or manifest the repository does not have", desc.Digest)
+				return codeManifestBlobUnknown.withDetail(desc.Digest)
 			}
 			return err
 		}
@@ -415,14 +412,14 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnknown, nil)
+		writeError(w, req, f.log, codeManifestUnknown.err(), nil)
 		return
 	}
 	ctx := req.Context()
 	unlock := f.lockImage(t)
 	defer unlock()
 	if err := t.r.Delete(ctx, manifestPath(t.image, ref)); err != nil {
-		writeError(w, req, f.log, policyError(err), errManifestUnknown)
+		writeError(w, req, f.log, policyError(err), codeManifestUnknown.err())
 		return
 	}
 	if isDigestRef(ref) {

@@ -31,7 +31,7 @@ func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, r
 	}
 	subject, ok := parseDigest(ref)
 	if !ok {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+		writeError(w, req, f.log, codeDigestInvalid.with("invalid digest", ref), nil)
 		return
 	}
 	filter := req.URL.Query().Get("artifactType")

@@ -76,7 +76,7 @@ func (f *Format) withV1(plan searchPlan, v2 http.Handler) http.Handler {
 		case p == "search":
 			f.search(w, f.withToken(req), plan)
 		default:
-			writeError(w, req, f.log, newError(http.StatusNotFound, "NOT_FOUND", "of the V1 API only /v1/search is served", nil), nil)
+			writeError(w, req, f.log, codeNotFound.with("of the V1 API only /v1/search is served", nil), nil)
 		}
 	})
 }
@@ -130,8 +130,7 @@ func (f *Format) search(w http.ResponseWriter, req *http.Request, plan searchPla
 			return
 		}
 		if !settingsOf(r).V1Enabled {
-			writeError(w, req, f.log, newError(http.StatusNotFound, "NOT_FOUND",
-				fmt.Sprintf("docker search needs the V1 API, which repository %s does not enable (docker.v1Enabled)", r.Name()), nil), nil)
+			writeError(w, req, f.log, codeNotFound.with(fmt.Sprintf("docker search needs the V1 API, which repository %s does not enable (docker.v1Enabled)", r.Name()), nil), nil)
 			return
 		}
 	} else {
@@ -169,20 +168,17 @@ func (f *Format) search(w http.ResponseWriter, req *http.Request, plan searchPla
 func searchParams(v url.Values) (q string, n, page int, err error) {
 	q = v.Get("q")
 	if len(q) > maxSearchTerm {
-		return "", 0, 0, newError(http.StatusBadRequest, "NAME_INVALID",
-			fmt.Sprintf("search term longer than %d bytes", maxSearchTerm), nil)
+		return "", 0, 0, codeNameInvalid.with(fmt.Sprintf("search term longer than %d bytes", maxSearchTerm), nil)
 	}
 	n, page = searchDefaultN, 1
 	if raw := v.Get("n"); raw != "" {
 		if n, err = strconv.Atoi(raw); err != nil || n < 1 || n > searchMaxN {
-			return "", 0, 0, newError(http.StatusBadRequest, "PAGINATION_NUMBER_INVALID",
-				fmt.Sprintf("n must be a number from 1 to %d", searchMaxN), raw)
+			return "", 0, 0, codePaginationInvalid.with(fmt.Sprintf("n must be a number from 1 to %d", searchMaxN), raw)
 		}
 	}
 	if raw := v.Get("page"); raw != "" {
 		if page, err = strconv.Atoi(raw); err != nil || page < 1 {
-			return "", 0, 0, newError(http.StatusBadRequest, "PAGINATION_NUMBER_INVALID",
-				"page must be a number from 1", raw)
+			return "", 0, 0, codePaginationInvalid.with("page must be a number from 1", raw)
 		}
 	}
 	return q, n, page, nil
