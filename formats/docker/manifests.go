@@ -195,16 +195,14 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	ctx := req.Context()
 	opts := repo.PutOptions{ContentType: mediaType, Size: int64(len(body)), AllowIdentical: true, Attributes: attrs}
+	// The tags are written with the manifest, in one transaction: a push
+	// cut short sets all of them or none.
+	for _, tag := range tags {
+		opts.Aliases = append(opts.Aliases, repo.Alias{Path: manifestPath(t.image, tag), Attributes: map[string]string{attrDigest: d.String()}})
+	}
 	if _, err := t.r.Put(ctx, manifestPath(t.image, d.String()), bytes.NewReader(body), opts); err != nil {
 		writeError(w, req, f.log, policyError(err), nil)
 		return
-	}
-	for _, tag := range tags {
-		opts.Attributes = map[string]string{attrDigest: d.String()}
-		if _, err := t.r.Put(ctx, manifestPath(t.image, tag), bytes.NewReader(body), opts); err != nil {
-			writeError(w, req, f.log, policyError(err), nil)
-			return
-		}
 	}
 	h := w.Header()
 	h.Set("Location", "/v2/"+t.name+"/manifests/"+d.String())

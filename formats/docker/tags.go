@@ -8,12 +8,19 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
+// maxPushTags bounds the tags one manifest push may set, all of which are
+// written in one metadata transaction.
+const maxPushTags = 100
+
 // pushTags are the tags a manifest push sets: the reference when it is a
 // tag, and every ?tag= (OCI 1.1).
 func pushTags(ref string, q url.Values) ([]string, error) {
 	tags := q["tag"]
 	if !isDigestRef(ref) {
 		tags = append([]string{ref}, tags...)
+	}
+	if len(tags) > maxPushTags {
+		return nil, codeTagInvalid.with(fmt.Sprintf("a manifest push sets at most %d tags, this one %d", maxPushTags, len(tags)), nil)
 	}
 	for _, tag := range tags {
 		if !tagRe.MatchString(tag) {

@@ -672,3 +672,43 @@ func TestRequireRepositoryAndDeleteRepository(t *testing.T) {
 		t.Fatalf("second delete: err = %v, want NotFound", err)
 	}
 }
+
+// PutAssets writes every asset or, when one fails its check, none: no
+// asset, no reference and no component of the others is left.
+func TestPutAssetsAllOrNothing(t *testing.T) {
+	db, _ := openAssetsDB(t)
+	d := dg("manifest")
+	req := func(path string, check func(*Asset) error) PutAssetRequest {
+		return PutAssetRequest{
+			Asset:     Asset{Repository: "r", Path: path, Blob: d, Size: 3},
+			Component: &Component{Repository: "r", Format: "docker", Name: "app", Version: path},
+			Check:     check,
+		}
+	}
+	refuse := func(*Asset) error { return errs.New(errs.Invalid, "refused") }
+	_, _, err := db.PutAssets([]PutAssetRequest{req("m", nil), req("a", nil), req("b", refuse)})
+	if errs.KindOf(err) != errs.Invalid {
+		t.Fatalf("PutAssets with a refused asset = %v, want Invalid", err)
+	}
+	for _, p := range []string{"m", "a", "b"} {
+		if _, err := db.AssetByPath("r", p); errs.KindOf(err) != errs.NotFound {
+			t.Fatalf("asset %s after a refused PutAssets: %v", p, err)
+		}
+	}
+	if _, err := db.BlobRecord(d); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("blob record after a refused PutAssets: %v", err)
+	}
+
+	stored, released, err := db.PutAssets([]PutAssetRequest{req("m", nil), req("a", nil), req("b", nil)})
+	if err != nil || len(stored) != 3 || len(released) != 0 {
+		t.Fatalf("PutAssets = %d assets, released %v, %v", len(stored), released, err)
+	}
+	for i, p := range []string{"m", "a", "b"} {
+		if stored[i].Path != p || stored[i].ComponentID == "" {
+			t.Fatalf("stored[%d] = %+v", i, stored[i])
+		}
+	}
+	if got := refsOf(t, db, d); got != 3 {
+		t.Fatalf("refs = %d, want 3", got)
+	}
+}

@@ -156,6 +156,18 @@ type PutOptions struct {
 	// AllowIdentical lets an allow_once repository accept a rewrite with
 	// the very same bytes (content-addressed paths, re-pushed Docker tags).
 	AllowIdentical bool
+	// Aliases are more paths the same bytes are stored at, in the metadata
+	// transaction of the path itself: all are written or none (a Docker
+	// manifest and its tags). Each is subject to the write policy and
+	// belongs to the component the format gives its path.
+	Aliases []Alias
+}
+
+// Alias is one more path a write stores its bytes at, with attributes of
+// its own.
+type Alias struct {
+	Path       string
+	Attributes map[string]string
 }
 
 // Repository is a configured repository of any type.
