@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -75,6 +76,16 @@ func (f *Format) ExpectedDigest(p string) digest.Digest {
 		return d
 	}
 	return ""
+}
+
+// MaxSize bounds the metadata documents a proxy caches (manifests, tag
+// lists, referrers) to what the registry reads of one: maxManifestSize.
+func (f *Format) MaxSize(p string) int64 {
+	dir, _ := path.Split(p)
+	if _, _, ok := splitManifestPath(p); ok || strings.HasSuffix(dir, "/referrers/") || strings.HasSuffix(p, "/tags/list") {
+		return maxManifestSize
+	}
+	return 0
 }
 
 // Current compares the digest an upstream reports for a tag with the

@@ -375,6 +375,10 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	}
 	p.upstreamOK()
 	defer resp.Body.Close()
+	if ctx, err = p.sizeBound(ctx, path, resp.ContentLength); err != nil {
+		fail(err)
+		return
+	}
 	streamBody(resp)
 
 	opts := PutOptions{

@@ -74,6 +74,9 @@ type Upstream interface {
 	// ExpectedDigest is the digest content at path must have, or "" when
 	// the path names none; content that does not match is never cached.
 	ExpectedDigest(path string) digest.Digest
+	// MaxSize bounds the content at path, or is 0 for no bound of the
+	// format's own; larger content is refused and never cached.
+	MaxSize(path string) int64
 	// Current tells from the upstream's answer to a HEAD of path whether
 	// the stale cached asset is still what the upstream serves. known is
 	// false when the answer does not tell; then a GET decides.

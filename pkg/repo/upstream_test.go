@@ -33,6 +33,7 @@ var _ Upstream = preflightFormat{}
 
 func (preflightFormat) UpstreamRequest(Config, string, *http.Request) error { return nil }
 func (preflightFormat) ExpectedDigest(string) digest.Digest                 { return "" }
+func (preflightFormat) MaxSize(string) int64                                { return 0 }
 func (preflightFormat) Current(*http.Response, *meta.Asset) (bool, bool)    { return false, false }
 
 func (f preflightFormat) UpstreamTransport(_ Config, base http.RoundTripper) http.RoundTripper {
