@@ -1,9 +1,9 @@
 package docker
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -117,22 +117,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 			writeError(w, req, f.log, codeDigestInvalid.err(), nil)
 			return
 		}
-		id, err := u.NewUpload(ctx)
-		if err != nil {
-			writeError(w, req, f.log, err, nil)
-			return
-		}
-		// The client never learns this session's id, so it is discarded
-		// whenever the upload fails, even after the client went away
-		// (which cancels ctx).
-		if _, err := u.AppendUpload(ctx, id, 0, req.Body); err != nil {
-			u.CancelUpload(context.WithoutCancel(ctx), id)
-			writeError(w, req, f.log, err, nil)
-			return
-		}
-		if !f.commit(w, req, t, u, id, d) {
-			u.CancelUpload(context.WithoutCancel(ctx), id)
-		}
+		f.monolithic(w, req, t, d)
 		return
 	}
 	id, err := u.NewUpload(ctx)
@@ -142,6 +127,44 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 	}
 	f.uploadHeaders(w, t, id, 0)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// monolithic stores the body of POST .../blobs/uploads/?digest= as blob d.
+// It is a plain write, not an upload session: the client never learns an
+// id to resume, so its bytes are only a temporary file until verified,
+// which the start-up sweep removes if the server dies meanwhile.
+func (f *Format) monolithic(w http.ResponseWriter, req *http.Request, t target, d digest.Digest) {
+	body := &trackedBody{r: req.Body}
+	_, err := t.r.Put(req.Context(), blobPath(t.image, d), body, repo.PutOptions{
+		ContentType: "application/octet-stream", AllowIdentical: true, Size: -1, Expected: d,
+	})
+	switch {
+	case err == nil:
+		f.touch(t, d)
+		blobCreated(w, t, d)
+	case errs.KindOf(err) == errs.Invalid && body.err == nil:
+		// The whole body arrived: its digest is not d.
+		writeError(w, req, f.log, codeDigestInvalid.with(errs.Message(err), nil), nil)
+	case errs.KindOf(err) == errs.Unsupported:
+		writeError(w, req, f.log, policyError(err), nil)
+	default:
+		writeError(w, req, f.log, uploadErr(err), nil)
+	}
+}
+
+// trackedBody remembers whether reading a request body failed, to tell a
+// body cut short from one whose digest is wrong.
+type trackedBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // mount links a blob that image from (or, without from, any image of this

@@ -178,9 +178,15 @@ func (fx *fixture) blobFiles() map[string]bool {
 }
 
 // uploadFiles returns the sizes of the resumable uploads on disk, by id.
-func (fx *fixture) uploadFiles() map[string]int64 {
+func (fx *fixture) uploadFiles() map[string]int64 { return fx.filesIn("uploads") }
+
+// tempFiles returns the sizes of the blob store's temporary writes (plain
+// writes under way, such as monolithic uploads and proxy downloads).
+func (fx *fixture) tempFiles() map[string]int64 { return fx.filesIn("tmp") }
+
+func (fx *fixture) filesIn(dir string) map[string]int64 {
 	fx.t.Helper()
-	entries, err := os.ReadDir(filepath.Join(fx.blobDir, "uploads"))
+	entries, err := os.ReadDir(filepath.Join(fx.blobDir, dir))
 	if err != nil {
 		fx.t.Fatal(err)
 	}

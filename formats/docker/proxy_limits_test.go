@@ -3,8 +3,6 @@ package docker
 import (
 	"fmt"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -77,8 +75,5 @@ func TestProxyManifestTooLarge(t *testing.T) {
 // settle waits until no proxy download is being written to the blob store.
 func settle(t *testing.T, fx *fixture) {
 	t.Helper()
-	waitFor(t, "proxy downloads to end", func() bool {
-		entries, err := os.ReadDir(filepath.Join(fx.blobDir, "tmp"))
-		return err == nil && len(entries) == 0
-	})
+	waitFor(t, "proxy downloads to end", func() bool { return len(fx.tempFiles()) == 0 })
 }
