@@ -204,14 +204,13 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 
 // findBlob finds a link to blob d in any image of r (of any member, for a
 // group), for a mount without from (which the spec lets a registry honour
-// when it knows the blob).
+// when it knows the blob): one lookup per image with blob links.
 func (f *Format) findBlob(req *http.Request, r repo.Repository, d digest.Digest) *meta.Asset {
 	var found *meta.Asset
-	suffix := "/blobs/" + d.String()
 	stop := errors.New("found")
 	for _, m := range stored(r) {
-		m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-			if strings.HasSuffix(a.Path, suffix) {
+		imageFolders(req.Context(), m, "blobs", func(image string) error {
+			if a, err := m.Stat(req.Context(), blobPath(image, d)); err == nil {
 				found = a
 				return stop
 			}

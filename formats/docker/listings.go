@@ -149,11 +149,7 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 		anyAllowed = true
 		seen := map[string]bool{}
 		for _, m := range stored(r) {
-			err := m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-				image, _, ok := splitManifestPath(a.Path)
-				if !ok {
-					return nil
-				}
+			err := imageFolders(req.Context(), m, "manifests", func(image string) error {
 				if prefixed {
 					image = r.Name() + "/" + image
 				}

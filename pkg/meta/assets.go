@@ -147,6 +147,9 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, erro
 		if err := ref(tx, &a); err != nil {
 			return nil, nil, err
 		}
+		if err := countFolder(tx, a.Repository, a.Path, 1); err != nil {
+			return nil, nil, err
+		}
 	}
 	if req.Component != nil {
 		id, err := attachAsset(tx, req.Component, a.ID, now)
@@ -380,6 +383,9 @@ func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
 		return nil, err
 	}
 	if err := tx.Bucket(bucketAssetPaths).Delete(assetPathKey(a.Repository, a.Path)); err != nil {
+		return nil, err
+	}
+	if err := countFolder(tx, a.Repository, a.Path, -1); err != nil {
 		return nil, err
 	}
 	if a.ComponentID != "" {

@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the layout version this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketSystem        = []byte("system")
@@ -36,11 +36,13 @@ var (
 	keySchema = []byte("schema")
 
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketAssets, bucketAssetPaths,
-		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings}
+		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
-var migrations = map[int]func(tx *bolt.Tx) error{}
+var migrations = map[int]func(tx *bolt.Tx) error{
+	1: indexFolders, // 2 adds the folder index
+}
 
 // DB is the metadata database.
 type DB struct {

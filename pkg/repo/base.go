@@ -84,6 +84,25 @@ func (b *base) Walk(ctx context.Context, prefix string, fn func(*meta.Asset) err
 	}
 }
 
+func (b *base) Folders(ctx context.Context, prefix string, fn func(string) error) error {
+	after := ""
+	for {
+		folders, next, err := b.db.Folders(b.cfg.Name, prefix, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, f := range folders {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return ctx.Err()
+		}
+		after = next
+	}
+}
+
 // open returns the stored content of an asset.
 func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
 	body, err := b.blobs.Open(ctx, a.Blob)

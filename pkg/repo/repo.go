@@ -192,6 +192,10 @@ type Repository interface {
 	// Walk calls fn for each asset stored in this repository (a group
 	// stores none) whose path starts with prefix, in path order.
 	Walk(ctx context.Context, prefix string, fn func(*meta.Asset) error) error
+	// Folders calls fn for each folder whose name starts with prefix and
+	// that directly holds assets stored in this repository, in order,
+	// without visiting the assets (meta's folder index).
+	Folders(ctx context.Context, prefix string, fn func(folder string) error) error
 	// Authorize checks that the caller in ctx may perform action (browse,
 	// read, edit, add, delete) on this repository.
 	Authorize(ctx context.Context, action string) error
