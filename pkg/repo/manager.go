@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -54,8 +55,18 @@ type Manager struct {
 
 	mu        sync.RWMutex
 	repos     map[string]Repository
+	deleting  map[string]bool // out of service, content still being deleted
 	observers []Observer
+
+	// deleteBatch is how many assets one transaction of a repository's
+	// deletion removes; afterDeleteBatch, when set (tests), runs after each.
+	deleteBatch      int
+	afterDeleteBatch func(name string)
 }
+
+// deleteBatch bounds a deletion's transactions, so that writers elsewhere
+// never wait long for the database.
+const deleteBatch = 1000
 
 // Observe registers o for configuration changes.
 func (m *Manager) Observe(o Observer) {
@@ -85,7 +96,8 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{}, repos: map[string]Repository{}}
+	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{},
+		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch}
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
@@ -104,14 +116,22 @@ func (m *Manager) BlobStore(name string) (*blob.Store, bool) {
 // BlobStores returns every blob store.
 func (m *Manager) BlobStores() []*blob.Store { return []*blob.Store{m.blobs} }
 
-// Load builds the repositories stored in the database.
+// Load builds the repositories stored in the database and notes the
+// deletions a crash interrupted (Sweep finishes them).
 func (m *Manager) Load(ctx context.Context) error {
 	recs, err := m.db.Repositories()
 	if err != nil {
 		return err
 	}
+	deleting, err := m.db.DeletingRepositories()
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, name := range deleting {
+		m.deleting[name] = true
+	}
 	for _, rec := range recs {
 		var cfg Config
 		if err := json.Unmarshal(rec.Config, &cfg); err != nil {
@@ -160,6 +180,11 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 		for existing := range m.repos {
 			if strings.EqualFold(existing, cfg.Name) {
 				return fieldErr("name", "a repository named %s already exists", existing)
+			}
+		}
+		for deleting := range m.deleting {
+			if strings.EqualFold(deleting, cfg.Name) {
+				return fieldErr("name", "repository %s is still being deleted", deleting)
 			}
 		}
 		return m.save(ctx, cfg)
@@ -244,38 +269,68 @@ func (m *Manager) save(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// Delete removes a repository and its content in one transaction, freeing
-// blobs nothing else references; writes still in flight for it are refused
-// (meta.PutAssetRequest.RequireRepository). A repository that is a group
-// member cannot be deleted. The caller in ctx needs the repository's admin
-// "delete" privilege.
+// Delete removes a repository and its content, freeing blobs nothing else
+// references. A repository that is a group member cannot be deleted. The
+// caller in ctx needs the repository's admin "delete" privilege.
+//
+// Only taking it out of service holds the manager: from then on requests
+// find no repository, writes still in flight for it are refused
+// (meta.PutAssetRequest.RequireRepository), observers close its ports and
+// its name stays taken. Its content then goes in bounded transactions, and
+// the name is free once all of it is gone. A crash in between leaves a
+// marker that start-up (Load, Sweep) finishes.
 func (m *Manager) Delete(ctx context.Context, name string) error {
-	m.mu.Lock()
-	r, ok := m.repos[name]
-	if !ok {
-		m.mu.Unlock()
-		return errs.New(errs.NotFound, "repository %s not found", name)
-	}
-	if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	for _, other := range m.repos {
-		if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
-			m.mu.Unlock()
-			return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
+	err := func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		r, ok := m.repos[name]
+		if !ok {
+			return errs.New(errs.NotFound, "repository %s not found", name)
 		}
-	}
-	released, err := m.db.DeleteRepository(name)
-	if err == nil {
+		if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
+			return err
+		}
+		for _, other := range m.repos {
+			if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
+				return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
+			}
+		}
+		if err := m.db.StartDeleteRepository(name); err != nil {
+			return err
+		}
 		delete(m.repos, name)
-	}
-	m.mu.Unlock()
+		m.deleting[name] = true
+		return nil
+	}()
 	if err != nil {
 		return err
 	}
 	m.changed()
-	m.release(ctx, released)
+	// The deletion is under way and its marker stored: it goes on if the
+	// client goes away.
+	return m.deleteContent(context.WithoutCancel(ctx), name)
+}
+
+// deleteContent deletes the content of a repository taken out of service,
+// batch by batch, then its marker, and frees its name.
+func (m *Manager) deleteContent(ctx context.Context, name string) error {
+	for more := true; more; {
+		released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
+		if err != nil {
+			return err // the marker stays: the next start tries again
+		}
+		more = left
+		m.release(ctx, released)
+		if m.afterDeleteBatch != nil {
+			m.afterDeleteBatch(name)
+		}
+	}
+	if err := m.db.FinishDeleteRepository(name); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	delete(m.deleting, name)
+	m.mu.Unlock()
 	return nil
 }
 
@@ -283,10 +338,20 @@ func (m *Manager) release(ctx context.Context, digests []digest.Digest) {
 	releaseBlobs(ctx, m.db, m.blobs, m.opts.Log, digests)
 }
 
-// Sweep runs at start-up, before serving: it removes temporary files a crash
-// left, frees blobs whose last reference went away without their bytes being
-// released, and deletes stored bytes no record knows of.
+// Sweep runs at start-up, after Load and before serving: it finishes
+// repository deletions a crash interrupted, removes temporary files a crash
+// left, frees blobs whose last reference went away without their bytes
+// being released, and deletes stored bytes no record knows of.
 func (m *Manager) Sweep(ctx context.Context) error {
+	m.mu.RLock()
+	deleting := slices.Collect(maps.Keys(m.deleting))
+	m.mu.RUnlock()
+	for _, name := range deleting {
+		if err := m.deleteContent(ctx, name); err != nil {
+			return err
+		}
+		m.opts.Log.Info("finished deleting repository", "repository", name)
+	}
 	n, err := m.blobs.CleanTemp(ctx, 0)
 	if err != nil {
 		return err
