@@ -63,7 +63,7 @@ func fromEngine(r *http.Request, log *slog.Logger, err error, notFound *ociError
 	if kind == errs.NotFound && notFound != nil {
 		return notFound
 	}
-	if kind == errs.Internal {
+	if kind == errs.Internal || kind == errs.InsufficientStorage {
 		log.Error("docker request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	// The status comes from the one table in pkg/errs; this only picks the
@@ -83,6 +83,8 @@ var ociCodes = map[errs.Kind]string{
 	errs.Upstream:     "UNKNOWN",
 	errs.TooLarge:     "SIZE_INVALID",
 	errs.TooLong:      "NAME_INVALID",
+	// The spec has no code for a full disk; the status (507) tells.
+	errs.InsufficientStorage: "UNKNOWN",
 }
 
 // policyError reports a write the repository's policy refused (deny, or a

@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -31,6 +32,8 @@ type Store struct {
 	ulocks  keylock.Map
 	mu      sync.Mutex
 	uploads map[string]*uploadState
+
+	minFree atomic.Int64 // see SetMinFree
 }
 
 // NewStore returns a Store named name over d.
@@ -309,6 +312,20 @@ func (s *Store) CleanTemp(ctx context.Context, age time.Duration) (int, error) {
 // Space returns the bytes available to the store, or -1 if unknown.
 func (s *Store) Space(ctx context.Context) (int64, error) {
 	return s.d.Space(ctx)
+}
+
+// SetMinFree sets the free space at or below which SpaceLow reports the
+// store as short of space (0: only when none is left).
+func (s *Store) SetMinFree(bytes int64) { s.minFree.Store(bytes) }
+
+// SpaceLow returns the bytes available and whether they are at or below
+// the store's minimum; unknown space is never low.
+func (s *Store) SpaceLow(ctx context.Context) (free int64, low bool, err error) {
+	free, err = s.d.Space(ctx)
+	if err != nil {
+		return free, false, err
+	}
+	return free, free >= 0 && free <= s.minFree.Load(), nil
 }
 
 // keyOf returns the driver key of d, which must be a valid sha256 digest.
