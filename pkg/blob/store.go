@@ -266,35 +266,48 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
 	return s.d.Stat(ctx, key)
 }
 
-// Checksum computes the alg checksum of blob d by reading it, for
-// checksums nobody asked for at write time.
-func (s *Store) Checksum(ctx context.Context, d digest.Digest, alg Algorithm) (string, error) {
+// Checksums computes the algs checksums of blob d, for checksums nobody
+// asked for at write time: all in one read of the blob (sha256, its key,
+// in none).
+func (s *Store) Checksums(ctx context.Context, d digest.Digest, algs []Algorithm) (map[Algorithm]string, error) {
 	key, err := keyOf(d)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	h, ok := alg.newHash()
-	if !ok {
-		return "", errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
-	}
-	if alg == SHA256 {
-		// The key is the sha256; just check the blob exists.
-		if _, err := s.d.Stat(ctx, key); err != nil {
-			return "", err
+	out := make(map[Algorithm]string, len(algs))
+	hashes := make(map[Algorithm]hash.Hash, len(algs))
+	for _, alg := range algs {
+		h, ok := alg.newHash()
+		switch {
+		case !ok:
+			return nil, errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
+		case alg == SHA256:
+			out[alg] = key
+		default:
+			hashes[alg] = h
 		}
-		return key, nil
+	}
+	if len(hashes) == 0 {
+		// Just check the blob exists.
+		if _, err := s.d.Stat(ctx, key); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	rc, err := s.d.Open(ctx, key)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, &ctxReader{ctx: ctx, r: rc}, *buf); err != nil {
-		return "", errs.Wrap(errs.Internal, err, "reading blob %s", d)
+	if _, err := io.CopyBuffer(hashingWriter(io.Discard, hashes), &ctxReader{ctx: ctx, r: rc}, *buf); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "reading blob %s", d)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	for alg, h := range hashes {
+		out[alg] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
 }
 
 // Walk calls fn for every committed blob.

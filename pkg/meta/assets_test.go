@@ -603,15 +603,15 @@ func TestListAllAssetsPagination(t *testing.T) {
 	}
 }
 
-func TestSetBlobChecksum(t *testing.T) {
+func TestSetBlobChecksums(t *testing.T) {
 	db, _ := openAssetsDB(t)
 	d := dg("x")
 	putAsset(t, db, "r", "x", d, nil)
-	if err := db.SetBlobChecksum(d, "md5", "abc"); err != nil {
+	if err := db.SetBlobChecksums(d, map[string]string{"md5": "abc", "sha512": "def"}); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := db.BlobRecord(d)
-	if rec.Checksums["md5"] != "abc" || rec.Checksums["sha1"] == "" {
+	if rec.Checksums["md5"] != "abc" || rec.Checksums["sha512"] != "def" || rec.Checksums["sha1"] == "" {
 		t.Fatalf("checksums = %v", rec.Checksums)
 	}
 	// A later asset on the blob inherits what the blob knows.

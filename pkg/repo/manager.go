@@ -14,6 +14,7 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
@@ -62,6 +63,10 @@ type Manager struct {
 	// deletion removes; afterDeleteBatch, when set (tests), runs after each.
 	deleteBatch      int
 	afterDeleteBatch func(name string)
+
+	// sums shares the computation of an asset's missing checksums among
+	// concurrent callers (see Checksums).
+	sums singleflight.Group
 }
 
 // deleteBatch bounds a deletion's transactions, so that writers elsewhere
@@ -454,22 +459,6 @@ func (m *Manager) ComponentAssets(ctx context.Context, comp *meta.Component) ([]
 		}
 	}
 	return own, nil
-}
-
-// Checksum returns the checksum alg of an asset's blob, computing and storing
-// it the first time somebody asks for one that was not computed at write time.
-func (m *Manager) Checksum(ctx context.Context, a *meta.Asset, alg blob.Algorithm) (string, error) {
-	if v := a.Checksums[string(alg)]; v != "" {
-		return v, nil
-	}
-	if rec, err := m.db.BlobRecord(a.Blob); err == nil && rec.Checksums[string(alg)] != "" {
-		return rec.Checksums[string(alg)], nil
-	}
-	v, err := m.blobs.Checksum(ctx, a.Blob, alg)
-	if err != nil {
-		return "", err
-	}
-	return v, m.db.SetBlobChecksum(a.Blob, string(alg), v)
 }
 
 func (m *Manager) build(cfg Config) (Repository, error) {
