@@ -131,7 +131,10 @@ func TestRepositoryDeletionSteps(t *testing.T) {
 // other repositories are read and written.
 func TestDeleteRepositoryContentBatches(t *testing.T) {
 	db, _ := openAssetsDB(t)
-	const n, batch = 50000, 1000
+	n, batch := 50000, 1000
+	if raceEnabled {
+		n = 5000
+	}
 	fillRepository(t, db, "big", n)
 	putAsset(t, db, "other", "kept", dg("big0"), nil) // shares a blob with big
 
