@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -121,4 +122,41 @@ func TestFullDisk(t *testing.T) {
 		t.Errorf("health check after freeing space: unhealthy (%s)", msg)
 	}
 	s.put("raw-h", "big.bin", big)
+}
+
+// The Docker engine, pushing to a full blob store, fails saying why (it
+// shows the status of a failed upload, not its body) after its retries,
+// some 50 s; once space is free the same push goes through.
+func TestDockerEngineFullDisk(t *testing.T) {
+	eng := startDockerEngine(t)
+	s := startServer(t)
+	port := freePort(t)
+	createDockerHosted(s, "docker-h", port)
+	s.stop()
+	blobs := filepath.Join(s.dataDir, "blobs")
+	mountTmpfs(t, blobs, "4m")
+	s.restart()
+	defer s.stop() // before the tmpfs goes
+
+	build := t.TempDir()
+	for name, data := range map[string][]byte{
+		"Dockerfile": []byte("FROM scratch\nCOPY big.bin /big.bin\n"),
+		"big.bin":    randomBytes(t, 1<<20),
+	} {
+		if err := os.WriteFile(filepath.Join(build, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := "127.0.0.1:" + strconv.Itoa(port) + "/team/big:1"
+	eng.must(t, "build", "-q", "-t", ref, build)
+	eng.login(t, "127.0.0.1:"+strconv.Itoa(port), "admin", s.adminPW)
+
+	fillUp(t, filepath.Join(blobs, "filler"), 256<<10)
+	if out := eng.mustFail(t, "push", ref); !strings.Contains(strings.ToLower(out), "insufficient storage") {
+		t.Errorf("docker push to a full disk does not say why:\n%s", out)
+	}
+	if err := os.Remove(filepath.Join(blobs, "filler")); err != nil {
+		t.Fatal(err)
+	}
+	eng.must(t, "push", ref)
 }
