@@ -110,42 +110,51 @@ func TestManagerDeleteOffTheLock(t *testing.T) {
 	wantKind(t, err, errs.NotFound, "content of the recreated repository")
 }
 
-// A deletion a crash interrupted is finished by the next start: the
-// repository is not served again, and its name is free once Sweep is done.
+// A deletion a crash interrupted is finished by the next start (or, if
+// that failed, by maintenance): the repository is not served again, and
+// its name is free once the content is gone.
 func TestManagerDeleteResumesAfterCrash(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	e.m.deleteBatch = 10
-	h := e.create(hostedCfg("h", "allow"))
-	assets := fill(t, h, 25)
-	// The process "dies" after the first batch.
-	e.m.afterDeleteBatch = func(string) { runtime.Goexit() }
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		e.m.Delete(ctx, "h")
-		t.Error("Delete went on after the crash")
-	}()
-	<-stopped
+	for _, finisher := range []string{"Sweep", "Maintain"} {
+		t.Run(finisher, func(t *testing.T) {
+			e := newEnv(t)
+			ctx := context.Background()
+			e.m.deleteBatch = 10
+			h := e.create(hostedCfg("h", "allow"))
+			assets := fill(t, h, 25)
+			// The process "dies" after the first batch.
+			e.m.afterDeleteBatch = func(string) { runtime.Goexit() }
+			stopped := make(chan struct{})
+			go func() {
+				defer close(stopped)
+				e.m.Delete(ctx, "h")
+				t.Error("Delete went on after the crash")
+			}()
+			<-stopped
 
-	e.reopen()
-	if _, ok := e.m.Lookup("h"); ok {
-		t.Fatal("half-deleted repository served after a restart")
+			e.reopen()
+			if _, ok := e.m.Lookup("h"); ok {
+				t.Fatal("half-deleted repository served after a restart")
+			}
+			wantField(t, e.m.Create(ctx, hostedCfg("h", "allow")), "name")
+			if finisher == "Sweep" {
+				if err := e.m.Sweep(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				e.m.Maintain(ctx)
+			}
+			if left, _, _ := e.db.ListAssets("h", "", "", 0); len(left) != 0 {
+				t.Fatalf("%d assets left after %s", len(left), finisher)
+			}
+			if names, _ := e.db.DeletingRepositories(); len(names) != 0 {
+				t.Fatalf("deletion markers left: %v", names)
+			}
+			for _, a := range assets {
+				if e.hasBlobFile(a) {
+					t.Fatalf("blob of deleted %s not freed", a.Path)
+				}
+			}
+			e.create(hostedCfg("h", "allow"))
+		})
 	}
-	wantField(t, e.m.Create(ctx, hostedCfg("h", "allow")), "name")
-	if err := e.m.Sweep(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if left, _, _ := e.db.ListAssets("h", "", "", 0); len(left) != 0 {
-		t.Fatalf("%d assets left after the start-up sweep", len(left))
-	}
-	if names, _ := e.db.DeletingRepositories(); len(names) != 0 {
-		t.Fatalf("deletion markers left: %v", names)
-	}
-	for _, a := range assets {
-		if e.hasBlobFile(a) {
-			t.Fatalf("blob of deleted %s not freed", a.Path)
-		}
-	}
-	e.create(hostedCfg("h", "allow"))
 }

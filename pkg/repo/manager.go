@@ -3,8 +3,8 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
-	"maps"
 	"net/http"
 	"net/url"
 	"slices"
@@ -56,7 +56,7 @@ type Manager struct {
 
 	mu        sync.RWMutex
 	repos     map[string]Repository
-	deleting  map[string]bool // out of service, content still being deleted
+	deleting  map[string]bool // out of service, content not yet deleted; true while a deletion works on it
 	observers []Observer
 
 	// deleteBatch is how many assets one transaction of a repository's
@@ -135,7 +135,7 @@ func (m *Manager) Load(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	for _, name := range deleting {
-		m.deleting[name] = true
+		m.deleting[name] = false
 	}
 	for _, rec := range recs {
 		var cfg Config
@@ -317,12 +317,17 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 }
 
 // deleteContent deletes the content of a repository taken out of service,
-// batch by batch, then its marker, and frees its name.
+// batch by batch, then its marker, and frees its name. The caller has
+// claimed the deletion (m.deleting[name] true).
 func (m *Manager) deleteContent(ctx context.Context, name string) error {
 	for more := true; more; {
 		released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
 		if err != nil {
-			return err // the marker stays: the next start tries again
+			// The marker stays; maintenance or the next start goes on.
+			m.mu.Lock()
+			m.deleting[name] = false
+			m.mu.Unlock()
+			return err
 		}
 		more = left
 		m.release(ctx, released)
@@ -348,14 +353,9 @@ func (m *Manager) release(ctx context.Context, digests []digest.Digest) {
 // left, frees blobs whose last reference went away without their bytes
 // being released, and deletes stored bytes no record knows of.
 func (m *Manager) Sweep(ctx context.Context) error {
-	m.mu.RLock()
-	deleting := slices.Collect(maps.Keys(m.deleting))
-	m.mu.RUnlock()
-	for _, name := range deleting {
-		if err := m.deleteContent(ctx, name); err != nil {
-			return err
-		}
-		m.opts.Log.Info("finished deleting repository", "repository", name)
+	if err := m.resumeDeletions(ctx); err != nil {
+		// Those repositories stay out of service; maintenance tries again.
+		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
 	n, err := m.blobs.CleanTemp(ctx, 0)
 	if err != nil {
@@ -391,10 +391,36 @@ func (m *Manager) Sweep(ctx context.Context) error {
 	return nil
 }
 
-// Maintain runs periodic housekeeping: it purges resumable uploads left
-// unfinished for longer than UploadPurgeAge and lets formats tidy their
-// repositories.
+// resumeDeletions finishes the repository deletions nobody works on: those
+// a crash interrupted, or that failed.
+func (m *Manager) resumeDeletions(ctx context.Context) error {
+	var claimed []string
+	m.mu.Lock()
+	for name, running := range m.deleting {
+		if !running {
+			m.deleting[name] = true
+			claimed = append(claimed, name)
+		}
+	}
+	m.mu.Unlock()
+	var errAll error
+	for _, name := range claimed {
+		if err := m.deleteContent(ctx, name); err != nil {
+			errAll = errors.Join(errAll, err)
+			continue
+		}
+		m.opts.Log.Info("finished deleting repository", "repository", name)
+	}
+	return errAll
+}
+
+// Maintain runs periodic housekeeping: it finishes repository deletions
+// that failed, purges resumable uploads left unfinished for longer than
+// UploadPurgeAge and lets formats tidy their repositories.
 func (m *Manager) Maintain(ctx context.Context) {
+	if err := m.resumeDeletions(ctx); err != nil {
+		m.opts.Log.Error("finish repository deletions", "err", err)
+	}
 	if m.opts.UploadPurgeAge > 0 {
 		n, err := m.blobs.PurgeUploads(ctx, m.opts.UploadPurgeAge)
 		if err != nil {
