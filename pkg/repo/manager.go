@@ -318,29 +318,30 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 
 // deleteContent deletes the content of a repository taken out of service,
 // batch by batch, then its marker, and frees its name. The caller has
-// claimed the deletion (m.deleting[name] true).
+// claimed the deletion (m.deleting[name] true); on failure the marker
+// stays and the claim goes, so maintenance or the next start goes on.
 func (m *Manager) deleteContent(ctx context.Context, name string) error {
-	for more := true; more; {
-		released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
-		if err != nil {
-			// The marker stays; maintenance or the next start goes on.
-			m.mu.Lock()
-			m.deleting[name] = false
-			m.mu.Unlock()
-			return err
+	err := func() error {
+		for more := true; more; {
+			released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
+			if err != nil {
+				return err
+			}
+			more = left
+			m.release(ctx, released)
+			if m.afterDeleteBatch != nil {
+				m.afterDeleteBatch(name)
+			}
 		}
-		more = left
-		m.release(ctx, released)
-		if m.afterDeleteBatch != nil {
-			m.afterDeleteBatch(name)
-		}
-	}
-	if err := m.db.FinishDeleteRepository(name); err != nil {
+		return m.db.FinishDeleteRepository(name)
+	}()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.deleting[name] = false
 		return err
 	}
-	m.mu.Lock()
 	delete(m.deleting, name)
-	m.mu.Unlock()
 	return nil
 }
 
