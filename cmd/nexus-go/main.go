@@ -84,6 +84,7 @@ func serve(args []string) error {
 		return err
 	}
 	blobs := blob.NewStore("default", driver)
+	blobs.SetMinFree(cfg.BlobMinFree)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

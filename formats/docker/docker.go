@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -38,8 +37,7 @@ type Format struct {
 	images keylock.Map // by repo+"\x00"+image
 	// recent remembers blob links clients were told exist, so collection
 	// leaves them alone for the grace period.
-	recentMu sync.Mutex
-	recent   map[string]time.Time
+	recent *recentSet
 	// manifests holds the bytes of hot manifests (served by hosted
 	// repositories) so a GET needs no file open.
 	manifests *byteCache
@@ -54,7 +52,7 @@ var (
 
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
-	return &Format{auth: authn, log: log, opts: opts, recent: map[string]time.Time{}, manifests: newByteCache(manifestCacheBytes)}
+	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes)}
 }
 
 // Name returns "docker".

@@ -100,7 +100,7 @@ func fromEngine(r *http.Request, log *slog.Logger, err error, notFound *ociError
 	if kind == errs.NotFound && notFound != nil {
 		return notFound
 	}
-	if kind == errs.Internal {
+	if kind == errs.Internal || kind == errs.InsufficientStorage {
 		log.Error("docker request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	return engineCodes[kind].ofEngine(err)
@@ -119,6 +119,8 @@ var engineCodes = map[errs.Kind]errorCode{
 	errs.Upstream:     codeUnknown,
 	errs.TooLarge:     codeSizeInvalid,
 	errs.TooLong:      codeNameTooLong,
+	// The spec has no code for a full disk; the status (507) tells.
+	errs.InsufficientStorage: codeUnknown,
 }
 
 // policyError reports a write the repository's policy refused (deny, or a

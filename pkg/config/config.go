@@ -34,6 +34,7 @@ type Config struct {
 	LogFormat           string        // log.format: text|json
 	MaxUploadSize       int64         // upload.max-size in bytes; 0 = unlimited
 	MaxRequestBody      int64         // api.max-body-size in bytes (admin REST JSON bodies); 0 = unlimited
+	BlobMinFree         int64         // blobstore.min-free-space in bytes: at or below, the health check reports the store short of space
 	ProxyTimeout        time.Duration // proxy.timeout
 	ProxyConnectTimeout time.Duration // proxy.connect-timeout
 	ReadHeaderTimeout   time.Duration // http.read-header-timeout
@@ -72,6 +73,7 @@ const (
 	keyLogFormat           = "log.format"
 	keyMaxUploadSize       = "upload.max-size"
 	keyMaxRequestBody      = "api.max-body-size"
+	keyBlobMinFree         = "blobstore.min-free-space"
 	keyProxyTimeout        = "proxy.timeout"
 	keyProxyConnectTimeout = "proxy.connect-timeout"
 	keyReadHeaderTimeout   = "http.read-header-timeout"
@@ -103,6 +105,7 @@ var settings = []setting{
 	{keyLogFormat, "text"},
 	{keyMaxUploadSize, "10GiB"},
 	{keyMaxRequestBody, "1MiB"},
+	{keyBlobMinFree, "1GiB"},
 	{keyProxyTimeout, "60s"},
 	{keyProxyConnectTimeout, "10s"},
 	{keyReadHeaderTimeout, "10s"},
@@ -198,6 +201,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		LogFormat:           p.oneOf(keyLogFormat, map[string]string{"text": "text", "json": "json"}),
 		MaxUploadSize:       p.size(keyMaxUploadSize),
 		MaxRequestBody:      p.size(keyMaxRequestBody),
+		BlobMinFree:         p.size(keyBlobMinFree),
 		ProxyTimeout:        p.duration(keyProxyTimeout),
 		ProxyConnectTimeout: p.duration(keyProxyConnectTimeout),
 		ReadHeaderTimeout:   p.duration(keyReadHeaderTimeout),

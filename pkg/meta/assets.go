@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"bytes"
 	"maps"
 	"sort"
 	"time"
@@ -437,46 +436,6 @@ func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]digest.Digest, error) {
 		released = append(released, r...)
 	}
 	return released, nil
-}
-
-// DeleteRepository removes the repository's configuration and, in the same
-// transaction, every asset and component of it, returning the digests that
-// lost their last reference.
-func (db *DB) DeleteRepository(repo string) ([]digest.Digest, error) {
-	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketRepositories).Get([]byte(repo)) == nil {
-			return notFound("repository", repo)
-		}
-		if err := tx.Bucket(bucketRepositories).Delete([]byte(repo)); err != nil {
-			return err
-		}
-		var err error
-		released, err = deleteRepositoryContent(tx, repo)
-		return err
-	})
-	return released, err
-}
-
-// DeleteRepositoryContent deletes every asset and component of repo,
-// returning the digests that lost their last reference.
-func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
-	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
-		released, err = deleteRepositoryContent(tx, repo)
-		return err
-	})
-	return released, err
-}
-
-func deleteRepositoryContent(tx *bolt.Tx, repo string) ([]digest.Digest, error) {
-	prefix := assetPathKey(repo, "")
-	var ids [][]byte
-	c := tx.Bucket(bucketAssetPaths).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		ids = append(ids, bytes.Clone(v))
-	}
-	return deleteAssets(tx, ids)
 }
 
 // Component returns the component with id, or errs.NotFound.

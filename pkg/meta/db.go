@@ -24,6 +24,7 @@ const SchemaVersion = 2
 var (
 	bucketSystem        = []byte("system")
 	bucketRepositories  = []byte("repositories")
+	bucketDeleting      = []byte("deleting_repositories")
 	bucketAssets        = []byte("assets")
 	bucketAssetPaths    = []byte("asset_paths")
 	bucketComponents    = []byte("components")
@@ -35,7 +36,7 @@ var (
 
 	keySchema = []byte("schema")
 
-	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketAssets, bucketAssetPaths,
+	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders}
 )
 
@@ -92,16 +93,6 @@ func (db *DB) migrate() error {
 		}
 		return sys.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(v)))
 	})
-}
-
-// Schema returns the stored schema version.
-func (db *DB) Schema() (int, error) {
-	var v int
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v = int(binary.BigEndian.Uint32(tx.Bucket(bucketSystem).Get(keySchema)))
-		return nil
-	})
-	return v, err
 }
 
 // Close closes the database.

@@ -54,8 +54,11 @@ func TestFolderIndex(t *testing.T) {
 	if got := folders(t, db, "r", "v2/a/blobs"); len(got) != 0 {
 		t.Fatalf("after deleting both blobs: %q", got)
 	}
-	if _, err := db.DeleteRepositoryContent("r"); err != nil {
-		t.Fatal(err)
+	for more := true; more; {
+		var err error
+		if _, more, err = db.DeleteRepositoryContent("r", 1); err != nil {
+			t.Fatal(err)
+		}
 	}
 	if got := folders(t, db, "r", ""); len(got) != 0 {
 		t.Fatalf("after deleting the repository's content: %q", got)
@@ -85,7 +88,7 @@ func TestFolderIndexMigration(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	if v, _ := db.Schema(); v != SchemaVersion {
+	if v := storedSchema(t, db); v != SchemaVersion {
 		t.Fatalf("schema after migration %d, want %d", v, SchemaVersion)
 	}
 	if got := folders(t, db, "r", ""); !slices.Equal(got, []string{"v2/a/blobs", "v2/a/manifests"}) {

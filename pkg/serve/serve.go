@@ -61,7 +61,7 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 // clients expect; internal detail goes to the log only.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := errs.Status(err)
-	if status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream) {
+	if (status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream)) || status == http.StatusInsufficientStorage {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusUnauthorized {
