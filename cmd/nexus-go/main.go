@@ -116,8 +116,8 @@ func serve(args []string) error {
 		maintain(ctx, repos, cfg.MaintenanceInterval)
 		close(maintained)
 	}()
-	// Registered before the listeners open, so no SIGHUP that a client
-	// could send once it is served ends the process.
+	// Caught before the ports open: once the server answers, a SIGHUP
+	// reloads certificates and never ends the process (its default).
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
