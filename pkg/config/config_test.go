@@ -587,20 +587,3 @@ func TestDocsListEveryKey(t *testing.T) {
 		}
 	}
 }
-
-func TestDockerSettings(t *testing.T) {
-	isolate(t)
-	got, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=0s", "NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem", "NEXUS_GO_DOCKER_TLS_KEY=/k.pem"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.DockerGCGrace != 0 || got.DockerTLSCert != "/c.pem" || got.DockerTLSKey != "/k.pem" {
-		t.Errorf("docker settings = %v %q %q", got.DockerGCGrace, got.DockerTLSCert, got.DockerTLSKey)
-	}
-	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem"}); err == nil || !strings.Contains(err.Error(), "docker.tls-key") {
-		t.Errorf("certificate without key: err = %v", err)
-	}
-	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=-1s"}); err == nil || !strings.Contains(err.Error(), "docker.gc-grace") {
-		t.Errorf("negative grace: err = %v", err)
-	}
-}
