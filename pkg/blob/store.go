@@ -60,6 +60,8 @@ type PutOptions struct {
 	// MaxSize, if > 0, caps the stream; a longer one makes Put return
 	// errs.TooLarge and commit nothing.
 	MaxSize int64
+	// Tail, if set, lets readers follow the write as it happens.
+	Tail *Tail
 }
 
 // copyBufSize is the chunk size for streaming; larger than io.Copy's 32 KiB
@@ -76,7 +78,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 // error from r (a hung-up or truncated upload) commits nothing; it is
 // returned as is if it already has an errs kind, and as errs.Invalid
 // otherwise (errs.TooLarge for *http.MaxBytesError).
-func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (Info, error) {
+func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (_ Info, err error) {
 	hashes, expAlg, err := opts.hashes()
 	if err != nil {
 		return Info{}, err
@@ -90,6 +92,12 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		return Info{}, err
 	}
 	defer w.Cancel() // no-op once committed
+	var dst io.Writer = w
+	if t := opts.Tail; t != nil {
+		t.attach(openTempReader(w))
+		defer func() { t.end(err) }()
+		dst = &tailWriter{w: w, t: t}
+	}
 
 	// Read at most one byte past any bound, enough to tell that the
 	// stream overran without swallowing an unbounded one.
@@ -107,7 +115,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 	// Tell read errors from write errors: they are the client's fault, not ours.
 	er := &errReader{r: src}
 	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(hashingWriter(w, hashes), er, *buf)
+	n, err := io.CopyBuffer(hashingWriter(dst, hashes), er, *buf)
 	copyBufs.Put(buf)
 	if er.err != nil {
 		return Info{}, readError(er.err)
@@ -134,6 +142,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		if !opts.wants(expAlg) {
 			delete(info.Checksums, expAlg) // computed only to verify
 		}
+	}
+	if opts.Tail != nil {
+		opts.Tail.verify(func(ctx context.Context) (ReadSeekCloser, error) { return s.Open(ctx, info.Digest) })
 	}
 
 	return s.commit(ctx, w, info, onCommit)

@@ -169,6 +169,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		Expected:     opts.Expected,
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
+		Tail:         opts.Tail,
 	}, rec.record)
 	return rec.finish(ctx, err)
 }

@@ -30,9 +30,9 @@ func TestHostedPutGetDelete(t *testing.T) {
 	if a.ComponentID == "" {
 		t.Fatal("format component not recorded")
 	}
-	body, seeks := read(t, ctx, r, "dir/a.bin")
-	if body != "hello" || !seeks {
-		t.Fatalf("Get = %q (seeker %v), want hello from the store", body, seeks)
+	body, stored := read(t, ctx, r, "dir/a.bin")
+	if body != "hello" || !stored {
+		t.Fatalf("Get = %q (stored %v), want hello from the store", body, stored)
 	}
 	st, err := r.Stat(ctx, "dir/a.bin")
 	if err != nil || st.ID != a.ID {

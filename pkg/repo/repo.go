@@ -164,6 +164,9 @@ type PutOptions struct {
 	// manifest and its tags). Each is subject to the write policy and
 	// belongs to the component the format gives its path.
 	Aliases []Alias
+	// Tail, if set, lets readers follow the write as it happens (proxy
+	// downloads: see blob.Tail).
+	Tail *blob.Tail
 }
 
 // Alias is one more path a write stores its bytes at, with attributes of

@@ -219,8 +219,8 @@ func TestProxyFirstCallerLeavesBeforeTheUpstreamAnswers(t *testing.T) {
 		_, err := p.Stat(context.Background(), "a")
 		return err == nil
 	})
-	if body, seeks := read(t, context.Background(), p, "a"); body != "late content" || !seeks {
-		t.Errorf("cached copy %q (seeker %v)", body, seeks)
+	if body, stored := read(t, context.Background(), p, "a"); body != "late content" || !stored {
+		t.Errorf("cached copy %q (stored %v)", body, stored)
 	}
 	if n := up.hits.Load(); n != 1 {
 		t.Errorf("upstream hit %d times, want 1", n)

@@ -35,9 +35,15 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	}
 	if rs, ok := c.Body.(io.ReadSeeker); ok {
 		http.ServeContent(w, r, "", a.LastModified, rs)
+		if f, ok := c.Body.(interface{ Err() error }); ok && f.Err() != nil {
+			// The bytes were followed from a download that then failed
+			// (ServeContent does not say): make sure the client sees a
+			// cut transfer, and the request log an aborted one.
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
-	// A first proxy download: no ranges, the bytes are arriving now.
+	// A proxy download of unknown size: no ranges, the bytes are arriving now.
 	h.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
 	if a.Size >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(a.Size, 10))

@@ -251,6 +251,11 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		line := func() []any {
+			return []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
+		}
+		defer logAbort(c.log, line)
 		resolved, err := c.authn.Resolve(r)
 		switch {
 		case err != nil:
@@ -261,8 +266,7 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 			r = resolved
 			h.ServeHTTP(sw, r)
 		}
-		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host)
+		c.log.Info("request", line()...)
 	}), c.cfg.BodyIdleTimeout)
 }
 

@@ -167,3 +167,15 @@ func (l *logRecorder) last(t *testing.T, msg string) map[string]slog.Value {
 	t.Fatalf("nothing logged as %q", msg)
 	return nil
 }
+
+// has reports whether a record was logged with msg and the path attribute.
+func (l *logRecorder) has(msg, path string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, m := range l.msgs {
+		if m == msg && l.records[i]["path"].String() == path {
+			return true
+		}
+	}
+	return false
+}

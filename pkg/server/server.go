@@ -182,18 +182,36 @@ func (s *Server) ReloadTLS() (bool, error) {
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		line := func() []any {
+			req := c.Request()
+			user := ""
+			if p := auth.PrincipalFrom(req.Context()); p != nil {
+				user = p.UserID
+			}
+			return []any{"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+				"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user}
+		}
+		defer logAbort(s.log, line)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		req := c.Request()
-		user := ""
-		if p := auth.PrincipalFrom(req.Context()); p != nil {
-			user = p.UserID
-		}
-		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user)
+		s.log.Info("request", line()...)
 		return nil
+	}
+}
+
+// logAbort logs a request whose handler panicked, before the panic goes
+// on: net/http cuts the connection on http.ErrAbortHandler (a transfer
+// that failed mid-way), which would otherwise leave no log line at all.
+func logAbort(log *slog.Logger, line func() []any) {
+	if v := recover(); v != nil {
+		reason := "panic"
+		if v == http.ErrAbortHandler {
+			reason = "transfer cut"
+		}
+		log.Warn("request aborted", append(line(), "reason", reason)...)
+		panic(v)
 	}
 }
 
