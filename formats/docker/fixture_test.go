@@ -515,3 +515,14 @@ func mustLookup(t *testing.T, fx *fixture, name string) repo.Repository {
 	}
 	return r
 }
+
+// settle waits for the proxies' downloads to be stored: a client has a
+// proxied blob before it is in the cache.
+func (fx *fixture) settle() {
+	fx.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fx.m.Settle(ctx); err != nil {
+		fx.t.Fatalf("proxy downloads still running: %v", err)
+	}
+}

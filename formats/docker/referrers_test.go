@@ -104,6 +104,7 @@ func wantReferrers(t *testing.T, c *client, name string, subject digest.Digest, 
 // expire makes the cached asset at p of r older than any metadataMaxAge.
 func expire(t *testing.T, fx *fixture, r repo.Repository, p string) {
 	t.Helper()
+	fx.settle()
 	a, err := r.Stat(context.Background(), p)
 	if err != nil {
 		t.Fatalf("%s not cached: %v", p, err)

@@ -268,6 +268,7 @@ func TestSearchProxyUpstreams(t *testing.T) {
 	}))
 	c := fx.admin(fx.connector(r))
 	expect(t, "pull through", c.do(http.MethodGet, "/v2/cached/app/manifests/1.0", nil, nil), http.StatusOK)
+	fx.settle()
 
 	// No search upstream (404): the cached images, no error.
 	_, names := c.mustSearch("q=app")

@@ -58,11 +58,7 @@ func newProxyRepo(t *testing.T, e *env, name, remote string, tune func(*Config))
 
 func waitIdle(t *testing.T, p *proxyRepo) {
 	t.Helper()
-	waitFor(t, "proxy downloads to finish", func() bool {
-		p.mu.Lock()
-		defer p.mu.Unlock()
-		return len(p.inflight) == 0
-	})
+	waitFor(t, "proxy downloads to finish", func() bool { return !p.downloading() })
 }
 
 func TestProxyStreamsThenCaches(t *testing.T) {

@@ -152,6 +152,9 @@ func (s *Server) Serve(ctx context.Context, l, https net.Listener) error {
 	}()
 	err := s.http.Shutdown(sctx)
 	<-connsDone
+	if serr := s.repos.Settle(sctx); serr != nil {
+		s.log.Warn("proxy downloads still running at shutdown", "err", serr)
+	}
 	for ; pending > 0; pending-- {
 		if serr := <-errc; failed == nil && !errors.Is(serr, http.ErrServerClosed) {
 			failed = serr
