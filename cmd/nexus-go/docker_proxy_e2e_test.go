@@ -932,7 +932,7 @@ func TestDockerProxyUpstreamFailures(t *testing.T) {
 			if got := up.count(http.MethodGet, path); got != 2 {
 				t.Errorf("after the retry the upstream saw %d GETs of the blob, want 2", got)
 			}
-			if !dpHasAsset(s, "docker-proxy", "/blobs/"+d) {
+			if !pollUntil(50, func() bool { return dpHasAsset(s, "docker-proxy", "/blobs/"+d) }) {
 				t.Errorf("the good download was not cached")
 			}
 			if t.Failed() {

@@ -64,15 +64,16 @@ func (tw *tailWriter) Write(p []byte) (int, error) {
 type Tail struct {
 	size int64 // the announced size, or -1
 
-	mu       sync.Mutex
-	changed  chan struct{} // closed, and replaced, at every change below
-	written  int64
-	verified bool  // every written byte may be read
-	err      error // the Put failed: readers fail
-	ended    bool  // the Put returned
-	src      ReaderAtCloser
-	open     func(context.Context) (ReadSeekCloser, error) // the committed blob, when src is nil
-	readers  int
+	mu        sync.Mutex
+	changed   chan struct{} // closed, and replaced, at every change below
+	written   int64
+	verified  bool  // every written byte may be read
+	err       error // the Put failed: readers fail
+	ended     bool  // the Put returned
+	src       ReaderAtCloser
+	open      func(context.Context) (ReadSeekCloser, error) // the committed blob, when src is nil
+	readers   int
+	beforeEnd func(error)
 }
 
 // ErrTailGone is returned by Tail.Open once the write is over and its
@@ -84,6 +85,11 @@ var ErrTailGone = errors.New("the write being followed is over")
 func NewTail(size int64) *Tail {
 	return &Tail{size: size, changed: make(chan struct{})}
 }
+
+// BeforeEnd sets fn to be called when the Put ends, with its error, before
+// any reader learns how it ended (the proxy forgets a failed download
+// first, so a client that retries at once starts a new one).
+func (t *Tail) BeforeEnd(fn func(error)) { t.beforeEnd = fn }
 
 // Size is the announced size of the write, or -1.
 func (t *Tail) Size() int64 { return t.size }
@@ -125,6 +131,9 @@ func (t *Tail) verify(open func(context.Context) (ReadSeekCloser, error)) {
 // end records how the Put ended; err is nil when the content was verified,
 // even if storing it failed afterwards (the bytes readers got are right).
 func (t *Tail) end(err error) {
+	if t.beforeEnd != nil {
+		t.beforeEnd(err)
+	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if !t.verified && err == nil {

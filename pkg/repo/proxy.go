@@ -431,6 +431,11 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		modified = p.now().UTC()
 	}
 	f.tail = opts.Tail
+	f.tail.BeforeEnd(func(err error) {
+		if err != nil {
+			end()
+		}
+	})
 	f.asset = &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
 		ContentType: opts.ContentType, LastModified: modified}
 	answer(nil)

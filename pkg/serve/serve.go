@@ -33,9 +33,12 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if disposition != "" {
 		h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(a.Path)}))
 	}
-	if rs, ok := c.Body.(io.ReadSeeker); ok {
+	// A proxy download still being written is streamed in large pieces
+	// as it is written, and served through ServeContent only for ranges.
+	f, following := c.Body.(interface{ Err() error })
+	if rs, ok := c.Body.(io.ReadSeeker); ok && (!following || r.Header.Get("Range") != "") {
 		http.ServeContent(w, r, "", a.LastModified, rs)
-		if f, ok := c.Body.(interface{ Err() error }); ok && f.Err() != nil {
+		if following && f.Err() != nil {
 			// The bytes were followed from a download that then failed
 			// (ServeContent does not say): make sure the client sees a
 			// cut transfer, and the request log an aborted one.
@@ -43,7 +46,7 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 		}
 		return
 	}
-	// A proxy download of unknown size: no ranges, the bytes are arriving now.
+	// A proxy download: the bytes are arriving now.
 	h.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
 	if a.Size >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
@@ -52,13 +55,14 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if r.Method == http.MethodHead {
 		return
 	}
-	// Large writes: the bytes come through a pipe in small pieces, and
-	// hiding w's ReadFrom keeps the buffer ours rather than 32 KiB.
+	// Large writes: hiding w's ReadFrom keeps the buffer ours (256 KiB)
+	// rather than net/http's 32 KiB.
 	buf := streamBufs.Get().(*[]byte)
 	defer streamBufs.Put(buf)
 	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, c.Body, *buf); err != nil {
-		// The upstream failed mid-way: cut the connection so the client
-		// sees a truncated transfer, never a short body taken as whole.
+		// The upstream failed mid-way (or the client left): cut the
+		// connection so the client sees a truncated transfer, never a
+		// short body taken as whole.
 		panic(http.ErrAbortHandler)
 	}
 }
