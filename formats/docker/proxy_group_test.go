@@ -1349,6 +1349,7 @@ func TestGroupCatalog(t *testing.T) {
 	g.hostedC.pushImage("hosted/app", "1.0", []byte(`{}`), []byte("hosted layer"))
 	um, ud := g.up.pushImage("upstream/app", "1.0", mtOCIManifest, []byte(`{"u":1}`), []byte("upstream layer"))
 	wantContent(t, g.groupC, http.MethodGet, "/v2/upstream/app/manifests/1.0", um, ud, mtOCIManifest)
+	g.fx.settle()
 
 	resp := pgDo(t, g.groupC, http.MethodGet, "/v2/_catalog")
 	if resp.status != http.StatusOK {
