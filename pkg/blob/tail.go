@@ -67,7 +67,9 @@ type Tail struct {
 	mu        sync.Mutex
 	changed   chan struct{} // closed, and replaced, at every change below
 	written   int64
-	verified  bool  // every written byte may be read
+	verified  bool  // size and digest checked
+	stored    bool  // release only once committed (see UntilStored)
+	released  bool  // every written byte may be read
 	err       error // the Put failed: readers fail
 	ended     bool  // the Put returned
 	src       ReaderAtCloser
@@ -90,6 +92,11 @@ func NewTail(size int64) *Tail {
 // any reader learns how it ended (the proxy forgets a failed download
 // first, so a client that retries at once starts a new one).
 func (t *Tail) BeforeEnd(fn func(error)) { t.beforeEnd = fn }
+
+// UntilStored makes the last byte wait for the commit as well as the
+// verification: for small metadata, so that a client that has read it all
+// and asks again finds it stored.
+func (t *Tail) UntilStored() { t.stored = true }
 
 // Size is the announced size of the write, or -1.
 func (t *Tail) Size() int64 { return t.size }
@@ -115,21 +122,23 @@ func (t *Tail) advance(n int) {
 	t.notify()
 }
 
-// verify releases every written byte; open, if the source is nil, is how
-// readers reach the committed blob.
+// verify releases every written byte, unless they wait for the commit;
+// open, if the source is nil, is how readers reach the committed blob.
 func (t *Tail) verify(open func(context.Context) (ReadSeekCloser, error)) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.verified = true
 	t.open = open
-	if t.src == nil {
+	if t.src == nil || t.stored {
 		return // released once committed, by end
 	}
+	t.released = true
 	t.notify()
 }
 
-// end records how the Put ended; err is nil when the content was verified,
-// even if storing it failed afterwards (the bytes readers got are right).
+// end records how the Put ended. Once released, the bytes are right and
+// readers finish even if storing them then failed; otherwise a failed Put
+// fails them.
 func (t *Tail) end(err error) {
 	if t.beforeEnd != nil {
 		t.beforeEnd(err)
@@ -139,7 +148,10 @@ func (t *Tail) end(err error) {
 	if !t.verified && err == nil {
 		err = errs.New(errs.Internal, "write ended unverified")
 	}
-	if !t.verified || t.src == nil && err != nil {
+	switch {
+	case err == nil:
+		t.released = true
+	case !t.released:
 		t.err = err
 	}
 	t.ended = true
@@ -176,12 +188,12 @@ func (t *Tail) Open(ctx context.Context) (io.ReadCloser, error) {
 }
 
 // tailState is what a reader may do now: read up to avail from src, stop
-// (verified and all read, or err), or wait for changed.
+// (released and all read, or err), or wait for changed.
 type tailState struct {
 	avail    int64
 	src      ReaderAtCloser
 	open     func(context.Context) (ReadSeekCloser, error)
-	verified bool
+	released bool
 	ended    bool
 	err      error
 	changed  <-chan struct{}
@@ -190,9 +202,9 @@ type tailState struct {
 func (t *Tail) state() tailState {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	st := tailState{avail: t.written, src: t.src, open: t.open, verified: t.verified,
+	st := tailState{avail: t.written, src: t.src, open: t.open, released: t.released,
 		ended: t.ended, err: t.err, changed: t.changed}
-	if !t.verified && st.avail > 0 {
+	if !t.released && st.avail > 0 {
 		st.avail-- // the last byte waits for the verification
 	}
 	return st
@@ -241,7 +253,7 @@ func (r *tailReader) read(p []byte) (int, error) {
 				err = nil
 			}
 			return k, err
-		case st.src != nil && st.verified:
+		case st.src != nil && st.released:
 			return 0, io.EOF
 		case st.src == nil && st.ended && st.open != nil:
 			return r.readCommitted(p, st.open)

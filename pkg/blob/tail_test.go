@@ -306,3 +306,39 @@ func TestTailWithoutTempReaderWaitsForTheCommit(t *testing.T) {
 		t.Fatalf("read %d bytes, %v", len(got), rerr)
 	}
 }
+
+func TestTailUntilStoredWaitsForTheCommit(t *testing.T) {
+	s := newStore(t)
+	data := randomData(t, 4096)
+	pr, pw := io.Pipe()
+	tail := blob.NewTail(int64(len(data)))
+	tail.UntilStored()
+	committing := make(chan struct{})
+	proceed := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Put(context.Background(), pr, blob.PutOptions{ExpectedSize: int64(len(data)), Tail: tail},
+			func(blob.Info) error { close(committing); <-proceed; return nil })
+		done <- err
+	}()
+	r, err := tail.Open(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	pw.Write(data)
+	pw.Close()
+	<-committing
+	readN(t, r, len(data)-1)
+	waiting, res := blocked(r)
+	if !waiting {
+		t.Fatal("the last byte was readable before the commit")
+	}
+	close(proceed)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if got := <-res; got.err != nil || !bytes.Equal(got.b, data[len(data)-1:]) {
+		t.Fatalf("last read %q %v", got.b, got.err)
+	}
+}

@@ -431,8 +431,17 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		modified = p.now().UTC()
 	}
 	f.tail = opts.Tail
+	// Metadata is small: its readers wait for the commit too, so that a
+	// client that read a tag and asks again finds it cached. Content is
+	// released once verified, the fsync is not worth a client's wait.
+	metadata := p.format.IsMetadata(path)
+	if metadata {
+		f.tail.UntilStored()
+	}
+	// Forgotten before its readers hear the end when they would ask
+	// again at once: after a failure, or for stored metadata.
 	f.tail.BeforeEnd(func(err error) {
-		if err != nil {
+		if err != nil || metadata {
 			end()
 		}
 	})
