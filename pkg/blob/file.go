@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -283,7 +284,17 @@ func (t *fileTemp) OpenReader() (ReaderAtCloser, error) {
 	if err != nil {
 		return nil, errs.Wrap(errs.Internal, err, "opening temp blob for reading")
 	}
-	return f, nil
+	return tempFile{f}, nil
+}
+
+// tempFile is a temp blob open for reading. Reopen gives each reader a
+// handle of its own, with its own offset, so that it can go out by
+// sendfile; /proc names the open file itself, whatever became of its name
+// (Linux; elsewhere Reopen fails and readers copy through a buffer).
+type tempFile struct{ *os.File }
+
+func (f tempFile) Reopen() (*os.File, error) {
+	return os.Open("/proc/self/fd/" + strconv.Itoa(int(f.Fd())))
 }
 
 func (t *fileTemp) Commit(ctx context.Context, key string) error {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"os"
 	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -294,6 +295,59 @@ func (r *tailReader) Close() error {
 	r.t.readers--
 	r.t.release()
 	return nil
+}
+
+// WriteTo copies the rest of the content to w as it is written. When w
+// can take a file (a net/http response: sendfile) and the source can give
+// this reader a handle of its own, the bytes go without passing through
+// user space.
+func (r *tailReader) WriteTo(w io.Writer) (int64, error) {
+	n, err := r.writeTo(w)
+	if err != nil && r.err == nil {
+		r.err = err
+	}
+	return n, err
+}
+
+func (r *tailReader) writeTo(w io.Writer) (int64, error) {
+	rf, ok := w.(io.ReaderFrom)
+	var f *os.File
+	if st := r.t.state(); ok && r.committed == nil {
+		if ro, ok := st.src.(interface{ Reopen() (*os.File, error) }); ok {
+			f, _ = ro.Reopen()
+		}
+	}
+	if f == nil {
+		buf := make([]byte, copyBufSize)
+		return io.CopyBuffer(w, struct{ io.Reader }{r}, buf)
+	}
+	defer f.Close()
+	var total int64
+	for {
+		st := r.t.state()
+		switch {
+		case st.err != nil:
+			return total, st.err
+		case r.off < st.avail:
+			if _, err := f.Seek(r.off, io.SeekStart); err != nil {
+				return total, err
+			}
+			n, err := rf.ReadFrom(&io.LimitedReader{R: f, N: st.avail - r.off})
+			r.off += n
+			total += n
+			if err != nil {
+				return total, err
+			}
+			continue
+		case st.released:
+			return total, nil
+		}
+		select {
+		case <-st.changed:
+		case <-r.ctx.Done():
+			return total, r.ctx.Err()
+		}
+	}
 }
 
 // tailSeeker is a tailReader of known size, which can therefore seek (for

@@ -342,3 +342,37 @@ func TestTailUntilStoredWaitsForTheCommit(t *testing.T) {
 		t.Fatalf("last read %q %v", got.b, got.err)
 	}
 }
+
+// WriteTo, as net/http uses it: the bytes go to a ReaderFrom from a
+// handle of the reader's own, following the write to its end.
+func TestTailWriteToFollows(t *testing.T) {
+	s := newStore(t)
+	data := randomData(t, 3<<20)
+	tp := startTailPut(t, s, blob.PutOptions{ExpectedSize: int64(len(data)), Expected: sha256Digest(data)})
+	r, err := tp.tail.Open(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	tp.write(t, data[:1<<20])
+	readN(t, r, 1000)
+	var out bytes.Buffer // a ReaderFrom
+	copied := make(chan error, 1)
+	go func() {
+		_, err := r.(io.WriterTo).WriteTo(&out)
+		copied <- err
+	}()
+	tp.write(t, data[1<<20:])
+	tp.pw.Close()
+	if err := tp.wait(t); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-copied:
+		if err != nil || !bytes.Equal(out.Bytes(), data[1000:]) {
+			t.Fatalf("WriteTo: %d bytes, %v", out.Len(), err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("WriteTo never ended")
+	}
+}

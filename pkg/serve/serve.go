@@ -55,11 +55,18 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if r.Method == http.MethodHead {
 		return
 	}
-	// Large writes: hiding w's ReadFrom keeps the buffer ours (256 KiB)
-	// rather than net/http's 32 KiB.
-	buf := streamBufs.Get().(*[]byte)
-	defer streamBufs.Put(buf)
-	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, c.Body, *buf); err != nil {
+	var err error
+	if wt, ok := c.Body.(io.WriterTo); following && ok {
+		// The download's reader writes itself out (by sendfile when it can).
+		_, err = wt.WriteTo(w)
+	} else {
+		// Large writes: hiding w's ReadFrom keeps the buffer ours (256 KiB)
+		// rather than net/http's 32 KiB.
+		buf := streamBufs.Get().(*[]byte)
+		defer streamBufs.Put(buf)
+		_, err = io.CopyBuffer(struct{ io.Writer }{w}, c.Body, *buf)
+	}
+	if err != nil {
 		// The upstream failed mid-way (or the client left): cut the
 		// connection so the client sees a truncated transfer, never a
 		// short body taken as whole.
