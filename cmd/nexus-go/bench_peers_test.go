@@ -220,9 +220,10 @@ func (m *memRegistry) upload(w http.ResponseWriter, req *http.Request, name, id 
 			http.NotFound(w, req)
 			return
 		}
-		// One client per upload: the buffer is its own.
+		// One client per upload: the buffer is its own. MinRead more, or
+		// ReadFrom doubles a full buffer to look for the end.
 		if req.ContentLength > 0 {
-			buf.Grow(int(req.ContentLength))
+			buf.Grow(int(req.ContentLength) + bytes.MinRead)
 		}
 		if _, err := buf.ReadFrom(req.Body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
