@@ -72,11 +72,13 @@ func blobKey(d digest.Digest) []byte { return []byte(d.Encoded()) }
 // PutAsset stores the asset at its path, replacing any asset there, and
 // moves blob reference counts in the same transaction. It returns the stored
 // asset and the digests whose last reference went away, which the caller
-// must release from the blob store.
+// must release from the blob store. Concurrent writes share a commit
+// (see batch): req.Check may run more than once and must have no effects.
 func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
 	var stored Asset
 	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
+		released = nil // from a run that was rolled back
 		a := req.Asset
 		if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
 			return notFound("repository", a.Repository)

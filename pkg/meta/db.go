@@ -46,6 +46,7 @@ var migrations = map[int]func(tx *bolt.Tx) error{}
 type DB struct {
 	bolt        *bolt.DB
 	securityGen atomic.Uint64
+	commits     committer
 }
 
 // Open opens (creating if needed) the database file at path and brings its
