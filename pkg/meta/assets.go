@@ -278,7 +278,13 @@ func assetByID(tx *bolt.Tx, id []byte) (*Asset, error) {
 func (db *DB) AssetByPath(repo, path string) (*Asset, error) {
 	var a *Asset
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		a, err = assetAt(tx, repo, path)
+		id := tx.Bucket(bucketAssetPaths).Get(assetPathKey(repo, path))
+		if id == nil {
+			return nil
+		}
+		if raw := tx.Bucket(bucketAssets).Get(id); raw != nil {
+			a, err = db.assets.decode(raw)
+		}
 		return err
 	})
 	if err == nil && a == nil {

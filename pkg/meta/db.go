@@ -47,6 +47,7 @@ type DB struct {
 	bolt        *bolt.DB
 	securityGen atomic.Uint64
 	commits     committer
+	assets      assetCache
 }
 
 // Open opens (creating if needed) the database file at path and brings its
