@@ -266,8 +266,11 @@ func (d *FileDriver) OpenUpload(ctx context.Context, id string) (ReadSeekCloser,
 }
 
 // writebackChunk is how many written bytes are handed to the kernel's
-// write-back at a time while a blob is received (see startWriteback).
-const writebackChunk = 8 << 20
+// write-back at a time while a blob is received (see startWriteback):
+// small enough that a layer of a few MiB starts its write-out early
+// (measured: 8 MiB did nothing for 4 MiB blobs, 1 MiB sped their commits
+// up by about a tenth), large enough to cost one syscall per MiB.
+const writebackChunk = 1 << 20
 
 // fileTemp is a FileDriver temporary write, or an open upload.
 type fileTemp struct {
