@@ -20,7 +20,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -83,8 +82,7 @@ func BenchmarkDockerPeers(b *testing.B) {
 		if zot != "" {
 			peers = append(peers, peer{"zot", &registry{base: startZot(b, zot), client: benchClient()}})
 		}
-		mem := httptest.NewServer(newMemRegistry())
-		peers = append(peers, peer{"memory", &registry{base: mem.URL, client: benchClient()}})
+		peers = append(peers, peer{"memory", &registry{base: startMemRegistry(b), client: benchClient()}})
 
 		got := make([]peerResult, len(peers))
 		for round := range peerRounds {
@@ -127,7 +125,6 @@ func BenchmarkDockerPeers(b *testing.B) {
 		for _, p := range peers {
 			p.reg.client.CloseIdleConnections()
 		}
-		mem.Close()
 		s.stop()
 
 		for i, p := range peers {
@@ -174,6 +171,28 @@ func startZot(b *testing.B, bin string) string {
 		}
 		return []string{"serve", config}
 	})
+}
+
+// memRegistryArg, then an address, makes the test binary serve a
+// memRegistry there (see TestMain): the ceiling runs in a process of its
+// own, as the other peers do, not sharing the client's runtime and heap.
+const memRegistryArg = "nexus-go-bench-memory-registry"
+
+func startMemRegistry(b *testing.B) string {
+	b.Helper()
+	return bpStartPeer(b, "the memory registry", os.Args[0], clientEnv(), func(_, host string, _ int) []string {
+		return []string{memRegistryArg, host}
+	})
+}
+
+func serveMemRegistry(addr string) int {
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "memory registry:", err)
+		return 1
+	}
+	fmt.Fprintln(os.Stderr, "memory registry:", (&http.Server{Handler: newMemRegistry()}).Serve(l))
+	return 1
 }
 
 // memRegistry is the machine's ceiling: the registry API over maps, with
