@@ -39,10 +39,7 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	}
 	if rs, ok := c.Body.(io.ReadSeeker); ok {
 		if a.Size >= 0 && a.Size <= smallContent {
-			// Without w's ReadFrom, headers and body leave in one write;
-			// with it the headers are flushed first (two syscalls, and a
-			// sendfile that saves nothing on a few KiB).
-			w = struct{ http.ResponseWriter }{w}
+			w = smallBody{w}
 		}
 		http.ServeContent(w, r, "", a.LastModified, rs)
 		return
@@ -65,6 +62,20 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 		// sees a truncated transfer, never a short body taken as whole.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallContent); return &b }}
+
+// smallBody replaces w's ReadFrom by a copy through a pooled buffer, so
+// that headers and body leave in one write; the connection's ReadFrom
+// flushes the headers first (two syscalls, and a sendfile that saves
+// nothing on a few KiB).
+type smallBody struct{ http.ResponseWriter }
+
+func (s smallBody) ReadFrom(r io.Reader) (int64, error) {
+	buf := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{s.ResponseWriter}, r, *buf)
 }
 
 // Error writes err as a status with a short text, the way raw and Maven
