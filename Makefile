@@ -11,9 +11,17 @@ DATA_DIR ?= ./nexus-data
 CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
 # CNCF Distribution: a real third-party registry, upstream of proxy tests.
 REGISTRY_VERSION := v3.1.2
+# oras and regctl: clients of the referrers API and the tag schema.
+ORAS_VERSION := v1.3.6
+REGCTL_VERSION := v0.11.7
+# crane: a daemonless client of first pulls through proxies.
+CRANE_VERSION := v0.22.1
 TOOLS := $(CURDIR)/bin/tools
 export NEXUS_GO_CONFORMANCE := $(TOOLS)/conformance
 export NEXUS_GO_REGISTRY := $(TOOLS)/registry
+export NEXUS_GO_ORAS := $(TOOLS)/oras
+export NEXUS_GO_REGCTL := $(TOOLS)/regctl
+export NEXUS_GO_CRANE := $(TOOLS)/crane
 
 .PHONY: build run test test-deps vet fmt-check bench fuzz clean
 
@@ -39,6 +47,9 @@ test-deps:
 	fi
 	@[ -x $(TOOLS)/conformance ] || GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
 	@[ -x $(TOOLS)/registry ] || GOBIN=$(TOOLS) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)
+	@[ -x $(TOOLS)/oras ] || GOBIN=$(TOOLS) $(GO) install oras.land/oras/cmd/oras@$(ORAS_VERSION)
+	@[ -x $(TOOLS)/regctl ] || GOBIN=$(TOOLS) $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
+	@[ -x $(TOOLS)/crane ] || GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 
 # The tests, then short fuzzing sessions of the parsers of client input.
 test: fmt-check vet test-deps

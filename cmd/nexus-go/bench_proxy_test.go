@@ -421,12 +421,6 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 		benchBlobs, benchBlobSize>>20, benchClients, direct, directWall.Round(time.Millisecond), cold, coldWall.Round(time.Millisecond),
 		n, warmHosted, hostedWall.Round(time.Millisecond), warmProxy, proxyWall.Round(time.Millisecond),
 		warmGroup, groupWall.Round(time.Millisecond), bpHostedImage, bpUpImage)
-	target := func(ratio, min float64) string {
-		if ratio >= min {
-			return fmt.Sprintf("%.2f (target >= %.2f: met)", ratio, min)
-		}
-		return fmt.Sprintf("%.2f (target >= %.2f: MISSED)", ratio, min)
-	}
 	b.Logf("docker proxy/group: ratios warm-proxy/warm-hosted %s, warm-group/warm-hosted %s, cold-proxy/direct-upstream %s",
 		target(proxyRatio, 0.90), target(groupRatio, 0.90), target(coldRatio, 0.85))
 	b.Logf("docker proxy/group: %d manifest GETs by tag: hosted %.0f req/s (p50 %.2f ms, p99 %.2f ms), proxy %.0f req/s (p50 %.2f ms, p99 %.2f ms), group %.0f req/s (p50 %.2f ms, p99 %.2f ms)",

@@ -50,13 +50,7 @@ func conformanceCounts(out string) (result string, counts map[string]int, summar
 }
 
 func TestOCIConformance(t *testing.T) {
-	bin := os.Getenv("NEXUS_GO_CONFORMANCE")
-	if bin == "" {
-		e2eClientMissing(t, "the OCI conformance suite (NEXUS_GO_CONFORMANCE is not set)")
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		e2eClientMissing(t, "the OCI conformance suite at "+bin+" (NEXUS_GO_CONFORMANCE)")
-	}
+	bin := e2eTool(t, "NEXUS_GO_CONFORMANCE", "the OCI conformance suite")
 
 	s := startServer(t)
 	port := freePort(t)

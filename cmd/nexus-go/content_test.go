@@ -59,16 +59,18 @@ func TestRawHostedProxyGroup(t *testing.T) {
 		t.Errorf("GET raw-p/dir/local.bin: status %d, want 404", res.status)
 	}
 
-	// The proxy cached what it fetched.
-	found := false
-	for _, a := range s.assets("raw-p") {
-		if a.Path == "dir/remote.bin" {
-			found = true
-			if a.FileSize != int64(len(remote)) {
-				t.Errorf("cached asset size %d, want %d", a.FileSize, len(remote))
+	// The proxy cached what it fetched (just after the client had it all).
+	found := pollUntil(50, func() bool {
+		for _, a := range s.assets("raw-p") {
+			if a.Path == "dir/remote.bin" {
+				if a.FileSize != int64(len(remote)) {
+					t.Errorf("cached asset size %d, want %d", a.FileSize, len(remote))
+				}
+				return true
 			}
 		}
-	}
+		return false
+	})
 	if !found {
 		t.Errorf("raw-p has no asset dir/remote.bin after a download")
 	}

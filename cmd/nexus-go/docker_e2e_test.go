@@ -47,6 +47,20 @@ func e2eClient(t *testing.T, name string) string {
 	return p
 }
 
+// e2eTool returns the program the environment variable env names (the
+// Makefile points it at the pinned build in bin/tools); what says what it is.
+func e2eTool(t *testing.T, env, what string) string {
+	t.Helper()
+	bin := os.Getenv(env)
+	if bin == "" {
+		e2eClientMissing(t, what+" ("+env+" is not set)")
+	}
+	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
+		e2eClientMissing(t, what+" at "+bin+" ("+env+")")
+	}
+	return bin
+}
+
 // clientEnv is the environment for client programs: the caller's, without
 // settings that would point them elsewhere, plus extra.
 func clientEnv(extra ...string) []string {

@@ -47,13 +47,7 @@ type distRegistry struct {
 // (bounded) until it answers; it is stopped when t ends.
 func startDistRegistry(t *testing.T) *distRegistry {
 	t.Helper()
-	bin := os.Getenv("NEXUS_GO_REGISTRY")
-	if bin == "" {
-		e2eClientMissing(t, "the CNCF Distribution registry (NEXUS_GO_REGISTRY is not set)")
-	}
-	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		e2eClientMissing(t, "the CNCF Distribution registry at "+bin+" (NEXUS_GO_REGISTRY)")
-	}
+	bin := e2eTool(t, "NEXUS_GO_REGISTRY", "the CNCF Distribution registry")
 	dir := t.TempDir()
 	var env []string
 	for _, kv := range clientEnv("OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true") {
@@ -938,7 +932,7 @@ func TestDockerProxyUpstreamFailures(t *testing.T) {
 			if got := up.count(http.MethodGet, path); got != 2 {
 				t.Errorf("after the retry the upstream saw %d GETs of the blob, want 2", got)
 			}
-			if !dpHasAsset(s, "docker-proxy", "/blobs/"+d) {
+			if !pollUntil(50, func() bool { return dpHasAsset(s, "docker-proxy", "/blobs/"+d) }) {
 				t.Errorf("the good download was not cached")
 			}
 			if t.Failed() {

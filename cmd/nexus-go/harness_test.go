@@ -522,6 +522,13 @@ func (s *nexusServer) tempFiles() map[string]int64 {
 	return filesUnder(s.t, filepath.Join(s.dataDir, "blobs", "default", "tmp"))
 }
 
+// uploadFiles returns the blob store's resumable uploads (Docker upload
+// sessions), by id and size.
+func (s *nexusServer) uploadFiles() map[string]int64 {
+	s.t.Helper()
+	return filesUnder(s.t, filepath.Join(s.dataDir, "blobs", "default", "uploads"))
+}
+
 func filesUnder(t testing.TB, dir string) map[string]int64 {
 	t.Helper()
 	out := map[string]int64{}

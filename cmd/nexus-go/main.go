@@ -84,6 +84,7 @@ func serve(args []string) error {
 		return err
 	}
 	blobs := blob.NewStore("default", driver)
+	blobs.SetMinFree(cfg.BlobMinFree)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -106,8 +107,9 @@ func serve(args []string) error {
 	if err := repos.Sweep(ctx); err != nil {
 		return err
 	}
+	dockerMain := dockerFormat.MainPortHandler(repos)
 	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log,
-		server.Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
+		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err
 	}
@@ -116,16 +118,30 @@ func serve(args []string) error {
 		maintain(ctx, repos, cfg.MaintenanceInterval)
 		close(maintained)
 	}()
+	// Caught before the ports open: once the server answers, a SIGHUP
+	// reloads certificates and never ends the process (its default).
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadOnHangup(ctx, hup, srv, log)
 	l, err := net.Listen("tcp", cfg.Addr())
 	if err != nil {
 		return err
 	}
-	log.Info("nexus-go started", "version", version, "address", l.Addr().String(), "dataDir", cfg.DataDir,
-		"startupMs", time.Since(start).Milliseconds())
+	started := []any{"version", version, "address", l.Addr().String()}
+	var https net.Listener
+	if cfg.SSLPort != 0 {
+		if https, err = net.Listen("tcp", cfg.SSLAddr()); err != nil {
+			l.Close()
+			return err
+		}
+		started = append(started, "httpsAddress", https.Addr().String())
+	}
+	log.Info("nexus-go started", append(started, "dataDir", cfg.DataDir, "startupMs", time.Since(start).Milliseconds())...)
 	if _, statErr := os.Stat(pwFile); statErr == nil {
 		log.Info("the admin password is in "+pwFile, "firstStart", created)
 	}
-	err = srv.Serve(ctx, l)
+	err = srv.Serve(ctx, l, https)
 	stop() // ends maintenance too, when serving ended on its own
 	<-maintained
 	log.Info("nexus-go stopped")
@@ -133,6 +149,22 @@ func serve(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// reloadOnHangup reads the TLS certificates again on every SIGHUP until
+// ctx ends. A failed reload keeps the old certificate (and is logged by
+// the reloader); SIGHUP never ends the process.
+func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, srv *server.Server, log *slog.Logger) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-hup:
+			if configured, _ := srv.ReloadTLS(); !configured {
+				log.Info("SIGHUP: no TLS certificate to reload")
+			}
+		}
+	}
 }
 
 // maintain runs the repositories' housekeeping every interval until ctx ends.

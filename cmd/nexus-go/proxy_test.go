@@ -304,7 +304,8 @@ func TestProxyTruncatedUpstream(t *testing.T) {
 	if n := hits.Load(); n != 2 {
 		t.Errorf("upstream asked %d times, want 2", n)
 	}
-	if as := s.assets("raw-p"); len(as) != 1 {
-		t.Errorf("assets after the good download: %+v", as)
+	// Cached just after the client had it all.
+	if !pollUntil(50, func() bool { return len(s.assets("raw-p")) == 1 }) {
+		t.Errorf("assets after the good download: %+v", s.assets("raw-p"))
 	}
 }

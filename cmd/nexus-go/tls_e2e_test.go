@@ -7,18 +7,11 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,52 +21,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// tlsSelfSigned writes a self-signed ECDSA certificate for 127.0.0.1 (it
-// is its own CA) and its key as PEM files in dir and returns their paths
-// and the certificate.
-func tlsSelfSigned(t *testing.T, dir string) (certFile, keyFile string, cert *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          serial,
-		Subject:               pkix.Name{CommonName: "127.0.0.1", Organization: []string{"nexus-go e2e"}},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if cert, err = x509.ParseCertificate(der); err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, "docker.crt"), filepath.Join(dir, "docker.key")
-	if err := os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: keyDER}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return certFile, keyFile, cert
-}
+	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
+)
 
 // tlsHostedJSON is a hosted Docker repository on an HTTPS connector port.
 func tlsHostedJSON(name string, httpsPort int) string {
@@ -121,7 +71,8 @@ func tlsCall(t *testing.T, c *http.Client, method, target, auth string, body []b
 // certificate (and skopeo, given it as a CA), plain HTTP and untrusting
 // clients get nowhere, and without a certificate an httpsPort is refused.
 func TestDockerHTTPSConnector(t *testing.T) {
-	certFile, keyFile, cert := tlsSelfSigned(t, t.TempDir())
+	ca := tlstest.NewCA(t, "nexus-go e2e CA")
+	certFile, keyFile, _ := ca.Server(t, t.TempDir(), "docker")
 
 	s := startServer(t)
 	s.stop()
@@ -140,7 +91,7 @@ func TestDockerHTTPSConnector(t *testing.T) {
 	base := "https://127.0.0.1:" + strconv.Itoa(port)
 
 	roots := x509.NewCertPool()
-	roots.AddCert(cert)
+	roots.AddCert(ca.Cert)
 	client := &http.Client{
 		Timeout: time.Minute,
 		Transport: &http.Transport{
@@ -284,13 +235,7 @@ func TestDockerHTTPSConnector(t *testing.T) {
 	t.Run("skopeo", func(t *testing.T) {
 		skopeo := e2eClient(t, "skopeo")
 		certDir := t.TempDir()
-		pemBytes, err := os.ReadFile(certFile)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(certDir, "ca.crt"), pemBytes, 0o644); err != nil {
-			t.Fatal(err)
-		}
+		ca.WriteCA(t, certDir, "ca.crt")
 		run := func(args ...string) (string, error) {
 			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 			defer cancel()

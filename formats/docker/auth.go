@@ -148,7 +148,7 @@ func challenge(w http.ResponseWriter, req *http.Request, scope string, cause err
 	if cause != nil {
 		msg = errs.Message(cause)
 	}
-	writeOCI(w, req, newError(http.StatusUnauthorized, "UNAUTHORIZED", msg, nil))
+	writeOCI(w, req, codeUnauthorized.with(msg, nil))
 }
 
 // scheme is how the client reached us: behind a TLS-terminating proxy its
@@ -212,7 +212,7 @@ func (f *Format) token(w http.ResponseWriter, req *http.Request, resolve resolve
 // challengeBasic refuses a token request whose credentials failed.
 func challengeBasic(w http.ResponseWriter, req *http.Request) {
 	w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
-	writeOCI(w, req, newError(http.StatusUnauthorized, "UNAUTHORIZED", "authentication required", nil))
+	writeOCI(w, req, codeUnauthorized.err())
 }
 
 // parseScope reads "repository:<name>:<action>[,<action>]"; "*" means every

@@ -1,9 +1,9 @@
 package docker
 
 import (
-	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -29,12 +29,12 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	}
 	d, ok := parseDigest(ref)
 	if !ok {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
+		writeError(w, req, f.log, codeDigestInvalid.with("invalid digest", ref), nil)
 		return
 	}
 	if req.Method == http.MethodDelete {
 		if err := t.r.Delete(req.Context(), blobPath(t.image, d)); err != nil {
-			writeError(w, req, f.log, policyError(err), errBlobUnknown)
+			writeError(w, req, f.log, policyError(err), codeBlobUnknown.err())
 			return
 		}
 		w.WriteHeader(http.StatusAccepted)
@@ -42,7 +42,7 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	}
 	c, err := t.r.Get(req.Context(), blobPath(t.image, d))
 	if err != nil {
-		writeError(w, req, f.log, err, errBlobUnknown)
+		writeError(w, req, f.log, err, codeBlobUnknown.err())
 		return
 	}
 	f.touch(t, d)
@@ -63,21 +63,18 @@ func (f *Format) uploader(w http.ResponseWriter, req *http.Request, t target) (r
 	r := t.r
 	if g, ok := r.(repo.GroupMembers); ok {
 		if r = g.WritableMember(); r == nil {
-			writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
-				fmt.Sprintf("group %s has no writable member: push to one of its hosted members, or set group.writableMember", t.r.Name()), nil), nil)
+			writeError(w, req, f.log, codeUnsupported.with(fmt.Sprintf("group %s has no writable member: push to one of its hosted members, or set group.writableMember", t.r.Name()), nil), nil)
 			return nil, false
 		}
 	}
 	u, ok := r.(repo.Uploader)
 	if !ok {
-		writeError(w, req, f.log, newError(http.StatusMethodNotAllowed, "UNSUPPORTED",
-			fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
+		writeError(w, req, f.log, codeUnsupported.with(fmt.Sprintf("repository %s does not accept pushes (it is a %s repository)", r.Name(), r.Config().Type), nil), nil)
 		return nil, false
 	}
 	// Refuse at once, not after the client has sent a whole layer.
 	if req.Method != http.MethodDelete && r.Config().Storage.WritePolicy == repo.WriteDeny {
-		writeError(w, req, f.log, newError(http.StatusForbidden, "DENIED",
-			fmt.Sprintf("repository %s is read-only (write policy deny)", r.Name()), nil), nil)
+		writeError(w, req, f.log, codeDenied.with(fmt.Sprintf("repository %s is read-only (write policy deny)", r.Name()), nil), nil)
 		return nil, false
 	}
 	return u, true
@@ -117,25 +114,10 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 	if raw := q.Get("digest"); raw != "" {
 		d, ok := parseDigest(raw)
 		if !ok {
-			writeError(w, req, f.log, errDigestInvalid, nil)
+			writeError(w, req, f.log, codeDigestInvalid.err(), nil)
 			return
 		}
-		id, err := u.NewUpload(ctx)
-		if err != nil {
-			writeError(w, req, f.log, err, nil)
-			return
-		}
-		// The client never learns this session's id, so it is discarded
-		// whenever the upload fails, even after the client went away
-		// (which cancels ctx).
-		if _, err := u.AppendUpload(ctx, id, 0, req.Body); err != nil {
-			u.CancelUpload(context.WithoutCancel(ctx), id)
-			writeError(w, req, f.log, err, nil)
-			return
-		}
-		if !f.commit(w, req, t, u, id, d) {
-			u.CancelUpload(context.WithoutCancel(ctx), id)
-		}
+		f.monolithic(w, req, t, d)
 		return
 	}
 	id, err := u.NewUpload(ctx)
@@ -145,6 +127,44 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 	}
 	f.uploadHeaders(w, t, id, 0)
 	w.WriteHeader(http.StatusAccepted)
+}
+
+// monolithic stores the body of POST .../blobs/uploads/?digest= as blob d.
+// It is a plain write, not an upload session: the client never learns an
+// id to resume, so its bytes are only a temporary file until verified,
+// which the start-up sweep removes if the server dies meanwhile.
+func (f *Format) monolithic(w http.ResponseWriter, req *http.Request, t target, d digest.Digest) {
+	body := &trackedBody{r: req.Body}
+	_, err := t.r.Put(req.Context(), blobPath(t.image, d), body, repo.PutOptions{
+		ContentType: "application/octet-stream", AllowIdentical: true, Size: -1, Expected: d,
+	})
+	switch {
+	case err == nil:
+		f.touch(t, d)
+		blobCreated(w, t, d)
+	case errs.KindOf(err) == errs.Invalid && body.err == nil:
+		// The whole body arrived: its digest is not d.
+		writeError(w, req, f.log, codeDigestInvalid.with(errs.Message(err), nil), nil)
+	case errs.KindOf(err) == errs.Unsupported:
+		writeError(w, req, f.log, policyError(err), nil)
+	default:
+		writeError(w, req, f.log, uploadErr(err), nil)
+	}
+}
+
+// trackedBody remembers whether reading a request body failed, to tell a
+// body cut short from one whose digest is wrong.
+type trackedBody struct {
+	r   io.Reader
+	err error
+}
+
+func (b *trackedBody) Read(p []byte) (int, error) {
+	n, err := b.r.Read(p)
+	if err != nil && err != io.EOF {
+		b.err = err
+	}
+	return n, err
 }
 
 // mount links a blob that image from (or, without from, any image of this
@@ -184,14 +204,13 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 
 // findBlob finds a link to blob d in any image of r (of any member, for a
 // group), for a mount without from (which the spec lets a registry honour
-// when it knows the blob).
+// when it knows the blob): one lookup per image with blob links.
 func (f *Format) findBlob(req *http.Request, r repo.Repository, d digest.Digest) *meta.Asset {
 	var found *meta.Asset
-	suffix := "/blobs/" + d.String()
 	stop := errors.New("found")
 	for _, m := range stored(r) {
-		m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-			if strings.HasSuffix(a.Path, suffix) {
+		imageFolders(req.Context(), m, "blobs", func(image string) error {
+			if a, err := m.Stat(req.Context(), blobPath(image, d)); err == nil {
 				found = a
 				return stop
 			}
@@ -303,13 +322,13 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 	}
 	id, ok := f.uploadID(t, session)
 	if !ok {
-		writeError(w, req, f.log, errUploadUnknown, nil)
+		writeError(w, req, f.log, codeBlobUploadUnknown.err(), nil)
 		return
 	}
 	ctx := req.Context()
 	size, err := u.UploadSize(ctx, id)
 	if err != nil {
-		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		return
 	}
 	switch req.Method {
@@ -326,7 +345,7 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 	case http.MethodPut:
 		d, ok := parseDigest(req.URL.Query().Get("digest"))
 		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "a valid digest parameter is required", nil), nil)
+			writeError(w, req, f.log, codeDigestInvalid.with("a valid digest parameter is required", nil), nil)
 			return
 		}
 		if req.ContentLength != 0 {
@@ -337,7 +356,7 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 		f.commit(w, req, t, u, id, d)
 	case http.MethodDelete:
 		if err := u.CancelUpload(ctx, id); err != nil {
-			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+			writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 			return
 		}
 		w.WriteHeader(http.StatusNoContent)
@@ -365,7 +384,7 @@ func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Up
 		return 0, false
 	}
 	if err != nil {
-		writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+		writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		return 0, false
 	}
 	return n, true
@@ -373,8 +392,7 @@ func (f *Format) appendChunk(w http.ResponseWriter, req *http.Request, u repo.Up
 
 func rangeNotSatisfiable(w http.ResponseWriter, req *http.Request, f *Format, t target, id string, size int64) {
 	f.uploadHeaders(w, t, id, size)
-	writeError(w, req, f.log, newError(http.StatusRequestedRangeNotSatisfiable, "BLOB_UPLOAD_INVALID",
-		"chunk does not start where the upload ends", map[string]int64{"size": size}), nil)
+	writeError(w, req, f.log, codeRangeInvalid.withDetail(map[string]int64{"size": size}), nil)
 }
 
 // parseContentRange reads "<start>-<end>" (the distribution API form, no
@@ -402,11 +420,11 @@ func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u re
 	if err != nil {
 		switch errs.KindOf(err) {
 		case errs.Invalid:
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", errs.Message(err), nil), nil)
+			writeError(w, req, f.log, codeDigestInvalid.with(errs.Message(err), nil), nil)
 		case errs.Unsupported:
 			writeError(w, req, f.log, policyError(err), nil)
 		default:
-			writeError(w, req, f.log, uploadErr(err), errUploadUnknown)
+			writeError(w, req, f.log, uploadErr(err), codeBlobUploadUnknown.err())
 		}
 		return false
 	}
@@ -417,7 +435,7 @@ func (f *Format) commit(w http.ResponseWriter, req *http.Request, t target, u re
 
 func uploadErr(err error) error {
 	if errs.KindOf(err) == errs.Invalid {
-		return newError(http.StatusBadRequest, "BLOB_UPLOAD_INVALID", errs.Message(err), nil)
+		return codeBlobUploadInvalid.with(errs.Message(err), nil)
 	}
 	return err
 }

@@ -39,7 +39,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 	rt := parseRoute(p)
 	switch rt.kind {
 	case routeNone:
-		writeError(w, req, f.log, errNotFoundRoute, nil)
+		writeError(w, req, f.log, codeNotFound.err(), nil)
 		return
 	case routeBase:
 		if !f.authenticated(req) {
@@ -61,7 +61,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 			challenge(w, req, "repository:"+rt.name+":pull", nil)
 			return
 		}
-		writeError(w, req, f.log, errNameUnknown, nil)
+		writeError(w, req, f.log, codeNameUnknown.err(), nil)
 		return
 	}
 	t := target{r: r, image: image, name: rt.name}
@@ -69,7 +69,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 		if !f.require(w, req, t, "pull") {
 			return
 		}
-		writeError(w, req, f.log, errNameInvalid, nil)
+		writeError(w, req, f.log, codeNameInvalid.err(), nil)
 		return
 	}
 	switch rt.kind {
@@ -109,5 +109,5 @@ func (f *Format) require(w http.ResponseWriter, req *http.Request, t target, act
 // methodNotAllowed answers a method the endpoint does not serve.
 func (f *Format) methodNotAllowed(w http.ResponseWriter, req *http.Request, allow string) {
 	w.Header().Set("Allow", allow)
-	writeError(w, req, f.log, errUnsupported, nil)
+	writeError(w, req, f.log, codeUnsupported.err(), nil)
 }

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -38,8 +37,7 @@ type Format struct {
 	images keylock.Map // by repo+"\x00"+image
 	// recent remembers blob links clients were told exist, so collection
 	// leaves them alone for the grace period.
-	recentMu sync.Mutex
-	recent   map[string]time.Time
+	recent *recentSet
 	// manifests holds the bytes of hot manifests (served by hosted
 	// repositories) so a GET needs no file open.
 	manifests *byteCache
@@ -54,7 +52,7 @@ var (
 
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
-	return &Format{auth: authn, log: log, opts: opts, recent: map[string]time.Time{}, manifests: newByteCache(manifestCacheBytes)}
+	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes)}
 }
 
 // Name returns "docker".
@@ -90,9 +88,6 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	s := settings{ForceBasicAuth: true}
 	if _, err := cfg.Section("docker", &s); err != nil {
 		return &repo.FieldError{Field: "docker", Message: "malformed section: " + err.Error()}
-	}
-	if s.V1Enabled {
-		return &repo.FieldError{Field: "docker.v1Enabled", Message: "the Docker V1 API is not supported"}
 	}
 	for field, port := range map[string]*int{"docker.httpPort": s.HTTPPort, "docker.httpsPort": s.HTTPSPort} {
 		if port != nil && (*port < 1 || *port > 65535) {
@@ -137,7 +132,7 @@ func (f *Format) Checksums() []blob.Algorithm { return nil }
 // IsMetadata is true for tags, tag lists and referrer lists, which move;
 // manifests by digest and blobs never change.
 func (f *Format) IsMetadata(p string) bool {
-	if strings.HasSuffix(p, "/tags/list") || strings.Contains(p, "/referrers/") {
+	if strings.HasSuffix(p, "/tags/list") || isReferrersPath(p) {
 		return true
 	}
 	i := strings.LastIndex(p, "/manifests/")
@@ -184,13 +179,13 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 	serve.Content(w, req, c, "")
 }
 
-// Handler serves r's /v2/ API at the root of its connector port; the
-// server has resolved the caller, as on the main port.
+// Handler serves r's /v2/ API and /v1/search at the root of its connector
+// port; the server has resolved the caller, as on the main port.
 func (f *Format) Handler(r repo.Repository) http.Handler {
 	resolve := func(_ context.Context, name string) (repo.Repository, string, bool) { return r, name, true }
-	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	return f.withV1(connectorSearch(r), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, func() []repo.Repository { return []repo.Repository{r} }, r)
-	})
+	}))
 }
 
 // Lookup finds repositories by name for the main port.
@@ -201,9 +196,9 @@ type Lookup interface {
 	Visible(ctx context.Context, r repo.Repository) bool
 }
 
-// MainPortHandler serves /v2/ on the main port, behind the server's
-// authentication: the first segment of every name is the repository
-// ("host:8081/docker-h/team/app:1.0").
+// MainPortHandler serves /v2/ and /v1/search on the main port, behind the
+// server's authentication: the first segment of every name is the
+// repository ("host:8081/docker-h/team/app:1.0").
 func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 	resolve := func(ctx context.Context, name string) (repo.Repository, string, bool) {
 		repoName, image, ok := strings.Cut(name, "/")
@@ -225,9 +220,9 @@ func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 		}
 		return out
 	}
-	return f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	return f.withV1(f.mainPortSearch(repos), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, list, nil)
-	})
+	}))
 }
 
 // v2 strips /v2/ and sets the API version header every response carries.
@@ -238,11 +233,11 @@ func (f *Format) v2(serveV2 func(w http.ResponseWriter, req *http.Request, p str
 		w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
 		p, ok := strings.CutPrefix(req.URL.Path, "/v2/")
 		if !ok && req.URL.Path != "/v2" {
-			writeError(w, req, f.log, errNotFoundRoute, nil)
+			writeError(w, req, f.log, codeNotFound.err(), nil)
 			return
 		}
 		if err := repo.CheckPathText(p); err != nil {
-			writeError(w, req, f.log, newError(errs.Status(err), "NAME_INVALID", errs.Message(err), nil), nil)
+			writeError(w, req, f.log, codeNameInvalid.ofEngine(err), nil)
 			return
 		}
 		serveV2(w, req, p)

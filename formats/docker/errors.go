@@ -9,8 +9,43 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
-// ociError is an error of the distribution API: a status and a code from
-// the spec's list, rendered as {"errors":[{"code","message","detail"}]}.
+// errorCode is one error of the distribution API as the spec lists it: the
+// code, the HTTP status it is sent with and its default message. Each is
+// declared once, below; call sites pick one and at most add a message and
+// a detail.
+type errorCode struct {
+	code    string
+	status  int
+	message string
+}
+
+// The error codes the registry sends. BLOB_UPLOAD_INVALID and NAME_INVALID
+// each have a second descriptor for the status the spec gives them in
+// one case: an out-of-order chunk (416) and a name too long to route (414).
+var (
+	codeBlobUnknown         = errorCode{"BLOB_UNKNOWN", http.StatusNotFound, "blob unknown to registry"}
+	codeBlobUploadInvalid   = errorCode{"BLOB_UPLOAD_INVALID", http.StatusBadRequest, "blob upload invalid"}
+	codeRangeInvalid        = errorCode{"BLOB_UPLOAD_INVALID", http.StatusRequestedRangeNotSatisfiable, "chunk does not start where the upload ends"}
+	codeBlobUploadUnknown   = errorCode{"BLOB_UPLOAD_UNKNOWN", http.StatusNotFound, "blob upload unknown to registry"}
+	codeDigestInvalid       = errorCode{"DIGEST_INVALID", http.StatusBadRequest, "provided digest did not match uploaded content"}
+	codeManifestBlobUnknown = errorCode{"MANIFEST_BLOB_UNKNOWN", http.StatusBadRequest, "manifest references a blob or manifest the repository does not have"}
+	codeManifestInvalid     = errorCode{"MANIFEST_INVALID", http.StatusBadRequest, "manifest invalid"}
+	codeManifestUnknown     = errorCode{"MANIFEST_UNKNOWN", http.StatusNotFound, "manifest unknown"}
+	codeNameInvalid         = errorCode{"NAME_INVALID", http.StatusBadRequest, "invalid repository name"}
+	codeNameTooLong         = errorCode{"NAME_INVALID", http.StatusRequestURITooLong, "repository name too long"}
+	codeNameUnknown         = errorCode{"NAME_UNKNOWN", http.StatusNotFound, "repository name not known to registry"}
+	codeNotFound            = errorCode{"NOT_FOUND", http.StatusNotFound, "no such endpoint of the distribution API"}
+	codePaginationInvalid   = errorCode{"PAGINATION_NUMBER_INVALID", http.StatusBadRequest, "invalid number of results requested"}
+	codeSizeInvalid         = errorCode{"SIZE_INVALID", http.StatusRequestEntityTooLarge, "content exceeds the size limit"}
+	codeTagInvalid          = errorCode{"TAG_INVALID", http.StatusBadRequest, "invalid tag"}
+	codeUnauthorized        = errorCode{"UNAUTHORIZED", http.StatusUnauthorized, "authentication required"}
+	codeDenied              = errorCode{"DENIED", http.StatusForbidden, "requested access to the resource is denied"}
+	codeUnsupported         = errorCode{"UNSUPPORTED", http.StatusMethodNotAllowed, "the operation is unsupported"}
+	codeUnknown             = errorCode{"UNKNOWN", http.StatusInternalServerError, "unknown error"}
+)
+
+// ociError is an error of the distribution API, rendered as
+// {"errors":[{"code","message","detail"}]}.
 type ociError struct {
 	status  int
 	code    string
@@ -20,20 +55,22 @@ type ociError struct {
 
 func (e *ociError) Error() string { return e.code + ": " + e.message }
 
-func newError(status int, code, message string, detail any) *ociError {
-	return &ociError{status: status, code: code, message: message, detail: detail}
+// err is the error with the code's default message.
+func (c errorCode) err() *ociError { return c.with(c.message, nil) }
+
+// withDetail is the error with the default message and a detail.
+func (c errorCode) withDetail(detail any) *ociError { return c.with(c.message, detail) }
+
+// with is the error with its own message and detail.
+func (c errorCode) with(message string, detail any) *ociError {
+	return &ociError{status: c.status, code: c.code, message: message, detail: detail}
 }
 
-var (
-	errNameInvalid     = newError(http.StatusBadRequest, "NAME_INVALID", "invalid repository name", nil)
-	errNameUnknown     = newError(http.StatusNotFound, "NAME_UNKNOWN", "repository name not known to registry", nil)
-	errBlobUnknown     = newError(http.StatusNotFound, "BLOB_UNKNOWN", "blob unknown to registry", nil)
-	errUploadUnknown   = newError(http.StatusNotFound, "BLOB_UPLOAD_UNKNOWN", "blob upload unknown to registry", nil)
-	errManifestUnknown = newError(http.StatusNotFound, "MANIFEST_UNKNOWN", "manifest unknown", nil)
-	errDigestInvalid   = newError(http.StatusBadRequest, "DIGEST_INVALID", "provided digest did not match uploaded content", nil)
-	errUnsupported     = newError(http.StatusMethodNotAllowed, "UNSUPPORTED", "the operation is unsupported", nil)
-	errNotFoundRoute   = newError(http.StatusNotFound, "NOT_FOUND", "no such endpoint of the distribution API", nil)
-)
+// ofEngine is the error for an engine error: the code, with the status the
+// one table in pkg/errs gives the error's kind and the error's message.
+func (c errorCode) ofEngine(err error) *ociError {
+	return &ociError{status: errs.Status(err), code: c.code, message: errs.Message(err)}
+}
 
 // writeError renders err; engine errors are mapped to the closest OCI code,
 // with notFound used for errs.NotFound.
@@ -63,26 +100,27 @@ func fromEngine(r *http.Request, log *slog.Logger, err error, notFound *ociError
 	if kind == errs.NotFound && notFound != nil {
 		return notFound
 	}
-	if kind == errs.Internal {
+	if kind == errs.Internal || kind == errs.InsufficientStorage {
 		log.Error("docker request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
-	// The status comes from the one table in pkg/errs; this only picks the
-	// distribution API's code for it.
-	return newError(errs.Status(err), ociCodes[kind], errs.Message(err), nil)
+	return engineCodes[kind].ofEngine(err)
 }
 
-// ociCodes is the distribution API error code for each kind.
-var ociCodes = map[errs.Kind]string{
-	errs.Internal:     "UNKNOWN",
-	errs.NotFound:     "NAME_UNKNOWN",
-	errs.Invalid:      "BLOB_UPLOAD_INVALID",
-	errs.Conflict:     "DENIED",
-	errs.Unauthorized: "UNAUTHORIZED",
-	errs.Forbidden:    "DENIED",
-	errs.Unsupported:  "UNSUPPORTED",
-	errs.Upstream:     "UNKNOWN",
-	errs.TooLarge:     "SIZE_INVALID",
-	errs.TooLong:      "NAME_INVALID",
+// engineCodes is the distribution API error code for each kind of engine
+// error; the status stays the kind's.
+var engineCodes = map[errs.Kind]errorCode{
+	errs.Internal:     codeUnknown,
+	errs.NotFound:     codeNameUnknown,
+	errs.Invalid:      codeBlobUploadInvalid,
+	errs.Conflict:     codeDenied,
+	errs.Unauthorized: codeUnauthorized,
+	errs.Forbidden:    codeDenied,
+	errs.Unsupported:  codeUnsupported,
+	errs.Upstream:     codeUnknown,
+	errs.TooLarge:     codeSizeInvalid,
+	errs.TooLong:      codeNameTooLong,
+	// The spec has no code for a full disk; the status (507) tells.
+	errs.InsufficientStorage: codeUnknown,
 }
 
 // policyError reports a write the repository's policy refused (deny, or a
@@ -90,7 +128,7 @@ var ociCodes = map[errs.Kind]string{
 func policyError(err error) error {
 	switch errs.KindOf(err) {
 	case errs.Invalid, errs.Unsupported:
-		return newError(http.StatusForbidden, "DENIED", errs.Message(err), nil)
+		return codeDenied.with(errs.Message(err), nil)
 	}
 	return err
 }

@@ -137,6 +137,7 @@ func (fx *fixture) mainPort() *httptest.Server {
 	h := echo.WrapHandler(fx.f.MainPortHandler(fx.m))
 	e.Any("/v2/*", h)
 	e.Any("/v2", h)
+	e.Any("/v1/*", h)
 	srv := httptest.NewServer(e)
 	fx.t.Cleanup(srv.Close)
 	return srv
@@ -177,9 +178,15 @@ func (fx *fixture) blobFiles() map[string]bool {
 }
 
 // uploadFiles returns the sizes of the resumable uploads on disk, by id.
-func (fx *fixture) uploadFiles() map[string]int64 {
+func (fx *fixture) uploadFiles() map[string]int64 { return fx.filesIn("uploads") }
+
+// tempFiles returns the sizes of the blob store's temporary writes (plain
+// writes under way, such as monolithic uploads and proxy downloads).
+func (fx *fixture) tempFiles() map[string]int64 { return fx.filesIn("tmp") }
+
+func (fx *fixture) filesIn(dir string) map[string]int64 {
 	fx.t.Helper()
-	entries, err := os.ReadDir(filepath.Join(fx.blobDir, "uploads"))
+	entries, err := os.ReadDir(filepath.Join(fx.blobDir, dir))
 	if err != nil {
 		fx.t.Fatal(err)
 	}
@@ -507,4 +514,15 @@ func mustLookup(t *testing.T, fx *fixture, name string) repo.Repository {
 		t.Fatalf("repository %s not found", name)
 	}
 	return r
+}
+
+// settle waits for the proxies' downloads to be stored: a client has a
+// proxied blob before it is in the cache.
+func (fx *fixture) settle() {
+	fx.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := fx.m.Settle(ctx); err != nil {
+		fx.t.Fatalf("proxy downloads still running: %v", err)
+	}
 }

@@ -12,9 +12,6 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-// recentLimit bounds the memory of recently confirmed blob links.
-const recentLimit = 100000
-
 // lockImage serialises manifest writes and collection for one image, so a
 // manifest is never stored while the blobs it was checked against are
 // being collected.
@@ -24,29 +21,15 @@ func (f *Format) lockImage(t target) func() {
 
 // touch records that a client was just told the blob link exists (it will
 // reference it in a manifest soon), which protects it from collection for
-// the grace period.
+// the grace period. Only hosted repositories collect links this way.
 func (f *Format) touch(t target, d digest.Digest) {
-	f.recentMu.Lock()
-	defer f.recentMu.Unlock()
-	now := time.Now()
-	if len(f.recent) >= recentLimit {
-		for k, at := range f.recent {
-			if now.Sub(at) > f.opts.GCGrace {
-				delete(f.recent, k)
-			}
-		}
+	if t.r.Config().Type == repo.Hosted {
+		f.recent.touch(t.r.Name()+"\x00"+blobPath(t.image, d), time.Now())
 	}
-	f.recent[t.r.Name()+"\x00"+blobPath(t.image, d)] = now
 }
 
 func (f *Format) recentlyUsed(r repo.Repository, a *meta.Asset, now time.Time) bool {
-	if now.Sub(a.LastModified) < f.opts.GCGrace {
-		return true
-	}
-	f.recentMu.Lock()
-	defer f.recentMu.Unlock()
-	at, ok := f.recent[r.Name()+"\x00"+a.Path]
-	return ok && now.Sub(at) < f.opts.GCGrace
+	return now.Sub(a.LastModified) < f.opts.GCGrace || f.recent.recent(r.Name()+"\x00"+a.Path, now)
 }
 
 // collect deletes the blob links of image that no manifest of the image

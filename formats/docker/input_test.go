@@ -36,8 +36,8 @@ func TestBlobUploadWrongDigest(t *testing.T) {
 	}
 	// The client never learnt the session of a monolithic POST, so nothing
 	// may be left behind for it.
-	if ups := fx.uploadFiles(); len(ups) != 0 {
-		t.Fatalf("monolithic upload with a wrong digest left upload sessions behind: %v", ups)
+	if ups, tmp := fx.uploadFiles(), fx.tempFiles(); len(ups)+len(tmp) != 0 {
+		t.Fatalf("monolithic upload with a wrong digest left files behind: uploads %v, temporary %v", ups, tmp)
 	}
 
 	// Chunked: the PUT names the wrong digest.
@@ -95,15 +95,18 @@ func TestBlobUploadTruncated(t *testing.T) {
 	// Monolithic POST: half the body, then the client goes away.
 	conn := rawRequest(t, srv, http.MethodPost, "/v2/team/app/blobs/uploads/?digest="+d.String(), authz, len(data), data[:len(data)/2])
 	waitFor(t, "the server to receive part of the body", func() bool {
-		for _, size := range fx.uploadFiles() {
+		for _, size := range fx.tempFiles() {
 			if size > 0 {
 				return true
 			}
 		}
 		return false
 	})
+	if ups := fx.uploadFiles(); len(ups) != 0 {
+		t.Fatalf("a monolithic upload made upload sessions: %v", ups)
+	}
 	conn.Close()
-	waitFor(t, "the truncated upload to be discarded", func() bool { return len(fx.uploadFiles()) == 0 })
+	waitFor(t, "the truncated upload to be discarded", func() bool { return len(fx.tempFiles()) == 0 })
 	expect(t, "HEAD after truncated monolithic upload", admin.do(http.MethodHead, "/v2/team/app/blobs/"+d.String(), nil, nil), http.StatusNotFound)
 	if n := len(fx.blobFiles()); n != 0 {
 		t.Fatalf("%d blobs stored after a truncated upload", n)

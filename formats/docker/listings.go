@@ -14,7 +14,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-// The listing endpoints: tags, the catalog and referrers.
+// The listing endpoints: tags and the catalog (referrers: referrers.go).
 
 // tags serves GET /v2/<name>/tags/list with n/last pagination.
 func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
@@ -31,7 +31,7 @@ func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
 		return
 	}
 	if !found {
-		writeError(w, req, f.log, errNameUnknown, nil)
+		writeError(w, req, f.log, codeNameUnknown.err(), nil)
 		return
 	}
 	sort.Strings(tags)
@@ -124,7 +124,7 @@ func paginate(all []string, req *http.Request) ([]string, string, error) {
 	if raw := q.Get("n"); raw != "" {
 		n, err := strconv.Atoi(raw)
 		if err != nil || n < 0 {
-			return nil, "", newError(http.StatusBadRequest, "PAGINATION_NUMBER_INVALID", "invalid number of results requested", raw)
+			return nil, "", codePaginationInvalid.withDetail(raw)
 		}
 		if n < len(all) {
 			page := all[:n]
@@ -149,11 +149,7 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 		anyAllowed = true
 		seen := map[string]bool{}
 		for _, m := range stored(r) {
-			err := m.Walk(req.Context(), "v2/", func(a *meta.Asset) error {
-				image, _, ok := splitManifestPath(a.Path)
-				if !ok {
-					return nil
-				}
+			err := imageFolders(req.Context(), m, "manifests", func(image string) error {
 				if prefixed {
 					image = r.Name() + "/" + image
 				}
@@ -187,90 +183,4 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 	}
 	w.Header().Set("Content-Type", "application/json")
 	json.NewEncoder(w).Encode(map[string]any{"repositories": page})
-}
-
-// referrersOf lists the manifests of image whose subject is subject: from
-// a hosted repository's own manifests, a proxy's upstream (its referrers
-// list is cached as metadata) and every member of a group.
-func (f *Format) referrersOf(ctx context.Context, r repo.Repository, image, subject string) ([]descriptor, error) {
-	switch r.Config().Type {
-	case repo.Group:
-		var out []descriptor
-		seen := map[string]bool{}
-		for _, m := range r.(repo.GroupMembers).Members() {
-			list, err := f.referrersOf(ctx, m, image, subject)
-			if err != nil {
-				f.log.Warn("group member referrers", "group", r.Name(), "member", m.Name(), "err", err)
-				continue
-			}
-			for _, d := range list {
-				if !seen[d.Digest] {
-					seen[d.Digest] = true
-					out = append(out, d)
-				}
-			}
-		}
-		return out, nil
-	case repo.Proxy:
-		c, err := r.Get(ctx, "v2/"+image+"/referrers/"+subject)
-		if errs.KindOf(err) == errs.NotFound {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		var index manifest
-		if err := decodeSmall(c, &index); err != nil {
-			return nil, errs.Wrap(errs.Upstream, err, "upstream referrers of %s", subject)
-		}
-		return index.Manifests, nil
-	}
-	var out []descriptor
-	err := r.Walk(ctx, manifestsPrefix(image), func(a *meta.Asset) error {
-		img, ref, ok := splitManifestPath(a.Path)
-		if !ok || img != image || a.Attributes[attrSubject] != subject || !isDigestRef(ref) {
-			return nil
-		}
-		d := descriptor{MediaType: a.ContentType, Digest: ref, Size: a.Size, ArtifactType: a.Attributes[attrArtifactType]}
-		if raw := a.Attributes[attrAnnotations]; raw != "" {
-			json.Unmarshal([]byte(raw), &d.Annotations)
-		}
-		out = append(out, d)
-		return nil
-	})
-	return out, err
-}
-
-// referrers serves GET /v2/<name>/referrers/<digest>: an image index of the
-// manifests whose subject is digest, optionally filtered by artifactType.
-func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, ref string) {
-	if req.Method != http.MethodGet && req.Method != http.MethodHead {
-		f.methodNotAllowed(w, req, "GET")
-		return
-	}
-	if !f.require(w, req, t, "pull") {
-		return
-	}
-	subject, ok := parseDigest(ref)
-	if !ok {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
-		return
-	}
-	filter := req.URL.Query().Get("artifactType")
-	all, err := f.referrersOf(req.Context(), t.r, t.image, subject.String())
-	if err != nil {
-		writeError(w, req, f.log, err, nil)
-		return
-	}
-	descs := []descriptor{}
-	for _, d := range all {
-		if filter == "" || d.ArtifactType == filter {
-			descs = append(descs, d)
-		}
-	}
-	if filter != "" {
-		w.Header().Set("OCI-Filters-Applied", "artifactType")
-	}
-	w.Header().Set("Content-Type", mtOCIIndex)
-	json.NewEncoder(w).Encode(map[string]any{"schemaVersion": 2, "mediaType": mtOCIIndex, "manifests": descs})
 }

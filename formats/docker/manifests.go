@@ -6,9 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime"
 	"net/http"
-	"strconv"
 	"strings"
 
 	digest "github.com/opencontainers/go-digest"
@@ -16,19 +14,6 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
-)
-
-// maxManifestSize bounds manifest uploads, as the spec lets registries do.
-const maxManifestSize = 4 << 20
-
-// Media types the registry understands.
-const (
-	mtOCIManifest    = "application/vnd.oci.image.manifest.v1+json"
-	mtOCIIndex       = "application/vnd.oci.image.index.v1+json"
-	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mtSchema1        = "application/vnd.docker.distribution.manifest.v1+json"
-	mtSchema1Signed  = "application/vnd.docker.distribution.manifest.v1+prettyjws"
 )
 
 // Asset attributes of stored manifests.
@@ -39,27 +24,6 @@ const (
 	attrAnnotations  = "annotations"  // JSON, for referrers
 	attrRefs         = "refs"         // space-separated digests the manifest references
 )
-
-type descriptor struct {
-	MediaType    string            `json:"mediaType"`
-	Digest       string            `json:"digest"`
-	Size         int64             `json:"size"`
-	ArtifactType string            `json:"artifactType,omitempty"`
-	Annotations  map[string]string `json:"annotations,omitempty"`
-	URLs         []string          `json:"urls,omitempty"`
-}
-
-// manifest holds the fields of every manifest kind the registry reads.
-type manifest struct {
-	SchemaVersion int               `json:"schemaVersion"`
-	MediaType     string            `json:"mediaType"`
-	ArtifactType  string            `json:"artifactType"`
-	Config        *descriptor       `json:"config"`
-	Layers        []descriptor      `json:"layers"`
-	Manifests     []descriptor      `json:"manifests"`
-	Subject       *descriptor       `json:"subject"`
-	Annotations   map[string]string `json:"annotations"`
-}
 
 // manifest serves GET, HEAD, PUT and DELETE of /v2/<name>/manifests/<ref>.
 func (f *Format) manifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
@@ -75,25 +39,17 @@ func (f *Format) manifest(w http.ResponseWriter, req *http.Request, t target, re
 	}
 }
 
-func validRef(ref string) bool {
-	if isDigestRef(ref) {
-		_, ok := parseDigest(ref)
-		return ok
-	}
-	return tagRe.MatchString(ref)
-}
-
 func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
 	if !f.require(w, req, t, "pull") {
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnknown, nil)
+		writeError(w, req, f.log, codeManifestUnknown.err(), nil)
 		return
 	}
 	c, err := f.manifestContent(req.Context(), t.r, manifestPath(t.image, ref))
 	if err != nil {
-		writeError(w, req, f.log, err, errManifestUnknown)
+		writeError(w, req, f.log, err, codeManifestUnknown.err())
 		return
 	}
 	d := manifestDigest(c.Asset)
@@ -186,39 +142,23 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 		return
 	}
 	t = f.writeTarget(t)
-	tags := req.URL.Query()["tag"]
-	if !isDigestRef(ref) {
-		tags = append([]string{ref}, tags...)
-	}
-	for _, tag := range tags {
-		if !tagRe.MatchString(tag) {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "TAG_INVALID", "invalid tag", tag), nil)
-			return
-		}
+	tags, err := pushTags(ref, req.URL.Query())
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
+		return
 	}
 	body, err := io.ReadAll(io.LimitReader(req.Body, maxManifestSize+1))
 	if err != nil {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "MANIFEST_INVALID", "manifest could not be read", nil), nil)
+		writeError(w, req, f.log, codeManifestInvalid.with("manifest could not be read", nil), nil)
 		return
 	}
 	if len(body) > maxManifestSize {
-		writeError(w, req, f.log, newError(http.StatusRequestEntityTooLarge, "SIZE_INVALID",
-			fmt.Sprintf("manifest exceeds %d bytes", maxManifestSize), nil), nil)
+		writeError(w, req, f.log, codeSizeInvalid.with(fmt.Sprintf("manifest exceeds %d bytes", maxManifestSize), nil), nil)
 		return
 	}
-	alg := digest.SHA256
-	if isDigestRef(ref) {
-		want, ok := parseDigest(ref)
-		if !ok {
-			writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID", "invalid digest", ref), nil)
-			return
-		}
-		alg = want.Algorithm()
-	}
-	d := alg.FromBytes(body)
-	if isDigestRef(ref) && d.String() != ref {
-		writeError(w, req, f.log, newError(http.StatusBadRequest, "DIGEST_INVALID",
-			"manifest digest does not match the reference", map[string]string{"computed": d.String()}), nil)
+	d, err := bodyDigest(body, ref)
+	if err != nil {
+		writeError(w, req, f.log, err, nil)
 		return
 	}
 	m, mediaType, err := parseManifest(body, req.Header.Get("Content-Type"))
@@ -255,16 +195,14 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	ctx := req.Context()
 	opts := repo.PutOptions{ContentType: mediaType, Size: int64(len(body)), AllowIdentical: true, Attributes: attrs}
+	// The tags are written with the manifest, in one transaction: a push
+	// cut short sets all of them or none.
+	for _, tag := range tags {
+		opts.Aliases = append(opts.Aliases, repo.Alias{Path: manifestPath(t.image, tag), Attributes: map[string]string{attrDigest: d.String()}})
+	}
 	if _, err := t.r.Put(ctx, manifestPath(t.image, d.String()), bytes.NewReader(body), opts); err != nil {
 		writeError(w, req, f.log, policyError(err), nil)
 		return
-	}
-	for _, tag := range tags {
-		opts.Attributes = map[string]string{attrDigest: d.String()}
-		if _, err := t.r.Put(ctx, manifestPath(t.image, tag), bytes.NewReader(body), opts); err != nil {
-			writeError(w, req, f.log, policyError(err), nil)
-			return
-		}
 	}
 	h := w.Header()
 	h.Set("Location", "/v2/"+t.name+"/manifests/"+d.String())
@@ -277,103 +215,6 @@ func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusCreated)
-}
-
-// checkTagsWritable refuses, before anything is stored, a push that would
-// move a tag of an allow_once repository to another manifest.
-func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d string) error {
-	if t.r.Config().Storage.WritePolicy != repo.WriteAllowOnce {
-		return nil
-	}
-	for _, tag := range tags {
-		a, err := t.r.Stat(req.Context(), manifestPath(t.image, tag))
-		if err == nil && manifestDigest(a) != d {
-			return newError(http.StatusForbidden, "DENIED",
-				fmt.Sprintf("repository %s does not allow updating tag %s (write policy allow_once)", t.r.Name(), tag), nil)
-		}
-	}
-	return nil
-}
-
-// parseManifest checks a manifest's JSON and settles its media type: the
-// Content-Type header, which must agree with a mediaType field if both are
-// given. Schema 1 manifests are refused: no current client needs them.
-func parseManifest(body []byte, contentType string) (*manifest, string, error) {
-	invalid := func(msg string) error { return newError(http.StatusBadRequest, "MANIFEST_INVALID", msg, nil) }
-	var m manifest
-	if err := json.Unmarshal(body, &m); err != nil {
-		return nil, "", invalid("manifest is not valid JSON: " + err.Error())
-	}
-	ct, _, _ := mime.ParseMediaType(contentType)
-	if ct == mtSchema1 || ct == mtSchema1Signed || m.MediaType == mtSchema1 || m.MediaType == mtSchema1Signed || m.SchemaVersion == 1 {
-		return nil, "", invalid("Docker image manifest schema 1 is not supported; push with a client that uses schema 2 or OCI")
-	}
-	if m.SchemaVersion != 2 {
-		return nil, "", invalid("schemaVersion must be 2")
-	}
-	mediaType := ct
-	switch {
-	case m.MediaType != "" && ct != "" && m.MediaType != ct:
-		return nil, "", invalid(fmt.Sprintf("mediaType %s does not match Content-Type %s", m.MediaType, ct))
-	case mediaType == "" && m.MediaType != "":
-		mediaType = m.MediaType
-	case mediaType == "" && m.Manifests != nil:
-		mediaType = mtOCIIndex
-	case mediaType == "":
-		mediaType = mtOCIManifest
-	}
-	switch mediaType {
-	case mtOCIManifest, mtDockerManifest:
-		if m.Config == nil {
-			return nil, "", invalid("an image manifest needs a config descriptor")
-		}
-	case mtOCIIndex, mtDockerList:
-		if m.Config != nil || m.Layers != nil {
-			return nil, "", invalid("an index lists manifests, not a config or layers")
-		}
-	}
-	for _, desc := range m.descriptors() {
-		if _, ok := parseDigest(desc.Digest); !ok {
-			return nil, "", invalid("invalid descriptor digest " + strconv.Quote(desc.Digest))
-		}
-	}
-	return &m, mediaType, nil
-}
-
-// descriptors returns every descriptor the manifest names.
-func (m *manifest) descriptors() []descriptor {
-	var out []descriptor
-	if m.Config != nil {
-		out = append(out, *m.Config)
-	}
-	out = append(out, m.Layers...)
-	out = append(out, m.Manifests...)
-	if m.Subject != nil {
-		out = append(out, *m.Subject)
-	}
-	return out
-}
-
-// reference is a descriptor a manifest depends on and where the image
-// stores it: config and layers as blobs, an index's entries as manifests.
-// (The subject is no dependency: it need not exist.)
-type reference struct {
-	desc descriptor
-	path string
-}
-
-func (m *manifest) references(image string) []reference {
-	var out []reference
-	if m.Config != nil {
-		out = append(out, reference{*m.Config, blobPath(image, digest.Digest(m.Config.Digest))})
-	}
-	for _, l := range m.Layers {
-		out = append(out, reference{l, blobPath(image, digest.Digest(l.Digest))})
-	}
-	for _, c := range m.Manifests {
-		out = append(out, reference{c, manifestPath(image, c.Digest)})
-	}
-	return out
 }
 
 // checkReferences returns the digests of the blobs and child manifests m
@@ -396,7 +237,7 @@ func (f *Format) checkReferences(req *http.Request, t target, u repo.Uploader, m
 		}
 		if err != nil {
 			if errs.KindOf(err) == errs.NotFound {
-				return newError(http.StatusBadRequest, "MANIFEST_BLOB_UNKNOWN", "manifest references a blob or manifest the repository does not have", desc.Digest)
+				return codeManifestBlobUnknown.withDetail(desc.Digest)
 			}
 			return err
 		}
@@ -415,14 +256,14 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 		return
 	}
 	if !validRef(ref) {
-		writeError(w, req, f.log, errManifestUnknown, nil)
+		writeError(w, req, f.log, codeManifestUnknown.err(), nil)
 		return
 	}
 	ctx := req.Context()
 	unlock := f.lockImage(t)
 	defer unlock()
 	if err := t.r.Delete(ctx, manifestPath(t.image, ref)); err != nil {
-		writeError(w, req, f.log, policyError(err), errManifestUnknown)
+		writeError(w, req, f.log, policyError(err), codeManifestUnknown.err())
 		return
 	}
 	if isDigestRef(ref) {

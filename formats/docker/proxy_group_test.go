@@ -513,6 +513,7 @@ func TestProxyPullThrough(t *testing.T) {
 		wantContent(t, c, http.MethodGet, "/v2/team/app/blobs/"+ld.String(), layer, ld, "")
 	}
 	pull()
+	fx.settle()
 	counts := func() []int {
 		return []int{up.count("GET", "/v2/team/app/manifests/1.0"), up.count("GET", "/v2/team/app/manifests/"+md.String()),
 			up.count("GET", "/v2/team/app/blobs/"+cd.String()), up.count("GET", "/v2/team/app/blobs/"+ld.String())}
@@ -733,7 +734,7 @@ func TestHubIndexType(t *testing.T) {
 
 func TestProxyTagRevalidation(t *testing.T) {
 	t.Parallel()
-	_, up, _, c := proxyFixture(t, func(cfg map[string]any) {
+	fx, up, _, c := proxyFixture(t, func(cfg map[string]any) {
 		sectionOf(cfg, "proxy")["metadataMaxAge"] = 0
 	})
 	layer := randomBytes(t, 2048)
@@ -741,6 +742,7 @@ func TestProxyTagRevalidation(t *testing.T) {
 	tagPath := "/v2/team/app/manifests/latest"
 
 	wantContent(t, c, http.MethodGet, tagPath, m1, d1, mtDockerManifest)
+	fx.settle()
 	if g, h := up.count("GET", tagPath), up.count("HEAD", tagPath); g != 1 || h != 0 {
 		t.Fatalf("first pull: %d GETs, %d HEADs of the tag upstream, want 1, 0", g, h)
 	}
@@ -752,6 +754,7 @@ func TestProxyTagRevalidation(t *testing.T) {
 	// The tag moves: the HEAD tells, a GET fetches the new manifest.
 	m2, d2 := up.pushImage("team/app", "latest", mtOCIManifest, []byte(`{"v":2}`), layer)
 	wantContent(t, c, http.MethodGet, tagPath, m2, d2, mtOCIManifest)
+	fx.settle()
 	if g, h := up.count("GET", tagPath), up.count("HEAD", tagPath); g != 2 || h != 2 {
 		t.Fatalf("moved tag: %d GETs, %d HEADs upstream, want 2, 2", g, h)
 	}
@@ -955,6 +958,7 @@ func TestProxyUpstreamDigestMismatch(t *testing.T) {
 			if up.count("GET", p) != n {
 				t.Error("a GET after the successful retry went upstream again")
 			}
+			fx.settle()
 			if !fx.blobFiles()[d.String()] {
 				t.Error("the good content is not cached after the retry")
 			}
@@ -1345,6 +1349,7 @@ func TestGroupCatalog(t *testing.T) {
 	g.hostedC.pushImage("hosted/app", "1.0", []byte(`{}`), []byte("hosted layer"))
 	um, ud := g.up.pushImage("upstream/app", "1.0", mtOCIManifest, []byte(`{"u":1}`), []byte("upstream layer"))
 	wantContent(t, g.groupC, http.MethodGet, "/v2/upstream/app/manifests/1.0", um, ud, mtOCIManifest)
+	g.fx.settle()
 
 	resp := pgDo(t, g.groupC, http.MethodGet, "/v2/_catalog")
 	if resp.status != http.StatusOK {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync"
 	"time"
@@ -55,7 +56,7 @@ func hubPath(p string) string {
 	if !ok {
 		return p
 	}
-	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list"} {
+	for _, marker := range []string{"/manifests/", "/blobs/", "/tags/list", "/referrers/"} {
 		if i := strings.Index(rest, marker); i > 0 {
 			if !strings.Contains(rest[:i], "/") {
 				return "v2/library/" + rest
@@ -68,13 +69,23 @@ func hubPath(p string) string {
 
 // ExpectedDigest is the digest a blob or a manifest-by-digest path names.
 func (f *Format) ExpectedDigest(p string) digest.Digest {
-	if !strings.Contains(p, "/blobs/") && !strings.Contains(p, "/manifests/") {
+	if isReferrersPath(p) || (!strings.Contains(p, "/blobs/") && !strings.Contains(p, "/manifests/")) {
 		return ""
 	}
 	if d, ok := parseDigest(lastSegment(p)); ok {
 		return d
 	}
 	return ""
+}
+
+// MaxSize bounds the metadata documents a proxy caches (manifests, tag
+// lists, referrers) to what the registry reads of one: maxManifestSize.
+func (f *Format) MaxSize(p string) int64 {
+	dir, _ := path.Split(p)
+	if _, _, ok := splitManifestPath(p); ok || strings.HasSuffix(dir, "/referrers/") || strings.HasSuffix(p, "/tags/list") {
+		return maxManifestSize
+	}
+	return 0
 }
 
 // Current compares the digest an upstream reports for a tag with the

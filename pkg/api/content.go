@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -266,16 +267,14 @@ func (a *API) getAsset(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	for _, alg := range []blob.Algorithm{blob.MD5, blob.SHA1, blob.SHA256, blob.SHA512} {
-		v, err := a.repos.Checksum(c.Request().Context(), as, alg)
-		if err != nil {
-			return fail(c, a.log, err)
-		}
-		if as.Checksums == nil {
-			as.Checksums = map[string]string{}
-		}
-		as.Checksums[string(alg)] = v
+	sums, err := a.repos.Checksums(c.Request().Context(), as, []blob.Algorithm{blob.MD5, blob.SHA1, blob.SHA256, blob.SHA512})
+	if err != nil {
+		return fail(c, a.log, err)
 	}
+	if as.Checksums == nil {
+		as.Checksums = map[string]string{}
+	}
+	maps.Copy(as.Checksums, sums)
 	return a.ok(c, a.assetJSON(c, as))
 }
 

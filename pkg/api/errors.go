@@ -54,7 +54,7 @@ func fail(c echo.Context, log *slog.Logger, err error) error {
 	kind := errs.KindOf(err)
 	status := errs.Status(err)
 	switch kind {
-	case errs.Internal:
+	case errs.Internal, errs.InsufficientStorage:
 		log.Error("api request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "err", err)
 	case errs.Invalid:
 		return c.JSON(status, validationErrors{{ID: "*", Message: errs.Message(err)}})

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"fmt"
 	"net/http"
 	"time"
 
@@ -58,8 +59,12 @@ func (a *API) check(c echo.Context) error {
 		}),
 		"Blob Stores Ready": run(func() (bool, string) {
 			for _, s := range a.repos.BlobStores() {
-				if free, err := s.Space(ctx); err != nil || free == 0 {
-					return false, "blob store " + s.Name() + " has no space available"
+				free, low, err := s.SpaceLow(ctx)
+				if err != nil {
+					return false, "blob store " + s.Name() + ": free space unknown"
+				}
+				if low {
+					return false, fmt.Sprintf("blob store %s has %d bytes available, at or below blobstore.min-free-space", s.Name(), free)
 				}
 			}
 			return true, "all blob stores have space available"

@@ -296,6 +296,16 @@ func (t *fileTemp) Write(p []byte) (int, error) {
 	return n, err
 }
 
+// OpenReader opens the temp file a second time, read-only: the handle
+// keeps reading the same file after its rename or removal.
+func (t *fileTemp) OpenReader() (ReaderAtCloser, error) {
+	f, err := os.Open(t.f.Name())
+	if err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "opening temp blob for reading")
+	}
+	return f, nil
+}
+
 func (t *fileTemp) Commit(ctx context.Context, key string) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()

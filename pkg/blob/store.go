@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -31,6 +32,8 @@ type Store struct {
 	ulocks  keylock.Map
 	mu      sync.Mutex
 	uploads map[string]*uploadState
+
+	minFree atomic.Int64 // see SetMinFree
 }
 
 // NewStore returns a Store named name over d.
@@ -57,6 +60,8 @@ type PutOptions struct {
 	// MaxSize, if > 0, caps the stream; a longer one makes Put return
 	// errs.TooLarge and commit nothing.
 	MaxSize int64
+	// Tail, if set, lets readers follow the write as it happens.
+	Tail *Tail
 }
 
 // copyBufSize is the chunk size for streaming; larger than io.Copy's 32 KiB
@@ -73,7 +78,7 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 // error from r (a hung-up or truncated upload) commits nothing; it is
 // returned as is if it already has an errs kind, and as errs.Invalid
 // otherwise (errs.TooLarge for *http.MaxBytesError).
-func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (Info, error) {
+func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (_ Info, err error) {
 	hashes, expAlg, err := opts.hashes()
 	if err != nil {
 		return Info{}, err
@@ -87,6 +92,12 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		return Info{}, err
 	}
 	defer w.Cancel() // no-op once committed
+	var dst io.Writer = w
+	if t := opts.Tail; t != nil {
+		t.attach(openTempReader(w))
+		defer func() { t.end(err) }()
+		dst = &tailWriter{w: w, t: t}
+	}
 
 	// Read at most one byte past any bound, enough to tell that the
 	// stream overran without swallowing an unbounded one.
@@ -104,7 +115,7 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 	// Tell read errors from write errors: they are the client's fault, not ours.
 	er := &errReader{r: src}
 	buf := copyBufs.Get().(*[]byte)
-	n, err := io.CopyBuffer(hashingWriter(w, hashes), er, *buf)
+	n, err := io.CopyBuffer(hashingWriter(dst, hashes), er, *buf)
 	copyBufs.Put(buf)
 	if er.err != nil {
 		return Info{}, readError(er.err)
@@ -131,6 +142,9 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		if !opts.wants(expAlg) {
 			delete(info.Checksums, expAlg) // computed only to verify
 		}
+	}
+	if opts.Tail != nil {
+		opts.Tail.verify(func(ctx context.Context) (ReadSeekCloser, error) { return s.Open(ctx, info.Digest) })
 	}
 
 	return s.commit(ctx, w, info, onCommit)
@@ -263,35 +277,48 @@ func (s *Store) Stat(ctx context.Context, d digest.Digest) (int64, error) {
 	return s.d.Stat(ctx, key)
 }
 
-// Checksum computes the alg checksum of blob d by reading it, for
-// checksums nobody asked for at write time.
-func (s *Store) Checksum(ctx context.Context, d digest.Digest, alg Algorithm) (string, error) {
+// Checksums computes the algs checksums of blob d, for checksums nobody
+// asked for at write time: all in one read of the blob (sha256, its key,
+// in none).
+func (s *Store) Checksums(ctx context.Context, d digest.Digest, algs []Algorithm) (map[Algorithm]string, error) {
 	key, err := keyOf(d)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	h, ok := alg.newHash()
-	if !ok {
-		return "", errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
-	}
-	if alg == SHA256 {
-		// The key is the sha256; just check the blob exists.
-		if _, err := s.d.Stat(ctx, key); err != nil {
-			return "", err
+	out := make(map[Algorithm]string, len(algs))
+	hashes := make(map[Algorithm]hash.Hash, len(algs))
+	for _, alg := range algs {
+		h, ok := alg.newHash()
+		switch {
+		case !ok:
+			return nil, errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
+		case alg == SHA256:
+			out[alg] = key
+		default:
+			hashes[alg] = h
 		}
-		return key, nil
+	}
+	if len(hashes) == 0 {
+		// Just check the blob exists.
+		if _, err := s.d.Stat(ctx, key); err != nil {
+			return nil, err
+		}
+		return out, nil
 	}
 	rc, err := s.d.Open(ctx, key)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer rc.Close()
 	buf := copyBufs.Get().(*[]byte)
 	defer copyBufs.Put(buf)
-	if _, err := io.CopyBuffer(h, &ctxReader{ctx: ctx, r: rc}, *buf); err != nil {
-		return "", errs.Wrap(errs.Internal, err, "reading blob %s", d)
+	if _, err := io.CopyBuffer(hashingWriter(io.Discard, hashes), &ctxReader{ctx: ctx, r: rc}, *buf); err != nil {
+		return nil, errs.Wrap(errs.Internal, err, "reading blob %s", d)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	for alg, h := range hashes {
+		out[alg] = hex.EncodeToString(h.Sum(nil))
+	}
+	return out, nil
 }
 
 // Walk calls fn for every committed blob.
@@ -309,6 +336,20 @@ func (s *Store) CleanTemp(ctx context.Context, age time.Duration) (int, error) {
 // Space returns the bytes available to the store, or -1 if unknown.
 func (s *Store) Space(ctx context.Context) (int64, error) {
 	return s.d.Space(ctx)
+}
+
+// SetMinFree sets the free space at or below which SpaceLow reports the
+// store as short of space (0: only when none is left).
+func (s *Store) SetMinFree(bytes int64) { s.minFree.Store(bytes) }
+
+// SpaceLow returns the bytes available and whether they are at or below
+// the store's minimum; unknown space is never low.
+func (s *Store) SpaceLow(ctx context.Context) (free int64, low bool, err error) {
+	free, err = s.d.Space(ctx)
+	if err != nil {
+		return free, false, err
+	}
+	return free, free >= 0 && free <= s.minFree.Load(), nil
 }
 
 // keyOf returns the driver key of d, which must be a valid sha256 digest.

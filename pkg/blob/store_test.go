@@ -383,8 +383,8 @@ func TestInvalidDigests(t *testing.T) {
 		if _, err := s.Stat(t.Context(), d); errs.KindOf(err) != errs.Invalid {
 			t.Errorf("Stat(%q) = %v, want Invalid", d, err)
 		}
-		if _, err := s.Checksum(t.Context(), d, blob.MD5); errs.KindOf(err) != errs.Invalid {
-			t.Errorf("Checksum(%q) = %v, want Invalid", d, err)
+		if _, err := s.Checksums(t.Context(), d, []blob.Algorithm{blob.MD5}); errs.KindOf(err) != errs.Invalid {
+			t.Errorf("Checksums(%q) = %v, want Invalid", d, err)
 		}
 		err := s.Release(t.Context(), d, func() (bool, error) { t.Error("unreferenced called"); return true, nil })
 		if errs.KindOf(err) != errs.Invalid {
@@ -405,23 +405,28 @@ func TestChecksumLazy(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// All at once, and each alone.
+	got, err := s.Checksums(t.Context(), info.Digest, allAlgs)
+	if err != nil || len(got) != len(allAlgs) {
+		t.Fatalf("Checksums(all) = %v, %v", got, err)
+	}
 	for _, alg := range allAlgs {
-		got, err := s.Checksum(t.Context(), info.Digest, alg)
-		if err != nil || got != full.Checksums[alg] {
-			t.Errorf("Checksum(%s) = %q, %v; want %q", alg, got, err, full.Checksums[alg])
+		one, err := s.Checksums(t.Context(), info.Digest, []blob.Algorithm{alg})
+		if err != nil || got[alg] != full.Checksums[alg] || one[alg] != full.Checksums[alg] {
+			t.Errorf("Checksums %s = %q (alone %q), %v; want %q", alg, got[alg], one[alg], err, full.Checksums[alg])
 		}
 	}
 	m := md5.Sum(data)
-	if got, _ := s.Checksum(t.Context(), info.Digest, blob.MD5); got != hex.EncodeToString(m[:]) {
-		t.Errorf("md5 = %q, want %x", got, m)
+	if got[blob.MD5] != hex.EncodeToString(m[:]) {
+		t.Errorf("md5 = %q, want %x", got[blob.MD5], m)
 	}
-	if _, err := s.Checksum(t.Context(), info.Digest, "crc32"); errs.KindOf(err) != errs.Invalid {
+	if _, err := s.Checksums(t.Context(), info.Digest, []blob.Algorithm{blob.SHA1, "crc32"}); errs.KindOf(err) != errs.Invalid {
 		t.Errorf("unknown algorithm: %v", err)
 	}
 	absent := sha256Digest([]byte("absent"))
-	for _, alg := range allAlgs {
-		if _, err := s.Checksum(t.Context(), absent, alg); errs.KindOf(err) != errs.NotFound {
-			t.Errorf("Checksum(absent, %s) = %v, want NotFound", alg, err)
+	for _, algs := range [][]blob.Algorithm{allAlgs, {blob.SHA256}} {
+		if _, err := s.Checksums(t.Context(), absent, algs); errs.KindOf(err) != errs.NotFound {
+			t.Errorf("Checksums(absent, %v) = %v, want NotFound", algs, err)
 		}
 	}
 }

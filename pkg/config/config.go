@@ -34,6 +34,7 @@ type Config struct {
 	LogFormat           string        // log.format: text|json
 	MaxUploadSize       int64         // upload.max-size in bytes; 0 = unlimited
 	MaxRequestBody      int64         // api.max-body-size in bytes (admin REST JSON bodies); 0 = unlimited
+	BlobMinFree         int64         // blobstore.min-free-space in bytes: at or below, the health check reports the store short of space
 	ProxyTimeout        time.Duration // proxy.timeout
 	ProxyConnectTimeout time.Duration // proxy.connect-timeout
 	ReadHeaderTimeout   time.Duration // http.read-header-timeout
@@ -47,6 +48,10 @@ type Config struct {
 	DockerGCGrace       time.Duration // docker.gc-grace: unreferenced layers younger than this are kept
 	DockerTLSCert       string        // docker.tls-certificate: PEM certificate for Docker HTTPS connectors
 	DockerTLSKey        string        // docker.tls-key: PEM key for Docker HTTPS connectors
+	SSLPort             int           // application-port-ssl: HTTPS main port; 0 = none
+	SSLCert             string        // ssl.certificate: PEM certificate of the HTTPS main port
+	SSLKey              string        // ssl.key: PEM key of the HTTPS main port
+	SSLClientCAs        string        // ssl.client-cas: comma-separated PEM files; set = client certificates required
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -72,6 +77,7 @@ const (
 	keyLogFormat           = "log.format"
 	keyMaxUploadSize       = "upload.max-size"
 	keyMaxRequestBody      = "api.max-body-size"
+	keyBlobMinFree         = "blobstore.min-free-space"
 	keyProxyTimeout        = "proxy.timeout"
 	keyProxyConnectTimeout = "proxy.connect-timeout"
 	keyReadHeaderTimeout   = "http.read-header-timeout"
@@ -85,6 +91,10 @@ const (
 	keyDockerGCGrace       = "docker.gc-grace"
 	keyDockerTLSCert       = "docker.tls-certificate"
 	keyDockerTLSKey        = "docker.tls-key"
+	keySSLPort             = "application-port-ssl"
+	keySSLCert             = "ssl.certificate"
+	keySSLKey              = "ssl.key"
+	keySSLClientCAs        = "ssl.client-cas"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -103,6 +113,7 @@ var settings = []setting{
 	{keyLogFormat, "text"},
 	{keyMaxUploadSize, "10GiB"},
 	{keyMaxRequestBody, "1MiB"},
+	{keyBlobMinFree, "1GiB"},
 	{keyProxyTimeout, "60s"},
 	{keyProxyConnectTimeout, "10s"},
 	{keyReadHeaderTimeout, "10s"},
@@ -116,6 +127,10 @@ var settings = []setting{
 	{keyDockerGCGrace, "1h"},
 	{keyDockerTLSCert, ""},
 	{keyDockerTLSKey, ""},
+	{keySSLPort, "0"},
+	{keySSLCert, ""},
+	{keySSLKey, ""},
+	{keySSLClientCAs, ""},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -198,6 +213,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		LogFormat:           p.oneOf(keyLogFormat, map[string]string{"text": "text", "json": "json"}),
 		MaxUploadSize:       p.size(keyMaxUploadSize),
 		MaxRequestBody:      p.size(keyMaxRequestBody),
+		BlobMinFree:         p.size(keyBlobMinFree),
 		ProxyTimeout:        p.duration(keyProxyTimeout),
 		ProxyConnectTimeout: p.duration(keyProxyConnectTimeout),
 		ReadHeaderTimeout:   p.duration(keyReadHeaderTimeout),
@@ -211,9 +227,25 @@ func Load(flags Flags, environ []string) (Config, error) {
 		DockerGCGrace:       p.nonNegativeDuration(keyDockerGCGrace),
 		DockerTLSCert:       p.raw(keyDockerTLSCert),
 		DockerTLSKey:        p.raw(keyDockerTLSKey),
+		SSLPort:             p.optionalPort(keySSLPort),
+		SSLCert:             p.raw(keySSLCert),
+		SSLKey:              p.raw(keySSLKey),
+		SSLClientCAs:        p.files(keySSLClientCAs),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
+	}
+	if (c.SSLCert == "") != (c.SSLKey == "") {
+		p.fail(keySSLKey, c.SSLKey, "ssl.certificate and ssl.key must be set together")
+	}
+	if c.SSLPort != 0 && c.SSLCert == "" {
+		p.fail(keySSLPort, strconv.Itoa(c.SSLPort), "an HTTPS port needs ssl.certificate and ssl.key")
+	}
+	if c.SSLPort != 0 && c.SSLPort == c.Port {
+		p.fail(keySSLPort, strconv.Itoa(c.SSLPort), "must differ from application-port")
+	}
+	if c.SSLClientCAs != "" && c.SSLPort == 0 && c.DockerTLSCert == "" {
+		p.fail(keySSLClientCAs, c.SSLClientCAs, "no HTTPS listener would use it (set application-port-ssl or docker.tls-certificate)")
 	}
 	if len(p.errs) > 0 {
 		return Config{}, errors.Join(p.errs...)
@@ -224,6 +256,19 @@ func Load(flags Flags, environ []string) (Config, error) {
 // Addr returns host:port for net.Listen.
 func (c Config) Addr() string {
 	return net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
+}
+
+// SSLAddr returns host:port of the HTTPS main port for net.Listen.
+func (c Config) SSLAddr() string {
+	return net.JoinHostPort(c.Host, strconv.Itoa(c.SSLPort))
+}
+
+// ClientCAFiles returns the files of ssl.client-cas, none if unset.
+func (c Config) ClientCAFiles() []string {
+	if c.SSLClientCAs == "" {
+		return nil
+	}
+	return strings.Split(c.SSLClientCAs, ",")
 }
 
 // envOverrides picks the values of known NEXUS_GO_* variables out of
@@ -329,6 +374,29 @@ func (p *parser) port(key string) int {
 		return 0
 	}
 	return n
+}
+
+// optionalPort is a port, or 0 for none.
+func (p *parser) optionalPort(key string) int {
+	val := p.raw(key)
+	n, err := strconv.Atoi(val)
+	if err != nil || n < 0 || n > 65535 {
+		p.fail(key, val, "must be an integer from 1 to 65535, or 0 for none")
+		return 0
+	}
+	return n
+}
+
+// files is a comma-separated list of file paths, returned without empty
+// items or spaces around them (Config stays comparable with a string).
+func (p *parser) files(key string) string {
+	var out []string
+	for _, f := range strings.Split(p.raw(key), ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return strings.Join(out, ",")
 }
 
 // count is a non-negative integer.

@@ -19,6 +19,7 @@ func defaults() Config {
 		LogFormat:           "text",
 		MaxUploadSize:       10737418240,
 		MaxRequestBody:      1 << 20,
+		BlobMinFree:         1 << 30,
 		ProxyTimeout:        60 * time.Second,
 		ProxyConnectTimeout: 10 * time.Second,
 		ReadHeaderTimeout:   10 * time.Second,
@@ -93,6 +94,7 @@ shutdown.timeout=45s
 		LogFormat:           "json",
 		MaxUploadSize:       512 << 20,
 		MaxRequestBody:      2048,
+		BlobMinFree:         1 << 30,
 		ProxyTimeout:        90 * time.Second,
 		ProxyConnectTimeout: 5 * time.Second,
 		ReadHeaderTimeout:   time.Minute,
@@ -583,22 +585,5 @@ func TestDocsListEveryKey(t *testing.T) {
 				t.Errorf("docs/configuration.md does not mention %s", w)
 			}
 		}
-	}
-}
-
-func TestDockerSettings(t *testing.T) {
-	isolate(t)
-	got, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=0s", "NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem", "NEXUS_GO_DOCKER_TLS_KEY=/k.pem"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.DockerGCGrace != 0 || got.DockerTLSCert != "/c.pem" || got.DockerTLSKey != "/k.pem" {
-		t.Errorf("docker settings = %v %q %q", got.DockerGCGrace, got.DockerTLSCert, got.DockerTLSKey)
-	}
-	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_TLS_CERTIFICATE=/c.pem"}); err == nil || !strings.Contains(err.Error(), "docker.tls-key") {
-		t.Errorf("certificate without key: err = %v", err)
-	}
-	if _, err := Load(Flags{}, []string{"NEXUS_GO_DOCKER_GC_GRACE=-1s"}); err == nil || !strings.Contains(err.Error(), "docker.gc-grace") {
-		t.Errorf("negative grace: err = %v", err)
 	}
 }

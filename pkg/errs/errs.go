@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"syscall"
 )
 
 // Kind classifies an error independently of its message.
@@ -25,6 +26,10 @@ const (
 	TooLarge
 	// TooLong is a request path or name longer than the server accepts.
 	TooLong
+	// InsufficientStorage is a write the disk (or quota) holding blobs or
+	// metadata has no room for. KindOf finds ENOSPC and EDQUOT under any
+	// error, so the stores need not wrap them.
+	InsufficientStorage
 )
 
 var statuses = map[Kind]int{
@@ -38,6 +43,8 @@ var statuses = map[Kind]int{
 	Upstream:     http.StatusBadGateway,
 	TooLarge:     http.StatusRequestEntityTooLarge,
 	TooLong:      http.StatusRequestURITooLong,
+
+	InsufficientStorage: http.StatusInsufficientStorage,
 }
 
 var names = map[Kind]string{
@@ -51,6 +58,8 @@ var names = map[Kind]string{
 	Upstream:     "upstream error",
 	TooLarge:     "too large",
 	TooLong:      "too long",
+
+	InsufficientStorage: "insufficient storage: the server has no space left to store this",
 }
 
 // String returns a short lower-case name of the kind.
@@ -101,6 +110,8 @@ var (
 	ErrUpstream     error = kindSentinel(Upstream)
 	ErrTooLarge     error = kindSentinel(TooLarge)
 	ErrTooLong      error = kindSentinel(TooLong)
+
+	ErrInsufficientStorage error = kindSentinel(InsufficientStorage)
 )
 
 // New returns an error of kind k with a client-safe message.
@@ -113,10 +124,18 @@ func Wrap(k Kind, cause error, format string, args ...any) error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...), Cause: cause}
 }
 
-// KindOf returns the kind of err, or Internal when it has none.
+// KindOf returns the kind of err, or Internal when it has none. An error
+// without a kind of its own (or Internal) caused by a full disk or quota is
+// InsufficientStorage.
 func KindOf(err error) Kind {
 	var e *Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Kind != Internal {
+		return e.Kind
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return InsufficientStorage
+	}
+	if e != nil {
 		return e.Kind
 	}
 	var k kindSentinel

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
+	"syscall"
 	"testing"
 )
 
@@ -19,6 +21,10 @@ func TestKindsMapToStatusesThroughWrapping(t *testing.T) {
 		{errors.New("disk on fire"), http.StatusInternalServerError, "internal error"},
 		{ErrForbidden, http.StatusForbidden, "forbidden"},
 		{New(TooLong, "path too long"), http.StatusRequestURITooLong, "path too long"},
+		// A full disk or quota, however deep, and even under Internal.
+		{&os.PathError{Op: "write", Path: "/blobs/x", Err: syscall.ENOSPC}, http.StatusInsufficientStorage, names[InsufficientStorage]},
+		{Wrap(Internal, fmt.Errorf("commit: %w", syscall.EDQUOT), "storing"), http.StatusInsufficientStorage, names[InsufficientStorage]},
+		{Wrap(Invalid, syscall.ENOSPC, "bad digest"), http.StatusBadRequest, "bad digest"},
 	}
 	for _, c := range cases {
 		if got := Status(c.err); got != c.status {

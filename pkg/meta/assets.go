@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"bytes"
 	"maps"
 	"sort"
 	"time"
@@ -72,79 +71,108 @@ func blobKey(d digest.Digest) []byte { return []byte(d.Encoded()) }
 // PutAsset stores the asset at its path, replacing any asset there, and
 // moves blob reference counts in the same transaction. It returns the stored
 // asset and the digests whose last reference went away, which the caller
-// must release from the blob store. Concurrent writes share a commit
-// (see batch): req.Check may run more than once and must have no effects.
+// must release from the blob store.
 func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
-	var stored Asset
+	stored, released, err := db.PutAssets([]PutAssetRequest{req})
+	if err != nil {
+		return nil, nil, err
+	}
+	return stored[0], released, nil
+}
+
+// PutAssets stores several assets as PutAsset does, in one transaction:
+// all are written or, if any check or write fails, none (a manifest and
+// its tags). Concurrent writes share a commit (see batch): the checks may
+// run more than once and must have no effects.
+func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []digest.Digest, error) {
+	stored := make([]*Asset, len(reqs))
 	var released []digest.Digest
 	err := db.batch(func(tx *bolt.Tx) error {
 		released = nil // from a run that was rolled back
-		a := req.Asset
-		if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
-			return notFound("repository", a.Repository)
-		}
-		existing, err := assetAt(tx, a.Repository, a.Path)
-		if err != nil {
-			return err
-		}
-		if req.Check != nil {
-			if err := req.Check(existing); err != nil {
-				return err
-			}
-		}
-		now := time.Now().UTC()
-		a.LastModified = now
-		if existing != nil {
-			a.ID = existing.ID
-			a.Created = existing.Created
-			if existing.Blob != a.Blob {
-				r, err := unref(tx, existing.Blob)
-				if err != nil {
-					return err
-				}
-				released = append(released, r...)
-				if err := ref(tx, &a); err != nil {
-					return err
-				}
-			} else if err := keepBlobChecksums(tx, &a); err != nil {
-				return err
-			}
-			if existing.ComponentID != "" && (req.Component == nil) {
-				if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
-					return err
-				}
-			}
-		} else {
-			a.ID = uuid.NewString()
-			a.Created = now
-			if err := ref(tx, &a); err != nil {
-				return err
-			}
-		}
-		if req.Component != nil {
-			id, err := attachAsset(tx, req.Component, a.ID, now)
+		for i, req := range reqs {
+			a, r, err := putAssetTx(tx, req)
 			if err != nil {
 				return err
 			}
-			if existing != nil && existing.ComponentID != "" && existing.ComponentID != id {
-				if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
-					return err
-				}
-			}
-			a.ComponentID = id
-		} else {
-			a.ComponentID = ""
+			stored[i] = a
+			released = append(released, r...)
 		}
-		if err := putJSON(tx.Bucket(bucketAssets), []byte(a.ID), &a); err != nil {
-			return err
-		}
-		stored = a
-		return tx.Bucket(bucketAssetPaths).Put(assetPathKey(a.Repository, a.Path), []byte(a.ID))
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
 	}
-	return &stored, released, nil
+	return stored, released, nil
+}
+
+func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, error) {
+	var released []digest.Digest
+	a := req.Asset
+	if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
+		return nil, nil, notFound("repository", a.Repository)
+	}
+	existing, err := assetAt(tx, a.Repository, a.Path)
+	if err != nil {
+		return nil, nil, err
+	}
+	if req.Check != nil {
+		if err := req.Check(existing); err != nil {
+			return nil, nil, err
+		}
+	}
+	now := time.Now().UTC()
+	a.LastModified = now
+	if existing != nil {
+		a.ID = existing.ID
+		a.Created = existing.Created
+		if existing.Blob != a.Blob {
+			r, err := unref(tx, existing.Blob)
+			if err != nil {
+				return nil, nil, err
+			}
+			released = append(released, r...)
+			if err := ref(tx, &a); err != nil {
+				return nil, nil, err
+			}
+		} else if err := keepBlobChecksums(tx, &a); err != nil {
+			return nil, nil, err
+		}
+		if existing.ComponentID != "" && (req.Component == nil) {
+			if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+	} else {
+		a.ID = uuid.NewString()
+		a.Created = now
+		if err := ref(tx, &a); err != nil {
+			return nil, nil, err
+		}
+		if err := countFolder(tx, a.Repository, a.Path, 1); err != nil {
+			return nil, nil, err
+		}
+	}
+	if req.Component != nil {
+		id, err := attachAsset(tx, req.Component, a.ID, now)
+		if err != nil {
+			return nil, nil, err
+		}
+		if existing != nil && existing.ComponentID != "" && existing.ComponentID != id {
+			if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+				return nil, nil, err
+			}
+		}
+		a.ComponentID = id
+	} else {
+		a.ComponentID = ""
+	}
+	if err := putJSON(tx.Bucket(bucketAssets), []byte(a.ID), &a); err != nil {
+		return nil, nil, err
+	}
+	if err := tx.Bucket(bucketAssetPaths).Put(assetPathKey(a.Repository, a.Path), []byte(a.ID)); err != nil {
+		return nil, nil, err
+	}
+	return &a, released, nil
 }
 
 func ref(tx *bolt.Tx, a *Asset) error {
@@ -364,6 +392,9 @@ func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
 	if err := tx.Bucket(bucketAssetPaths).Delete(assetPathKey(a.Repository, a.Path)); err != nil {
 		return nil, err
 	}
+	if err := countFolder(tx, a.Repository, a.Path, -1); err != nil {
+		return nil, err
+	}
 	if a.ComponentID != "" {
 		if err := detachAsset(tx, a.ComponentID, a.ID); err != nil {
 			return nil, err
@@ -413,46 +444,6 @@ func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]digest.Digest, error) {
 		released = append(released, r...)
 	}
 	return released, nil
-}
-
-// DeleteRepository removes the repository's configuration and, in the same
-// transaction, every asset and component of it, returning the digests that
-// lost their last reference.
-func (db *DB) DeleteRepository(repo string) ([]digest.Digest, error) {
-	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketRepositories).Get([]byte(repo)) == nil {
-			return notFound("repository", repo)
-		}
-		if err := tx.Bucket(bucketRepositories).Delete([]byte(repo)); err != nil {
-			return err
-		}
-		var err error
-		released, err = deleteRepositoryContent(tx, repo)
-		return err
-	})
-	return released, err
-}
-
-// DeleteRepositoryContent deletes every asset and component of repo,
-// returning the digests that lost their last reference.
-func (db *DB) DeleteRepositoryContent(repo string) ([]digest.Digest, error) {
-	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) (err error) {
-		released, err = deleteRepositoryContent(tx, repo)
-		return err
-	})
-	return released, err
-}
-
-func deleteRepositoryContent(tx *bolt.Tx, repo string) ([]digest.Digest, error) {
-	prefix := assetPathKey(repo, "")
-	var ids [][]byte
-	c := tx.Bucket(bucketAssetPaths).Cursor()
-	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
-		ids = append(ids, bytes.Clone(v))
-	}
-	return deleteAssets(tx, ids)
 }
 
 // Component returns the component with id, or errs.NotFound.

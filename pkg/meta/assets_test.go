@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"path/filepath"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
@@ -62,11 +64,23 @@ func sameDigests(got, want []digest.Digest) bool {
 	return slices.Equal(g, w)
 }
 
+// storedSchema reads the schema version a database stores.
+func storedSchema(t *testing.T, db *DB) int {
+	t.Helper()
+	var v int
+	if err := db.bolt.View(func(tx *bolt.Tx) error {
+		v = int(binary.BigEndian.Uint32(tx.Bucket(bucketSystem).Get(keySchema)))
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
 func TestSchema(t *testing.T) {
 	db, _ := openAssetsDB(t)
-	v, err := db.Schema()
-	if err != nil || v != SchemaVersion {
-		t.Fatalf("Schema() = %d, %v; want %d", v, err, SchemaVersion)
+	if v := storedSchema(t, db); v != SchemaVersion {
+		t.Fatalf("stored schema %d, want %d", v, SchemaVersion)
 	}
 }
 
@@ -201,7 +215,7 @@ func TestDeleteReturnsReleased(t *testing.T) {
 	wantNotFound(t, err, "DeleteAssetByPath of missing path")
 
 	// Repository content: a2 (shared, still in r2) and s2 (solo2).
-	released, err = db.DeleteRepositoryContent("r")
+	released, err = deleteContent(t, db, "r")
 	if err != nil || !sameDigests(released, []digest.Digest{solo2}) {
 		t.Fatalf("DeleteRepositoryContent(r) = %v, %v; want [solo2]", released, err)
 	}
@@ -214,11 +228,11 @@ func TestDeleteReturnsReleased(t *testing.T) {
 	if got := refsOf(t, db, shared); got != 1 {
 		t.Fatalf("shared refs = %d, want 1", got)
 	}
-	released, err = db.DeleteRepositoryContent("r2")
+	released, err = deleteContent(t, db, "r2")
 	if err != nil || !sameDigests(released, []digest.Digest{shared, other}) {
 		t.Fatalf("DeleteRepositoryContent(r2) = %v, %v; want [shared other]", released, err)
 	}
-	released, err = db.DeleteRepositoryContent("empty")
+	released, err = deleteContent(t, db, "empty")
 	if err != nil || len(released) != 0 {
 		t.Fatalf("DeleteRepositoryContent(empty) = %v, %v", released, err)
 	}
@@ -229,7 +243,7 @@ func TestDeleteRepositoryContentPrefixIsolation(t *testing.T) {
 	putAsset(t, db, "r", "a", dg("a"), nil)
 	putAsset(t, db, "r2", "a", dg("b"), nil)
 	putAsset(t, db, "r-x", "a", dg("c"), nil)
-	if _, err := db.DeleteRepositoryContent("r"); err != nil {
+	if _, err := deleteContent(t, db, "r"); err != nil {
 		t.Fatal(err)
 	}
 	for _, repo := range []string{"r2", "r-x"} {
@@ -589,15 +603,15 @@ func TestListAllAssetsPagination(t *testing.T) {
 	}
 }
 
-func TestSetBlobChecksum(t *testing.T) {
+func TestSetBlobChecksums(t *testing.T) {
 	db, _ := openAssetsDB(t)
 	d := dg("x")
 	putAsset(t, db, "r", "x", d, nil)
-	if err := db.SetBlobChecksum(d, "md5", "abc"); err != nil {
+	if err := db.SetBlobChecksums(d, map[string]string{"md5": "abc", "sha512": "def"}); err != nil {
 		t.Fatal(err)
 	}
 	rec, _ := db.BlobRecord(d)
-	if rec.Checksums["md5"] != "abc" || rec.Checksums["sha1"] == "" {
+	if rec.Checksums["md5"] != "abc" || rec.Checksums["sha512"] != "def" || rec.Checksums["sha1"] == "" {
 		t.Fatalf("checksums = %v", rec.Checksums)
 	}
 	// A later asset on the blob inherits what the blob knows.
@@ -621,8 +635,8 @@ func TestDataSurvivesReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db2.Close()
-	if v, err := db2.Schema(); err != nil || v != SchemaVersion {
-		t.Fatalf("Schema after reopen = %d, %v", v, err)
+	if v := storedSchema(t, db2); v != SchemaVersion {
+		t.Fatalf("schema after reopen = %d", v)
 	}
 	got, err := db2.AssetByPath("r", "x/y")
 	if err != nil || got.ID != a.ID || got.Blob != a.Blob || got.ComponentID != a.ComponentID {
@@ -640,35 +654,42 @@ func TestDataSurvivesReopen(t *testing.T) {
 	}
 }
 
-// A write that requires its repository fails once the repository is gone,
-// and deleting a repository removes its record and content together.
-func TestRequireRepositoryAndDeleteRepository(t *testing.T) {
+// PutAssets writes every asset or, when one fails its check, none: no
+// asset, no reference and no component of the others is left.
+func TestPutAssetsAllOrNothing(t *testing.T) {
 	db, _ := openAssetsDB(t)
-	req := PutAssetRequest{Asset: Asset{Repository: "gone", Path: "a", Blob: dg("a"), Size: 1}, RequireRepository: true}
-	if _, _, err := db.PutAsset(req); errs.KindOf(err) != errs.NotFound {
-		t.Fatalf("write into a missing repository: err = %v, want NotFound", err)
+	d := dg("manifest")
+	req := func(path string, check func(*Asset) error) PutAssetRequest {
+		return PutAssetRequest{
+			Asset:     Asset{Repository: "r", Path: path, Blob: d, Size: 3},
+			Component: &Component{Repository: "r", Format: "docker", Name: "app", Version: path},
+			Check:     check,
+		}
 	}
-	if err := db.PutRepository("r", []byte(`{"name":"r"}`)); err != nil {
-		t.Fatal(err)
+	refuse := func(*Asset) error { return errs.New(errs.Invalid, "refused") }
+	_, _, err := db.PutAssets([]PutAssetRequest{req("m", nil), req("a", nil), req("b", refuse)})
+	if errs.KindOf(err) != errs.Invalid {
+		t.Fatalf("PutAssets with a refused asset = %v, want Invalid", err)
 	}
-	req.Asset.Repository = "r"
-	if _, _, err := db.PutAsset(req); err != nil {
-		t.Fatal(err)
+	for _, p := range []string{"m", "a", "b"} {
+		if _, err := db.AssetByPath("r", p); errs.KindOf(err) != errs.NotFound {
+			t.Fatalf("asset %s after a refused PutAssets: %v", p, err)
+		}
 	}
-	released, err := db.DeleteRepository("r")
-	if err != nil || len(released) != 1 || released[0] != dg("a") {
-		t.Fatalf("DeleteRepository = %v, %v; want the blob released", released, err)
+	if _, err := db.BlobRecord(d); errs.KindOf(err) != errs.NotFound {
+		t.Fatalf("blob record after a refused PutAssets: %v", err)
 	}
-	if recs, _ := db.Repositories(); len(recs) != 0 {
-		t.Fatalf("repository record left: %v", recs)
+
+	stored, released, err := db.PutAssets([]PutAssetRequest{req("m", nil), req("a", nil), req("b", nil)})
+	if err != nil || len(stored) != 3 || len(released) != 0 {
+		t.Fatalf("PutAssets = %d assets, released %v, %v", len(stored), released, err)
 	}
-	if _, err := db.AssetByPath("r", "a"); errs.KindOf(err) != errs.NotFound {
-		t.Fatalf("asset left after DeleteRepository: %v", err)
+	for i, p := range []string{"m", "a", "b"} {
+		if stored[i].Path != p || stored[i].ComponentID == "" {
+			t.Fatalf("stored[%d] = %+v", i, stored[i])
+		}
 	}
-	if _, _, err := db.PutAsset(req); errs.KindOf(err) != errs.NotFound {
-		t.Fatalf("write after delete: err = %v, want NotFound", err)
-	}
-	if _, err := db.DeleteRepository("r"); errs.KindOf(err) != errs.NotFound {
-		t.Fatalf("second delete: err = %v, want NotFound", err)
+	if got := refsOf(t, db, d); got != 3 {
+		t.Fatalf("refs = %d, want 3", got)
 	}
 }

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"encoding/json"
+	"maps"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -32,9 +33,9 @@ func (db *DB) BlobRecord(d digest.Digest) (*Blob, error) {
 	return &rec, err
 }
 
-// SetBlobChecksum stores a checksum computed after the write, on the blob
-// and on every asset that will be read from now on.
-func (db *DB) SetBlobChecksum(d digest.Digest, alg, value string) error {
+// SetBlobChecksums stores checksums computed after the write (algorithm to
+// hex value), on the blob and on every asset that will be read from now on.
+func (db *DB) SetBlobChecksums(d digest.Digest, sums map[string]string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBlobs)
 		var rec Blob
@@ -45,7 +46,7 @@ func (db *DB) SetBlobChecksum(d digest.Digest, alg, value string) error {
 		if rec.Checksums == nil {
 			rec.Checksums = map[string]string{}
 		}
-		rec.Checksums[alg] = value
+		maps.Copy(rec.Checksums, sums)
 		return putJSON(b, blobKey(d), &rec)
 	})
 }

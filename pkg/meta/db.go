@@ -19,11 +19,12 @@ import (
 )
 
 // SchemaVersion is the layout version this code reads and writes.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 var (
 	bucketSystem        = []byte("system")
 	bucketRepositories  = []byte("repositories")
+	bucketDeleting      = []byte("deleting_repositories")
 	bucketAssets        = []byte("assets")
 	bucketAssetPaths    = []byte("asset_paths")
 	bucketComponents    = []byte("components")
@@ -35,12 +36,14 @@ var (
 
 	keySchema = []byte("schema")
 
-	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketAssets, bucketAssetPaths,
-		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings}
+	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
+		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
-var migrations = map[int]func(tx *bolt.Tx) error{}
+var migrations = map[int]func(tx *bolt.Tx) error{
+	1: indexFolders, // 2 adds the folder index
+}
 
 // DB is the metadata database.
 type DB struct {
@@ -92,16 +95,6 @@ func (db *DB) migrate() error {
 		}
 		return sys.Put(keySchema, binary.BigEndian.AppendUint32(nil, uint32(v)))
 	})
-}
-
-// Schema returns the stored schema version.
-func (db *DB) Schema() (int, error) {
-	var v int
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		v = int(binary.BigEndian.Uint32(tx.Bucket(bucketSystem).Get(keySchema)))
-		return nil
-	})
-	return v, err
 }
 
 // Close closes the database.

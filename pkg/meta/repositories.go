@@ -4,6 +4,8 @@ import (
 	"sort"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // RepositoryRecord is a repository's stored configuration. Config is the
@@ -13,9 +15,14 @@ type RepositoryRecord struct {
 	Config []byte `json:"config"`
 }
 
-// PutRepository creates or replaces the repository named name.
+// PutRepository creates or replaces the repository named name; a name whose
+// deletion is not finished is refused (errs.Conflict), so a new repository
+// never inherits content of the old one.
 func (db *DB) PutRepository(name string, config []byte) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketDeleting).Get([]byte(name)) != nil {
+			return errs.New(errs.Conflict, "repository %s is still being deleted", name)
+		}
 		return tx.Bucket(bucketRepositories).Put([]byte(name), config)
 	})
 }

@@ -84,6 +84,25 @@ func (b *base) Walk(ctx context.Context, prefix string, fn func(*meta.Asset) err
 	}
 }
 
+func (b *base) Folders(ctx context.Context, prefix string, fn func(string) error) error {
+	after := ""
+	for {
+		folders, next, err := b.db.Folders(b.cfg.Name, prefix, after, 500)
+		if err != nil {
+			return err
+		}
+		for _, f := range folders {
+			if err := fn(f); err != nil {
+				return err
+			}
+		}
+		if next == "" {
+			return ctx.Err()
+		}
+		after = next
+	}
+}
+
 // open returns the stored content of an asset.
 func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
 	body, err := b.blobs.Open(ctx, a.Blob)
@@ -102,16 +121,20 @@ func (b *base) cached(ctx context.Context, p string) (*Content, error) {
 	return b.open(ctx, a)
 }
 
+// writeCheck is a write policy's decision on a write to path, given the
+// asset there (nil if none); it runs again inside the metadata transaction.
+type writeCheck func(path string, existing *meta.Asset) error
+
 // identicalAllowed lets a write of the same blob through check when allowed.
-func identicalAllowed(check func(*meta.Asset) error, allowed bool, d digest.Digest) func(*meta.Asset) error {
-	if check == nil || !allowed {
-		return check
+func identicalAllowed(check writeCheck, path string, allowed bool, d digest.Digest) func(*meta.Asset) error {
+	if check == nil {
+		return nil
 	}
 	return func(existing *meta.Asset) error {
-		if existing != nil && existing.Blob == d {
-			return check(nil) // judged as a new write: deny still refuses
+		if allowed && existing != nil && existing.Blob == d {
+			return check(path, nil) // judged as a new write: deny still refuses
 		}
-		return check(existing)
+		return check(path, existing)
 	}
 }
 
@@ -132,7 +155,7 @@ func releaseBlobs(ctx context.Context, db *meta.DB, blobs *blob.Store, log *slog
 }
 
 // store writes body as the asset at p.
-func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check func(*meta.Asset) error) (*meta.Asset, error) {
+func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck) (*meta.Asset, error) {
 	if b.cfg.Storage.StrictContentTypeValidation {
 		checked, err := checkContentType(body, opts.ContentType)
 		if err != nil {
@@ -146,16 +169,17 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		Expected:     opts.Expected,
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
+		Tail:         opts.Tail,
 	}, rec.record)
 	return rec.finish(ctx, err)
 }
 
-// recorder turns a committed blob into the asset at a path; its record
-// method runs under the blob store's digest lock.
+// recorder turns a committed blob into the assets at a path and its
+// aliases; its record method runs under the blob store's digest lock.
 type recorder struct {
 	b        *base
-	req      meta.PutAssetRequest
-	check    func(*meta.Asset) error
+	reqs     []meta.PutAssetRequest // the path's first, then the aliases'
+	check    writeCheck
 	identic  bool
 	stored   *meta.Asset
 	released []digest.Digest
@@ -164,44 +188,57 @@ type recorder struct {
 	committed digest.Digest
 }
 
-func (b *base) recorder(p string, opts PutOptions, check func(*meta.Asset) error) *recorder {
-	comp := opts.Component
-	if comp == nil {
-		comp = b.format.Component(p)
+func (b *base) recorder(p string, opts PutOptions, check writeCheck) *recorder {
+	rec := &recorder{b: b, check: check, identic: opts.AllowIdentical}
+	add := func(p string, attrs map[string]string, comp *meta.Component) {
+		if comp == nil {
+			comp = b.format.Component(p)
+		}
+		if comp != nil {
+			comp.Repository = b.cfg.Name
+			comp.Format = b.cfg.Format
+		}
+		rec.reqs = append(rec.reqs, meta.PutAssetRequest{
+			Asset: meta.Asset{
+				Repository:  b.cfg.Name,
+				Path:        p,
+				ContentType: opts.ContentType,
+				Uploader:    opts.Uploader,
+				UploaderIP:  opts.UploaderIP,
+				Attributes:  attrs,
+				// A proxy's download counts as its first verification.
+				LastVerified: opts.LastVerified,
+			},
+			Component:         comp,
+			RequireRepository: true,
+		})
 	}
-	if comp != nil {
-		comp.Repository = b.cfg.Name
-		comp.Format = b.cfg.Format
+	add(p, opts.Attributes, opts.Component)
+	for _, al := range opts.Aliases {
+		add(al.Path, al.Attributes, nil)
 	}
-	return &recorder{b: b, check: check, identic: opts.AllowIdentical, req: meta.PutAssetRequest{
-		Asset: meta.Asset{
-			Repository:  b.cfg.Name,
-			Path:        p,
-			ContentType: opts.ContentType,
-			Uploader:    opts.Uploader,
-			UploaderIP:  opts.UploaderIP,
-			Attributes:  opts.Attributes,
-			// A proxy's download counts as its first verification.
-			LastVerified: opts.LastVerified,
-		},
-		Component:         comp,
-		RequireRepository: true,
-	}}
+	return rec
 }
 
 func (r *recorder) record(info blob.Info) error {
 	r.committed = info.Digest
-	req := r.req
-	req.Asset.Blob = info.Digest
-	req.Asset.Size = info.Size
-	req.Asset.Checksums = make(map[string]string, len(info.Checksums))
-	for alg, v := range info.Checksums {
-		req.Asset.Checksums[string(alg)] = v
+	reqs := make([]meta.PutAssetRequest, len(r.reqs))
+	for i, req := range r.reqs {
+		req.Asset.Blob = info.Digest
+		req.Asset.Size = info.Size
+		req.Asset.Checksums = make(map[string]string, len(info.Checksums))
+		for alg, v := range info.Checksums {
+			req.Asset.Checksums[string(alg)] = v
+		}
+		req.Check = identicalAllowed(r.check, req.Asset.Path, r.identic, info.Digest)
+		reqs[i] = req
 	}
-	req.Check = identicalAllowed(r.check, r.identic, info.Digest)
-	var err error
-	r.stored, r.released, err = r.b.db.PutAsset(req)
-	return err
+	stored, released, err := r.b.db.PutAssets(reqs)
+	if err != nil {
+		return err
+	}
+	r.stored, r.released = stored[0], released
+	return nil
 }
 
 // finish releases blobs the write replaced and returns the stored asset.

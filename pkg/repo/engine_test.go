@@ -124,7 +124,7 @@ func (e *env) open() {
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
-		testFormat{}, testFormat{name: "other"})
+		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}})
 }
 
 // reopen closes the database and loads the stored repositories anew.
@@ -182,6 +182,8 @@ func put(t *testing.T, r Repository, p, body string) *meta.Asset {
 }
 
 // read returns the content at p and whether its body could seek.
+// read returns the content at p and whether it came from storage; false
+// means it followed a download, which read then waits to see stored.
 func read(t *testing.T, ctx context.Context, r Repository, p string) (string, bool) {
 	t.Helper()
 	c, err := r.Get(ctx, p)
@@ -189,12 +191,28 @@ func read(t *testing.T, ctx context.Context, r Repository, p string) (string, bo
 		t.Fatalf("Get(%s, %s): %v", r.Name(), p, err)
 	}
 	defer c.Body.Close()
-	_, seeks := c.Body.(io.Seeker)
+	_, followed := c.Body.(interface{ Err() error })
 	b, err := io.ReadAll(c.Body)
 	if err != nil {
 		t.Fatalf("reading %s/%s: %v", r.Name(), p, err)
 	}
-	return string(b), seeks
+	if followed {
+		settle(t, r)
+	}
+	return string(b), !followed
+}
+
+// settle waits for the downloads of r (or of its members) to be over.
+func settle(t *testing.T, r Repository) {
+	t.Helper()
+	switch r := r.(type) {
+	case *proxyRepo:
+		waitIdle(t, r)
+	case *groupRepo:
+		for _, m := range r.Members() {
+			settle(t, m)
+		}
+	}
 }
 
 func wantKind(t *testing.T, err error, k errs.Kind, what string) {

@@ -30,8 +30,8 @@ func TestGroupFirstMemberWins(t *testing.T) {
 	put(t, h2, "only2.txt", "only in h2")
 
 	g := e.create(groupCfg("g", "h1", "h2"))
-	if body, seeks := read(t, ctx, g, "a.txt"); body != "from h1" || !seeks {
-		t.Fatalf("g/a.txt = %q (seeker %v), want h1's", body, seeks)
+	if body, stored := read(t, ctx, g, "a.txt"); body != "from h1" || !stored {
+		t.Fatalf("g/a.txt = %q (stored %v), want h1's", body, stored)
 	}
 	if body, _ := read(t, ctx, g, "only2.txt"); body != "only in h2" {
 		t.Fatalf("g/only2.txt = %q", body)

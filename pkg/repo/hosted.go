@@ -29,35 +29,40 @@ func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts Put
 	return h.store(ctx, p, body, opts, check)
 }
 
-// precheck applies the write policy before any byte is read, so a refused
-// upload fails fast; it returns the check that counts, which runs again
-// inside the metadata transaction.
-func (h *hostedRepo) precheck(p string, opts PutOptions) (func(*meta.Asset) error, error) {
+// precheck applies the write policy to the path and the aliases of a
+// write before any byte is read, so a refused upload fails fast; it returns
+// the check that counts, which runs again inside the metadata transaction.
+func (h *hostedRepo) precheck(p string, opts PutOptions) (writeCheck, error) {
 	if err := h.online(); err != nil {
 		return nil, err
 	}
-	check := h.writeCheck(p)
-	existing, err := h.db.AssetByPath(h.cfg.Name, p)
-	if err != nil && errs.KindOf(err) != errs.NotFound {
-		return nil, err
+	paths := []string{p}
+	for _, al := range opts.Aliases {
+		paths = append(paths, al.Path)
 	}
-	if opts.AllowIdentical {
-		existing = nil // identical or not is known only once the body is read
+	for _, p := range paths {
+		existing, err := h.db.AssetByPath(h.cfg.Name, p)
+		if err != nil && errs.KindOf(err) != errs.NotFound {
+			return nil, err
+		}
+		if opts.AllowIdentical {
+			existing = nil // identical or not is known only once the body is read
+		}
+		if err := h.writeCheck(p, existing); err != nil {
+			return nil, err
+		}
 	}
-	return check, check(existing)
+	return h.writeCheck, nil
 }
 
-func (h *hostedRepo) writeCheck(p string) func(*meta.Asset) error {
-	policy := h.cfg.Storage.WritePolicy
-	return func(existing *meta.Asset) error {
-		switch {
-		case policy == WriteDeny:
-			return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
-		case policy == WriteAllowOnce && existing != nil:
-			return errs.New(errs.Invalid, "repository %s does not allow updating assets: %s", h.cfg.Name, p)
-		}
-		return nil
+func (h *hostedRepo) writeCheck(p string, existing *meta.Asset) error {
+	switch policy := h.cfg.Storage.WritePolicy; {
+	case policy == WriteDeny:
+		return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
+	case policy == WriteAllowOnce && existing != nil:
+		return errs.New(errs.Invalid, "repository %s does not allow updating assets: %s", h.cfg.Name, p)
 	}
+	return nil
 }
 
 func (h *hostedRepo) Delete(ctx context.Context, p string) error {

@@ -30,9 +30,9 @@ func TestHostedPutGetDelete(t *testing.T) {
 	if a.ComponentID == "" {
 		t.Fatal("format component not recorded")
 	}
-	body, seeks := read(t, ctx, r, "dir/a.bin")
-	if body != "hello" || !seeks {
-		t.Fatalf("Get = %q (seeker %v), want hello from the store", body, seeks)
+	body, stored := read(t, ctx, r, "dir/a.bin")
+	if body != "hello" || !stored {
+		t.Fatalf("Get = %q (stored %v), want hello from the store", body, stored)
 	}
 	st, err := r.Stat(ctx, "dir/a.bin")
 	if err != nil || st.ID != a.ID {
@@ -496,5 +496,40 @@ func TestUpdateKeepsUpstreamPassword(t *testing.T) {
 	}
 	if got := e.lookup("p").Config().HTTPClient.Authentication.Password; got != "" {
 		t.Fatalf("another user inherited the password %q", got)
+	}
+}
+
+// A write with aliases stores the bytes at every path, each with its own
+// attributes, or, when the write policy refuses one path, at none.
+func TestHostedPutAliases(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	r := e.create(hostedCfg("h", "allow_once"))
+	put(t, r, "taken", "other bytes")
+	opts := PutOptions{Size: -1, AllowIdentical: true, Attributes: map[string]string{"k": "main"},
+		Aliases: []Alias{{Path: "x", Attributes: map[string]string{"k": "x"}}, {Path: "taken"}}}
+	_, err := r.Put(ctx, "main", strings.NewReader("body"), opts)
+	wantKind(t, err, errs.Invalid, "alias over an asset under allow_once")
+	for _, p := range []string{"main", "x"} {
+		if _, err := r.Stat(ctx, p); errs.KindOf(err) != errs.NotFound {
+			t.Fatalf("%s after a refused write with aliases: %v", p, err)
+		}
+	}
+
+	opts.Aliases = opts.Aliases[:1]
+	if _, err := r.Put(ctx, "main", strings.NewReader("body"), opts); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range map[string]string{"main": "main", "x": "x"} {
+		a, err := r.Stat(ctx, p)
+		if err != nil || a.Attributes["k"] != want {
+			t.Fatalf("%s: %+v, %v", p, a, err)
+		}
+		if body, _ := read(t, ctx, r, p); body != "body" {
+			t.Fatalf("%s: body %q", p, body)
+		}
+	}
+	if files := e.blobFiles(); len(files) != 2 {
+		t.Fatalf("blob files %v, want 2 (taken, body)", files)
 	}
 }

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
@@ -54,8 +56,22 @@ type Manager struct {
 
 	mu        sync.RWMutex
 	repos     map[string]Repository
+	deleting  map[string]bool // out of service, content not yet deleted; true while a deletion works on it
 	observers []Observer
+
+	// deleteBatch is how many assets one transaction of a repository's
+	// deletion removes; afterDeleteBatch, when set (tests), runs after each.
+	deleteBatch      int
+	afterDeleteBatch func(name string)
+
+	// sums shares the computation of an asset's missing checksums among
+	// concurrent callers (see Checksums).
+	sums singleflight.Group
 }
+
+// deleteBatch bounds a deletion's transactions, so that writers elsewhere
+// never wait long for the database.
+const deleteBatch = 1000
 
 // Observe registers o for configuration changes.
 func (m *Manager) Observe(o Observer) {
@@ -85,7 +101,8 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{}, repos: map[string]Repository{}}
+	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{},
+		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch}
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
@@ -104,14 +121,22 @@ func (m *Manager) BlobStore(name string) (*blob.Store, bool) {
 // BlobStores returns every blob store.
 func (m *Manager) BlobStores() []*blob.Store { return []*blob.Store{m.blobs} }
 
-// Load builds the repositories stored in the database.
+// Load builds the repositories stored in the database and notes the
+// deletions a crash interrupted (Sweep finishes them).
 func (m *Manager) Load(ctx context.Context) error {
 	recs, err := m.db.Repositories()
 	if err != nil {
 		return err
 	}
+	deleting, err := m.db.DeletingRepositories()
+	if err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for _, name := range deleting {
+		m.deleting[name] = false
+	}
 	for _, rec := range recs {
 		var cfg Config
 		if err := json.Unmarshal(rec.Config, &cfg); err != nil {
@@ -160,6 +185,11 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 		for existing := range m.repos {
 			if strings.EqualFold(existing, cfg.Name) {
 				return fieldErr("name", "a repository named %s already exists", existing)
+			}
+		}
+		for deleting := range m.deleting {
+			if strings.EqualFold(deleting, cfg.Name) {
+				return fieldErr("name", "repository %s is still being deleted", deleting)
 			}
 		}
 		return m.save(ctx, cfg)
@@ -244,38 +274,74 @@ func (m *Manager) save(ctx context.Context, cfg Config) error {
 	return nil
 }
 
-// Delete removes a repository and its content in one transaction, freeing
-// blobs nothing else references; writes still in flight for it are refused
-// (meta.PutAssetRequest.RequireRepository). A repository that is a group
-// member cannot be deleted. The caller in ctx needs the repository's admin
-// "delete" privilege.
+// Delete removes a repository and its content, freeing blobs nothing else
+// references. A repository that is a group member cannot be deleted. The
+// caller in ctx needs the repository's admin "delete" privilege.
+//
+// Only taking it out of service holds the manager: from then on requests
+// find no repository, writes still in flight for it are refused
+// (meta.PutAssetRequest.RequireRepository), observers close its ports and
+// its name stays taken. Its content then goes in bounded transactions, and
+// the name is free once all of it is gone. A crash in between leaves a
+// marker that start-up (Load, Sweep) finishes.
 func (m *Manager) Delete(ctx context.Context, name string) error {
-	m.mu.Lock()
-	r, ok := m.repos[name]
-	if !ok {
-		m.mu.Unlock()
-		return errs.New(errs.NotFound, "repository %s not found", name)
-	}
-	if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
-		m.mu.Unlock()
-		return err
-	}
-	for _, other := range m.repos {
-		if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
-			m.mu.Unlock()
-			return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
+	err := func() error {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		r, ok := m.repos[name]
+		if !ok {
+			return errs.New(errs.NotFound, "repository %s not found", name)
 		}
-	}
-	released, err := m.db.DeleteRepository(name)
-	if err == nil {
+		if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
+			return err
+		}
+		for _, other := range m.repos {
+			if g := other.Config().Group; g != nil && slices.Contains(g.MemberNames, name) {
+				return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
+			}
+		}
+		if err := m.db.StartDeleteRepository(name); err != nil {
+			return err
+		}
 		delete(m.repos, name)
-	}
-	m.mu.Unlock()
+		m.deleting[name] = true
+		return nil
+	}()
 	if err != nil {
 		return err
 	}
 	m.changed()
-	m.release(ctx, released)
+	// The deletion is under way and its marker stored: it goes on if the
+	// client goes away.
+	return m.deleteContent(context.WithoutCancel(ctx), name)
+}
+
+// deleteContent deletes the content of a repository taken out of service,
+// batch by batch, then its marker, and frees its name. The caller has
+// claimed the deletion (m.deleting[name] true); on failure the marker
+// stays and the claim goes, so maintenance or the next start goes on.
+func (m *Manager) deleteContent(ctx context.Context, name string) error {
+	err := func() error {
+		for more := true; more; {
+			released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
+			if err != nil {
+				return err
+			}
+			more = left
+			m.release(ctx, released)
+			if m.afterDeleteBatch != nil {
+				m.afterDeleteBatch(name)
+			}
+		}
+		return m.db.FinishDeleteRepository(name)
+	}()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.deleting[name] = false
+		return err
+	}
+	delete(m.deleting, name)
 	return nil
 }
 
@@ -283,10 +349,15 @@ func (m *Manager) release(ctx context.Context, digests []digest.Digest) {
 	releaseBlobs(ctx, m.db, m.blobs, m.opts.Log, digests)
 }
 
-// Sweep runs at start-up, before serving: it removes temporary files a crash
-// left, frees blobs whose last reference went away without their bytes being
-// released, and deletes stored bytes no record knows of.
+// Sweep runs at start-up, after Load and before serving: it finishes
+// repository deletions a crash interrupted, removes temporary files a crash
+// left, frees blobs whose last reference went away without their bytes
+// being released, and deletes stored bytes no record knows of.
 func (m *Manager) Sweep(ctx context.Context) error {
+	if err := m.resumeDeletions(ctx); err != nil {
+		// Those repositories stay out of service; maintenance tries again.
+		m.opts.Log.Error("finish repository deletions", "err", err)
+	}
 	n, err := m.blobs.CleanTemp(ctx, 0)
 	if err != nil {
 		return err
@@ -321,10 +392,36 @@ func (m *Manager) Sweep(ctx context.Context) error {
 	return nil
 }
 
-// Maintain runs periodic housekeeping: it purges resumable uploads left
-// unfinished for longer than UploadPurgeAge and lets formats tidy their
-// repositories.
+// resumeDeletions finishes the repository deletions nobody works on: those
+// a crash interrupted, or that failed.
+func (m *Manager) resumeDeletions(ctx context.Context) error {
+	var claimed []string
+	m.mu.Lock()
+	for name, running := range m.deleting {
+		if !running {
+			m.deleting[name] = true
+			claimed = append(claimed, name)
+		}
+	}
+	m.mu.Unlock()
+	var errAll error
+	for _, name := range claimed {
+		if err := m.deleteContent(ctx, name); err != nil {
+			errAll = errors.Join(errAll, err)
+			continue
+		}
+		m.opts.Log.Info("finished deleting repository", "repository", name)
+	}
+	return errAll
+}
+
+// Maintain runs periodic housekeeping: it finishes repository deletions
+// that failed, purges resumable uploads left unfinished for longer than
+// UploadPurgeAge and lets formats tidy their repositories.
 func (m *Manager) Maintain(ctx context.Context) {
+	if err := m.resumeDeletions(ctx); err != nil {
+		m.opts.Log.Error("finish repository deletions", "err", err)
+	}
 	if m.opts.UploadPurgeAge > 0 {
 		n, err := m.blobs.PurgeUploads(ctx, m.opts.UploadPurgeAge)
 		if err != nil {
@@ -389,22 +486,6 @@ func (m *Manager) ComponentAssets(ctx context.Context, comp *meta.Component) ([]
 		}
 	}
 	return own, nil
-}
-
-// Checksum returns the checksum alg of an asset's blob, computing and storing
-// it the first time somebody asks for one that was not computed at write time.
-func (m *Manager) Checksum(ctx context.Context, a *meta.Asset, alg blob.Algorithm) (string, error) {
-	if v := a.Checksums[string(alg)]; v != "" {
-		return v, nil
-	}
-	if rec, err := m.db.BlobRecord(a.Blob); err == nil && rec.Checksums[string(alg)] != "" {
-		return rec.Checksums[string(alg)], nil
-	}
-	v, err := m.blobs.Checksum(ctx, a.Blob, alg)
-	if err != nil {
-		return "", err
-	}
-	return v, m.db.SetBlobChecksum(a.Blob, string(alg), v)
 }
 
 func (m *Manager) build(cfg Config) (Repository, error) {

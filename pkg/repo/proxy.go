@@ -2,6 +2,7 @@ package repo
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -35,6 +37,7 @@ type proxyRepo struct {
 
 	mu           sync.Mutex
 	inflight     map[string]*fetch
+	finished     atomic.Uint64 // downloads ended, changed under mu
 	negative     map[string]time.Time
 	failures     int
 	blockedUntil time.Time
@@ -43,9 +46,13 @@ type proxyRepo struct {
 }
 
 // fetch is one upstream download that concurrent misses of a path share.
+// Its fields are set before ready is closed and never change after.
 type fetch struct {
-	done chan struct{}
-	err  error
+	ready     chan struct{}
+	err       error       // the upstream failed or has no such path
+	confirmed *meta.Asset // the cached asset, still current upstream
+	tail      *blob.Tail  // else the download, being written
+	asset     *meta.Asset // and what is known of it
 }
 
 // newProxy builds a proxy whose requests go through client, wrapped by the
@@ -77,14 +84,17 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 	if err := p.online(); err != nil {
 		return nil, err
 	}
-	c, err := p.get(ctx, path)
+	c, err := p.get(ctx, path, true)
 	if err != nil {
 		return nil, err
 	}
 	return p.rewrite(ctx, path, c)
 }
 
-func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
+// get returns path from the cache or the upstream; with negative false, a
+// 404 remembered for path does not stop it from asking again.
+func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Content, error) {
+	gen := p.finished.Load()
 	cached, err := p.db.AssetByPath(p.cfg.Name, path)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
@@ -92,7 +102,7 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 	if cached != nil && p.fresh(cached, path) {
 		return p.open(ctx, cached)
 	}
-	if cached == nil && p.negativeHit(path) {
+	if negative && cached == nil && p.negativeHit(path) {
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
 	if blocked, _ := p.blocked(); blocked {
@@ -103,7 +113,7 @@ func (p *proxyRepo) get(ctx context.Context, path string) (*Content, error) {
 		// the repository status, not for every client.
 		return nil, errs.New(errs.Upstream, "upstream of %s is blocked", p.cfg.Name)
 	}
-	c, err := p.fetch(ctx, path, cached)
+	c, err := p.fetch(ctx, path, cached, gen)
 	if err != nil && cached != nil {
 		switch errs.KindOf(err) {
 		case errs.Upstream, errs.NotFound:
@@ -152,6 +162,12 @@ func (p *proxyRepo) negativeHit(path string) bool {
 		return false
 	}
 	return ok
+}
+
+func (p *proxyRepo) forgetMissing(path string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.negative, path)
 }
 
 func (p *proxyRepo) rememberMissing(path string) {
@@ -240,88 +256,103 @@ func (p *proxyRepo) noteRateLimit(resp *http.Response) {
 	}
 }
 
-// fetch downloads path once for all concurrent callers. The first caller
-// gets a stream that is written to the cache at the same time; the others
-// wait and read the cached copy. Every caller waits only as long as its
-// own context lasts: the download runs on a context detached from them,
-// so a client hanging up does not abort caching.
-func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset) (*Content, error) {
-	p.mu.Lock()
-	if f, ok := p.inflight[path]; ok {
-		p.mu.Unlock()
-		select {
-		case <-f.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
+// fetch downloads path once for all concurrent callers. Every caller, the
+// first and any that join, reads the download from the blob being written,
+// at its own pace (see blob.Tail): none is cut for being slow, none waits
+// for the whole download, and the last byte is held back until the content
+// is verified. Callers wait only as long as their own context lasts: the
+// download runs on a context detached from them, so a client hanging up
+// costs nothing and does not abort caching.
+func (p *proxyRepo) fetch(ctx context.Context, path string, cached *meta.Asset, gen uint64) (*Content, error) {
+	for {
+		p.mu.Lock()
+		if f, ok := p.inflight[path]; ok {
+			p.mu.Unlock()
+			return p.join(ctx, path, f)
 		}
-		if f.err != nil {
-			return nil, f.err
+		if g := p.finished.Load(); g != gen {
+			// A download ended since the caller looked at the cache: it
+			// may have stored path, so look again (outside the lock)
+			// rather than download it twice.
+			p.mu.Unlock()
+			gen = g
+			if a, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(a, path) {
+				return p.open(ctx, a)
+			}
+			continue
 		}
-		return p.cached(ctx, path)
-	}
-	// A download that finished since the caller looked at the cache has
-	// stored path: serve that rather than download it again.
-	if a, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(a, path) {
+		f := &fetch{ready: make(chan struct{})}
+		p.inflight[path] = f
 		p.mu.Unlock()
-		return p.open(ctx, a)
+		go p.download(context.WithoutCancel(ctx), path, cached, f)
+		return p.join(ctx, path, f)
 	}
-	f := &fetch{done: make(chan struct{})}
-	p.inflight[path] = f
-	p.mu.Unlock()
+}
 
-	first := make(chan firstAnswer)
-	go p.download(context.WithoutCancel(ctx), path, cached, f, first, ctx.Done())
+// join waits for the upstream's answer to f and serves it: the download as
+// it is written, the cached asset the upstream confirmed, or the error.
+func (p *proxyRepo) join(ctx context.Context, path string, f *fetch) (*Content, error) {
 	select {
-	case a := <-first:
-		if a.cached != nil {
-			return p.open(ctx, a.cached)
-		}
-		return a.content, a.err
+	case <-f.ready:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	switch {
+	case f.err != nil:
+		return nil, f.err
+	case f.confirmed != nil:
+		return p.open(ctx, f.confirmed)
+	}
+	body, err := f.tail.Open(ctx)
+	if errors.Is(err, blob.ErrTailGone) {
+		return p.cached(ctx, path) // over and stored since
+	}
+	if err != nil {
+		return nil, errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
+	}
+	a := *f.asset
+	a.Checksums = map[string]string{}
+	return &Content{Asset: &a, Body: body}, nil
 }
 
-// firstAnswer is what the first caller of a fetch gets: the stream of the
-// download, the cached asset the upstream confirmed, or an error.
-type firstAnswer struct {
-	content *Content
-	cached  *meta.Asset
-	err     error
-}
-
-// download fetches path from the upstream into the cache and ends f. It
-// hands the first caller its answer on first, unless the caller left
-// (gone closed) before the upstream answered; the download then goes on
-// without it.
-func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asset, f *fetch, first chan<- firstAnswer, gone <-chan struct{}) {
-	finish := func(err error) {
-		f.err = err
+// download fetches path from the upstream into the cache. It sets f's
+// answer and closes f.ready as soon as the upstream has answered, and ends
+// f once the download is over.
+func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asset, f *fetch) {
+	over, answered := false, false
+	end := func() {
+		over = true
 		p.mu.Lock()
 		delete(p.inflight, path)
+		p.finished.Add(1)
 		p.mu.Unlock()
-		close(f.done)
 	}
-	answer := func(a firstAnswer) bool {
-		select {
-		case first <- a:
-			return true
-		case <-gone:
-			return false
+	// answer gives the callers f's outcome. Any but a download to follow
+	// is final: the fetch is over first, so that a caller who asks again
+	// starts a new one rather than getting this answer twice.
+	answer := func(err error) {
+		if f.tail == nil {
+			end()
 		}
+		f.err = err
+		answered = true
+		close(f.ready)
 	}
+	defer func() {
+		if !answered {
+			answer(errs.New(errs.Internal, "proxy download of %s ended without an answer", path))
+		}
+		if !over {
+			end()
+		}
+	}()
 	confirmed := func() {
-		err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() })
-		finish(err)
-		if err != nil {
-			answer(firstAnswer{err: err})
+		if err := p.db.UpdateAsset(cached.ID, func(a *meta.Asset) { a.LastVerified = p.now().UTC() }); err != nil {
+			answer(err)
 			return
 		}
-		answer(firstAnswer{cached: cached})
-	}
-	fail := func(err error) {
-		finish(err)
-		answer(firstAnswer{err: err})
+		f.confirmed = cached
+		answer(nil)
 	}
 
 	if cached != nil {
@@ -333,32 +364,49 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	resp, err := p.request(ctx, http.MethodGet, path, cached)
 	if err != nil {
 		p.upstreamFailed(err.Error())
-		fail(errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name))
+		answer(errs.Wrap(errs.Upstream, err, "upstream of %s failed", p.cfg.Name))
+		return
+	}
+	defer resp.Body.Close()
+	if fb, ok := p.format.(UpstreamFallback); ok && fb.Lacks(path, resp) {
+		// Not a missing path but a missing endpoint: nothing for the
+		// negative cache, the format builds the answer instead.
+		p.upstreamOK()
+		a, err := p.fallback(ctx, path, fb)
+		if err != nil {
+			answer(err)
+			return
+		}
+		f.confirmed = a
+		answer(nil)
 		return
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified && cached != nil:
-		resp.Body.Close()
 		p.upstreamOK()
 		confirmed()
 		return
 	case resp.StatusCode == http.StatusNotFound || resp.StatusCode == http.StatusGone:
-		resp.Body.Close()
 		p.upstreamOK()
 		p.rememberMissing(path)
-		fail(errs.New(errs.NotFound, "%s not found upstream", path))
+		answer(errs.New(errs.NotFound, "%s not found upstream", path))
 		return
 	case resp.StatusCode != http.StatusOK:
-		resp.Body.Close()
 		why := fmt.Sprintf("upstream answered %s", resp.Status)
 		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
 			p.upstreamFailed(why)
 		}
-		fail(errs.New(errs.Upstream, "%s", why))
+		answer(errs.New(errs.Upstream, "%s", why))
 		return
 	}
 	p.upstreamOK()
-	defer resp.Body.Close()
+	// Proxied content is a cache of the upstream, not an upload: the
+	// client's upload limit does not apply, only the format's bound.
+	if ctx, err = p.sizeBound(WithMaxUploadSize(ctx, 0), path, resp.ContentLength); err != nil {
+		answer(err)
+		return
+	}
+	p.forgetMissing(path) // whatever was remembered, it is here now
 	streamBody(resp)
 
 	opts := PutOptions{
@@ -368,6 +416,7 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		Component:    p.format.Component(path),
 		LastVerified: p.now().UTC(),
 		Attributes:   map[string]string{},
+		Tail:         blob.NewTail(resp.ContentLength),
 	}
 	if opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(path)
@@ -381,25 +430,27 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	if modified.IsZero() {
 		modified = p.now().UTC()
 	}
-	pr, pw := io.Pipe()
-	client := newClientFeed(pw)
-	if !answer(firstAnswer{content: &Content{
-		Asset: &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
-			ContentType: opts.ContentType, LastModified: modified, Checksums: map[string]string{}},
-		Body: pr,
-	}}) {
-		pr.Close() // nobody reads the stream: the feed cuts itself off
+	f.tail = opts.Tail
+	// Metadata is small: its readers wait for the commit too, so that a
+	// client that read a tag and asks again finds it cached. Content is
+	// released once verified, the fsync is not worth a client's wait.
+	metadata := p.format.IsMetadata(path)
+	if metadata {
+		f.tail.UntilStored()
 	}
-	_, err = p.store(ctx, path, io.TeeReader(resp.Body, client), opts, nil)
-	if err != nil {
+	// Forgotten before its readers hear the end when they would ask
+	// again at once: after a failure, or for stored metadata.
+	f.tail.BeforeEnd(func(err error) {
+		if err != nil || metadata {
+			end()
+		}
+	})
+	f.asset = &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
+		ContentType: opts.ContentType, LastModified: modified}
+	answer(nil)
+	if _, err := p.store(ctx, path, resp.Body, opts, nil); err != nil {
 		p.log.Warn("proxy download not cached", "path", path, "err", err)
-		err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
 	}
-	// Finish before ending the stream, so that a caller who read it to
-	// the end (or to the error) and asks again starts a new fetch rather
-	// than joining this one.
-	finish(err)
-	client.end(err)
 }
 
 // currentByHead asks the upstream, with a HEAD, whether a stale cached
@@ -430,21 +481,9 @@ func (p *proxyRepo) expected(path string) digest.Digest {
 }
 
 func (p *proxyRepo) request(ctx context.Context, method, path string, cached *meta.Asset) (*http.Response, error) {
-	target, err := p.remote.Parse(EscapePath(path))
+	req, err := p.newRequest(ctx, method, path, "")
 	if err != nil {
 		return nil, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
-	if err != nil {
-		return nil, err
-	}
-	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
-		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
-	}
-	if up, ok := p.format.(Upstream); ok {
-		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
-			return nil, err
-		}
 	}
 	if cached != nil {
 		if v := cached.Attributes["etag"]; v != "" {
@@ -461,96 +500,27 @@ func (p *proxyRepo) request(ctx context.Context, method, path string, cached *me
 	return resp, err
 }
 
-// clientFeedBytes bounds how far the first client of a download may fall
-// behind before it is cut off (and how much memory that may take);
-// feedBufSize is the size of the buffers the download is fed in.
-const (
-	clientFeedBytes = 8 << 20
-	feedBufSize     = 256 << 10
-)
-
-var feedBufs = sync.Pool{New: func() any { b := make([]byte, 0, feedBufSize); return &b }}
-
-// clientFeed forwards a download to its first client without ever making
-// the download wait: the bytes are gathered into buffers that go through a
-// bounded queue, which a goroutine of its own writes to the client. A
-// client that is gone, or too slow to keep up, is cut off (it sees a
-// truncated transfer and can retry from the cache); the download into the
-// cache goes on either way. The last buffer is held back until the content
-// has been verified and stored, so a client never receives a complete
-// response whose bytes failed verification.
-type clientFeed struct {
-	queue  chan *[]byte
-	queued atomic.Int64 // bytes in queue
-	cur    *[]byte      // being filled; never empty once data arrived
-	cut    atomic.Bool
-	err    error // how the download ended, read by the pump after queue closes
-}
-
-func newClientFeed(pw *io.PipeWriter) *clientFeed {
-	f := &clientFeed{queue: make(chan *[]byte, clientFeedBytes/feedBufSize+1)}
-	go func() {
-		for buf := range f.queue {
-			f.queued.Add(-int64(len(*buf)))
-			if !f.cut.Load() {
-				if _, err := pw.Write(*buf); err != nil {
-					f.cut.Store(true)
-				}
-			}
-			*buf = (*buf)[:0]
-			feedBufs.Put(buf)
-		}
-		if f.cut.Load() && f.err == nil {
-			f.err = errClientCut
-		}
-		pw.CloseWithError(f.err)
-	}()
-	return f
-}
-
-var errClientCut = errs.New(errs.Upstream, "client fell too far behind the download")
-
-// Write gathers b into buffers; a full buffer is queued only when more
-// bytes follow it, so the last one is always held back.
-func (f *clientFeed) Write(b []byte) (int, error) {
-	n := len(b)
-	for len(b) > 0 && !f.cut.Load() {
-		if f.cur != nil && len(*f.cur) == cap(*f.cur) {
-			f.send(f.cur)
-			f.cur = nil
-		}
-		if f.cur == nil {
-			f.cur = feedBufs.Get().(*[]byte)
-		}
-		k := min(len(b), cap(*f.cur)-len(*f.cur))
-		*f.cur = append(*f.cur, b[:k]...)
-		b = b[k:]
+// newRequest is a request of path (and rawQuery) to the upstream, with the
+// configured credentials and the format's adjustments.
+func (p *proxyRepo) newRequest(ctx context.Context, method, path, rawQuery string) (*http.Request, error) {
+	target, err := p.remote.Parse(EscapePath(path))
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
-}
-
-func (f *clientFeed) send(buf *[]byte) {
-	if f.queued.Add(int64(len(*buf))) > clientFeedBytes {
-		f.queued.Add(-int64(len(*buf)))
-		f.cut.Store(true)
-		return
+	target.RawQuery = rawQuery
+	req, err := http.NewRequestWithContext(ctx, method, target.String(), nil)
+	if err != nil {
+		return nil, err
 	}
-	select {
-	case f.queue <- buf:
-	default:
-		f.queued.Add(-int64(len(*buf)))
-		f.cut.Store(true)
+	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
+		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
 	}
-}
-
-// end closes the feed: the held buffer goes out only if the download was
-// verified and stored (err nil); the client's stream then ends with err.
-func (f *clientFeed) end(err error) {
-	if err == nil && !f.cut.Load() && f.cur != nil {
-		f.send(f.cur)
+	if up, ok := p.format.(Upstream); ok {
+		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
+			return nil, err
+		}
 	}
-	f.err = err
-	close(f.queue)
+	return req, nil
 }
 
 func (p *proxyRepo) Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error) {

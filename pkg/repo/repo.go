@@ -74,10 +74,29 @@ type Upstream interface {
 	// ExpectedDigest is the digest content at path must have, or "" when
 	// the path names none; content that does not match is never cached.
 	ExpectedDigest(path string) digest.Digest
+	// MaxSize bounds the content at path, or is 0 for no bound of the
+	// format's own; larger content is refused and never cached.
+	MaxSize(path string) int64
 	// Current tells from the upstream's answer to a HEAD of path whether
 	// the stale cached asset is still what the upstream serves. known is
 	// false when the answer does not tell; then a GET decides.
 	Current(resp *http.Response, cached *meta.Asset) (current, known bool)
+}
+
+// UpstreamFallback is implemented by formats whose upstreams may lack an
+// endpoint whose answer the format can build from other paths instead
+// (Docker: the referrers API, and the referrers tag schema in its place).
+type UpstreamFallback interface {
+	// Lacks tells from the upstream's answer to a GET of path, by its
+	// status and headers, that the upstream has no such endpoint. That
+	// answer is then no error and no missing path: it is not remembered in
+	// the negative cache, and Fallback builds what is cached at path.
+	Lacks(path string, resp *http.Response) bool
+	// Fallback builds the content of path from other paths, which it
+	// reads with get: through the proxy's cache (they are cached too) but
+	// never answered from its negative cache. The result is cached at path
+	// as metadata or content, as IsMetadata says, like an upstream answer.
+	Fallback(ctx context.Context, path string, get func(ctx context.Context, path string) (*Content, error)) (body []byte, contentType string, err error)
 }
 
 // ComponentHooks is implemented by formats whose components reach beyond
@@ -140,6 +159,21 @@ type PutOptions struct {
 	// AllowIdentical lets an allow_once repository accept a rewrite with
 	// the very same bytes (content-addressed paths, re-pushed Docker tags).
 	AllowIdentical bool
+	// Aliases are more paths the same bytes are stored at, in the metadata
+	// transaction of the path itself: all are written or none (a Docker
+	// manifest and its tags). Each is subject to the write policy and
+	// belongs to the component the format gives its path.
+	Aliases []Alias
+	// Tail, if set, lets readers follow the write as it happens (proxy
+	// downloads: see blob.Tail).
+	Tail *blob.Tail
+}
+
+// Alias is one more path a write stores its bytes at, with attributes of
+// its own.
+type Alias struct {
+	Path       string
+	Attributes map[string]string
 }
 
 // Repository is a configured repository of any type.
@@ -161,6 +195,10 @@ type Repository interface {
 	// Walk calls fn for each asset stored in this repository (a group
 	// stores none) whose path starts with prefix, in path order.
 	Walk(ctx context.Context, prefix string, fn func(*meta.Asset) error) error
+	// Folders calls fn for each folder whose name starts with prefix and
+	// that directly holds assets stored in this repository, in order,
+	// without visiting the assets (meta's folder index).
+	Folders(ctx context.Context, prefix string, fn func(folder string) error) error
 	// Authorize checks that the caller in ctx may perform action (browse,
 	// read, edit, add, delete) on this repository.
 	Authorize(ctx context.Context, action string) error

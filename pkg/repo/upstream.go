@@ -9,6 +9,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // Bounds of upstream exchanges when Options leave them zero; they match
@@ -150,4 +152,27 @@ func streamBody(resp *http.Response) {
 	if b, ok := resp.Body.(*boundedBody); ok {
 		b.total.Stop()
 	}
+}
+
+// sizeBound applies the format's bound on the content at path
+// (Upstream.MaxSize): an announced length above it is refused before
+// anything is stored or answered, and the returned ctx carries it as the
+// write limit where it is tighter than upload.max-size, so that a body of
+// unknown length is cut off at it too.
+func (p *proxyRepo) sizeBound(ctx context.Context, path string, length int64) (context.Context, error) {
+	up, ok := p.format.(Upstream)
+	if !ok {
+		return ctx, nil
+	}
+	max := up.MaxSize(path)
+	if max <= 0 {
+		return ctx, nil
+	}
+	if length > max {
+		return ctx, errs.New(errs.TooLarge, "%s is %d bytes upstream, more than the %d allowed", path, length, max)
+	}
+	if limit := maxUploadSize(ctx); limit <= 0 || max < limit {
+		ctx = WithMaxUploadSize(ctx, max)
+	}
+	return ctx, nil
 }

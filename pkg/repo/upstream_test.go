@@ -33,6 +33,7 @@ var _ Upstream = preflightFormat{}
 
 func (preflightFormat) UpstreamRequest(Config, string, *http.Request) error { return nil }
 func (preflightFormat) ExpectedDigest(string) digest.Digest                 { return "" }
+func (preflightFormat) MaxSize(string) int64                                { return 0 }
 func (preflightFormat) Current(*http.Response, *meta.Asset) (bool, bool)    { return false, false }
 
 func (f preflightFormat) UpstreamTransport(_ Config, base http.RoundTripper) http.RoundTripper {
@@ -218,8 +219,8 @@ func TestProxyFirstCallerLeavesBeforeTheUpstreamAnswers(t *testing.T) {
 		_, err := p.Stat(context.Background(), "a")
 		return err == nil
 	})
-	if body, seeks := read(t, context.Background(), p, "a"); body != "late content" || !seeks {
-		t.Errorf("cached copy %q (seeker %v)", body, seeks)
+	if body, stored := read(t, context.Background(), p, "a"); body != "late content" || !stored {
+		t.Errorf("cached copy %q (stored %v)", body, stored)
 	}
 	if n := up.hits.Load(); n != 1 {
 		t.Errorf("upstream hit %d times, want 1", n)

@@ -37,14 +37,23 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if disposition != "" {
 		h.Set("Content-Disposition", mime.FormatMediaType(disposition, map[string]string{"filename": path.Base(a.Path)}))
 	}
-	if rs, ok := c.Body.(io.ReadSeeker); ok {
-		if a.Size >= 0 && a.Size <= smallContent {
+	// A proxy download still being written is streamed in large pieces
+	// as it is written, and served through ServeContent only for ranges.
+	f, following := c.Body.(interface{ Err() error })
+	if rs, ok := c.Body.(io.ReadSeeker); ok && (!following || r.Header.Get("Range") != "") {
+		if a.Size >= 0 && a.Size <= smallContent && !following {
 			w = smallBody{w}
 		}
 		http.ServeContent(w, r, "", a.LastModified, rs)
+		if following && f.Err() != nil {
+			// The bytes were followed from a download that then failed
+			// (ServeContent does not say): make sure the client sees a
+			// cut transfer, and the request log an aborted one.
+			panic(http.ErrAbortHandler)
+		}
 		return
 	}
-	// A first proxy download: no ranges, the bytes are arriving now.
+	// A proxy download: the bytes are arriving now.
 	h.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
 	if a.Size >= 0 {
 		h.Set("Content-Length", strconv.FormatInt(a.Size, 10))
@@ -53,13 +62,14 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	if r.Method == http.MethodHead {
 		return
 	}
-	// Large writes: the bytes come through a pipe in small pieces, and
-	// hiding w's ReadFrom keeps the buffer ours rather than 32 KiB.
+	// Large writes: hiding w's ReadFrom keeps the buffer ours (256 KiB)
+	// rather than net/http's 32 KiB.
 	buf := streamBufs.Get().(*[]byte)
 	defer streamBufs.Put(buf)
 	if _, err := io.CopyBuffer(struct{ io.Writer }{w}, c.Body, *buf); err != nil {
-		// The upstream failed mid-way: cut the connection so the client
-		// sees a truncated transfer, never a short body taken as whole.
+		// The upstream failed mid-way (or the client left): cut the
+		// connection so the client sees a truncated transfer, never a
+		// short body taken as whole.
 		panic(http.ErrAbortHandler)
 	}
 }
@@ -82,7 +92,7 @@ func (s smallBody) ReadFrom(r io.Reader) (int64, error) {
 // clients expect; internal detail goes to the log only.
 func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
 	status := errs.Status(err)
-	if status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream) {
+	if (status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream)) || status == http.StatusInsufficientStorage {
 		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	if status == http.StatusUnauthorized {

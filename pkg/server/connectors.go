@@ -18,6 +18,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
+	"github.com/nexus-go/nexus-go/pkg/tlsconf"
 )
 
 // connectors keeps one listener per connector port of the repositories
@@ -28,7 +29,7 @@ type connectors struct {
 	repos *repo.Manager
 	authn *auth.Service
 	log   *slog.Logger
-	tls   *tls.Config // nil when no certificate is configured
+	tls   *tlsconf.Reloader // nil when no certificate is configured
 	// clientAddr decides the client address of a request, as on the main
 	// port.
 	clientAddr func(*http.Request) string
@@ -61,11 +62,11 @@ func newConnectors(cfg config.Config, repos *repo.Manager, authn *auth.Service, 
 	c := &connectors{cfg: cfg, repos: repos, authn: authn, log: log, clientAddr: clientAddr,
 		open: map[int]*connector{}, reserved: map[int]net.Listener{}}
 	if cfg.DockerTLSCert != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.DockerTLSCert, cfg.DockerTLSKey)
-		if err != nil {
-			return nil, fmt.Errorf("docker TLS certificate: %w", err)
+		files := tlsconf.Files{Cert: cfg.DockerTLSCert, Key: cfg.DockerTLSKey, ClientCAs: cfg.ClientCAFiles()}
+		var err error
+		if c.tls, err = tlsconf.New("docker connectors", files, log); err != nil {
+			return nil, err
 		}
-		c.tls = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	return c, nil
 }
@@ -110,7 +111,7 @@ func (c *connectors) Check(cfg repo.Config) error {
 				return &repo.FieldError{Field: field, Message: "no TLS certificate is configured (docker.tls-certificate and docker.tls-key)"}
 			}
 		}
-		if port == c.cfg.Port {
+		if port == c.cfg.Port || port == c.cfg.SSLPort {
 			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is the server's main port", port)}
 		}
 		if open, ok := c.open[port]; ok {
@@ -186,7 +187,7 @@ func (c *connectors) start(port int, spec portSpec, h http.Handler) error {
 			l.Close()
 			return fmt.Errorf("no TLS certificate configured")
 		}
-		l = tls.NewListener(l, c.tls)
+		l = tls.NewListener(l, c.tls.Config())
 	}
 	conn := &connector{repo: spec.repo, https: spec.https}
 	conn.handler.Store(h)
@@ -250,6 +251,11 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		line := func() []any {
+			return []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
+				"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
+		}
+		defer logAbort(c.log, line)
 		resolved, err := c.authn.Resolve(r)
 		switch {
 		case err != nil:
@@ -260,8 +266,7 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 			r = resolved
 			h.ServeHTTP(sw, r)
 		}
-		c.log.Info("request", "method", r.Method, "path", r.URL.Path, "status", sw.status,
-			"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host)
+		c.log.Info("request", line()...)
 	}), c.cfg.BodyIdleTimeout)
 }
 

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -19,13 +20,16 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
 )
 
 // testServer is a whole server on 127.0.0.1 over a fresh data directory,
 // with a raw repository raw-h and a Docker repository docker-h on a
 // connector port; what it logs is recorded.
 type testServer struct {
-	main, connector string // host:port
+	main, connector string         // host:port
+	https           string         // host:port of the HTTPS main port (startHTTPSTestServer)
+	roots           *x509.CertPool // the CA of its certificate
 	adminPW         string
 	logs            *logRecorder
 }
@@ -50,6 +54,14 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 		IdleTimeout: time.Minute, BodyIdleTimeout: time.Minute, ShutdownTimeout: 5 * time.Second}
 	if tune != nil {
 		tune(&cfg)
+	}
+	// A tune that sets a certificate gets an HTTPS main port.
+	var https net.Listener
+	if cfg.SSLCert != "" {
+		if https, err = net.Listen("tcp", "127.0.0.1:0"); err != nil {
+			t.Fatal(err)
+		}
+		cfg.SSLPort = https.Addr().(*net.TCPAddr).Port
 	}
 	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), log,
 		Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
@@ -76,15 +88,36 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l) }()
+	go func() { served <- srv.Serve(ctx, l, https) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
-	return &testServer{main: l.Addr().String(), connector: "127.0.0.1:" + strconv.Itoa(connPort),
+	s := &testServer{main: l.Addr().String(), connector: "127.0.0.1:" + strconv.Itoa(connPort),
 		adminPW: pw, logs: logs}
+	if https != nil {
+		s.https = https.Addr().String()
+	}
+	return s
+}
+
+// startHTTPSTestServer is startTestServer with an HTTPS main port whose
+// certificate a test CA signed.
+func startHTTPSTestServer(t *testing.T, tune func(*config.Config)) *testServer {
+	t.Helper()
+	ca := tlstest.NewCA(t, "server test CA")
+	certFile, keyFile, _ := ca.Server(t, t.TempDir(), "server")
+	s := startTestServer(t, func(c *config.Config) {
+		c.SSLCert, c.SSLKey = certFile, keyFile
+		if tune != nil {
+			tune(c)
+		}
+	})
+	s.roots = x509.NewCertPool()
+	s.roots.AddCert(ca.Cert)
+	return s
 }
 
 func freePort(t *testing.T) int {
@@ -133,4 +166,16 @@ func (l *logRecorder) last(t *testing.T, msg string) map[string]slog.Value {
 	}
 	t.Fatalf("nothing logged as %q", msg)
 	return nil
+}
+
+// has reports whether a record was logged with msg and the path attribute.
+func (l *logRecorder) has(msg, path string) bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for i, m := range l.msgs {
+		if m == msg && l.records[i]["path"].String() == path {
+			return true
+		}
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"crypto/tls"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -24,11 +25,11 @@ const promptly = 5 * time.Second
 // bodyIdle is the http.body-idle-timeout of the tests of slow bodies.
 const bodyIdle = time.Second
 
-// startLimitServer is a test server with a connection cap and a body idle
-// timeout.
+// startLimitServer is a test server, with an HTTPS main port, with a
+// connection cap and a body idle timeout.
 func startLimitServer(t *testing.T, maxConns int, bodyIdle time.Duration) *testServer {
 	t.Helper()
-	return startTestServer(t, func(c *config.Config) { c.MaxConnections, c.BodyIdleTimeout = maxConns, bodyIdle })
+	return startHTTPSTestServer(t, func(c *config.Config) { c.MaxConnections, c.BodyIdleTimeout = maxConns, bodyIdle })
 }
 
 func basic(user, pass string) string {
@@ -46,6 +47,21 @@ type rawConn struct {
 func dial(t *testing.T, addr string) *rawConn {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", addr, promptly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &rawConn{t: t, c: c, br: bufio.NewReader(c)}
+}
+
+// dial connects to one of the server's ports, with TLS to the HTTPS main
+// port; the handshake is done before it returns.
+func (s *testServer) dial(t *testing.T, addr string) *rawConn {
+	t.Helper()
+	if addr != s.https {
+		return dial(t, addr)
+	}
+	c, err := tls.DialWithDialer(&net.Dialer{Timeout: promptly}, "tcp", addr, &tls.Config{RootCAs: s.roots})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +135,9 @@ func TestBodiesWithoutACallerAreRefusedAtOnce(t *testing.T) {
 		{"connector upload without credentials", s.connector, "POST", "/v2/app/blobs/uploads/", "", false},
 		{"connector upload with failed credentials", s.connector, "PATCH", "/v2/app/blobs/uploads/x", wrong, true},
 		{"connector chunked", s.connector, "POST", "/v2/app/blobs/uploads/", "Transfer-Encoding: chunked\r\n", false},
+		{"HTTPS REST without credentials", s.https, "POST", "/service/rest/v1/security/users", "", true},
+		{"HTTPS raw upload with failed credentials", s.https, "PUT", "/repository/raw-h/a.bin", wrong, true},
+		{"HTTPS Docker upload without credentials", s.https, "POST", "/v2/docker-h/app/blobs/uploads/", "", false},
 	}
 	run := func(t *testing.T, anonymous bool) {
 		for _, c := range cases {
@@ -126,7 +145,7 @@ func TestBodiesWithoutACallerAreRefusedAtOnce(t *testing.T) {
 				continue // the anonymous principal may write where a repository lets it
 			}
 			t.Run(c.name, func(t *testing.T) {
-				conn := dial(t, c.addr)
+				conn := s.dial(t, c.addr)
 				headers := c.headers
 				if !strings.Contains(headers, "chunked") {
 					headers += "Content-Length: 100000\r\n"
@@ -209,7 +228,7 @@ func TestSlowBodies(t *testing.T) {
 	// must give up within a few idle periods, answering or closing.
 	stalled := func(t *testing.T, addr, method, target string) {
 		t.Helper()
-		conn := dial(t, addr)
+		conn := s.dial(t, addr)
 		conn.head(method, target, admin+"Content-Length: 1000\r\n")
 		fmt.Fprint(conn.c, "0123456789")
 		if !conn.closedByServer(promptly) {
@@ -220,7 +239,7 @@ func TestSlowBodies(t *testing.T) {
 	// taking more than two idle periods in all.
 	steady := func(t *testing.T, addr, method, target string, want int) {
 		t.Helper()
-		conn := dial(t, addr)
+		conn := s.dial(t, addr)
 		conn.head(method, target, admin+"Content-Length: 12\r\n")
 		conn.trickle(12, bodyIdle/5)
 		resp, body, err := conn.response(promptly + 12*bodyIdle/5)
@@ -250,6 +269,18 @@ func TestSlowBodies(t *testing.T) {
 			t.Fatalf("a stalled body the handler did not read: %v %v %s; want 404 within %v", resp, err, body, promptly)
 		}
 	})
+	t.Run("HTTPS main port stalled", func(t *testing.T) {
+		stalled(t, s.https, "PUT", "/repository/raw-h/stalled-tls.bin")
+		if st := get(t, "/repository/raw-h/stalled-tls.bin"); st != http.StatusNotFound {
+			t.Fatalf("the cut-off upload was stored: GET answers %d", st)
+		}
+	})
+	t.Run("HTTPS main port steady", func(t *testing.T) {
+		steady(t, s.https, "PUT", "/repository/raw-h/steady-tls.bin", http.StatusCreated)
+		if st := get(t, "/repository/raw-h/steady-tls.bin"); st != http.StatusOK {
+			t.Fatalf("the steady upload: GET answers %d", st)
+		}
+	})
 	t.Run("connector stalled", func(t *testing.T) {
 		stalled(t, s.connector, "PATCH", startUpload(t))
 	})
@@ -267,24 +298,48 @@ func TestConnectionCap(t *testing.T) {
 	for _, c := range []struct{ name, addr, target string }{
 		{"main port", s.main, "/service/rest/v1/status"},
 		{"connector", s.connector, "/v2/"},
+		{"HTTPS main port", s.https, "/service/rest/v1/status"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var open []*rawConn
 			for range maxConns {
-				conn := dial(t, c.addr)
+				conn := s.dial(t, c.addr)
 				conn.head("GET", c.target, "")
 				if _, _, err := conn.response(promptly); err != nil {
 					t.Fatalf("a connection under the cap: %v", err)
 				}
 				open = append(open, conn) // kept alive, holding its slot
 			}
-			extra := dial(t, c.addr)
-			extra.head("GET", c.target, "")
-			if resp, _, err := extra.response(time.Second); err == nil {
-				t.Fatalf("connection %d was served (%d) while %d were open", maxConns+1, resp.StatusCode, maxConns)
+			// The next client is not served while the cap is full (over
+			// TLS its handshake waits too), and is once a slot frees.
+			raw, err := net.DialTimeout("tcp", c.addr, promptly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			extra := raw
+			if c.addr == s.https {
+				extra = tls.Client(raw, &tls.Config{RootCAs: s.roots, ServerName: "127.0.0.1"})
+			}
+			extra.SetDeadline(time.Now().Add(time.Second + 2*promptly))
+			served := make(chan error, 1)
+			go func() {
+				_, err := fmt.Fprintf(extra, "GET %s HTTP/1.1\r\nHost: %s\r\n\r\n", c.target, c.addr)
+				if err == nil {
+					var resp *http.Response
+					if resp, err = http.ReadResponse(bufio.NewReader(extra), nil); err == nil {
+						resp.Body.Close()
+					}
+				}
+				served <- err
+			}()
+			select {
+			case err := <-served:
+				t.Fatalf("connection %d was served (%v) while %d were open", maxConns+1, err, maxConns)
+			case <-time.After(time.Second):
 			}
 			open[0].c.Close()
-			if _, _, err := extra.response(promptly); err != nil {
+			if err := <-served; err != nil {
 				t.Fatalf("connection %d not served after one closed: %v", maxConns+1, err)
 			}
 		})

@@ -5,6 +5,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
+	"github.com/nexus-go/nexus-go/pkg/tlsconf"
 )
 
 // API is the admin REST API, mounted at <context-path>/service/rest.
@@ -46,6 +48,7 @@ type Server struct {
 	log        *slog.Logger
 	echo       *echo.Echo
 	http       *http.Server
+	tls        *tlsconf.Reloader // of the HTTPS main port; nil without one
 	connectors *connectors
 	// prefix is the context path without its trailing slash ("" for "/").
 	prefix string
@@ -63,8 +66,14 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	if err != nil {
 		return nil, err
 	}
-	repos.Observe(conns)
 	s := &Server{cfg: cfg, repos: repos, log: log, connectors: conns, prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
+	if cfg.SSLPort != 0 {
+		files := tlsconf.Files{Cert: cfg.SSLCert, Key: cfg.SSLKey, ClientCAs: cfg.ClientCAFiles()}
+		if s.tls, err = tlsconf.New("main port", files, log); err != nil {
+			return nil, err
+		}
+	}
+	repos.Observe(conns)
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -108,17 +117,30 @@ func byteLimit(n int64) string {
 	return strconv.FormatInt(n, 10) + "B"
 }
 
-// Serve accepts connections on l and on the connector ports until ctx is
-// cancelled, then drains in-flight requests for at most the configured
-// shutdown timeout.
-func (s *Server) Serve(ctx context.Context, l net.Listener) error {
+// Serve accepts connections on l, on https (the HTTPS main port; nil for
+// none) and on the connector ports until ctx is cancelled or a listener
+// fails, then drains in-flight requests for at most the configured
+// shutdown timeout. Both main ports share one http.Server: the same
+// handler chain, timeouts and shutdown.
+func (s *Server) Serve(ctx context.Context, l, https net.Listener) error {
+	listeners := []net.Listener{limitConnections(l, s.cfg.MaxConnections)}
+	if https != nil {
+		if s.tls == nil {
+			return errors.New("an HTTPS listener, but no application-port-ssl configured")
+		}
+		// The cap counts TCP connections, handshakes included.
+		listeners = append(listeners, tls.NewListener(limitConnections(https, s.cfg.MaxConnections), s.tls.Config()))
+	}
 	s.connectors.Changed()
-	errc := make(chan error, 1)
-	go func() { errc <- s.http.Serve(limitConnections(l, s.cfg.MaxConnections)) }()
+	errc := make(chan error, len(listeners))
+	for _, ln := range listeners {
+		go func() { errc <- s.http.Serve(ln) }()
+	}
+	pending := len(listeners)
+	var failed error
 	select {
-	case err := <-errc:
-		s.connectors.shutdown(context.Background())
-		return err
+	case failed = <-errc:
+		pending--
 	case <-ctx.Done():
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
@@ -130,27 +152,69 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 	}()
 	err := s.http.Shutdown(sctx)
 	<-connsDone
-	if serr := <-errc; serr != nil && !errors.Is(serr, http.ErrServerClosed) {
-		return serr
+	if serr := s.repos.Settle(sctx); serr != nil {
+		s.log.Warn("proxy downloads still running at shutdown", "err", serr)
+	}
+	for ; pending > 0; pending-- {
+		if serr := <-errc; failed == nil && !errors.Is(serr, http.ErrServerClosed) {
+			failed = serr
+		}
+	}
+	if failed != nil {
+		return failed
 	}
 	return err
+}
+
+// ReloadTLS reads the certificates and client CAs of the HTTPS main port
+// and of the Docker connectors again (on SIGHUP). A listener whose files
+// fail to load keeps what it had; the errors are returned (and logged).
+// It reports whether any listener has TLS to reload.
+func (s *Server) ReloadTLS() (bool, error) {
+	var errs []error
+	configured := false
+	for _, r := range []*tlsconf.Reloader{s.tls, s.connectors.tls} {
+		if r != nil {
+			configured = true
+			errs = append(errs, r.Reload())
+		}
+	}
+	return configured, errors.Join(errs...)
 }
 
 func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		start := time.Now()
+		line := func() []any {
+			req := c.Request()
+			user := ""
+			if p := auth.PrincipalFrom(req.Context()); p != nil {
+				user = p.UserID
+			}
+			return []any{"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+				"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user}
+		}
+		defer logAbort(s.log, line)
 		err := next(c)
 		if err != nil {
 			c.Error(err)
 		}
-		req := c.Request()
-		user := ""
-		if p := auth.PrincipalFrom(req.Context()); p != nil {
-			user = p.UserID
-		}
-		s.log.Info("request", "method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
-			"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user)
+		s.log.Info("request", line()...)
 		return nil
+	}
+}
+
+// logAbort logs a request whose handler panicked, before the panic goes
+// on: net/http cuts the connection on http.ErrAbortHandler (a transfer
+// that failed mid-way), which would otherwise leave no log line at all.
+func logAbort(log *slog.Logger, line func() []any) {
+	if v := recover(); v != nil {
+		reason := "panic"
+		if v == http.ErrAbortHandler {
+			reason = "transfer cut"
+		}
+		log.Warn("request aborted", append(line(), "reason", reason)...)
+		panic(v)
 	}
 }
 
