@@ -58,6 +58,15 @@ test: fmt-check vet test-deps
 
 # Micro-benchmarks, then the end-to-end workloads against the built server
 # (each runs its fixed workload once and reports throughput and RSS).
+# BenchmarkDockerPeers runs the Docker workload side by side with zot and an
+# in-memory registry and reports the ratios. zot is no Go module to install:
+# build it from a checkout of its sources (project-zot/zot) with
+#   CGO_ENABLED=0 GOEXPERIMENT=jsonv2 go build -o $(TOOLS)/zot ./cmd/zot
+# and it is used from there (NEXUS_GO_ZOT); without it that peer is skipped.
+# To profile the server under a workload, build it with the pprof tag:
+#   GOFLAGS=-tags=pprof NEXUS_PPROF_ADDR=127.0.0.1:6060 go test -run '^$$' -bench DockerPeers -benchtime 1x ./cmd/nexus-go/
+#   go tool pprof -seconds 5 http://127.0.0.1:6060/debug/pprof/profile
+export NEXUS_GO_ZOT ?= $(wildcard $(TOOLS)/zot)
 bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/... ./formats/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...

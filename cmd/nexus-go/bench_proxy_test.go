@@ -55,16 +55,13 @@ func bpStartRegistry(b *testing.B) string {
 	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
 		bpMissing(b, "the CNCF Distribution registry at "+bin+" (NEXUS_GO_REGISTRY)")
 	}
-	dir := b.TempDir()
 	var env []string
 	for _, kv := range clientEnv("OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true") {
 		if !strings.HasPrefix(kv, "REGISTRY_") { // would override the config file
 			env = append(env, kv)
 		}
 	}
-	for attempt := 0; attempt < 3; attempt++ {
-		host := "127.0.0.1:" + strconv.Itoa(freePort(b))
-		logs := &logBuffer{}
+	return bpStartPeer(b, "the registry", bin, env, func(dir, host string, attempt int) []string {
 		config := filepath.Join(dir, fmt.Sprintf("config-%d.yml", attempt))
 		yml := fmt.Sprintf("version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\n"+
 			"storage:\n  filesystem:\n    rootdirectory: %s\n"+
@@ -72,11 +69,25 @@ func bpStartRegistry(b *testing.B) string {
 		if err := os.WriteFile(config, []byte(yml), 0o644); err != nil {
 			b.Fatal(err)
 		}
-		cmd := exec.Command(bin, "serve", config)
+		return []string{"serve", config}
+	})
+}
+
+// bpStartPeer runs bin, a registry, on a free 127.0.0.1 port until b ends
+// and returns its base URL once GET /v2/ answers 200. args gives the
+// command line for the address host ("127.0.0.1:<port>"), writing any
+// configuration file into dir; a port taken meanwhile is retried.
+func bpStartPeer(b *testing.B, what, bin string, env []string, args func(dir, host string, attempt int) []string) string {
+	b.Helper()
+	dir := b.TempDir()
+	for attempt := 0; attempt < 3; attempt++ {
+		host := "127.0.0.1:" + strconv.Itoa(freePort(b))
+		logs := &logBuffer{}
+		cmd := exec.Command(bin, args(dir, host, attempt)...)
 		cmd.Dir, cmd.Env = dir, env
 		cmd.Stdout, cmd.Stderr = logs, logs
 		if err := cmd.Start(); err != nil {
-			b.Fatalf("starting the registry: %v", err)
+			b.Fatalf("starting %s: %v", what, err)
 		}
 		done := make(chan struct{})
 		go func() {
@@ -118,17 +129,17 @@ func bpStartRegistry(b *testing.B) string {
 			b.Cleanup(func() {
 				stop()
 				if b.Failed() {
-					b.Logf("registry output:\n%s", conformanceTail(logs.String(), 32<<10))
+					b.Logf("%s output:\n%s", what, conformanceTail(logs.String(), 32<<10))
 				}
 			})
 			return "http://" + host
 		}
 		stop()
 		if !strings.Contains(logs.String(), "address already in use") {
-			b.Fatalf("the registry did not answer on %s:\n%s", host, logs.String())
+			b.Fatalf("%s did not answer on %s:\n%s", what, host, logs.String())
 		}
 	}
-	b.Fatalf("the registry could not get a free port")
+	b.Fatalf("%s could not get a free port", what)
 	return ""
 }
 
@@ -152,8 +163,9 @@ func bpPushImage(r *registry, image string, data [][]byte, digests []string, con
 	return nil
 }
 
-// bpManifest is an OCI image manifest of the layers and a config.
-func bpManifest(b *testing.B, digests []string) (config, manifest []byte) {
+// bpManifest is an OCI image manifest of a config and the layers, each
+// size bytes long.
+func bpManifest(b *testing.B, digests []string, size int) (config, manifest []byte) {
 	b.Helper()
 	config = []byte(`{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}`)
 	type desc struct {
@@ -172,7 +184,7 @@ func bpManifest(b *testing.B, digests []string) (config, manifest []byte) {
 		Config:        desc{"application/vnd.oci.image.config.v1+json", "sha256:" + sha(config), int64(len(config))},
 	}
 	for _, d := range digests {
-		m.Layers = append(m.Layers, desc{"application/vnd.oci.image.layer.v1.tar+gzip", d, benchBlobSize})
+		m.Layers = append(m.Layers, desc{"application/vnd.oci.image.layer.v1.tar+gzip", d, int64(size)})
 	}
 	manifest, err := json.Marshal(m)
 	if err != nil {
@@ -208,17 +220,17 @@ func bpConnector(b *testing.B, s *nexusServer, client *http.Client, port int) *r
 	return reg
 }
 
-// bpPull pulls n blobs with 8 clients, blob i from image(i), every body
-// read to its end and its length checked; it returns MB/s.
-func bpPull(r *registry, n int, image func(i int) string, digests []string) (float64, time.Duration, error) {
+// bpPull pulls n blobs of size bytes with 8 clients, blob i from image(i),
+// every body read to its end and its length checked; it returns MB/s.
+func bpPull(r *registry, n int, image func(i int) string, digests []string, size int) (float64, time.Duration, error) {
 	wall, err := parallel(n, func(i int) error {
 		req, err := r.newRequest(http.MethodGet, "/v2/"+image(i)+"/blobs/"+digests[i%len(digests)], nil, nil)
 		if err != nil {
 			return err
 		}
-		return drain(r.client, req, benchBlobSize)
+		return drain(r.client, req, int64(size))
 	})
-	return mbps(int64(n)*benchBlobSize, wall), wall, err
+	return mbps(int64(n)*int64(size), wall), wall, err
 }
 
 // bpManifestGETs times n GETs of image(i):latest after an untimed warm-up
@@ -279,7 +291,7 @@ func bpAssetPaths(s *nexusServer, repo, prefix string) []string {
 func BenchmarkDockerProxyGroup(b *testing.B) {
 	upstream := bpStartRegistry(b)
 	data, digests := benchData(b, benchBlobs, benchBlobSize)
-	config, manifest := bpManifest(b, digests)
+	config, manifest := bpManifest(b, digests, benchBlobSize)
 
 	client := benchClient()
 	defer client.CloseIdleConnections()
@@ -313,11 +325,11 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 		return bpUpImage
 	}
 
-	direct, directWall, err := bpPull(up, benchBlobs, upImage, digests)
+	direct, directWall, err := bpPull(up, benchBlobs, upImage, digests, benchBlobSize)
 	if err != nil {
 		b.Fatalf("direct-upstream: %v", err)
 	}
-	cold, coldWall, err := bpPull(proxy, benchBlobs, upImage, digests)
+	cold, coldWall, err := bpPull(proxy, benchBlobs, upImage, digests, benchBlobSize)
 	if err != nil {
 		b.Fatalf("cold-proxy: %v", err)
 	}
@@ -356,7 +368,7 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 	for round := 0; round < benchPullRounds; round++ {
 		for k := range warm {
 			w := &warm[(round+k)%len(warm)]
-			_, wall, err := bpPull(w.reg, benchBlobs, w.image, digests)
+			_, wall, err := bpPull(w.reg, benchBlobs, w.image, digests, benchBlobSize)
 			if err != nil {
 				b.Fatalf("%s: %v", w.name, err)
 			}

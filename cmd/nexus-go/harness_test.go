@@ -34,6 +34,9 @@ import (
 var nexusBin string
 
 func TestMain(m *testing.M) {
+	if len(os.Args) == 3 && os.Args[1] == memRegistryArg {
+		os.Exit(serveMemRegistry(os.Args[2])) // a peer of BenchmarkDockerPeers
+	}
 	dir, err := os.MkdirTemp("", "nexus-go-e2e-bin-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e: temp dir:", err)

@@ -62,6 +62,8 @@ type Service struct {
 	logins   loginCache
 	// principals caches PrincipalOf per user for one security generation.
 	principals principalCache
+	// tokens caches verified access tokens.
+	tokens tokenCache
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte

@@ -70,3 +70,34 @@ func TestTokenSecretSurvivesReopen(t *testing.T) {
 		t.Fatalf("token verified by another database's key: %v", err)
 	}
 }
+
+// A token verified again comes from the cache: the same subject and data,
+// a copy the second caller gets whole, and expiry still enforced.
+func TestTokenVerifiedAgain(t *testing.T) {
+	f := newFixture(t)
+	tok, err := f.s.IssueToken("alice", time.Minute, grant{Repo: "docker-h", Actions: []string{"pull"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		var g grant
+		sub, err := f.s.VerifyToken(tok, &g)
+		if err != nil || sub != "alice" || g.Repo != "docker-h" || len(g.Actions) != 1 || g.Actions[0] != "pull" {
+			t.Fatalf("verification %d = %q, %+v, %v", i, sub, g, err)
+		}
+	}
+	if sub, err := f.s.VerifyToken(tok, nil); err != nil || sub != "alice" {
+		t.Fatalf("without data: %q, %v", sub, err)
+	}
+	var other struct {
+		Repo string `json:"repo"`
+	}
+	if _, err := f.s.VerifyToken(tok, &other); err != nil || other.Repo != "docker-h" {
+		t.Fatalf("into another type: %+v, %v", other, err)
+	}
+	f.clock.advance(2 * time.Minute)
+	var g grant
+	if _, err := f.s.VerifyToken(tok, &g); errs.KindOf(err) != errs.Unauthorized {
+		t.Fatalf("expired cached token accepted: %v", err)
+	}
+}

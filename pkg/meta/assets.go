@@ -82,11 +82,13 @@ func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
 
 // PutAssets stores several assets as PutAsset does, in one transaction:
 // all are written or, if any check or write fails, none (a manifest and
-// its tags).
+// its tags). Concurrent writes share a commit (see batch): the checks may
+// run more than once and must have no effects.
 func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []digest.Digest, error) {
 	stored := make([]*Asset, len(reqs))
 	var released []digest.Digest
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+	err := db.batch(func(tx *bolt.Tx) error {
+		released = nil // from a run that was rolled back
 		for i, req := range reqs {
 			a, r, err := putAssetTx(tx, req)
 			if err != nil {
@@ -304,7 +306,13 @@ func assetByID(tx *bolt.Tx, id []byte) (*Asset, error) {
 func (db *DB) AssetByPath(repo, path string) (*Asset, error) {
 	var a *Asset
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		a, err = assetAt(tx, repo, path)
+		id := tx.Bucket(bucketAssetPaths).Get(assetPathKey(repo, path))
+		if id == nil {
+			return nil
+		}
+		if raw := tx.Bucket(bucketAssets).Get(id); raw != nil {
+			a, err = db.assets.decode(raw)
+		}
 		return err
 	})
 	if err == nil && a == nil {

@@ -49,6 +49,8 @@ var migrations = map[int]func(tx *bolt.Tx) error{
 type DB struct {
 	bolt        *bolt.DB
 	securityGen atomic.Uint64
+	commits     committer
+	assets      assetCache
 }
 
 // Open opens (creating if needed) the database file at path and brings its

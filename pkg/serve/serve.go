@@ -17,6 +17,10 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
+// smallContent is the size up to which stored content is written from a
+// buffer rather than handed to the connection's ReadFrom (sendfile).
+const smallContent = 16 << 10
+
 var streamBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return &b }}
 
 // Content writes c: stored content through http.ServeContent (ranges,
@@ -37,6 +41,9 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	// as it is written, and served through ServeContent only for ranges.
 	f, following := c.Body.(interface{ Err() error })
 	if rs, ok := c.Body.(io.ReadSeeker); ok && (!following || r.Header.Get("Range") != "") {
+		if a.Size >= 0 && a.Size <= smallContent && !following {
+			w = smallBody{w}
+		}
 		http.ServeContent(w, r, "", a.LastModified, rs)
 		if following && f.Err() != nil {
 			// The bytes were followed from a download that then failed
@@ -72,6 +79,20 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 		// short body taken as whole.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallContent); return &b }}
+
+// smallBody replaces w's ReadFrom by a copy through a pooled buffer, so
+// that headers and body leave in one write; the connection's ReadFrom
+// flushes the headers first (two syscalls, and a sendfile that saves
+// nothing on a few KiB).
+type smallBody struct{ http.ResponseWriter }
+
+func (s smallBody) ReadFrom(r io.Reader) (int64, error) {
+	buf := smallBufs.Get().(*[]byte)
+	defer smallBufs.Put(buf)
+	return io.CopyBuffer(struct{ io.Writer }{s.ResponseWriter}, r, *buf)
 }
 
 // Error writes err as a status with a short text, the way raw and Maven
