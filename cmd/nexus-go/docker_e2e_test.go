@@ -729,39 +729,48 @@ func ociLayout(t *testing.T, dir, tag string) ociImage {
 		manifestDigest: "sha256:" + sha(manifest), indexDigest: "sha256:" + sha(imageIndex)}
 }
 
-// skopeo runs the skopeo client with an auth file of its own.
-type skopeo struct{ bin, authFile string }
-
-func newSkopeo(t *testing.T) *skopeo {
-	t.Helper()
-	return &skopeo{bin: e2eClient(t, "skopeo"), authFile: filepath.Join(t.TempDir(), "auth.json")}
+// clientCmd is a client program as tests run it: bounded in time, with
+// the environment of clientEnv plus env, in dir if set, with extra after
+// the arguments of every call.
+type clientCmd struct {
+	name, bin, dir string
+	env, extra     []string
 }
 
-// run runs skopeo (bounded by 2 minutes) and returns its output: stdout,
-// and stderr too when it fails.
-func (sk *skopeo) run(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+// run runs the program and returns its output: stdout, and stderr too
+// when it fails.
+func (c clientCmd) run(args ...string) (string, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, sk.bin, args...)
-	cmd.Env = clientEnv("REGISTRY_AUTH_FILE=" + sk.authFile)
+	cmd := exec.CommandContext(ctx, c.bin, append(args, c.extra...)...)
+	cmd.Dir = c.dir
+	cmd.Env = clientEnv(c.env...)
 	cmd.WaitDelay = 5 * time.Second
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
+	if err := cmd.Run(); err != nil {
 		return stdout.String() + stderr.String(), err
 	}
 	return stdout.String(), nil
 }
 
-// must runs skopeo and requires success.
-func (sk *skopeo) must(t *testing.T, args ...string) string {
+// must runs the program and requires success.
+func (c clientCmd) must(t *testing.T, args ...string) string {
 	t.Helper()
-	out, err := sk.run(args...)
+	out, err := c.run(args...)
 	if err != nil {
-		t.Fatalf("skopeo %s: %v\n%s", strings.Join(args, " "), err, out)
+		t.Fatalf("%s %s: %v\n%s", c.name, strings.Join(args, " "), err, out)
 	}
 	return out
+}
+
+// skopeo runs skopeo with an auth file of its own.
+type skopeo struct{ clientCmd }
+
+func newSkopeo(t *testing.T) *skopeo {
+	t.Helper()
+	auth := filepath.Join(t.TempDir(), "auth.json")
+	return &skopeo{clientCmd{name: "skopeo", bin: e2eClient(t, "skopeo"), env: []string{"REGISTRY_AUTH_FILE=" + auth}}}
 }
 
 // TestSkopeoCopy uses skopeo, a daemonless client, to push an OCI layout to

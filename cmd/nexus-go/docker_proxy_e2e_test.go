@@ -946,7 +946,7 @@ func TestDockerProxyUpstreamFailures(t *testing.T) {
 // realm that wants the proxy's configured credentials; one token serves the
 // manifest and the blobs of an image; wrong credentials fail cleanly.
 func TestDockerProxyTokenUpstream(t *testing.T) {
-	skopeo := e2eClient(t, "skopeo")
+	sk := newSkopeo(t)
 	reg := startDistRegistry(t)
 	up := newCountingUpstream(t, reg)
 	s := startServer(t)
@@ -962,19 +962,9 @@ func TestDockerProxyTokenUpstream(t *testing.T) {
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", up.url(), good, true, `{"type":"username","username":"u","password":"p"}`))
 	createDockerProxy(s, dockerProxyJSON("docker-proxy-bad", up.url(), bad, true, `{"type":"username","username":"u","password":"wrong"}`))
 
-	skopeoRun := func(args ...string) (string, error) {
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, skopeo, args...)
-		cmd.Env = clientEnv("REGISTRY_AUTH_FILE=" + filepath.Join(t.TempDir(), "auth.json"))
-		cmd.WaitDelay = 5 * time.Second
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
-
 	dest := filepath.Join(t.TempDir(), "copied")
 	src := "docker://127.0.0.1:" + strconv.Itoa(good) + "/team/tok:1.0"
-	if out, err := skopeoRun("copy", "--src-tls-verify=false", "--src-creds", "admin:"+pw, src, "oci:"+dest+":1.0"); err != nil {
+	if out, err := sk.run("copy", "--src-tls-verify=false", "--src-creds", "admin:"+pw, src, "oci:"+dest+":1.0"); err != nil {
 		t.Fatalf("skopeo copy through the proxy: %v\n%s\nupstream requests:\n%s", err, out, up.dump())
 	}
 	var idx struct {
@@ -1057,7 +1047,7 @@ func TestDockerProxyTokenUpstream(t *testing.T) {
 	// Wrong credentials: the realm refuses, the pull fails with an error
 	// from the proxy, and nothing is cached.
 	badSrc := "docker://127.0.0.1:" + strconv.Itoa(bad) + "/team/tok:1.0"
-	out, err := skopeoRun("copy", "--src-tls-verify=false", "--src-creds", "admin:"+pw, badSrc, "oci:"+filepath.Join(t.TempDir(), "bad")+":1.0")
+	out, err := sk.run("copy", "--src-tls-verify=false", "--src-creds", "admin:"+pw, badSrc, "oci:"+filepath.Join(t.TempDir(), "bad")+":1.0")
 	if err == nil {
 		t.Errorf("skopeo copy through the proxy with wrong upstream credentials succeeded:\n%s", out)
 	} else {

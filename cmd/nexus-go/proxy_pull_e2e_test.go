@@ -6,7 +6,6 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
@@ -16,10 +15,8 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -48,37 +45,20 @@ func tarLayer(t *testing.T, size int, seed uint64) []byte {
 	return buf.Bytes()
 }
 
-// craneClient runs crane with a Docker config that holds the credentials.
-type craneClient struct {
-	bin, config string
-}
-
-func newCrane(t *testing.T, user, pass string, hosts ...string) *craneClient {
+// newCrane is crane with a Docker configuration holding the credentials
+// for hosts.
+func newCrane(t *testing.T, user, pass string, hosts ...string) clientCmd {
 	t.Helper()
-	c := &craneClient{bin: e2eTool(t, "NEXUS_GO_CRANE", "crane"), config: t.TempDir()}
+	config := t.TempDir()
 	auths := map[string]any{}
 	for _, h := range hosts {
 		auths[h] = map[string]string{"auth": base64.StdEncoding.EncodeToString([]byte(user + ":" + pass))}
 	}
 	b, _ := json.Marshal(map[string]any{"auths": auths})
-	if err := os.WriteFile(filepath.Join(c.config, "config.json"), b, 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(config, "config.json"), b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return c
-}
-
-func (c *craneClient) must(t *testing.T, args ...string) string {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, c.bin, args...)
-	cmd.Env = clientEnv("DOCKER_CONFIG=" + c.config)
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("crane %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return string(out)
+	return clientCmd{name: "crane", bin: e2eTool(t, "NEXUS_GO_CRANE", "crane"), env: []string{"DOCKER_CONFIG=" + config}}
 }
 
 // wantLayoutBlobs checks that every blob of img is in the OCI layout at dir
@@ -196,20 +176,11 @@ func TestDockerProxyFirstPulls(t *testing.T) {
 	})
 
 	t.Run("curl rate-limited", func(t *testing.T) {
-		curl := e2eClient(t, "curl")
 		layer := small.layers[0]
-		out := filepath.Join(t.TempDir(), "layer")
-		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		defer cancel()
-		cmd := exec.CommandContext(ctx, curl, "-sS", "--fail", "--limit-rate", "40M", "-u", admin.user+":"+admin.pass,
-			"-o", out, fmt.Sprintf("http://%s/v2/pulls/small/blobs/sha256:%s", host("curl"), sha(layer)))
-		cmd.Env = clientEnv()
-		if b, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("curl: %v\n%s", err, b)
-		}
-		got, err := os.ReadFile(out)
-		if err != nil || sha(got) != sha(layer) {
-			t.Fatalf("curl got %d bytes (%v), want the %d-byte layer", len(got), err, len(layer))
+		res := curl(t, "--limit-rate", "40M", "-u", admin.user+":"+admin.pass,
+			fmt.Sprintf("http://%s/v2/pulls/small/blobs/sha256:%s", host("curl"), sha(layer)))
+		if res.exit != 0 || res.status != http.StatusOK || sha(res.body) != sha(layer) {
+			t.Fatalf("curl: exit %d (%s), status %d, %d bytes; want the %d-byte layer", res.exit, res.stderr, res.status, len(res.body), len(layer))
 		}
 		cached("pull-curl", small)
 	})

@@ -7,19 +7,15 @@ package main
 // signatures there in the referrers tag schema.
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 )
 
 const (
@@ -28,39 +24,17 @@ const (
 )
 
 // orasCLI runs oras in a work directory of its own (it takes files by
-// relative path) with its own registry configuration.
-type orasCLI struct{ bin, dir string }
+// relative path) with its own registry configuration, against plain-HTTP
+// registries.
+type orasCLI struct {
+	clientCmd
+}
 
 func newOras(t *testing.T) *orasCLI {
 	t.Helper()
-	return &orasCLI{bin: e2eTool(t, "NEXUS_GO_ORAS", "oras"), dir: t.TempDir()}
-}
-
-// run runs oras (bounded by 2 minutes) against plain-HTTP registries.
-func (o *orasCLI) run(args ...string) (string, error) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	args = append(args, "--plain-http", "--registry-config", filepath.Join(o.dir, "auth.json"))
-	cmd := exec.CommandContext(ctx, o.bin, args...)
-	cmd.Dir = o.dir
-	cmd.Env = clientEnv("HOME=" + o.dir)
-	cmd.WaitDelay = 5 * time.Second
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	if err != nil {
-		return stdout.String() + stderr.String(), err
-	}
-	return stdout.String(), nil
-}
-
-func (o *orasCLI) must(t *testing.T, args ...string) string {
-	t.Helper()
-	out, err := o.run(args...)
-	if err != nil {
-		t.Fatalf("oras %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return out
+	dir := t.TempDir()
+	return &orasCLI{clientCmd{name: "oras", bin: e2eTool(t, "NEXUS_GO_ORAS", "oras"), dir: dir, env: []string{"HOME=" + dir},
+		extra: []string{"--plain-http", "--registry-config", filepath.Join(dir, "auth.json")}}}
 }
 
 // file writes a file for oras to push and returns its name.
@@ -132,11 +106,11 @@ func (o *orasCLI) discover(t *testing.T, ref, artifactType string, cred ...strin
 }
 
 // regctlCLI runs regctl with a home (and so a configuration) of its own.
-type regctlCLI struct{ bin, home string }
+type regctlCLI struct{ clientCmd }
 
 func newRegctl(t *testing.T) *regctlCLI {
 	t.Helper()
-	return &regctlCLI{bin: e2eTool(t, "NEXUS_GO_REGCTL", "regctl"), home: t.TempDir()}
+	return &regctlCLI{clientCmd{name: "regctl", bin: e2eTool(t, "NEXUS_GO_REGCTL", "regctl"), env: []string{"HOME=" + t.TempDir()}}}
 }
 
 // list is `regctl artifact list` of ref at host (plain HTTP, as c),
@@ -151,21 +125,13 @@ func (r *regctlCLI) list(t *testing.T, host, ref, artifactType string, c *creds)
 	if artifactType != "" {
 		args = append(args, "--filter-artifact-type", artifactType)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, r.bin, args...)
-	cmd.Env = clientEnv("HOME=" + r.home)
-	cmd.WaitDelay = 5 * time.Second
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("regctl %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
+	out := r.must(t, args...)
 	var list struct {
 		Descriptors []struct {
 			Digest string `json:"digest"`
 		} `json:"descriptors"`
 	}
-	if err := json.Unmarshal(out, &list); err != nil {
+	if err := json.Unmarshal([]byte(out), &list); err != nil {
 		t.Fatalf("regctl artifact list %s: %v\n%s", ref, err, out)
 	}
 	digests := []string{}

@@ -6,7 +6,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"encoding/json"
@@ -15,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -233,20 +231,9 @@ func TestDockerHTTPSConnector(t *testing.T) {
 	}
 
 	t.Run("skopeo", func(t *testing.T) {
-		skopeo := e2eClient(t, "skopeo")
+		run := newSkopeo(t).run
 		certDir := t.TempDir()
 		ca.WriteCA(t, certDir, "ca.crt")
-		run := func(args ...string) (string, error) {
-			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-			defer cancel()
-			cmd := exec.CommandContext(ctx, skopeo, args...)
-			cmd.Env = clientEnv("REGISTRY_AUTH_FILE=" + filepath.Join(t.TempDir(), "auth.json"))
-			cmd.WaitDelay = 5 * time.Second
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			return stdout.String() + stderr.String(), err
-		}
 		ref := "docker://127.0.0.1:" + strconv.Itoa(port) + "/team/app:1.0"
 		out, err := run("inspect", "--cert-dir", certDir, "--creds", "admin:"+s.adminPW, ref)
 		if err != nil {

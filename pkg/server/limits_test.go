@@ -248,18 +248,22 @@ func TestSlowBodies(t *testing.T) {
 		}
 	}
 
-	t.Run("main port stalled", func(t *testing.T) {
-		stalled(t, s.main, "PUT", "/repository/raw-h/stalled.bin")
-		if st := get(t, "/repository/raw-h/stalled.bin"); st != http.StatusNotFound {
-			t.Fatalf("the cut-off upload was stored: GET answers %d", st)
-		}
-	})
-	t.Run("main port steady", func(t *testing.T) {
-		steady(t, s.main, "PUT", "/repository/raw-h/steady.bin", http.StatusCreated)
-		if st := get(t, "/repository/raw-h/steady.bin"); st != http.StatusOK {
-			t.Fatalf("the steady upload: GET answers %d", st)
-		}
-	})
+	for _, l := range []struct{ name, addr, suffix string }{{"main port", s.main, ""}, {"HTTPS main port", s.https, "-tls"}} {
+		t.Run(l.name+" stalled", func(t *testing.T) {
+			p := "/repository/raw-h/stalled" + l.suffix + ".bin"
+			stalled(t, l.addr, "PUT", p)
+			if st := get(t, p); st != http.StatusNotFound {
+				t.Fatalf("the cut-off upload was stored: GET answers %d", st)
+			}
+		})
+		t.Run(l.name+" steady", func(t *testing.T) {
+			p := "/repository/raw-h/steady" + l.suffix + ".bin"
+			steady(t, l.addr, "PUT", p, http.StatusCreated)
+			if st := get(t, p); st != http.StatusOK {
+				t.Fatalf("the steady upload: GET answers %d", st)
+			}
+		})
+	}
 	t.Run("main port unread body", func(t *testing.T) {
 		conn := dial(t, s.main)
 		conn.head("PUT", "/repository/no-such-repo/x.bin", admin+"Content-Length: 1000\r\n")
@@ -267,18 +271,6 @@ func TestSlowBodies(t *testing.T) {
 		resp, body, err := conn.response(promptly)
 		if err != nil || resp.StatusCode != http.StatusNotFound {
 			t.Fatalf("a stalled body the handler did not read: %v %v %s; want 404 within %v", resp, err, body, promptly)
-		}
-	})
-	t.Run("HTTPS main port stalled", func(t *testing.T) {
-		stalled(t, s.https, "PUT", "/repository/raw-h/stalled-tls.bin")
-		if st := get(t, "/repository/raw-h/stalled-tls.bin"); st != http.StatusNotFound {
-			t.Fatalf("the cut-off upload was stored: GET answers %d", st)
-		}
-	})
-	t.Run("HTTPS main port steady", func(t *testing.T) {
-		steady(t, s.https, "PUT", "/repository/raw-h/steady-tls.bin", http.StatusCreated)
-		if st := get(t, "/repository/raw-h/steady-tls.bin"); st != http.StatusOK {
-			t.Fatalf("the steady upload: GET answers %d", st)
 		}
 	})
 	t.Run("connector stalled", func(t *testing.T) {
