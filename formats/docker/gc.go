@@ -78,17 +78,14 @@ func (f *Format) Maintain(ctx context.Context, r repo.Repository) error {
 		return nil
 	}
 	images := map[string]bool{}
-	err := r.Walk(ctx, "v2/", func(a *meta.Asset) error {
-		for _, marker := range []string{"/blobs/", "/manifests/"} {
-			if i := strings.LastIndex(a.Path, marker); i > len("v2/") {
-				images[a.Path[len("v2/"):i]] = true
-				break
-			}
+	for _, kind := range []string{"blobs", "manifests"} {
+		err := imageFolders(ctx, r, kind, func(image string) error {
+			images[image] = true
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	for image := range images {
 		t := target{r: r, image: image}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -274,17 +273,13 @@ func (f *Format) searchRepository(ctx context.Context, r repo.Repository, term s
 
 // storedImages lists, sorted, the names of r's images that contain term.
 func storedImages(ctx context.Context, r repo.Repository, term string) ([]string, error) {
-	set := map[string]bool{}
-	err := r.Walk(ctx, "v2/", func(a *meta.Asset) error {
-		if image, _, ok := splitManifestPath(a.Path); ok && strings.Contains(image, term) {
-			set[image] = true
+	var images []string
+	err := imageFolders(ctx, r, "manifests", func(image string) error {
+		if strings.Contains(image, term) {
+			images = append(images, image)
 		}
 		return nil
 	})
-	images := make([]string, 0, len(set))
-	for image := range set {
-		images = append(images, image)
-	}
 	sort.Strings(images)
 	return images, err
 }
