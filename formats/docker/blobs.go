@@ -50,12 +50,15 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 	h.Set("Docker-Content-Digest", d.String())
 	h.Set("ETag", `"`+d.String()+`"`)
 	c.Asset.ContentType = "application/octet-stream"
-	serveBytes(w, req, c)
+	f.serveBytes(w, req, c)
 }
 
-// serveBytes writes content with ranges and conditional requests.
-func serveBytes(w http.ResponseWriter, req *http.Request, c *repo.Content) {
-	serve.Content(w, req, c, "")
+// serveBytes writes content with ranges and conditional requests, or the
+// error of a download that failed before its first byte.
+func (f *Format) serveBytes(w http.ResponseWriter, req *http.Request, c *repo.Content) {
+	if err := serve.Content(w, req, c, ""); err != nil {
+		writeError(w, req, f.log, err, nil)
+	}
 }
 
 // A group takes pushes through its writable member.

@@ -176,7 +176,9 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 		serve.Error(w, req, f.log, err)
 		return
 	}
-	serve.Content(w, req, c, "")
+	if err := serve.Content(w, req, c, ""); err != nil {
+		serve.Error(w, req, f.log, err)
+	}
 }
 
 // Handler serves r's /v2/ API and /v1/search at the root of its connector

@@ -67,7 +67,7 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 	}
 	w.Header().Set("Docker-Content-Digest", d)
 	w.Header().Set("ETag", `"`+d+`"`)
-	serveBytes(w, req, c)
+	f.serveBytes(w, req, c)
 }
 
 // manifestContent returns a stored manifest. A hosted repository's comes

@@ -80,7 +80,9 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 			serve.Error(w, req, f.log, err)
 			return
 		}
-		serve.Content(w, req, c, f.disposition(r))
+		if err := serve.Content(w, req, c, f.disposition(r)); err != nil {
+			serve.Error(w, req, f.log, err)
+		}
 	case http.MethodPut:
 		action := "add"
 		if _, err := r.Stat(ctx, p); err == nil {

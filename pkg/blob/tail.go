@@ -76,7 +76,7 @@ type Tail struct {
 	src       ReaderAtCloser
 	open      func(context.Context) (ReadSeekCloser, error) // the committed blob, when src is nil
 	readers   int
-	beforeEnd func(error)
+	beforeEnd func(error) error
 }
 
 // ErrTailGone is returned by Tail.Open once the write is over and its
@@ -91,8 +91,9 @@ func NewTail(size int64) *Tail {
 
 // BeforeEnd sets fn to be called when the Put ends, with its error, before
 // any reader learns how it ended (the proxy forgets a failed download
-// first, so a client that retries at once starts a new one).
-func (t *Tail) BeforeEnd(fn func(error)) { t.beforeEnd = fn }
+// first, so a client that retries at once starts a new one). The error fn
+// returns is the one readers get (the proxy tells whose fault it was).
+func (t *Tail) BeforeEnd(fn func(error) error) { t.beforeEnd = fn }
 
 // UntilStored makes the last byte wait for the commit as well as the
 // verification: for small metadata, so that a client that has read it all
@@ -142,7 +143,7 @@ func (t *Tail) verify(open func(context.Context) (ReadSeekCloser, error)) {
 // fails them.
 func (t *Tail) end(err error) {
 	if t.beforeEnd != nil {
-		t.beforeEnd(err)
+		err = t.beforeEnd(err)
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()

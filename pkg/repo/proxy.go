@@ -440,10 +440,16 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	}
 	// Forgotten before its readers hear the end when they would ask
 	// again at once: after a failure, or for stored metadata.
-	f.tail.BeforeEnd(func(err error) {
+	f.tail.BeforeEnd(func(err error) error {
 		if err != nil || metadata {
 			end()
 		}
+		if k := errs.KindOf(err); k == errs.Invalid || k == errs.TooLarge {
+			// Bytes cut short, too many or not the digest: the upstream's
+			// fault, never the client's.
+			err = errs.Wrap(errs.Upstream, err, "download from upstream of %s failed", p.cfg.Name)
+		}
+		return err
 	})
 	f.asset = &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
 		ContentType: opts.ContentType, LastModified: modified}

@@ -25,8 +25,10 @@ var streamBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return 
 
 // Content writes c: stored content through http.ServeContent (ranges,
 // If-None-Match, If-Modified-Since, HEAD, sendfile), streamed content as it
-// arrives. disposition is "inline" or "attachment", empty for none.
-func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, disposition string) {
+// arrives. disposition is "inline" or "attachment", empty for none. It
+// returns an error only when nothing was written, for the caller to answer
+// in its protocol's format: a download that failed before its first byte.
+func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, disposition string) error {
 	defer c.Body.Close()
 	a := c.Asset
 	h := w.Header()
@@ -49,9 +51,25 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 			// The bytes were followed from a download that then failed
 			// (ServeContent does not say): make sure the client sees a
 			// cut transfer, and the request log an aborted one.
-			panic(http.ErrAbortHandler)
+			abort(w)
 		}
-		return
+		return nil
+	}
+	// A proxy download: its first bytes decide between an answer and an
+	// error, so that a download failing at once is a status the client
+	// reads, never a connection closed without a word (which HTTP clients
+	// take for a stale keep-alive and silently send again).
+	var first []byte
+	if following && r.Method != http.MethodHead {
+		buf := smallBufs.Get().(*[]byte)
+		defer smallBufs.Put(buf)
+		n, err := c.Body.Read(*buf)
+		if err != nil && err != io.EOF {
+			h.Del("ETag")
+			h.Del("Content-Disposition")
+			return err
+		}
+		first = (*buf)[:n]
 	}
 	// A proxy download: the bytes are arriving now.
 	h.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
@@ -60,13 +78,13 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 	}
 	w.WriteHeader(http.StatusOK)
 	if r.Method == http.MethodHead {
-		return
+		return nil
 	}
-	var err error
-	if wt, ok := c.Body.(io.WriterTo); following && ok {
+	_, err := w.Write(first)
+	if wt, ok := c.Body.(io.WriterTo); err == nil && following && ok {
 		// The download's reader writes itself out (by sendfile when it can).
 		_, err = wt.WriteTo(w)
-	} else {
+	} else if err == nil {
 		// Large writes: hiding w's ReadFrom keeps the buffer ours (256 KiB)
 		// rather than net/http's 32 KiB.
 		buf := streamBufs.Get().(*[]byte)
@@ -77,8 +95,16 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 		// The upstream failed mid-way (or the client left): cut the
 		// connection so the client sees a truncated transfer, never a
 		// short body taken as whole.
-		panic(http.ErrAbortHandler)
+		abort(w)
 	}
+	return nil
+}
+
+// abort cuts the response after sending what it holds, so the client sees
+// the start of an answer and then a truncated transfer.
+func abort(w http.ResponseWriter) {
+	http.NewResponseController(w).Flush()
+	panic(http.ErrAbortHandler)
 }
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallContent); return &b }}
