@@ -16,6 +16,14 @@ ORAS_VERSION := v1.3.6
 REGCTL_VERSION := v0.11.7
 # crane: a daemonless client of first pulls through proxies.
 CRANE_VERSION := v0.22.1
+# Maven and the plugins of the Maven tests, from Debian: they put a
+# Maven-layout repository at /usr/share/maven-repo, the tests' upstream.
+MAVEN_PACKAGES := maven libmaven-deploy-plugin-java libmaven-install-plugin-java \
+	libmaven-resources-plugin-java libmaven-compiler-plugin-java libmaven-jar-plugin-java \
+	libsurefire-java junit4 libmaven-plugin-tools-java
+MAVEN_REPO_DIRS := $(addprefix org/apache/maven/plugins/maven-,deploy-plugin install-plugin \
+	resources-plugin compiler-plugin jar-plugin surefire-plugin plugin-plugin) junit/junit \
+	org/apache/maven/plugin-tools/maven-plugin-annotations
 TOOLS := $(CURDIR)/bin/tools
 export NEXUS_GO_CONFORMANCE := $(TOOLS)/conformance
 export NEXUS_GO_REGISTRY := $(TOOLS)/registry
@@ -44,6 +52,13 @@ test-deps:
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io skopeo >/dev/null; \
 		else echo "docker.io and skopeo are needed (apt-get install docker.io skopeo)"; exit 1; fi; \
+	fi
+	@missing=; command -v mvn >/dev/null || missing=mvn; \
+	for d in $(MAVEN_REPO_DIRS); do [ -e /usr/share/maven-repo/$$d ] || missing="$$missing $$d"; done; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(MAVEN_PACKAGES) >/dev/null; \
+		else echo "Maven and its plugins are needed (missing:$$missing; apt-get install $(MAVEN_PACKAGES))"; exit 1; fi; \
 	fi
 	@[ -x $(TOOLS)/conformance ] || GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
 	@[ -x $(TOOLS)/registry ] || GOBIN=$(TOOLS) $(GO) install github.com/distribution/distribution/v3/cmd/registry@$(REGISTRY_VERSION)

@@ -112,7 +112,7 @@ func setupMavenRepos(t testing.TB, s *nexusServer, upstream string) {
 }
 
 // mavenEnv is what a real mvn run needs: the program, a settings file
-// naming a server's group as the mirror of everything, and a work folder.
+// naming a mirror of everything (a server's group) and a work folder.
 type mavenEnv struct {
 	t        testing.TB
 	s        *nexusServer
@@ -122,7 +122,16 @@ type mavenEnv struct {
 	home     string
 }
 
+// newMavenEnv mirrors everything to maven-public of s, with s's admin
+// credentials for it and for the deploys.
 func newMavenEnv(t testing.TB, s *nexusServer) *mavenEnv {
+	t.Helper()
+	return newMavenEnvMirror(t, s, s.url("/repository/maven-public/"))
+}
+
+// newMavenEnvMirror mirrors everything to mirror; s may be nil (no
+// credentials, deploys to a folder).
+func newMavenEnvMirror(t testing.TB, s *nexusServer, mirror string) *mavenEnv {
 	t.Helper()
 	mvn, err := exec.LookPath("mvn")
 	if err != nil {
@@ -135,13 +144,16 @@ func newMavenEnv(t testing.TB, s *nexusServer) *mavenEnv {
 	}
 	m.settings = filepath.Join(m.dir, "settings.xml")
 	server := func(id string) string {
+		if s == nil {
+			return ""
+		}
 		return fmt.Sprintf("<server><id>%s</id><username>admin</username><password>%s</password></server>",
 			id, xmlEscape(s.adminPW))
 	}
 	settings := `<?xml version="1.0" encoding="UTF-8"?>
 <settings xmlns="http://maven.apache.org/SETTINGS/1.0.0">
   <mirrors>
-    <mirror><id>nexus</id><mirrorOf>*</mirrorOf><url>` + s.url("/repository/maven-public/") + `</url></mirror>
+    <mirror><id>nexus</id><mirrorOf>*</mirrorOf><url>` + mirror + `</url></mirror>
   </mirrors>
   <servers>` + server("nexus") + server("maven-releases") + server("maven-snapshots") + `</servers>
   <pluginGroups><pluginGroup>org.example.e2e.plugins</pluginGroup></pluginGroups>
@@ -167,8 +179,12 @@ func (m *mavenEnv) project(name, copyName string, vars map[string]string) string
 	m.t.Helper()
 	src := filepath.Join("testdata", "maven")
 	all := map[string]string{
-		"RELEASES_URL":  m.s.url("/repository/maven-releases/"),
-		"SNAPSHOTS_URL": m.s.url("/repository/maven-snapshots/"),
+		"RELEASES_URL":  "file://" + filepath.Join(m.dir, "deployed"),
+		"SNAPSHOTS_URL": "file://" + filepath.Join(m.dir, "deployed"),
+	}
+	if m.s != nil {
+		all["RELEASES_URL"] = m.s.url("/repository/maven-releases/")
+		all["SNAPSHOTS_URL"] = m.s.url("/repository/maven-snapshots/")
 	}
 	for k, v := range vars {
 		all[k] = v
@@ -337,4 +353,22 @@ func mavenLocalFiles(t testing.TB, repo string) []string {
 		out = append(out, filepath.ToSlash(rel))
 	}
 	return out
+}
+
+// TestMavenFixtures builds the test projects with mvn straight from the
+// upstream, no server between: a failure here is the fixture's (a plugin
+// version Debian no longer ships), not the server's.
+func TestMavenFixtures(t *testing.T) {
+	up := startMavenUpstream(t, debianMavenRepo)
+	m := newMavenEnvMirror(t, nil, up.url())
+	repo := m.localRepo("plain")
+	m.mustRun(m.project("lib", "lib", map[string]string{"VERSION": "1.0", "BUILD": "plain"}), repo, "install")
+	m.mustRun(m.project("plugin", "plugin", nil), repo, "install")
+	out := m.mustRun(m.project("app", "app", map[string]string{"LIB_VERSION": "1.0"}), repo, "package")
+	if !strings.Contains(out, "Tests run: 1, Failures: 0") {
+		t.Errorf("the app's test did not run:\n%s", mvnTail([]byte(out)))
+	}
+	if got := zipEntry(t, filepath.Join(repo, "org/example/e2e/lib/1.0/lib-1.0.jar"), "lib.properties"); got != "build=plain\n" {
+		t.Errorf("lib.properties %q, want build=plain", got)
+	}
 }
