@@ -190,12 +190,16 @@ func TestMavenBuilds(t *testing.T) {
 	})
 
 	t.Run("second release and the group's metadata", func(t *testing.T) {
+		path := "/repository/maven-public" + libPath + "/maven-metadata.xml"
+		md, _ := metadata(t, s, path)
+		if want := []string{"1.0", "1.1-SNAPSHOT"}; !slices.Equal(md.Versioning.Versions, want) {
+			t.Errorf("maven-public metadata versions before 2.0 %q, want %q", md.Versioning.Versions, want)
+		}
 		deployLib("lib-2.0", "2.0", "release-2", "")
-		md, _ := metadata(t, s, "/repository/maven-releases"+libPath+"/maven-metadata.xml")
+		md, _ = metadata(t, s, "/repository/maven-releases"+libPath+"/maven-metadata.xml")
 		if !slices.Equal(md.Versioning.Versions, []string{"1.0", "2.0"}) {
 			t.Errorf("maven-releases metadata versions %q, want [1.0 2.0]", md.Versioning.Versions)
 		}
-		path := "/repository/maven-public" + libPath + "/maven-metadata.xml"
 		md, res := metadata(t, s, path)
 		if want := []string{"1.0", "1.1-SNAPSHOT", "2.0"}; !slices.Equal(md.Versioning.Versions, want) {
 			t.Errorf("maven-public metadata versions %q, want %q", md.Versioning.Versions, want)

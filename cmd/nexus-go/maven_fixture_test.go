@@ -7,6 +7,7 @@ package main
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
@@ -362,7 +363,17 @@ func TestMavenFixtures(t *testing.T) {
 	up := startMavenUpstream(t, debianMavenRepo)
 	m := newMavenEnvMirror(t, nil, up.url())
 	repo := m.localRepo("plain")
-	m.mustRun(m.project("lib", "lib", map[string]string{"VERSION": "1.0", "BUILD": "plain"}), repo, "install")
+	lib := map[string]string{"VERSION": "1.0", "BUILD": "plain"}
+	m.mustRun(m.project("lib", "lib", lib), repo, "install")
+	// TestMavenBuilds redeploys a rebuild and needs the same bytes.
+	m.mustRun(m.project("lib", "lib-again", lib), repo, "package")
+	first, err := os.ReadFile(filepath.Join(m.dir, "lib", "target", "lib-1.0.jar"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := os.ReadFile(filepath.Join(m.dir, "lib-again", "target", "lib-1.0.jar")); err != nil || !bytes.Equal(first, again) {
+		t.Errorf("two builds of lib made different jars (%v): the build is not reproducible", err)
+	}
 	m.mustRun(m.project("plugin", "plugin", nil), repo, "install")
 	out := m.mustRun(m.project("app", "app", map[string]string{"LIB_VERSION": "1.0"}), repo, "package")
 	if !strings.Contains(out, "Tests run: 1, Failures: 0") {
