@@ -169,7 +169,7 @@ func TestMavenBuilds(t *testing.T) {
 	})
 
 	t.Run("write policies", func(t *testing.T) {
-		deployLib("lib-1.0-other", "1.0", "release-1-other", "400")
+		deployLib("lib-1.0-other", "1.0", "release-1-other", "status: 400")
 		s.getExpect("maven-releases", strings.TrimPrefix(libPath, "/")+"/1.0/lib-1.0.jar", release1)
 
 		again := deployLib("lib-1.0-again", "1.0", "release-1", "")
@@ -178,8 +178,8 @@ func TestMavenBuilds(t *testing.T) {
 		}
 
 		releases, snapshots := s.url("/repository/maven-releases/"), s.url("/repository/maven-snapshots/")
-		deployLib("lib-snap-to-releases", "1.2-SNAPSHOT", "snap", "400", "SNAPSHOTS_URL", releases)
-		deployLib("lib-release-to-snapshots", "3.0", "release-3", "400", "RELEASES_URL", snapshots)
+		deployLib("lib-snap-to-releases", "1.2-SNAPSHOT", "snap", "status: 400", "SNAPSHOTS_URL", releases)
+		deployLib("lib-release-to-snapshots", "3.0", "release-3", "status: 400", "RELEASES_URL", snapshots)
 		for repo, version := range map[string]string{"maven-releases": "/1.2-SNAPSHOT/", "maven-snapshots": "/3.0/"} {
 			for _, a := range s.assets(repo) {
 				if strings.Contains("/"+a.Path, version) {
