@@ -45,6 +45,15 @@ type GroupMerger interface {
 	Merge(ctx context.Context, path string, members []*Content) (*Content, error)
 }
 
+// MaintainedMetadata is implemented by formats with metadata the server
+// itself rewrites after every change (maven-metadata.xml). The write policy
+// governs content: allow_once lets such paths be rewritten (deny does not).
+// Metadata a client writes and the policy protects (Docker tags) is not
+// maintained.
+type MaintainedMetadata interface {
+	Maintained(path string) bool
+}
+
 // ProxyRewriter is implemented by formats whose proxied metadata names
 // locations that must point back at the repository the client used (npm
 // tarball URLs). base is that repository's URL.
