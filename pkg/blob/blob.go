@@ -44,6 +44,14 @@ func (a Algorithm) newHash() (hash.Hash, bool) {
 	return nil, false
 }
 
+// Size is the length in bytes of alg's digests, 0 if alg is unknown.
+func (a Algorithm) Size() int {
+	if h, ok := a.newHash(); ok {
+		return h.Size()
+	}
+	return 0
+}
+
 // Info describes a committed blob.
 type Info struct {
 	// Digest is always the sha256 digest, "sha256:<hex>".

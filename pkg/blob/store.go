@@ -62,6 +62,10 @@ type PutOptions struct {
 	MaxSize int64
 	// Tail, if set, lets readers follow the write as it happens.
 	Tail *Tail
+	// Verify, if set, is a last check of the bytes by their size and
+	// checksums, before any reader may see the end of them or they are
+	// committed; its error is Put's, and nothing is committed.
+	Verify func(Info) error
 }
 
 // copyBufSize is the chunk size for streaming; larger than io.Copy's 32 KiB
@@ -141,6 +145,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 		}
 		if !opts.wants(expAlg) {
 			delete(info.Checksums, expAlg) // computed only to verify
+		}
+	}
+	if opts.Verify != nil {
+		if err := opts.Verify(info); err != nil {
+			return Info{}, err
 		}
 	}
 	if opts.Tail != nil {

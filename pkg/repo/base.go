@@ -170,6 +170,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
 		Tail:         opts.Tail,
+		Verify:       opts.Verify,
 	}, rec.record)
 	return rec.finish(ctx, err)
 }

@@ -128,7 +128,8 @@ func (e *env) open() {
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
-		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}})
+		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}},
+		checksumFormat{testFormat{name: "checksummed"}})
 }
 
 // reopen closes the database and loads the stored repositories anew.

@@ -417,6 +417,7 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		LastVerified: p.now().UTC(),
 		Attributes:   map[string]string{},
 		Tail:         blob.NewTail(resp.ContentLength),
+		Verify:       p.upstreamChecksum(ctx, path),
 	}
 	if opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(path)

@@ -176,6 +176,9 @@ type PutOptions struct {
 	// Tail, if set, lets readers follow the write as it happens (proxy
 	// downloads: see blob.Tail).
 	Tail *blob.Tail
+	// Verify, if set, is a last check of the bytes by their checksums
+	// before they are committed (see blob.PutOptions.Verify).
+	Verify func(blob.Info) error
 }
 
 // Alias is one more path a write stores its bytes at, with attributes of
