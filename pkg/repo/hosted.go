@@ -24,7 +24,7 @@ func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts Put
 		return nil, err
 	}
 	if opts.ContentType == "" {
-		opts.ContentType = contentTypeByExt(p)
+		opts.ContentType = contentTypeByExt(h.format, p)
 	}
 	return h.store(ctx, p, body, opts, check)
 }
