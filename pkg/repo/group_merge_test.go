@@ -2,10 +2,13 @@ package repo
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // A merge is stored as the group's own asset and served from there while
@@ -94,5 +97,41 @@ func TestGroupMergeAsksMembersInParallel(t *testing.T) {
 	g := e.create(groupCfg("g", "p1", "p2"))
 	if body, _ := read(t, context.Background(), g, "pkg/x.meta"); body != "one\ntwo\n" {
 		t.Fatalf("merged metadata = %q, want both members'", body)
+	}
+}
+
+// defaultsFormat is testFormat with default repositories: a hosted one and
+// a group of it.
+type defaultsFormat struct{ testFormat }
+
+func (defaultsFormat) DefaultRepositories() []Config {
+	h := hostedCfg("d-hosted", "allow")
+	h.Format = "defaults"
+	g := groupCfg("d-group", "d-hosted")
+	g.Format = "defaults"
+	return []Config{h, g}
+}
+
+// CreateDefaults creates what is missing and leaves what exists.
+func TestCreateDefaults(t *testing.T) {
+	e := newEnv(t)
+	m := NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
+		testFormat{}, defaultsFormat{testFormat{name: "defaults"}})
+	ctx := context.Background()
+	if err := m.CreateDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g, ok := m.Lookup("d-group")
+	if !ok || g.Config().Type != Group || len(g.(GroupMembers).Members()) != 1 {
+		t.Fatalf("default group not created with its member: %v", ok)
+	}
+	if err := m.Delete(ctx, "d-group"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CreateDefaults(ctx); err != nil {
+		t.Fatalf("second CreateDefaults over an existing member: %v", err)
+	}
+	if _, ok := m.Lookup("d-group"); !ok {
+		t.Fatal("the missing default was not created again")
 	}
 }

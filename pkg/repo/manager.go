@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +53,7 @@ type Manager struct {
 	authz   Authorizer
 	opts    Options
 	formats map[string]Format
+	order   []Format // as given to NewManager
 	client  *http.Client
 
 	mu        sync.RWMutex
@@ -95,6 +97,38 @@ func (m *Manager) Format(name string) (Format, bool) {
 	return f, ok
 }
 
+// CreateDefaults creates the formats' default repositories (see
+// DefaultRepositories) that do not exist; a first start calls it.
+func (m *Manager) CreateDefaults(ctx context.Context) error {
+	for _, f := range m.order {
+		d, ok := f.(DefaultRepositories)
+		if !ok {
+			continue
+		}
+		for _, cfg := range d.DefaultRepositories() {
+			if _, exists := m.Lookup(cfg.Name); exists {
+				continue
+			}
+			if err := m.Create(ctx, cfg); err != nil {
+				return fmt.Errorf("creating default repository %s: %w", cfg.Name, err)
+			}
+			m.opts.Log.Info("created default repository", "repository", cfg.Name, "format", cfg.Format, "type", cfg.Type)
+		}
+	}
+	return nil
+}
+
+// APIFormat returns the format the REST API's paths name name (see
+// APINamed): /v1/repositories/maven/hosted is the format maven2.
+func (m *Manager) APIFormat(name string) (Format, bool) {
+	for _, f := range m.formats {
+		if APIName(f) == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
 // NewManager returns a manager over db and the blob store, serving the given
 // formats. Call Load to read the stored repositories.
 func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, formats ...Format) *Manager {
@@ -106,6 +140,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
+	m.order = formats
 	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
 	return m
 }

@@ -38,6 +38,28 @@ type Format interface {
 	ServeHTTP(w http.ResponseWriter, req *http.Request, r Repository, path string)
 }
 
+// APINamed is implemented by formats that the REST API's paths name other
+// than their configurations and privileges do, as in Nexus: repositories
+// created at /v1/repositories/maven/hosted are of format maven2.
+type APINamed interface {
+	APIName() string
+}
+
+// APIName is f's name in the REST API's paths.
+func APIName(f Format) string {
+	if n, ok := f.(APINamed); ok {
+		return n.APIName()
+	}
+	return f.Name()
+}
+
+// DefaultRepositories is implemented by formats whose repositories a first
+// start creates, as Nexus's does (maven-releases, maven-snapshots and the
+// maven-public group): members before the groups that hold them.
+type DefaultRepositories interface {
+	DefaultRepositories() []Config
+}
+
 // GroupMerger is implemented by formats whose group metadata is the merge of
 // the members' metadata (maven-metadata.xml, npm packuments). Merge is called
 // for metadata paths with the content of every member that has path.
