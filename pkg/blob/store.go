@@ -185,7 +185,7 @@ func (o PutOptions) hashes() (map[Algorithm]hash.Hash, Algorithm, error) {
 		if _, ok := hs[alg]; ok {
 			return nil
 		}
-		h, ok := alg.newHash()
+		h, ok := alg.NewHash()
 		if !ok {
 			return errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
 		}
@@ -297,7 +297,7 @@ func (s *Store) Checksums(ctx context.Context, d digest.Digest, algs []Algorithm
 	out := make(map[Algorithm]string, len(algs))
 	hashes := make(map[Algorithm]hash.Hash, len(algs))
 	for _, alg := range algs {
-		h, ok := alg.newHash()
+		h, ok := alg.NewHash()
 		switch {
 		case !ok:
 			return nil, errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)

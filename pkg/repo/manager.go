@@ -476,11 +476,28 @@ func (m *Manager) Maintain(ctx context.Context) {
 
 // DeleteAsset deletes one asset by id and frees its blob if unreferenced.
 func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
+	a, err := m.db.Asset(id)
+	if err != nil {
+		return err
+	}
 	released, err := m.db.DeleteAsset(id)
 	if err != nil {
 		return err
 	}
 	m.release(ctx, released)
+	return m.deleted(ctx, a.Repository, []string{a.Path})
+}
+
+// deleted tells the format of repository name that paths were deleted
+// (see DeleteObserver).
+func (m *Manager) deleted(ctx context.Context, name string, paths []string) error {
+	r, ok := m.Lookup(name)
+	if !ok {
+		return nil
+	}
+	if o, ok := r.Format().(DeleteObserver); ok {
+		return o.Deleted(ctx, r, paths)
+	}
 	return nil
 }
 
@@ -500,12 +517,20 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 			return hooks.DeleteComponent(ctx, r, own)
 		}
 	}
+	own, err := m.db.ComponentAssets(comp)
+	if err != nil {
+		return err
+	}
 	released, err := m.db.DeleteComponent(id)
 	if err != nil {
 		return err
 	}
 	m.release(ctx, released)
-	return nil
+	paths := make([]string, len(own))
+	for i, a := range own {
+		paths[i] = a.Path
+	}
+	return m.deleted(ctx, comp.Repository, paths)
 }
 
 // ComponentAssets returns the assets a component shows: its own, and for

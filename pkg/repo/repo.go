@@ -141,6 +141,14 @@ type ComponentHooks interface {
 	DeleteComponent(ctx context.Context, r Repository, own []*meta.Asset) error
 }
 
+// DeleteObserver is implemented by formats that keep something up to date
+// with what is stored (Maven's maven-metadata.xml): the REST API's deletes
+// of assets and components, which bypass the format's own protocol, tell
+// it which paths of r they deleted.
+type DeleteObserver interface {
+	Deleted(ctx context.Context, r Repository, paths []string) error
+}
+
 // GroupMembers is implemented by group repositories.
 type GroupMembers interface {
 	// Members returns the members in order.

@@ -2,10 +2,8 @@ package repo
 
 import (
 	"context"
-	"encoding/hex"
 	"io"
 	"net/http"
-	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -76,24 +74,9 @@ func (p *proxyRepo) fetchChecksum(ctx context.Context, file string, alg blob.Alg
 		p.log.Warn("upstream checksum not fetched", "path", file, "err", err)
 		return ""
 	}
-	sum := parseChecksumFile(string(b), alg)
+	sum := blob.ParseChecksumFile(string(b), alg)
 	if sum == "" {
 		p.log.Warn("upstream checksum file is not a checksum", "path", file)
-	}
-	return sum
-}
-
-// parseChecksumFile reads the digest of a checksum file: its first field
-// (sha1sum's "<hex>  <name>" and bare digests alike), of the algorithm's
-// length; "" if it is not one.
-func parseChecksumFile(s string, alg blob.Algorithm) string {
-	fields := strings.Fields(s)
-	if len(fields) == 0 {
-		return ""
-	}
-	sum := strings.ToLower(fields[0])
-	if b, err := hex.DecodeString(sum); err != nil || len(b) != alg.Size() {
-		return ""
 	}
 	return sum
 }
