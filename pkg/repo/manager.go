@@ -118,6 +118,9 @@ func (m *Manager) CreateDefaults(ctx context.Context) error {
 	return nil
 }
 
+// Formats returns the served formats, in the order given to NewManager.
+func (m *Manager) Formats() []Format { return m.order }
+
 // APIFormat returns the format the REST API's paths name name (see
 // APINamed): /v1/repositories/maven/hosted is the format maven2.
 func (m *Manager) APIFormat(name string) (Format, bool) {

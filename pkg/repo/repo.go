@@ -149,6 +149,24 @@ type DeleteObserver interface {
 	Deleted(ctx context.Context, r Repository, paths []string) error
 }
 
+// SearchTerms is implemented by formats with search parameters of their
+// own, as Nexus's maven.groupId or maven.extension.
+type SearchTerms interface {
+	SearchTerms() []SearchTerm
+}
+
+// SearchTerm is one search parameter of a format: it matches a component
+// field, or a value taken from an asset's path.
+type SearchTerm struct {
+	Param string
+	// Component is the component field the parameter matches: "group",
+	// "name" or "version"; empty for an asset term.
+	Component string
+	// Asset is, for an asset term, the parameter's value for the asset at
+	// path.
+	Asset func(path string) string
+}
+
 // GroupMembers is implemented by group repositories.
 type GroupMembers interface {
 	// Members returns the members in order.
