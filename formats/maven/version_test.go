@@ -88,26 +88,6 @@ func TestSortVersions(t *testing.T) {
 	}
 }
 
-// mavenArtifactJar finds maven-artifact's jar next to the installed mvn,
-// or "" if there is none (or no java).
-func mavenArtifactJar() string {
-	if _, err := exec.LookPath("java"); err != nil {
-		return ""
-	}
-	mvn, err := exec.LookPath("mvn")
-	if err != nil {
-		return ""
-	}
-	if mvn, err = filepath.EvalSymlinks(mvn); err != nil {
-		return ""
-	}
-	jars, _ := filepath.Glob(filepath.Join(filepath.Dir(mvn), "..", "lib", "maven-artifact-*.jar"))
-	if len(jars) == 0 {
-		return ""
-	}
-	return jars[0]
-}
-
 // randomVersion makes a version from the pieces Maven's parser treats
 // specially: separators, empty items, digit runs (with leading zeros and
 // across int/long/BigInteger widths), single letters before digits, known
@@ -126,7 +106,7 @@ func randomVersion(r *rand.Rand) string {
 // TestCompareVersionsMaven checks CompareVersions against Maven's own
 // ComparableVersion, run by java, over the tables and random versions.
 func TestCompareVersionsMaven(t *testing.T) {
-	jar := mavenArtifactJar()
+	jar := mavenJar("maven-artifact-")
 	if jar == "" {
 		requireClient(t, "mvn with java")
 	}
