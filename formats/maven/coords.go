@@ -101,10 +101,6 @@ func (c *Coords) parseVersionPart(name string) (string, error) {
 	return "", fmt.Errorf("file name %q does not start with artifactId-version %q", name, plain)
 }
 
-// timestampLayout is how Maven writes a snapshot build's timestamp (UTC)
-// in file versions and in <snapshot><timestamp>.
-const timestampLayout = "20060102.150405"
-
 // parseTimestamp parses "yyyyMMdd.HHmmss-N" at the start of rest (which
 // followed prefix in name) and returns what follows it.
 func (c *Coords) parseTimestamp(name, prefix, rest string) (string, error) {

@@ -67,6 +67,10 @@ const modelVersion = "1.1.0"
 // updatedLayout is how Maven writes lastUpdated and updated (UTC).
 const updatedLayout = "20060102150405"
 
+// timestampLayout is how Maven writes a snapshot build's timestamp (UTC)
+// in file versions and in <snapshot><timestamp>.
+const timestampLayout = "20060102.150405"
+
 // FormatTime renders t in UTC as yyyyMMddHHmmss, as lastUpdated is written.
 func FormatTime(t time.Time) string { return t.UTC().Format(updatedLayout) }
 

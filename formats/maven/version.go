@@ -12,7 +12,9 @@ import (
 // letters) starts a sub-list, and trailing "null" items (0, "", "ga",
 // "final", "release", empty lists) are dropped, so "1.0.0" == "1" and
 // "1-ga" == "1". Only ASCII digits are digits here; Java would also count
-// other Unicode decimal digits, which Maven versions never use.
+// other Unicode decimal digits, which Maven versions never use. Maven
+// before 3.8.7 read a qualifier after '.' differently (MNG-7644: there
+// "2-1" < "2.0.a" < "2.0.0.a"; since, "2.0.a" == "2.0.0.a" < "2-1").
 
 type itemKind int
 
