@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
@@ -29,7 +28,7 @@ func newFixture(t *testing.T) *fixture {
 
 func (fx *fixture) create(config string) repo.Repository { return fx.Create(config) }
 
-func (fx *fixture) do(r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *httptest.ResponseRecorder {
+func (fx *fixture) do(r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *managertest.Response {
 	fx.t.Helper()
 	return fx.Do(context.Background(), r, method, p, body, hdr)
 }

@@ -73,6 +73,30 @@ func checkContentType(body io.Reader, declared string) (io.Reader, error) {
 	return br, nil
 }
 
+// typeChecked is a body whose first read applies checkContentType.
+type typeChecked struct {
+	r        io.Reader
+	declared string
+	checked  bool
+}
+
+func (t *typeChecked) Read(p []byte) (int, error) {
+	if !t.checked {
+		t.checked = true
+		r, err := checkContentType(t.r, t.declared)
+		if err != nil {
+			t.r = failedReader{err}
+			return 0, err
+		}
+		t.r = r
+	}
+	return t.r.Read(p)
+}
+
+type failedReader struct{ err error }
+
+func (f failedReader) Read([]byte) (int, error) { return 0, f.err }
+
 // htmlPage tells an HTML page from other markup that starts with a comment
 // (which is all that makes the sniffer say HTML for many XML files): the
 // first thing after the comments must be HTML. A comment longer than head

@@ -8,9 +8,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // checksumFormat is testFormat whose upstreams publish "<x>.sha1" beside
@@ -83,5 +85,34 @@ func TestProxyChecksUpstreamChecksumFiles(t *testing.T) {
 		if !tc.cached && errs.KindOf(err) != errs.Upstream {
 			t.Errorf("%s: read error %v, want an upstream error", tc.path, err)
 		}
+	}
+}
+
+// A download that strict content validation refuses fails its readers at
+// once (it used to leave them waiting for bytes that never came) and
+// caches nothing.
+func TestProxyRefusedByContentTypeFailsItsReaders(t *testing.T) {
+	e := newEnv(t)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		io.WriteString(w, "<!DOCTYPE html><html><body>Sign in</body></html>")
+	})
+	p, _ := newProxyRepo(t, e, "p", up.URL, func(c *Config) { c.Storage.StrictContentTypeValidation = true })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	repotest.Within(t, 5*time.Second, "reading a refused download", func() {
+		var c *Content
+		if c, err = p.Get(ctx, "img/logo.png"); err == nil {
+			_, err = io.ReadAll(c.Body)
+			c.Body.Close()
+		}
+	})
+	if errs.KindOf(err) != errs.Upstream {
+		t.Fatalf("reading an HTML page served as a png: err %v, want an upstream error", err)
+	}
+	waitIdle(t, p)
+	if _, err := p.Stat(ctx, "img/logo.png"); err == nil {
+		t.Fatal("the refused download was cached")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -61,16 +62,32 @@ func (e *Env) Create(config string) repo.Repository {
 	return r
 }
 
+// Response is what a format answered.
+type Response struct {
+	*httptest.ResponseRecorder
+	// Aborted is set when the handler cut the response (http.ErrAbortHandler),
+	// as it does when a download it streams fails.
+	Aborted bool
+}
+
 // Do sends a request for path p of r to r's format, as the server does
 // for /repository/<name>/<p>, with headers hdr.
-func (e *Env) Do(ctx context.Context, r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *httptest.ResponseRecorder {
+func (e *Env) Do(ctx context.Context, r repo.Repository, method, p string, body io.Reader, hdr map[string]string) (resp *Response) {
 	e.t.Helper()
 	req := httptest.NewRequestWithContext(ctx, method, "http://127.0.0.1/repository/"+r.Name()+"/"+repo.EscapePath(p), body)
 	req.RemoteAddr = "127.0.0.1:5555"
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	w := httptest.NewRecorder()
-	r.Format().ServeHTTP(w, req, r, p)
-	return w
+	resp = &Response{ResponseRecorder: httptest.NewRecorder()}
+	defer func() {
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				panic(v)
+			}
+			resp.Aborted = true
+		}
+	}()
+	r.Format().ServeHTTP(resp, req, r, p)
+	return resp
 }
