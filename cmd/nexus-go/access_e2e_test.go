@@ -43,10 +43,10 @@ func (a accessTarget) routes(repo string) []accessRoute {
 // a hidden repository must refuse them exactly as a missing one.
 func (a accessTarget) adminRoutes(repo string) []accessRoute {
 	return []accessRoute{
-		{http.MethodGet, "/service/rest/v1/repositories/" + a.f.name + "/" + a.kind + "/" + repo, nil},
+		{http.MethodGet, "/service/rest/v1/repositories/" + a.f.rest() + "/" + a.kind + "/" + repo, nil},
 		{http.MethodPut, "/repository/" + repo + "/" + a.path + "-new", []byte("new content")},
 		{http.MethodDelete, "/repository/" + repo + "/" + a.path, nil},
-		{http.MethodPut, "/service/rest/v1/repositories/" + a.f.name + "/" + a.kind + "/" + repo, []byte(`{"name":"` + repo + `","online":true,"storage":{"blobStoreName":"default"}}`)},
+		{http.MethodPut, "/service/rest/v1/repositories/" + a.f.rest() + "/" + a.kind + "/" + repo, []byte(`{"name":"` + repo + `","online":true,"storage":{"blobStoreName":"default"}}`)},
 		{http.MethodDelete, "/service/rest/v1/repositories/" + repo, nil},
 	}
 }
@@ -239,7 +239,7 @@ func TestAnonymousRules(t *testing.T) {
 			t.Errorf("anonymous listings name %v; want %s and not %s", seen, open, strict)
 		}
 		// The rule follows the configuration: lifted, the repository opens.
-		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/repositories/"+f.name+"/hosted/"+strict, s.admin(),
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/repositories/"+f.rest()+"/hosted/"+strict, s.admin(),
 			f.refusesAnonymous(t, strict, false), nil)
 		expectReachable(t, s, nil, "anonymous, rule lifted", strictT)
 	}
@@ -282,7 +282,7 @@ func TestGroupMemberPrivileges(t *testing.T) {
 			t.Fatalf("%s: creating a group of repositories the lead may read: %d %s", f.name, res.status, res.body)
 		}
 		update := func(body string) result {
-			return s.doJSON(http.MethodPut, "/v1/repositories/"+f.name+"/group/"+g, lead, body, nil)
+			return s.doJSON(http.MethodPut, "/v1/repositories/"+f.rest()+"/group/"+g, lead, body, nil)
 		}
 		before := groupMembers(s, f, g)
 		refused("update adding another team's member", update(f.group(t, g, "", own, secret)))

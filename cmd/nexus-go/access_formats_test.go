@@ -15,7 +15,9 @@ import (
 
 // accessFormat tells the access tests how to drive one format.
 type accessFormat struct {
-	name string
+	// name is the format's name in privileges; api, when it differs, its
+	// name in REST paths (maven2 and maven).
+	name, api string
 	// hosted, proxy and group are the bodies of POST
 	// /v1/repositories/<name>/<type> for a repository called repo.
 	hosted func(t *testing.T, repo string) string
@@ -39,6 +41,14 @@ type accessFormat struct {
 	pathRoutes []pathRoute
 }
 
+// rest is the format's name in REST paths.
+func (f accessFormat) rest() string {
+	if f.api != "" {
+		return f.api
+	}
+	return f.name
+}
+
 // pathRoute is one route on which a format takes a path from the client.
 type pathRoute struct {
 	name string
@@ -51,7 +61,7 @@ type pathRoute struct {
 	ociErrors bool
 }
 
-var accessFormats = []accessFormat{rawAccess, dockerAccess}
+var accessFormats = []accessFormat{rawAccess, dockerAccess, mavenAccess}
 
 const rawStorage = `"storage":{"blobStoreName":"default","strictContentTypeValidation":false`
 
@@ -117,6 +127,35 @@ var dockerAccess = accessFormat{
 	},
 }
 
+var mavenAccess = accessFormat{
+	name: "maven2", api: "maven",
+	hosted: func(_ *testing.T, repo string) string {
+		return fmt.Sprintf(`{"name":%q,"online":true,%s,"writePolicy":"allow"},"maven":{"versionPolicy":"MIXED","layoutPolicy":"STRICT"}}`, repo, rawStorage)
+	},
+	proxy: func(_ *testing.T, s *nexusServer, repo, upstream string) string {
+		return fmt.Sprintf(`{"name":%q,"online":true,%s},"proxy":{"remoteUrl":%q,"contentMaxAge":-1,"metadataMaxAge":1440},`+
+			`"negativeCache":{"enabled":true,"timeToLive":1440},"httpClient":{"blocked":false,"autoBlock":true,`+
+			`"authentication":{"type":"username","username":"admin","password":%q}},"maven":{"versionPolicy":"MIXED","layoutPolicy":"PERMISSIVE"}}`,
+			repo, rawStorage, upstream, s.adminPW)
+	},
+	group: func(_ *testing.T, repo, writable string, members ...string) string {
+		m, _ := json.Marshal(members)
+		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q},"maven":{"versionPolicy":"MIXED"}}`,
+			repo, rawStorage, m, writable)
+	},
+	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	seed: func(t *testing.T, s *nexusServer, repo string) string {
+		p := "org/example/app/1.0/app-1.0.jar"
+		s.put(repo, p, []byte("PK\x03\x04 jar of "+repo))
+		return p
+	},
+	pathRoutes: []pathRoute{{
+		name:  "maven",
+		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
+		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
+	}},
+}
+
 // connectorPort is the HTTP connector port of hosted Docker repository repo.
 func connectorPort(s *nexusServer, repo string) int {
 	s.t.Helper()
@@ -152,7 +191,7 @@ func pushDPImage(t *testing.T, base string, c *creds, name, tag string, img dpIm
 // and returns the status.
 func createAs(s *nexusServer, c *creds, f accessFormat, kind, body string) result {
 	s.t.Helper()
-	return s.doJSON(http.MethodPost, "/v1/repositories/"+f.name+"/"+kind, c, body, nil)
+	return s.doJSON(http.MethodPost, "/v1/repositories/"+f.rest()+"/"+kind, c, body, nil)
 }
 
 // mustCreate creates a repository as admin.
@@ -172,6 +211,6 @@ func groupMembers(s *nexusServer, f accessFormat, repo string) []string {
 			WritableMember string   `json:"writableMember"`
 		} `json:"group"`
 	}
-	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/"+f.name+"/group/"+repo, s.admin(), nil, &cfg)
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/"+f.rest()+"/group/"+repo, s.admin(), nil, &cfg)
 	return append(cfg.Group.MemberNames, "writable="+cfg.Group.WritableMember)
 }

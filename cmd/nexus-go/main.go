@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/formats/docker"
+	"github.com/nexus-go/nexus-go/formats/maven"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -100,9 +101,14 @@ func serve(args []string) error {
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		UploadPurgeAge:      cfg.UploadPurgeAge,
 		Log:                 log,
-	}, raw.New(log), dockerFormat)
+	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}))
 	if err := repos.Load(ctx); err != nil {
 		return err
+	}
+	if created {
+		if err := repos.CreateDefaults(ctx); err != nil {
+			return err
+		}
 	}
 	if err := repos.Sweep(ctx); err != nil {
 		return err

@@ -7,59 +7,30 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
-	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/repo/managertest"
 )
 
+// fixture is a manager serving the raw format.
 type fixture struct {
-	t  *testing.T
-	f  *raw.Format
-	m  *repo.Manager
-	db *meta.DB
+	*managertest.Env
+	t *testing.T
 }
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	st := repotest.NewStorage(t)
-	log := slog.New(slog.DiscardHandler)
-	f := raw.New(log)
-	m := repo.NewManager(st.DB, st.Blobs, repotest.AllowAll{}, repo.Options{Log: log}, f)
-	return &fixture{t: t, f: f, m: m, db: st.DB}
+	return &fixture{Env: managertest.New(t, nil, repo.Options{}, raw.New(slog.New(slog.DiscardHandler))), t: t}
 }
 
-// create creates a raw hosted repository from its JSON configuration.
-func (fx *fixture) create(config string) repo.Repository {
-	fx.t.Helper()
-	var cfg repo.Config
-	if err := json.Unmarshal([]byte(config), &cfg); err != nil {
-		fx.t.Fatal(err)
-	}
-	if err := fx.m.Create(context.Background(), cfg); err != nil {
-		fx.t.Fatalf("Create: %v", err)
-	}
-	r, ok := fx.m.Lookup(cfg.Name)
-	if !ok {
-		fx.t.Fatalf("repository %s not created", cfg.Name)
-	}
-	return r
-}
+func (fx *fixture) create(config string) repo.Repository { return fx.Create(config) }
 
-func (fx *fixture) do(r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *httptest.ResponseRecorder {
+func (fx *fixture) do(r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *managertest.Response {
 	fx.t.Helper()
-	req := httptest.NewRequest(method, "http://127.0.0.1/repository/"+r.Name()+"/"+p, body)
-	req.RemoteAddr = "127.0.0.1:5555"
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	w := httptest.NewRecorder()
-	fx.f.ServeHTTP(w, req, r, p)
-	return w
+	return fx.Do(context.Background(), r, method, p, body, hdr)
 }
 
 const hostedJSON = `{"name":"files","format":"raw","type":"hosted","online":true,
@@ -74,7 +45,7 @@ func TestRawHosted(t *testing.T) {
 	if w.Code != http.StatusCreated {
 		t.Fatalf("PUT = %d %s", w.Code, w.Body)
 	}
-	a, err := fx.db.AssetByPath("files", "docs/readme.txt")
+	a, err := fx.Storage.DB.AssetByPath("files", "docs/readme.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -230,10 +201,10 @@ func TestRawValidate(t *testing.T) {
 		"storage":{"blobStoreName":"default"},"raw":{"contentDisposition":"sideways"}}`), &bad); err != nil {
 		t.Fatal(err)
 	}
-	if err := fx.m.Create(context.Background(), bad); !errors.As(err, &fe) || fe.Field != "raw.contentDisposition" {
+	if err := fx.M.Create(context.Background(), bad); !errors.As(err, &fe) || fe.Field != "raw.contentDisposition" {
 		t.Fatalf("Create = %v", err)
 	}
-	if _, ok := fx.m.Lookup("bad"); ok {
+	if _, ok := fx.M.Lookup("bad"); ok {
 		t.Fatal("invalid repository created")
 	}
 }

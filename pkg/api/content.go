@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -298,26 +299,73 @@ func (a *API) deleteAsset(c echo.Context) error {
 // match costly.
 const maxSearchTerm = 256
 
-// searchFilter builds the component filter of /v1/search from its query:
-// format, group, name, version (each may use * wildcards) and q, a keyword
-// matched anywhere in group, name or version.
-func (a *API) searchFilter(c echo.Context) (func(*meta.Component) bool, error) {
+// searchQuery is a parsed /v1/search query: a component filter and, when
+// the query names asset terms (maven.extension), an asset filter.
+type searchQuery struct {
+	component func(*meta.Component) bool
+	asset     func(*meta.Asset) bool
+}
+
+// parseSearch reads the query of /v1/search: format, group, name, version
+// (each may use * wildcards), q, a keyword matched anywhere in group, name
+// or version, and the formats' own terms (see repo.SearchTerms).
+func (a *API) parseSearch(c echo.Context) (searchQuery, error) {
 	if err := a.auth.Require(c.Request().Context(), auth.Application("search", "read")); err != nil {
-		return nil, err
+		return searchQuery{}, err
 	}
+	terms := map[string]string{}
 	for _, param := range []string{"format", "group", "name", "version", "q"} {
-		if len(c.QueryParam(param)) > maxSearchTerm {
-			return nil, invalid(param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
+		terms[param] = c.QueryParam(param)
+	}
+	var assetTerms []func(*meta.Asset) bool
+	for _, f := range a.repos.Formats() {
+		st, ok := f.(repo.SearchTerms)
+		if !ok {
+			continue
+		}
+		for _, term := range st.SearchTerms() {
+			v := c.QueryParam(term.Param)
+			if v == "" {
+				continue
+			}
+			if len(v) > maxSearchTerm {
+				return searchQuery{}, invalid(term.Param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
+			}
+			if terms["format"] != "" && terms["format"] != f.Name() {
+				return searchQuery{}, invalid(term.Param, "applies to format "+f.Name()+" only")
+			}
+			terms["format"] = f.Name()
+			if term.Component != "" {
+				terms[term.Component] = v
+				continue
+			}
+			value := term.Asset
+			assetTerms = append(assetTerms, func(as *meta.Asset) bool { return matchTerm(v, value(as.Path)) })
 		}
 	}
-	format := c.QueryParam("format")
-	group, name, version := c.QueryParam("group"), c.QueryParam("name"), c.QueryParam("version")
-	q := strings.ToLower(c.QueryParam("q"))
-	return func(comp *meta.Component) bool {
+	for param, v := range terms {
+		if len(v) > maxSearchTerm {
+			return searchQuery{}, invalid(param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
+		}
+	}
+	format, group, name, version := terms["format"], terms["group"], terms["name"], terms["version"]
+	q := strings.ToLower(terms["q"])
+	sq := searchQuery{component: func(comp *meta.Component) bool {
 		return (format == "" || comp.Format == format) &&
 			matchTerm(group, comp.Group) && matchTerm(name, comp.Name) && matchTerm(version, comp.Version) &&
 			(q == "" || strings.Contains(strings.ToLower(comp.Group+" "+comp.Name+" "+comp.Version), q))
-	}, nil
+	}}
+	if len(assetTerms) > 0 {
+		sq.asset = func(as *meta.Asset) bool {
+			for _, match := range assetTerms {
+				if !match(as) {
+					return false
+				}
+			}
+			return true
+		}
+	}
+	return sq, nil
 }
 
 // matchTerm matches value against a search pattern ("*" wildcards); an
@@ -327,29 +375,40 @@ func matchTerm(pattern, value string) bool {
 }
 
 func (a *API) search(c echo.Context) error {
-	keep, err := a.searchFilter(c)
+	sq, err := a.parseSearch(c)
 	if err != nil {
 		return fail(c, a.log, err)
+	}
+	keep := sq.component
+	if sq.asset != nil {
+		keep = func(comp *meta.Component) bool {
+			if !sq.component(comp) {
+				return false
+			}
+			assets, err := a.db.ComponentAssets(comp)
+			return err == nil && slices.ContainsFunc(assets, sq.asset)
+		}
 	}
 	return a.componentPage(c, c.QueryParam("repository"), 50, keep)
 }
 
-// searchAssets lists the assets of the components a search matches.
+// searchAssets lists the assets of the components a search matches (and
+// that match its asset terms).
 func (a *API) searchAssets(c echo.Context) error {
-	keep, err := a.searchFilter(c)
+	sq, err := a.parseSearch(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
 	comps := map[string]bool{}
 	return a.assetPage(c, c.QueryParam("repository"), 50, func(as *meta.Asset) bool {
-		if as.ComponentID == "" {
+		if as.ComponentID == "" || (sq.asset != nil && !sq.asset(as)) {
 			return false
 		}
 		if v, ok := comps[as.ComponentID]; ok {
 			return v
 		}
 		comp, err := a.db.Component(as.ComponentID)
-		v := err == nil && keep(comp)
+		v := err == nil && sq.component(comp)
 		comps[as.ComponentID] = v
 		return v
 	})

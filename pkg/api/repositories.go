@@ -74,7 +74,7 @@ func (a *API) getRepositoryConfig(c echo.Context) error {
 		return fail(c, a.log, err)
 	}
 	cfg := r.Config()
-	if cfg.Format != c.Param("format") || cfg.Type != c.Param("type") {
+	if repo.APIName(r.Format()) != c.Param("format") || cfg.Type != c.Param("type") {
 		return fail(c, a.log, errs.New(errs.NotFound, "repository %s is not a %s %s repository", cfg.Name, c.Param("format"), c.Param("type")))
 	}
 	if err := a.auth.Require(c.Request().Context(), auth.RepositoryAdmin(cfg.Format, cfg.Name, "read")); err != nil {
@@ -112,9 +112,14 @@ func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
 	return json.Marshal(out)
 }
 
-// decodeConfig reads a repository body for format and type.
-func decodeConfig(c echo.Context) (repo.Config, error) {
+// decodeConfig reads a repository body for the format and type of the
+// path.
+func (a *API) decodeConfig(c echo.Context) (repo.Config, error) {
 	var cfg repo.Config
+	f, ok := a.repos.APIFormat(c.Param("format"))
+	if !ok {
+		return cfg, errs.New(errs.NotFound, "unknown format %s", c.Param("format"))
+	}
 	var fields map[string]json.RawMessage
 	body, err := readBody(c)
 	if err != nil {
@@ -131,7 +136,7 @@ func decodeConfig(c echo.Context) (repo.Config, error) {
 			return cfg, invalid(required, "may not be null")
 		}
 	}
-	cfg.Format, cfg.Type = c.Param("format"), c.Param("type")
+	cfg.Format, cfg.Type = f.Name(), c.Param("type")
 	return cfg, nil
 }
 
@@ -144,10 +149,7 @@ func readBody(c echo.Context) ([]byte, error) {
 }
 
 func (a *API) createRepository(c echo.Context) error {
-	if _, ok := a.repos.Format(c.Param("format")); !ok {
-		return fail(c, a.log, errs.New(errs.NotFound, "unknown format %s", c.Param("format")))
-	}
-	cfg, err := decodeConfig(c)
+	cfg, err := a.decodeConfig(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -159,7 +161,7 @@ func (a *API) createRepository(c echo.Context) error {
 }
 
 func (a *API) updateRepository(c echo.Context) error {
-	cfg, err := decodeConfig(c)
+	cfg, err := a.decodeConfig(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}

@@ -11,8 +11,10 @@ import (
 	"crypto/sha1"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/hex"
 	"hash"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -29,8 +31,8 @@ const (
 	SHA512 Algorithm = "sha512"
 )
 
-// newHash returns a fresh hash for alg, or false if alg is unknown.
-func (a Algorithm) newHash() (hash.Hash, bool) {
+// NewHash returns a fresh hash for alg, or false if alg is unknown.
+func (a Algorithm) NewHash() (hash.Hash, bool) {
 	switch a {
 	case SHA256:
 		return sha256.New(), true
@@ -42,6 +44,29 @@ func (a Algorithm) newHash() (hash.Hash, bool) {
 		return sha512.New(), true
 	}
 	return nil, false
+}
+
+// Size is the length in bytes of alg's digests, 0 if alg is unknown.
+func (a Algorithm) Size() int {
+	if h, ok := a.NewHash(); ok {
+		return h.Size()
+	}
+	return 0
+}
+
+// ParseChecksumFile reads the digest of a checksum file of alg: its first
+// field (sha1sum's "<hex>  <name>" and bare digests alike), in lower case;
+// "" if it is not one.
+func ParseChecksumFile(s string, alg Algorithm) string {
+	fields := strings.Fields(s)
+	if len(fields) == 0 {
+		return ""
+	}
+	sum := strings.ToLower(fields[0])
+	if b, err := hex.DecodeString(sum); err != nil || len(b) != alg.Size() {
+		return ""
+	}
+	return sum
 }
 
 // Info describes a committed blob.

@@ -62,6 +62,10 @@ type PutOptions struct {
 	MaxSize int64
 	// Tail, if set, lets readers follow the write as it happens.
 	Tail *Tail
+	// Verify, if set, is a last check of the bytes by their size and
+	// checksums, before any reader may see the end of them or they are
+	// committed; its error is Put's, and nothing is committed.
+	Verify func(Info) error
 }
 
 // copyBufSize is the chunk size for streaming; larger than io.Copy's 32 KiB
@@ -143,6 +147,11 @@ func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit 
 			delete(info.Checksums, expAlg) // computed only to verify
 		}
 	}
+	if opts.Verify != nil {
+		if err := opts.Verify(info); err != nil {
+			return Info{}, err
+		}
+	}
 	if opts.Tail != nil {
 		opts.Tail.verify(func(ctx context.Context) (ReadSeekCloser, error) { return s.Open(ctx, info.Digest) })
 	}
@@ -176,7 +185,7 @@ func (o PutOptions) hashes() (map[Algorithm]hash.Hash, Algorithm, error) {
 		if _, ok := hs[alg]; ok {
 			return nil
 		}
-		h, ok := alg.newHash()
+		h, ok := alg.NewHash()
 		if !ok {
 			return errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
 		}
@@ -288,7 +297,7 @@ func (s *Store) Checksums(ctx context.Context, d digest.Digest, algs []Algorithm
 	out := make(map[Algorithm]string, len(algs))
 	hashes := make(map[Algorithm]hash.Hash, len(algs))
 	for _, alg := range algs {
-		h, ok := alg.newHash()
+		h, ok := alg.NewHash()
 		switch {
 		case !ok:
 			return nil, errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)

@@ -148,7 +148,7 @@ func (s *Store) CommitUpload(ctx context.Context, id string, expected digest.Dig
 	// Hashes other than sha256 are computed by reading the upload.
 	extra := map[Algorithm]hash.Hash{}
 	for _, alg := range slices.Concat(algs, []Algorithm{expAlg}) {
-		h, ok := alg.newHash()
+		h, ok := alg.NewHash()
 		if !ok {
 			return Info{}, errs.New(errs.Invalid, "unknown checksum algorithm %q", alg)
 		}

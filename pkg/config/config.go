@@ -13,6 +13,7 @@ import (
 	"math"
 	"net"
 	"net/netip"
+	"net/url"
 	"os"
 	"path"
 	"path/filepath"
@@ -52,6 +53,7 @@ type Config struct {
 	SSLCert             string        // ssl.certificate: PEM certificate of the HTTPS main port
 	SSLKey              string        // ssl.key: PEM key of the HTTPS main port
 	SSLClientCAs        string        // ssl.client-cas: comma-separated PEM files; set = client certificates required
+	MavenCentralURL     string        // maven.central-url: remote of the maven-central proxy a first start creates; "" = none
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -95,6 +97,7 @@ const (
 	keySSLCert             = "ssl.certificate"
 	keySSLKey              = "ssl.key"
 	keySSLClientCAs        = "ssl.client-cas"
+	keyMavenCentralURL     = "maven.central-url"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -131,6 +134,7 @@ var settings = []setting{
 	{keySSLCert, ""},
 	{keySSLKey, ""},
 	{keySSLClientCAs, ""},
+	{keyMavenCentralURL, ""},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -231,6 +235,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		SSLCert:             p.raw(keySSLCert),
 		SSLKey:              p.raw(keySSLKey),
 		SSLClientCAs:        p.files(keySSLClientCAs),
+		MavenCentralURL:     p.httpURL(keyMavenCentralURL),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
@@ -348,6 +353,18 @@ type parser struct {
 	v      *viper.Viper
 	source map[string]string
 	errs   []error
+}
+
+// httpURL is an absolute http(s) URL, or "".
+func (p *parser) httpURL(key string) string {
+	v := p.raw(key)
+	if v == "" {
+		return ""
+	}
+	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		p.fail(key, v, "must be an absolute http or https URL")
+	}
+	return v
 }
 
 func (p *parser) raw(key string) string {

@@ -157,11 +157,9 @@ func releaseBlobs(ctx context.Context, db *meta.DB, blobs *blob.Store, log *slog
 // store writes body as the asset at p.
 func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck) (*meta.Asset, error) {
 	if b.cfg.Storage.StrictContentTypeValidation {
-		checked, err := checkContentType(body, opts.ContentType)
-		if err != nil {
-			return nil, err
-		}
-		body = checked
+		// Checked as the blob store reads: a refusal is the write's
+		// failure, which followers of a proxy download hear of too.
+		body = &typeChecked{r: body, declared: opts.ContentType}
 	}
 	rec := b.recorder(p, opts, check)
 	_, err := b.blobs.Put(ctx, body, blob.PutOptions{
@@ -170,6 +168,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		ExpectedSize: opts.Size,
 		MaxSize:      maxUploadSize(ctx),
 		Tail:         opts.Tail,
+		Verify:       opts.Verify,
 	}, rec.record)
 	return rec.finish(ctx, err)
 }

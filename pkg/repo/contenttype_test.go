@@ -27,6 +27,13 @@ func TestCheckContentType(t *testing.T) {
 		{"binary as octet-stream", binary, "application/octet-stream", true},
 		{"binary as zip", binary, "application/zip", true},
 		{"empty as text", nil, "text/plain", true},
+		{"html error page as a jar", []byte("<!DOCTYPE html><html><body>Not found</body></html>"), "application/java-archive", false},
+		{"html error page as xml", []byte("\n  <html><head><title>502</title></head></html>"), "application/xml", false},
+		{"html after a comment as xml", []byte("<!-- proxy -->\n<html><body>oops</body></html>"), "application/xml", false},
+		{"xml starting with a comment", []byte("<!-- Licensed under... -->\n<project xmlns=\"http://maven.apache.org/POM/4.0.0\"></project>"), "application/xml", true},
+		{"xml with a declaration", []byte("<?xml version=\"1.0\"?>\n<project></project>"), "application/xml", true},
+		{"html as html", []byte("<html></html>"), "text/html", true},
+		{"html as text", []byte("<html></html>"), "text/plain", true},
 	}
 	for _, c := range cases {
 		r, err := checkContentType(bytes.NewReader(c.body), c.declared)

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,6 +33,8 @@ var (
 	_ Format        = testFormat{}
 	_ GroupMerger   = testFormat{}
 	_ ProxyRewriter = testFormat{}
+
+	_ MaintainedMetadata = testFormat{}
 )
 
 func (f testFormat) Name() string {
@@ -43,6 +46,7 @@ func (f testFormat) Name() string {
 func (testFormat) Validate(cfg *Config) error  { return nil }
 func (testFormat) Checksums() []blob.Algorithm { return []blob.Algorithm{blob.SHA1} }
 func (testFormat) IsMetadata(p string) bool    { return strings.HasSuffix(p, ".meta") }
+func (testFormat) Maintained(p string) bool    { return strings.HasSuffix(p, ".meta") }
 func (testFormat) ServeHTTP(w http.ResponseWriter, _ *http.Request, _ Repository, _ string) {
 	w.WriteHeader(http.StatusNotImplemented)
 }
@@ -54,7 +58,11 @@ func (f testFormat) Component(p string) *meta.Component {
 	return &meta.Component{Name: p}
 }
 
+// mergeCalls counts testFormat's merges.
+var mergeCalls atomic.Int64
+
 func (testFormat) Merge(ctx context.Context, p string, members []*Content) (*Content, error) {
+	mergeCalls.Add(1)
 	var lines []string
 	for _, c := range members {
 		b, err := io.ReadAll(c.Body)
@@ -86,10 +94,6 @@ func (testFormat) Rewrite(ctx context.Context, p string, c *Content, base *url.U
 	a.Size = int64(len(out))
 	return &Content{Asset: &a, Body: nopSeekCloser{bytes.NewReader(out)}}, nil
 }
-
-type nopSeekCloser struct{ *bytes.Reader }
-
-func (nopSeekCloser) Close() error { return nil }
 
 // env is a manager over a fresh database and blob directory.
 type env struct {
@@ -124,7 +128,8 @@ func (e *env) open() {
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
 	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
-		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}})
+		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}},
+		checksumFormat{testFormat{name: "checksummed"}})
 }
 
 // reopen closes the database and loads the stored repositories anew.

@@ -1,8 +1,16 @@
 package repo
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
 	"io"
+	"sync"
+
+	digest "github.com/opencontainers/go-digest"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -13,6 +21,7 @@ import (
 type groupRepo struct {
 	base
 	members func() []Repository
+	merges  singleflight.Group
 }
 
 var _ GroupMembers = (*groupRepo)(nil)
@@ -35,37 +44,141 @@ func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 	if err := g.online(); err != nil {
 		return nil, err
 	}
-	merger, merges := g.format.(GroupMerger)
-	merges = merges && g.format.IsMetadata(p)
-	var found []*Content
+	if merger, ok := g.format.(GroupMerger); ok && g.format.IsMetadata(p) {
+		return g.merged(ctx, p, merger)
+	}
 	var lastErr error
 	for _, m := range g.members() {
 		c, err := m.Get(ctx, p)
-		if err != nil {
-			if errs.KindOf(err) != errs.NotFound {
-				g.log.Warn("group member failed", "group", g.cfg.Name, "member", m.Name(), "path", p, "err", err)
-				lastErr = err
-			}
-			continue
-		}
-		if !merges {
+		if err == nil {
 			return c, nil
 		}
-		found = append(found, c)
-	}
-	if len(found) == 0 {
-		if lastErr != nil {
-			return nil, lastErr
+		if errs.KindOf(err) != errs.NotFound {
+			g.log.Warn("group member failed", "group", g.cfg.Name, "member", m.Name(), "path", p, "err", err)
+			lastErr = err
 		}
-		return nil, errs.New(errs.NotFound, "%s not found in group %s", p, g.cfg.Name)
+	}
+	return nil, g.notFound(p, lastErr)
+}
+
+func (g *groupRepo) notFound(p string, lastErr error) error {
+	if lastErr != nil {
+		return lastErr
+	}
+	return errs.New(errs.NotFound, "%s not found in group %s", p, g.cfg.Name)
+}
+
+// memberFanOut bounds how many members one merged request asks at once.
+const memberFanOut = 8
+
+// merged serves metadata merged from every member that has p. The merge is
+// stored as the group's own asset at p, with the key of the member assets
+// it was made from: an unchanged set of members' assets is served from
+// there (conditional requests and checksums included), any change to one
+// of them is seen at once and merged anew.
+func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*Content, error) {
+	members := g.members()
+	found := make([]*Content, len(members))
+	failed := make([]error, len(members))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, memberFanOut)
+	for i, m := range members {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			found[i], failed[i] = m.Get(ctx, p)
+		}()
+	}
+	wg.Wait()
+	var have []*Content
+	var lastErr error
+	for i, c := range found {
+		switch err := failed[i]; {
+		case err == nil:
+			have = append(have, c)
+		case errs.KindOf(err) != errs.NotFound:
+			g.log.Warn("group member failed", "group", g.cfg.Name, "member", members[i].Name(), "path", p, "err", err)
+			lastErr = err
+		}
 	}
 	defer func() {
-		for _, c := range found {
+		for _, c := range have {
 			c.Body.Close()
 		}
 	}()
-	return merger.Merge(ctx, p, found)
+	if len(have) == 0 {
+		return nil, g.notFound(p, lastErr)
+	}
+	key, err := g.mergeKey(ctx, have)
+	if err != nil {
+		return nil, err
+	}
+	if a, err := g.db.AssetByPath(g.cfg.Name, p); err == nil && a.Attributes[mergedFrom] == key {
+		return g.open(ctx, a)
+	}
+	// Concurrent requests for a changed set share one merge; it is stored
+	// whatever becomes of the request that started it.
+	_, err, _ = g.merges.Do(p+"\x00"+key, func() (any, error) {
+		c, err := merger.Merge(ctx, p, have)
+		if err != nil {
+			return nil, err
+		}
+		defer c.Body.Close()
+		_, err = g.store(context.WithoutCancel(ctx), p, c.Body, PutOptions{
+			ContentType: c.Asset.ContentType, Size: -1, Attributes: map[string]string{mergedFrom: key},
+		}, nil)
+		return nil, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return g.cached(ctx, p)
 }
+
+// mergedFrom is the attribute of a group's merged asset naming the member
+// assets it was merged from.
+const mergedFrom = "mergedFrom"
+
+// mergeKey names the member contents a merge is made from: each member's
+// blob digest, or the digest of its bytes when it has none yet (a proxy
+// download being streamed, whose bytes are then kept for the merge). For
+// formats that rewrite metadata for the URL the client addressed, the URL
+// is part of the key.
+func (g *groupRepo) mergeKey(ctx context.Context, have []*Content) (string, error) {
+	h := sha256.New()
+	for _, c := range have {
+		d := c.Asset.Blob
+		if d == "" {
+			b, err := io.ReadAll(io.LimitReader(c.Body, maxMergedMember+1))
+			if err != nil {
+				return "", errs.Wrap(errs.Upstream, err, "reading %s of a member of group %s", c.Asset.Path, g.cfg.Name)
+			}
+			if len(b) > maxMergedMember {
+				return "", errs.New(errs.TooLarge, "metadata %s of a member of group %s exceeds %d bytes", c.Asset.Path, g.cfg.Name, maxMergedMember)
+			}
+			c.Body.Close()
+			c.Body = nopSeekCloser{bytes.NewReader(b)}
+			d = digest.FromBytes(b)
+		}
+		fmt.Fprintf(h, "%s\n", d)
+	}
+	if _, ok := g.format.(ProxyRewriter); ok {
+		if u := BaseURL(ctx); u != nil {
+			fmt.Fprintf(h, "%s\n", u)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// maxMergedMember bounds the metadata of one member read into memory for a
+// merge.
+const maxMergedMember = 64 << 20
+
+// nopSeekCloser is in-memory content.
+type nopSeekCloser struct{ *bytes.Reader }
+
+func (nopSeekCloser) Close() error { return nil }
 
 func (g *groupRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
 	return nil, errs.New(errs.Unsupported, "repository %s is a group: upload to a hosted member", g.cfg.Name)

@@ -24,7 +24,7 @@ func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts Put
 		return nil, err
 	}
 	if opts.ContentType == "" {
-		opts.ContentType = contentTypeByExt(p)
+		opts.ContentType = contentTypeByExt(h.format, p)
 	}
 	return h.store(ctx, p, body, opts, check)
 }
@@ -59,10 +59,16 @@ func (h *hostedRepo) writeCheck(p string, existing *meta.Asset) error {
 	switch policy := h.cfg.Storage.WritePolicy; {
 	case policy == WriteDeny:
 		return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
-	case policy == WriteAllowOnce && existing != nil:
+	case policy == WriteAllowOnce && existing != nil && !h.maintained(p):
 		return errs.New(errs.Invalid, "repository %s does not allow updating assets: %s", h.cfg.Name, p)
 	}
 	return nil
+}
+
+// maintained reports whether p is metadata the format rewrites itself.
+func (h *hostedRepo) maintained(p string) bool {
+	mm, ok := h.format.(MaintainedMetadata)
+	return ok && mm.Maintained(p)
 }
 
 func (h *hostedRepo) Delete(ctx context.Context, p string) error {

@@ -126,6 +126,12 @@ func TestWritePolicies(t *testing.T) {
 			t.Fatalf("refused overwrite left blob files %v", files)
 		}
 		put(t, r, "b", "two") // new paths are fine
+		// Metadata the format maintains is rewritable: the policy is
+		// for content.
+		put(t, r, "b.meta", "one")
+		if a := put(t, r, "b.meta", "two"); a.Size != 3 {
+			t.Fatalf("rewritten metadata: %+v", a)
+		}
 		if err := r.Delete(ctx, "a"); err != nil {
 			t.Fatalf("delete under allow_once: %v", err)
 		}
@@ -154,6 +160,8 @@ func TestWritePolicies(t *testing.T) {
 		wantKind(t, err, errs.Unsupported, "put under deny")
 		_, err = r.Put(ctx, "a", strings.NewReader("x"), PutOptions{Size: -1})
 		wantKind(t, err, errs.Unsupported, "overwrite under deny")
+		_, err = r.Put(ctx, "a.meta", strings.NewReader("x"), PutOptions{Size: -1})
+		wantKind(t, err, errs.Unsupported, "maintained metadata under deny")
 		wantKind(t, r.Delete(ctx, "a"), errs.Unsupported, "delete under deny")
 		if body, _ := read(t, ctx, r, "a"); body != "one" {
 			t.Fatalf("body = %q", body)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -52,6 +53,7 @@ type Manager struct {
 	authz   Authorizer
 	opts    Options
 	formats map[string]Format
+	order   []Format // as given to NewManager
 	client  *http.Client
 
 	mu        sync.RWMutex
@@ -95,6 +97,41 @@ func (m *Manager) Format(name string) (Format, bool) {
 	return f, ok
 }
 
+// CreateDefaults creates the formats' default repositories (see
+// DefaultRepositories) that do not exist; a first start calls it.
+func (m *Manager) CreateDefaults(ctx context.Context) error {
+	for _, f := range m.order {
+		d, ok := f.(DefaultRepositories)
+		if !ok {
+			continue
+		}
+		for _, cfg := range d.DefaultRepositories() {
+			if _, exists := m.Lookup(cfg.Name); exists {
+				continue
+			}
+			if err := m.Create(ctx, cfg); err != nil {
+				return fmt.Errorf("creating default repository %s: %w", cfg.Name, err)
+			}
+			m.opts.Log.Info("created default repository", "repository", cfg.Name, "format", cfg.Format, "type", cfg.Type)
+		}
+	}
+	return nil
+}
+
+// Formats returns the served formats, in the order given to NewManager.
+func (m *Manager) Formats() []Format { return m.order }
+
+// APIFormat returns the format the REST API's paths name name (see
+// APINamed): /v1/repositories/maven/hosted is the format maven2.
+func (m *Manager) APIFormat(name string) (Format, bool) {
+	for _, f := range m.formats {
+		if APIName(f) == name {
+			return f, true
+		}
+	}
+	return nil, false
+}
+
 // NewManager returns a manager over db and the blob store, serving the given
 // formats. Call Load to read the stored repositories.
 func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, formats ...Format) *Manager {
@@ -106,6 +143,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
+	m.order = formats
 	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
 	return m
 }
@@ -441,11 +479,28 @@ func (m *Manager) Maintain(ctx context.Context) {
 
 // DeleteAsset deletes one asset by id and frees its blob if unreferenced.
 func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
+	a, err := m.db.Asset(id)
+	if err != nil {
+		return err
+	}
 	released, err := m.db.DeleteAsset(id)
 	if err != nil {
 		return err
 	}
 	m.release(ctx, released)
+	return m.deleted(ctx, a.Repository, []string{a.Path})
+}
+
+// deleted tells the format of repository name that paths were deleted
+// (see DeleteObserver).
+func (m *Manager) deleted(ctx context.Context, name string, paths []string) error {
+	r, ok := m.Lookup(name)
+	if !ok {
+		return nil
+	}
+	if o, ok := r.Format().(DeleteObserver); ok {
+		return o.Deleted(ctx, r, paths)
+	}
 	return nil
 }
 
@@ -465,12 +520,20 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 			return hooks.DeleteComponent(ctx, r, own)
 		}
 	}
+	own, err := m.db.ComponentAssets(comp)
+	if err != nil {
+		return err
+	}
 	released, err := m.db.DeleteComponent(id)
 	if err != nil {
 		return err
 	}
 	m.release(ctx, released)
-	return nil
+	paths := make([]string, len(own))
+	for i, a := range own {
+		paths[i] = a.Path
+	}
+	return m.deleted(ctx, comp.Repository, paths)
 }
 
 // ComponentAssets returns the assets a component shows: its own, and for

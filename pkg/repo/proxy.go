@@ -417,9 +417,10 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		LastVerified: p.now().UTC(),
 		Attributes:   map[string]string{},
 		Tail:         blob.NewTail(resp.ContentLength),
+		Verify:       p.upstreamChecksum(ctx, path),
 	}
-	if opts.ContentType == "" {
-		opts.ContentType = contentTypeByExt(path)
+	if t := formatContentType(p.format, path); t != "" || opts.ContentType == "" {
+		opts.ContentType = contentTypeByExt(p.format, path)
 	}
 	for attr, header := range map[string]string{"etag": "ETag", "lastModified": "Last-Modified"} {
 		if v := resp.Header.Get(header); v != "" {

@@ -38,11 +38,42 @@ type Format interface {
 	ServeHTTP(w http.ResponseWriter, req *http.Request, r Repository, path string)
 }
 
+// APINamed is implemented by formats that the REST API's paths name other
+// than their configurations and privileges do, as in Nexus: repositories
+// created at /v1/repositories/maven/hosted are of format maven2.
+type APINamed interface {
+	APIName() string
+}
+
+// APIName is f's name in the REST API's paths.
+func APIName(f Format) string {
+	if n, ok := f.(APINamed); ok {
+		return n.APIName()
+	}
+	return f.Name()
+}
+
+// DefaultRepositories is implemented by formats whose repositories a first
+// start creates, as Nexus's does (maven-releases, maven-snapshots and the
+// maven-public group): members before the groups that hold them.
+type DefaultRepositories interface {
+	DefaultRepositories() []Config
+}
+
 // GroupMerger is implemented by formats whose group metadata is the merge of
 // the members' metadata (maven-metadata.xml, npm packuments). Merge is called
 // for metadata paths with the content of every member that has path.
 type GroupMerger interface {
 	Merge(ctx context.Context, path string, members []*Content) (*Content, error)
+}
+
+// MaintainedMetadata is implemented by formats with metadata the server
+// itself rewrites after every change (maven-metadata.xml). The write policy
+// governs content: allow_once lets such paths be rewritten (deny does not).
+// Metadata a client writes and the policy protects (Docker tags) is not
+// maintained.
+type MaintainedMetadata interface {
+	Maintained(path string) bool
 }
 
 // ProxyRewriter is implemented by formats whose proxied metadata names
@@ -110,6 +141,32 @@ type ComponentHooks interface {
 	DeleteComponent(ctx context.Context, r Repository, own []*meta.Asset) error
 }
 
+// DeleteObserver is implemented by formats that keep something up to date
+// with what is stored (Maven's maven-metadata.xml): the REST API's deletes
+// of assets and components, which bypass the format's own protocol, tell
+// it which paths of r they deleted.
+type DeleteObserver interface {
+	Deleted(ctx context.Context, r Repository, paths []string) error
+}
+
+// SearchTerms is implemented by formats with search parameters of their
+// own, as Nexus's maven.groupId or maven.extension.
+type SearchTerms interface {
+	SearchTerms() []SearchTerm
+}
+
+// SearchTerm is one search parameter of a format: it matches a component
+// field, or a value taken from an asset's path.
+type SearchTerm struct {
+	Param string
+	// Component is the component field the parameter matches: "group",
+	// "name" or "version"; empty for an asset term.
+	Component string
+	// Asset is, for an asset term, the parameter's value for the asset at
+	// path.
+	Asset func(path string) string
+}
+
 // GroupMembers is implemented by group repositories.
 type GroupMembers interface {
 	// Members returns the members in order.
@@ -167,6 +224,9 @@ type PutOptions struct {
 	// Tail, if set, lets readers follow the write as it happens (proxy
 	// downloads: see blob.Tail).
 	Tail *blob.Tail
+	// Verify, if set, is a last check of the bytes by their checksums
+	// before they are committed (see blob.PutOptions.Verify).
+	Verify func(blob.Info) error
 }
 
 // Alias is one more path a write stores its bytes at, with attributes of

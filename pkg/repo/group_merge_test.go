@@ -1,0 +1,137 @@
+package repo
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+)
+
+// A merge is stored as the group's own asset and served from there while
+// no member's asset changes; a change to any member is seen at once.
+func TestGroupMergeIsCachedUntilAMemberChanges(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	h1 := e.create(hostedCfg("h1", "allow"))
+	h2 := e.create(hostedCfg("h2", "allow"))
+	put(t, h1, "pkg/x.meta", "b\n")
+	put(t, h2, "pkg/x.meta", "a\n")
+	g := e.create(groupCfg("g", "h1", "h2"))
+
+	before := mergeCalls.Load()
+	for range 3 {
+		if body, _ := read(t, ctx, g, "pkg/x.meta"); body != "a\nb\n" {
+			t.Fatalf("merged metadata = %q", body)
+		}
+	}
+	if n := mergeCalls.Load() - before; n != 1 {
+		t.Fatalf("three GETs of unchanged members merged %d times, want 1", n)
+	}
+	stored, err := g.Stat(ctx, "pkg/x.meta")
+	if err != nil {
+		t.Fatalf("the merge is not stored as the group's asset: %v", err)
+	}
+	if stored.Checksums["sha1"] == "" || stored.LastModified.IsZero() {
+		t.Fatalf("stored merge lacks checksums or a modification time: %+v", stored)
+	}
+	c, err := g.Get(ctx, "pkg/x.meta")
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Body.Close()
+	if c.Asset.Blob != stored.Blob || c.Asset.Checksums["sha1"] != stored.Checksums["sha1"] {
+		t.Fatalf("served %+v, want the stored merge %+v", c.Asset, stored)
+	}
+
+	// A member's new metadata: the next GET merges again.
+	put(t, h2, "pkg/x.meta", "a\nc\n")
+	if body, _ := read(t, ctx, g, "pkg/x.meta"); body != "a\nb\nc\n" {
+		t.Fatalf("after a member changed, merged metadata = %q, want the change", body)
+	}
+	// A member losing it: merged from the others.
+	if err := h1.Delete(ctx, "pkg/x.meta"); err != nil {
+		t.Fatal(err)
+	}
+	if body, _ := read(t, ctx, g, "pkg/x.meta"); body != "a\nc\n" {
+		t.Fatalf("after a member deleted it, merged metadata = %q", body)
+	}
+	if n := mergeCalls.Load() - before; n != 3 {
+		t.Fatalf("%d merges, want 3 (one per distinct member set)", n)
+	}
+	// The replaced merges' bytes are freed: what is left is h2's
+	// metadata, which is also the bytes of the current merge.
+	if files := e.blobFiles(); len(files) != 1 {
+		t.Fatalf("%d blob files, want 1: %v", len(files), files)
+	}
+}
+
+// Members are asked at once, not one after another: each upstream here
+// answers only once both have been asked.
+func TestGroupMergeAsksMembersInParallel(t *testing.T) {
+	e := newEnv(t)
+	var arrived sync.WaitGroup
+	arrived.Add(2)
+	both := make(chan struct{})
+	go func() { arrived.Wait(); close(both) }()
+	handler := func(body string) http.HandlerFunc {
+		var once sync.Once
+		return func(w http.ResponseWriter, r *http.Request) {
+			once.Do(arrived.Done)
+			select {
+			case <-both:
+			case <-time.After(5 * time.Second):
+				http.Error(w, "the other member was not asked meanwhile", http.StatusServiceUnavailable)
+				return
+			}
+			w.Write([]byte(body))
+		}
+	}
+	up1 := newUpstream(t, handler("one\n"))
+	up2 := newUpstream(t, handler("two\n"))
+	newProxyRepo(t, e, "p1", up1.URL, nil)
+	newProxyRepo(t, e, "p2", up2.URL, nil)
+	g := e.create(groupCfg("g", "p1", "p2"))
+	if body, _ := read(t, context.Background(), g, "pkg/x.meta"); body != "one\ntwo\n" {
+		t.Fatalf("merged metadata = %q, want both members'", body)
+	}
+}
+
+// defaultsFormat is testFormat with default repositories: a hosted one and
+// a group of it.
+type defaultsFormat struct{ testFormat }
+
+func (defaultsFormat) DefaultRepositories() []Config {
+	h := hostedCfg("d-hosted", "allow")
+	h.Format = "defaults"
+	g := groupCfg("d-group", "d-hosted")
+	g.Format = "defaults"
+	return []Config{h, g}
+}
+
+// CreateDefaults creates what is missing and leaves what exists.
+func TestCreateDefaults(t *testing.T) {
+	e := newEnv(t)
+	m := NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
+		testFormat{}, defaultsFormat{testFormat{name: "defaults"}})
+	ctx := context.Background()
+	if err := m.CreateDefaults(ctx); err != nil {
+		t.Fatal(err)
+	}
+	g, ok := m.Lookup("d-group")
+	if !ok || g.Config().Type != Group || len(g.(GroupMembers).Members()) != 1 {
+		t.Fatalf("default group not created with its member: %v", ok)
+	}
+	if err := m.Delete(ctx, "d-group"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.CreateDefaults(ctx); err != nil {
+		t.Fatalf("second CreateDefaults over an existing member: %v", err)
+	}
+	if _, ok := m.Lookup("d-group"); !ok {
+		t.Fatal("the missing default was not created again")
+	}
+}

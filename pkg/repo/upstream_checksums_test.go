@@ -1,0 +1,118 @@
+package repo
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+)
+
+// checksumFormat is testFormat whose upstreams publish "<x>.sha1" beside
+// content.
+type checksumFormat struct{ testFormat }
+
+var _ UpstreamChecksums = checksumFormat{}
+
+func (checksumFormat) ChecksumFile(p string) (string, blob.Algorithm, bool) {
+	if strings.HasSuffix(p, ".meta") || strings.HasSuffix(p, ".sha1") {
+		return "", "", false
+	}
+	return p + ".sha1", blob.SHA1, true
+}
+
+func sha1Hex(s string) string {
+	h := sha1.Sum([]byte(s))
+	return hex.EncodeToString(h[:])
+}
+
+// A proxied download is checked against the upstream's checksum file: a
+// mismatch fails it and caches nothing; a missing or unreadable file
+// leaves it unchecked.
+func TestProxyChecksUpstreamChecksumFiles(t *testing.T) {
+	const body = "the bytes of the jar"
+	sums := map[string]string{
+		"/good.jar.sha1":    sha1Hex(body) + "  good.jar\n",
+		"/upper.jar.sha1":   strings.ToUpper(sha1Hex(body)),
+		"/bad.jar.sha1":     sha1Hex("other bytes"),
+		"/garbage.jar.sha1": "<html>not a checksum</html>",
+	}
+	e := newEnv(t)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/failing.jar.sha1":
+			http.Error(w, "down", http.StatusBadGateway)
+		case strings.HasSuffix(r.URL.Path, ".sha1"):
+			if s := sums[r.URL.Path]; s != "" {
+				io.WriteString(w, s)
+				return
+			}
+			http.NotFound(w, r)
+		default:
+			io.WriteString(w, body)
+		}
+	})
+	p, _ := newProxyRepo(t, e, "p", up.URL, func(c *Config) { c.Format = "checksummed" })
+	ctx := context.Background()
+	for _, tc := range []struct {
+		path   string
+		cached bool
+	}{
+		{"good.jar", true},
+		{"upper.jar", true},
+		{"bad.jar", false},
+		{"garbage.jar", true},
+		{"failing.jar", true},
+		{"missing.jar", true},
+	} {
+		c, err := p.Get(ctx, tc.path)
+		if err == nil {
+			_, err = io.ReadAll(c.Body)
+			c.Body.Close()
+		}
+		waitIdle(t, p)
+		_, statErr := p.Stat(ctx, tc.path)
+		if cached := statErr == nil; cached != tc.cached {
+			t.Errorf("%s: cached = %v, want %v (read error %v)", tc.path, cached, tc.cached, err)
+		}
+		if !tc.cached && errs.KindOf(err) != errs.Upstream {
+			t.Errorf("%s: read error %v, want an upstream error", tc.path, err)
+		}
+	}
+}
+
+// A download that strict content validation refuses fails its readers at
+// once (it used to leave them waiting for bytes that never came) and
+// caches nothing.
+func TestProxyRefusedByContentTypeFailsItsReaders(t *testing.T) {
+	e := newEnv(t)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "image/png")
+		io.WriteString(w, "<!DOCTYPE html><html><body>Sign in</body></html>")
+	})
+	p, _ := newProxyRepo(t, e, "p", up.URL, func(c *Config) { c.Storage.StrictContentTypeValidation = true })
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var err error
+	repotest.Within(t, 5*time.Second, "reading a refused download", func() {
+		var c *Content
+		if c, err = p.Get(ctx, "img/logo.png"); err == nil {
+			_, err = io.ReadAll(c.Body)
+			c.Body.Close()
+		}
+	})
+	if errs.KindOf(err) != errs.Upstream {
+		t.Fatalf("reading an HTML page served as a png: err %v, want an upstream error", err)
+	}
+	waitIdle(t, p)
+	if _, err := p.Stat(ctx, "img/logo.png"); err == nil {
+		t.Fatal("the refused download was cached")
+	}
+}
