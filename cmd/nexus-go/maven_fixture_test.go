@@ -156,6 +156,15 @@ func newMavenEnvMirror(t testing.TB, s *nexusServer, mirror string) *mavenEnv {
   <mirrors>
     <mirror><id>nexus</id><mirrorOf>*</mirrorOf><url>` + mirror + `</url></mirror>
   </mirrors>
+  <!-- The mirror takes central's policies, which refuse snapshots:
+       central is redefined to allow them. -->
+  <profiles><profile><id>snapshots</id>
+    <repositories><repository><id>central</id><url>http://upstream.example/</url>
+      <snapshots><enabled>true</enabled></snapshots></repository></repositories>
+    <pluginRepositories><pluginRepository><id>central</id><url>http://upstream.example/</url>
+      <snapshots><enabled>true</enabled></snapshots></pluginRepository></pluginRepositories>
+  </profile></profiles>
+  <activeProfiles><activeProfile>snapshots</activeProfile></activeProfiles>
   <servers>` + server("nexus") + server("maven-releases") + server("maven-snapshots") + `</servers>
   <pluginGroups><pluginGroup>org.example.e2e.plugins</pluginGroup></pluginGroups>
 </settings>
