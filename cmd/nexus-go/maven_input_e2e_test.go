@@ -107,6 +107,10 @@ func TestMavenBadInput(t *testing.T) {
 			p, basicAuth(admin))
 		conn.Write(randomBytes(t, 1000))
 		conn.Close()
+		// The request log line comes once the handler is done with it.
+		if !pollUntil(100, func() bool { return strings.Contains(s.logs.String(), "method=PUT path="+p+" ") }) {
+			t.Fatalf("the server never finished the truncated upload")
+		}
 		if !pollUntil(100, func() bool { return len(s.tempFiles()) == 0 }) {
 			t.Errorf("temp files left after a truncated upload: %v", s.tempFiles())
 		}
