@@ -86,13 +86,15 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/... ./formats/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...
 
-# Fuzzing runs of the path normaliser, the wildcard matcher and the
-# privilege matcher, each for FUZZTIME (go test runs one target at a time).
+# Fuzzing runs of the path normaliser, the wildcard matcher, the
+# privilege matcher and the Maven path and metadata parsers, each for FUZZTIME (go test runs one target at a time).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanPath -fuzztime $(FUZZTIME) ./pkg/repo/
 	$(GO) test -run '^$$' -fuzz FuzzMatch -fuzztime $(FUZZTIME) ./pkg/wildcard/
 	$(GO) test -run '^$$' -fuzz FuzzPrivilege -fuzztime $(FUZZTIME) ./pkg/auth/
+	$(GO) test -run '^$$' -fuzz FuzzParseArtifact -fuzztime $(FUZZTIME) ./formats/maven/
+	$(GO) test -run '^$$' -fuzz FuzzParseMetadata -fuzztime $(FUZZTIME) ./formats/maven/
 
 clean:
 	rm -rf bin

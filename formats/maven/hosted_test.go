@@ -190,3 +190,29 @@ func TestHostedPluginMetadata(t *testing.T) {
 		t.Fatalf("plugins after the client's upload: %+v", md.Plugins)
 	}
 }
+
+// Deleting a component through the REST API deletes its files and updates
+// the metadata, as a delete through the layout does.
+func TestDeleteComponentUpdatesMetadata(t *testing.T) {
+	fx := newFixture(t)
+	r := fx.hosted("releases", policyRelease, "allow")
+	fx.deploy(r, libDir, "lib", "1.0", "jar")
+	fx.deploy(r, libDir, "lib", "2.0", "jar")
+	a, err := r.Stat(t.Context(), libDir+"/2.0/lib-2.0.jar")
+	if err != nil || a.ComponentID == "" {
+		t.Fatalf("the jar belongs to no component: %v %+v", err, a)
+	}
+	comp, err := fx.Storage.DB.Component(a.ComponentID)
+	if err != nil || comp.Group != "org.example.team" || comp.Name != "lib" || comp.Version != "2.0" {
+		t.Fatalf("component %+v (%v), want the GAV", comp, err)
+	}
+	if err := fx.M.DeleteComponent(t.Context(), a.ComponentID); err != nil {
+		t.Fatal(err)
+	}
+	if code, _ := fx.get(r, libDir+"/2.0/lib-2.0.pom"); code != http.StatusNotFound {
+		t.Fatalf("the deleted component's pom: status %d", code)
+	}
+	if md := fx.metadata(r, libDir+"/maven-metadata.xml"); !slices.Equal(md.Versioning.Versions, []string{"1.0"}) {
+		t.Fatalf("metadata after deleting 2.0: %+v", md.Versioning)
+	}
+}

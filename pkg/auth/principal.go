@@ -34,6 +34,13 @@ func (p *Principal) Has(perm Privilege) bool {
 	return false
 }
 
+// System is the server itself, for what it does on its own rather than for
+// a caller (creating a first start's default repositories): it holds every
+// privilege, and no request can carry it.
+func System() *Principal {
+	return &Principal{UserID: "*system", privileges: []Privilege{{Kind: KindAll}}}
+}
+
 type ctxKey int
 
 const (

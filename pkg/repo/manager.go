@@ -98,8 +98,10 @@ func (m *Manager) Format(name string) (Format, bool) {
 }
 
 // CreateDefaults creates the formats' default repositories (see
-// DefaultRepositories) that do not exist; a first start calls it.
+// DefaultRepositories) that do not exist, as the server itself; a first
+// start calls it.
 func (m *Manager) CreateDefaults(ctx context.Context) error {
+	ctx = auth.WithPrincipal(ctx, auth.System())
 	for _, f := range m.order {
 		d, ok := f.(DefaultRepositories)
 		if !ok {
