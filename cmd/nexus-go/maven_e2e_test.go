@@ -156,9 +156,14 @@ func TestMavenBuilds(t *testing.T) {
 		if got := zipEntry(t, filepath.Join(repo, "org/example/e2e/lib/1.0/lib-1.0.jar"), "lib.properties"); !strings.Contains(got, "build=release-1") {
 			t.Errorf("the app resolved lib 1.0 with lib.properties %q, want build=release-1", got)
 		}
-		if _, err := os.Stat(filepath.Join(repo, "junit/junit/4.13.2/junit-4.13.2.jar")); err != nil {
-			t.Errorf("junit was not resolved: %v", err)
+		// junit came through the proxy: the upstream's bytes, and the
+		// checksums the upstream does not have.
+		const junit = "junit/junit/4.13.2/junit-4.13.2.jar"
+		want := readFile(t, filepath.Join(debianMavenRepo, junit))
+		if got := readFile(t, filepath.Join(repo, junit)); !bytes.Equal(got, want) {
+			t.Errorf("the app resolved %s with other bytes than the upstream's", junit)
 		}
+		checkChecksums(t, s, "/repository/maven-public/"+junit, want)
 		snapApp := m.project("app", "app-snap", map[string]string{"LIB_VERSION": "1.1-SNAPSHOT"})
 		m.mustRun(snapApp, repo, "package")
 		got := readFile(t, filepath.Join(repo, "org/example/e2e/lib/1.1-SNAPSHOT/lib-1.1-SNAPSHOT.jar"))
@@ -207,10 +212,7 @@ func TestMavenBuilds(t *testing.T) {
 		if md.Versioning.Release != "2.0" || md.Versioning.Latest != "2.0" {
 			t.Errorf("maven-public metadata release %q latest %q, want 2.0", md.Versioning.Release, md.Versioning.Latest)
 		}
-		sum := s.do(http.MethodGet, path+".sha1", s.admin(), nil, nil)
-		if sum.status != http.StatusOK || strings.TrimSpace(string(sum.body)) != sha1Hex(res.body) {
-			t.Errorf("GET %s.sha1: %d %q, want sha1 %s of the metadata served", path, sum.status, sum.body, sha1Hex(res.body))
-		}
+		checkChecksums(t, s, path, res.body)
 		etag := res.header.Get("ETag")
 		if etag == "" || res.header.Get("Last-Modified") == "" {
 			t.Errorf("merged metadata without ETag or Last-Modified: %v", res.header)
