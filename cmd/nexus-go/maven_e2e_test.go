@@ -134,8 +134,9 @@ func TestMavenBuilds(t *testing.T) {
 		if len(jars) != 2 {
 			t.Errorf("timestamped jars in maven-snapshots: %q, want 2", jars)
 		}
-		// The base version resolves to the newest timestamp.
+		// The base version resolves to the newest timestamp, checksums too.
 		s.getExpect("maven-snapshots", strings.TrimPrefix(snapDir, "/repository/maven-snapshots/")+"lib-1.1-SNAPSHOT.jar", snap2)
+		checkChecksums(t, s, snapDir+"lib-1.1-SNAPSHOT.jar", snap2)
 		for _, sv := range md.Versioning.SnapshotVersions {
 			if sv.Extension == "jar" && sv.Classifier == "" {
 				s.getExpect("maven-snapshots", strings.TrimPrefix(snapDir, "/repository/maven-snapshots/")+"lib-"+sv.Value+".jar", snap2)
@@ -243,6 +244,12 @@ func TestMavenBuilds(t *testing.T) {
 		m.mustRun(m.project("app", "app-offline", map[string]string{"LIB_VERSION": "1.0"}), repo, "package")
 		if _, err := os.Stat(filepath.Join(repo, "junit/junit/4.13.2/junit-4.13.2.jar")); err != nil {
 			t.Errorf("junit was not resolved from the proxy's cache: %v", err)
+		}
+		// A snapshot needs the group's metadata, which the proxy member
+		// cannot answer now: the group merges the members that can.
+		m.mustRun(m.project("app", "app-offline-snap", map[string]string{"LIB_VERSION": "1.1-SNAPSHOT"}), repo, "package")
+		if got := readFile(t, filepath.Join(repo, "org/example/e2e/lib/1.1-SNAPSHOT/lib-1.1-SNAPSHOT.jar")); !bytes.Equal(got, snap2) {
+			t.Errorf("with the upstream gone the app resolved another lib 1.1-SNAPSHOT than the second deploy")
 		}
 	})
 }
