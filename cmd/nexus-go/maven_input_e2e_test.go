@@ -98,24 +98,29 @@ func TestMavenBadInput(t *testing.T) {
 	})
 
 	t.Run("truncated upload", func(t *testing.T) {
-		const p = "/repository/strict-hosted/org/example/bad/1.1/bad-1.1.jar"
-		conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\nContent-Length: 100000\r\n\r\n",
-			p, basicAuth(admin))
-		conn.Write(randomBytes(t, 1000))
-		conn.Close()
-		// The request log line comes once the handler is done with it.
-		if !pollUntil(100, func() bool { return strings.Contains(s.logs.String(), "method=PUT path="+p+" ") }) {
-			t.Fatalf("the server never finished the truncated upload")
+		// A new file, and one over the stored jar (the repository allows
+		// redeploys): neither is stored, the jar is unchanged.
+		for _, p := range []string{"org/example/bad/1.1/bad-1.1.jar", "org/example/bad/1.0/bad-1.0.jar"} {
+			target := "/repository/strict-hosted/" + p
+			conn, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 5*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(conn, "PUT %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Basic %s\r\nContent-Length: 100000\r\n\r\n",
+				target, basicAuth(admin))
+			conn.Write(randomBytes(t, 1000))
+			conn.Close()
+			// The request log line comes once the handler is done with it.
+			if !pollUntil(100, func() bool { return strings.Contains(s.logs.String(), "method=PUT path="+target+" ") }) {
+				t.Fatalf("the server never finished the truncated upload of %s", p)
+			}
 		}
 		if !pollUntil(100, func() bool { return len(s.tempFiles()) == 0 }) {
 			t.Errorf("temp files left after a truncated upload: %v", s.tempFiles())
 		}
-		wantPlain(t, "GET after a truncated upload", s.do(http.MethodGet, p, admin, nil, nil), http.StatusNotFound)
+		wantPlain(t, "GET after a truncated upload", s.do(http.MethodGet, "/repository/strict-hosted/org/example/bad/1.1/bad-1.1.jar", admin, nil, nil), http.StatusNotFound)
 		noAssets(t, s, "strict-hosted", "bad-1.1")
+		s.getExpect("strict-hosted", "org/example/bad/1.0/bad-1.0.jar", jar)
 	})
 
 	t.Run("malformed metadata", func(t *testing.T) {
@@ -142,6 +147,8 @@ func TestMavenBadInput(t *testing.T) {
 			t.Errorf("anonymous PUT: 401 without WWW-Authenticate")
 		}
 		noAssets(t, s, "strict-hosted", "anon")
+		// Anonymous read is off by default too.
+		wantPlain(t, "anonymous GET", s.do(http.MethodGet, base+"bad-1.0.jar", nil, nil, nil), http.StatusUnauthorized)
 	})
 }
 
