@@ -199,20 +199,17 @@ func (m *mavenEnv) project(name, copyName string, vars map[string]string) string
 	for k, v := range vars {
 		all[k] = v
 	}
+	// The shared parts go in first: they hold placeholders of their own.
+	var shared []string
 	for _, part := range []string{"PLUGINS", "DISTRIBUTION"} {
 		b, err := os.ReadFile(filepath.Join(src, strings.ToLower(part)+".xml"))
 		if err != nil {
 			m.t.Fatal(err)
 		}
-		all[part] = string(b)
+		shared = append(shared, "@"+part+"@", string(b))
 	}
+	expand := strings.NewReplacer(shared...)
 	var pairs []string
-	// The shared parts first: they hold placeholders of their own.
-	for _, k := range []string{"PLUGINS", "DISTRIBUTION"} {
-		pairs = append(pairs, "@"+k+"@", all[k])
-	}
-	expand := strings.NewReplacer(pairs...)
-	pairs = nil
 	for k, v := range all {
 		pairs = append(pairs, "@"+k+"@", v)
 	}
