@@ -116,6 +116,12 @@ func TestMavenBuilds(t *testing.T) {
 		}
 
 		deployLib("lib-snap-1", "1.1-SNAPSHOT", "snap-1", "")
+		// The group merges this snapshot's metadata now; the second deploy
+		// must show through it all the same (see the app's build below).
+		groupSnap := "/repository/maven-public" + libPath + "/1.1-SNAPSHOT/maven-metadata.xml"
+		if md, _ := metadata(t, s, groupSnap); md.Versioning.Snapshot.BuildNumber != 1 {
+			t.Errorf("%s after one deploy: build number %d, want 1", groupSnap, md.Versioning.Snapshot.BuildNumber)
+		}
 		dir := deployLib("lib-snap-2", "1.1-SNAPSHOT", "snap-2", "")
 		snap2 = readFile(t, filepath.Join(dir, "target", "lib-1.1-SNAPSHOT.jar"))
 		snapDir := "/repository/maven-snapshots" + libPath + "/1.1-SNAPSHOT/"
@@ -123,6 +129,9 @@ func TestMavenBuilds(t *testing.T) {
 		if md.Versioning.Snapshot.BuildNumber != 2 {
 			t.Errorf("snapshot metadata after two deploys: build number %d, want 2: %+v",
 				md.Versioning.Snapshot.BuildNumber, md.Versioning)
+		}
+		if gmd, _ := metadata(t, s, groupSnap); gmd.Versioning.Snapshot != md.Versioning.Snapshot {
+			t.Errorf("%s after two deploys: snapshot %+v, want the member's %+v", groupSnap, gmd.Versioning.Snapshot, md.Versioning.Snapshot)
 		}
 		stamped := regexp.MustCompile(`/lib-1\.1-\d{8}\.\d{6}-\d+\.jar$`)
 		var jars []string
