@@ -4,8 +4,8 @@ package main
 // hosted repositories through distributionManagement, builds resolving
 // every plugin and dependency through the group (hosted members and a
 // proxy of Debian's Maven repository), the write policies, the merged
-// metadata, a plugin run by its prefix, and builds from the proxy's cache
-// once the upstream is gone.
+// metadata, a plugin run by its prefix, builds from the proxy's cache once
+// the upstream is gone, and all of it over a restart.
 
 import (
 	"bytes"
@@ -260,6 +260,24 @@ func TestMavenBuilds(t *testing.T) {
 		if got := readFile(t, filepath.Join(repo, "org/example/e2e/lib/1.1-SNAPSHOT/lib-1.1-SNAPSHOT.jar")); !bytes.Equal(got, snap2) {
 			t.Errorf("with the upstream gone the app resolved another lib 1.1-SNAPSHOT than the second deploy")
 		}
+	})
+
+	t.Run("restart", func(t *testing.T) {
+		const path = "/repository/maven-public" + libPath + "/maven-metadata.xml"
+		_, before := metadata(t, s, path)
+		s.stop()
+		s.restart()
+		md, after := metadata(t, s, path)
+		if string(after.body) != string(before.body) {
+			t.Errorf("the group's metadata changed over a restart:\n%s\nthen\n%s", before.body, after.body)
+		}
+		if want := []string{"1.0", "1.1-SNAPSHOT", "2.0"}; !slices.Equal(md.Versioning.Versions, want) {
+			t.Errorf("maven-public metadata versions after a restart %q, want %q", md.Versioning.Versions, want)
+		}
+		checkChecksums(t, s, path, after.body)
+		// The upstream is still gone: the proxy's cache lasted.
+		const junit = "junit/junit/4.13.2/junit-4.13.2.jar"
+		s.getExpect("maven-public", junit, readFile(t, filepath.Join(debianMavenRepo, junit)))
 	})
 }
 
