@@ -98,7 +98,7 @@ func TestProxy(t *testing.T) {
 func TestValidateAndDefaults(t *testing.T) {
 	fx := newFixture(t)
 	r := fx.Create(`{"name":"plain","format":"maven2","type":"hosted","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true}}`)
-	if s := settingsOf(r); s.VersionPolicy != policyRelease || s.LayoutPolicy != layoutStrict || s.ContentDisposition != "INLINE" {
+	if s := fx.f.settingsOf(r); s.VersionPolicy != policyRelease || s.LayoutPolicy != layoutStrict || s.ContentDisposition != "INLINE" {
 		t.Fatalf("defaults: %+v", s)
 	}
 	if err := fx.M.CreateDefaults(t.Context()); err != nil {
@@ -112,7 +112,7 @@ func TestValidateAndDefaults(t *testing.T) {
 		t.Fatalf("maven-public members %v", got)
 	}
 	rel, _ := fx.M.Lookup("maven-releases")
-	if s := settingsOf(rel); s.VersionPolicy != policyRelease || rel.Config().Storage.WritePolicy != "allow_once" {
+	if s := fx.f.settingsOf(rel); s.VersionPolicy != policyRelease || rel.Config().Storage.WritePolicy != "allow_once" {
 		t.Fatalf("maven-releases: %+v %s", s, rel.Config().Storage.WritePolicy)
 	}
 }

@@ -58,7 +58,7 @@ func (f *Format) get(w http.ResponseWriter, req *http.Request, r repo.Repository
 		return err
 	}
 	disposition := "inline"
-	if settingsOf(r).ContentDisposition == "ATTACHMENT" {
+	if f.settingsOf(r).ContentDisposition == "ATTACHMENT" {
 		disposition = "attachment"
 	}
 	return serve.Content(w, req, c, disposition)
@@ -69,54 +69,80 @@ func (f *Format) get(w http.ResponseWriter, req *http.Request, r repo.Repository
 // timestamped build the folder's maven-metadata.xml names.
 func (f *Format) content(ctx context.Context, r repo.Repository, p string) (*repo.Content, error) {
 	c, err := r.Get(ctx, p)
-	if err == nil || errs.KindOf(err) != errs.NotFound {
-		return c, err
+	if errs.KindOf(err) == errs.NotFound {
+		if build, ok := f.newestBuild(ctx, r, p); ok {
+			return r.Get(ctx, build)
+		}
 	}
-	co, perr := ParseArtifact(p)
-	if perr != nil || !co.Snapshot() || co.Timestamp != "" {
-		return nil, err
+	return c, err
+}
+
+// newestBuild is the path of the newest timestamped build of snapshot
+// file p, from its folder's metadata; false if p is no such file or the
+// metadata names none.
+func (f *Format) newestBuild(ctx context.Context, r repo.Repository, p string) (string, bool) {
+	co, err := ParseArtifact(p)
+	if err != nil || !co.Snapshot() || co.Timestamp != "" {
+		return "", false
 	}
-	md, merr := f.readMetadata(ctx, r, path.Dir(p)+"/"+metadataName)
-	if merr != nil || md == nil {
-		return nil, err
+	md, err := f.readMetadata(ctx, r, path.Dir(p)+"/"+metadataName)
+	if err != nil || md == nil {
+		return "", false
 	}
 	v, ok := md.SnapshotFile(co.Classifier, co.Extension)
-	if !ok {
-		return nil, err
+	if !ok || v == co.Version {
+		return "", false
 	}
 	co.Version = v
-	return r.Get(ctx, co.Path())
+	return co.Path(), true
 }
 
 // serveChecksum answers a checksum file from the hashes stored with the
 // file's blob: for every file, hosted, proxied or merged, and whether or
-// not an upstream publishes checksum files. A file still being downloaded
-// is hashed as it arrives.
+// not an upstream publishes checksum files. The file is located, not
+// opened; one just downloaded, whose hashes are not known yet, is hashed.
 func (f *Format) serveChecksum(w http.ResponseWriter, req *http.Request, r repo.Repository, base string, alg blob.Algorithm) error {
-	c, err := f.content(req.Context(), r, base)
+	ctx := req.Context()
+	a, err := r.Locate(ctx, base)
+	if errs.KindOf(err) == errs.NotFound {
+		if build, ok := f.newestBuild(ctx, r, base); ok {
+			a, err = r.Locate(ctx, build)
+		}
+	}
 	if err != nil {
 		return err
 	}
-	defer c.Body.Close()
-	sum := c.Asset.Checksums[string(alg)]
+	sum := a.Checksums[string(alg)]
 	if sum == "" {
-		h, _ := alg.NewHash()
-		if _, err := io.Copy(h, c.Body); err != nil {
-			return errs.Wrap(errs.Upstream, err, "%s could not be read to compute its %s", base, alg)
+		if sum, err = f.hash(ctx, r, base, alg); err != nil {
+			return err
 		}
-		sum = hex.EncodeToString(h.Sum(nil))
 	}
 	hdr := w.Header()
 	hdr.Set("Content-Type", "text/plain; charset=utf-8")
 	hdr.Set("Content-Length", strconv.Itoa(len(sum)))
-	if !c.Asset.LastModified.IsZero() {
-		hdr.Set("Last-Modified", c.Asset.LastModified.UTC().Format(http.TimeFormat))
+	if !a.LastModified.IsZero() {
+		hdr.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
 	}
 	w.WriteHeader(http.StatusOK)
 	if req.Method != http.MethodHead {
 		io.WriteString(w, sum)
 	}
 	return nil
+}
+
+// hash computes the alg checksum of the file at p from its bytes.
+func (f *Format) hash(ctx context.Context, r repo.Repository, p string, alg blob.Algorithm) (string, error) {
+	c, err := f.content(ctx, r, p)
+	if err != nil {
+		return "", err
+	}
+	defer c.Body.Close()
+	h, _ := alg.NewHash()
+	if _, err := io.Copy(h, c.Body); err != nil {
+		return "", errs.Wrap(errs.Upstream, err, "%s could not be read to compute its %s", p, alg)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository, p string) error {
@@ -175,7 +201,7 @@ func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository
 // of p; it returns p's coordinates, nil for a path outside the layout
 // that a permissive repository takes.
 func (f *Format) checkArtifactPath(r repo.Repository, p string) (*Coords, error) {
-	s := settingsOf(r)
+	s := f.settingsOf(r)
 	co, err := ParseArtifact(p)
 	if err != nil {
 		if s.LayoutPolicy == layoutStrict {

@@ -1,9 +1,11 @@
 package maven
 
 import (
+	"encoding/json"
 	"log/slog"
 	"path"
 	"strings"
+	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/keylock"
@@ -19,6 +21,9 @@ type Format struct {
 	// repository, so that concurrent deploys cannot write a listing that
 	// misses the other's version.
 	artifacts keylock.Map
+
+	mu       sync.RWMutex
+	settings map[string]settings // decoded "maven" sections, by their JSON
 }
 
 // Options configure the format.
@@ -97,13 +102,28 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	return cfg.SetSection("maven", s)
 }
 
-// settingsOf returns r's validated "maven" section.
-func settingsOf(r repo.Repository) settings {
-	cfg := r.Config()
-	var s settings
-	cfg.Section("maven", &s)
+// settingsOf returns r's validated "maven" section, decoded once per
+// distinct section: every request asks for it.
+func (f *Format) settingsOf(r repo.Repository) settings {
+	raw := r.Config().Sections["maven"]
+	f.mu.RLock()
+	s, ok := f.settings[string(raw)]
+	f.mu.RUnlock()
+	if ok {
+		return s
+	}
+	json.Unmarshal(raw, &s)
+	f.mu.Lock()
+	if f.settings == nil || len(f.settings) >= maxSettings {
+		f.settings = map[string]settings{} // configurations changed that often: start over
+	}
+	f.settings[string(raw)] = s
+	f.mu.Unlock()
 	return s
 }
+
+// maxSettings bounds the decoded sections kept.
+const maxSettings = 1024
 
 // Checksums are the four Maven clients ask for beside every file.
 func (f *Format) Checksums() []blob.Algorithm { return ChecksumAlgorithms }

@@ -61,6 +61,32 @@ func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 	return nil, g.notFound(p, lastErr)
 }
 
+func (g *groupRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
+	if err := g.online(); err != nil {
+		return nil, err
+	}
+	if merger, ok := g.format.(GroupMerger); ok && g.format.IsMetadata(p) {
+		c, err := g.merged(ctx, p, merger)
+		if err != nil {
+			return nil, err
+		}
+		c.Body.Close()
+		return c.Asset, nil
+	}
+	var lastErr error
+	for _, m := range g.members() {
+		a, err := m.Locate(ctx, p)
+		if err == nil {
+			return a, nil
+		}
+		if errs.KindOf(err) != errs.NotFound {
+			g.log.Warn("group member failed", "group", g.cfg.Name, "member", m.Name(), "path", p, "err", err)
+			lastErr = err
+		}
+	}
+	return nil, g.notFound(p, lastErr)
+}
+
 func (g *groupRepo) notFound(p string, lastErr error) error {
 	if lastErr != nil {
 		return lastErr

@@ -18,6 +18,13 @@ func (h *hostedRepo) Get(ctx context.Context, p string) (*Content, error) {
 	return h.cached(ctx, p)
 }
 
+func (h *hostedRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
+	if err := h.online(); err != nil {
+		return nil, err
+	}
+	return h.Stat(ctx, p)
+}
+
 func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
 	check, err := h.precheck(p, opts)
 	if err != nil {

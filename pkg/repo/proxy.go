@@ -91,6 +91,33 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 	return p.rewrite(ctx, path, c)
 }
 
+func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error) {
+	if err := p.online(); err != nil {
+		return nil, err
+	}
+	_, rewrites := p.format.(ProxyRewriter)
+	rewrites = rewrites && BaseURL(ctx) != nil && p.format.IsMetadata(path)
+	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !rewrites {
+		return cached, nil
+	}
+	c, err := p.Get(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Body.Close()
+	if c.Asset.Blob == "" {
+		// A download: it is located once it is all there.
+		if _, err := io.Copy(io.Discard, c.Body); err != nil {
+			return nil, err
+		}
+	}
+	a := *c.Asset
+	if rewrites {
+		a.Checksums = nil // those of the bytes before the rewrite
+	}
+	return &a, nil
+}
+
 // get returns path from the cache or the upstream; with negative false, a
 // 404 remembered for path does not stop it from asking again.
 func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Content, error) {

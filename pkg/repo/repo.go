@@ -246,6 +246,12 @@ type Repository interface {
 	// Stat returns the asset stored at path without its bytes, or
 	// errs.NotFound; it never asks an upstream or a member.
 	Stat(ctx context.Context, path string) (*meta.Asset, error)
+	// Locate returns the asset Get would serve at path, without opening
+	// its bytes where they are stored (a group's member, a proxy's fresh
+	// cache): for callers that need only what is known of it (checksums).
+	// What Get would fetch or merge, Locate fetches or merges too; an
+	// asset just downloaded may lack its checksums.
+	Locate(ctx context.Context, path string) (*meta.Asset, error)
 	// Put stores body at path, subject to the write policy.
 	Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error)
 	// Delete removes the asset at path.
