@@ -2,12 +2,15 @@ package repo
 
 import (
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
@@ -134,4 +137,44 @@ func TestCreateDefaults(t *testing.T) {
 	if _, ok := m.Lookup("d-group"); !ok {
 		t.Fatal("the missing default was not created again")
 	}
+}
+
+// Locate finds what Get would serve: a member's asset, the stored merge,
+// a proxy's cache, downloading what is not cached yet.
+func TestLocate(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	var downloads atomic.Int64
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/up.bin" {
+			http.NotFound(w, r)
+			return
+		}
+		downloads.Add(1)
+		io.WriteString(w, "from upstream")
+	})
+	h1 := e.create(hostedCfg("h1", "allow"))
+	h2 := e.create(hostedCfg("h2", "allow"))
+	p, _ := newProxyRepo(t, e, "p", up.URL, nil)
+	g := e.create(groupCfg("g", "h1", "h2", "p"))
+	put(t, h1, "x.meta", "b\n")
+	put(t, h2, "x.meta", "a\n")
+	want := put(t, h2, "only-h2.bin", "two")
+
+	if a, err := g.Locate(ctx, "only-h2.bin"); err != nil || a.Blob != want.Blob || a.Repository != "h2" {
+		t.Fatalf("Locate through the group: %+v %v, want h2's asset", a, err)
+	}
+	a, err := g.Locate(ctx, "x.meta")
+	if err != nil || a.Repository != "g" || a.Attributes[mergedFrom] == "" {
+		t.Fatalf("Locate of merged metadata: %+v %v, want the group's stored merge", a, err)
+	}
+	if a, err := g.Locate(ctx, "up.bin"); err != nil || a.Size != int64(len("from upstream")) {
+		t.Fatalf("Locate of what the proxy must download: %+v %v", a, err)
+	}
+	waitIdle(t, p)
+	if a, err := g.Locate(ctx, "up.bin"); err != nil || a.Checksums["sha1"] == "" || downloads.Load() != 1 {
+		t.Fatalf("Locate of the cached download: %+v %v, %d downloads", a, err, downloads.Load())
+	}
+	_, err = g.Locate(ctx, "nowhere.bin")
+	wantKind(t, err, errs.NotFound, "Locate of a path no member has")
 }
