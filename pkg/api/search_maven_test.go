@@ -11,25 +11,16 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
 	"github.com/nexus-go/nexus-go/formats/maven"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/repo"
-	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // The formats' own search parameters: maven.groupId, maven.artifactId and
 // maven.baseVersion match the GAV, maven.extension and maven.classifier
 // the files.
 func TestSearchMavenTerms(t *testing.T) {
-	st := repotest.NewStorage(t)
-	log := slog.New(slog.DiscardHandler)
-	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, maven.New(log, maven.Options{}))
-	e := echo.New()
-	e.Use(security.Middleware())
-	New(repos, security, st.DB, "/", log).Register(e.Group("/service/rest"))
+	e, pw, repos := newAPI(t, maven.New(slog.New(slog.DiscardHandler), maven.Options{}))
 	ctx := auth.WithPrincipal(context.Background(), auth.System())
 	if err := repos.CreateDefaults(ctx); err != nil {
 		t.Fatal(err)

@@ -19,14 +19,22 @@ import (
 // and returns it with the admin password.
 func newContentAPI(t *testing.T) (*echo.Echo, string) {
 	t.Helper()
+	e, pw, _ := newAPI(t, raw.New(slog.New(slog.DiscardHandler)))
+	return e, pw
+}
+
+// newAPI serves the whole REST API over an empty server of formats and
+// returns it with the admin password and the repository manager.
+func newAPI(t *testing.T, formats ...repo.Format) (*echo.Echo, string, *repo.Manager) {
+	t.Helper()
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log))
+	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, formats...)
 	e := echo.New()
 	e.Use(security.Middleware())
 	New(repos, security, st.DB, "/", log).Register(e.Group("/service/rest"))
-	return e, pw
+	return e, pw, repos
 }
 
 // Over-long search terms are refused before any component is matched

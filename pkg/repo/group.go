@@ -47,18 +47,26 @@ func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 	if merger, ok := g.format.(GroupMerger); ok && g.format.IsMetadata(p) {
 		return g.merged(ctx, p, merger)
 	}
+	return firstMember(g, p, func(m Repository) (*Content, error) { return m.Get(ctx, p) })
+}
+
+// firstMember returns what get answers for the first member that has p.
+// Members that fail otherwise are logged and skipped; their error is
+// returned only when no member has p.
+func firstMember[T any](g *groupRepo, p string, get func(Repository) (T, error)) (T, error) {
 	var lastErr error
 	for _, m := range g.members() {
-		c, err := m.Get(ctx, p)
+		v, err := get(m)
 		if err == nil {
-			return c, nil
+			return v, nil
 		}
 		if errs.KindOf(err) != errs.NotFound {
 			g.log.Warn("group member failed", "group", g.cfg.Name, "member", m.Name(), "path", p, "err", err)
 			lastErr = err
 		}
 	}
-	return nil, g.notFound(p, lastErr)
+	var none T
+	return none, g.notFound(p, lastErr)
 }
 
 func (g *groupRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
@@ -73,18 +81,7 @@ func (g *groupRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
 		c.Body.Close()
 		return c.Asset, nil
 	}
-	var lastErr error
-	for _, m := range g.members() {
-		a, err := m.Locate(ctx, p)
-		if err == nil {
-			return a, nil
-		}
-		if errs.KindOf(err) != errs.NotFound {
-			g.log.Warn("group member failed", "group", g.cfg.Name, "member", m.Name(), "path", p, "err", err)
-			lastErr = err
-		}
-	}
-	return nil, g.notFound(p, lastErr)
+	return firstMember(g, p, func(m Repository) (*meta.Asset, error) { return m.Locate(ctx, p) })
 }
 
 func (g *groupRepo) notFound(p string, lastErr error) error {
