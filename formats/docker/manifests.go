@@ -82,7 +82,7 @@ func (f *Format) manifestContent(ctx context.Context, r repo.Repository, p strin
 		return nil, err
 	}
 	if body, ok := f.manifests.get(a.Blob); ok {
-		return &repo.Content{Asset: a, Body: nopSeekCloser{bytes.NewReader(body)}}, nil
+		return &repo.Content{Asset: a, Body: repo.BytesBody(body)}, nil
 	}
 	c, err := r.Get(ctx, p)
 	if err != nil {
@@ -93,13 +93,8 @@ func (f *Format) manifestContent(ctx context.Context, r repo.Repository, p strin
 		return nil, err
 	}
 	f.manifests.put(a.Blob, body)
-	return &repo.Content{Asset: c.Asset, Body: nopSeekCloser{bytes.NewReader(body)}}, nil
+	return &repo.Content{Asset: c.Asset, Body: repo.BytesBody(body)}, nil
 }
-
-// nopSeekCloser serves in-memory bytes as content with ranges.
-type nopSeekCloser struct{ *bytes.Reader }
-
-func (nopSeekCloser) Close() error { return nil }
 
 // readSmall reads a metadata document (a manifest, a tag list) to the end;
 // for a first proxy download that is also when it has been cached.

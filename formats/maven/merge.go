@@ -1,7 +1,6 @@
 package maven
 
 import (
-	"bytes"
 	"context"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -33,10 +32,6 @@ func (f *Format) Merge(ctx context.Context, p string, members []*repo.Content) (
 	b := merged.Marshal()
 	return &repo.Content{
 		Asset: &meta.Asset{Path: p, Size: int64(len(b)), ContentType: "application/xml"},
-		Body:  nopCloser{bytes.NewReader(b)},
+		Body:  repo.BytesBody(b),
 	}, nil
 }
-
-type nopCloser struct{ *bytes.Reader }
-
-func (nopCloser) Close() error { return nil }

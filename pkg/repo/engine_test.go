@@ -79,7 +79,7 @@ func (testFormat) Merge(ctx context.Context, p string, members []*Content) (*Con
 	out := []byte(strings.Join(lines, "\n") + "\n")
 	return &Content{
 		Asset: &meta.Asset{Path: p, Size: int64(len(out)), ContentType: "text/plain", Checksums: map[string]string{}},
-		Body:  nopSeekCloser{bytes.NewReader(out)},
+		Body:  BytesBody(out),
 	}, nil
 }
 
@@ -92,7 +92,7 @@ func (testFormat) Rewrite(ctx context.Context, p string, c *Content, base *url.U
 	out := bytes.ReplaceAll(b, []byte("UPSTREAM/"), []byte(base.String()))
 	a := *c.Asset
 	a.Size = int64(len(out))
-	return &Content{Asset: &a, Body: nopSeekCloser{bytes.NewReader(out)}}, nil
+	return &Content{Asset: &a, Body: BytesBody(out)}, nil
 }
 
 // env is a manager over a fresh database and blob directory.

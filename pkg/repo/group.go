@@ -1,7 +1,6 @@
 package repo
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -181,7 +180,7 @@ func (g *groupRepo) mergeKey(ctx context.Context, have []*Content) (string, erro
 				return "", errs.New(errs.TooLarge, "metadata %s of a member of group %s exceeds %d bytes", c.Asset.Path, g.cfg.Name, maxMergedMember)
 			}
 			c.Body.Close()
-			c.Body = nopSeekCloser{bytes.NewReader(b)}
+			c.Body = BytesBody(b)
 			d = digest.FromBytes(b)
 		}
 		fmt.Fprintf(h, "%s\n", d)
@@ -197,11 +196,6 @@ func (g *groupRepo) mergeKey(ctx context.Context, have []*Content) (string, erro
 // maxMergedMember bounds the metadata of one member read into memory for a
 // merge.
 const maxMergedMember = 64 << 20
-
-// nopSeekCloser is in-memory content.
-type nopSeekCloser struct{ *bytes.Reader }
-
-func (nopSeekCloser) Close() error { return nil }
 
 func (g *groupRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
 	return nil, errs.New(errs.Unsupported, "repository %s is a group: upload to a hosted member", g.cfg.Name)

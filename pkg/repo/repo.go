@@ -5,6 +5,7 @@
 package repo
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"net/http"
@@ -189,6 +190,14 @@ type Content struct {
 	Asset *meta.Asset
 	Body  io.ReadCloser
 }
+
+// BytesBody is a Content body of bytes in memory (built or merged
+// metadata), with ranges.
+func BytesBody(b []byte) io.ReadSeekCloser { return bytesBody{bytes.NewReader(b)} }
+
+type bytesBody struct{ *bytes.Reader }
+
+func (bytesBody) Close() error { return nil }
 
 // Entry is one child of a folder, for browsing.
 type Entry struct {
