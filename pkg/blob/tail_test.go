@@ -12,6 +12,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // tailPut is a Put whose source the test feeds piece by piece.
@@ -60,27 +61,6 @@ func (tp *tailPut) wait(t *testing.T) error {
 	return nil
 }
 
-// readN reads exactly n bytes from r, failing if that takes a second.
-func readN(t *testing.T, r io.Reader, n int) []byte {
-	t.Helper()
-	got := make(chan []byte, 1)
-	go func() {
-		b := make([]byte, n)
-		k, _ := io.ReadFull(r, b)
-		got <- b[:k]
-	}()
-	select {
-	case b := <-got:
-		if len(b) != n {
-			t.Fatalf("read %d bytes, want %d", len(b), n)
-		}
-		return b
-	case <-time.After(5 * time.Second):
-		t.Fatalf("reading %d bytes never finished", n)
-	}
-	return nil
-}
-
 // blocked reports whether a read of r stays waiting for 50 ms (used only
 // to show that a read does wait; a wrong answer makes the test fail, never
 // pass by luck).
@@ -118,7 +98,7 @@ func TestTailFollowsTheWriter(t *testing.T) {
 	}
 	// The first megabyte is readable before the rest is even sent.
 	tp.write(t, data[:1<<20])
-	if got := readN(t, r, 1<<20-1); !bytes.Equal(got, data[:1<<20-1]) {
+	if got := repotest.ReadN(t, r, 1<<20-1); !bytes.Equal(got, data[:1<<20-1]) {
 		t.Fatal("followed bytes differ")
 	}
 	// The writer is never held back by a reader that reads nothing.
@@ -170,7 +150,7 @@ func TestTailWithholdsTheLastByteUntilVerified(t *testing.T) {
 			}
 			defer r.Close()
 			tp.write(t, data)
-			readN(t, r, len(data)-1)
+			repotest.ReadN(t, r, len(data)-1)
 			waiting, res := blocked(r)
 			if !waiting {
 				t.Fatal("the last byte was readable before the content was verified")
@@ -207,7 +187,7 @@ func TestTailTruncatedSourceFailsReaders(t *testing.T) {
 		t.Fatal("a tail of unknown size claims to seek")
 	}
 	tp.write(t, []byte("partial"))
-	readN(t, r, len("partial")-1)
+	repotest.ReadN(t, r, len("partial")-1)
 	tp.pw.CloseWithError(errors.New("upstream hung up"))
 	if err := tp.wait(t); err == nil {
 		t.Fatal("a failed source was committed")
@@ -238,7 +218,7 @@ func TestTailRangeOfWrittenBytes(t *testing.T) {
 	if _, err := rs.Seek(100<<10, io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	if got := readN(t, rs, 200<<10); !bytes.Equal(got, data[100<<10:300<<10]) {
+	if got := repotest.ReadN(t, rs, 200<<10); !bytes.Equal(got, data[100<<10:300<<10]) {
 		t.Fatal("range differs")
 	}
 	tp.write(t, data[600<<10:])
@@ -329,7 +309,7 @@ func TestTailUntilStoredWaitsForTheCommit(t *testing.T) {
 	pw.Write(data)
 	pw.Close()
 	<-committing
-	readN(t, r, len(data)-1)
+	repotest.ReadN(t, r, len(data)-1)
 	waiting, res := blocked(r)
 	if !waiting {
 		t.Fatal("the last byte was readable before the commit")
@@ -355,7 +335,7 @@ func TestTailWriteToFollows(t *testing.T) {
 	}
 	defer r.Close()
 	tp.write(t, data[:1<<20])
-	readN(t, r, 1000)
+	repotest.ReadN(t, r, 1000)
 	var out bytes.Buffer // a ReaderFrom
 	copied := make(chan error, 1)
 	go func() {

@@ -7,7 +7,8 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
 // gatedUpstream serves payload in two halves, the second only once gate is
@@ -45,7 +46,7 @@ func TestProxyFollowersReadBeforeTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Body.Close()
-	if got := readWithin(t, first.Body, half-1); !bytes.Equal(got, payload[:half-1]) {
+	if got := repotest.ReadN(t, first.Body, half-1); !bytes.Equal(got, payload[:half-1]) {
 		t.Fatal("first client: the written half differs")
 	}
 	joiner, err := p.Get(ctx, "big.bin")
@@ -53,7 +54,7 @@ func TestProxyFollowersReadBeforeTheEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer joiner.Body.Close()
-	if got := readWithin(t, joiner.Body, 1000); !bytes.Equal(got, payload[:1000]) {
+	if got := repotest.ReadN(t, joiner.Body, 1000); !bytes.Equal(got, payload[:1000]) {
 		t.Fatal("joiner: does not start at the start")
 	}
 	ranged, err := p.Get(ctx, "big.bin")
@@ -68,7 +69,7 @@ func TestProxyFollowersReadBeforeTheEnd(t *testing.T) {
 	if _, err := rs.Seek(int64(half/2), io.SeekStart); err != nil {
 		t.Fatal(err)
 	}
-	if got := readWithin(t, rs, 4096); !bytes.Equal(got, payload[half/2:half/2+4096]) {
+	if got := repotest.ReadN(t, rs, 4096); !bytes.Equal(got, payload[half/2:half/2+4096]) {
 		t.Fatal("range of the written part differs")
 	}
 	if up.hits.Load() != 1 {
@@ -89,25 +90,4 @@ func TestProxyFollowersReadBeforeTheEnd(t *testing.T) {
 	if _, err := p.Stat(ctx, "big.bin"); err != nil {
 		t.Fatalf("not cached: %v", err)
 	}
-}
-
-// readWithin reads exactly n bytes, failing if they do not come in 5 s.
-func readWithin(t *testing.T, r io.Reader, n int) []byte {
-	t.Helper()
-	got := make(chan []byte, 1)
-	go func() {
-		b := make([]byte, n)
-		k, _ := io.ReadFull(r, b)
-		got <- b[:k]
-	}()
-	select {
-	case b := <-got:
-		if len(b) != n {
-			t.Fatalf("read %d bytes, want %d", len(b), n)
-		}
-		return b
-	case <-time.After(5 * time.Second):
-		t.Fatalf("%d bytes written upstream were not readable", n)
-	}
-	return nil
 }

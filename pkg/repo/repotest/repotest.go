@@ -4,6 +4,8 @@ package repotest
 
 import (
 	"context"
+	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -64,6 +66,19 @@ func (s *Storage) Security(t testing.TB, log *slog.Logger) (*auth.Service, strin
 		t.Fatal(err)
 	}
 	return svc, strings.TrimSpace(string(pw))
+}
+
+// ReadN reads exactly n bytes from r, failing the test if they do not all
+// come within 5 s (a reader following a write that stalled).
+func ReadN(t testing.TB, r io.Reader, n int) []byte {
+	t.Helper()
+	b := make([]byte, n)
+	var k int
+	Within(t, 5*time.Second, fmt.Sprintf("reading %d bytes", n), func() { k, _ = io.ReadFull(r, b) })
+	if k != n {
+		t.Fatalf("read %d bytes, want %d", k, n)
+	}
+	return b
 }
 
 // Within runs fn and fails the test if it has not returned after limit; it
