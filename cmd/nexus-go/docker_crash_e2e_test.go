@@ -2,12 +2,9 @@ package main
 
 import (
 	"context"
-	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 )
 
 // TestKill9DuringMonolithicBlobUpload kills the server while a monolithic
@@ -37,40 +34,9 @@ func TestKill9DuringMonolithicBlobUpload(t *testing.T) {
 
 	// A monolithic upload of 64 MiB, sent slowly; its digest is never
 	// reached.
-	const total = 64 << 20
-	chunk := randomBytes(t, 256<<10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	go func() {
-		for sent := 0; sent < total; sent += len(chunk) {
-			select {
-			case <-ctx.Done():
-				pw.CloseWithError(ctx.Err())
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			if _, err := pw.Write(chunk); err != nil {
-				return
-			}
-		}
-		pw.Close()
-	}()
-	reqErr := make(chan error, 1)
-	go func() {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.url(uploads+"?digest=sha256:"+strings.Repeat("0", 64)), pr)
-		if err == nil {
-			req.ContentLength = total
-			req.SetBasicAuth(admin.user, admin.pass)
-			var resp *http.Response
-			if resp, err = s.client.Do(req); err == nil {
-				resp.Body.Close()
-				err = fmt.Errorf("the upload completed with status %d", resp.StatusCode)
-			}
-		}
-		pr.CloseWithError(err)
-		reqErr <- err
-	}()
+	reqErr := s.slowUpload(ctx, http.MethodPost, uploads+"?digest=sha256:"+strings.Repeat("0", 64), admin, 64<<20)
 	if !pollUntil(300, func() bool {
 		for _, size := range mergeFiles(s.tempFiles(), s.uploadFiles()) {
 			if size >= 2<<20 {

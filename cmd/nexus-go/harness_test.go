@@ -416,6 +416,46 @@ func (s *nexusServer) createUser(id, password string, roles ...string) {
 	s.mustJSON(http.StatusOK, http.MethodPost, "/v1/security/users", s.admin(), body, nil)
 }
 
+// slowUpload sends method to path as c with a body of total random bytes,
+// 256 KiB every 5 ms, until ctx ends, for tests that kill the server in
+// the middle of an upload. The channel gets the request's outcome: an
+// error, a completed upload being one too.
+func (s *nexusServer) slowUpload(ctx context.Context, method, path string, c *creds, total int64) <-chan error {
+	s.t.Helper()
+	chunk := randomBytes(s.t, 256<<10)
+	pr, pw := io.Pipe()
+	go func() {
+		for sent := int64(0); sent < total; sent += int64(len(chunk)) {
+			select {
+			case <-ctx.Done():
+				pw.CloseWithError(ctx.Err())
+				return
+			case <-time.After(5 * time.Millisecond):
+			}
+			if _, err := pw.Write(chunk); err != nil {
+				return
+			}
+		}
+		pw.Close()
+	}()
+	done := make(chan error, 1)
+	go func() {
+		req, err := http.NewRequestWithContext(ctx, method, s.url(path), pr)
+		if err == nil {
+			req.ContentLength = total
+			req.SetBasicAuth(c.user, c.pass)
+			var resp *http.Response
+			if resp, err = s.client.Do(req); err == nil {
+				resp.Body.Close()
+				err = fmt.Errorf("the upload completed with status %d", resp.StatusCode)
+			}
+		}
+		pr.CloseWithError(err)
+		done <- err
+	}()
+	return done
+}
+
 // put uploads data as admin and requires 201.
 func (s *nexusServer) put(repo, path string, data []byte) {
 	s.t.Helper()

@@ -10,7 +10,6 @@ import (
 	"sort"
 	"sync"
 	"testing"
-	"time"
 )
 
 // TestRestartKeepsEverything uploads, stops the server with SIGTERM (it must
@@ -112,46 +111,9 @@ func TestKill9DuringUpload(t *testing.T) {
 	s.put("raw-h", "keep.bin", keep)
 	before := s.blobStore()
 
-	const total = 200 << 20
-	chunk := randomBytes(t, 256<<10)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	pr, pw := io.Pipe()
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { // the slow client
-		defer wg.Done()
-		for sent := 0; sent < total; sent += len(chunk) {
-			select {
-			case <-ctx.Done():
-				pw.CloseWithError(ctx.Err())
-				return
-			case <-time.After(5 * time.Millisecond):
-			}
-			if _, err := pw.Write(chunk); err != nil {
-				return
-			}
-		}
-		pw.Close()
-	}()
-	reqErr := make(chan error, 1)
-	go func() {
-		defer wg.Done()
-		req, err := http.NewRequestWithContext(ctx, http.MethodPut, s.url("/repository/raw-h/big/partial.bin"), pr)
-		if err != nil {
-			reqErr <- err
-			return
-		}
-		req.ContentLength = total
-		req.SetBasicAuth("admin", s.adminPW)
-		resp, err := s.client.Do(req)
-		if err == nil {
-			resp.Body.Close()
-			err = fmt.Errorf("the upload completed with status %d", resp.StatusCode)
-		}
-		pr.CloseWithError(err)
-		reqErr <- err
-	}()
+	reqErr := s.slowUpload(ctx, http.MethodPut, "/repository/raw-h/big/partial.bin", s.admin(), 200<<20)
 
 	// Wait until the server has a few MB of it on disk.
 	var grown bool
@@ -167,7 +129,6 @@ func TestKill9DuringUpload(t *testing.T) {
 	}
 	s.kill9()
 	cancel()
-	wg.Wait()
 	if err := <-reqErr; err == nil {
 		t.Errorf("the upload did not fail")
 	}
@@ -194,8 +155,9 @@ func TestKill9DuringUpload(t *testing.T) {
 		t.Errorf("blob files after the crash: %v, want exactly the one of keep.bin", files)
 	}
 	// The server still takes uploads at that path.
-	s.put("raw-h", "big/partial.bin", chunk)
-	s.getExpect("raw-h", "big/partial.bin", chunk)
+	again := randomBytes(t, 256<<10)
+	s.put("raw-h", "big/partial.bin", again)
+	s.getExpect("raw-h", "big/partial.bin", again)
 }
 
 // TestConcurrentPutGet runs 50 clients writing and reading one shared path
