@@ -216,3 +216,28 @@ func TestDeleteComponentUpdatesMetadata(t *testing.T) {
 		t.Fatalf("metadata after deleting 2.0: %+v", md.Versioning)
 	}
 }
+
+// A deploy that adds no version leaves the artifact's metadata as it is
+// (it is not rewritten for a new lastUpdated alone); one that adds a
+// version rewrites it.
+func TestMetadataRewrittenOnlyWhenItChanges(t *testing.T) {
+	fx := newFixture(t)
+	r := fx.hosted("releases", policyRelease, "allow")
+	fx.deploy(r, libDir, "lib", "1.0", "jar")
+	stat := func() string {
+		a, err := r.Stat(t.Context(), libDir+"/maven-metadata.xml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Blob.String() + " " + a.LastModified.String()
+	}
+	before := stat()
+	fx.mustPut(r, libDir+"/1.0/lib-1.0-sources.jar", []byte("PK\x03\x04 sources"))
+	if after := stat(); after != before {
+		t.Fatalf("a classifier of an existing version rewrote the metadata: %s, then %s", before, after)
+	}
+	fx.deploy(r, libDir, "lib", "2.0", "jar")
+	if after := stat(); after == before {
+		t.Fatal("a new version left the metadata unchanged")
+	}
+}

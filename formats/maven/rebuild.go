@@ -174,10 +174,34 @@ func (f *Format) writeMetadata(ctx context.Context, r repo.Repository, p string,
 		}
 		return err
 	}
+	if attrs == nil {
+		// Most deploys (every file of a version after its first) change
+		// nothing but lastUpdated: keep what is stored then, rather than
+		// write and fsync the same listing again.
+		stored, err := f.readMetadata(ctx, r, p)
+		if err == nil && stored != nil && sameListing(stored, md) {
+			return nil
+		}
+	}
 	b := md.Marshal()
 	_, err := r.Put(ctx, p, bytes.NewReader(b), repo.PutOptions{
 		ContentType: "application/xml", Size: int64(len(b)), Attributes: attrs})
 	return err
+}
+
+// sameListing reports whether a and b differ at most in lastUpdated.
+func sameListing(a, b *Metadata) bool {
+	if (a.Versioning == nil) != (b.Versioning == nil) {
+		return false
+	}
+	if b.Versioning != nil {
+		v := *b.Versioning
+		v.LastUpdated = a.Versioning.LastUpdated
+		cp := *b
+		cp.Versioning = &v
+		b = &cp
+	}
+	return bytes.Equal(a.Marshal(), b.Marshal())
 }
 
 // readMetadata parses the metadata at p of r; nil if there is none.
