@@ -18,18 +18,32 @@ type Principal struct {
 	// privileges are the granted privileges, resolved from the user's
 	// roles when the principal was created.
 	privileges []Privilege
+	// readOnly restricts them to reading (a read-only token).
+	readOnly bool
 }
 
 // Has reports whether the principal was granted perm. A nil principal has
 // no permissions.
 func (p *Principal) Has(perm Privilege) bool {
-	if p == nil {
+	if p == nil || p.readOnly && !reads(perm) {
 		return false
 	}
 	for _, g := range p.privileges {
 		if g.Grants(perm) {
 			return true
 		}
+	}
+	return false
+}
+
+// reads reports whether perm only reads: browse and read of content,
+// read of configuration and of application domains.
+func reads(perm Privilege) bool {
+	switch perm.Kind {
+	case KindRepositoryView:
+		return perm.Action == "browse" || perm.Action == "read"
+	case KindRepositoryAdmin, KindApplication:
+		return perm.Action == "read"
 	}
 	return false
 }

@@ -368,7 +368,9 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 }
 
 // Resolve returns req with its caller in the context: Basic credentials are
-// checked with Authenticate; without credentials the anonymous principal is
+// checked with Authenticate, stored tokens (CreateToken) as Bearer tokens
+// against the database; other Bearer tokens are left to the realm that
+// issued them; without credentials the anonymous principal is
 // used when anonymous access is enabled. A failed login leaves no principal
 // and a marker that makes Require answer Unauthorized. Logins are
 // throttled by the client address the server recorded for req (see
@@ -385,6 +387,16 @@ func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 			ctx = withLoginFailed(ctx)
 		default:
 			return nil, fmt.Errorf("authenticate: %w", err)
+		}
+	} else if token, ok := storedToken(req); ok {
+		p, err := s.tokenPrincipal(ctx, token, clientip.Of(req))
+		switch {
+		case err == nil:
+			ctx = WithPrincipal(ctx, p)
+		case errs.KindOf(err) == errs.Unauthorized:
+			ctx = withLoginFailed(ctx)
+		default:
+			return nil, fmt.Errorf("token: %w", err)
 		}
 	} else if !hasBearer(req) {
 		// A Bearer token speaks for itself (its realm checks it); other
