@@ -18,6 +18,9 @@ import (
 // "npm Bearer Token Realm").
 const NpmRealm = "NpmToken"
 
+// realmFormats is the repository format each token realm serves.
+var realmFormats = map[string]string{NpmRealm: "npm"}
+
 // apiTokenPrefix starts every stored token, so Resolve tells them from
 // the signed tokens of other realms (Docker's) without a lookup.
 const apiTokenPrefix = "npm_"
@@ -44,6 +47,9 @@ type TokenInfo struct {
 // CreateToken creates a token for userID in realm, valid until revoked. The
 // token is returned once: only its hash is stored.
 func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts TokenOptions) (string, TokenInfo, error) {
+	if realmFormats[realm] == "" {
+		return "", TokenInfo{}, errs.New(errs.Invalid, "no tokens of realm %q", realm)
+	}
 	for _, c := range opts.CIDRs {
 		if _, err := netip.ParsePrefix(c); err != nil {
 			return "", TokenInfo{}, errs.New(errs.Invalid, "%q is not a CIDR range", c)
@@ -112,7 +118,8 @@ func storedToken(req *http.Request) (string, bool) {
 }
 
 // tokenPrincipal is the principal of a stored token presented from
-// client: its user's, restricted as the token is. A token unknown, revoked,
+// client: its user's, restricted to its realm's format and as the token
+// is. A token unknown, revoked,
 // of a user gone or disabled, or used from outside its ranges is
 // errLogin.
 func (s *Service) tokenPrincipal(ctx context.Context, token, client string) (*Principal, error) {
@@ -127,11 +134,11 @@ func (s *Service) tokenPrincipal(ctx context.Context, token, client string) (*Pr
 		return nil, errLogin
 	}
 	p, err := s.PrincipalOf(ctx, t.UserID)
-	if err != nil || !t.ReadOnly {
-		return p, err
+	if err != nil {
+		return nil, err
 	}
 	restricted := *p
-	restricted.readOnly = true
+	restricted.readOnly, restricted.format = t.ReadOnly, realmFormats[t.Realm]
 	return &restricted, nil
 }
 

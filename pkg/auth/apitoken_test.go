@@ -52,6 +52,10 @@ func TestStoredTokens(t *testing.T) {
 	if p := PrincipalFrom(c); p == nil || p.UserID != "dev" || f.s.Require(c, write) != nil {
 		t.Fatalf("token principal %+v cannot write", p)
 	}
+	// It opens npm repositories only: not the REST API, not other formats.
+	if f.s.Require(c, Application("users", "read")) == nil || f.s.Require(c, RepositoryView("raw", "raw-h", "read")) == nil {
+		t.Fatal("an npm token holds privileges beyond npm content")
+	}
 	if list, err := f.s.Tokens(ctx, "dev", NpmRealm); err != nil || len(list) != 2 {
 		t.Fatalf("Tokens = %+v, %v", list, err)
 	}

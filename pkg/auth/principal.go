@@ -20,12 +20,16 @@ type Principal struct {
 	privileges []Privilege
 	// readOnly restricts them to reading (a read-only token).
 	readOnly bool
+	// format, for the principal of a stored token, restricts them to the
+	// content of repositories of the format its realm serves: an npm
+	// token is no key to the REST API or to other formats.
+	format string
 }
 
 // Has reports whether the principal was granted perm. A nil principal has
 // no permissions.
 func (p *Principal) Has(perm Privilege) bool {
-	if p == nil || p.readOnly && !reads(perm) {
+	if p == nil || p.readOnly && !reads(perm) || p.format != "" && (perm.Kind != KindRepositoryView || perm.Format != p.format) {
 		return false
 	}
 	for _, g := range p.privileges {
