@@ -378,25 +378,25 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 // directly.
 func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 	ctx := req.Context()
-	if user, password, ok := req.BasicAuth(); ok {
-		p, err := s.Authenticate(ctx, user, password, clientip.Of(req))
+	// withCaller records the outcome of checking credentials.
+	withCaller := func(p *Principal, err error) error {
 		switch {
 		case err == nil:
 			ctx = WithPrincipal(ctx, p)
 		case errs.KindOf(err) == errs.Unauthorized:
 			ctx = withLoginFailed(ctx)
 		default:
-			return nil, fmt.Errorf("authenticate: %w", err)
+			return fmt.Errorf("authenticate: %w", err)
+		}
+		return nil
+	}
+	if user, password, ok := req.BasicAuth(); ok {
+		if err := withCaller(s.Authenticate(ctx, user, password, clientip.Of(req))); err != nil {
+			return nil, err
 		}
 	} else if token, ok := storedToken(req); ok {
-		p, err := s.tokenPrincipal(ctx, token, clientip.Of(req))
-		switch {
-		case err == nil:
-			ctx = WithPrincipal(ctx, p)
-		case errs.KindOf(err) == errs.Unauthorized:
-			ctx = withLoginFailed(ctx)
-		default:
-			return nil, fmt.Errorf("token: %w", err)
+		if err := withCaller(s.tokenPrincipal(ctx, token, clientip.Of(req))); err != nil {
+			return nil, err
 		}
 	} else if !hasBearer(req) {
 		// A Bearer token speaks for itself (its realm checks it); other
