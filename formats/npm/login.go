@@ -105,6 +105,7 @@ func tokenKey(token string) string {
 // tokenJSON is a token as npm token list shows it.
 type tokenJSON struct {
 	Token         string   `json:"token"`
+	Name          string   `json:"name"`
 	Key           string   `json:"key"`
 	CIDRWhitelist []string `json:"cidr_whitelist"`
 	ReadOnly      bool     `json:"readonly"`

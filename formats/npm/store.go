@@ -70,7 +70,9 @@ func (f *Format) modify(ctx context.Context, req putter, r repo.Repository, name
 			}
 			return nil
 		}
-		_, err = r.Put(ctx, name, bytes.NewReader(next), opts)
+		// The upload limit bounds what clients send, not the document
+		// the server maintains from it.
+		_, err = r.Put(repo.WithMaxUploadSize(ctx, 0), name, bytes.NewReader(next), opts)
 		switch {
 		case err == nil:
 			return next, nil
