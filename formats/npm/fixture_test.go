@@ -17,6 +17,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -237,3 +238,78 @@ func errorOf(t *testing.T, w *managertest.Response) string {
 	}
 	return e.Error
 }
+
+// registry is a minimal npm registry on 127.0.0.1: packuments by name
+// (requested as npm does, "@scope%2fname"), tarballs by path. It records
+// the requests it gets.
+type registry struct {
+	*httptest.Server
+	mu       sync.Mutex
+	docs     map[string][]byte
+	files    map[string][]byte
+	requests []string // "<Accept> <escaped path>"
+}
+
+func newRegistry(t *testing.T) *registry {
+	t.Helper()
+	reg := &registry{docs: map[string][]byte{}, files: map[string][]byte{}}
+	reg.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		reg.mu.Lock()
+		defer reg.mu.Unlock()
+		reg.requests = append(reg.requests, r.Header.Get("Accept")+" "+r.URL.EscapedPath())
+		p := strings.TrimPrefix(r.URL.EscapedPath(), "/")
+		if b, ok := reg.files[p]; ok {
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Write(b)
+			return
+		}
+		if b, ok := reg.docs[strings.Replace(p, "%2f", "/", 1)]; ok && !strings.Contains(p, "/") {
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(b)
+			return
+		}
+		http.NotFound(w, r)
+	}))
+	t.Cleanup(reg.Close)
+	return reg
+}
+
+// add serves versions of name, each with tgz as its tarball unless bad
+// names a version whose listed integrity is that of other bytes.
+func (reg *registry) add(t *testing.T, name string, versions []string, bad string) {
+	t.Helper()
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	vs := map[string]any{}
+	times := map[string]string{"created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-02T00:00:00.000Z"}
+	for _, v := range versions {
+		p := pkg{name: name, version: v}
+		tgz := p.tgz(t)
+		listed := tgz
+		if v == bad {
+			listed = []byte("other bytes")
+		}
+		m := p.publishBody(listed, "latest")["versions"].(map[string]any)[v].(map[string]any)
+		file := tarballFile(name, v)
+		m["dist"].(map[string]any)["tarball"] = reg.URL + "/" + name + "/-/" + file
+		m["scripts"] = map[string]string{"postinstall": "node x.js", "test": "true"}
+		vs[v] = m
+		times[v] = "2020-01-01T00:00:00.000Z"
+		reg.files[name+"/-/"+file] = tgz
+	}
+	reg.docs[name] = mustJSON(map[string]any{
+		"_id": name, "name": name, "_rev": "3-upstream",
+		"dist-tags": map[string]string{"latest": latestOf(versions)},
+		"versions":  vs, "time": times, "readme": "upstream readme",
+	})
+}
+
+// seen returns the requests so far.
+func (reg *registry) seen() []string {
+	reg.mu.Lock()
+	defer reg.mu.Unlock()
+	return append([]string(nil), reg.requests...)
+}
+
+// corgi is the Accept header npm's pacote sends for packuments.
+const corgi = "application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*"
