@@ -258,6 +258,16 @@ func newRegistry(t *testing.T) *registry {
 		defer reg.mu.Unlock()
 		reg.requests = append(reg.requests, r.Header.Get("Accept")+" "+r.URL.EscapedPath())
 		p := strings.TrimPrefix(r.URL.EscapedPath(), "/")
+		switch p {
+		case "-/v1/search":
+			fmt.Fprintf(w, `{"objects":[{"package":{"name":"upstream-hit","version":"1.0.0","maintainers":[]}},{"package":{"name":"foo","version":"2.0.0","maintainers":[]}}],"total":2,"time":"now","text":%q}`, r.URL.Query().Get("text"))
+			return
+		case "-/npm/v1/security/advisories/bulk":
+			// Answers what it got: a gzip body passed through as sent.
+			b, _ := io.ReadAll(r.Body)
+			fmt.Fprintf(w, `{"encoding":%q,"bytes":%d}`, r.Header.Get("Content-Encoding"), len(b))
+			return
+		}
 		if b, ok := reg.files[p]; ok {
 			w.Header().Set("Content-Type", "application/octet-stream")
 			w.Write(b)
