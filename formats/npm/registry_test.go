@@ -199,4 +199,3 @@ func TestAudit(t *testing.T) {
 		t.Errorf("bulk audit with the upstream down: %d %s", code, body)
 	}
 }
-
