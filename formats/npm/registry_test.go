@@ -96,7 +96,7 @@ func TestLoginAndTokens(t *testing.T) {
 	if w.Code != http.StatusUnauthorized {
 		t.Fatalf("token create with a wrong password: %d", w.Code)
 	}
-	w = fx.do(ctx, h, http.MethodPost, "-/npm/v1/tokens", []byte(`{"name":"ci","password":"`+fx.adminPW+`","readonly":true,"cidr_whitelist":["127.0.0.0/8"],"expires":30,"packages":["x"]}`), nil)
+	w = fx.do(ctx, h, http.MethodPost, "-/npm/v1/tokens", []byte(`{"name":"ci","password":"`+fx.adminPW+`","packages_and_scopes_permission":"read-only","cidr_whitelist":["127.0.0.0/8"],"expires":30,"packages":["x"]}`), nil)
 	var created tokenJSON
 	json.Unmarshal(w.Body.Bytes(), &created)
 	if w.Code != http.StatusOK || !strings.HasPrefix(created.Token, "npm_") || len(created.Token) < 20 || !created.ReadOnly || created.Key == "" {
