@@ -181,3 +181,34 @@ func TestConcurrentPublishes(t *testing.T) {
 		t.Errorf("_rev %s after six writes", d.Rev)
 	}
 }
+
+// A packument changed between modify's read and its write (by a writer
+// the package lock does not see) is read again and the change applied
+// anew: neither write is lost.
+func TestModifyRetriesOnConflict(t *testing.T) {
+	fx := newFixture(t)
+	h := fx.hosted("npm-hosted")
+	fx.publish(h, pkg{name: "cas", version: "1.0.0"})
+	calls := 0
+	_, err := modify(t.Context(), putter{}, h, "cas", func(cur []byte) ([]byte, error) {
+		calls++
+		if calls == 1 {
+			// Another writer lands in between.
+			fx.publish(h, pkg{name: "cas", version: "2.0.0"})
+		}
+		doc, err := parseObject(cur)
+		if err != nil {
+			return nil, err
+		}
+		doc.set("description", jsonString("changed"))
+		return doc.marshal(), nil
+	})
+	if err != nil || calls != 2 {
+		t.Fatalf("modify: %v after %d calls, want success after 2", err, calls)
+	}
+	raw := fx.get(h, "cas", nil, http.StatusOK)
+	d := fx.doc(h, "cas")
+	if d.Versions["2.0.0"] == nil || !strings.Contains(string(raw), `"description":"changed"`) {
+		t.Fatalf("a write was lost: versions %v, %s", keysOf(d.Versions), raw)
+	}
+}

@@ -146,6 +146,8 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	if err != nil {
 		return err
 	}
+	unlock := f.lock(target, name)
+	defer unlock()
 	cur, _, err := stored(ctx, target, name)
 	if err != nil {
 		return err
@@ -171,7 +173,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 		return err
 	}
 	var rev string
-	_, err = f.modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
+	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
 		doc, err := applyPublish(cur, body, name, rel)
 		if err != nil {
 			return nil, err

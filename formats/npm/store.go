@@ -41,13 +41,19 @@ func stored(ctx context.Context, r repo.Repository, name string) ([]byte, digest
 	return b, c.Asset.Blob, err
 }
 
+// lock serializes the changes of one package in one repository within
+// this process: a publish's tarball and packument go together, and the
+// compare-and-swap of modify is left for what the lock cannot see.
+func (f *Format) lock(r repo.Repository, name string) (unlock func()) {
+	return f.packages.Lock(r.Name() + "\x00" + name)
+}
+
 // modify is a read-modify-write of the packument of name in hosted r: fn
 // gets the stored document (nil if none) and returns the new one, which is
 // stored only if the packument is still what fn read (compare-and-swap in
 // the metadata transaction); otherwise fn runs again on the new state.
-func (f *Format) modify(ctx context.Context, req putter, r repo.Repository, name string, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
-	unlock := f.packages.Lock(r.Name() + "\x00" + name)
-	defer unlock()
+// Callers hold lock.
+func modify(ctx context.Context, req putter, r repo.Repository, name string, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
 		cur, blob, err := stored(ctx, r, name)
 		if err != nil {

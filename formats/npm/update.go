@@ -32,7 +32,9 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 	}
 	var removed []string
 	var newRev string
-	_, err = f.modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
+	unlock := f.lock(target, name)
+	defer unlock()
+	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
 		if cur == nil {
 			return nil, errs.New(errs.NotFound, "package %s not found", name)
 		}
