@@ -108,6 +108,11 @@ func TestPublishRefusals(t *testing.T) {
 			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["shasum"] = strings.Repeat("0", 40)
 			return mustJSON(b)
 		}, 400, "shasum"},
+		{"integrity of an algorithm not checked", "foo", func() []byte {
+			b := good.publishBody(tgz, "latest")
+			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["integrity"] = "md5-AAAAAAAAAAAAAAAAAAAAAA=="
+			return mustJSON(b)
+		}, 400, "sha512"},
 		{"malformed JSON", "foo", func() []byte { return []byte(`{"name":"foo","versions":{`) }, 400, "JSON"},
 		{"not semver", "foo", func() []byte {
 			p := pkg{name: "foo", version: "1.0"}
