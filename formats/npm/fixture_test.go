@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/managertest"
 )
@@ -33,14 +35,62 @@ type fixture struct {
 	adminPW string
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { return fixtureWith(t, false) }
+
+// newSecuredFixture is a fixture whose manager decides with the security
+// service's privileges, as the server's does.
+func newSecuredFixture(t *testing.T) *fixture { return fixtureWith(t, true) }
+
+func fixtureWith(t *testing.T, secured bool) *fixture {
 	t.Helper()
 	log := slog.New(slog.DiscardHandler)
 	f := New(nil, log)
-	env := managertest.New(t, nil, repo.Options{}, f)
+	var authz repo.Authorizer
+	if secured {
+		authz = securityOf{f}
+	}
+	env := managertest.New(t, authz, repo.Options{}, f)
 	security, pw := env.Storage.Security(t, log)
 	f.security = security
 	return &fixture{Env: env, t: t, f: f, adminPW: pw}
+}
+
+// as is a context of a request by the principal of token, as the server
+// resolves Bearer tokens.
+func (fx *fixture) as(user string) context.Context {
+	fx.t.Helper()
+	p, err := fx.f.security.PrincipalOf(fx.t.Context(), user)
+	if err != nil {
+		fx.t.Fatal(err)
+	}
+	return auth.WithPrincipal(fx.t.Context(), p)
+}
+
+// securityOf authorizes with the format's security service, which exists
+// only once the manager's storage does. What runs without a caller is the
+// fixture setting up (managertest creates repositories so): the system's.
+type securityOf struct{ f *Format }
+
+func (s securityOf) Require(ctx context.Context, perm auth.Privilege) error {
+	if auth.PrincipalFrom(ctx) == nil {
+		ctx = auth.WithPrincipal(ctx, auth.System())
+	}
+	return s.f.security.Require(ctx, perm)
+}
+
+// user creates a user holding the privileges and returns a context of
+// its requests.
+func (fx *fixture) user(id string, privileges ...string) context.Context {
+	fx.t.Helper()
+	ctx := fx.t.Context()
+	if err := fx.f.security.CreateRole(ctx, &meta.Role{ID: id + "-role", Privileges: privileges}); err != nil {
+		fx.t.Fatal(err)
+	}
+	u := &meta.User{ID: id, FirstName: id, LastName: id, Email: id + "@example.org", Status: "active", Roles: []string{id + "-role"}}
+	if err := fx.f.security.CreateUser(ctx, u, "password-of-"+id); err != nil {
+		fx.t.Fatal(err)
+	}
+	return fx.as(id)
 }
 
 func (fx *fixture) hosted(name string) repo.Repository {

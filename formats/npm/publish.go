@@ -22,6 +22,15 @@ const maxUnboundedBody = 1 << 30
 // (deprecate, unpublish of one version, owner changes).
 func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository, name, rev string) error {
 	ctx := req.Context()
+	// Which action the document needs is known once it is read; a caller
+	// who holds none that any could need is refused before.
+	actions := []string{"add", "edit", "delete"}
+	if rev != "" {
+		actions = actions[1:]
+	}
+	if err := authorizeAny(ctx, r, actions); err != nil {
+		return err
+	}
 	limit := int64(maxUnboundedBody)
 	max := repo.MaxUploadSize(ctx)
 	if max > 0 {

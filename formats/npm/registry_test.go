@@ -3,27 +3,14 @@ package npm
 import (
 	"bytes"
 	"compress/gzip"
-	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
-
-// as is a context of a request by the principal of token, as the server
-// resolves Bearer tokens.
-func (fx *fixture) as(user string) context.Context {
-	fx.t.Helper()
-	p, err := fx.f.security.PrincipalOf(fx.t.Context(), user)
-	if err != nil {
-		fx.t.Fatal(err)
-	}
-	return auth.WithPrincipal(fx.t.Context(), p)
-}
 
 // npm login checks the password and answers a new token each time; npm
 // whoami names the caller; npm token list shows the tokens without their

@@ -174,3 +174,19 @@ func writeTarget(ctx context.Context, r repo.Repository, actions ...string) (rep
 	}
 	return nil, errs.New(errs.Unsupported, "repository %s is a %s repository: publish to a hosted one", r.Name(), r.Config().Type)
 }
+
+// authorizeAny checks that the caller may perform one of actions on r,
+// answering the first refusal otherwise.
+func authorizeAny(ctx context.Context, r repo.Repository, actions []string) error {
+	var first error
+	for _, a := range actions {
+		err := r.Authorize(ctx, a)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
+}

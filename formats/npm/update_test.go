@@ -1,6 +1,7 @@
 package npm
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -148,5 +149,109 @@ func TestDistTags(t *testing.T) {
 	}
 	if d := fx.doc(h, "tagged"); len(d.DistTags) != 1 || d.DistTags["latest"] != "1.0.0" {
 		t.Fatalf("dist-tags at the end: %v", d.DistTags)
+	}
+}
+
+// Deletes through the REST API keep the packument in step: a deleted
+// tarball's version leaves it (and stays unpublishable), the last one
+// takes the packument along.
+func TestRESTDeletes(t *testing.T) {
+	fx := newFixture(t)
+	h := fx.hosted("npm-hosted")
+	fx.publish(h, pkg{name: "rest", version: "1.0.0"})
+	fx.publish(h, pkg{name: "rest", version: "2.0.0"})
+	deleteAsset := func(p string) {
+		t.Helper()
+		a, err := h.Stat(t.Context(), p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := fx.M.DeleteAsset(t.Context(), a.ID); err != nil {
+			t.Fatalf("deleting %s: %v", p, err)
+		}
+	}
+	deleteAsset("rest/-/rest-2.0.0.tgz")
+	d := fx.doc(h, "rest")
+	if d.Versions["2.0.0"] != nil || d.DistTags["latest"] != "1.0.0" || d.Time["2.0.0"] == "" {
+		t.Fatalf("after deleting the 2.0.0 tarball: versions %v, dist-tags %v", keysOf(d.Versions), d.DistTags)
+	}
+	if w := fx.publishTo(t.Context(), h, pkg{name: "rest", version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
+		t.Fatalf("republishing a deleted version: %d", w.Code)
+	}
+	deleteAsset("rest/-/rest-1.0.0.tgz")
+	fx.get(h, "rest", nil, http.StatusNotFound)
+}
+
+// Each route checks the privilege its change needs: add to publish, edit
+// to deprecate and tag, delete to unpublish; through a group, on the group
+// and on its writable member.
+func TestPrivileges(t *testing.T) {
+	fx := newSecuredFixture(t)
+	h := fx.hosted("npm-hosted")
+	g := fx.group("npm-group", "npm-hosted", "", "npm-hosted")
+	view := func(repo string, actions ...string) []string {
+		var out []string
+		for _, a := range actions {
+			out = append(out, "nx-repository-view-npm-"+repo+"-"+a)
+		}
+		return out
+	}
+	reader := fx.user("reader", view("npm-hosted", "browse", "read")...)
+	publisher := fx.user("publisher", view("npm-hosted", "browse", "read", "add")...)
+	editor := fx.user("editor", view("npm-hosted", "browse", "read", "edit")...)
+	deleter := fx.user("deleter", view("npm-hosted", "browse", "read", "delete")...)
+	groupOnly := fx.user("group-only", view("npm-group", "browse", "read", "add")...)
+
+	if w := fx.publishTo(reader, h, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
+		t.Fatalf("publish as a reader: %d", w.Code)
+	}
+	if w := fx.publishTo(groupOnly, g, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
+		t.Fatalf("publish through the group without add on its member: %d", w.Code)
+	}
+	if w := fx.publishTo(publisher, h, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusOK {
+		t.Fatalf("publish with add: %d %s", w.Code, w.Body.String())
+	}
+	fx.publishTo(publisher, h, pkg{name: "p", version: "2.0.0"}, nil)
+	read := func(ctx context.Context) map[string]any {
+		var d map[string]any
+		json.Unmarshal(fx.do(ctx, h, http.MethodGet, "p?write=true", nil, nil).Body.Bytes(), &d)
+		return d
+	}
+	deprecate := func(ctx context.Context) int {
+		d := read(ctx)
+		d["versions"].(map[string]any)["1.0.0"].(map[string]any)["deprecated"] = "old"
+		return fx.do(ctx, h, http.MethodPut, "p", mustJSON(d), nil).Code
+	}
+	unpublish := func(ctx context.Context) int {
+		d := read(ctx)
+		delete(d["versions"].(map[string]any), "2.0.0")
+		d["dist-tags"] = map[string]string{"latest": "1.0.0"}
+		return fx.do(ctx, h, http.MethodPut, "p/-rev/"+d["_rev"].(string), mustJSON(d), nil).Code
+	}
+	tag := func(ctx context.Context) int {
+		return fx.do(ctx, h, http.MethodPut, "-/package/p/dist-tags/next", []byte(`"2.0.0"`), nil).Code
+	}
+	for _, c := range []struct {
+		who  string
+		ctx  context.Context
+		op   func(context.Context) int
+		want int
+	}{
+		{"reader deprecates", reader, deprecate, http.StatusForbidden},
+		{"publisher deprecates", publisher, deprecate, http.StatusForbidden},
+		{"publisher tags", publisher, tag, http.StatusForbidden},
+		{"editor unpublishes", editor, unpublish, http.StatusForbidden},
+		{"deleter deprecates", deleter, deprecate, http.StatusForbidden},
+		{"editor deprecates", editor, deprecate, http.StatusOK},
+		{"editor tags", editor, tag, http.StatusOK},
+		{"deleter unpublishes", deleter, unpublish, http.StatusOK},
+	} {
+		if got := c.op(c.ctx); got != c.want {
+			t.Errorf("%s: %d, want %d", c.who, got, c.want)
+		}
+	}
+	d := fx.doc(h, "p")
+	if d.Versions["2.0.0"] != nil || d.Versions["1.0.0"]["deprecated"] != "old" {
+		t.Fatalf("after the allowed changes: %v", d.Versions)
 	}
 }
