@@ -52,6 +52,16 @@ func TestProxy(t *testing.T) {
 		t.Fatalf("publish to a proxy: %d %s", w.Code, w.Body.String())
 	}
 
+	// A DELETE forgets a cached tarball; the next GET fetches it again.
+	if w := fx.do(t.Context(), p, http.MethodDelete, "@up/scoped/-/scoped-1.0.0.tgz", nil, nil); w.Code != http.StatusOK {
+		t.Fatalf("DELETE of a cached tarball: %d %s", w.Code, w.Body.String())
+	}
+	if _, err := p.Stat(t.Context(), "@up/scoped/-/scoped-1.0.0.tgz"); err == nil {
+		t.Fatal("the deleted tarball is still cached")
+	}
+	fx.get(p, "@up/scoped/-/scoped-1.0.0.tgz", nil, http.StatusOK)
+	fx.M.Settle(t.Context())
+
 	// The upstream goes away: the cached packument and tarball still serve
 	// (metadataMaxAge is 0: every request tries the upstream first).
 	reg.Close()
