@@ -55,6 +55,15 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 		t.Fatalf("a stale update changed the document: %v", got)
 	}
 
+	// The document as it was read changes nothing, its _rev included.
+	d = fx.getWrite(h, "@acme/lib")
+	if code, body := put("@acme%2flib", d); code != http.StatusOK {
+		t.Fatalf("an update without changes: %d %s", code, body)
+	}
+	if rev := fx.doc(h, "@acme%2flib").Rev; rev != d["_rev"] {
+		t.Fatalf("an update without changes moved _rev %v to %s", d["_rev"], rev)
+	}
+
 	// Versions cannot be altered or added by an update.
 	d = fx.getWrite(h, "@acme/lib")
 	d["versions"].(map[string]any)["1.1.0"].(map[string]any)["dependencies"] = map[string]string{"evil": "*"}
