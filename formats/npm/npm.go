@@ -19,6 +19,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/keylock"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -159,7 +160,13 @@ func (f *Format) Rewrite(_ context.Context, p string, body []byte, base *url.URL
 	if !ok || base == nil {
 		return body, nil
 	}
-	return rewriteTarballs(body, base, name)
+	out, err := rewriteTarballs(body, base, name)
+	if err != nil {
+		// Only an upstream's document can be malformed: what is published
+		// here is checked first.
+		return nil, errs.Wrap(errs.Upstream, err, "the packument of %s is not a JSON object", name)
+	}
+	return out, nil
 }
 
 // SearchTerms is Nexus's npm.scope search parameter (the scope without
