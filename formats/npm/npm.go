@@ -73,15 +73,14 @@ type settings struct {
 // only means something for groups.
 func (f *Format) Validate(cfg *repo.Config) error {
 	var s settings
-	ok, err := cfg.Section("npm", &s)
-	if err != nil {
+	if _, err := cfg.Section("npm", &s); err != nil {
 		return &repo.FieldError{Field: "npm", Message: "malformed section: " + err.Error()}
 	}
 	if s.MergeProxiedVersions && cfg.Type != repo.Group {
 		return &repo.FieldError{Field: "npm.mergeProxiedVersions", Message: "applies to group repositories only"}
 	}
-	if !ok && cfg.Type != repo.Group {
-		return nil
+	if cfg.Type != repo.Group {
+		return nil // kept as sent: Nexus's proxies carry fields of their own
 	}
 	return cfg.SetSection("npm", s)
 }
