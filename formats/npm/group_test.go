@@ -54,6 +54,22 @@ func TestGroupMerge(t *testing.T) {
 		t.Fatalf("after a publish: %v %v", keysOf(d.Versions), d.DistTags)
 	}
 
+	// npm deprecate through the group: the document read for writing is
+	// the writable member's, whose _rev the update names.
+	d = fx.doc(g, "foo")
+	var wd map[string]any
+	json.Unmarshal(fx.get(g, "foo?write=true", nil, http.StatusOK), &wd)
+	if wd["_rev"] == d.Rev || len(wd["versions"].(map[string]any)) != 2 {
+		t.Fatalf("the write document through the group: _rev %v (merge's %s), %d versions", wd["_rev"], d.Rev, len(wd["versions"].(map[string]any)))
+	}
+	wd["versions"].(map[string]any)["1.0.0"].(map[string]any)["deprecated"] = "old"
+	if w := fx.do(t.Context(), g, http.MethodPut, "foo", mustJSON(wd), nil); w.Code != http.StatusOK {
+		t.Fatalf("deprecate through the group: %d %s", w.Code, w.Body.String())
+	}
+	if d := fx.doc(g, "foo"); d.Versions["1.0.0"]["deprecated"] != "old" || d.Versions["1.5.0"] == nil {
+		t.Fatalf("after deprecating through the group: %v", d.Versions["1.0.0"])
+	}
+
 	// Merging proxied versions, with the proxy first: its dist-tags.
 	m := fx.group("npm-merged", "", `{"mergeProxiedVersions":true}`, "npm-proxy", "npm-hosted")
 	d = fx.doc(m, "foo")
