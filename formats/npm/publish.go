@@ -172,6 +172,14 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	dist := objectOf(rel.manifest.get("dist"))
 	dist.set("tarball", jsonString(tarballURL(ctx, name, rel.version)))
 	rel.manifest.set("dist", dist.marshal())
+	// Who published, as npm's registry records it (npm view, search).
+	var publisher json.RawMessage
+	if who.user != "" {
+		publisher = object{{"name", jsonString(who.user)}}.marshal()
+		if rel.manifest.get("_npmUser") == nil {
+			rel.manifest.set("_npmUser", publisher)
+		}
+	}
 
 	opts := who.putOptions()
 	opts.ContentType = "application/octet-stream"
@@ -183,7 +191,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	}
 	var rev string
 	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
-		doc, err := applyPublish(cur, body, name, rel)
+		doc, err := applyPublish(cur, body, name, rel, publisher)
 		if err != nil {
 			return nil, err
 		}
@@ -232,12 +240,16 @@ var reserved = map[string]bool{
 // applyPublish adds rel to the packument cur (nil: a new package): the
 // version, its time, dist-tags merged (latest defaulting to the highest
 // version), the document's other fields kept verbatim (taken over from a
-// publish that becomes latest, added where missing otherwise).
-func applyPublish(cur []byte, body object, name string, rel *release) (object, error) {
+// publish that becomes latest, added where missing otherwise); a new
+// package's maintainer is its publisher.
+func applyPublish(cur []byte, body object, name string, rel *release, publisher json.RawMessage) (object, error) {
 	ts := now()
 	var doc object
 	if cur == nil {
 		doc = object{{"_id", jsonString(name)}, {"name", jsonString(name)}}
+		if publisher != nil && body.get("maintainers") == nil {
+			doc.set("maintainers", json.RawMessage("["+string(publisher)+"]"))
+		}
 	} else {
 		var err error
 		if doc, err = parseObject(cur); err != nil {
