@@ -17,6 +17,9 @@ import (
 // configured: it is read into memory.
 const maxUnboundedBody = 1 << 30
 
+// maxDocument bounds what a publish document holds besides its tarball.
+const maxDocument = 16 << 20
+
 // put handles PUT <name> and PUT <name>/-rev/<rev>: npm publish when the
 // document carries attachments, otherwise an update of the whole document
 // (deprecate, unpublish of one version, owner changes).
@@ -31,10 +34,14 @@ func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository
 	if err := authorizeAny(ctx, r, actions); err != nil {
 		return err
 	}
+	if _, err := writeTarget(ctx, r); err != nil {
+		return err // a proxy, a group without a writable member: the body unread
+	}
 	limit := int64(maxUnboundedBody)
 	max := repo.MaxUploadSize(ctx)
 	if max > 0 {
-		limit = max/3*4 + 4 + 1<<20 // base64 of the tarball, plus the JSON around it
+		// The tarball's base64, and the JSON around it (its readme twice).
+		limit = max/3*4 + 4 + maxDocument
 	}
 	raw, err := readBounded(req.Body, limit, "the document")
 	if err != nil {
