@@ -60,6 +60,18 @@ func TestLoginAndTokens(t *testing.T) {
 	if w := fx.do(t.Context(), h, http.MethodGet, "-/whoami", nil, nil); w.Code != http.StatusUnauthorized {
 		t.Errorf("whoami without a caller: %d", w.Code)
 	}
+	// npm owner add reads the new maintainer's user document.
+	var u map[string]string
+	json.Unmarshal(fx.do(ctx, h, http.MethodGet, "-/user/org.couchdb.user:admin", nil, nil).Body.Bytes(), &u)
+	if u["name"] != "admin" || u["password"] != "" || len(u) != 3 {
+		t.Errorf("user document: %v", u)
+	}
+	if w := fx.do(ctx, h, http.MethodGet, "-/user/org.couchdb.user:nobody", nil, nil); w.Code != http.StatusNotFound {
+		t.Errorf("user document of nobody: %d", w.Code)
+	}
+	if w := fx.do(t.Context(), h, http.MethodGet, "-/user/org.couchdb.user:admin", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("user document without a caller: %d", w.Code)
+	}
 
 	list := func() []tokenJSON {
 		var l struct {

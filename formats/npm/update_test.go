@@ -102,6 +102,21 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 		t.Fatalf("republishing an unpublished version: %d %s", w.Code, w.Body.String())
 	}
 
+	// npm owner add: PUT -rev with _id, _rev and maintainers only.
+	owners := []map[string]string{{"name": "admin", "email": "admin@example.org"}, {"name": "dev", "email": "dev@example.org"}}
+	cur := fx.doc(h, "@acme%2flib")
+	if code, body := put("@acme%2flib/-rev/"+cur.Rev, map[string]any{"_id": "@acme/lib", "_rev": cur.Rev, "maintainers": owners}); code != http.StatusOK {
+		t.Fatalf("npm owner add: %d %s", code, body)
+	}
+	var withOwners struct {
+		Maintainers []map[string]string `json:"maintainers"`
+		Versions    map[string]any      `json:"versions"`
+	}
+	json.Unmarshal(fx.get(h, "@acme%2flib", nil, http.StatusOK), &withOwners)
+	if len(withOwners.Maintainers) != 2 || len(withOwners.Versions) != 2 {
+		t.Fatalf("after npm owner add: %+v", withOwners)
+	}
+
 	// npm unpublish @acme/lib: DELETE -rev; a stale one first.
 	if w := fx.do(t.Context(), h, http.MethodDelete, "@acme%2flib/-rev/"+stale, nil, nil); w.Code != http.StatusConflict {
 		t.Fatalf("unpublish with a stale _rev: %d", w.Code)
