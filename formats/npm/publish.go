@@ -182,7 +182,11 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	// Who published, as npm's registry records it (npm view, search).
 	var publisher json.RawMessage
 	if who.user != "" {
-		publisher = object{{"name", jsonString(who.user)}}.marshal()
+		p := object{{"name", jsonString(who.user)}}
+		if u, err := f.security.GetUser(ctx, who.user); err == nil && u.Email != "" {
+			p = append(p, member{"email", jsonString(u.Email)})
+		}
+		publisher = p.marshal()
 		if rel.manifest.get("_npmUser") == nil {
 			rel.manifest.set("_npmUser", publisher)
 		}
