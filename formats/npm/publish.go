@@ -112,13 +112,26 @@ func checkPublish(name string, body, att object, max int64) (*release, error) {
 	if mv := stringOf(manifest.get("version")); mv != v {
 		return nil, errs.New(errs.Invalid, "version %s says it is version %q", v, mv)
 	}
-	if len(att) != 1 {
-		return nil, errs.New(errs.Invalid, "a publish carries exactly one attachment, not %d", len(att))
+	// One tarball; npm publish --provenance adds its sigstore bundle,
+	// which is accepted and not kept (no attestations are served here).
+	var a object
+	for _, m := range att {
+		switch m.Key {
+		case name + "-" + v + ".tgz", tarballFile(name, v):
+			if a != nil {
+				return nil, errs.New(errs.Invalid, "a publish carries one tarball")
+			}
+			if a = objectOf(m.Val); a == nil {
+				return nil, errs.New(errs.Invalid, "attachment %q is not a JSON object", m.Key)
+			}
+		case name + "-" + v + ".sigstore":
+		default:
+			return nil, errs.New(errs.Invalid, "attachment %q is not the tarball of %s@%s", m.Key, name, v)
+		}
 	}
-	if key := att[0].Key; key != name+"-"+v+".tgz" && key != tarballFile(name, v) {
-		return nil, errs.New(errs.Invalid, "attachment %q is not the tarball of %s@%s", key, name, v)
+	if a == nil {
+		return nil, errs.New(errs.Invalid, "the publish carries no tarball of %s@%s", name, v)
 	}
-	a := objectOf(att[0].Val)
 	data := stringOf(a.get("data"))
 	if max > 0 && int64(base64.StdEncoding.DecodedLen(len(data))) > max+3 {
 		return nil, errs.New(errs.TooLarge, "the tarball is larger than the upload limit of %d bytes", max)
