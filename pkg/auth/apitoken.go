@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"net/netip"
+	"regexp"
 	"strings"
 	"time"
 
@@ -94,6 +95,19 @@ func (s *Service) RevokeToken(ctx context.Context, userID, key string) error {
 // RevokeTokenValue deletes the token itself (a client signing out).
 func (s *Service) RevokeTokenValue(ctx context.Context, token string) error {
 	return s.db.DeleteToken(tokenKey(token))
+}
+
+// storedTokenText matches a stored token in text, such as a request path
+// that names one (npm logout's DELETE -/user/token/<token>).
+var storedTokenText = regexp.MustCompile(apiTokenPrefix + `[A-Za-z0-9]{20,}`)
+
+// RedactTokens replaces every stored token in s by its prefix, for logs:
+// a token is a secret however a client sends it.
+func RedactTokens(s string) string {
+	if !strings.Contains(s, apiTokenPrefix) {
+		return s
+	}
+	return storedTokenText.ReplaceAllStringFunc(s, func(t string) string { return t[:len(apiTokenPrefix)+6] + "…" })
 }
 
 func tokenKey(token string) string {

@@ -113,3 +113,17 @@ func TestStoredTokens(t *testing.T) {
 		t.Fatal("a token outlived its user")
 	}
 }
+
+func TestRedactTokens(t *testing.T) {
+	token, _, err := newFixture(t).s.CreateToken(context.Background(), AdminUser, NpmRealm, TokenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := RedactTokens("/repository/npm/-/user/token/" + token)
+	if strings.Contains(got, token) || !strings.HasPrefix(got, "/repository/npm/-/user/token/npm_") {
+		t.Fatalf("RedactTokens = %q", got)
+	}
+	if s := "/repository/npm/npm_lib/-/npm_lib-1.0.0.tgz"; RedactTokens(s) != s {
+		t.Fatalf("a package path was redacted: %q", RedactTokens(s))
+	}
+}

@@ -252,7 +252,7 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		line := func() []any {
-			return []any{"method", r.Method, "path", r.URL.Path, "status", sw.status,
+			return []any{"method", r.Method, "path", auth.RedactTokens(r.URL.Path), "status", sw.status,
 				"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
 		}
 		defer logAbort(c.log, line)

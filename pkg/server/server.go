@@ -190,7 +190,7 @@ func (s *Server) logRequests(next echo.HandlerFunc) echo.HandlerFunc {
 			if p := auth.PrincipalFrom(req.Context()); p != nil {
 				user = p.UserID
 			}
-			return []any{"method", req.Method, "path", req.URL.Path, "status", c.Response().Status,
+			return []any{"method", req.Method, "path", auth.RedactTokens(req.URL.Path), "status", c.Response().Status,
 				"bytes", c.Response().Size, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(req), "user", user}
 		}
 		defer logAbort(s.log, line)
