@@ -86,7 +86,7 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./pkg/... ./formats/...
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...
 
-# Fuzzing runs of the path normaliser, the wildcard matcher, the
+# Fuzzing runs of the path normaliser, the wildcard matcher, the npm parsers, the
 # privilege matcher and the Maven path and metadata parsers, each for FUZZTIME (go test runs one target at a time).
 FUZZTIME ?= 30s
 fuzz:
