@@ -1,0 +1,690 @@
+package main
+
+// Fixtures of the npm end-to-end tests and benchmarks: the npm
+// repositories of a server, Verdaccio (a third-party registry: upstream and
+// peer) on a free port of 127.0.0.1, npm and pnpm runs with a home, user
+// configuration and cache of their own, and packages made for them (folders
+// for npm publish, tarballs and publish bodies in npm's wire format).
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha1"
+	"crypto/sha512"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// npmRunTimeout bounds every npm or pnpm run.
+const npmRunTimeout = 3 * time.Minute
+
+// npmHostedJSON is a hosted npm repository (Nexus's REST shape).
+func npmHostedJSON(name, writePolicy string) string {
+	return fmt.Sprintf(`{"name":%q,"online":true,`+
+		`"storage":{"blobStoreName":"default","strictContentTypeValidation":true,"writePolicy":%q}}`, name, writePolicy)
+}
+
+// npmProxyJSON is a proxy of remote: tarballs cached for ever, packuments
+// for a day, so that nothing revalidates during a test.
+func npmProxyJSON(name, remote string) string {
+	return fmt.Sprintf(`{"name":%q,"online":true,`+
+		`"storage":{"blobStoreName":"default","strictContentTypeValidation":true},`+
+		`"proxy":{"remoteUrl":%q,"contentMaxAge":-1,"metadataMaxAge":1440},`+
+		`"negativeCache":{"enabled":true,"timeToLive":1440},`+
+		`"httpClient":{"blocked":false,"autoBlock":false}}`, name, remote)
+}
+
+func npmGroupJSON(name string, members ...string) string {
+	quoted, _ := json.Marshal(members)
+	return fmt.Sprintf(`{"name":%q,"online":true,`+
+		`"storage":{"blobStoreName":"default","strictContentTypeValidation":true},`+
+		`"group":{"memberNames":%s}}`, name, quoted)
+}
+
+// createNpmRepo creates an npm repository of kind (hosted, proxy, group).
+func (s *nexusServer) createNpmRepo(kind, body string) {
+	s.t.Helper()
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/npm/"+kind, s.admin(), body, nil)
+}
+
+// npmRepoURL is the registry URL of a repository, as .npmrc names it.
+func (s *nexusServer) npmRepoURL(repo string) string {
+	return s.url("/repository/" + repo + "/")
+}
+
+// createNpmUser creates a user who may do everything with npm
+// repositories (and nothing else) and returns its credentials.
+func (s *nexusServer) createNpmUser(id, password string) *creds {
+	s.t.Helper()
+	s.createRole("npm-dev-"+id, "nx-repository-view-npm-*-*")
+	s.createUser(id, password, "npm-dev-"+id)
+	return &creds{id, password}
+}
+
+// verdaccio is one Verdaccio process with its storage and configuration in
+// a temp dir.
+type verdaccio struct {
+	t     testing.TB
+	dir   string
+	base  string // "http://127.0.0.1:<port>/"
+	cmd   *exec.Cmd
+	done  chan struct{}
+	logs  *logBuffer
+	token string // of the user "e2e", who publishes
+}
+
+// verdaccioConfig is Verdaccio's configuration: packages readable by all,
+// published by users, with no uplink unless uplink is set (then every
+// package is proxied from it and its packuments cached for maxAge).
+// Verdaccio's plugins that call out (audit) are not configured.
+func verdaccioConfig(dir, uplink, maxAge string) string {
+	up, proxy := "uplinks: {}\n", ""
+	if uplink != "" {
+		up = fmt.Sprintf("uplinks:\n  up:\n    url: %s\n    maxage: %s\n    timeout: 30s\n    cache: true\n", uplink, maxAge)
+		proxy = "    proxy: up\n"
+	}
+	return fmt.Sprintf(`storage: %s
+auth:
+  htpasswd:
+    file: %s
+    max_users: 1000
+%spackages:
+  '**':
+    access: $all
+    publish: $authenticated
+    unpublish: $authenticated
+%sweb:
+  enable: false
+max_body_size: 100mb
+server:
+  keepAliveTimeout: 60
+log: { type: stdout, format: pretty, level: warn }
+`, filepath.Join(dir, "storage"), filepath.Join(dir, "htpasswd"), up, proxy)
+}
+
+// startVerdaccio runs Verdaccio (NEXUS_GO_VERDACCIO) until t ends and
+// creates the user "e2e"; uplink, if set, is the registry it proxies.
+func startVerdaccio(t testing.TB, uplink string) *verdaccio {
+	t.Helper()
+	bin := e2eTool(t, "NEXUS_GO_VERDACCIO", "Verdaccio")
+	v := &verdaccio{t: t, dir: t.TempDir(), logs: &logBuffer{}}
+	config := filepath.Join(v.dir, "config.yaml")
+	if err := os.WriteFile(config, []byte(verdaccioConfig(v.dir, uplink, "24h")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		v.stop()
+		if t.Failed() {
+			t.Logf("Verdaccio output (%s):\n%s", v.dir, conformanceTail(v.logs.String(), 32<<10))
+		}
+	})
+	for attempt := 0; attempt < 3; attempt++ {
+		host := "127.0.0.1:" + strconv.Itoa(freePort(t))
+		v.base = "http://" + host + "/"
+		fmt.Fprintf(v.logs, "=== launch %d on %s\n", attempt, host)
+		v.cmd = exec.Command(bin, "--config", config, "--listen", host)
+		v.cmd.Dir, v.cmd.Env = v.dir, clientEnv()
+		v.cmd.Stdout, v.cmd.Stderr = v.logs, v.logs
+		if err := v.cmd.Start(); err != nil {
+			t.Fatalf("starting Verdaccio: %v", err)
+		}
+		v.done = make(chan struct{})
+		go func(cmd *exec.Cmd, done chan struct{}) {
+			cmd.Wait()
+			close(done)
+		}(v.cmd, v.done)
+		if v.waitReady() {
+			v.token = v.addUser("e2e", "e2e-password")
+			return v
+		}
+		v.stop()
+		if !strings.Contains(v.logs.String(), "EADDRINUSE") {
+			t.Fatalf("Verdaccio did not answer /-/ping on %s:\n%s", host, v.logs.String())
+		}
+	}
+	t.Fatalf("Verdaccio could not get a free port")
+	return nil
+}
+
+func (v *verdaccio) waitReady() bool {
+	c := &http.Client{Timeout: 2 * time.Second}
+	for i := 0; i < 300; i++ {
+		select {
+		case <-v.done:
+			return false
+		default:
+		}
+		if resp, err := c.Get(v.base + "-/ping"); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return true
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return false
+}
+
+// stop ends the process (SIGTERM, then SIGKILL after 10s); from then on
+// every request to it fails.
+func (v *verdaccio) stop() {
+	if v.done == nil {
+		return
+	}
+	select {
+	case <-v.done:
+		return
+	default:
+	}
+	v.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-v.done:
+	case <-time.After(10 * time.Second):
+		v.cmd.Process.Kill()
+		<-v.done
+	}
+}
+
+func (v *verdaccio) pid() int { return v.cmd.Process.Pid }
+
+// addUser creates a user with the couch request npm adduser sends and
+// returns its token.
+func (v *verdaccio) addUser(name, password string) string {
+	v.t.Helper()
+	body, _ := json.Marshal(map[string]any{"_id": "org.couchdb.user:" + name, "name": name, "password": password,
+		"type": "user", "roles": []string{}, "date": time.Now().UTC().Format(time.RFC3339)})
+	res := npmDo(v.t, http.MethodPut, v.base+"-/user/org.couchdb.user:"+name, "", body, nil)
+	var out struct{ Token string }
+	if res.status != http.StatusCreated || json.Unmarshal(res.body, &out) != nil || out.Token == "" {
+		v.t.Fatalf("Verdaccio adduser %s: status %d: %s", name, res.status, res.body)
+	}
+	return out.Token
+}
+
+// publish PUTs the publish body of a generated package as the user e2e.
+func (v *verdaccio) publish(p npmPkg) {
+	v.t.Helper()
+	res := npmDo(v.t, http.MethodPut, v.base+npmEscape(p.name), v.token, p.publishBody(v.base), nil)
+	if res.status/100 != 2 {
+		v.t.Fatalf("publishing %s@%s to Verdaccio: status %d: %s", p.name, p.version, res.status, res.body)
+	}
+}
+
+// npmHTTP is the client of the fixtures' raw npm requests.
+var npmHTTP = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}
+
+// npmDo sends one request to an absolute URL with an optional Bearer token
+// and JSON body, and reads the answer.
+func npmDo(t testing.TB, method, u, token string, body []byte, hdr http.Header) result {
+	t.Helper()
+	var r io.Reader
+	if body != nil {
+		r = bytes.NewReader(body)
+	}
+	req, err := http.NewRequest(method, u, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, vs := range hdr {
+		req.Header[k] = vs
+	}
+	if body != nil && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := npmHTTP.Do(req)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, u, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatalf("%s %s: reading body: %v", method, u, err)
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: data}
+}
+
+// npmEscape is a package name as npm puts it in a URL path: a scoped
+// name's slash escaped ("@scope%2fname").
+func npmEscape(name string) string {
+	if strings.HasPrefix(name, "@") {
+		return strings.Replace(url.PathEscape(name), "%2F", "%2f", 1)
+	}
+	return url.PathEscape(name)
+}
+
+// npmPkg is a generated package version: a package.json with deps and an
+// index.js exporting its name and version.
+type npmPkg struct {
+	name, version string
+	deps          map[string]string
+	extra         map[string]any // more package.json fields
+}
+
+func (p npmPkg) manifest() map[string]any {
+	m := map[string]any{"name": p.name, "version": p.version, "description": "e2e package " + p.name,
+		"main": "index.js", "license": "MIT"}
+	if len(p.deps) > 0 {
+		m["dependencies"] = p.deps
+	}
+	for k, v := range p.extra {
+		m[k] = v
+	}
+	return m
+}
+
+func (p npmPkg) files() map[string][]byte {
+	pj, _ := json.MarshalIndent(p.manifest(), "", "  ")
+	return map[string][]byte{
+		"package.json": append(pj, '\n'),
+		"index.js":     []byte(fmt.Sprintf("module.exports = %q;\n", p.name+"@"+p.version)),
+	}
+}
+
+// write puts the package's folder, ready for npm publish, under dir and
+// returns it.
+func (p npmPkg) write(t testing.TB, dir string) string {
+	t.Helper()
+	out := filepath.Join(dir, strings.ReplaceAll(p.name, "/", "+")+"-"+p.version)
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range p.files() {
+		if err := os.WriteFile(filepath.Join(out, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
+}
+
+// tarball is the package as npm pack makes it: a gzipped tar of package/.
+func (p npmPkg) tarball() []byte {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	for _, name := range []string{"package.json", "index.js"} {
+		data := p.files()[name]
+		tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: 0o644, Size: int64(len(data)),
+			ModTime: time.Unix(499162500, 0), Typeflag: tar.TypeReg})
+		tw.Write(data)
+	}
+	tw.Close()
+	zw.Close()
+	return buf.Bytes()
+}
+
+// tarballName is the attachment's name, as libnpmpublish calls it.
+func (p npmPkg) tarballName() string {
+	base := p.name
+	if i := strings.LastIndex(base, "/"); i >= 0 {
+		base = base[i+1:]
+	}
+	return base + "-" + p.version + ".tgz"
+}
+
+// publishBodyOf is the body npm publish PUTs (libnpmpublish): the
+// manifest with dist as the only version, tagged latest, and the tarball as a base64
+// attachment. tgz is the attachment's bytes, which may differ from the
+// ones dist describes when a test wants them to.
+func (p npmPkg) publishBodyOf(tgz []byte, dist map[string]any) []byte {
+	m := p.manifest()
+	m["_id"] = p.name + "@" + p.version
+	m["_nodeVersion"] = "20.0.0"
+	m["_npmVersion"] = "11.0.0"
+	m["dist"] = dist
+	body, _ := json.Marshal(map[string]any{
+		"_id": p.name, "name": p.name, "description": m["description"],
+		"dist-tags": map[string]string{"latest": p.version},
+		"versions":  map[string]any{p.version: m},
+		"access":    "public",
+		"_attachments": map[string]any{p.tarballName(): map[string]any{
+			"content_type": "application/octet-stream",
+			"data":         base64.StdEncoding.EncodeToString(tgz),
+			"length":       len(tgz),
+		}},
+	})
+	return body
+}
+
+// publishBody is publishBodyOf the package's tarball and its dist (sha1
+// shasum, sha512 integrity, tarball URL under registry).
+func (p npmPkg) publishBody(registry string) []byte {
+	tgz := p.tarball()
+	return p.publishBodyOf(tgz, npmDist(registry, p.name, p.tarballName(), tgz))
+}
+
+// npmDist is the dist object of a tarball's bytes.
+func npmDist(registry, name, file string, tgz []byte) map[string]any {
+	s1 := sha1.Sum(tgz)
+	s512 := sha512.Sum512(tgz)
+	return map[string]any{
+		"shasum":    hex.EncodeToString(s1[:]),
+		"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
+		"tarball":   registry + name + "/-/" + file,
+	}
+}
+
+// npmEnv runs npm and pnpm as a user of one registry, with a home, a user
+// configuration and a cache of its own in a temp dir.
+type npmEnv struct {
+	t          testing.TB
+	npm        string
+	dir        string
+	home       string
+	userconfig string
+	cache      string
+	registry   string
+}
+
+func newNpmEnv(t testing.TB, registry string) *npmEnv {
+	t.Helper()
+	npm, err := exec.LookPath("npm")
+	if err != nil {
+		e2eClientMissing(t, "npm")
+	}
+	e := &npmEnv{t: t, npm: npm, dir: t.TempDir(), registry: registry}
+	e.home = filepath.Join(e.dir, "home")
+	e.userconfig = filepath.Join(e.home, ".npmrc") // where pnpm looks too
+	e.cache = filepath.Join(e.dir, "cache")
+	if err := os.MkdirAll(e.home, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	// No update check (it would ask the registry for npm itself).
+	if err := os.WriteFile(e.userconfig, []byte("registry="+registry+"\nupdate-notifier=false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+// env is the environment of npm and pnpm: none of the caller's npm
+// settings, the home of e.
+func (e *npmEnv) env() []string {
+	var env []string
+	for _, kv := range clientEnv() {
+		k, _, _ := strings.Cut(kv, "=")
+		switch lk := strings.ToLower(k); {
+		case k == "HOME", k == "NODE_OPTIONS", strings.HasPrefix(lk, "npm_config_"), strings.HasPrefix(k, "PNPM_"),
+			strings.HasPrefix(k, "XDG_"), lk == "http_proxy", lk == "https_proxy", lk == "all_proxy":
+			continue
+		}
+		env = append(env, kv)
+	}
+	// A dead proxy for all but 127.0.0.1 (clientEnv's NO_PROXY): nothing
+	// reaches another host.
+	for _, k := range []string{"HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy"} {
+		env = append(env, k+"=http://127.0.0.1:9")
+	}
+	return append(env, "HOME="+e.home, "npm_config_userconfig="+e.userconfig,
+		"XDG_CONFIG_HOME="+filepath.Join(e.home, ".config"), "XDG_CACHE_HOME="+filepath.Join(e.home, ".cache"),
+		"XDG_DATA_HOME="+filepath.Join(e.home, ".local", "share"))
+}
+
+// args are npm's arguments for one run against e's registry.
+func (e *npmEnv) args(args []string) []string {
+	return append(args, "--registry", e.registry, "--userconfig", e.userconfig, "--cache", e.cache)
+}
+
+// run runs npm in dir (bounded in time) and returns its output and
+// whether it succeeded.
+func (e *npmEnv) run(dir string, args ...string) (string, bool) {
+	e.t.Helper()
+	return e.exec(dir, e.npm, e.args(args), nil)
+}
+
+func (e *npmEnv) exec(dir, bin string, args []string, stdin io.Reader) (string, bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env, cmd.Stdin = dir, e.env(), stdin
+	out, err := cmd.CombinedOutput()
+	if ctx.Err() != nil {
+		e.t.Fatalf("%s %s: timed out:\n%s", filepath.Base(bin), strings.Join(args, " "), out)
+	}
+	return string(out), err == nil
+}
+
+// mustRun is run that requires success.
+func (e *npmEnv) mustRun(dir string, args ...string) string {
+	e.t.Helper()
+	out, ok := e.run(dir, args...)
+	if !ok {
+		e.t.Fatalf("npm %s failed:\n%s", strings.Join(args, " "), out)
+	}
+	return out
+}
+
+// mustFail is run that requires failure, with want in the output (such
+// as the status the server answered). A failure is not retried.
+func (e *npmEnv) mustFail(dir, want string, args ...string) string {
+	e.t.Helper()
+	out, ok := e.run(dir, append(args, "--fetch-retries=0")...)
+	if ok {
+		e.t.Fatalf("npm %s succeeded, want a failure:\n%s", strings.Join(args, " "), out)
+	}
+	if !strings.Contains(out, want) {
+		e.t.Errorf("npm %s failed without %q in its output:\n%s", strings.Join(args, " "), want, out)
+	}
+	return out
+}
+
+// pnpm runs pnpm in dir with a store of e's (bounded in time).
+func (e *npmEnv) pnpm(dir string, args ...string) (string, bool) {
+	e.t.Helper()
+	bin := e2eTool(e.t, "NEXUS_GO_PNPM", "pnpm")
+	return e.exec(dir, bin, append(args, "--registry", e.registry, "--store-dir", filepath.Join(e.dir, "pnpm-store"),
+		"--config.cache-dir="+filepath.Join(e.dir, "pnpm-cache"), "--config.update-notifier=false"), nil)
+}
+
+// login runs npm login with args and answers its prompts (npm reads each
+// prompt's answer afresh from stdin, so they are written one at a time,
+// when asked) and returns npm's output and whether it succeeded.
+func (e *npmEnv) login(c *creds, args ...string) (string, bool) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.npm, e.args(append([]string{"login"}, args...))...)
+	cmd.Dir, cmd.Env = e.dir, e.env()
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var stderr logBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		e.t.Fatal(err)
+	}
+	var out bytes.Buffer
+	answers := []struct{ prompt, answer string }{{"Username: ", c.user}, {"Password: ", c.pass}}
+	r := bufio.NewReader(stdout)
+	for {
+		b, err := r.ReadByte()
+		if err != nil {
+			break
+		}
+		out.WriteByte(b)
+		if len(answers) > 0 && bytes.HasSuffix(out.Bytes(), []byte(answers[0].prompt)) {
+			io.WriteString(stdin, answers[0].answer+"\n")
+			answers = answers[1:]
+			if len(answers) == 0 {
+				stdin.Close()
+			}
+		}
+	}
+	stdin.Close()
+	err = cmd.Wait()
+	if ctx.Err() != nil {
+		e.t.Fatalf("npm login: timed out:\n%s%s", out.String(), stderr.String())
+	}
+	return out.String() + stderr.String(), err == nil
+}
+
+// npmrcKey is the .npmrc key prefix of the registry's credentials
+// ("//127.0.0.1:port/repository/x/:").
+func (e *npmEnv) npmrcKey() string {
+	return strings.TrimPrefix(strings.TrimPrefix(e.registry, "http:"), "https:") + ":"
+}
+
+// token is the _authToken .npmrc holds for the registry, or "".
+func (e *npmEnv) token() string {
+	e.t.Helper()
+	b, err := os.ReadFile(e.userconfig)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(l), e.npmrcKey()+"_authToken="); ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// setToken writes the registry's token into .npmrc (as npm login does).
+func (e *npmEnv) setToken(token string) {
+	e.t.Helper()
+	f, err := os.OpenFile(e.userconfig, os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := fmt.Fprintf(f, "%s_authToken=%s\n", e.npmrcKey(), token); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// emptyCache removes npm's cache (and pnpm's store).
+func (e *npmEnv) emptyCache() {
+	e.t.Helper()
+	for _, d := range []string{e.cache, filepath.Join(e.dir, "pnpm-store"), filepath.Join(e.dir, "pnpm-cache")} {
+		if err := os.RemoveAll(d); err != nil {
+			e.t.Fatal(err)
+		}
+	}
+}
+
+// project writes a project folder depending on deps and returns it.
+func (e *npmEnv) project(name string, deps map[string]string) string {
+	e.t.Helper()
+	dir := filepath.Join(e.dir, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		e.t.Fatal(err)
+	}
+	pj, _ := json.MarshalIndent(map[string]any{"name": name, "version": "1.0.0", "private": true, "dependencies": deps}, "", "  ")
+	if err := os.WriteFile(filepath.Join(dir, "package.json"), pj, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	return dir
+}
+
+// lockResolved returns, by package path ("node_modules/x"), the resolved
+// URLs of package-lock.json in dir.
+func lockResolved(t testing.TB, dir string) map[string]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "package-lock.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lock struct {
+		Packages map[string]struct {
+			Version  string `json:"version"`
+			Resolved string `json:"resolved"`
+		} `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &lock); err != nil {
+		t.Fatalf("package-lock.json: %v", err)
+	}
+	out := map[string]string{}
+	for p, v := range lock.Packages {
+		if p != "" {
+			out[p] = v.Resolved
+		}
+	}
+	return out
+}
+
+// installedVersion is the version of node_modules/<name> in dir, or "".
+func installedVersion(t testing.TB, dir, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "node_modules", name, "package.json"))
+	if err != nil {
+		return ""
+	}
+	var pj struct{ Version string }
+	if err := json.Unmarshal(b, &pj); err != nil {
+		t.Fatalf("node_modules/%s/package.json: %v", name, err)
+	}
+	return pj.Version
+}
+
+// removeAll removes the paths under dir.
+func removeAll(t testing.TB, dir string, paths ...string) {
+	t.Helper()
+	for _, p := range paths {
+		if err := os.RemoveAll(filepath.Join(dir, p)); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestNpmFixtures runs the clients straight against Verdaccio, no server
+// between: npm login as npm does it by default (web login refused, then
+// the prompts), npm publish, and installs with npm and pnpm of a project
+// on a published package and on one PUT in the wire format. A failure
+// here is the fixture's, not the server's.
+func TestNpmFixtures(t *testing.T) {
+	v := startVerdaccio(t, "")
+	e := newNpmEnv(t, v.base)
+	if out, ok := e.login(&creds{"fixture", "fixture-password"}); !ok || e.token() == "" {
+		t.Fatalf("npm login: ok %t, token %q:\n%s", ok, e.token(), out)
+	}
+	lib := npmPkg{name: "@fixture/lib", version: "1.0.0"}
+	e.mustRun(lib.write(t, e.dir), "publish")
+	v.publish(npmPkg{name: "dep-of-wire", version: "2.0.0"})
+	v.publish(npmPkg{name: "wire", version: "1.2.3", deps: map[string]string{"dep-of-wire": "^2.0.0"}})
+	deps := map[string]string{"@fixture/lib": "^1.0.0", "wire": "1.2.3"}
+
+	proj := e.project("app", deps)
+	e.mustRun(proj, "install", "--no-audit", "--no-fund")
+	for name, want := range map[string]string{"@fixture/lib": "1.0.0", "wire": "1.2.3", "dep-of-wire": "2.0.0"} {
+		if got := installedVersion(t, proj, name); got != want {
+			t.Errorf("npm install: %s is %q, want %s", name, got, want)
+		}
+	}
+	for p, u := range lockResolved(t, proj) {
+		if !strings.HasPrefix(u, v.base) {
+			t.Errorf("package-lock.json: %s resolved at %q, not under %s", p, u, v.base)
+		}
+	}
+
+	e.emptyCache()
+	pproj := e.project("app-pnpm", deps)
+	if out, ok := e.pnpm(pproj, "install"); !ok {
+		t.Fatalf("pnpm install:\n%s", out)
+	}
+	if got := installedVersion(t, pproj, "wire"); got != "1.2.3" {
+		t.Errorf("pnpm install: wire is %q, want 1.2.3", got)
+	}
+}
