@@ -220,7 +220,7 @@ func (v *verdaccio) addUser(name, password string) string {
 // publish PUTs the publish body of a generated package as the user e2e.
 func (v *verdaccio) publish(p npmPkg) {
 	v.t.Helper()
-	res := npmDo(v.t, http.MethodPut, v.base+npmEscape(p.name), v.token, p.publishBody(v.base), nil)
+	res := npmDo(v.t, http.MethodPut, v.base+npmEscape(p.name), bearer(v.token), p.publishBody(v.base), nil)
 	if res.status/100 != 2 {
 		v.t.Fatalf("publishing %s@%s to Verdaccio: status %d: %s", p.name, p.version, res.status, res.body)
 	}
@@ -229,17 +229,34 @@ func (v *verdaccio) publish(p npmPkg) {
 // npmHTTP is the client of the fixtures' raw npm requests.
 var npmHTTP = &http.Client{Timeout: 2 * time.Minute, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 16}}
 
-// npmDo sends one request to an absolute URL with an optional Bearer token
-// and JSON body, and reads the answer.
-func npmDo(t testing.TB, method, u, token string, body []byte, hdr http.Header) result {
+// bearer and basic are Authorization values.
+func bearer(token string) string { return "Bearer " + token }
+
+func basic(c *creds) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.pass))
+}
+
+// npmDo sends one request to an absolute URL with an optional
+// Authorization (bearer, basic) and JSON body, and reads the answer;
+// transport errors fail the test.
+func npmDo(t testing.TB, method, u, authz string, body []byte, hdr http.Header) result {
 	t.Helper()
+	res, err := npmSend(method, u, authz, body, hdr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// npmSend is npmDo for other goroutines than the test's.
+func npmSend(method, u, authz string, body []byte, hdr http.Header) (result, error) {
 	var r io.Reader
 	if body != nil {
 		r = bytes.NewReader(body)
 	}
 	req, err := http.NewRequest(method, u, r)
 	if err != nil {
-		t.Fatal(err)
+		return result{}, err
 	}
 	for k, vs := range hdr {
 		req.Header[k] = vs
@@ -247,19 +264,19 @@ func npmDo(t testing.TB, method, u, token string, body []byte, hdr http.Header) 
 	if body != nil && req.Header.Get("Content-Type") == "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	if authz != "" {
+		req.Header.Set("Authorization", authz)
 	}
 	resp, err := npmHTTP.Do(req)
 	if err != nil {
-		t.Fatalf("%s %s: %v", method, u, err)
+		return result{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		t.Fatalf("%s %s: reading body: %v", method, u, err)
+		return result{}, fmt.Errorf("%s %s: reading body: %w", method, u, err)
 	}
-	return result{status: resp.StatusCode, header: resp.Header, body: data}
+	return result{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
 // npmEscape is a package name as npm puts it in a URL path: a scoped
@@ -446,20 +463,23 @@ func (e *npmEnv) args(args []string) []string {
 // whether it succeeded.
 func (e *npmEnv) run(dir string, args ...string) (string, bool) {
 	e.t.Helper()
-	return e.exec(dir, e.npm, e.args(args), nil)
+	stdout, stderr, ok := e.exec(dir, e.npm, e.args(args))
+	return stdout + stderr, ok
 }
 
-func (e *npmEnv) exec(dir, bin string, args []string, stdin io.Reader) (string, bool) {
+// exec runs bin in dir and returns what it wrote to stdout and stderr.
+func (e *npmEnv) exec(dir, bin string, args []string) (string, string, bool) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env, cmd.Stdin = dir, e.env(), stdin
-	out, err := cmd.CombinedOutput()
+	var stdout, stderr bytes.Buffer
+	cmd.Dir, cmd.Env, cmd.Stdout, cmd.Stderr = dir, e.env(), &stdout, &stderr
+	err := cmd.Run()
 	if ctx.Err() != nil {
-		e.t.Fatalf("%s %s: timed out:\n%s", filepath.Base(bin), strings.Join(args, " "), out)
+		fmt.Fprintf(&stderr, "\n%s timed out after %v", filepath.Base(bin), npmRunTimeout)
 	}
-	return string(out), err == nil
+	return stdout.String(), stderr.String(), err == nil
 }
 
 // mustRun is run that requires success.
@@ -490,8 +510,9 @@ func (e *npmEnv) mustFail(dir, want string, args ...string) string {
 func (e *npmEnv) pnpm(dir string, args ...string) (string, bool) {
 	e.t.Helper()
 	bin := e2eTool(e.t, "NEXUS_GO_PNPM", "pnpm")
-	return e.exec(dir, bin, append(args, "--registry", e.registry, "--store-dir", filepath.Join(e.dir, "pnpm-store"),
-		"--config.cache-dir="+filepath.Join(e.dir, "pnpm-cache"), "--config.update-notifier=false"), nil)
+	stdout, stderr, ok := e.exec(dir, bin, append(args, "--registry", e.registry, "--store-dir", filepath.Join(e.dir, "pnpm-store"),
+		"--config.cache-dir="+filepath.Join(e.dir, "pnpm-cache"), "--config.update-notifier=false"))
+	return stdout + stderr, ok
 }
 
 // login runs npm login with args and answers its prompts (npm reads each
@@ -536,7 +557,7 @@ func (e *npmEnv) login(c *creds, args ...string) (string, bool) {
 	stdin.Close()
 	err = cmd.Wait()
 	if ctx.Err() != nil {
-		e.t.Fatalf("npm login: timed out:\n%s%s", out.String(), stderr.String())
+		fmt.Fprintf(&out, "\nnpm login timed out after %v", npmRunTimeout)
 	}
 	return out.String() + stderr.String(), err == nil
 }
@@ -562,17 +583,44 @@ func (e *npmEnv) token() string {
 	return ""
 }
 
-// setToken writes the registry's token into .npmrc (as npm login does).
-func (e *npmEnv) setToken(token string) {
+// setToken writes the registry's token into .npmrc, as npm login does.
+func (e *npmEnv) setToken(token string) { e.addConfig("_authToken=" + token) }
+
+// setAuth writes Basic credentials for the registry into .npmrc (_auth).
+func (e *npmEnv) setAuth(c *creds) {
+	e.addConfig("_auth=" + base64.StdEncoding.EncodeToString([]byte(c.user+":"+c.pass)))
+}
+
+func (e *npmEnv) addConfig(line string) {
 	e.t.Helper()
 	f, err := os.OpenFile(e.userconfig, os.O_APPEND|os.O_WRONLY, 0o600)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	defer f.Close()
-	if _, err := fmt.Fprintf(f, "%s_authToken=%s\n", e.npmrcKey(), token); err != nil {
+	if _, err := fmt.Fprintf(f, "%s%s\n", e.npmrcKey(), line); err != nil {
 		e.t.Fatal(err)
 	}
+}
+
+// runJSON runs npm with args, which must succeed, decodes what it prints
+// into out and returns it.
+func (e *npmEnv) runJSON(out any, args ...string) string {
+	e.t.Helper()
+	stdout, stderr, ok := e.exec(e.dir, e.npm, e.args(args))
+	if !ok {
+		e.t.Fatalf("npm %s failed:\n%s%s", strings.Join(args, " "), stdout, stderr)
+	}
+	if err := json.Unmarshal([]byte(stdout), out); err != nil {
+		e.t.Fatalf("npm %s: %v:\n%s%s", strings.Join(args, " "), err, stdout, stderr)
+	}
+	return stdout
+}
+
+// viewJSON runs npm view --json with args.
+func (e *npmEnv) viewJSON(out any, args ...string) {
+	e.t.Helper()
+	e.runJSON(out, append([]string{"view", "--json"}, args...)...)
 }
 
 // emptyCache removes npm's cache (and pnpm's store).
