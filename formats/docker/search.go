@@ -288,11 +288,12 @@ func storedImages(ctx context.Context, r repo.Repository, term string) ([]string
 // upstreamSearchN results, never cached) and keeps the results whose
 // names a client could pull through the proxy.
 func (f *Format) searchUpstream(ctx context.Context, r repo.Repository, term string) []searchResult {
-	pt, ok := r.(repo.Passthrough)
+	fw, ok := r.(repo.UpstreamForwarder)
 	if !ok {
 		return nil
 	}
-	resp, err := pt.Passthrough(ctx, "v1/search", url.Values{"q": {term}, "n": {strconv.Itoa(upstreamSearchN)}})
+	query := url.Values{"q": {term}, "n": {strconv.Itoa(upstreamSearchN)}}.Encode()
+	resp, err := fw.Forward(ctx, http.MethodGet, "v1/search", query, nil, nil)
 	if err != nil {
 		f.log.Warn("upstream search failed", "repository", r.Name(), "err", err)
 		return nil

@@ -19,7 +19,13 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-var _ repo.Upstream = (*Format)(nil)
+var (
+	_ repo.UpstreamRequester   = (*Format)(nil)
+	_ repo.UpstreamTransporter = (*Format)(nil)
+	_ repo.ExpectedDigester    = (*Format)(nil)
+	_ repo.UpstreamSizer       = (*Format)(nil)
+	_ repo.HeadRevalidator     = (*Format)(nil)
+)
 
 // proxySettings is the "dockerProxy" section of a proxy repository.
 type proxySettings struct {

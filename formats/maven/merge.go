@@ -12,7 +12,7 @@ import (
 // versions in Maven's order, the newest lastUpdated, latest and release
 // over all of them, the union of plugins. A member's malformed metadata is
 // left out (and logged) rather than failing the group.
-func (f *Format) Merge(ctx context.Context, p string, members []*repo.Content) (*repo.Content, error) {
+func (f *Format) Merge(ctx context.Context, _ repo.Repository, p string, members []*repo.Content) (*repo.Content, error) {
 	var ms []*Metadata
 	for _, c := range members {
 		b, err := readBounded(c.Body, maxMetadata, p)

@@ -18,18 +18,36 @@ type Principal struct {
 	// privileges are the granted privileges, resolved from the user's
 	// roles when the principal was created.
 	privileges []Privilege
+	// readOnly restricts them to reading (a read-only token).
+	readOnly bool
+	// format, for the principal of a stored token, restricts them to the
+	// content of repositories of the format its realm serves: an npm
+	// token is no key to the REST API or to other formats.
+	format string
 }
 
 // Has reports whether the principal was granted perm. A nil principal has
 // no permissions.
 func (p *Principal) Has(perm Privilege) bool {
-	if p == nil {
+	if p == nil || p.readOnly && !reads(perm) || p.format != "" && (perm.Kind != KindRepositoryView || perm.Format != p.format) {
 		return false
 	}
 	for _, g := range p.privileges {
 		if g.Grants(perm) {
 			return true
 		}
+	}
+	return false
+}
+
+// reads reports whether perm only reads: browse and read of content,
+// read of configuration and of application domains.
+func reads(perm Privilege) bool {
+	switch perm.Kind {
+	case KindRepositoryView:
+		return perm.Action == "browse" || perm.Action == "read"
+	case KindRepositoryAdmin, KindApplication:
+		return perm.Action == "read"
 	}
 	return false
 }

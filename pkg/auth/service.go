@@ -368,7 +368,9 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 }
 
 // Resolve returns req with its caller in the context: Basic credentials are
-// checked with Authenticate; without credentials the anonymous principal is
+// checked with Authenticate, stored tokens (CreateToken) as Bearer tokens
+// against the database; other Bearer tokens are left to the realm that
+// issued them; without credentials the anonymous principal is
 // used when anonymous access is enabled. A failed login leaves no principal
 // and a marker that makes Require answer Unauthorized. Logins are
 // throttled by the client address the server recorded for req (see
@@ -376,15 +378,25 @@ func (s *Service) Middleware() echo.MiddlewareFunc {
 // directly.
 func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 	ctx := req.Context()
-	if user, password, ok := req.BasicAuth(); ok {
-		p, err := s.Authenticate(ctx, user, password, clientip.Of(req))
+	// withCaller records the outcome of checking credentials.
+	withCaller := func(p *Principal, err error) error {
 		switch {
 		case err == nil:
 			ctx = WithPrincipal(ctx, p)
 		case errs.KindOf(err) == errs.Unauthorized:
 			ctx = withLoginFailed(ctx)
 		default:
-			return nil, fmt.Errorf("authenticate: %w", err)
+			return fmt.Errorf("authenticate: %w", err)
+		}
+		return nil
+	}
+	if user, password, ok := req.BasicAuth(); ok {
+		if err := withCaller(s.Authenticate(ctx, user, password, clientip.Of(req))); err != nil {
+			return nil, err
+		}
+	} else if token, ok := storedToken(req); ok {
+		if err := withCaller(s.tokenPrincipal(ctx, token, clientip.Of(req))); err != nil {
+			return nil, err
 		}
 	} else if !hasBearer(req) {
 		// A Bearer token speaks for itself (its realm checks it); other

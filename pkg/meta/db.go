@@ -37,7 +37,8 @@ var (
 	keySchema = []byte("schema")
 
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
-		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders}
+		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
+		bucketTokens}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.

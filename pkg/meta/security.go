@@ -109,10 +109,13 @@ func (db *DB) PutUser(u *User) error {
 	})
 }
 
-// DeleteUser deletes the user id, or returns errs.NotFound.
+// DeleteUser deletes the user id and its tokens, or returns errs.NotFound.
 func (db *DB) DeleteUser(id string) error {
 	return db.securityUpdate(func(tx *bolt.Tx) error {
-		return deleteRecord(tx.Bucket(bucketUsers), "user", id)
+		if err := deleteRecord(tx.Bucket(bucketUsers), "user", id); err != nil {
+			return err
+		}
+		return deleteTokensOf(tx, id)
 	})
 }
 
@@ -223,6 +226,6 @@ func (db *DB) securityUpdate(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-// SecurityGeneration changes whenever users, roles or anonymous settings
-// do; caches of resolved principals compare it to know they are current.
+// SecurityGeneration changes whenever users, roles, tokens or anonymous
+// settings do; caches of resolved principals compare it to know they are current.
 func (db *DB) SecurityGeneration() uint64 { return db.securityGen.Load() }

@@ -138,6 +138,19 @@ func identicalAllowed(check writeCheck, path string, allowed bool, d digest.Dige
 	}
 }
 
+// both runs check a, then b (either may be nil).
+func both(a, b func(*meta.Asset) error) func(*meta.Asset) error {
+	if a == nil {
+		return b
+	}
+	return func(existing *meta.Asset) error {
+		if err := a(existing); err != nil {
+			return err
+		}
+		return b(existing)
+	}
+}
+
 // release frees the bytes of blobs whose last reference went away.
 func (b *base) release(ctx context.Context, digests []digest.Digest) {
 	releaseBlobs(ctx, b.db, b.blobs, b.log, digests)
@@ -166,7 +179,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		Algorithms:   b.format.Checksums(),
 		Expected:     opts.Expected,
 		ExpectedSize: opts.Size,
-		MaxSize:      maxUploadSize(ctx),
+		MaxSize:      MaxUploadSize(ctx),
 		Tail:         opts.Tail,
 		Verify:       opts.Verify,
 	}, rec.record)
@@ -179,6 +192,7 @@ type recorder struct {
 	b        *base
 	reqs     []meta.PutAssetRequest // the path's first, then the aliases'
 	check    writeCheck
+	cas      func(*meta.Asset) error // the caller's check of the path
 	identic  bool
 	stored   *meta.Asset
 	released []digest.Digest
@@ -188,7 +202,7 @@ type recorder struct {
 }
 
 func (b *base) recorder(p string, opts PutOptions, check writeCheck) *recorder {
-	rec := &recorder{b: b, check: check, identic: opts.AllowIdentical}
+	rec := &recorder{b: b, check: check, cas: opts.Check, identic: opts.AllowIdentical}
 	add := func(p string, attrs map[string]string, comp *meta.Component) {
 		if comp == nil {
 			comp = b.format.Component(p)
@@ -230,6 +244,9 @@ func (r *recorder) record(info blob.Info) error {
 			req.Asset.Checksums[string(alg)] = v
 		}
 		req.Check = identicalAllowed(r.check, req.Asset.Path, r.identic, info.Digest)
+		if i == 0 && r.cas != nil {
+			req.Check = both(req.Check, r.cas)
+		}
 		reqs[i] = req
 	}
 	stored, released, err := r.b.db.PutAssets(reqs)
@@ -329,7 +346,10 @@ func WithMaxUploadSize(ctx context.Context, n int64) context.Context {
 	return context.WithValue(ctx, maxSizeKey{}, n)
 }
 
-func maxUploadSize(ctx context.Context) int64 {
+// MaxUploadSize is the bound WithMaxUploadSize put on writes made with
+// ctx, 0 for none: formats that read a body into memory (an npm publish)
+// bound it by this too.
+func MaxUploadSize(ctx context.Context) int64 {
 	n, _ := ctx.Value(maxSizeKey{}).(int64)
 	return n
 }

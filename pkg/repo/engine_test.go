@@ -25,14 +25,14 @@ import (
 )
 
 // testFormat is a minimal format: ".meta" files are metadata, merged in
-// groups by sorting the members' lines together, and rewritten in proxies by
-// replacing "UPSTREAM/" with the base URL of the repository addressed.
+// groups by sorting the members' lines together, and rewritten by replacing
+// "UPSTREAM/" with the base URL of the repository addressed.
 type testFormat struct{ name string }
 
 var (
-	_ Format        = testFormat{}
-	_ GroupMerger   = testFormat{}
-	_ ProxyRewriter = testFormat{}
+	_ Format           = testFormat{}
+	_ GroupMerger      = testFormat{}
+	_ MetadataRewriter = testFormat{}
 
 	_ MaintainedMetadata = testFormat{}
 )
@@ -61,7 +61,7 @@ func (f testFormat) Component(p string) *meta.Component {
 // mergeCalls counts testFormat's merges.
 var mergeCalls atomic.Int64
 
-func (testFormat) Merge(ctx context.Context, p string, members []*Content) (*Content, error) {
+func (testFormat) Merge(ctx context.Context, _ Repository, p string, members []*Content) (*Content, error) {
 	mergeCalls.Add(1)
 	var lines []string
 	for _, c := range members {
@@ -83,16 +83,12 @@ func (testFormat) Merge(ctx context.Context, p string, members []*Content) (*Con
 	}, nil
 }
 
-func (testFormat) Rewrite(ctx context.Context, p string, c *Content, base *url.URL) (*Content, error) {
-	b, err := io.ReadAll(c.Body)
-	c.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	out := bytes.ReplaceAll(b, []byte("UPSTREAM/"), []byte(base.String()))
-	a := *c.Asset
-	a.Size = int64(len(out))
-	return &Content{Asset: &a, Body: BytesBody(out)}, nil
+// rewriteCalls counts testFormat's rewrites.
+var rewriteCalls atomic.Int64
+
+func (testFormat) Rewrite(ctx context.Context, p string, b []byte, base *url.URL) ([]byte, error) {
+	rewriteCalls.Add(1)
+	return bytes.ReplaceAll(b, []byte("UPSTREAM/"), []byte(base.String())), nil
 }
 
 // env is a manager over a fresh database and blob directory.
@@ -129,7 +125,7 @@ func (e *env) open() {
 	e.db = db
 	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
 		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}},
-		checksumFormat{testFormat{name: "checksummed"}})
+		checksumFormat{testFormat{name: "checksummed"}}, listedFormat{testFormat{name: "listed"}})
 }
 
 // reopen closes the database and loads the stored repositories anew.

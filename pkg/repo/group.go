@@ -21,6 +21,10 @@ type groupRepo struct {
 	base
 	members func() []Repository
 	merges  singleflight.Group
+	// cfgKey is the group's configuration as JSON, part of every merge's
+	// key: a change to it (members, their order, format settings) merges
+	// anew.
+	cfgKey []byte
 }
 
 var _ GroupMembers = (*groupRepo)(nil)
@@ -43,10 +47,20 @@ func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 	if err := g.online(); err != nil {
 		return nil, err
 	}
+	// Members serve what they store; the group rewrites once, for the URL
+	// the client addressed, after merging.
+	mctx := WithBaseURL(ctx, nil)
+	var c *Content
+	var err error
 	if merger, ok := g.format.(GroupMerger); ok && g.format.IsMetadata(p) {
-		return g.merged(ctx, p, merger)
+		c, err = g.merged(mctx, p, merger)
+	} else {
+		c, err = firstMember(g, p, func(m Repository) (*Content, error) { return m.Get(mctx, p) })
 	}
-	return firstMember(g, p, func(m Repository) (*Content, error) { return m.Get(ctx, p) })
+	if err != nil {
+		return nil, err
+	}
+	return g.rewrite(ctx, p, c)
 }
 
 // firstMember returns what get answers for the first member that has p.
@@ -72,12 +86,11 @@ func (g *groupRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
 	if err := g.online(); err != nil {
 		return nil, err
 	}
-	if merger, ok := g.format.(GroupMerger); ok && g.format.IsMetadata(p) {
-		c, err := g.merged(ctx, p, merger)
+	if _, merges := g.format.(GroupMerger); (merges && g.format.IsMetadata(p)) || g.rewrites(ctx, p) {
+		c, err := locateServed(ctx, g, p)
 		if err != nil {
 			return nil, err
 		}
-		c.Body.Close()
 		return c.Asset, nil
 	}
 	return firstMember(g, p, func(m Repository) (*meta.Asset, error) { return m.Locate(ctx, p) })
@@ -132,7 +145,7 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	if len(have) == 0 {
 		return nil, g.notFound(p, lastErr)
 	}
-	key, err := g.mergeKey(ctx, have)
+	key, err := g.mergeKey(have)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +155,7 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	// Concurrent requests for a changed set share one merge; it is stored
 	// whatever becomes of the request that started it.
 	_, err, _ = g.merges.Do(p+"\x00"+key, func() (any, error) {
-		c, err := merger.Merge(ctx, p, have)
+		c, err := merger.Merge(ctx, g, p, have)
 		if err != nil {
 			return nil, err
 		}
@@ -162,33 +175,25 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 // assets it was merged from.
 const mergedFrom = "mergedFrom"
 
-// mergeKey names the member contents a merge is made from: each member's
-// blob digest, or the digest of its bytes when it has none yet (a proxy
-// download being streamed, whose bytes are then kept for the merge). For
-// formats that rewrite metadata for the URL the client addressed, the URL
-// is part of the key.
-func (g *groupRepo) mergeKey(ctx context.Context, have []*Content) (string, error) {
+// mergeKey names what a merge is made from: each member's name and blob
+// digest (or the digest of its bytes when it has none yet: a proxy
+// download being streamed, whose bytes are then kept for the merge), and
+// the group's configuration, which formats may read in Merge.
+func (g *groupRepo) mergeKey(have []*Content) (string, error) {
 	h := sha256.New()
+	h.Write(g.cfgKey)
 	for _, c := range have {
 		d := c.Asset.Blob
 		if d == "" {
-			b, err := io.ReadAll(io.LimitReader(c.Body, maxMergedMember+1))
+			b, err := readMetadata(c)
 			if err != nil {
-				return "", errs.Wrap(errs.Upstream, err, "reading %s of a member of group %s", c.Asset.Path, g.cfg.Name)
-			}
-			if len(b) > maxMergedMember {
-				return "", errs.New(errs.TooLarge, "metadata %s of a member of group %s exceeds %d bytes", c.Asset.Path, g.cfg.Name, maxMergedMember)
+				return "", errs.Wrap(errs.KindOf(err), err, "a member of group %s", g.cfg.Name)
 			}
 			c.Body.Close()
 			c.Body = BytesBody(b)
 			d = digest.FromBytes(b)
 		}
-		fmt.Fprintf(h, "%s\n", d)
-	}
-	if _, ok := g.format.(ProxyRewriter); ok {
-		if u := BaseURL(ctx); u != nil {
-			fmt.Fprintf(h, "%s\n", u)
-		}
+		fmt.Fprintf(h, "%s %s\n", c.Asset.Repository, d)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -15,12 +15,23 @@ func (h *hostedRepo) Get(ctx context.Context, p string) (*Content, error) {
 	if err := h.online(); err != nil {
 		return nil, err
 	}
-	return h.cached(ctx, p)
+	c, err := h.cached(ctx, p)
+	if err != nil {
+		return nil, err
+	}
+	return h.rewrite(ctx, p, c)
 }
 
 func (h *hostedRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
 	if err := h.online(); err != nil {
 		return nil, err
+	}
+	if h.rewrites(ctx, p) {
+		c, err := locateServed(ctx, h, p)
+		if err != nil {
+			return nil, err
+		}
+		return c.Asset, nil
 	}
 	return h.Stat(ctx, p)
 }

@@ -567,7 +567,11 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return newProxy(b, m.client)
 	case Group:
 		names := cfg.Group.MemberNames
-		return &groupRepo{base: b, members: func() []Repository {
+		cfgKey, err := json.Marshal(cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &groupRepo{base: b, cfgKey: cfgKey, members: func() []Repository {
 			m.mu.RLock()
 			defer m.mu.RUnlock()
 			var out []Repository

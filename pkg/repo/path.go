@@ -30,13 +30,26 @@ func CheckPathText(p string) error {
 	return nil
 }
 
+// PathDecoder is implemented by formats whose clients escape a separator
+// inside one segment of a path that means one name (npm's
+// "@scope%2fname"). DecodePath returns the escaped request path with those
+// separators unescaped; every check of CleanPath then applies to the
+// result, so the format decides what is a separator, never what is safe.
+type PathDecoder interface {
+	DecodePath(escaped string) string
+}
+
 // CleanPath turns the escaped remainder of a request path (after
-// /repository/<name>/) into a repository path: unescaped, without a leading
-// slash, made of non-empty segments none of which is "." or "..". dir reports
-// a trailing slash (a folder). Encoded separators, backslashes, NUL and other
-// control characters are refused rather than interpreted, so a path can never
-// mean two things; so is what CheckPathText refuses.
-func CleanPath(escaped string) (path string, dir bool, err error) {
+// /repository/<name>/) into a path of a repository of format f (nil for
+// none): unescaped, without a leading slash, made of non-empty segments
+// none of which is "." or "..". dir reports a trailing slash (a folder).
+// Encoded separators (but those f's PathDecoder decodes), backslashes, NUL
+// and other control characters are refused rather than interpreted, so a
+// path can never mean two things; so is what CheckPathText refuses.
+func CleanPath(f Format, escaped string) (path string, dir bool, err error) {
+	if d, ok := f.(PathDecoder); ok {
+		escaped = d.DecodePath(escaped)
+	}
 	lower := strings.ToLower(escaped)
 	if strings.Contains(lower, "%2f") || strings.Contains(lower, "%5c") {
 		return "", false, errs.New(errs.Invalid, "encoded path separators are not allowed")

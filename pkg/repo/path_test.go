@@ -35,7 +35,7 @@ func TestCleanPath(t *testing.T) {
 		{"a/%zz", "", false, false},
 	}
 	for _, c := range cases {
-		got, dir, err := CleanPath(c.in)
+		got, dir, err := CleanPath(nil, c.in)
 		if (err == nil) != c.ok {
 			t.Errorf("CleanPath(%q) err = %v, want ok=%v", c.in, err, c.ok)
 			continue
@@ -68,7 +68,7 @@ func TestCleanPathRefusesInvalidTextAndLongPaths(t *testing.T) {
 		{strings.Repeat("%61", MaxPathLength+1), errs.TooLong}, // the unescaped length counts
 	}
 	for _, c := range cases {
-		_, _, err := CleanPath(c.in)
+		_, _, err := CleanPath(nil, c.in)
 		if err == nil || errs.KindOf(err) != c.kind {
 			t.Errorf("CleanPath(%.40q…) err = %v (kind %v), want kind %v", c.in, err, errs.KindOf(err), c.kind)
 		}
@@ -77,7 +77,7 @@ func TestCleanPathRefusesInvalidTextAndLongPaths(t *testing.T) {
 		}
 	}
 	for _, in := range []string{"caf%C3%A9/%E2%82%AC.txt", "日本/語.txt", atLimit, strings.Repeat("%61", MaxPathLength)} {
-		if _, _, err := CleanPath(in); err != nil {
+		if _, _, err := CleanPath(nil, in); err != nil {
 			t.Errorf("CleanPath(%.40q…) = %v, want accepted", in, err)
 		}
 	}
@@ -90,7 +90,17 @@ func FuzzCleanPath(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, in string) {
-		p, dir, err := CleanPath(in)
+		// Whatever a format's decoder unescapes, the checks hold: the
+		// loosest one, which decodes every encoded slash, cannot get a
+		// relative segment or a forbidden character past them.
+		if p, _, err := CleanPath(slashDecoder{}, in); err == nil {
+			for _, seg := range strings.Split(p, "/") {
+				if seg == ".." || seg == "." || seg == "" || strings.ContainsAny(seg, "\\\x00") {
+					t.Fatalf("CleanPath(decoder, %q) = %q has an unsafe segment", in, p)
+				}
+			}
+		}
+		p, dir, err := CleanPath(nil, in)
 		if err != nil {
 			return
 		}
@@ -111,9 +121,34 @@ func FuzzCleanPath(f *testing.F) {
 		if p == "" {
 			return
 		}
-		again, dir2, err := CleanPath(EscapePath(p))
+		again, dir2, err := CleanPath(nil, EscapePath(p))
 		if err != nil || again != p || dir2 {
 			t.Fatalf("CleanPath(EscapePath(%q)) = %q, %v, %v; want stable (dir was %v)", p, again, dir2, err, dir)
 		}
 	})
+}
+
+// slashDecoder is a format decoding every encoded slash.
+type slashDecoder struct{ testFormat }
+
+func (slashDecoder) DecodePath(escaped string) string {
+	return strings.NewReplacer("%2f", "/", "%2F", "/").Replace(escaped)
+}
+
+func TestCleanPathWithDecoder(t *testing.T) {
+	for _, c := range []struct {
+		in, want string
+		ok       bool
+	}{
+		{"@scope%2fname", "@scope/name", true},
+		{"%2e%2e%2fetc", "", false},
+		{"a%2f..%2fb", "", false},
+		{"a%2f%2fb", "", false},
+		{"a%5cb", "", false},
+	} {
+		got, _, err := CleanPath(slashDecoder{}, c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("CleanPath(decoder, %q) = %q, %v; want %q ok=%v", c.in, got, err, c.want, c.ok)
+		}
+	}
 }

@@ -71,7 +71,7 @@ func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 			u.RawPath += "/"
 		}
 	}
-	if up, ok := b.format.(Upstream); ok && client != nil {
+	if up, ok := b.format.(UpstreamTransporter); ok && client != nil {
 		wrapped := *client
 		wrapped.Transport = up.UpstreamTransport(b.cfg, client.Transport)
 		client = &wrapped
@@ -95,9 +95,7 @@ func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error
 	if err := p.online(); err != nil {
 		return nil, err
 	}
-	_, rewrites := p.format.(ProxyRewriter)
-	rewrites = rewrites && BaseURL(ctx) != nil && p.format.IsMetadata(path)
-	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !rewrites {
+	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !p.rewrites(ctx, path) {
 		return cached, nil
 	}
 	c, err := p.Get(ctx, path)
@@ -106,16 +104,12 @@ func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error
 	}
 	defer c.Body.Close()
 	if c.Asset.Blob == "" {
-		// A download: it is located once it is all there.
+		// A download (or bytes in memory): located once it is all there.
 		if _, err := io.Copy(io.Discard, c.Body); err != nil {
 			return nil, err
 		}
 	}
-	a := *c.Asset
-	if rewrites {
-		a.Checksums = nil // those of the bytes before the rewrite
-	}
-	return &a, nil
+	return c.Asset, nil
 }
 
 // get returns path from the cache or the upstream; with negative false, a
@@ -154,21 +148,12 @@ func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Conte
 	return c, err
 }
 
-// rewrite lets the format point proxied metadata at the repository the
-// client addressed.
-func (p *proxyRepo) rewrite(ctx context.Context, path string, c *Content) (*Content, error) {
-	rw, ok := p.format.(ProxyRewriter)
-	base := BaseURL(ctx)
-	if !ok || base == nil || !p.format.IsMetadata(path) {
-		return c, nil
-	}
-	return rw.Rewrite(ctx, path, c, base)
-}
-
 func (p *proxyRepo) fresh(a *meta.Asset, path string) bool {
 	maxAge := p.cfg.Proxy.ContentMaxAge
 	if p.format.IsMetadata(path) {
 		maxAge = p.cfg.Proxy.MetadataMaxAge
+	} else if im, ok := p.format.(ImmutableContent); ok && im.Immutable(path) {
+		return true
 	}
 	if maxAge < 0 {
 		return true
@@ -444,7 +429,7 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		LastVerified: p.now().UTC(),
 		Attributes:   map[string]string{},
 		Tail:         blob.NewTail(resp.ContentLength),
-		Verify:       p.upstreamChecksum(ctx, path),
+		Verify:       p.verifyDownload(ctx, path),
 	}
 	if t := formatContentType(p.format, path); t != "" || opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(p.format, path)
@@ -491,7 +476,7 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 // asset is still current, for formats that can tell (Docker compares the
 // digest of a tag; registries count GETs, not HEADs, against rate limits).
 func (p *proxyRepo) currentByHead(ctx context.Context, path string, cached *meta.Asset) (bool, error) {
-	up, ok := p.format.(Upstream)
+	up, ok := p.format.(HeadRevalidator)
 	if !ok {
 		return false, nil
 	}
@@ -508,8 +493,8 @@ func (p *proxyRepo) currentByHead(ctx context.Context, path string, cached *meta
 }
 
 func (p *proxyRepo) expected(path string) digest.Digest {
-	if up, ok := p.format.(Upstream); ok {
-		return up.ExpectedDigest(path)
+	if ed, ok := p.format.(ExpectedDigester); ok {
+		return ed.ExpectedDigest(path)
 	}
 	return ""
 }
@@ -549,8 +534,8 @@ func (p *proxyRepo) newRequest(ctx context.Context, method, path, rawQuery strin
 	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
 		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
 	}
-	if up, ok := p.format.(Upstream); ok {
-		if err := up.UpstreamRequest(p.cfg, path, req); err != nil {
+	if ur, ok := p.format.(UpstreamRequester); ok {
+		if err := ur.UpstreamRequest(p.cfg, path, req); err != nil {
 			return nil, err
 		}
 	}

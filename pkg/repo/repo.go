@@ -63,9 +63,12 @@ type DefaultRepositories interface {
 
 // GroupMerger is implemented by formats whose group metadata is the merge of
 // the members' metadata (maven-metadata.xml, npm packuments). Merge is called
-// for metadata paths with the content of every member that has path.
+// for metadata paths of group g with the content of every member that has
+// path, in g's member order; each content's Asset.Repository names its
+// member (see GroupMembers for their types), and g's configuration may
+// hold the format's merge settings.
 type GroupMerger interface {
-	Merge(ctx context.Context, path string, members []*Content) (*Content, error)
+	Merge(ctx context.Context, g Repository, path string, members []*Content) (*Content, error)
 }
 
 // MaintainedMetadata is implemented by formats with metadata the server
@@ -77,11 +80,14 @@ type MaintainedMetadata interface {
 	Maintained(path string) bool
 }
 
-// ProxyRewriter is implemented by formats whose proxied metadata names
-// locations that must point back at the repository the client used (npm
-// tarball URLs). base is that repository's URL.
-type ProxyRewriter interface {
-	Rewrite(ctx context.Context, path string, c *Content, base *url.URL) (*Content, error)
+// SignIn is implemented by formats whose clients sign in with a request
+// that carries the credentials in its body (npm login's PUT of
+// -/user/org.couchdb.user:<name>). Such a request reaches the format
+// without a principal, before any visibility check or refusal of its
+// body; the format authenticates it before doing anything else, and
+// answers nothing but the sign-in.
+type SignIn interface {
+	SignsIn(method, path string) bool
 }
 
 // Connector is implemented by formats that serve a repository at the root
@@ -94,25 +100,57 @@ type Connector interface {
 	Ports(cfg Config) (httpPort, httpsPort int)
 }
 
-// Upstream is implemented by formats whose proxies speak to their upstream
-// in a way of their own: Docker maps names, asks for every manifest type,
-// authenticates with tokens, names content by digest and revalidates tags
-// with HEAD.
-type Upstream interface {
-	// UpstreamRequest adjusts req, made for path, before it is sent.
+// The upstream hooks, each optional and of one method, are implemented by
+// formats whose proxies speak to their upstream in a way of their own
+// (Docker maps names, asks for every manifest type, authenticates with
+// tokens, names content by digest and revalidates tags with HEAD; npm only
+// asks for full packuments).
+
+// UpstreamRequester adjusts req, made for path, before it is sent.
+type UpstreamRequester interface {
 	UpstreamRequest(cfg Config, path string, req *http.Request) error
-	// UpstreamTransport wraps the transport every request goes through.
+}
+
+// UpstreamTransporter wraps the transport every upstream request goes
+// through.
+type UpstreamTransporter interface {
 	UpstreamTransport(cfg Config, base http.RoundTripper) http.RoundTripper
-	// ExpectedDigest is the digest content at path must have, or "" when
-	// the path names none; content that does not match is never cached.
+}
+
+// ExpectedDigester names the digest content at path must have, or "" when
+// the path names none; content that does not match is never cached.
+type ExpectedDigester interface {
 	ExpectedDigest(path string) digest.Digest
-	// MaxSize bounds the content at path, or is 0 for no bound of the
-	// format's own; larger content is refused and never cached.
+}
+
+// UpstreamSizer bounds the content at path, or answers 0 for no bound of
+// the format's own; larger content is refused and never cached.
+type UpstreamSizer interface {
 	MaxSize(path string) int64
-	// Current tells from the upstream's answer to a HEAD of path whether
-	// the stale cached asset is still what the upstream serves. known is
-	// false when the answer does not tell; then a GET decides.
+}
+
+// HeadRevalidator tells from the upstream's answer to a HEAD of path
+// whether the stale cached asset is still what the upstream serves. known
+// is false when the answer does not tell; then a GET decides.
+type HeadRevalidator interface {
 	Current(resp *http.Response, cached *meta.Asset) (current, known bool)
+}
+
+// ImmutableContent is implemented by formats whose content at some paths
+// never changes once published (npm tarballs: a version is never
+// published twice): a proxy never revalidates it, whatever contentMaxAge
+// says, so a cached version installs without asking the upstream.
+type ImmutableContent interface {
+	Immutable(path string) bool
+}
+
+// ContentChecksum is implemented by formats whose metadata names the
+// checksum of the content it lists (npm's dist.integrity): a proxy checks
+// a download against it before caching, and caches nothing if they
+// differ. sum is lowercase hex of alg, one of the format's Checksums; ok
+// is false when nothing is known of path.
+type ContentChecksum interface {
+	ExpectedChecksum(ctx context.Context, r Repository, path string) (alg blob.Algorithm, sum string, ok bool)
 }
 
 // UpstreamFallback is implemented by formats whose upstreams may lack an
@@ -236,6 +274,11 @@ type PutOptions struct {
 	// Verify, if set, is a last check of the bytes by their checksums
 	// before they are committed (see blob.PutOptions.Verify).
 	Verify func(blob.Info) error
+	// Check, if set, runs inside the metadata transaction with the asset
+	// at the path (nil if none), after the write policy: its error aborts
+	// the write, which stores nothing, and is returned as it is. It makes
+	// a read-modify-write (an npm packument) a compare-and-swap.
+	Check func(existing *meta.Asset) error
 }
 
 // Alias is one more path a write stores its bytes at, with attributes of
@@ -295,7 +338,7 @@ type Status struct {
 type baseURLKey struct{}
 
 // WithBaseURL records the URL of the repository the client addressed, which
-// ProxyRewriter hooks point rewritten locations at.
+// MetadataRewriter hooks point rewritten locations at (nil for none).
 func WithBaseURL(ctx context.Context, u *url.URL) context.Context {
 	return context.WithValue(ctx, baseURLKey{}, u)
 }

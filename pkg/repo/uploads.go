@@ -43,7 +43,7 @@ func (h *hostedRepo) UploadSize(ctx context.Context, id string) (int64, error) {
 }
 
 func (h *hostedRepo) AppendUpload(ctx context.Context, id string, offset int64, r io.Reader) (int64, error) {
-	return h.blobs.AppendUpload(ctx, id, offset, r, maxUploadSize(ctx))
+	return h.blobs.AppendUpload(ctx, id, offset, r, MaxUploadSize(ctx))
 }
 
 func (h *hostedRepo) CancelUpload(ctx context.Context, id string) error {

@@ -155,23 +155,23 @@ func streamBody(resp *http.Response) {
 }
 
 // sizeBound applies the format's bound on the content at path
-// (Upstream.MaxSize): an announced length above it is refused before
+// (UpstreamSizer): an announced length above it is refused before
 // anything is stored or answered, and the returned ctx carries it as the
 // write limit where it is tighter than upload.max-size, so that a body of
 // unknown length is cut off at it too.
 func (p *proxyRepo) sizeBound(ctx context.Context, path string, length int64) (context.Context, error) {
-	up, ok := p.format.(Upstream)
+	us, ok := p.format.(UpstreamSizer)
 	if !ok {
 		return ctx, nil
 	}
-	max := up.MaxSize(path)
+	max := us.MaxSize(path)
 	if max <= 0 {
 		return ctx, nil
 	}
 	if length > max {
 		return ctx, errs.New(errs.TooLarge, "%s is %d bytes upstream, more than the %d allowed", path, length, max)
 	}
-	if limit := maxUploadSize(ctx); limit <= 0 || max < limit {
+	if limit := MaxUploadSize(ctx); limit <= 0 || max < limit {
 		ctx = WithMaxUploadSize(ctx, max)
 	}
 	return ctx, nil

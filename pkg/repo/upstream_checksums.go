@@ -19,6 +19,44 @@ type UpstreamChecksums interface {
 	ChecksumFile(path string) (file string, alg blob.Algorithm, ok bool)
 }
 
+// verifyDownload is the check of a download of path before it is cached:
+// against the upstream's checksum file and against the checksum the
+// format's metadata names, each where the format has one.
+func (p *proxyRepo) verifyDownload(ctx context.Context, path string) func(blob.Info) error {
+	checks := []func(blob.Info) error{p.upstreamChecksum(ctx, path), p.listedChecksum(ctx, path)}
+	return func(info blob.Info) error {
+		for _, check := range checks {
+			if check == nil {
+				continue
+			}
+			if err := check(info); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// listedChecksum checks a download of content against the checksum its
+// format's metadata names (ContentChecksum), which the proxy fetches and
+// caches as it would for a client.
+func (p *proxyRepo) listedChecksum(ctx context.Context, path string) func(blob.Info) error {
+	cc, ok := p.format.(ContentChecksum)
+	if !ok || p.format.IsMetadata(path) {
+		return nil
+	}
+	alg, want, ok := cc.ExpectedChecksum(WithBaseURL(ctx, nil), p, path)
+	if !ok {
+		return nil
+	}
+	return func(info blob.Info) error {
+		if got := info.Checksums[alg]; got != want {
+			return errs.New(errs.Upstream, "%s does not have the %s checksum %s its metadata lists (the bytes have %s)", path, alg, want, got)
+		}
+		return nil
+	}
+}
+
 // maxChecksumFile bounds what is read of an upstream checksum file: a hex
 // digest, perhaps followed by a file name.
 const maxChecksumFile = 1 << 10

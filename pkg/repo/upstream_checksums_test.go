@@ -4,9 +4,11 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,5 +116,78 @@ func TestProxyRefusedByContentTypeFailsItsReaders(t *testing.T) {
 	waitIdle(t, p)
 	if _, err := p.Stat(ctx, "img/logo.png"); err == nil {
 		t.Fatal("the refused download was cached")
+	}
+}
+
+// listedFormat is testFormat whose metadata "sums.meta" lists the sha1 of
+// content as "<path> <sha1>" lines, and whose content never changes.
+type listedFormat struct{ testFormat }
+
+var (
+	_ ContentChecksum  = listedFormat{}
+	_ ImmutableContent = listedFormat{}
+)
+
+func (listedFormat) Immutable(p string) bool { return strings.HasSuffix(p, ".tgz") }
+
+func (listedFormat) ExpectedChecksum(ctx context.Context, r Repository, p string) (blob.Algorithm, string, bool) {
+	c, err := r.Get(ctx, "sums.meta")
+	if err != nil {
+		return "", "", false
+	}
+	defer c.Body.Close()
+	b, _ := io.ReadAll(c.Body)
+	for _, l := range strings.Split(string(b), "\n") {
+		if path, sum, ok := strings.Cut(l, " "); ok && path == p {
+			return blob.SHA1, sum, true
+		}
+	}
+	return "", "", false
+}
+
+// A download is checked against the checksum the format's metadata lists
+// (a mismatch caches nothing), and immutable content, once cached, is
+// never asked of the upstream again, however old.
+func TestProxyChecksListedChecksumsAndKeepsImmutableContent(t *testing.T) {
+	e := newEnv(t)
+	var hits atomic.Int64
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/sums.meta":
+			fmt.Fprintf(w, "good.tgz %s\nbad.tgz %s\n", sha1Hex("good"), sha1Hex("other"))
+		case "/good.tgz":
+			hits.Add(1)
+			io.WriteString(w, "good")
+		case "/bad.tgz":
+			io.WriteString(w, "bad")
+		default:
+			http.NotFound(w, r)
+		}
+	})
+	clk := &clock{t: time.Now()}
+	p, _ := newProxyRepo(t, e, "p", up.URL, func(c *Config) { c.Format = "listed"; c.Proxy.ContentMaxAge = 1 })
+	p.now = clk.now
+	ctx := context.Background()
+	for _, path := range []string{"good.tgz", "bad.tgz"} {
+		c, err := p.Get(ctx, path)
+		if err == nil {
+			_, err = io.ReadAll(c.Body)
+			c.Body.Close()
+		}
+		waitIdle(t, p)
+		_, statErr := p.Stat(ctx, path)
+		if cached := statErr == nil; cached != (path == "good.tgz") {
+			t.Errorf("%s: cached = %v (read error %v)", path, cached, err)
+		}
+		if path == "bad.tgz" && errs.KindOf(err) != errs.Upstream {
+			t.Errorf("bad.tgz: read error %v, want an upstream error", err)
+		}
+	}
+	clk.advance(48 * time.Hour)
+	if body, _ := read(t, ctx, p, "good.tgz"); body != "good" {
+		t.Fatalf("good.tgz = %q", body)
+	}
+	if n := hits.Load(); n != 1 {
+		t.Fatalf("immutable content fetched %d times, want once", n)
 	}
 }

@@ -14,10 +14,7 @@ import (
 	"testing"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
-
 	"github.com/nexus-go/nexus-go/pkg/errs"
-	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
@@ -29,12 +26,8 @@ type preflightFormat struct {
 	preflight string
 }
 
-var _ Upstream = preflightFormat{}
-
-func (preflightFormat) UpstreamRequest(Config, string, *http.Request) error { return nil }
-func (preflightFormat) ExpectedDigest(string) digest.Digest                 { return "" }
-func (preflightFormat) MaxSize(string) int64                                { return 0 }
-func (preflightFormat) Current(*http.Response, *meta.Asset) (bool, bool)    { return false, false }
+// Only the transport hook: the other upstream hooks are optional.
+var _ UpstreamTransporter = preflightFormat{}
 
 func (f preflightFormat) UpstreamTransport(_ Config, base http.RoundTripper) http.RoundTripper {
 	return roundTripFunc(func(req *http.Request) (*http.Response, error) {

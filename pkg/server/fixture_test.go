@@ -24,8 +24,9 @@ import (
 )
 
 // testServer is a whole server on 127.0.0.1 over a fresh data directory,
-// with a raw repository raw-h and a Docker repository docker-h on a
-// connector port; what it logs is recorded.
+// with a raw repository raw-h, a Docker repository docker-h on a
+// connector port and a signInFormat repository signin-h; what it logs is
+// recorded.
 type testServer struct {
 	main, connector string         // host:port
 	https           string         // host:port of the HTTPS main port (startHTTPSTestServer)
@@ -43,7 +44,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	log := slog.New(logs)
 	security, pw := st.Security(t, log)
 	dockerFormat := docker.New(security, log, docker.Options{})
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log), dockerFormat)
+	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log), dockerFormat, signInFormat{})
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -77,6 +78,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 		`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`,
 		fmt.Sprintf(`{"name":"docker-h","format":"docker","type":"hosted","online":true,
 			"storage":{"blobStoreName":"default","writePolicy":"allow"},"docker":{"forceBasicAuth":true,"httpPort":%d}}`, connPort),
+		`{"name":"signin-h","format":"signin","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`,
 	} {
 		var rc repo.Config
 		if err := json.Unmarshal([]byte(js), &rc); err != nil {

@@ -82,7 +82,6 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
 	e.Use(authn.Middleware())
-	e.Use(s.refuseBodies(false))
 	root := e.Group(s.prefix)
 	root.Any("/repository/*", s.repository)
 	root.Any("/repository", s.repositoryRoot)
@@ -95,8 +94,8 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 			direct(c, func(w http.ResponseWriter) { m.Handler.ServeHTTP(w, req) })
 			return nil
 		}
-		e.Any(m.Prefix+"*", h)
-		e.Any(strings.TrimSuffix(m.Prefix, "/"), h)
+		e.Any(m.Prefix+"*", h, s.refuseBodies(false))
+		e.Any(strings.TrimSuffix(m.Prefix, "/"), h, s.refuseBodies(false))
 	}
 	s.echo = e
 	s.http = &http.Server{
@@ -243,16 +242,25 @@ func (s *Server) repository(c echo.Context) error {
 		serve.Error(w, req, s.log, errs.New(errs.NotFound, "repository not found"))
 		return nil
 	}
-	// Missing and hidden repositories answer alike (repo.Manager.Access).
-	r, err := s.repos.Access(req.Context(), name)
-	if err != nil {
-		serve.Error(w, req, s.log, err)
+	// A sign-in (npm login) carries its credentials in its body: it
+	// reaches the format, which checks them, without a principal.
+	r, signIn := s.repos.Lookup(name)
+	signIn = signIn && hasSlash && signsIn(r, req.Method, tail)
+	if !signIn && refusesBody(req, false) {
+		refuseBody(w, req, s.log)
 		return nil
+	}
+	if !signIn {
+		// Missing and hidden repositories answer alike (repo.Manager.Access).
+		if r, err = s.repos.Access(req.Context(), name); err != nil {
+			serve.Error(w, req, s.log, err)
+			return nil
+		}
 	}
 	if !hasSlash {
 		return c.Redirect(http.StatusMovedPermanently, s.prefix+"/repository/"+escapedName+"/")
 	}
-	p, dir, err := repo.CleanPath(tail)
+	p, dir, err := repo.CleanPath(r.Format(), tail)
 	if err != nil {
 		serve.Error(w, req, s.log, err)
 		return nil
@@ -270,6 +278,17 @@ func (s *Server) repository(c echo.Context) error {
 	}
 	direct(c, func(w http.ResponseWriter) { r.Format().ServeHTTP(w, req, r, p) })
 	return nil
+}
+
+// signsIn reports whether the request of method for the escaped path tail
+// of r is one its format authenticates from the body (repo.SignIn).
+func signsIn(r repo.Repository, method, tail string) bool {
+	si, ok := r.Format().(repo.SignIn)
+	if !ok {
+		return false
+	}
+	p, _, err := repo.CleanPath(r.Format(), tail)
+	return err == nil && si.SignsIn(method, p)
 }
 
 // direct lets serve write to the connection's own ResponseWriter, whose

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"testing"
 	"time"
 
@@ -71,10 +72,13 @@ type Response struct {
 }
 
 // Do sends a request for path p of r to r's format, as the server does
-// for /repository/<name>/<p>, with headers hdr.
+// for /repository/<name>/<p> of http://127.0.0.1 (its URL is the base URL
+// of the request), with headers hdr.
 func (e *Env) Do(ctx context.Context, r repo.Repository, method, p string, body io.Reader, hdr map[string]string) (resp *Response) {
 	e.t.Helper()
-	req := httptest.NewRequestWithContext(ctx, method, "http://127.0.0.1/repository/"+r.Name()+"/"+repo.EscapePath(p), body)
+	base := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/repository/" + r.Name() + "/"}
+	ctx = repo.WithBaseURL(ctx, base)
+	req := httptest.NewRequestWithContext(ctx, method, base.String()+repo.EscapePath(p), body)
 	req.RemoteAddr = "127.0.0.1:5555"
 	for k, v := range hdr {
 		req.Header.Set(k, v)
