@@ -289,11 +289,12 @@ func npmEscape(name string) string {
 }
 
 // npmPkg is a generated package version: a package.json with deps and an
-// index.js exporting its name and version.
+// index.js exporting its name and version (and payload.bin, if any).
 type npmPkg struct {
 	name, version string
 	deps          map[string]string
 	extra         map[string]any // more package.json fields
+	payload       []byte
 }
 
 func (p npmPkg) manifest() map[string]any {
@@ -310,10 +311,14 @@ func (p npmPkg) manifest() map[string]any {
 
 func (p npmPkg) files() map[string][]byte {
 	pj, _ := json.MarshalIndent(p.manifest(), "", "  ")
-	return map[string][]byte{
+	files := map[string][]byte{
 		"package.json": append(pj, '\n'),
 		"index.js":     []byte(fmt.Sprintf("module.exports = %q;\n", p.name+"@"+p.version)),
 	}
+	if p.payload != nil {
+		files["payload.bin"] = p.payload
+	}
+	return files
 }
 
 // write puts the package's folder, ready for npm publish, under dir and
@@ -337,8 +342,12 @@ func (p npmPkg) tarball() []byte {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	tw := tar.NewWriter(zw)
-	for _, name := range []string{"package.json", "index.js"} {
-		data := p.files()[name]
+	files := p.files()
+	for _, name := range []string{"package.json", "index.js", "payload.bin"} {
+		data, ok := files[name]
+		if !ok {
+			continue
+		}
 		tw.WriteHeader(&tar.Header{Name: "package/" + name, Mode: 0o644, Size: int64(len(data)),
 			ModTime: time.Unix(499162500, 0), Typeflag: tar.TypeReg})
 		tw.Write(data)

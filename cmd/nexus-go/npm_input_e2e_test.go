@@ -1,0 +1,206 @@
+package main
+
+// Bad input to npm repositories, over plain HTTP: each publish the format
+// refuses gets npm's JSON error ({"error": "..."}) with a 4xx status, each
+// path that escapes its package a 4xx, and none changes what is stored.
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// wantNpmError requires one of the statuses and npm's error format: a JSON
+// object whose "error" says why.
+func wantNpmError(t *testing.T, what string, res result, want ...int) {
+	t.Helper()
+	ok := false
+	for _, w := range want {
+		ok = ok || res.status == w
+	}
+	if !ok {
+		t.Errorf("%s: status %d, want %v: %q", what, res.status, want, res.body)
+		return
+	}
+	var body struct {
+		Error string `json:"error"`
+	}
+	if ct := res.header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("%s: Content-Type %q, want application/json", what, ct)
+	}
+	if err := json.Unmarshal(res.body, &body); err != nil || body.Error == "" {
+		t.Errorf("%s: not npm's JSON error (%v): %q", what, err, res.body)
+	}
+}
+
+// npmStored is what a repository holds: every asset's path and sha256,
+// and the blob store's files.
+func npmStored(s *nexusServer, repo string) string {
+	s.t.Helper()
+	var b strings.Builder
+	for _, a := range s.assets(repo) {
+		fmt.Fprintf(&b, "%s %s\n", a.Path, a.Checksum["sha256"])
+	}
+	for f, size := range s.blobFiles() {
+		fmt.Fprintf(&b, "blob %s %d\n", f, size)
+	}
+	return b.String()
+}
+
+func TestNpmBadInput(t *testing.T) {
+	s := startServer(t)
+	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	dev := s.createNpmUser("dev", "dev-password-1")
+	registry := s.npmRepoURL("npm-hosted")
+	victim := npmPkg{name: "victim", version: "1.0.0"}
+	put := func(name string, body []byte) result {
+		t.Helper()
+		return npmDo(t, http.MethodPut, registry+npmEscape(name), basic(dev), body, nil)
+	}
+	if res := put(victim.name, victim.publishBody(registry)); res.status/100 != 2 {
+		t.Fatalf("publishing %s: %d %s", victim.name, res.status, res.body)
+	}
+	packument := npmDo(t, http.MethodGet, registry+"victim", basic(dev), nil, nil)
+	before := npmStored(s, "npm-hosted")
+	unchanged := func(what string) {
+		t.Helper()
+		if after := npmStored(s, "npm-hosted"); after != before {
+			t.Errorf("%s changed what is stored:\nbefore:\n%safter:\n%s", what, before, after)
+		}
+		if res := npmDo(t, http.MethodGet, registry+"victim", basic(dev), nil, nil); res.status != http.StatusOK || string(res.body) != string(packument.body) {
+			t.Errorf("%s changed victim's packument: %d %s", what, res.status, res.body)
+		}
+	}
+	absent := func(what string, names ...string) {
+		t.Helper()
+		for _, n := range names {
+			if res := npmDo(t, http.MethodGet, registry+npmEscape(n), basic(dev), nil, nil); res.status != http.StatusNotFound {
+				t.Errorf("%s: GET %s answers %d after the refused publish, want 404", what, n, res.status)
+			}
+		}
+	}
+
+	// publish bodies the format must refuse; name is the URL's package.
+	other := npmPkg{name: "checked", version: "1.0.0"}
+	tgz := other.tarball()
+	good := npmDist(registry, other.name, other.tarballName(), tgz)
+	with := func(k, v string) map[string]any {
+		d := map[string]any{}
+		for dk, dv := range good {
+			d[dk] = dv
+		}
+		d[k] = v
+		return d
+	}
+	otherBytes := npmDist(registry, other.name, other.tarballName(), []byte("other bytes"))
+	setAttachment := func(body []byte, key string, val any) []byte {
+		var doc map[string]any
+		json.Unmarshal(body, &doc)
+		doc["_attachments"] = map[string]any{key: val}
+		out, _ := json.Marshal(doc)
+		return out
+	}
+	bodies := []struct {
+		what, name string
+		body       []byte
+	}{
+		{"wrong integrity", "checked", other.publishBodyOf(tgz, with("integrity", otherBytes["integrity"].(string)))},
+		{"wrong shasum", "checked", other.publishBodyOf(tgz, with("shasum", otherBytes["shasum"].(string)))},
+		{"integrity not sha512 SRI", "checked", other.publishBodyOf(tgz, with("integrity", "md5-AAAA"))},
+		{"name in URL and body differ", "url-name", other.publishBody(registry)},
+		{"name in tarball differs", "inner-a", npmPkg{name: "inner-a", version: "1.0.0"}.publishBodyOf(
+			npmPkg{name: "inner-b", version: "1.0.0"}.tarball(),
+			npmDist(registry, "inner-a", "inner-a-1.0.0.tgz", npmPkg{name: "inner-b", version: "1.0.0"}.tarball()))},
+		{"malformed JSON", "broken", []byte(`{"name":"broken","versions":{"1.0.0":{"name":"broken"`)},
+		{"versions not an object", "broken", []byte(`{"_id":"broken","name":"broken","versions":["1.0.0"],"_attachments":{}}`)},
+		{"attachment not base64", "checked", setAttachment(other.publishBody(registry), other.tarballName(),
+			map[string]any{"content_type": "application/octet-stream", "data": "!!not base64!!", "length": 14})},
+		{"attachment name escaping", "checked", setAttachment(other.publishBody(registry), "../../evil-1.0.0.tgz",
+			map[string]any{"content_type": "application/octet-stream", "data": good["shasum"], "length": 40})},
+		{"version not semver", "badver", npmPkg{name: "badver", version: "../../1.0.0"}.publishBody(registry)},
+		{"name npm refuses", ".hidden", npmPkg{name: ".hidden", version: "1.0.0"}.publishBody(registry)},
+		{"republish of victim's version", "victim", npmPkg{name: "victim", version: "1.0.0",
+			extra: map[string]any{"description": "replaced"}}.publishBody(registry)},
+	}
+	for _, b := range bodies {
+		res := put(b.name, b.body)
+		wantNpmError(t, b.what, res, http.StatusBadRequest, http.StatusForbidden, http.StatusConflict, http.StatusUnprocessableEntity)
+		unchanged(b.what)
+		if b.name != "victim" {
+			absent(b.what, b.name, "checked", "url-name", "inner-b")
+		}
+	}
+
+	// Paths that leave their package or repository: refused before
+	// anything is read or written.
+	body := npmPkg{name: "evil", version: "1.0.0"}.publishBody(registry)
+	for _, target := range []string{
+		"/repository/npm-hosted/%2e%2e",
+		"/repository/npm-hosted/%2e%2e%2fevil",
+		"/repository/npm-hosted/..%2F..%2Fevil",
+		"/repository/npm-hosted/@e2e%2f%2e%2e",
+		"/repository/npm-hosted/@%2e%2e%2fevil",
+		"/repository/npm-hosted/@e2e%2f..%2f..%2fevil",
+		"/repository/npm-hosted/victim/%2e%2e/%2e%2e/evil",
+		"/repository/npm-hosted/%2e%2e/npm-other/evil",
+	} {
+		status, out, err := s.rawRequest(http.MethodPut, target, dev, body)
+		if err != nil {
+			t.Fatalf("PUT %s: %v", target, err)
+		}
+		if status != http.StatusBadRequest && status != http.StatusNotFound {
+			t.Errorf("PUT %s: status %d, want 400 or 404: %q", target, status, out)
+		}
+		unchanged("PUT " + target)
+	}
+	for _, target := range []string{
+		"/repository/npm-hosted/victim/-/..%2f..%2fvictim-1.0.0.tgz",
+		"/repository/npm-hosted/victim/-/%2e%2e/victim-1.0.0.tgz",
+		"/repository/npm-hosted/victim/-/%2e%2e%2f%2e%2e%2fvictim%2f-%2fvictim-1.0.0.tgz",
+		"/repository/npm-hosted/victim/-/victim-1.0.0.tgz%00.tgz",
+		"/repository/npm-hosted/%2e%2e%2fvictim/-/victim-1.0.0.tgz",
+	} {
+		for _, method := range []string{http.MethodGet, http.MethodDelete} {
+			tgt := target
+			if method == http.MethodDelete {
+				tgt += "/-rev/1"
+			}
+			status, out, err := s.rawRequest(method, tgt, dev, nil)
+			if err != nil {
+				t.Fatalf("%s %s: %v", method, tgt, err)
+			}
+			if status != http.StatusBadRequest && status != http.StatusNotFound {
+				t.Errorf("%s %s: status %d, want 400 or 404: %q", method, tgt, status, out)
+			}
+		}
+		unchanged("GET and DELETE " + target)
+	}
+	absent("the traversals", "evil")
+}
+
+// TestNpmPublishOverLimit: a publish whose tarball makes the body larger
+// than upload.max-size is refused with 413 and stores nothing; a smaller
+// one on the same server is published.
+func TestNpmPublishOverLimit(t *testing.T) {
+	s := startServerEnv(t, "NEXUS_GO_UPLOAD_MAX_SIZE=64KiB")
+	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	dev := s.createNpmUser("dev", "dev-password-1")
+	registry := s.npmRepoURL("npm-hosted")
+
+	// Random bytes do not compress: the tarball stays over the limit.
+	big := npmPkg{name: "big", version: "1.0.0", payload: randomBytes(t, 96<<10)}
+	res := npmDo(t, http.MethodPut, registry+"big", basic(dev), big.publishBody(registry), nil)
+	wantNpmError(t, "a publish over upload.max-size", res, http.StatusRequestEntityTooLarge)
+	if res := npmDo(t, http.MethodGet, registry+"big", basic(dev), nil, nil); res.status != http.StatusNotFound {
+		t.Errorf("GET big after the refused publish: %d, want 404", res.status)
+	}
+	if a := s.assets("npm-hosted"); len(a) != 0 {
+		t.Errorf("the refused publish stored %+v", a)
+	}
+	small := npmPkg{name: "small", version: "1.0.0"}
+	if res := npmDo(t, http.MethodPut, registry+"small", basic(dev), small.publishBody(registry), nil); res.status/100 != 2 {
+		t.Errorf("a publish under the limit: %d %s", res.status, res.body)
+	}
+}
