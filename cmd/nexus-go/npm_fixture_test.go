@@ -90,14 +90,16 @@ type verdaccio struct {
 }
 
 // verdaccioConfig is Verdaccio's configuration: packages readable by all,
-// published by users, with no uplink unless uplink is set (then every
-// package is proxied from it and its packuments cached for maxAge).
-// Verdaccio's plugins that call out (audit) are not configured.
-func verdaccioConfig(dir, uplink, maxAge string) string {
-	up, proxy := "uplinks: {}\n", ""
+// published by users. With an uplink, every package but the @private scope
+// is proxied from it, packuments cached for a day (as the tests' proxies
+// do); without, all are local. Verdaccio's plugins that call out (audit)
+// are not configured.
+func verdaccioConfig(dir, uplink string) string {
+	const rule = "    access: $all\n    publish: $authenticated\n    unpublish: $authenticated\n"
+	up, packages := "uplinks: {}\n", "  '**':\n"+rule
 	if uplink != "" {
-		up = fmt.Sprintf("uplinks:\n  up:\n    url: %s\n    maxage: %s\n    timeout: 30s\n    cache: true\n", uplink, maxAge)
-		proxy = "    proxy: up\n"
+		up = fmt.Sprintf("uplinks:\n  up:\n    url: %s\n    maxage: 24h\n    timeout: 30s\n    cache: true\n", uplink)
+		packages = "  '@private/*':\n" + rule + "  '**':\n" + rule + "    proxy: up\n"
 	}
 	return fmt.Sprintf(`storage: %s
 auth:
@@ -105,17 +107,13 @@ auth:
     file: %s
     max_users: 1000
 %spackages:
-  '**':
-    access: $all
-    publish: $authenticated
-    unpublish: $authenticated
 %sweb:
   enable: false
 max_body_size: 100mb
 server:
   keepAliveTimeout: 60
 log: { type: stdout, format: pretty, level: warn }
-`, filepath.Join(dir, "storage"), filepath.Join(dir, "htpasswd"), up, proxy)
+`, filepath.Join(dir, "storage"), filepath.Join(dir, "htpasswd"), up, packages)
 }
 
 // startVerdaccio runs Verdaccio (NEXUS_GO_VERDACCIO) until t ends and
@@ -125,7 +123,7 @@ func startVerdaccio(t testing.TB, uplink string) *verdaccio {
 	bin := e2eTool(t, "NEXUS_GO_VERDACCIO", "Verdaccio")
 	v := &verdaccio{t: t, dir: t.TempDir(), logs: &logBuffer{}}
 	config := filepath.Join(v.dir, "config.yaml")
-	if err := os.WriteFile(config, []byte(verdaccioConfig(v.dir, uplink, "24h")), 0o644); err != nil {
+	if err := os.WriteFile(config, []byte(verdaccioConfig(v.dir, uplink)), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
