@@ -19,6 +19,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/formats/docker"
 	"github.com/nexus-go/nexus-go/formats/maven"
+	"github.com/nexus-go/nexus-go/formats/npm"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -101,7 +102,7 @@ func serve(args []string) error {
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		UploadPurgeAge:      cfg.UploadPurgeAge,
 		Log:                 log,
-	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}))
+	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
 	if err := repos.Load(ctx); err != nil {
 		return err
 	}

@@ -1,0 +1,46 @@
+package npm
+
+import (
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+// writeError answers err in npm's error format, {"error": ..., "reason":
+// ...} with the kind's status; npm shows the status and the message.
+// Internal detail goes to the log only, as serve.Error does it.
+func writeError(w http.ResponseWriter, req *http.Request, log *slog.Logger, err error) {
+	status := errs.Status(err)
+	if (status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream)) || status == http.StatusInsufficientStorage {
+		log.Error("request failed", "method", req.Method, "path", req.URL.Path, "err", err)
+	}
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
+	}
+	msg := errs.Message(err)
+	writeJSON(w, req, status, map[string]string{"error": msg, "reason": msg})
+}
+
+// writeJSON answers v as JSON with status.
+func writeJSON(w http.ResponseWriter, req *http.Request, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	writeRawJSON(w, req, status, b)
+}
+
+// writeRawJSON answers b, JSON already, with status.
+func writeRawJSON(w http.ResponseWriter, req *http.Request, status int, b []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Del("Content-Encoding")
+	w.WriteHeader(status)
+	if req.Method != http.MethodHead {
+		w.Write(b)
+	}
+}

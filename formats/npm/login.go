@@ -1,0 +1,187 @@
+package npm
+
+import (
+	"crypto/sha512"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// maxAuthBody bounds the bodies of login and token requests.
+const maxAuthBody = 64 << 10
+
+const couchUser = "user/org.couchdb.user:"
+
+// SignsIn is true for npm login's PUT -/user/org.couchdb.user:<name>,
+// which carries the password in its body: the server lets it through
+// without a caller, and login authenticates it first.
+func (f *Format) SignsIn(method, p string) bool {
+	return method == http.MethodPut && strings.HasPrefix(p, "-/"+couchUser)
+}
+
+// login handles npm login and npm adduser (CouchDB's user document): the
+// name and password are checked, and a new token is the answer. Users are
+// not created this way, as in Nexus.
+func (f *Format) login(w http.ResponseWriter, req *http.Request, r repo.Repository, rest string) error {
+	ctx := req.Context()
+	user, _, _ := strings.Cut(strings.TrimPrefix(rest, couchUser), "/-rev/")
+	raw, err := readBounded(req.Body, maxAuthBody, "the login document")
+	if err != nil {
+		return errs.Wrap(errs.Invalid, err, "the login document could not be read")
+	}
+	var body struct {
+		Name     string `json:"name"`
+		Password string `json:"password"`
+	}
+	if json.Unmarshal(raw, &body) != nil || body.Name == "" || body.Password == "" {
+		return errs.New(errs.Invalid, "the login document needs a name and a password")
+	}
+	if body.Name != user {
+		return errs.New(errs.Invalid, "the login document is for %q, the URL for %q", body.Name, user)
+	}
+	p, err := f.security.Authenticate(ctx, body.Name, body.Password, clientip.Of(req))
+	if err != nil {
+		return err
+	}
+	ctx = auth.WithPrincipal(ctx, p)
+	if err := r.Authorize(ctx, "read"); err != nil {
+		return err
+	}
+	token, _, err := f.security.CreateToken(ctx, p.UserID, auth.NpmRealm, auth.TokenOptions{})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, req, http.StatusCreated, map[string]any{
+		"ok": true, "id": "org.couchdb.user:" + p.UserID, "rev": "_we_dont_use_revs_any_more", "token": token,
+	})
+	return nil
+}
+
+// signedIn is the caller, who must not be anonymous.
+func signedIn(req *http.Request) (*auth.Principal, error) {
+	p := auth.PrincipalFrom(req.Context())
+	if p == nil || p.Anonymous {
+		return nil, errs.New(errs.Unauthorized, "not logged in: run npm login")
+	}
+	return p, nil
+}
+
+// whoami answers the caller's user name.
+func (f *Format) whoami(w http.ResponseWriter, req *http.Request) error {
+	p, err := signedIn(req)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, req, http.StatusOK, map[string]string{"username": p.UserID})
+	return nil
+}
+
+// logout revokes the token npm logout names: the caller's own only.
+func (f *Format) logout(w http.ResponseWriter, req *http.Request, token string) error {
+	p, err := signedIn(req)
+	if err != nil {
+		return err
+	}
+	if err := f.security.RevokeToken(req.Context(), p.UserID, tokenKey(token)); err != nil {
+		return err
+	}
+	writeJSON(w, req, http.StatusOK, map[string]bool{"ok": true})
+	return nil
+}
+
+// tokenKey is the stable id of a token, as auth keys them.
+func tokenKey(token string) string {
+	sum := sha512.Sum512([]byte(token))
+	return hex.EncodeToString(sum[:])
+}
+
+// tokenJSON is a token as npm token list shows it.
+type tokenJSON struct {
+	Token         string   `json:"token"`
+	Key           string   `json:"key"`
+	CIDRWhitelist []string `json:"cidr_whitelist"`
+	ReadOnly      bool     `json:"readonly"`
+	Automation    bool     `json:"automation"`
+	Created       string   `json:"created"`
+	Updated       string   `json:"updated"`
+}
+
+func tokenOf(info auth.TokenInfo) tokenJSON {
+	ts := info.Created.UTC().Format(time.RFC3339Nano)
+	return tokenJSON{Token: info.Prefix, Key: info.Key, CIDRWhitelist: info.CIDRs, ReadOnly: info.ReadOnly, Created: ts, Updated: ts}
+}
+
+// tokens handles -/npm/v1/tokens: GET lists the caller's npm tokens, POST
+// creates one after checking the caller's password again.
+func (f *Format) tokens(w http.ResponseWriter, req *http.Request) error {
+	ctx := req.Context()
+	p, err := signedIn(req)
+	if err != nil {
+		return err
+	}
+	switch req.Method {
+	case http.MethodGet:
+		infos, err := f.security.Tokens(ctx, p.UserID, auth.NpmRealm)
+		if err != nil {
+			return err
+		}
+		objects := make([]tokenJSON, 0, len(infos))
+		for _, info := range infos {
+			objects = append(objects, tokenOf(info))
+		}
+		writeJSON(w, req, http.StatusOK, map[string]any{"objects": objects, "total": len(objects), "urls": map[string]string{}})
+		return nil
+	case http.MethodPost:
+		raw, err := readBounded(req.Body, maxAuthBody, "the token request")
+		if err != nil {
+			return errs.Wrap(errs.Invalid, err, "the token request could not be read")
+		}
+		// npm 11 also sends granular-token fields (name, expires,
+		// packages, scopes, orgs); tokens here carry the user's
+		// privileges, so those are accepted and not applied.
+		var body struct {
+			Password string   `json:"password"`
+			ReadOnly bool     `json:"readonly"`
+			CIDRs    []string `json:"cidr_whitelist"`
+		}
+		if json.Unmarshal(raw, &body) != nil || body.Password == "" {
+			return errs.New(errs.Invalid, "the token request needs the password")
+		}
+		if _, err := f.security.Authenticate(ctx, p.UserID, body.Password, clientip.Of(req)); err != nil {
+			return err
+		}
+		token, info, err := f.security.CreateToken(ctx, p.UserID, auth.NpmRealm, auth.TokenOptions{ReadOnly: body.ReadOnly, CIDRs: body.CIDRs})
+		if err != nil {
+			return err
+		}
+		out := tokenOf(info)
+		out.Token = token // shown this once
+		writeJSON(w, req, http.StatusOK, out)
+		return nil
+	}
+	return errs.New(errs.Unsupported, "method %s not allowed here", req.Method)
+}
+
+// revokeToken handles DELETE -/npm/v1/tokens/token/<key> (npm token
+// revoke), by key or by the token itself.
+func (f *Format) revokeToken(w http.ResponseWriter, req *http.Request, key string) error {
+	p, err := signedIn(req)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(key, "npm_") {
+		key = tokenKey(key)
+	}
+	if err := f.security.RevokeToken(req.Context(), p.UserID, key); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

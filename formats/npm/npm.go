@@ -1,0 +1,171 @@
+// Package npm is the npm format: hosted, proxy and group repositories
+// speaking the npm registry protocol (packuments, tarballs, publish,
+// dist-tags, deprecate, unpublish, login and tokens, search, audit).
+//
+// Storage: the packument of a package is the asset at its name ("lodash",
+// "@scope/name"), the full document as JSON without attachments; a
+// tarball is at "<name>/-/<unscoped>-<version>.tgz". Stored packuments keep
+// tarball URLs as they came; Rewrite points them at the repository the
+// client addressed.
+package npm
+
+import (
+	"context"
+	"encoding/json"
+	"log/slog"
+	"net/url"
+	"strings"
+	"sync"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/keylock"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// Format is the npm format plugin.
+type Format struct {
+	security *auth.Service
+	log      *slog.Logger
+	// packages serializes the read-modify-writes of one packument within
+	// this process; the compare-and-swap in the metadata transaction is
+	// what makes them safe, the lock only spares retries.
+	packages keylock.Map
+
+	mu       sync.RWMutex
+	settings map[string]settings // decoded "npm" sections, by their JSON
+}
+
+var (
+	_ repo.Format             = (*Format)(nil)
+	_ repo.PathDecoder        = (*Format)(nil)
+	_ repo.MetadataRewriter   = (*Format)(nil)
+	_ repo.MaintainedMetadata = (*Format)(nil)
+	_ repo.ContentTyper       = (*Format)(nil)
+	_ repo.GroupMerger        = (*Format)(nil)
+	_ repo.UpstreamRequester  = (*Format)(nil)
+	_ repo.ContentChecksum    = (*Format)(nil)
+	_ repo.ImmutableContent   = (*Format)(nil)
+	_ repo.SignIn             = (*Format)(nil)
+	_ repo.SearchTerms        = (*Format)(nil)
+)
+
+// New returns the npm format; security authenticates logins and keeps
+// tokens.
+func New(security *auth.Service, log *slog.Logger) *Format {
+	return &Format{security: security, log: log}
+}
+
+// Name is "npm", as in Nexus's repository JSON, REST paths and privileges.
+func (f *Format) Name() string { return "npm" }
+
+// settings is the optional "npm" section of a repository's configuration.
+type settings struct {
+	// MergeProxiedVersions lets a group mix versions from proxy members
+	// into a package that a hosted member has. Off by default: a name
+	// published privately is served from hosted members only, so nobody
+	// can shadow it with a higher version on a public registry
+	// (dependency confusion).
+	MergeProxiedVersions bool `json:"mergeProxiedVersions"`
+}
+
+// Validate checks the "npm" section: optional, and mergeProxiedVersions
+// only means something for groups.
+func (f *Format) Validate(cfg *repo.Config) error {
+	var s settings
+	ok, err := cfg.Section("npm", &s)
+	if err != nil {
+		return &repo.FieldError{Field: "npm", Message: "malformed section: " + err.Error()}
+	}
+	if s.MergeProxiedVersions && cfg.Type != repo.Group {
+		return &repo.FieldError{Field: "npm.mergeProxiedVersions", Message: "applies to group repositories only"}
+	}
+	if !ok && cfg.Type != repo.Group {
+		return nil
+	}
+	return cfg.SetSection("npm", s)
+}
+
+// settingsOf returns r's "npm" section, decoded once per distinct section.
+func (f *Format) settingsOf(cfg repo.Config) settings {
+	raw := cfg.Sections["npm"]
+	f.mu.RLock()
+	s, ok := f.settings[string(raw)]
+	f.mu.RUnlock()
+	if ok {
+		return s
+	}
+	json.Unmarshal(raw, &s)
+	f.mu.Lock()
+	if f.settings == nil || len(f.settings) >= maxSettings {
+		f.settings = map[string]settings{}
+	}
+	f.settings[string(raw)] = s
+	f.mu.Unlock()
+	return s
+}
+
+// maxSettings bounds the decoded sections kept.
+const maxSettings = 1024
+
+// Checksums: sha1 is npm's shasum, sha512 its integrity.
+func (f *Format) Checksums() []blob.Algorithm { return []blob.Algorithm{blob.SHA1, blob.SHA512} }
+
+// IsMetadata is true for packuments only.
+func (f *Format) IsMetadata(p string) bool {
+	_, ok := packumentName(p)
+	return ok
+}
+
+// Maintained is true for packuments: the server rewrites them on every
+// publish, dist-tag change, deprecation and unpublish, whatever the write
+// policy says of tarballs.
+func (f *Format) Maintained(p string) bool { return f.IsMetadata(p) }
+
+// ContentType types packuments as JSON and tarballs as gzip, whatever an
+// upstream declares.
+func (f *Format) ContentType(p string) string {
+	if f.IsMetadata(p) {
+		return "application/json"
+	}
+	if strings.HasSuffix(p, ".tgz") {
+		return "application/octet-stream"
+	}
+	return ""
+}
+
+// Component of a tarball: group = scope without "@", name = unscoped name,
+// version, as Nexus has them. Packuments belong to none.
+func (f *Format) Component(p string) *meta.Component {
+	r, err := parseRoute(p)
+	if err != nil || r.kind != routeTarball || r.rev != "" {
+		return nil
+	}
+	v, _ := fileVersion(r.name, r.rest)
+	scope, bare := splitName(r.name)
+	return &meta.Component{Group: scope, Name: bare, Version: v}
+}
+
+// Immutable is true for tarballs: a version is never published twice, so
+// a cached tarball never needs asking the upstream again.
+func (f *Format) Immutable(p string) bool {
+	r, err := parseRoute(p)
+	return err == nil && r.kind == routeTarball
+}
+
+// Rewrite points the tarball URLs of a packument at base, the repository
+// the client addressed.
+func (f *Format) Rewrite(_ context.Context, p string, body []byte, base *url.URL) ([]byte, error) {
+	name, ok := packumentName(p)
+	if !ok || base == nil {
+		return body, nil
+	}
+	return rewriteTarballs(body, base, name)
+}
+
+// SearchTerms is Nexus's npm.scope search parameter (the scope without
+// "@", the component's group).
+func (f *Format) SearchTerms() []repo.SearchTerm {
+	return []repo.SearchTerm{{Param: "npm.scope", Component: "group"}}
+}

@@ -1,0 +1,46 @@
+package npm
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// special handles the registry's own endpoints under -/ (rest is the path
+// after it): login and tokens, whoami, ping, search, audit.
+func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Repository, rest string) error {
+	ctx := req.Context()
+	m := req.Method
+	if strings.HasPrefix(rest, couchUser) {
+		if m != http.MethodPut {
+			return errs.New(errs.Unsupported, "method %s not allowed here", m)
+		}
+		return f.login(w, req, r, rest) // authenticates from the body first
+	}
+	if err := r.Authorize(ctx, "read"); err != nil {
+		return err
+	}
+	switch {
+	case rest == "v1/login" && m == http.MethodPost:
+		// No web login: npm then falls back to the CouchDB login.
+		return errs.New(errs.NotFound, "web login is not supported: use npm login --auth-type=legacy")
+	case rest == "ping" && (m == http.MethodGet || m == http.MethodHead):
+		writeRawJSON(w, req, http.StatusOK, []byte("{}"))
+		return nil
+	case rest == "whoami" && m == http.MethodGet:
+		return f.whoami(w, req)
+	case strings.HasPrefix(rest, "user/token/") && m == http.MethodDelete:
+		return f.logout(w, req, strings.TrimPrefix(rest, "user/token/"))
+	case rest == "npm/v1/tokens":
+		return f.tokens(w, req)
+	case strings.HasPrefix(rest, "npm/v1/tokens/token/") && m == http.MethodDelete:
+		return f.revokeToken(w, req, strings.TrimPrefix(rest, "npm/v1/tokens/token/"))
+	case rest == "v1/search" && m == http.MethodGet:
+		return f.search(w, req, r)
+	case (rest == auditBulk || rest == auditQuick) && m == http.MethodPost:
+		return f.audit(w, req, r, rest)
+	}
+	return errs.New(errs.NotFound, "no such endpoint: -/%s", rest)
+}
