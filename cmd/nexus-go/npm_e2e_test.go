@@ -88,8 +88,12 @@ func TestNpmPublishFlow(t *testing.T) {
 	if first.status != http.StatusOK {
 		t.Fatalf("GET %s after publish: %d %s", tarballPath, first.status, first.body)
 	}
+	// npm itself refuses when the packument lists the version; --force
+	// skips that, and then the server must.
 	again := npmPkg{name: v1.name, version: v1.version, extra: map[string]any{"description": "other bytes"}}
-	e.mustFail(again.write(t, filepath.Join(e.dir, "again")), "E4", "publish")
+	againDir := again.write(t, filepath.Join(e.dir, "again"))
+	e.mustFail(againDir, "cannot publish over the previously published versions", "publish")
+	e.mustFail(againDir, "E4", "publish", "--force")
 	if res := s.do(http.MethodGet, tarballPath, dev, nil, nil); res.status != http.StatusOK || sha(res.body) != sha(first.body) {
 		t.Errorf("the refused republish changed the tarball: status %d, sha256 %s, was %s", res.status, sha(res.body), sha(first.body))
 	}
@@ -236,11 +240,17 @@ func TestNpmGroupInstall(t *testing.T) {
 	}
 	deps := map[string]string{"@e2e/private": "^1.0.0", "upstream-only": "^2.0.0"}
 	want := map[string]string{"@e2e/private": "1.0.0", "upstream-only": "2.0.0", "upstream-dep": "1.2.0"}
+	// pnpm links only direct dependencies into node_modules; the others
+	// are in its virtual store, node_modules/.pnpm.
 	check := func(client, dir string) {
 		t.Helper()
 		for name, v := range want {
-			if got := installedVersion(t, dir, name); got != v {
-				t.Errorf("%s: node_modules/%s is %q, want %s", client, name, got, v)
+			at := name
+			if _, direct := deps[name]; !direct && strings.HasPrefix(client, "pnpm") {
+				at = filepath.Join(".pnpm", strings.ReplaceAll(name, "/", "+")+"@"+v, "node_modules", name)
+			}
+			if got := installedVersion(t, dir, at); got != v {
+				t.Errorf("%s: node_modules/%s is %q, want %s", client, at, got, v)
 			}
 		}
 	}
@@ -335,13 +345,19 @@ func TestNpmConcurrentPublish(t *testing.T) {
 	var wg sync.WaitGroup
 	outs := make([]string, 2)
 	oks := make([]bool, 2)
+	// npm refuses to tag latest a version below the highest it sees: the
+	// lower one has its own tag, whichever lands first.
 	for i, v := range []string{"1.0.0", "1.1.0"} {
 		want = append(want, v)
 		dir := npmPkg{name: "@e2e/both", version: v}.write(t, e.dir)
+		args := []string{"publish"}
+		if i == 0 {
+			args = append(args, "--tag", "first")
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i], oks[i] = e.run(dir, "publish")
+			outs[i], oks[i] = e.run(dir, args...)
 		}()
 	}
 	wg.Wait()
