@@ -92,6 +92,9 @@ test: fmt-check vet test-deps
 # build it from a checkout of its sources (project-zot/zot) with
 #   CGO_ENABLED=0 GOEXPERIMENT=jsonv2 go build -o $(TOOLS)/zot ./cmd/zot
 # and it is used from there (NEXUS_GO_ZOT); without it that peer is skipped.
+# BenchmarkNpmPeers runs the npm workload (installs, packument GETs) through
+# a group beside Verdaccio (NEXUS_GO_VERDACCIO, from test-deps) with an
+# uplink to the same upstream, and reports the ratios and both peak RSS.
 # To profile the server under a workload, build it with the pprof tag:
 #   GOFLAGS=-tags=pprof NEXUS_PPROF_ADDR=127.0.0.1:6060 go test -run '^$$' -bench DockerPeers -benchtime 1x ./cmd/nexus-go/
 #   go tool pprof -seconds 5 http://127.0.0.1:6060/debug/pprof/profile

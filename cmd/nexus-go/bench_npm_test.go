@@ -54,7 +54,7 @@ type npmPeer struct {
 func BenchmarkNpmPeers(b *testing.B) {
 	up := startVerdaccio(b, "")
 	bigName := "big-packument"
-	big := npmBigPackument(b, up, bigName)
+	b.Logf("the big packument as stored: %s", kb(npmBigPackument(b, up, bigName)))
 	publish := func(v *verdaccio, pkgs []npmPkg) {
 		if _, err := parallel(len(pkgs), func(i int) error {
 			res, err := npmSend(http.MethodPut, v.base+npmEscape(pkgs[i].name), bearer(v.token), pkgs[i].publishBody(v.base), nil)
@@ -155,10 +155,11 @@ func BenchmarkNpmPeers(b *testing.B) {
 				hdr.Set("Accept-Encoding", "gzip")
 			}
 			rps := make([]float64, len(peers))
+			sizes := make([]int, len(peers))
 			for range npmGETRounds {
 				for i, p := range peers {
 					u := p.registry + npmEscape(pk.name)
-					npmCheckPackument(b, c, p, u, hdr, pk.name, map[string]int{"typical": npmTypicalVers, bigName: npmBigVersions}[pk.name])
+					sizes[i] = npmCheckPackument(b, c, p, u, hdr, pk.name, map[string]int{"typical": npmTypicalVers, bigName: npmBigVersions}[pk.name])
 					r, err := npmGETs(c, u, p.authz, hdr, npmGETDuration)
 					if err != nil {
 						b.Fatalf("%s: GET %s: %v", p.name, u, err)
@@ -170,7 +171,8 @@ func BenchmarkNpmPeers(b *testing.B) {
 				b.ReportMetric(rps[i], label+"-"+p.name+"-req/s")
 			}
 			b.ReportMetric(rps[0]/rps[1], label+"-x-verdaccio")
-			b.Logf("packument %-12s (%s) nexus-go %7.1f req/s  verdaccio %7.1f req/s  ratio %.1f", label, big.sizeOf(pk.name), rps[0], rps[1], rps[0]/rps[1])
+			b.Logf("packument %-12s nexus-go %7.1f req/s (%s sent)  verdaccio %7.1f req/s (%s sent)  ratio %.1f",
+				label, rps[0], kb(sizes[0]), rps[1], kb(sizes[1]), rps[0]/rps[1])
 		}
 	}
 	c.CloseIdleConnections()
@@ -198,8 +200,9 @@ func npmLoginToken(b *testing.B, registry string, c *creds) string {
 }
 
 // npmCheckPackument requires that the peer serves the packument with all
-// its versions and tarball URLs of its own, before it is timed.
-func npmCheckPackument(b *testing.B, c *http.Client, p *npmPeer, u string, hdr http.Header, name string, versions int) {
+// its versions and tarball URLs of its own, before it is timed, and
+// returns the size of the answer as sent.
+func npmCheckPackument(b *testing.B, c *http.Client, p *npmPeer, u string, hdr http.Header, name string, versions int) int {
 	b.Helper()
 	req, _ := http.NewRequest(http.MethodGet, u, nil)
 	for k, v := range hdr {
@@ -212,6 +215,7 @@ func npmCheckPackument(b *testing.B, c *http.Client, p *npmPeer, u string, hdr h
 	if err != nil {
 		b.Fatalf("%s: GET %s: %v", p.name, u, err)
 	}
+	sent := len(body)
 	if resp.Header.Get("Content-Encoding") == "gzip" {
 		zr, err := gzip.NewReader(bytes.NewReader(body))
 		if err != nil {
@@ -238,6 +242,7 @@ func npmCheckPackument(b *testing.B, c *http.Client, p *npmPeer, u string, hdr h
 			b.Fatalf("%s: GET %s: version %s's tarball at %q, not under %s", p.name, u, v, m.Dist.Tarball, p.registry)
 		}
 	}
+	return sent
 }
 
 // npmGETs GETs u with benchClients clients for d and returns requests per
@@ -283,25 +288,22 @@ func median(xs []float64) float64 {
 	return s[len(s)/2]
 }
 
-// npmBig describes the generated packuments by name, for the log.
-type npmBig map[string]int
-
-func (m npmBig) sizeOf(name string) string {
-	if n, ok := m[name]; ok {
+func kb(n int) string {
+	if n >= 1e6 {
 		return fmt.Sprintf("%.1f MB", float64(n)/1e6)
 	}
-	return "small"
+	return fmt.Sprintf("%.1f kB", float64(n)/1e3)
 }
 
 // npmBigPackument puts a package of npmBigVersions versions, each with
 // the fields a large real manifest has (150 dependencies, scripts,
 // maintainers), into the storage of the upstream Verdaccio v, with a small
-// tarball for each. They are written as Verdaccio's own files, not
+// tarball for each, and returns the packument's size. They are written as Verdaccio's own files, not
 // published: Verdaccio rewrites the whole packument on every publish, so
 // 3,000 publishes take it half an hour (measured: 600 took 56 s, growing
 // with the square). Both peers then fetch it from v like any other public
 // package.
-func npmBigPackument(b *testing.B, v *verdaccio, name string) npmBig {
+func npmBigPackument(b *testing.B, v *verdaccio, name string) int {
 	b.Helper()
 	dir := filepath.Join(v.dir, "storage", name)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -348,5 +350,5 @@ func npmBigPackument(b *testing.B, v *verdaccio, name string) npmBig {
 	if err := os.WriteFile(filepath.Join(dir, "package.json"), doc, 0o644); err != nil {
 		b.Fatal(err)
 	}
-	return npmBig{name: len(doc)}
+	return len(doc)
 }
