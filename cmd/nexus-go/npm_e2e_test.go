@@ -186,6 +186,19 @@ func TestNpmPublishFlow(t *testing.T) {
 		t.Errorf("revoking one token broke another: whoami %d", got)
 	}
 
+	// The registry's other endpoints npm uses: ping, search, and the
+	// audit of an install (a hosted repository has no advisories).
+	e.mustRun(e.dir, "ping")
+	var found []struct{ Name, Version string }
+	e.runJSON(&found, "search", "--json", "@e2e/lib")
+	if len(found) != 1 || found[0].Name != "@e2e/lib" || found[0].Version != "1.1.0" {
+		t.Errorf("npm search @e2e/lib: %+v, want @e2e/lib 1.1.0", found)
+	}
+	proj := e.project("app", map[string]string{"@e2e/lib": "^1.0.0"})
+	if out := e.mustRun(proj, "install", "--no-fund"); !strings.Contains(out, "found 0 vulnerabilities") {
+		t.Errorf("npm install with its audit: no audit result in\n%s", out)
+	}
+
 	// logout revokes the token it used and drops it from .npmrc.
 	e.mustRun(e.dir, "logout")
 	if e.token() != "" {
