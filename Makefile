@@ -112,6 +112,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzPrivilege -fuzztime $(FUZZTIME) ./pkg/auth/
 	$(GO) test -run '^$$' -fuzz FuzzParseArtifact -fuzztime $(FUZZTIME) ./formats/maven/
 	$(GO) test -run '^$$' -fuzz FuzzParseMetadata -fuzztime $(FUZZTIME) ./formats/maven/
+	$(GO) test -run '^$$' -fuzz FuzzPackument -fuzztime $(FUZZTIME) ./formats/npm/
 
 clean:
 	rm -rf bin

@@ -5,8 +5,14 @@ package main
 // entry in accessFormats.
 
 import (
+	"archive/tar"
+	"bytes"
+	"compress/gzip"
+	"crypto/sha512"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -61,7 +67,7 @@ type pathRoute struct {
 	ociErrors bool
 }
 
-var accessFormats = []accessFormat{rawAccess, dockerAccess, mavenAccess}
+var accessFormats = []accessFormat{rawAccess, dockerAccess, mavenAccess, npmAccess}
 
 const rawStorage = `"storage":{"blobStoreName":"default","strictContentTypeValidation":false`
 
@@ -154,6 +160,71 @@ var mavenAccess = accessFormat{
 		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
 		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
 	}},
+}
+
+var npmAccess = accessFormat{
+	name: "npm",
+	hosted: func(_ *testing.T, repo string) string {
+		return fmt.Sprintf(`{"name":%q,"online":true,%s,"writePolicy":"allow_once"}}`, repo, rawStorage)
+	},
+	proxy: func(_ *testing.T, s *nexusServer, repo, upstream string) string {
+		return fmt.Sprintf(`{"name":%q,"online":true,%s},"proxy":{"remoteUrl":%q,"contentMaxAge":-1,"metadataMaxAge":1440},`+
+			`"negativeCache":{"enabled":true,"timeToLive":1440},"httpClient":{"blocked":false,"autoBlock":true,`+
+			`"authentication":{"type":"username","username":"admin","password":%q}}}`,
+			repo, rawStorage, upstream, s.adminPW)
+	},
+	group: func(_ *testing.T, repo, writable string, members ...string) string {
+		m, _ := json.Marshal(members)
+		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q}}`,
+			repo, rawStorage, m, writable)
+	},
+	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	seed: func(t *testing.T, s *nexusServer, repo string) string {
+		body := npmPublishBody(t, "@team/app", "1.0.0", "content of "+repo)
+		res := s.do(http.MethodPut, "/repository/"+repo+"/@team%2fapp", s.admin(), body, http.Header{"Content-Type": {"application/json"}})
+		if res.status != http.StatusOK {
+			t.Fatalf("npm publish to %s: %d %s", repo, res.status, res.body)
+		}
+		return "@team/app/-/app-1.0.0.tgz"
+	},
+	pathRoutes: []pathRoute{{
+		name:  "npm",
+		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
+		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
+	}},
+}
+
+// npmPublishBody is the document npm publish sends for version of name:
+// a tarball holding package/package.json and a file with content.
+func npmPublishBody(t *testing.T, name, version, content string) []byte {
+	t.Helper()
+	var tgz bytes.Buffer
+	zw := gzip.NewWriter(&tgz)
+	tw := tar.NewWriter(zw)
+	pj := fmt.Sprintf(`{"name":%q,"version":%q}`, name, version)
+	for _, f := range [][2]string{{"package/package.json", pj}, {"package/index.js", content}} {
+		tw.WriteHeader(&tar.Header{Name: f[0], Mode: 0o644, Size: int64(len(f[1])), Typeflag: tar.TypeReg})
+		io.WriteString(tw, f[1])
+	}
+	tw.Close()
+	zw.Close()
+	sum := sha512.Sum512(tgz.Bytes())
+	_, bare, _ := strings.Cut(name, "/")
+	file := bare + "-" + version + ".tgz"
+	body, err := json.Marshal(map[string]any{
+		"_id": name, "name": name, "dist-tags": map[string]string{"latest": version},
+		"versions": map[string]any{version: map[string]any{
+			"name": name, "version": version,
+			"dist": map[string]string{"integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:]), "tarball": name + "/-/" + file},
+		}},
+		"_attachments": map[string]any{name + "-" + version + ".tgz": map[string]any{
+			"content_type": "application/octet-stream", "data": base64.StdEncoding.EncodeToString(tgz.Bytes()), "length": tgz.Len(),
+		}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return body
 }
 
 // connectorPort is the HTTP connector port of hosted Docker repository repo.

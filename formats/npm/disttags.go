@@ -71,7 +71,9 @@ func (f *Format) setTag(w http.ResponseWriter, req *http.Request, r repo.Reposit
 		return errs.New(errs.Invalid, "the latest dist-tag cannot be removed")
 	}
 	var rev string
-	_, err = f.modify(ctx, uploaderOf(ctx, clientip.Of(req)), target, rt.name, func(cur []byte) ([]byte, error) {
+	unlock := f.lock(target, rt.name)
+	defer unlock()
+	_, err = modify(ctx, uploaderOf(ctx, clientip.Of(req)), target, rt.name, func(cur []byte) ([]byte, error) {
 		if cur == nil {
 			return nil, errs.New(errs.NotFound, "package %s not found", rt.name)
 		}

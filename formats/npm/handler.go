@@ -73,6 +73,16 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 			return f.unpublishAll(w, req, r, rt.name, rt.rest)
 		case rt.kind == routeTarball && rt.rev != "":
 			return f.deleteTarball(w, req, r, rt)
+		case r.Config().Type == repo.Proxy && (rt.kind == routePackument || rt.kind == routeTarball):
+			// A proxy forgets what it cached: fetched again when next asked.
+			if err := r.Authorize(req.Context(), "delete"); err != nil {
+				return err
+			}
+			if err := r.Delete(req.Context(), p); err != nil {
+				return err
+			}
+			writeJSON(w, req, http.StatusOK, map[string]bool{"ok": true})
+			return nil
 		}
 	}
 	return errs.New(errs.Unsupported, "method %s not allowed here", req.Method)

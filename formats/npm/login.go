@@ -105,6 +105,7 @@ func tokenKey(token string) string {
 // tokenJSON is a token as npm token list shows it.
 type tokenJSON struct {
 	Token         string   `json:"token"`
+	Name          string   `json:"name"`
 	Key           string   `json:"key"`
 	CIDRWhitelist []string `json:"cidr_whitelist"`
 	ReadOnly      bool     `json:"readonly"`
@@ -143,13 +144,15 @@ func (f *Format) tokens(w http.ResponseWriter, req *http.Request) error {
 		if err != nil {
 			return errs.Wrap(errs.Invalid, err, "the token request could not be read")
 		}
-		// npm 11 also sends granular-token fields (name, expires,
-		// packages, scopes, orgs); tokens here carry the user's
-		// privileges, so those are accepted and not applied.
+		// npm 11 sends granular-token fields (name, expires, packages,
+		// scopes, orgs): tokens here carry their user's privileges, so
+		// only the permission's read-only counts; older clients send
+		// readonly.
 		var body struct {
-			Password string   `json:"password"`
-			ReadOnly bool     `json:"readonly"`
-			CIDRs    []string `json:"cidr_whitelist"`
+			Password   string   `json:"password"`
+			ReadOnly   bool     `json:"readonly"`
+			Permission string   `json:"packages_and_scopes_permission"`
+			CIDRs      []string `json:"cidr_whitelist"`
 		}
 		if json.Unmarshal(raw, &body) != nil || body.Password == "" {
 			return errs.New(errs.Invalid, "the token request needs the password")
@@ -157,7 +160,7 @@ func (f *Format) tokens(w http.ResponseWriter, req *http.Request) error {
 		if _, err := f.security.Authenticate(ctx, p.UserID, body.Password, clientip.Of(req)); err != nil {
 			return err
 		}
-		token, info, err := f.security.CreateToken(ctx, p.UserID, auth.NpmRealm, auth.TokenOptions{ReadOnly: body.ReadOnly, CIDRs: body.CIDRs})
+		token, info, err := f.security.CreateToken(ctx, p.UserID, auth.NpmRealm, auth.TokenOptions{ReadOnly: body.ReadOnly || body.Permission == "read-only", CIDRs: body.CIDRs})
 		if err != nil {
 			return err
 		}

@@ -28,9 +28,7 @@ import (
 type Format struct {
 	security *auth.Service
 	log      *slog.Logger
-	// packages serializes the read-modify-writes of one packument within
-	// this process; the compare-and-swap in the metadata transaction is
-	// what makes them safe, the lock only spares retries.
+	// packages serializes the changes of one package (see lock).
 	packages keylock.Map
 
 	mu       sync.RWMutex

@@ -22,6 +22,15 @@ const maxUnboundedBody = 1 << 30
 // (deprecate, unpublish of one version, owner changes).
 func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository, name, rev string) error {
 	ctx := req.Context()
+	// Which action the document needs is known once it is read; a caller
+	// who holds none that any could need is refused before.
+	actions := []string{"add", "edit", "delete"}
+	if rev != "" {
+		actions = actions[1:]
+	}
+	if err := authorizeAny(ctx, r, actions); err != nil {
+		return err
+	}
 	limit := int64(maxUnboundedBody)
 	max := repo.MaxUploadSize(ctx)
 	if max > 0 {
@@ -146,6 +155,8 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	if err != nil {
 		return err
 	}
+	unlock := f.lock(target, name)
+	defer unlock()
 	cur, _, err := stored(ctx, target, name)
 	if err != nil {
 		return err
@@ -171,7 +182,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 		return err
 	}
 	var rev string
-	_, err = f.modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
+	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
 		doc, err := applyPublish(cur, body, name, rel)
 		if err != nil {
 			return nil, err

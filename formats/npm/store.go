@@ -41,13 +41,19 @@ func stored(ctx context.Context, r repo.Repository, name string) ([]byte, digest
 	return b, c.Asset.Blob, err
 }
 
+// lock serializes the changes of one package in one repository within
+// this process: a publish's tarball and packument go together, and the
+// compare-and-swap of modify is left for what the lock cannot see.
+func (f *Format) lock(r repo.Repository, name string) (unlock func()) {
+	return f.packages.Lock(r.Name() + "\x00" + name)
+}
+
 // modify is a read-modify-write of the packument of name in hosted r: fn
 // gets the stored document (nil if none) and returns the new one, which is
 // stored only if the packument is still what fn read (compare-and-swap in
 // the metadata transaction); otherwise fn runs again on the new state.
-func (f *Format) modify(ctx context.Context, req putter, r repo.Repository, name string, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
-	unlock := f.packages.Lock(r.Name() + "\x00" + name)
-	defer unlock()
+// Callers hold lock.
+func modify(ctx context.Context, req putter, r repo.Repository, name string, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
 		cur, blob, err := stored(ctx, r, name)
 		if err != nil {
@@ -70,7 +76,9 @@ func (f *Format) modify(ctx context.Context, req putter, r repo.Repository, name
 			}
 			return nil
 		}
-		_, err = r.Put(ctx, name, bytes.NewReader(next), opts)
+		// The upload limit bounds what clients send, not the document
+		// the server maintains from it.
+		_, err = r.Put(repo.WithMaxUploadSize(ctx, 0), name, bytes.NewReader(next), opts)
 		switch {
 		case err == nil:
 			return next, nil
@@ -165,4 +173,20 @@ func writeTarget(ctx context.Context, r repo.Repository, actions ...string) (rep
 		return wm, nil
 	}
 	return nil, errs.New(errs.Unsupported, "repository %s is a %s repository: publish to a hosted one", r.Name(), r.Config().Type)
+}
+
+// authorizeAny checks that the caller may perform one of actions on r,
+// answering the first refusal otherwise.
+func authorizeAny(ctx context.Context, r repo.Repository, actions []string) error {
+	var first error
+	for _, a := range actions {
+		err := r.Authorize(ctx, a)
+		if err == nil {
+			return nil
+		}
+		if first == nil {
+			first = err
+		}
+	}
+	return first
 }

@@ -17,7 +17,7 @@ func (f *Format) unpublishAll(w http.ResponseWriter, req *http.Request, r repo.R
 	if err != nil {
 		return err
 	}
-	unlock := f.packages.Lock(target.Name() + "\x00" + name)
+	unlock := f.lock(target, name)
 	defer unlock()
 	cur, _, err := stored(ctx, target, name)
 	if err != nil {
@@ -71,7 +71,7 @@ func (f *Format) deleteTarball(w http.ResponseWriter, req *http.Request, r repo.
 	if err != nil {
 		return err
 	}
-	unlock := f.packages.Lock(target.Name() + "\x00" + rt.name)
+	unlock := f.lock(target, rt.name)
 	defer unlock()
 	cur, _, err := stored(ctx, target, rt.name)
 	if err != nil {

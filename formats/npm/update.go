@@ -20,11 +20,10 @@ import (
 // tarballs of removed versions are deleted once the packument is written.
 func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Request, r repo.Repository, name, rev string, body object, who putter) error {
 	// Which action (edit, delete) the update needs depends on what it
-	// changes; one of them at least it does, before anything is read.
-	if err := r.Authorize(ctx, "edit"); err != nil {
-		if r.Authorize(ctx, "delete") != nil {
-			return err
-		}
+	// changes: it is checked once that is known, before anything is
+	// written.
+	if err := authorizeAny(ctx, r, []string{"edit", "delete"}); err != nil {
+		return err
 	}
 	target, err := writeTarget(ctx, r)
 	if err != nil {
@@ -32,7 +31,9 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 	}
 	var removed []string
 	var newRev string
-	_, err = f.modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
+	unlock := f.lock(target, name)
+	defer unlock()
+	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
 		if cur == nil {
 			return nil, errs.New(errs.NotFound, "package %s not found", name)
 		}
@@ -124,8 +125,18 @@ func applyUpdate(cur []byte, body object, rev string) (doc object, removed []str
 	for _, m := range objectOf(doc.get("dist-tags")) {
 		order = append(order, m.Key)
 	}
-	if !reflect.DeepEqual(tags, distTagsOf(doc)) {
-		changed = true
+	// Tags that named a removed version move or go with the unpublish;
+	// any other tag change is an edit.
+	before := distTagsOf(doc)
+	for tag, v := range before {
+		if tags[tag] != v && !slices.Contains(removed, v) {
+			changed = true
+		}
+	}
+	for tag := range tags {
+		if _, had := before[tag]; !had {
+			changed = true
+		}
 	}
 	doc.set("dist-tags", tagsObject(order, tags))
 	if mt := body.get("maintainers"); mt != nil && !sameJSON(mt, doc.get("maintainers")) {
