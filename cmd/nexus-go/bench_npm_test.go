@@ -103,7 +103,7 @@ func BenchmarkNpmPeers(b *testing.B) {
 	publish(peerV, private)
 
 	group := s.npmRepoURL("npm-group")
-	token := npmLoginToken(b, group, dev)
+	token := couchLogin(b, group, dev)
 	peers := []*npmPeer{
 		{name: "nexus-go", registry: group, authz: bearer(token), pid: s.cmd.Process.Pid},
 		{name: "verdaccio", registry: peerV.base, pid: peerV.pid()},
@@ -183,20 +183,6 @@ func BenchmarkNpmPeers(b *testing.B) {
 		b.ReportMetric(m.hwmMiB(), p.name+"-peak-RSS-MiB")
 		b.Logf("peak RSS %-9s %6.1f MiB", p.name, m.hwmMiB())
 	}
-}
-
-// npmLoginToken signs in as c at registry with the couch request of npm
-// login and returns the token.
-func npmLoginToken(b *testing.B, registry string, c *creds) string {
-	b.Helper()
-	body, _ := json.Marshal(map[string]any{"_id": "org.couchdb.user:" + c.user, "name": c.user, "password": c.pass,
-		"type": "user", "roles": []string{}, "date": time.Now().UTC().Format(time.RFC3339)})
-	res := npmDo(b, http.MethodPut, registry+"-/user/org.couchdb.user:"+c.user, "", body, nil)
-	var out struct{ Token string }
-	if res.status != http.StatusCreated || json.Unmarshal(res.body, &out) != nil || out.Token == "" {
-		b.Fatalf("login at %s: %d %s", registry, res.status, res.body)
-	}
-	return out.Token
 }
 
 // npmCheckPackument requires that the peer serves the packument with all

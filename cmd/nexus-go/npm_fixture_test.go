@@ -195,18 +195,10 @@ func (v *verdaccio) stop() {
 
 func (v *verdaccio) pid() int { return v.cmd.Process.Pid }
 
-// addUser creates a user with the couch request npm adduser sends and
-// returns its token.
+// addUser creates a user and returns its token.
 func (v *verdaccio) addUser(name, password string) string {
 	v.t.Helper()
-	body, _ := json.Marshal(map[string]any{"_id": "org.couchdb.user:" + name, "name": name, "password": password,
-		"type": "user", "roles": []string{}, "date": time.Now().UTC().Format(time.RFC3339)})
-	res := npmDo(v.t, http.MethodPut, v.base+"-/user/org.couchdb.user:"+name, "", body, nil)
-	var out struct{ Token string }
-	if res.status != http.StatusCreated || json.Unmarshal(res.body, &out) != nil || out.Token == "" {
-		v.t.Fatalf("Verdaccio adduser %s: status %d: %s", name, res.status, res.body)
-	}
-	return out.Token
+	return couchLogin(v.t, v.base, &creds{name, password})
 }
 
 // publish PUTs the publish body of a generated package as the user e2e.

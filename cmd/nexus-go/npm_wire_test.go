@@ -204,3 +204,17 @@ func npmDist(registry, name, file string, tgz []byte) map[string]any {
 		"tarball":   registry + name + "/-/" + file,
 	}
 }
+
+// couchLogin sends the couch request of npm login (and adduser) for c to
+// registry and returns the token it answers.
+func couchLogin(t testing.TB, registry string, c *creds) string {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"_id": "org.couchdb.user:" + c.user, "name": c.user, "password": c.pass,
+		"type": "user", "roles": []string{}, "date": time.Now().UTC().Format(time.RFC3339)})
+	res := npmDo(t, http.MethodPut, registry+"-/user/org.couchdb.user:"+url.PathEscape(c.user), "", body, nil)
+	var out struct{ Token string }
+	if res.status != http.StatusCreated || json.Unmarshal(res.body, &out) != nil || out.Token == "" {
+		t.Fatalf("login of %s at %s: status %d: %s", c.user, registry, res.status, res.body)
+	}
+	return out.Token
+}
