@@ -8,9 +8,9 @@ import (
 )
 
 // FuzzPackument feeds request paths to the route parser and documents to
-// the packument scanner: no panic; a route's package name never reaches
-// outside it; a valid document rewrites and abbreviates into valid JSON
-// that keeps its names.
+// the packument scanner: no panic, on any bytes; a route's package name
+// never reaches outside it; a valid document rewrites and abbreviates into
+// valid JSON that keeps its names.
 func FuzzPackument(f *testing.F) {
 	f.Add("@scope/name/-/name-1.0.0.tgz", []byte(`{"name":"a","versions":{"1.0.0":{"dist":{"tarball":"http://upstream.example/a/-/a-1.0.0.tgz"}}}}`))
 	f.Add("-/package/@a/b/dist-tags/next", []byte(`{"versions":{"1":{"dist":{}}},"time":{"modified":"x"}}`))
@@ -28,6 +28,11 @@ func FuzzPackument(f *testing.F) {
 				t.Fatalf("route %q has tarball file %q", p, rt.rest)
 			}
 		}
+		// Documents not known to be JSON (a proxy's cache, read for
+		// checksums) are scanned too: no panic, whatever they hold.
+		abbreviate(doc)
+		manifestOf(doc, "1.0.0")
+		tarballDist(doc, "a", "a-1.0.0.tgz")
 		out, err := rewriteTarballs(doc, base, "a")
 		if err != nil {
 			return

@@ -1,8 +1,11 @@
 package npm
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 // A group serves every member's packages with tarball URLs of the group;
@@ -41,10 +44,30 @@ func TestGroupMerge(t *testing.T) {
 	}
 	fx.get(g, "upstream-only/-/upstream-only-3.1.4.tgz", nil, http.StatusOK)
 
-	// Right after a member changes, the merge shows it.
-	fx.publish(h, pkg{name: "foo", version: "1.0.1"})
+	// Right after a member changes, the merge shows it; a publish to the
+	// group lands in its writable member.
+	fx.publish(g, pkg{name: "foo", version: "1.0.1"})
+	if _, err := h.Stat(t.Context(), "foo/-/foo-1.0.1.tgz"); err != nil {
+		t.Fatalf("a publish to the group is not in its writable member: %v", err)
+	}
 	if d := fx.doc(g, "foo"); d.Versions["1.0.1"] == nil || d.DistTags["latest"] != "1.0.1" {
 		t.Fatalf("after a publish: %v %v", keysOf(d.Versions), d.DistTags)
+	}
+
+	// npm deprecate through the group: the document read for writing is
+	// the writable member's, whose _rev the update names.
+	d = fx.doc(g, "foo")
+	var wd map[string]any
+	json.Unmarshal(fx.get(g, "foo?write=true", nil, http.StatusOK), &wd)
+	if wd["_rev"] == d.Rev || len(wd["versions"].(map[string]any)) != 2 {
+		t.Fatalf("the write document through the group: _rev %v (merge's %s), %d versions", wd["_rev"], d.Rev, len(wd["versions"].(map[string]any)))
+	}
+	wd["versions"].(map[string]any)["1.0.0"].(map[string]any)["deprecated"] = "old"
+	if w := fx.do(t.Context(), g, http.MethodPut, "foo", mustJSON(wd), nil); w.Code != http.StatusOK {
+		t.Fatalf("deprecate through the group: %d %s", w.Code, w.Body.String())
+	}
+	if d := fx.doc(g, "foo"); d.Versions["1.0.0"]["deprecated"] != "old" || d.Versions["1.5.0"] == nil {
+		t.Fatalf("after deprecating through the group: %v", d.Versions["1.0.0"])
 	}
 
 	// Merging proxied versions, with the proxy first: its dist-tags.
@@ -67,4 +90,27 @@ func keysOf[V any](m map[string]V) []string {
 		out = append(out, k)
 	}
 	return out
+}
+
+// The "npm" section is optional; mergeProxiedVersions is for groups.
+func TestValidate(t *testing.T) {
+	f := New(nil, nil)
+	for _, c := range []struct {
+		cfg string
+		ok  bool
+	}{
+		{`{"type":"hosted"}`, true},
+		{`{"type":"hosted","npm":{}}`, true},
+		{`{"type":"group","npm":{"mergeProxiedVersions":true}}`, true},
+		{`{"type":"proxy","npm":{"mergeProxiedVersions":true}}`, false},
+		{`{"type":"group","npm":{"mergeProxiedVersions":"yes"}}`, false},
+	} {
+		var cfg repo.Config
+		if err := json.Unmarshal([]byte(c.cfg), &cfg); err != nil {
+			t.Fatal(err)
+		}
+		if err := f.Validate(&cfg); (err == nil) != c.ok {
+			t.Errorf("Validate(%s): %v", c.cfg, err)
+		}
+	}
 }

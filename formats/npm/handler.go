@@ -94,12 +94,20 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 // the engine's caches after the first request: nothing is parsed here.
 func (f *Format) getPackument(w http.ResponseWriter, req *http.Request, r repo.Repository, name string) error {
 	ctx := req.Context()
-	c, err := r.Get(ctx, name)
+	forWrite := req.URL.Query().Get("write") == "true"
+	from := r
+	if gm, ok := r.(repo.GroupMembers); ok && forWrite && gm.WritableMember() != nil {
+		// npm reads the document it is about to change (deprecate,
+		// unpublish): through a group, the writable member's, whose _rev
+		// the change must name, not the merge's.
+		from = gm.WritableMember()
+	}
+	c, err := from.Get(ctx, name)
 	if err != nil {
 		return err
 	}
 	ctype := typeJSON
-	if wantsAbbreviated(req) && req.URL.Query().Get("write") != "true" {
+	if wantsAbbreviated(req) && !forWrite {
 		if c, err = repo.Derive(ctx, c, "abbreviated", abbreviate); err != nil {
 			return err
 		}

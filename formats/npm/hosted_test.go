@@ -21,6 +21,9 @@ func TestPublishAndRead(t *testing.T) {
 	tgz := p.tgz(t)
 	body := p.publishBody(tgz, "latest")
 	body["x-custom"] = json.RawMessage(`{"provenance":["kept",1.5e3]}`)
+	body["_attachments"].(map[string]any)[p.name+"-"+p.version+".sigstore"] = map[string]any{
+		"content_type": "application/vnd.dev.sigstore.bundle.v0.3+json", "data": "{}", "length": 2,
+	}
 	if w := fx.publishTo(t.Context(), h, p, body); w.Code != http.StatusOK {
 		t.Fatalf("publish: %d %s", w.Code, w.Body.String())
 	}
@@ -113,6 +116,11 @@ func TestPublishRefusals(t *testing.T) {
 			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["integrity"] = "md5-AAAAAAAAAAAAAAAAAAAAAA=="
 			return mustJSON(b)
 		}, 400, "sha512"},
+		{"a second file", "foo", func() []byte {
+			b := good.publishBody(tgz, "latest")
+			b["_attachments"].(map[string]any)["../evil.tgz"] = b["_attachments"].(map[string]any)["foo-1.0.0.tgz"]
+			return mustJSON(b)
+		}, 400, "attachment"},
 		{"malformed JSON", "foo", func() []byte { return []byte(`{"name":"foo","versions":{`) }, 400, "JSON"},
 		{"not semver", "foo", func() []byte {
 			p := pkg{name: "foo", version: "1.0"}

@@ -83,6 +83,23 @@ func (f *Format) whoami(w http.ResponseWriter, req *http.Request) error {
 	return nil
 }
 
+// userDoc answers the CouchDB user document npm owner add reads to name
+// a new maintainer: name and email, to signed-in callers only.
+func (f *Format) userDoc(w http.ResponseWriter, req *http.Request, user string) error {
+	if _, err := signedIn(req); err != nil {
+		return err
+	}
+	u, err := f.security.GetUser(req.Context(), user)
+	if err != nil {
+		if errs.KindOf(err) == errs.NotFound {
+			return errs.New(errs.NotFound, "no user %s", user)
+		}
+		return err
+	}
+	writeJSON(w, req, http.StatusOK, map[string]string{"_id": "org.couchdb.user:" + u.ID, "name": u.ID, "email": u.Email})
+	return nil
+}
+
 // logout revokes the token npm logout names: the caller's own only.
 func (f *Format) logout(w http.ResponseWriter, req *http.Request, token string) error {
 	p, err := signedIn(req)

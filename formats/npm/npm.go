@@ -19,6 +19,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/keylock"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -72,15 +73,14 @@ type settings struct {
 // only means something for groups.
 func (f *Format) Validate(cfg *repo.Config) error {
 	var s settings
-	ok, err := cfg.Section("npm", &s)
-	if err != nil {
+	if _, err := cfg.Section("npm", &s); err != nil {
 		return &repo.FieldError{Field: "npm", Message: "malformed section: " + err.Error()}
 	}
 	if s.MergeProxiedVersions && cfg.Type != repo.Group {
 		return &repo.FieldError{Field: "npm.mergeProxiedVersions", Message: "applies to group repositories only"}
 	}
-	if !ok && cfg.Type != repo.Group {
-		return nil
+	if cfg.Type != repo.Group {
+		return nil // kept as sent: Nexus's proxies carry fields of their own
 	}
 	return cfg.SetSection("npm", s)
 }
@@ -159,7 +159,13 @@ func (f *Format) Rewrite(_ context.Context, p string, body []byte, base *url.URL
 	if !ok || base == nil {
 		return body, nil
 	}
-	return rewriteTarballs(body, base, name)
+	out, err := rewriteTarballs(body, base, name)
+	if err != nil {
+		// Only an upstream's document can be malformed: what is published
+		// here is checked first.
+		return nil, errs.Wrap(errs.Upstream, err, "the packument of %s is not a JSON object", name)
+	}
+	return out, nil
 }
 
 // SearchTerms is Nexus's npm.scope search parameter (the scope without

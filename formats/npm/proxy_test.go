@@ -2,6 +2,7 @@ package npm
 
 import (
 	"net/http"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -70,5 +71,41 @@ func TestProxy(t *testing.T) {
 	}
 	if got := fx.get(p, "@up/scoped/-/scoped-1.0.0.tgz", nil, http.StatusOK); string(got) != string(tgz) {
 		t.Fatal("the cached tarball is not served with the upstream down")
+	}
+}
+
+// After the first request, a big packument through a group is served
+// from the engine's caches (merge, rewrite, abbreviation, gzip): a GET
+// allocates a small fraction of the document, so nothing parses it.
+func TestBigPackumentServedFromCaches(t *testing.T) {
+	reg := newRegistry(t)
+	doc := bigPackument(3000)
+	reg.mu.Lock()
+	reg.docs["big"] = doc
+	reg.mu.Unlock()
+	fx := newFixture(t)
+	h := fx.hosted("npm-hosted")
+	fx.Create(strings.Replace(`{"name":"npm-proxy","format":"npm","type":"proxy","online":true,
+		"storage":{"blobStoreName":"default","strictContentTypeValidation":true},
+		"proxy":{"remoteUrl":"URL/","contentMaxAge":-1,"metadataMaxAge":1440},
+		"negativeCache":{"enabled":true,"timeToLive":1440},"httpClient":{"autoBlock":true}}`, "URL", reg.URL, 1))
+	g := fx.group("npm-group", "", "", "npm-hosted", "npm-proxy")
+	fx.publish(h, pkg{name: "other", version: "1.0.0"})
+	hdr := map[string]string{"Accept": corgi, "Accept-Encoding": "gzip"}
+	first := fx.get(g, "big", hdr, http.StatusOK)
+	var before, after runtime.MemStats
+	const n = 20
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	for range n {
+		if got := fx.get(g, "big", hdr, http.StatusOK); len(got) != len(first) {
+			t.Fatalf("answers of %d and %d bytes", len(first), len(got))
+		}
+	}
+	runtime.ReadMemStats(&after)
+	perGet := (after.TotalAlloc - before.TotalAlloc) / n
+	t.Logf("a %d-byte packument: %d bytes gzipped, %d bytes allocated per GET", len(doc), len(first), perGet)
+	if perGet > uint64(len(doc)/20) {
+		t.Fatalf("%d bytes allocated per GET of a %d-byte packument: it is parsed or copied per request", perGet, len(doc))
 	}
 }

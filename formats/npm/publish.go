@@ -17,6 +17,9 @@ import (
 // configured: it is read into memory.
 const maxUnboundedBody = 1 << 30
 
+// maxDocument bounds what a publish document holds besides its tarball.
+const maxDocument = 16 << 20
+
 // put handles PUT <name> and PUT <name>/-rev/<rev>: npm publish when the
 // document carries attachments, otherwise an update of the whole document
 // (deprecate, unpublish of one version, owner changes).
@@ -31,10 +34,14 @@ func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository
 	if err := authorizeAny(ctx, r, actions); err != nil {
 		return err
 	}
+	if _, err := writeTarget(ctx, r); err != nil {
+		return err // a proxy, a group without a writable member: the body unread
+	}
 	limit := int64(maxUnboundedBody)
 	max := repo.MaxUploadSize(ctx)
 	if max > 0 {
-		limit = max/3*4 + 4 + 1<<20 // base64 of the tarball, plus the JSON around it
+		// The tarball's base64, and the JSON around it (its readme twice).
+		limit = max/3*4 + 4 + maxDocument
 	}
 	raw, err := readBounded(req.Body, limit, "the document")
 	if err != nil {
@@ -105,13 +112,26 @@ func checkPublish(name string, body, att object, max int64) (*release, error) {
 	if mv := stringOf(manifest.get("version")); mv != v {
 		return nil, errs.New(errs.Invalid, "version %s says it is version %q", v, mv)
 	}
-	if len(att) != 1 {
-		return nil, errs.New(errs.Invalid, "a publish carries exactly one attachment, not %d", len(att))
+	// One tarball; npm publish --provenance adds its sigstore bundle,
+	// which is accepted and not kept (no attestations are served here).
+	var a object
+	for _, m := range att {
+		switch m.Key {
+		case name + "-" + v + ".tgz", tarballFile(name, v):
+			if a != nil {
+				return nil, errs.New(errs.Invalid, "a publish carries one tarball")
+			}
+			if a = objectOf(m.Val); a == nil {
+				return nil, errs.New(errs.Invalid, "attachment %q is not a JSON object", m.Key)
+			}
+		case name + "-" + v + ".sigstore":
+		default:
+			return nil, errs.New(errs.Invalid, "attachment %q is not the tarball of %s@%s", m.Key, name, v)
+		}
 	}
-	if key := att[0].Key; key != name+"-"+v+".tgz" && key != tarballFile(name, v) {
-		return nil, errs.New(errs.Invalid, "attachment %q is not the tarball of %s@%s", key, name, v)
+	if a == nil {
+		return nil, errs.New(errs.Invalid, "the publish carries no tarball of %s@%s", name, v)
 	}
-	a := objectOf(att[0].Val)
 	data := stringOf(a.get("data"))
 	if max > 0 && int64(base64.StdEncoding.DecodedLen(len(data))) > max+3 {
 		return nil, errs.New(errs.TooLarge, "the tarball is larger than the upload limit of %d bytes", max)
@@ -172,6 +192,18 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	dist := objectOf(rel.manifest.get("dist"))
 	dist.set("tarball", jsonString(tarballURL(ctx, name, rel.version)))
 	rel.manifest.set("dist", dist.marshal())
+	// Who published, as npm's registry records it (npm view, search).
+	var publisher json.RawMessage
+	if who.user != "" {
+		p := object{{"name", jsonString(who.user)}}
+		if u, err := f.security.GetUser(ctx, who.user); err == nil && u.Email != "" {
+			p = append(p, member{"email", jsonString(u.Email)})
+		}
+		publisher = p.marshal()
+		if rel.manifest.get("_npmUser") == nil {
+			rel.manifest.set("_npmUser", publisher)
+		}
+	}
 
 	opts := who.putOptions()
 	opts.ContentType = "application/octet-stream"
@@ -183,7 +215,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	}
 	var rev string
 	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
-		doc, err := applyPublish(cur, body, name, rel)
+		doc, err := applyPublish(cur, body, name, rel, publisher)
 		if err != nil {
 			return nil, err
 		}
@@ -232,12 +264,16 @@ var reserved = map[string]bool{
 // applyPublish adds rel to the packument cur (nil: a new package): the
 // version, its time, dist-tags merged (latest defaulting to the highest
 // version), the document's other fields kept verbatim (taken over from a
-// publish that becomes latest, added where missing otherwise).
-func applyPublish(cur []byte, body object, name string, rel *release) (object, error) {
+// publish that becomes latest, added where missing otherwise); a new
+// package's maintainer is its publisher.
+func applyPublish(cur []byte, body object, name string, rel *release, publisher json.RawMessage) (object, error) {
 	ts := now()
 	var doc object
 	if cur == nil {
 		doc = object{{"_id", jsonString(name)}, {"name", jsonString(name)}}
+		if publisher != nil && body.get("maintainers") == nil {
+			doc.set("maintainers", json.RawMessage("["+string(publisher)+"]"))
+		}
 	} else {
 		var err error
 		if doc, err = parseObject(cur); err != nil {

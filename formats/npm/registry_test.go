@@ -60,6 +60,18 @@ func TestLoginAndTokens(t *testing.T) {
 	if w := fx.do(t.Context(), h, http.MethodGet, "-/whoami", nil, nil); w.Code != http.StatusUnauthorized {
 		t.Errorf("whoami without a caller: %d", w.Code)
 	}
+	// npm owner add reads the new maintainer's user document.
+	var u map[string]string
+	json.Unmarshal(fx.do(ctx, h, http.MethodGet, "-/user/org.couchdb.user:admin", nil, nil).Body.Bytes(), &u)
+	if u["name"] != "admin" || u["password"] != "" || len(u) != 3 {
+		t.Errorf("user document: %v", u)
+	}
+	if w := fx.do(ctx, h, http.MethodGet, "-/user/org.couchdb.user:nobody", nil, nil); w.Code != http.StatusNotFound {
+		t.Errorf("user document of nobody: %d", w.Code)
+	}
+	if w := fx.do(t.Context(), h, http.MethodGet, "-/user/org.couchdb.user:admin", nil, nil); w.Code != http.StatusUnauthorized {
+		t.Errorf("user document without a caller: %d", w.Code)
+	}
 
 	list := func() []tokenJSON {
 		var l struct {
@@ -118,7 +130,9 @@ func TestSearch(t *testing.T) {
 	fx.proxy("npm-proxy", reg.URL+"/")
 	g := fx.group("npm-group", "", "", "npm-proxy", "npm-hosted")
 	fx.publish(h, pkg{name: "foo", version: "1.0.0"})
-	fx.publish(h, pkg{name: "@acme/widget", version: "2.0.0"})
+	if w := fx.publishTo(fx.as("admin"), h, pkg{name: "@acme/widget", version: "2.0.0"}, nil); w.Code != http.StatusOK {
+		t.Fatalf("publish as admin: %d", w.Code)
+	}
 	search := func(r repo.Repository, q string) []string {
 		var ans struct {
 			Objects []searchResult `json:"objects"`
@@ -136,6 +150,13 @@ func TestSearch(t *testing.T) {
 	}
 	if got := search(h, "text=widget"); len(got) != 1 || got[0] != "@acme/widget" {
 		t.Errorf("hosted search: %v", got)
+	}
+	var ans struct {
+		Objects []searchResult `json:"objects"`
+	}
+	json.Unmarshal(fx.get(h, "-/v1/search?text=widget", nil, http.StatusOK), &ans)
+	if p := ans.Objects[0].Package; p.Publisher == nil || p.Publisher.Username != "admin" || len(p.Maintainers) != 1 || p.Maintainers[0].Username != "admin" || p.Version != "2.0.0" {
+		t.Errorf("the search answer of a package admin published: %+v", p)
 	}
 	if got := search(h, "text=nothing"); len(got) != 0 {
 		t.Errorf("hosted search for nothing: %v", got)

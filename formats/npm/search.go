@@ -168,16 +168,7 @@ func (f *Format) searchHosted(ctx context.Context, r repo.Repository, text strin
 		if len(out) >= n {
 			break
 		}
-		c, err := r.Get(repo.WithBaseURL(ctx, nil), name)
-		if err != nil {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(c.Body, maxPackument))
-		c.Body.Close()
-		if err != nil {
-			continue
-		}
-		pkg, ok := summarize(name, b)
+		pkg, ok := f.summary(ctx, r, name)
 		if !ok || !matchesAll(pkg, words) {
 			continue
 		}
@@ -189,6 +180,32 @@ func (f *Format) searchHosted(ctx context.Context, r repo.Repository, text strin
 		out = append(out, o)
 	}
 	return out, nil
+}
+
+// summary is the search view of the packument of name in r, derived once
+// per change of the packument (repo.Derive keeps it), not per search.
+func (f *Format) summary(ctx context.Context, r repo.Repository, name string) (searchPackage, bool) {
+	c, err := r.Get(repo.WithBaseURL(ctx, nil), name)
+	if err != nil {
+		return searchPackage{}, false
+	}
+	c, err = repo.Derive(ctx, c, "search", func(doc []byte) ([]byte, error) {
+		pkg, ok := summarize(name, doc)
+		if !ok {
+			return nil, errs.New(errs.Invalid, "the packument of %s is malformed", name)
+		}
+		return json.Marshal(pkg)
+	})
+	if err != nil {
+		return searchPackage{}, false
+	}
+	defer c.Body.Close()
+	b, err := io.ReadAll(c.Body)
+	var pkg searchPackage
+	if err != nil || json.Unmarshal(b, &pkg) != nil {
+		return searchPackage{}, false
+	}
+	return pkg, true
 }
 
 // summarize is the search view of a packument: its latest version's

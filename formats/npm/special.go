@@ -13,16 +13,15 @@ import (
 func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Repository, rest string) error {
 	ctx := req.Context()
 	m := req.Method
-	if strings.HasPrefix(rest, couchUser) {
-		if m != http.MethodPut {
-			return errs.New(errs.Unsupported, "method %s not allowed here", m)
-		}
+	if strings.HasPrefix(rest, couchUser) && m == http.MethodPut {
 		return f.login(w, req, r, rest) // authenticates from the body first
 	}
 	if err := r.Authorize(ctx, "read"); err != nil {
 		return err
 	}
 	switch {
+	case strings.HasPrefix(rest, couchUser) && m == http.MethodGet:
+		return f.userDoc(w, req, strings.TrimPrefix(rest, couchUser))
 	case rest == "v1/login" && m == http.MethodPost:
 		// No web login: npm then falls back to the CouchDB login.
 		return errs.New(errs.NotFound, "web login is not supported: use npm login --auth-type=legacy")

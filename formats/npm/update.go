@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"reflect"
 	"slices"
@@ -41,6 +42,10 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 		if err != nil {
 			return nil, err
 		}
+		if !changed && len(rm) == 0 {
+			newRev = rev
+			return nil, errUnchanged // npm star, or the document as it was
+		}
 		if changed {
 			if _, err := writeTarget(ctx, r, "edit"); err != nil {
 				return nil, err
@@ -55,7 +60,7 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 		doc, newRev = withRev(doc, rev)
 		return doc.marshal(), nil
 	})
-	if err != nil {
+	if err != nil && err != errUnchanged {
 		return err
 	}
 	for _, v := range removed {
@@ -66,6 +71,9 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 	writeJSON(w, req, http.StatusOK, map[string]any{"ok": true, "id": name, "rev": newRev})
 	return nil
 }
+
+// errUnchanged ends an update that changes nothing: nothing is written.
+var errUnchanged = errors.New("unchanged")
 
 // applyUpdate checks and applies a client's document to the stored one.
 // It returns the new document, the versions removed, and whether anything

@@ -55,6 +55,15 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 		t.Fatalf("a stale update changed the document: %v", got)
 	}
 
+	// The document as it was read changes nothing, its _rev included.
+	d = fx.getWrite(h, "@acme/lib")
+	if code, body := put("@acme%2flib", d); code != http.StatusOK {
+		t.Fatalf("an update without changes: %d %s", code, body)
+	}
+	if rev := fx.doc(h, "@acme%2flib").Rev; rev != d["_rev"] {
+		t.Fatalf("an update without changes moved _rev %v to %s", d["_rev"], rev)
+	}
+
 	// Versions cannot be altered or added by an update.
 	d = fx.getWrite(h, "@acme/lib")
 	d["versions"].(map[string]any)["1.1.0"].(map[string]any)["dependencies"] = map[string]string{"evil": "*"}
@@ -91,6 +100,21 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 	}
 	if w := fx.publishTo(t.Context(), h, pkg{name: "@acme/lib", version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
 		t.Fatalf("republishing an unpublished version: %d %s", w.Code, w.Body.String())
+	}
+
+	// npm owner add: PUT -rev with _id, _rev and maintainers only.
+	owners := []map[string]string{{"name": "admin", "email": "admin@example.org"}, {"name": "dev", "email": "dev@example.org"}}
+	cur := fx.doc(h, "@acme%2flib")
+	if code, body := put("@acme%2flib/-rev/"+cur.Rev, map[string]any{"_id": "@acme/lib", "_rev": cur.Rev, "maintainers": owners}); code != http.StatusOK {
+		t.Fatalf("npm owner add: %d %s", code, body)
+	}
+	var withOwners struct {
+		Maintainers []map[string]string `json:"maintainers"`
+		Versions    map[string]any      `json:"versions"`
+	}
+	json.Unmarshal(fx.get(h, "@acme%2flib", nil, http.StatusOK), &withOwners)
+	if len(withOwners.Maintainers) != 2 || len(withOwners.Versions) != 2 {
+		t.Fatalf("after npm owner add: %+v", withOwners)
 	}
 
 	// npm unpublish @acme/lib: DELETE -rev; a stale one first.
