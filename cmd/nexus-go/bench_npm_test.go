@@ -34,7 +34,7 @@ import (
 const (
 	npmBenchPublic   = 80   // public packages (on the upstream) of the install
 	npmBenchPrivate  = 20   // @private packages (hosted; local in Verdaccio)
-	npmBenchPasses   = 3    // timed installs per peer, alternating
+	npmBenchPasses   = 5    // timed installs per peer, alternating; the median counts
 	npmBigVersions   = 3000 // versions of the big packument
 	npmTypicalVers   = 30   // versions of the typical one
 	npmGETDuration   = 2 * time.Second
@@ -117,7 +117,9 @@ func BenchmarkNpmPeers(b *testing.B) {
 
 	// (1) npm install of the 100 packages, warm: each peer's cache is
 	// filled by a first install; then lockfile, node_modules and npm's
-	// cache go before every timed one.
+	// cache go before every timed one. npm's own work is most of the time
+	// (the servers answer each request in well under 2 ms), so the ratio
+	// stays near 1 however fast the server is.
 	installs := make([][]float64, len(peers))
 	for pass := -1; pass < npmBenchPasses; pass++ {
 		for i, p := range peers {
