@@ -137,7 +137,7 @@ func TestNpmBadInput(t *testing.T) {
 		absent(b.what, b.name, "body-name", "inner-b", "evil")
 	}
 	republish := npmPkg{name: "victim", version: "1.0.0", extra: map[string]any{"description": "replaced"}}
-	wantNpmError(t, "republish of victim's version", put("victim", republish.publishBody(registry)))
+	wantNpmError(t, "republish of victim's version", put("victim", republish.publishBody(registry)), http.StatusForbidden)
 	unchanged("republish of victim's version")
 
 	// Paths that leave their package or repository: refused before
