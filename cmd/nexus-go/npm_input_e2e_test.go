@@ -66,6 +66,13 @@ func TestNpmBadInput(t *testing.T) {
 		t.Fatalf("publishing %s: %d %s", victim.name, res.status, res.body)
 	}
 	packument := npmDo(t, http.MethodGet, registry+"victim", basic(dev), nil, nil)
+	var current struct {
+		Rev string `json:"_rev"`
+	}
+	if err := json.Unmarshal(packument.body, &current); err != nil || current.Rev == "" {
+		t.Fatalf("victim's packument has no _rev (%v): %s", err, packument.body)
+	}
+	rev := current.Rev // updates name the revision they change, as npm deprecate's do
 	before := npmStored(s, "npm-hosted")
 	unchanged := func(what string) {
 		t.Helper()
@@ -111,30 +118,41 @@ func TestNpmBadInput(t *testing.T) {
 		out, _ := json.Marshal(doc)
 		return out
 	}
+	// Each is a 400, but for a body of no attachment, which is an update
+	// (as npm deprecate's), of a package that does not exist: 404 says so.
 	bodies := []struct {
 		what, name string
 		body       []byte
+		status     []int
 	}{
-		{"wrong integrity", "bad-integrity", bodyOf("bad-integrity", "integrity", otherBytes["integrity"].(string))},
-		{"wrong shasum", "bad-shasum", bodyOf("bad-shasum", "shasum", otherBytes["shasum"].(string))},
-		{"integrity of another algorithm", "bad-sri", bodyOf("bad-sri", "integrity", "md5-AAAAAAAAAAAAAAAAAAAAAA==")},
-		{"name in URL and body differ", "url-name", bodyOf("body-name", "", "")},
+		{"wrong integrity", "bad-integrity", bodyOf("bad-integrity", "integrity", otherBytes["integrity"].(string)), nil},
+		{"wrong shasum", "bad-shasum", bodyOf("bad-shasum", "shasum", otherBytes["shasum"].(string)), nil},
+		{"integrity of another algorithm", "bad-sri", bodyOf("bad-sri", "integrity", "md5-AAAAAAAAAAAAAAAAAAAAAA=="), nil},
+		{"name in URL and body differ", "url-name", bodyOf("body-name", "", ""), nil},
 		{"name in tarball differs", "inner-a", npmPkg{name: "inner-a", version: "1.0.0"}.publishBodyOf(
-			tgzOf("inner-b"), distOf("inner-a", tgzOf("inner-b"), "", ""))},
-		{"malformed JSON", "broken", []byte(`{"name":"broken","versions":{"1.0.0":{"name":"broken"`)},
+			tgzOf("inner-b"), distOf("inner-a", tgzOf("inner-b"), "", "")), nil},
+		{"malformed JSON", "broken", []byte(`{"name":"broken","versions":{"1.0.0":{"name":"broken"`), nil},
 		{"versions not an object", "broken-versions", []byte(`{"_id":"broken-versions","name":"broken-versions",` +
-			`"dist-tags":{"latest":"1.0.0"},"versions":["1.0.0"],"_attachments":{}}`)},
+			`"dist-tags":{"latest":"1.0.0"},"versions":["1.0.0"],"_attachments":{}}`), []int{400, 404}},
+		{"an update of victim with versions not an object", "victim", []byte(`{"_id":"victim","name":"victim",` +
+			`"_rev":"` + rev + `","dist-tags":{"latest":"1.0.0"},"versions":["1.0.0"]}`), nil},
+		{"an update of victim of malformed JSON", "victim", []byte(`{"_id":"victim","name":"victim","_rev":"` + rev + `","versions":{`), nil},
 		{"attachment not base64", "bad-base64", withAttachment(bodyOf("bad-base64", "", ""), "bad-base64-1.0.0.tgz",
-			map[string]any{"content_type": "application/octet-stream", "data": "!!not base64!!", "length": 14})},
+			map[string]any{"content_type": "application/octet-stream", "data": "!!not base64!!", "length": 14}), nil},
 		{"attachment name escaping", "bad-attachment", withAttachment(bodyOf("bad-attachment", "", ""), "../../evil-1.0.0.tgz",
-			map[string]any{"content_type": "application/octet-stream", "data": base64.StdEncoding.EncodeToString(tgzOf("bad-attachment")), "length": 1})},
-		{"version not semver", "bad-version", npmPkg{name: "bad-version", version: "../../1.0.0"}.publishBody(registry)},
-		{"name npm refuses", ".hidden", npmPkg{name: ".hidden", version: "1.0.0"}.publishBody(registry)},
+			map[string]any{"content_type": "application/octet-stream", "data": base64.StdEncoding.EncodeToString(tgzOf("bad-attachment")), "length": 1}), nil},
+		{"version not semver", "bad-version", npmPkg{name: "bad-version", version: "../../1.0.0"}.publishBody(registry), nil},
+		{"name npm refuses", ".hidden", npmPkg{name: ".hidden", version: "1.0.0"}.publishBody(registry), nil},
 	}
 	for _, b := range bodies {
-		wantNpmError(t, b.what, put(b.name, b.body))
+		if b.status == nil {
+			b.status = []int{http.StatusBadRequest}
+		}
+		wantNpmError(t, b.what, put(b.name, b.body), b.status...)
 		unchanged(b.what)
-		absent(b.what, b.name, "body-name", "inner-b", "evil")
+		if b.name != "victim" {
+			absent(b.what, b.name, "body-name", "inner-b", "evil")
+		}
 	}
 	republish := npmPkg{name: "victim", version: "1.0.0", extra: map[string]any{"description": "replaced"}}
 	wantNpmError(t, "republish of victim's version", put("victim", republish.publishBody(registry)), http.StatusForbidden)
