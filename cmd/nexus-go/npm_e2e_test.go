@@ -149,15 +149,19 @@ func TestNpmPublishFlow(t *testing.T) {
 
 	// Tokens: both logins' and one created, listed by key (npm shows
 	// none in full); the legacy login's revoked answers 401 from then on.
-	created := strings.TrimSpace(e.mustRun(e.dir, "token", "create", "--password", dev.pass, "--parseable"))
-	var createdToken string
-	for _, l := range strings.Split(created, "\n") {
-		if v, ok := strings.CutPrefix(l, "token\t"); ok {
-			createdToken = v
+	tokenOf := func(out string) string { // of npm token create --parseable
+		t.Helper()
+		for _, l := range strings.Split(out, "\n") {
+			if v, ok := strings.CutPrefix(l, "token\t"); ok {
+				return v
+			}
 		}
+		t.Fatalf("npm token create: no token in\n%s", out)
+		return ""
 	}
+	createdToken := tokenOf(e.mustRun(e.dir, "token", "create", "--password", dev.pass, "--parseable"))
 	if !strings.HasPrefix(createdToken, "npm_") || whoamiStatus(t, registry, createdToken) != http.StatusOK {
-		t.Fatalf("npm token create: no working token in\n%s", created)
+		t.Fatalf("npm token create: %q does not work", createdToken)
 	}
 	var list []npmTokenEntry
 	listText := e.runJSON(&list, "token", "list", "--json")
@@ -184,6 +188,23 @@ func TestNpmPublishFlow(t *testing.T) {
 	legacy.mustFail(legacy.dir, npmStatus(http.StatusUnauthorized), "whoami")
 	if got := whoamiStatus(t, registry, token); got != http.StatusOK {
 		t.Errorf("revoking one token broke another: whoami %d", got)
+	}
+
+	// A read-only token reads but does not publish; a token bound to
+	// other addresses does nothing from 127.0.0.1. (npm 11 sends nothing
+	// for --read-only: the permission is how it asks.)
+	readOnly := tokenOf(e.mustRun(e.dir, "token", "create", "--password", dev.pass,
+		"--packages-and-scopes-permission", "read-only", "--parseable"))
+	if res := npmDo(t, http.MethodGet, registry+npmEscape(v11.name), bearer(readOnly), nil, nil); res.status != http.StatusOK {
+		t.Errorf("GET with a read-only token: %d, want 200", res.status)
+	}
+	ro := npmPkg{name: v1.name, version: "1.2.0"}
+	if res := npmDo(t, http.MethodPut, registry+npmEscape(ro.name), bearer(readOnly), ro.publishBody(registry), nil); res.status != http.StatusForbidden {
+		t.Errorf("publish with a read-only token: %d, want 403: %s", res.status, res.body)
+	}
+	elsewhere := tokenOf(e.mustRun(e.dir, "token", "create", "--password", dev.pass, "--cidr", "192.0.2.0/24", "--parseable"))
+	if got := whoamiStatus(t, registry, elsewhere); got != http.StatusUnauthorized {
+		t.Errorf("whoami from 127.0.0.1 with a token for 192.0.2.0/24: %d, want 401", got)
 	}
 
 	// The registry's other endpoints npm uses: ping, search, and the
