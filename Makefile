@@ -16,6 +16,12 @@ ORAS_VERSION := v1.3.6
 REGCTL_VERSION := v0.11.7
 # crane: a daemonless client of first pulls through proxies.
 CRANE_VERSION := v0.22.1
+# Verdaccio (a third-party npm registry: upstream and peer of the npm tests)
+# and pnpm, from the npm registry into $(TOOLS)/npm. Verdaccio 5 needs
+# node-fetch 2.7.0 on the Node 20 here, hence the override.
+VERDACCIO_VERSION := 5.33.0
+PNPM_VERSION := 9.15.9
+NPM_TOOLS_JSON := {"private":true,"dependencies":{"verdaccio":"$(VERDACCIO_VERSION)","pnpm":"$(PNPM_VERSION)"},"overrides":{"node-fetch":"2.7.0"}}
 # Maven and the plugins of the Maven tests, from Debian: they put a
 # Maven-layout repository at /usr/share/maven-repo, the tests' upstream.
 MAVEN_PACKAGES := maven libmaven-deploy-plugin-java libmaven-install-plugin-java \
@@ -30,6 +36,8 @@ export NEXUS_GO_REGISTRY := $(TOOLS)/registry
 export NEXUS_GO_ORAS := $(TOOLS)/oras
 export NEXUS_GO_REGCTL := $(TOOLS)/regctl
 export NEXUS_GO_CRANE := $(TOOLS)/crane
+export NEXUS_GO_VERDACCIO := $(TOOLS)/npm/node_modules/.bin/verdaccio
+export NEXUS_GO_PNPM := $(TOOLS)/npm/node_modules/.bin/pnpm
 
 .PHONY: build run test test-deps vet fmt-check bench fuzz clean
 
@@ -65,6 +73,12 @@ test-deps:
 	@[ -x $(TOOLS)/oras ] || GOBIN=$(TOOLS) $(GO) install oras.land/oras/cmd/oras@$(ORAS_VERSION)
 	@[ -x $(TOOLS)/regctl ] || GOBIN=$(TOOLS) $(GO) install github.com/regclient/regclient/cmd/regctl@$(REGCTL_VERSION)
 	@[ -x $(TOOLS)/crane ] || GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
+	@command -v npm >/dev/null || { echo "node and npm are needed (apt-get install nodejs npm)"; exit 1; }
+	@# Installed again only when the pinned versions change (the stamp names them).
+	@[ -e $(TOOLS)/npm/.installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION) ] && [ -x $(NEXUS_GO_VERDACCIO) ] && [ -x $(NEXUS_GO_PNPM) ] || { \
+		rm -rf $(TOOLS)/npm && mkdir -p $(TOOLS)/npm && echo '$(NPM_TOOLS_JSON)' > $(TOOLS)/npm/package.json && \
+		cd $(TOOLS)/npm && npm install --no-audit --no-fund --loglevel=error >/dev/null && \
+		touch .installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION); }
 
 # The tests, then short fuzzing sessions of the parsers of client input.
 test: fmt-check vet test-deps
@@ -78,6 +92,9 @@ test: fmt-check vet test-deps
 # build it from a checkout of its sources (project-zot/zot) with
 #   CGO_ENABLED=0 GOEXPERIMENT=jsonv2 go build -o $(TOOLS)/zot ./cmd/zot
 # and it is used from there (NEXUS_GO_ZOT); without it that peer is skipped.
+# BenchmarkNpmPeers runs the npm workload (installs, packument GETs) through
+# a group beside Verdaccio (NEXUS_GO_VERDACCIO, from test-deps) with an
+# uplink to the same upstream, and reports the ratios and both peak RSS.
 # To profile the server under a workload, build it with the pprof tag:
 #   GOFLAGS=-tags=pprof NEXUS_PPROF_ADDR=127.0.0.1:6060 go test -run '^$$' -bench DockerPeers -benchtime 1x ./cmd/nexus-go/
 #   go tool pprof -seconds 5 http://127.0.0.1:6060/debug/pprof/profile

@@ -72,7 +72,13 @@ func (m procMem) hwmMiB() float64 { return float64(m.hwmKiB) / 1024 }
 // serverMem reads VmRSS and VmHWM of the server process from /proc.
 func serverMem(b *testing.B, s *nexusServer) procMem {
 	b.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	return pidMem(b, s.cmd.Process.Pid)
+}
+
+// pidMem reads VmRSS and VmHWM of a process from /proc.
+func pidMem(b *testing.B, pid int) procMem {
+	b.Helper()
+	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		b.Fatalf("server memory: %v", err)
 	}
@@ -98,7 +104,7 @@ func serverMem(b *testing.B, s *nexusServer) procMem {
 		b.Fatalf("server memory: %v", err)
 	}
 	if m.rssKiB == 0 || m.hwmKiB == 0 {
-		b.Fatalf("server memory: no VmRSS/VmHWM in /proc/%d/status", s.cmd.Process.Pid)
+		b.Fatalf("server memory: no VmRSS/VmHWM in /proc/%d/status", pid)
 	}
 	return m
 }

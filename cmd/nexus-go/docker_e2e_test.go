@@ -29,7 +29,7 @@ import (
 // e2eClientMissing fails the test when real clients are required
 // (NEXUS_GO_E2E_CLIENTS=required, as `make test` sets) and skips it
 // otherwise.
-func e2eClientMissing(t *testing.T, what string) {
+func e2eClientMissing(t testing.TB, what string) {
 	t.Helper()
 	if os.Getenv("NEXUS_GO_E2E_CLIENTS") == "required" {
 		t.Fatalf("%s is missing and NEXUS_GO_E2E_CLIENTS=required", what)
@@ -38,7 +38,7 @@ func e2eClientMissing(t *testing.T, what string) {
 }
 
 // e2eClient returns the path of a client program.
-func e2eClient(t *testing.T, name string) string {
+func e2eClient(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
@@ -49,7 +49,7 @@ func e2eClient(t *testing.T, name string) string {
 
 // e2eTool returns the program the environment variable env names (the
 // Makefile points it at the pinned build in bin/tools); what says what it is.
-func e2eTool(t *testing.T, env, what string) string {
+func e2eTool(t testing.TB, env, what string) string {
 	t.Helper()
 	bin := os.Getenv(env)
 	if bin == "" {
