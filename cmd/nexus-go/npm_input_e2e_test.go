@@ -199,6 +199,12 @@ func TestNpmBadInput(t *testing.T) {
 			if status != http.StatusBadRequest && status != http.StatusNotFound {
 				t.Errorf("%s %s: status %d, want 400 or 404: %q", method, tgt, status, out)
 			}
+			// In npm's error shape, even where the server refuses the path
+			// before the format sees it.
+			var e struct{ Error string }
+			if json.Unmarshal([]byte(out), &e) != nil || e.Error == "" {
+				t.Errorf("%s %s: %q is not an npm error", method, tgt, out)
+			}
 		}
 		unchanged("GET and DELETE " + target)
 	}

@@ -48,6 +48,7 @@ var (
 	_ repo.ImmutableContent   = (*Format)(nil)
 	_ repo.SignIn             = (*Format)(nil)
 	_ repo.SearchTerms        = (*Format)(nil)
+	_ repo.ErrorWriter        = (*Format)(nil)
 )
 
 // New returns the npm format; security authenticates logins and keeps

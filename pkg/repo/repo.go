@@ -80,6 +80,14 @@ type MaintainedMetadata interface {
 	Maintained(path string) bool
 }
 
+// ErrorWriter is implemented by formats whose clients read errors in a
+// shape of their own (Docker's and npm's JSON): the server answers with it
+// what it refuses before the format's handler runs (a path CleanPath
+// refuses, a write to a folder), as the handler itself would.
+type ErrorWriter interface {
+	WriteError(w http.ResponseWriter, req *http.Request, err error)
+}
+
 // SignIn is implemented by formats whose clients sign in with a request
 // that carries the credentials in its body (npm login's PUT of
 // -/user/org.couchdb.user:<name>). Such a request reaches the format

@@ -262,7 +262,7 @@ func (s *Server) repository(c echo.Context) error {
 	}
 	p, dir, err := repo.CleanPath(r.Format(), tail)
 	if err != nil {
-		serve.Error(w, req, s.log, err)
+		s.formatError(w, req, r, err)
 		return nil
 	}
 	ctx := repo.WithBaseURL(req.Context(), s.baseURL(c, escapedName))
@@ -270,7 +270,7 @@ func (s *Server) repository(c echo.Context) error {
 	req = req.WithContext(ctx)
 	if dir {
 		if req.Method != http.MethodGet && req.Method != http.MethodHead {
-			serve.Error(w, req, s.log, errs.New(errs.Invalid, "a folder path cannot be written"))
+			s.formatError(w, req, r, errs.New(errs.Invalid, "a folder path cannot be written"))
 			return nil
 		}
 		s.browse(w, req, r, p)
@@ -278,6 +278,15 @@ func (s *Server) repository(c echo.Context) error {
 	}
 	direct(c, func(w http.ResponseWriter) { r.Format().ServeHTTP(w, req, r, p) })
 	return nil
+}
+
+// formatError answers err in the error shape of r's format.
+func (s *Server) formatError(w http.ResponseWriter, req *http.Request, r repo.Repository, err error) {
+	if ew, ok := r.Format().(repo.ErrorWriter); ok {
+		ew.WriteError(w, req, err)
+		return
+	}
+	serve.Error(w, req, s.log, err)
 }
 
 // signsIn reports whether the request of method for the escaped path tail
