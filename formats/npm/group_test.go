@@ -43,6 +43,9 @@ func TestGroupMerge(t *testing.T) {
 		t.Errorf("proxied tarball URL through the group %s, want %s", u.tarballURL("3.1.4"), want)
 	}
 	fx.get(g, "upstream-only/-/upstream-only-3.1.4.tgz", nil, http.StatusOK)
+	// Nor does a tarball URL of the public foo get through the group.
+	fx.get(g, "foo/-/foo-2.0.0.tgz", nil, http.StatusNotFound)
+	fx.get(g, "foo/-/foo-1.5.0.tgz", nil, http.StatusOK)
 
 	// Right after a member changes, the merge shows it; a publish to the
 	// group lands in its writable member.
@@ -73,6 +76,7 @@ func TestGroupMerge(t *testing.T) {
 	// Merging proxied versions, with the proxy first: its dist-tags.
 	m := fx.group("npm-merged", "", `{"mergeProxiedVersions":true}`, "npm-proxy", "npm-hosted")
 	d = fx.doc(m, "foo")
+	fx.get(m, "foo/-/foo-2.0.0.tgz", nil, http.StatusOK)
 	if len(d.Versions) != 3 || d.Versions["2.0.0"] == nil || d.DistTags["latest"] != "2.0.0" {
 		t.Fatalf("merged group: versions %v, dist-tags %v", keysOf(d.Versions), d.DistTags)
 	}

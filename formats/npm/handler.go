@@ -54,7 +54,7 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 		case rt.kind == routeVersion:
 			return f.getVersion(w, req, r, rt.name, rt.rest)
 		case rt.kind == routeTarball && rt.rev == "":
-			c, err := r.Get(req.Context(), p)
+			c, err := f.tarball(req.Context(), r, rt.name, p)
 			if err != nil {
 				return err
 			}
@@ -86,6 +86,33 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 		}
 	}
 	return errs.New(errs.Unsupported, "method %s not allowed here", req.Method)
+}
+
+// tarball is the tarball at p of package name. Through a group, a package
+// a hosted member has is served from hosted members only, as its
+// packument is (see Merge): a tarball URL naming a version only a public
+// registry has cannot smuggle it in either.
+func (f *Format) tarball(ctx context.Context, r repo.Repository, name, p string) (*repo.Content, error) {
+	gm, ok := r.(repo.GroupMembers)
+	if !ok || f.settingsOf(r.Config()).MergeProxiedVersions {
+		return r.Get(ctx, p)
+	}
+	var private []repo.Repository
+	for _, m := range gm.Members() {
+		if m.Config().Type != repo.Hosted {
+			continue
+		}
+		private = append(private, m)
+		if c, err := m.Get(ctx, p); err == nil || errs.KindOf(err) != errs.NotFound {
+			return c, err
+		}
+	}
+	for _, m := range private {
+		if _, err := m.Stat(ctx, name); err == nil {
+			return nil, errs.New(errs.NotFound, "%s is not in the hosted members that have %s", p, name)
+		}
+	}
+	return r.Get(ctx, p)
 }
 
 // getPackument serves the packument of name: the stored (or cached or
