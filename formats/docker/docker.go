@@ -67,21 +67,15 @@ type settings struct {
 	AllowSparseManifests bool `json:"allowSparseManifests"`
 }
 
-func settingsOf(r repo.Repository) settings {
-	cfg := r.Config()
-	s := settings{ForceBasicAuth: true}
-	cfg.Section("docker", &s)
-	return s
-}
+// sections decodes "docker" sections; forceBasicAuth is on unless turned off.
+var sections = repo.SectionCache[settings]{Key: "docker", Default: settings{ForceBasicAuth: true}}
+
+func settingsOf(r repo.Repository) settings { return sections.Of(r.Config()) }
 
 // AllowsAnonymous is false for repositories with forceBasicAuth (the
 // default): anonymous callers may not use them whatever the anonymous role
 // holds, on any route (repo.AnonymousPolicy).
-func (f *Format) AllowsAnonymous(cfg repo.Config) bool {
-	s := settings{ForceBasicAuth: true}
-	cfg.Section("docker", &s)
-	return !s.ForceBasicAuth
-}
+func (f *Format) AllowsAnonymous(cfg repo.Config) bool { return !sections.Of(cfg).ForceBasicAuth }
 
 // Validate checks the "docker" section.
 func (f *Format) Validate(cfg *repo.Config) error {

@@ -1,11 +1,9 @@
 package maven
 
 import (
-	"encoding/json"
 	"log/slog"
 	"path"
 	"strings"
-	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/keylock"
@@ -22,8 +20,7 @@ type Format struct {
 	// misses the other's version.
 	artifacts keylock.Map
 
-	mu       sync.RWMutex
-	settings map[string]settings // decoded "maven" sections, by their JSON
+	settings repo.SectionCache[settings]
 }
 
 // Options configure the format.
@@ -46,7 +43,9 @@ var (
 )
 
 // New returns the Maven format.
-func New(log *slog.Logger, opts Options) *Format { return &Format{log: log, opts: opts} }
+func New(log *slog.Logger, opts Options) *Format {
+	return &Format{log: log, opts: opts, settings: repo.SectionCache[settings]{Key: "maven"}}
+}
 
 // Name is "maven2", as in Nexus's repository JSON and privileges.
 func (f *Format) Name() string { return "maven2" }
@@ -102,28 +101,8 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	return cfg.SetSection("maven", s)
 }
 
-// settingsOf returns r's validated "maven" section, decoded once per
-// distinct section: every request asks for it.
-func (f *Format) settingsOf(r repo.Repository) settings {
-	raw := r.Config().Sections["maven"]
-	f.mu.RLock()
-	s, ok := f.settings[string(raw)]
-	f.mu.RUnlock()
-	if ok {
-		return s
-	}
-	json.Unmarshal(raw, &s)
-	f.mu.Lock()
-	if f.settings == nil || len(f.settings) >= maxSettings {
-		f.settings = map[string]settings{} // configurations changed that often: start over
-	}
-	f.settings[string(raw)] = s
-	f.mu.Unlock()
-	return s
-}
-
-// maxSettings bounds the decoded sections kept.
-const maxSettings = 1024
+// settingsOf returns r's validated "maven" section.
+func (f *Format) settingsOf(r repo.Repository) settings { return f.settings.Of(r.Config()) }
 
 // Checksums are the four Maven clients ask for beside every file.
 func (f *Format) Checksums() []blob.Algorithm { return ChecksumAlgorithms }

@@ -11,11 +11,9 @@ package npm
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
@@ -32,8 +30,7 @@ type Format struct {
 	// packages serializes the changes of one package (see lock).
 	packages keylock.Map
 
-	mu       sync.RWMutex
-	settings map[string]settings // decoded "npm" sections, by their JSON
+	settings repo.SectionCache[settings]
 }
 
 var (
@@ -54,7 +51,7 @@ var (
 // New returns the npm format; security authenticates logins and keeps
 // tokens.
 func New(security *auth.Service, log *slog.Logger) *Format {
-	return &Format{security: security, log: log}
+	return &Format{security: security, log: log, settings: repo.SectionCache[settings]{Key: "npm"}}
 }
 
 // Name is "npm", as in Nexus's repository JSON, REST paths and privileges.
@@ -86,27 +83,8 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	return cfg.SetSection("npm", s)
 }
 
-// settingsOf returns r's "npm" section, decoded once per distinct section.
-func (f *Format) settingsOf(cfg repo.Config) settings {
-	raw := cfg.Sections["npm"]
-	f.mu.RLock()
-	s, ok := f.settings[string(raw)]
-	f.mu.RUnlock()
-	if ok {
-		return s
-	}
-	json.Unmarshal(raw, &s)
-	f.mu.Lock()
-	if f.settings == nil || len(f.settings) >= maxSettings {
-		f.settings = map[string]settings{}
-	}
-	f.settings[string(raw)] = s
-	f.mu.Unlock()
-	return s
-}
-
-// maxSettings bounds the decoded sections kept.
-const maxSettings = 1024
+// settingsOf returns the "npm" section of cfg.
+func (f *Format) settingsOf(cfg repo.Config) settings { return f.settings.Of(cfg) }
 
 // Checksums: sha1 is npm's shasum, sha512 its integrity.
 func (f *Format) Checksums() []blob.Algorithm { return []blob.Algorithm{blob.SHA1, blob.SHA512} }
