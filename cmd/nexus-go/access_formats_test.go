@@ -5,14 +5,8 @@ package main
 // entry in accessFormats.
 
 import (
-	"archive/tar"
-	"bytes"
-	"compress/gzip"
-	"crypto/sha512"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -69,6 +63,23 @@ type pathRoute struct {
 
 var accessFormats = []accessFormat{rawAccess, dockerAccess, mavenAccess, npmAccess}
 
+// plainGroupJSON is a group with no format section of its own.
+func plainGroupJSON(_ *testing.T, repo, writable string, members ...string) string {
+	m, _ := json.Marshal(members)
+	return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q}}`,
+		repo, rawStorage, m, writable)
+}
+
+// repositoryURL is the URL of repo on the main port, a proxy's remoteUrl.
+func repositoryURL(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") }
+
+// contentRoutes is the one route of formats that take paths only under
+// /repository/<repo>/.
+func contentRoutes(name string) []pathRoute {
+	route := func(repo, p string) string { return "/repository/" + repo + "/" + p }
+	return []pathRoute{{name: name, write: route, read: route}}
+}
+
 const rawStorage = `"storage":{"blobStoreName":"default","strictContentTypeValidation":false`
 
 var rawAccess = accessFormat{
@@ -77,21 +88,13 @@ var rawAccess = accessFormat{
 	proxy: func(_ *testing.T, s *nexusServer, repo, upstream string) string {
 		return proxyBody(repo, upstream, "admin", s.adminPW)
 	},
-	group: func(_ *testing.T, repo, writable string, members ...string) string {
-		m, _ := json.Marshal(members)
-		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q}}`,
-			repo, rawStorage, m, writable)
-	},
-	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	group:       plainGroupJSON,
+	upstreamURL: repositoryURL,
 	seed: func(t *testing.T, s *nexusServer, repo string) string {
 		s.put(repo, "team/app/1.0/app.txt", []byte("content of "+repo+"\n"))
 		return "team/app/1.0/app.txt"
 	},
-	pathRoutes: []pathRoute{{
-		name:  "raw",
-		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
-		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
-	}},
+	pathRoutes: contentRoutes("raw"),
 }
 
 var dockerAccess = accessFormat{
@@ -149,17 +152,13 @@ var mavenAccess = accessFormat{
 		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q},"maven":{"versionPolicy":"MIXED"}}`,
 			repo, rawStorage, m, writable)
 	},
-	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	upstreamURL: repositoryURL,
 	seed: func(t *testing.T, s *nexusServer, repo string) string {
 		p := "org/example/app/1.0/app-1.0.jar"
 		s.put(repo, p, []byte("PK\x03\x04 jar of "+repo))
 		return p
 	},
-	pathRoutes: []pathRoute{{
-		name:  "maven",
-		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
-		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
-	}},
+	pathRoutes: contentRoutes("maven"),
 }
 
 var npmAccess = accessFormat{
@@ -173,58 +172,18 @@ var npmAccess = accessFormat{
 			`"authentication":{"type":"username","username":"admin","password":%q}}}`,
 			repo, rawStorage, upstream, s.adminPW)
 	},
-	group: func(_ *testing.T, repo, writable string, members ...string) string {
-		m, _ := json.Marshal(members)
-		return fmt.Sprintf(`{"name":%q,"online":true,%s},"group":{"memberNames":%s,"writableMember":%q}}`,
-			repo, rawStorage, m, writable)
-	},
-	upstreamURL: func(s *nexusServer, repo string) string { return s.url("/repository/" + repo + "/") },
+	group:       plainGroupJSON,
+	upstreamURL: repositoryURL,
 	seed: func(t *testing.T, s *nexusServer, repo string) string {
-		body := npmPublishBody(t, "@team/app", "1.0.0", "content of "+repo)
+		pkg := npmPkg{name: "@team/app", version: "1.0.0", payload: []byte("content of " + repo)}
+		body := pkg.publishBody(s.url("/repository/" + repo + "/"))
 		res := s.do(http.MethodPut, "/repository/"+repo+"/@team%2fapp", s.admin(), body, http.Header{"Content-Type": {"application/json"}})
 		if res.status != http.StatusOK {
 			t.Fatalf("npm publish to %s: %d %s", repo, res.status, res.body)
 		}
 		return "@team/app/-/app-1.0.0.tgz"
 	},
-	pathRoutes: []pathRoute{{
-		name:  "npm",
-		write: func(repo, p string) string { return "/repository/" + repo + "/" + p },
-		read:  func(repo, p string) string { return "/repository/" + repo + "/" + p },
-	}},
-}
-
-// npmPublishBody is the document npm publish sends for version of name:
-// a tarball holding package/package.json and a file with content.
-func npmPublishBody(t *testing.T, name, version, content string) []byte {
-	t.Helper()
-	var tgz bytes.Buffer
-	zw := gzip.NewWriter(&tgz)
-	tw := tar.NewWriter(zw)
-	pj := fmt.Sprintf(`{"name":%q,"version":%q}`, name, version)
-	for _, f := range [][2]string{{"package/package.json", pj}, {"package/index.js", content}} {
-		tw.WriteHeader(&tar.Header{Name: f[0], Mode: 0o644, Size: int64(len(f[1])), Typeflag: tar.TypeReg})
-		io.WriteString(tw, f[1])
-	}
-	tw.Close()
-	zw.Close()
-	sum := sha512.Sum512(tgz.Bytes())
-	_, bare, _ := strings.Cut(name, "/")
-	file := bare + "-" + version + ".tgz"
-	body, err := json.Marshal(map[string]any{
-		"_id": name, "name": name, "dist-tags": map[string]string{"latest": version},
-		"versions": map[string]any{version: map[string]any{
-			"name": name, "version": version,
-			"dist": map[string]string{"integrity": "sha512-" + base64.StdEncoding.EncodeToString(sum[:]), "tarball": name + "/-/" + file},
-		}},
-		"_attachments": map[string]any{name + "-" + version + ".tgz": map[string]any{
-			"content_type": "application/octet-stream", "data": base64.StdEncoding.EncodeToString(tgz.Bytes()), "length": tgz.Len(),
-		}},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return body
+	pathRoutes: contentRoutes("npm"),
 }
 
 // connectorPort is the HTTP connector port of hosted Docker repository repo.
