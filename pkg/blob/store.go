@@ -83,17 +83,25 @@ var copyBufs = sync.Pool{New: func() any { b := make([]byte, copyBufSize); retur
 // returned as is if it already has an errs kind, and as errs.Invalid
 // otherwise (errs.TooLarge for *http.MaxBytesError).
 func (s *Store) Put(ctx context.Context, r io.Reader, opts PutOptions, onCommit func(Info) error) (_ Info, err error) {
-	hashes, expAlg, err := opts.hashes()
-	if err != nil {
+	// A write that fails before it begins ends its tail too: readers
+	// already following it (a proxy's clients) must hear why.
+	failed := func(err error) (Info, error) {
+		if opts.Tail != nil {
+			opts.Tail.end(err)
+		}
 		return Info{}, err
 	}
+	hashes, expAlg, err := opts.hashes()
+	if err != nil {
+		return failed(err)
+	}
 	if opts.MaxSize > 0 && opts.ExpectedSize > opts.MaxSize {
-		return Info{}, errs.New(errs.TooLarge, "blob of %d bytes exceeds the limit of %d", opts.ExpectedSize, opts.MaxSize)
+		return failed(errs.New(errs.TooLarge, "blob of %d bytes exceeds the limit of %d", opts.ExpectedSize, opts.MaxSize))
 	}
 
 	w, err := s.d.Create(ctx)
 	if err != nil {
-		return Info{}, err
+		return failed(err)
 	}
 	defer w.Cancel() // no-op once committed
 	var dst io.Writer = w

@@ -356,3 +356,48 @@ func TestTailWriteToFollows(t *testing.T) {
 		t.Fatal("WriteTo never ended")
 	}
 }
+
+// noCreates is a driver whose writes cannot begin (a full or broken disk).
+type noCreates struct{ blob.Driver }
+
+func (noCreates) Create(context.Context) (blob.TempWriter, error) {
+	return nil, errs.New(errs.InsufficientStorage, "no space")
+}
+
+// A write refused before it began (too large for its bound, or a driver
+// that cannot create it) fails the readers already following it, at once:
+// they used to wait until their own context ended.
+func TestTailOfAWriteThatNeverBeganFailsReaders(t *testing.T) {
+	fd, err := blob.NewFileDriver(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name string
+		s    *blob.Store
+		opts blob.PutOptions
+		kind errs.Kind
+	}{
+		{"over its bound", blob.NewStore("test", fd), blob.PutOptions{ExpectedSize: 10, MaxSize: 5}, errs.TooLarge},
+		{"not created", blob.NewStore("test", noCreates{fd}), blob.PutOptions{ExpectedSize: 10}, errs.InsufficientStorage},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			tp := startTailPut(t, c.s, c.opts)
+			var rerr error
+			repotest.Within(t, 5*time.Second, "reading the tail of a refused write", func() {
+				r, err := tp.tail.Open(t.Context())
+				if err == nil {
+					_, err = io.ReadAll(r)
+					r.Close()
+				}
+				rerr = err
+			})
+			if errs.KindOf(rerr) != c.kind {
+				t.Fatalf("reader's error %v, want kind %v", rerr, c.kind)
+			}
+			if err := tp.wait(t); errs.KindOf(err) != c.kind {
+				t.Fatalf("Put: %v", err)
+			}
+		})
+	}
+}
