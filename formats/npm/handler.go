@@ -15,10 +15,6 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/serve"
 )
 
-// maxPackument bounds a packument read into memory; the largest public
-// ones are some tens of MB.
-const maxPackument = 256 << 20
-
 // Media types of the two packument answers.
 const (
 	typeJSON        = "application/json"
@@ -179,7 +175,7 @@ func readDoc(ctx context.Context, r repo.Repository, name string) ([]byte, error
 		return nil, err
 	}
 	defer c.Body.Close()
-	return readBounded(c.Body, maxPackument, "the packument of "+name)
+	return readBounded(c.Body, repo.MaxMetadataSize, "the packument of "+name)
 }
 
 // readBounded reads at most limit bytes of body; more is errs.TooLarge.

@@ -34,7 +34,7 @@ func (f *Format) Merge(ctx context.Context, g repo.Repository, p string, members
 	var docs []doc
 	hosted := false
 	for _, c := range members {
-		b, err := readBounded(c.Body, maxPackument, "the packument "+p)
+		b, err := readBounded(c.Body, repo.MaxMetadataSize, "the packument "+p)
 		var top object
 		if err == nil {
 			top, err = parseValidObject(b)

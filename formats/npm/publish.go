@@ -177,7 +177,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	}
 	unlock := f.lock(target, name)
 	defer unlock()
-	cur, _, err := stored(ctx, target, name)
+	cur, blob, err := stored(ctx, target, name)
 	if err != nil {
 		return err
 	}
@@ -214,7 +214,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 		return err
 	}
 	var rev string
-	_, err = modify(ctx, who, target, name, func(cur []byte) ([]byte, error) {
+	_, err = modifyFrom(ctx, who, target, name, cur, blob, func(cur []byte) ([]byte, error) {
 		doc, err := applyPublish(cur, body, name, rel, publisher)
 		if err != nil {
 			return nil, err
@@ -248,6 +248,11 @@ func checkNewVersion(cur []byte, v string) error {
 	if err != nil {
 		return errs.Wrap(errs.Internal, err, "stored packument")
 	}
+	return checkNewVersionOf(top, v)
+}
+
+// checkNewVersionOf is checkNewVersion of a parsed packument.
+func checkNewVersionOf(top object, v string) error {
 	if objectOf(top.get("versions")).get(v) != nil || objectOf(top.get("time")).get(v) != nil {
 		return errs.New(errs.Forbidden, "cannot publish over the previously published versions: %s", v)
 	}
@@ -279,7 +284,8 @@ func applyPublish(cur []byte, body object, name string, rel *release, publisher 
 		if doc, err = parseObject(cur); err != nil {
 			return nil, errs.Wrap(errs.Internal, err, "stored packument")
 		}
-		if err := checkNewVersion(cur, rel.version); err != nil {
+		// Again: a retry reads what another writer stored meanwhile.
+		if err := checkNewVersionOf(doc, rel.version); err != nil {
 			return nil, err
 		}
 	}

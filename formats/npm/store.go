@@ -37,7 +37,7 @@ func stored(ctx context.Context, r repo.Repository, name string) ([]byte, digest
 		return nil, "", err
 	}
 	defer c.Body.Close()
-	b, err := readBounded(c.Body, maxPackument, "the packument of "+name)
+	b, err := readBounded(c.Body, repo.MaxMetadataSize, "the packument of "+name)
 	return b, c.Asset.Blob, err
 }
 
@@ -54,10 +54,22 @@ func (f *Format) lock(r repo.Repository, name string) (unlock func()) {
 // the metadata transaction); otherwise fn runs again on the new state.
 // Callers hold lock.
 func modify(ctx context.Context, req putter, r repo.Repository, name string, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
+	cur, blob, err := stored(ctx, r, name)
+	if err != nil {
+		return nil, err
+	}
+	return modifyFrom(ctx, req, r, name, cur, blob, fn)
+}
+
+// modifyFrom is modify from the packument cur, stored as blob, that the
+// caller has just read.
+func modifyFrom(ctx context.Context, req putter, r repo.Repository, name string, cur []byte, blob digest.Digest, fn func(cur []byte) ([]byte, error)) ([]byte, error) {
 	for attempt := 1; ; attempt++ {
-		cur, blob, err := stored(ctx, r, name)
-		if err != nil {
-			return nil, err
+		if attempt > 1 {
+			var err error
+			if cur, blob, err = stored(ctx, r, name); err != nil {
+				return nil, err
+			}
 		}
 		next, err := fn(cur)
 		if err != nil {
@@ -76,9 +88,9 @@ func modify(ctx context.Context, req putter, r repo.Repository, name string, fn 
 			}
 			return nil
 		}
-		// The upload limit bounds what clients send, not the document
-		// the server maintains from it.
-		_, err = r.Put(repo.WithMaxUploadSize(ctx, 0), name, bytes.NewReader(next), opts)
+		// The upload limit bounds what clients send; the document the
+		// server maintains from it is bounded by what it can read back.
+		_, err = r.Put(repo.WithMaxUploadSize(ctx, repo.MaxMetadataSize), name, bytes.NewReader(next), opts)
 		switch {
 		case err == nil:
 			return next, nil

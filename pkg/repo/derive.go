@@ -114,12 +114,12 @@ func Derive(ctx context.Context, c *Content, variant string, fn func([]byte) ([]
 
 // readMetadata reads the bytes of c, metadata, into memory.
 func readMetadata(c *Content) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(c.Body, maxMergedMember+1))
+	b, err := io.ReadAll(io.LimitReader(c.Body, MaxMetadataSize+1))
 	if err != nil {
 		return nil, errs.Wrap(errs.Upstream, err, "reading %s", c.Asset.Path)
 	}
-	if len(b) > maxMergedMember {
-		return nil, errs.New(errs.TooLarge, "metadata %s exceeds %d bytes", c.Asset.Path, maxMergedMember)
+	if len(b) > MaxMetadataSize {
+		return nil, errs.New(errs.TooLarge, "metadata %s exceeds %d bytes", c.Asset.Path, MaxMetadataSize)
 	}
 	return b, nil
 }

@@ -198,9 +198,12 @@ func (g *groupRepo) mergeKey(have []*Content) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// maxMergedMember bounds the metadata of one member read into memory for a
-// merge.
-const maxMergedMember = 64 << 20
+// MaxMetadataSize bounds a metadata document read into memory, for a merge
+// or a derivation (Derive), and what formats that maintain metadata store:
+// a document the engine could not read back must not be written. The
+// largest real ones (npm packuments with thousands of versions) are some
+// tens of MiB.
+const MaxMetadataSize = 64 << 20
 
 func (g *groupRepo) Put(ctx context.Context, p string, body io.Reader, opts PutOptions) (*meta.Asset, error) {
 	return nil, errs.New(errs.Unsupported, "repository %s is a group: upload to a hosted member", g.cfg.Name)
