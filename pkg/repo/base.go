@@ -167,8 +167,11 @@ func releaseBlobs(ctx context.Context, db *meta.DB, blobs *blob.Store, log *slog
 	}
 }
 
-// store writes body as the asset at p.
-func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck) (*meta.Asset, error) {
+// store writes body, of at most maxSize bytes (0: no bound), as the asset
+// at p. The bound is the caller's: a client's upload is bounded by
+// upload.max-size, what the server stores for itself (a proxy's cache, a
+// group's merge) by bounds of its own.
+func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck, maxSize int64) (*meta.Asset, error) {
 	if b.cfg.Storage.StrictContentTypeValidation {
 		// Checked as the blob store reads: a refusal is the write's
 		// failure, which followers of a proxy download hear of too.
@@ -179,7 +182,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		Algorithms:   b.format.Checksums(),
 		Expected:     opts.Expected,
 		ExpectedSize: opts.Size,
-		MaxSize:      MaxUploadSize(ctx),
+		MaxSize:      maxSize,
 		Tail:         opts.Tail,
 		Verify:       opts.Verify,
 	}, rec.record)

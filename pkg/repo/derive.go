@@ -29,11 +29,10 @@ type MetadataRewriter interface {
 // rewrite serves metadata at p rewritten for the URL the client
 // addressed, if the format rewrites it.
 func (b *base) rewrite(ctx context.Context, p string, c *Content) (*Content, error) {
-	rw, ok := b.format.(MetadataRewriter)
-	u := BaseURL(ctx)
-	if !ok || u == nil || !b.format.IsMetadata(p) {
+	if !b.rewrites(ctx, p) {
 		return c, nil
 	}
+	rw, u := b.format.(MetadataRewriter), BaseURL(ctx)
 	return Derive(ctx, c, "rewrite\x00"+u.String(), func(body []byte) ([]byte, error) {
 		return rw.Rewrite(ctx, p, body, u)
 	})

@@ -20,5 +20,5 @@ func (p *proxyRepo) fallback(ctx context.Context, path string, fb UpstreamFallba
 		return nil, err
 	}
 	return p.store(ctx, path, bytes.NewReader(body), PutOptions{ContentType: contentType, Size: int64(len(body)),
-		Component: p.format.Component(path), LastVerified: p.now().UTC(), Attributes: map[string]string{}}, nil)
+		Component: p.format.Component(path), LastVerified: p.now().UTC(), Attributes: map[string]string{}}, nil, 0)
 }

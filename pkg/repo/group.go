@@ -162,7 +162,7 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 		defer c.Body.Close()
 		_, err = g.store(context.WithoutCancel(ctx), p, c.Body, PutOptions{
 			ContentType: c.Asset.ContentType, Size: -1, Attributes: map[string]string{mergedFrom: key},
-		}, nil)
+		}, nil, MaxMetadataSize)
 		return nil, err
 	})
 	if err != nil {

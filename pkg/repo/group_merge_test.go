@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -177,4 +178,22 @@ func TestLocate(t *testing.T) {
 	}
 	_, err = g.Locate(ctx, "nowhere.bin")
 	wantKind(t, err, errs.NotFound, "Locate of a path no member has")
+}
+
+// The client's upload limit bounds what it uploads, not what the server
+// stores for itself: a merge larger than upload.max-size is served.
+func TestGroupMergeIsNotAnUpload(t *testing.T) {
+	e := newEnv(t)
+	h1 := e.create(hostedCfg("h1", "allow"))
+	h2 := e.create(hostedCfg("h2", "allow"))
+	put(t, h1, "pkg/x.meta", "bbbb\n")
+	put(t, h2, "pkg/x.meta", "aaaa\n")
+	g := e.create(groupCfg("g", "h1", "h2"))
+	ctx := WithMaxUploadSize(context.Background(), 6)
+	if body, _ := read(t, ctx, g, "pkg/x.meta"); body != "aaaa\nbbbb\n" {
+		t.Fatalf("merged metadata over the upload limit = %q", body)
+	}
+	if _, err := h1.Put(ctx, "pkg/y.meta", strings.NewReader("too long for the limit"), PutOptions{Size: -1}); errs.KindOf(err) != errs.TooLarge {
+		t.Fatalf("an upload over the limit: %v", err)
+	}
 }

@@ -44,7 +44,7 @@ func (h *hostedRepo) Put(ctx context.Context, p string, body io.Reader, opts Put
 	if opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(h.format, p)
 	}
-	return h.store(ctx, p, body, opts, check)
+	return h.store(ctx, p, body, opts, check, MaxUploadSize(ctx))
 }
 
 // precheck applies the write policy to the path and the aliases of a

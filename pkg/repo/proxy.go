@@ -98,16 +98,11 @@ func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error
 	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !p.rewrites(ctx, path) {
 		return cached, nil
 	}
-	c, err := p.Get(ctx, path)
+	// A download goes on without this reader; what is known of it is
+	// known now (its checksums once it is stored).
+	c, err := locateServed(ctx, p, path)
 	if err != nil {
 		return nil, err
-	}
-	defer c.Body.Close()
-	if c.Asset.Blob == "" {
-		// A download (or bytes in memory): located once it is all there.
-		if _, err := io.Copy(io.Discard, c.Body); err != nil {
-			return nil, err
-		}
 	}
 	return c.Asset, nil
 }
@@ -412,9 +407,8 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		return
 	}
 	p.upstreamOK()
-	// Proxied content is a cache of the upstream, not an upload: the
-	// client's upload limit does not apply, only the format's bound.
-	if ctx, err = p.sizeBound(WithMaxUploadSize(ctx, 0), path, resp.ContentLength); err != nil {
+	maxSize, err := p.sizeBound(path, resp.ContentLength)
+	if err != nil {
 		answer(err)
 		return
 	}
@@ -431,7 +425,9 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 		Tail:         blob.NewTail(resp.ContentLength),
 		Verify:       p.verifyDownload(ctx, path),
 	}
-	if t := formatContentType(p.format, path); t != "" || opts.ContentType == "" {
+	if t := formatContentType(p.format, path); t != "" {
+		opts.ContentType = t
+	} else if opts.ContentType == "" {
 		opts.ContentType = contentTypeByExt(p.format, path)
 	}
 	for attr, header := range map[string]string{"etag": "ETag", "lastModified": "Last-Modified"} {
@@ -467,7 +463,7 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	f.asset = &meta.Asset{Repository: p.cfg.Name, Path: path, Size: resp.ContentLength,
 		ContentType: opts.ContentType, LastModified: modified}
 	answer(nil)
-	if _, err := p.store(ctx, path, resp.Body, opts, nil); err != nil {
+	if _, err := p.store(ctx, path, resp.Body, opts, nil, maxSize); err != nil {
 		p.log.Warn("proxy download not cached", "path", path, "err", err)
 	}
 }

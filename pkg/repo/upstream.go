@@ -154,25 +154,19 @@ func streamBody(resp *http.Response) {
 	}
 }
 
-// sizeBound applies the format's bound on the content at path
-// (UpstreamSizer): an announced length above it is refused before
-// anything is stored or answered, and the returned ctx carries it as the
-// write limit where it is tighter than upload.max-size, so that a body of
-// unknown length is cut off at it too.
-func (p *proxyRepo) sizeBound(ctx context.Context, path string, length int64) (context.Context, error) {
+// sizeBound is the format's bound on the content at path (UpstreamSizer),
+// 0 for none: an announced length above it is refused before anything is
+// stored or answered, and a body of unknown length is cut off at it.
+// Proxied content is a cache of the upstream, not an upload: the client's
+// upload.max-size does not apply.
+func (p *proxyRepo) sizeBound(path string, length int64) (int64, error) {
 	us, ok := p.format.(UpstreamSizer)
 	if !ok {
-		return ctx, nil
+		return 0, nil
 	}
 	max := us.MaxSize(path)
-	if max <= 0 {
-		return ctx, nil
+	if max > 0 && length > max {
+		return 0, errs.New(errs.TooLarge, "%s is %d bytes upstream, more than the %d allowed", path, length, max)
 	}
-	if length > max {
-		return ctx, errs.New(errs.TooLarge, "%s is %d bytes upstream, more than the %d allowed", path, length, max)
-	}
-	if limit := MaxUploadSize(ctx); limit <= 0 || max < limit {
-		ctx = WithMaxUploadSize(ctx, max)
-	}
-	return ctx, nil
+	return max, nil
 }

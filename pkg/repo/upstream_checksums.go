@@ -23,12 +23,17 @@ type UpstreamChecksums interface {
 // against the upstream's checksum file and against the checksum the
 // format's metadata names, each where the format has one.
 func (p *proxyRepo) verifyDownload(ctx context.Context, path string) func(blob.Info) error {
-	checks := []func(blob.Info) error{p.upstreamChecksum(ctx, path), p.listedChecksum(ctx, path)}
+	var checks []func(blob.Info) error
+	for _, check := range []func(blob.Info) error{p.upstreamChecksum(ctx, path), p.listedChecksum(ctx, path)} {
+		if check != nil {
+			checks = append(checks, check)
+		}
+	}
+	if len(checks) == 0 {
+		return nil
+	}
 	return func(info blob.Info) error {
 		for _, check := range checks {
-			if check == nil {
-				continue
-			}
 			if err := check(info); err != nil {
 				return err
 			}
