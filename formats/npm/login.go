@@ -1,8 +1,6 @@
 package npm
 
 import (
-	"crypto/sha512"
-	"encoding/hex"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -106,17 +104,11 @@ func (f *Format) logout(w http.ResponseWriter, req *http.Request, token string) 
 	if err != nil {
 		return err
 	}
-	if err := f.security.RevokeToken(req.Context(), p.UserID, tokenKey(token)); err != nil {
+	if err := f.security.RevokeToken(req.Context(), p.UserID, token); err != nil {
 		return err
 	}
 	writeJSON(w, req, http.StatusOK, map[string]bool{"ok": true})
 	return nil
-}
-
-// tokenKey is the stable id of a token, as auth keys them.
-func tokenKey(token string) string {
-	sum := sha512.Sum512([]byte(token))
-	return hex.EncodeToString(sum[:])
 }
 
 // tokenJSON is a token as npm token list shows it.
@@ -195,9 +187,6 @@ func (f *Format) revokeToken(w http.ResponseWriter, req *http.Request, key strin
 	p, err := signedIn(req)
 	if err != nil {
 		return err
-	}
-	if strings.HasPrefix(key, "npm_") {
-		key = tokenKey(key)
 	}
 	if err := f.security.RevokeToken(req.Context(), p.UserID, key); err != nil {
 		return err

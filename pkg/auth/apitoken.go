@@ -79,9 +79,14 @@ func (s *Service) Tokens(ctx context.Context, userID, realm string) ([]TokenInfo
 	return out, nil
 }
 
-// RevokeToken deletes the token of userID whose key is key; another
+// RevokeToken deletes the token of userID named by keyOrToken: its key,
+// or the token itself (a client signing out names its own). Another
 // user's token is errs.NotFound, as a missing one.
-func (s *Service) RevokeToken(ctx context.Context, userID, key string) error {
+func (s *Service) RevokeToken(ctx context.Context, userID, keyOrToken string) error {
+	key := keyOrToken
+	if strings.HasPrefix(keyOrToken, apiTokenPrefix) {
+		key = tokenKey(keyOrToken)
+	}
 	t, err := s.db.GetToken(key)
 	if err != nil {
 		return err
@@ -90,11 +95,6 @@ func (s *Service) RevokeToken(ctx context.Context, userID, key string) error {
 		return errs.New(errs.NotFound, "token not found")
 	}
 	return s.db.DeleteToken(key)
-}
-
-// RevokeTokenValue deletes the token itself (a client signing out).
-func (s *Service) RevokeTokenValue(ctx context.Context, token string) error {
-	return s.db.DeleteToken(tokenKey(token))
 }
 
 // storedTokenText matches a stored token in text, such as a request path

@@ -72,7 +72,10 @@ func TestStoredTokens(t *testing.T) {
 	if err := f.s.Require(c, read); !errors.Is(err, errs.ErrUnauthorized) {
 		t.Fatalf("revoked token: %v", err)
 	}
-	if err := f.s.RevokeTokenValue(ctx, other); err != nil {
+	if err := f.s.RevokeToken(ctx, "eve", other); !errors.Is(err, errs.ErrNotFound) {
+		t.Fatalf("revoking another user's token by its value: %v", err)
+	}
+	if err := f.s.RevokeToken(ctx, "dev", other); err != nil {
 		t.Fatal(err)
 	}
 	if list, _ := f.s.Tokens(ctx, "dev", NpmRealm); len(list) != 0 {

@@ -226,6 +226,6 @@ func (db *DB) securityUpdate(fn func(tx *bolt.Tx) error) error {
 	return err
 }
 
-// SecurityGeneration changes whenever users, roles, tokens or anonymous
-// settings do; caches of resolved principals compare it to know they are current.
+// SecurityGeneration changes whenever users, roles or anonymous settings
+// do; caches of resolved principals compare it to know they are current.
 func (db *DB) SecurityGeneration() uint64 { return db.securityGen.Load() }

@@ -24,10 +24,11 @@ type Token struct {
 	CIDRs    []string  `json:"cidrs,omitempty"`
 }
 
-// CreateToken stores t. Tokens change what callers may do, so they move
-// the security generation as users do.
+// CreateToken stores t. Tokens are read on every use, so no cache of
+// principals depends on them: unlike users and roles, they leave the
+// security generation as it is (a login elsewhere keeps its cache).
 func (db *DB) CreateToken(t *Token) error {
-	return db.securityUpdate(func(tx *bolt.Tx) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketUsers).Get([]byte(t.UserID)) == nil {
 			return notFound("user", t.UserID)
 		}
@@ -73,7 +74,7 @@ func (db *DB) Tokens(userID, realm string) ([]*Token, error) {
 
 // DeleteToken deletes the token key, or returns errs.NotFound.
 func (db *DB) DeleteToken(key string) error {
-	return db.securityUpdate(func(tx *bolt.Tx) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
 		return deleteRecord(tx.Bucket(bucketTokens), "token", key)
 	})
 }
