@@ -2,31 +2,24 @@ package npm
 
 import (
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/serve"
 )
 
-// writeError answers err in npm's error format, {"error": ..., "reason":
-// ...} with the kind's status; npm shows the status and the message.
-// Internal detail goes to the log only, as serve.Error does it.
 // WriteError answers what the server refuses before the handler runs as
 // the handler would.
 func (f *Format) WriteError(w http.ResponseWriter, req *http.Request, err error) {
 	writeError(w, req, f.log, err)
 }
 
+// writeError answers err in npm's error format, {"error": ..., "reason":
+// ...} with the kind's status; npm shows the status and the message.
+// Internal detail goes to the log only (serve.ErrorStatus).
 func writeError(w http.ResponseWriter, req *http.Request, log *slog.Logger, err error) {
-	status := errs.Status(err)
-	if (status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream)) || status == http.StatusInsufficientStorage {
-		log.Error("request failed", "method", req.Method, "path", auth.RedactTokens(req.URL.Path), "err", err)
-	}
-	if status == http.StatusUnauthorized {
-		w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
-	}
+	status := serve.ErrorStatus(w, req, log, err)
 	msg := errs.Message(err)
 	writeJSON(w, req, status, map[string]string{"error": msg, "reason": msg})
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -121,16 +122,24 @@ func (s smallBody) ReadFrom(r io.Reader) (int64, error) {
 	return io.CopyBuffer(struct{ io.Writer }{s.ResponseWriter}, r, *buf)
 }
 
-// Error writes err as a status with a short text, the way raw and Maven
-// clients expect; internal detail goes to the log only.
-func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// ErrorStatus is what every format's error answer shares: the status of
+// err, logged when the server is at fault (the path without the tokens it
+// may name), and the Basic challenge of a 401. The format writes the body.
+func ErrorStatus(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) int {
 	status := errs.Status(err)
 	if (status == http.StatusInternalServerError && !errors.Is(err, errs.ErrUpstream)) || status == http.StatusInsufficientStorage {
-		log.Error("request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+		log.Error("request failed", "method", r.Method, "path", auth.RedactTokens(r.URL.Path), "err", err)
 	}
 	if status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Basic realm="Sonatype Nexus Repository Manager"`)
 	}
+	return status
+}
+
+// Error writes err as a status with a short text, the way raw and Maven
+// clients expect; internal detail goes to the log only.
+func Error(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	status := ErrorStatus(w, r, log, err)
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(status)

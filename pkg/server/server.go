@@ -244,8 +244,14 @@ func (s *Server) repository(c echo.Context) error {
 	}
 	// A sign-in (npm login) carries its credentials in its body: it
 	// reaches the format, which checks them, without a principal.
-	r, signIn := s.repos.Lookup(name)
-	signIn = signIn && hasSlash && signsIn(r, req.Method, tail)
+	r, found := s.repos.Lookup(name)
+	var p string
+	var dir bool
+	pathErr := errs.New(errs.NotFound, "repository not found")
+	if found && hasSlash {
+		p, dir, pathErr = repo.CleanPath(r.Format(), tail)
+	}
+	signIn := pathErr == nil && signsIn(r, req.Method, p)
 	if !signIn && refusesBody(req, false) {
 		refuseBody(w, req, s.log)
 		return nil
@@ -260,9 +266,10 @@ func (s *Server) repository(c echo.Context) error {
 	if !hasSlash {
 		return c.Redirect(http.StatusMovedPermanently, s.prefix+"/repository/"+escapedName+"/")
 	}
-	p, dir, err := repo.CleanPath(r.Format(), tail)
-	if err != nil {
-		s.formatError(w, req, r, err)
+	if pathErr != nil {
+		// After Access: a hidden repository answers as a missing one,
+		// whatever its path.
+		s.formatError(w, req, r, pathErr)
 		return nil
 	}
 	ctx := repo.WithBaseURL(req.Context(), s.baseURL(c, escapedName))
@@ -289,15 +296,11 @@ func (s *Server) formatError(w http.ResponseWriter, req *http.Request, r repo.Re
 	serve.Error(w, req, s.log, err)
 }
 
-// signsIn reports whether the request of method for the escaped path tail
-// of r is one its format authenticates from the body (repo.SignIn).
-func signsIn(r repo.Repository, method, tail string) bool {
+// signsIn reports whether the request of method for path p of r is one
+// its format authenticates from the body (repo.SignIn).
+func signsIn(r repo.Repository, method, p string) bool {
 	si, ok := r.Format().(repo.SignIn)
-	if !ok {
-		return false
-	}
-	p, _, err := repo.CleanPath(r.Format(), tail)
-	return err == nil && si.SignsIn(method, p)
+	return ok && si.SignsIn(method, p)
 }
 
 // direct lets serve write to the connection's own ResponseWriter, whose
