@@ -109,42 +109,20 @@ const memberFanOut = 8
 // merged serves metadata merged from every member that has p. The merge is
 // stored as the group's own asset at p, with the key of the member assets
 // it was made from: an unchanged set of members' assets is served from
-// there (conditional requests and checksums included), any change to one
-// of them is seen at once and merged anew.
+// there (conditional requests and checksums included) without opening
+// theirs, any change to one of them is seen at once and merged anew.
 func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*Content, error) {
-	members := g.members()
-	found := make([]*Content, len(members))
-	failed := make([]error, len(members))
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, memberFanOut)
-	for i, m := range members {
-		wg.Add(1)
-		slots <- struct{}{}
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			found[i], failed[i] = m.Get(ctx, p)
-		}()
-	}
-	wg.Wait()
-	var have []*Content
-	var lastErr error
-	for i, c := range found {
-		switch err := failed[i]; {
-		case err == nil:
-			have = append(have, c)
-		case errs.KindOf(err) != errs.NotFound:
-			g.log.Warn("group member failed", "group", g.cfg.Name, "member", members[i].Name(), "path", p, "err", err)
-			lastErr = err
-		}
+	have, err := g.locateMembers(ctx, p)
+	if err != nil {
+		return nil, err
 	}
 	defer func() {
-		for _, c := range have {
-			c.Body.Close()
+		for _, d := range have {
+			if d.c != nil {
+				d.c.Body.Close()
+			}
 		}
 	}()
-	if len(have) == 0 {
-		return nil, g.notFound(p, lastErr)
-	}
 	key, err := g.mergeKey(have)
 	if err != nil {
 		return nil, err
@@ -155,7 +133,24 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	// Concurrent requests for a changed set share one merge; it is stored
 	// whatever becomes of the request that started it.
 	_, err, _ = g.merges.Do(p+"\x00"+key, func() (any, error) {
-		c, err := merger.Merge(ctx, g, p, have)
+		var contents []*Content
+		var lastErr error
+		for i := range have {
+			d := &have[i] // its content is closed with the others
+			if d.c == nil {
+				if d.c, lastErr = d.m.Get(ctx, p); lastErr != nil {
+					// Changed since it was located: the next request
+					// merges again, under the key of what it finds.
+					g.log.Warn("group member failed", "group", g.cfg.Name, "member", d.m.Name(), "path", p, "err", lastErr)
+					continue
+				}
+			}
+			contents = append(contents, d.c)
+		}
+		if len(contents) == 0 {
+			return nil, g.notFound(p, lastErr)
+		}
+		c, err := merger.Merge(ctx, g, p, contents)
 		if err != nil {
 			return nil, err
 		}
@@ -171,6 +166,54 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	return g.cached(ctx, p)
 }
 
+// memberDoc is what a member has at a merged path: its asset and, for a
+// download still being written (no blob yet), its content.
+type memberDoc struct {
+	m Repository
+	a *meta.Asset
+	c *Content
+}
+
+// locateMembers locates p in every member at once (at most memberFanOut
+// at a time), in member order, skipping those that lack it; a download
+// being written is opened, as only its bytes can tell what it is.
+func (g *groupRepo) locateMembers(ctx context.Context, p string) ([]memberDoc, error) {
+	members := g.members()
+	docs := make([]memberDoc, len(members))
+	failed := make([]error, len(members))
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, memberFanOut)
+	for i, m := range members {
+		wg.Add(1)
+		slots <- struct{}{}
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			d := memberDoc{m: m}
+			d.a, failed[i] = m.Locate(ctx, p)
+			if failed[i] == nil && d.a.Blob == "" {
+				d.c, failed[i] = m.Get(ctx, p)
+			}
+			docs[i] = d
+		}()
+	}
+	wg.Wait()
+	var have []memberDoc
+	var lastErr error
+	for i, d := range docs {
+		switch err := failed[i]; {
+		case err == nil:
+			have = append(have, d)
+		case errs.KindOf(err) != errs.NotFound:
+			g.log.Warn("group member failed", "group", g.cfg.Name, "member", members[i].Name(), "path", p, "err", err)
+			lastErr = err
+		}
+	}
+	if len(have) == 0 {
+		return nil, g.notFound(p, lastErr)
+	}
+	return have, nil
+}
+
 // mergedFrom is the attribute of a group's merged asset naming the member
 // assets it was merged from.
 const mergedFrom = "mergedFrom"
@@ -179,21 +222,21 @@ const mergedFrom = "mergedFrom"
 // digest (or the digest of its bytes when it has none yet: a proxy
 // download being streamed, whose bytes are then kept for the merge), and
 // the group's configuration, which formats may read in Merge.
-func (g *groupRepo) mergeKey(have []*Content) (string, error) {
+func (g *groupRepo) mergeKey(have []memberDoc) (string, error) {
 	h := sha256.New()
 	h.Write(g.cfgKey)
-	for _, c := range have {
-		d := c.Asset.Blob
-		if d == "" {
-			b, err := readMetadata(c)
+	for i, d := range have {
+		dg := d.a.Blob
+		if dg == "" {
+			b, err := readMetadata(d.c)
 			if err != nil {
 				return "", errs.Wrap(errs.KindOf(err), err, "a member of group %s", g.cfg.Name)
 			}
-			c.Body.Close()
-			c.Body = BytesBody(b)
-			d = digest.FromBytes(b)
+			d.c.Body.Close()
+			have[i].c.Body = BytesBody(b)
+			dg = digest.FromBytes(b)
 		}
-		fmt.Fprintf(h, "%s %s\n", c.Asset.Repository, d)
+		fmt.Fprintf(h, "%s %s\n", d.m.Name(), dg)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
