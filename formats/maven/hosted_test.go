@@ -189,6 +189,17 @@ func TestHostedPluginMetadata(t *testing.T) {
 	if strings.Join(prefixes, ",") != "hello,hi" {
 		t.Fatalf("plugins after the client's upload: %+v", md.Plugins)
 	}
+	// Uploaded where no groupId's folder is (a dot in a folder name, the
+	// root), plugin metadata stays at the path it was sent to, whose
+	// checksum the client sends next.
+	loose := fx.hosted("loose", policyMixed, "allow", layoutPermissive)
+	for _, p := range []string{"org.example/maven-metadata.xml", "maven-metadata.xml"} {
+		fx.mustPut(loose, p, []byte(client))
+		fx.mustPut(loose, p+".sha1", []byte(sha1Hex([]byte(client))))
+		if md := fx.metadata(loose, p); len(md.Plugins) != 1 || md.Plugins[0].Prefix != "hi" {
+			t.Fatalf("plugin metadata uploaded at %s: %+v", p, md.Plugins)
+		}
+	}
 }
 
 // Deleting a component through the REST API deletes its files and updates

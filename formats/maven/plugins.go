@@ -42,7 +42,7 @@ func (f *Format) notePlugin(ctx context.Context, r repo.Repository, co Coords) e
 	if name == "" {
 		name = pom.Name
 	}
-	return f.updatePlugins(ctx, r, co.GroupID, nil, func(ps []Plugin) []Plugin {
+	return f.updatePlugins(ctx, r, groupMetadataPath(co.GroupID), nil, func(ps []Plugin) []Plugin {
 		return upsertPlugin(ps, Plugin{Name: name, Prefix: prefix, ArtifactID: co.ArtifactID})
 	})
 }
@@ -75,7 +75,7 @@ func (f *Format) descriptor(ctx context.Context, r repo.Repository, pom Coords) 
 // dropPlugin removes an artifact with no version left from its groupId's
 // plugins.
 func (f *Format) dropPlugin(ctx context.Context, r repo.Repository, groupID, artifactID string) error {
-	return f.updatePlugins(ctx, r, groupID, nil, func(ps []Plugin) []Plugin {
+	return f.updatePlugins(ctx, r, groupMetadataPath(groupID), nil, func(ps []Plugin) []Plugin {
 		out := ps[:0:0]
 		for _, p := range ps {
 			if p.ArtifactID != artifactID {
@@ -86,12 +86,12 @@ func (f *Format) dropPlugin(ctx context.Context, r repo.Repository, groupID, art
 	})
 }
 
-// mergePlugins takes a client's groupId-level metadata at folder dir: its
-// plugins join those listed (the client's entry wins for its artifact),
-// and the checksums of its bytes are kept (attrs).
-func (f *Format) mergePlugins(ctx context.Context, r repo.Repository, dir string, plugins []Plugin, attrs map[string]string) error {
-	groupID := strings.ReplaceAll(dir, "/", ".")
-	return f.updatePlugins(ctx, r, groupID, attrs, func(ps []Plugin) []Plugin {
+// mergePlugins takes a client's groupId-level metadata uploaded at p: its
+// plugins join those listed there (the client's entry wins for its
+// artifact), and the checksums of its bytes are kept (attrs). The upload's
+// own path is where it goes: a folder name with a dot names no groupId.
+func (f *Format) mergePlugins(ctx context.Context, r repo.Repository, p string, plugins []Plugin, attrs map[string]string) error {
+	return f.updatePlugins(ctx, r, p, attrs, func(ps []Plugin) []Plugin {
 		for _, p := range plugins {
 			ps = upsertPlugin(ps, p)
 		}
@@ -99,13 +99,12 @@ func (f *Format) mergePlugins(ctx context.Context, r repo.Repository, dir string
 	})
 }
 
-// updatePlugins rewrites groupID's plugin list with change, under the
-// groupId's lock; an unchanged list is not rewritten unless attrs are to
-// be kept, and an empty one deletes the file.
-func (f *Format) updatePlugins(ctx context.Context, r repo.Repository, groupID string, attrs map[string]string, change func([]Plugin) []Plugin) error {
-	unlock := f.artifacts.Lock(r.Name() + "\x00" + groupID)
+// updatePlugins rewrites the plugin list of the groupId-level metadata at
+// p with change, under p's lock; an unchanged list is not rewritten unless
+// attrs are to be kept, and an empty one deletes the file.
+func (f *Format) updatePlugins(ctx context.Context, r repo.Repository, p string, attrs map[string]string, change func([]Plugin) []Plugin) error {
+	unlock := f.artifacts.Lock(r.Name() + "\x00" + p)
 	defer unlock()
-	p := groupMetadataPath(groupID)
 	md, err := f.readMetadata(ctx, r, p)
 	if err != nil && errs.KindOf(err) != errs.Invalid {
 		return err

@@ -262,7 +262,7 @@ func (f *Format) putMetadata(ctx context.Context, body io.Reader, r repo.Reposit
 	}
 	dir := path.Dir(p)
 	if len(md.Plugins) > 0 {
-		return f.mergePlugins(ctx, r, dir, md.Plugins, attrs)
+		return f.mergePlugins(ctx, r, p, md.Plugins, attrs)
 	}
 	u := upload{path: p, attrs: attrs}
 	if md.ArtifactID != "" && dir == artifactDir(md.GroupID, md.ArtifactID) {
