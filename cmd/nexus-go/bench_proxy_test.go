@@ -32,17 +32,6 @@ const (
 	bpHostedImage = "bench/hosted"
 )
 
-// bpMissing skips the benchmark when the registry is missing, or fails it
-// when real clients are required (NEXUS_GO_E2E_CLIENTS=required), as
-// e2eClientMissing does for tests.
-func bpMissing(b *testing.B, what string) {
-	b.Helper()
-	if os.Getenv("NEXUS_GO_E2E_CLIENTS") == "required" {
-		b.Fatalf("%s is missing and NEXUS_GO_E2E_CLIENTS=required", what)
-	}
-	b.Skipf("%s is missing (NEXUS_GO_E2E_CLIENTS=required fails instead)", what)
-}
-
 // bpStartRegistry starts the CNCF Distribution registry NEXUS_GO_REGISTRY
 // names, as startDistRegistry does for tests, and returns its base URL; it
 // is stopped when b ends.
@@ -50,10 +39,10 @@ func bpStartRegistry(b *testing.B) string {
 	b.Helper()
 	bin := os.Getenv("NEXUS_GO_REGISTRY")
 	if bin == "" {
-		bpMissing(b, "the CNCF Distribution registry (NEXUS_GO_REGISTRY is not set)")
+		e2eClientMissing(b, "the CNCF Distribution registry (NEXUS_GO_REGISTRY is not set)")
 	}
 	if fi, err := os.Stat(bin); err != nil || fi.IsDir() || fi.Mode()&0o111 == 0 {
-		bpMissing(b, "the CNCF Distribution registry at "+bin+" (NEXUS_GO_REGISTRY)")
+		e2eClientMissing(b, "the CNCF Distribution registry at "+bin+" (NEXUS_GO_REGISTRY)")
 	}
 	var env []string
 	for _, kv := range clientEnv("OTEL_TRACES_EXPORTER=none", "OTEL_SDK_DISABLED=true") {

@@ -40,7 +40,7 @@ type mavenUpstream struct {
 func startMavenUpstream(t testing.TB, dir string) *mavenUpstream {
 	t.Helper()
 	if _, err := os.Stat(filepath.Join(dir, "junit")); err != nil {
-		mavenMissing(t, "Debian's Maven repository at "+dir)
+		e2eClientMissing(t, "Debian's Maven repository at "+dir)
 	}
 	u := &mavenUpstream{}
 	files := http.FileServer(http.Dir(dir))
@@ -56,16 +56,6 @@ func (u *mavenUpstream) url() string { return u.srv.URL + "/" }
 
 // stop closes the listener: from now on every upstream request fails.
 func (u *mavenUpstream) stop() { u.srv.Close() }
-
-// mavenMissing skips, or fails when real clients are required, as
-// e2eClientMissing and bpMissing do.
-func mavenMissing(t testing.TB, what string) {
-	t.Helper()
-	if os.Getenv("NEXUS_GO_E2E_CLIENTS") == "required" {
-		t.Fatalf("%s is missing and NEXUS_GO_E2E_CLIENTS=required (make test-deps installs it)", what)
-	}
-	t.Skipf("%s is missing (NEXUS_GO_E2E_CLIENTS=required fails instead)", what)
-}
 
 // mavenJSON is the configuration of a Maven repository of kind hosted,
 // proxy or group; extra holds the blocks of the kind (proxy, group...).
@@ -134,10 +124,7 @@ func newMavenEnv(t testing.TB, s *nexusServer) *mavenEnv {
 // credentials, deploys to a folder).
 func newMavenEnvMirror(t testing.TB, s *nexusServer, mirror string) *mavenEnv {
 	t.Helper()
-	mvn, err := exec.LookPath("mvn")
-	if err != nil {
-		mavenMissing(t, "mvn")
-	}
+	mvn := e2eClient(t, "mvn")
 	m := &mavenEnv{t: t, s: s, mvn: mvn, dir: t.TempDir()}
 	m.home = filepath.Join(m.dir, "home")
 	if err := os.MkdirAll(m.home, 0o755); err != nil {
