@@ -21,17 +21,18 @@ func (f *Format) distTags(w http.ResponseWriter, req *http.Request, r repo.Repos
 		if err := r.Authorize(ctx, "read"); err != nil {
 			return err
 		}
-		doc, err := readDoc(ctx, r, rt.name)
+		tags, err := part(ctx, r, rt.name, "dist-tags", func(doc []byte) ([]byte, error) {
+			top, err := parseObject(doc)
+			if err != nil {
+				return nil, errs.Wrap(errs.Upstream, err, "the packument of %s is malformed", rt.name)
+			}
+			if tags := top.get("dist-tags"); tags != nil {
+				return tags, nil
+			}
+			return []byte("{}"), nil
+		})
 		if err != nil {
 			return err
-		}
-		top, err := parseObject(doc)
-		if err != nil {
-			return errs.Wrap(errs.Upstream, err, "the packument of %s is malformed", rt.name)
-		}
-		tags := top.get("dist-tags")
-		if tags == nil {
-			tags = json.RawMessage("{}")
 		}
 		writeRawJSON(w, req, http.StatusOK, tags)
 		return nil

@@ -15,7 +15,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -135,19 +134,7 @@ func (fx *fixture) do(ctx context.Context, r repo.Repository, method, escaped st
 	if body != nil {
 		rd = bytes.NewReader(body)
 	}
-	if query == "" {
-		return fx.Do(ctx, r, method, p, rd, hdr)
-	}
-	// managertest.Do sends no query: the same request, with one.
-	base := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/repository/" + r.Name() + "/"}
-	req := httptest.NewRequestWithContext(repo.WithBaseURL(ctx, base), method, base.String()+path+"?"+query, rd)
-	req.RemoteAddr = "127.0.0.1:5555"
-	for k, v := range hdr {
-		req.Header.Set(k, v)
-	}
-	resp := &managertest.Response{ResponseRecorder: httptest.NewRecorder()}
-	r.Format().ServeHTTP(resp, req, r, p)
-	return resp
+	return fx.DoQuery(ctx, r, method, p, query, rd, hdr)
 }
 
 // get is a GET of escaped, wanting status.
@@ -172,13 +159,12 @@ func (fx *fixture) doc(r repo.Repository, escaped string) packumentJSON {
 
 // packumentJSON is what tests read of a packument.
 type packumentJSON struct {
-	ID       string                     `json:"_id"`
-	Name     string                     `json:"name"`
-	Rev      string                     `json:"_rev"`
-	DistTags map[string]string          `json:"dist-tags"`
-	Versions map[string]map[string]any  `json:"versions"`
-	Time     map[string]string          `json:"time"`
-	Extra    map[string]json.RawMessage `json:"-"`
+	ID       string                    `json:"_id"`
+	Name     string                    `json:"name"`
+	Rev      string                    `json:"_rev"`
+	DistTags map[string]string         `json:"dist-tags"`
+	Versions map[string]map[string]any `json:"versions"`
+	Time     map[string]string         `json:"time"`
 }
 
 // tarballURL is dist.tarball of version v.

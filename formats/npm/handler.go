@@ -150,21 +150,38 @@ func (f *Format) getPackument(w http.ResponseWriter, req *http.Request, r repo.R
 	return serve.Content(w, req, c, "")
 }
 
-// getVersion serves one version's manifest, by version or dist-tag.
+// getVersion serves one version's manifest, by version or dist-tag, cut
+// from the packument once per change of it (repo.Derive).
 func (f *Format) getVersion(w http.ResponseWriter, req *http.Request, r repo.Repository, name, spec string) error {
-	doc, err := readDoc(req.Context(), r, name)
+	m, err := part(req.Context(), r, name, "version\x00"+spec, func(doc []byte) ([]byte, error) {
+		m, err := manifestOf(doc, spec)
+		if err == errNoVersion {
+			return nil, errs.New(errs.NotFound, "version %s of %s not found", spec, name)
+		}
+		if err != nil {
+			return nil, errs.Wrap(errs.Upstream, err, "the packument of %s is malformed", name)
+		}
+		return m, nil
+	})
 	if err != nil {
 		return err
 	}
-	m, err := manifestOf(doc, spec)
-	if err != nil {
-		if err == errNoVersion {
-			return errs.New(errs.NotFound, "version %s of %s not found", spec, name)
-		}
-		return errs.Wrap(errs.Upstream, err, "the packument of %s is malformed", name)
-	}
 	writeRawJSON(w, req, http.StatusOK, m)
 	return nil
+}
+
+// part is what cut makes of the packument of name as r serves it,
+// derived once per change of the packument.
+func part(ctx context.Context, r repo.Repository, name, variant string, cut func([]byte) ([]byte, error)) ([]byte, error) {
+	c, err := r.Get(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = repo.Derive(ctx, c, variant, cut); err != nil {
+		return nil, err
+	}
+	defer c.Body.Close()
+	return io.ReadAll(c.Body)
 }
 
 // readDoc reads the packument of name as r serves it (rewritten when the

@@ -223,10 +223,10 @@ func (o object) marshal() json.RawMessage { return o.appendTo(make([]byte, 0, o.
 // appendString appends s as a JSON string (without HTML escaping, as npm's
 // registry writes).
 func appendString(buf []byte, s string) []byte {
-	var b bytes.Buffer
-	enc := json.NewEncoder(&b)
-	enc.SetEscapeHTML(false)
 	if needsEscape(s) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
 		enc.Encode(s)
 		return append(buf, bytes.TrimRight(b.Bytes(), "\n")...)
 	}

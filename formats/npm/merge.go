@@ -31,9 +31,19 @@ func (f *Format) Merge(ctx context.Context, g repo.Repository, p string, members
 		raw    []byte
 		top    object
 	}
+	// Decided before any document is read: the proxies' (usually the
+	// big public ones) are not even parsed when only hosted ones count.
+	hostedOnly := false
+	if !f.settingsOf(g.Config()).MergeProxiedVersions {
+		for _, c := range members {
+			hostedOnly = hostedOnly || types[c.Asset.Repository] == repo.Hosted
+		}
+	}
 	var docs []doc
-	hosted := false
 	for _, c := range members {
+		if hostedOnly && types[c.Asset.Repository] != repo.Hosted {
+			continue
+		}
 		b, err := readBounded(c.Body, repo.MaxMetadataSize, "the packument "+p)
 		var top object
 		if err == nil {
@@ -44,16 +54,6 @@ func (f *Format) Merge(ctx context.Context, g repo.Repository, p string, members
 			continue
 		}
 		docs = append(docs, doc{c.Asset.Repository, b, top})
-		hosted = hosted || types[c.Asset.Repository] == repo.Hosted
-	}
-	if hosted && !f.settingsOf(g.Config()).MergeProxiedVersions {
-		kept := docs[:0]
-		for _, d := range docs {
-			if types[d.member] == repo.Hosted {
-				kept = append(kept, d)
-			}
-		}
-		docs = kept
 	}
 	if len(docs) == 0 {
 		return nil, errs.New(errs.Upstream, "no member has a readable packument %s", p)

@@ -74,11 +74,21 @@ type Response struct {
 // Do sends a request for path p of r to r's format, as the server does
 // for /repository/<name>/<p> of http://127.0.0.1 (its URL is the base URL
 // of the request), with headers hdr.
-func (e *Env) Do(ctx context.Context, r repo.Repository, method, p string, body io.Reader, hdr map[string]string) (resp *Response) {
+func (e *Env) Do(ctx context.Context, r repo.Repository, method, p string, body io.Reader, hdr map[string]string) *Response {
+	e.t.Helper()
+	return e.DoQuery(ctx, r, method, p, "", body, hdr)
+}
+
+// DoQuery is Do with the raw query string query ("" for none).
+func (e *Env) DoQuery(ctx context.Context, r repo.Repository, method, p, query string, body io.Reader, hdr map[string]string) (resp *Response) {
 	e.t.Helper()
 	base := &url.URL{Scheme: "http", Host: "127.0.0.1", Path: "/repository/" + r.Name() + "/"}
 	ctx = repo.WithBaseURL(ctx, base)
-	req := httptest.NewRequestWithContext(ctx, method, base.String()+repo.EscapePath(p), body)
+	target := base.String() + repo.EscapePath(p)
+	if query != "" {
+		target += "?" + query
+	}
+	req := httptest.NewRequestWithContext(ctx, method, target, body)
 	req.RemoteAddr = "127.0.0.1:5555"
 	for k, v := range hdr {
 		req.Header.Set(k, v)
