@@ -85,7 +85,7 @@ func (f *Format) newestBuild(ctx context.Context, r repo.Repository, p string) (
 	if err != nil || !co.Snapshot() || co.Timestamp != "" {
 		return "", false
 	}
-	md, err := f.readMetadata(ctx, r, path.Dir(p)+"/"+metadataName)
+	md, err := f.readMetadata(ctx, r, path.Dir(p)+"/"+MetadataName)
 	if err != nil || md == nil {
 		return "", false
 	}

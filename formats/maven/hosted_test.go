@@ -252,3 +252,17 @@ func TestMetadataRewrittenOnlyWhenItChanges(t *testing.T) {
 		t.Fatal("a new version left the metadata unchanged")
 	}
 }
+
+// Version-level metadata of a release (Maven writes none; other clients
+// may) is kept as uploaded, so its checksum upload that follows matches.
+func TestReleaseVersionMetadataIsKept(t *testing.T) {
+	fx := newFixture(t)
+	r := fx.hosted("releases", policyRelease, "allow")
+	fx.deploy(r, libDir, "lib", "1.0", "jar")
+	md := []byte(`<?xml version="1.0"?><metadata><groupId>org.example.team</groupId><artifactId>lib</artifactId><version>1.0</version></metadata>`)
+	fx.mustPut(r, libDir+"/1.0/maven-metadata.xml", md)
+	fx.mustPut(r, libDir+"/1.0/maven-metadata.xml.sha1", []byte(sha1Hex(md)))
+	if got := fx.mustGet(r, libDir+"/1.0/maven-metadata.xml"); got != string(md) {
+		t.Fatalf("release version metadata = %q", got)
+	}
+}

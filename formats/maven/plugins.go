@@ -15,7 +15,7 @@ import (
 
 // groupMetadataPath is the groupId-level metadata of groupID.
 func groupMetadataPath(groupID string) string {
-	return strings.ReplaceAll(groupID, ".", "/") + "/" + metadataName
+	return strings.ReplaceAll(groupID, ".", "/") + "/" + MetadataName
 }
 
 // notePlugin lists the artifact of a deployed pom in its groupId's

@@ -15,9 +15,6 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-// metadataName is the base name of every level's metadata file.
-const metadataName = "maven-metadata.xml"
-
 // The server keeps a hosted repository's maven-metadata.xml in step with
 // what is stored, after every deploy and delete, at three levels: the
 // artifact's versions, a snapshot version's builds, and a groupId's plugins.
@@ -81,7 +78,7 @@ func (f *Format) rebuild(ctx context.Context, r repo.Repository, groupID, artifa
 	unlock := f.artifacts.Lock(r.Name() + "\x00" + groupID + ":" + artifactID)
 	defer unlock()
 	dir := artifactDir(groupID, artifactID)
-	if strings.HasSuffix(version, "-SNAPSHOT") {
+	if isSnapshotVersion(version) {
 		files, err := f.builds(ctx, r, dir+"/"+version, artifactID, version)
 		if err != nil {
 			return err
@@ -90,7 +87,7 @@ func (f *Format) rebuild(ctx context.Context, r repo.Repository, groupID, artifa
 		if len(files) > 0 {
 			md = SnapshotLevel(groupID, artifactID, version, files, time.Now())
 		}
-		p := dir + "/" + version + "/" + metadataName
+		p := dir + "/" + version + "/" + MetadataName
 		if err := f.writeMetadata(ctx, r, p, md, u.at(p)); err != nil {
 			return err
 		}
@@ -105,7 +102,7 @@ func (f *Format) rebuild(ctx context.Context, r repo.Repository, groupID, artifa
 	} else if err := f.dropPlugin(ctx, r, groupID, artifactID); err != nil {
 		return err
 	}
-	p := dir + "/" + metadataName
+	p := dir + "/" + MetadataName
 	return f.writeMetadata(ctx, r, p, md, u.at(p))
 }
 
@@ -274,7 +271,7 @@ func (f *Format) putMetadata(ctx context.Context, body io.Reader, r repo.Reposit
 			return f.rebuild(ctx, r, md.GroupID, md.ArtifactID, "", u)
 		}
 	}
-	if md.ArtifactID != "" && md.Version != "" && dir == artifactDir(md.GroupID, md.ArtifactID)+"/"+md.Version {
+	if md.ArtifactID != "" && isSnapshotVersion(md.Version) && dir == artifactDir(md.GroupID, md.ArtifactID)+"/"+md.Version {
 		files, err := f.builds(ctx, r, dir, md.ArtifactID, md.Version)
 		if err != nil {
 			return err
