@@ -85,9 +85,9 @@ func BenchmarkNpmPeers(b *testing.B) {
 	}
 
 	s := benchServer(b)
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
-	s.createNpmRepo("proxy", npmProxyJSON("npm-proxy", up.base))
-	s.createNpmRepo("group", npmGroupJSON("npm-group", "npm-hosted", "npm-proxy"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "proxy", npmProxyJSON("npm-proxy", up.base))
+	s.createRepoOf("npm", "group", npmGroupJSON("npm-group", "npm-hosted", "npm-proxy"))
 	dev := s.createNpmUser("bench", npmBenchPassword)
 	hosted := s.npmRepoURL("npm-hosted")
 	if _, err := parallel(len(private), func(i int) error {

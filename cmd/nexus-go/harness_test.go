@@ -325,15 +325,25 @@ func (s *nexusServer) do(method, path string, c *creds, body []byte, hdr http.He
 		r = bytes.NewReader(body)
 	}
 	resp, err := s.request(context.Background(), method, path, c, r, hdr)
+	res, err := readResult(resp, err)
 	if err != nil {
 		s.t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return res
+}
+
+// readResult reads the whole answer of an exchange that returned resp
+// and err.
+func readResult(resp *http.Response, err error) (result, error) {
+	if err != nil {
+		return result{}, err
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
-		s.t.Fatalf("%s %s: reading body: %v", method, path, err)
+		return result{}, fmt.Errorf("reading body: %w", err)
 	}
-	return result{status: resp.StatusCode, header: resp.Header, body: data}
+	return result{status: resp.StatusCode, header: resp.Header, body: data}, nil
 }
 
 // doJSON sends in (a string is sent verbatim, anything else marshalled) to
@@ -377,7 +387,14 @@ func (s *nexusServer) mustJSON(want int, method, path string, c *creds, in, out 
 // createRepo creates a raw repository of kind from a JSON body.
 func (s *nexusServer) createRepo(kind, body string) {
 	s.t.Helper()
-	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/raw/"+kind, s.admin(), body, nil)
+	s.createRepoOf("raw", kind, body)
+}
+
+// createRepoOf creates a repository of format (as REST paths name it) and
+// kind from a JSON body.
+func (s *nexusServer) createRepoOf(format, kind, body string) {
+	s.t.Helper()
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/"+format+"/"+kind, s.admin(), body, nil)
 }
 
 func hostedBody(name, policy string) string {

@@ -48,7 +48,7 @@ func whoamiStatus(t *testing.T, registry, token string) int {
 // a version, tokens listed, created and revoked, logout.
 func TestNpmPublishFlow(t *testing.T) {
 	s := startServer(t)
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
 	dev := s.createNpmUser("dev", "dev-password-1")
 	registry := s.npmRepoURL("npm-hosted")
 
@@ -238,9 +238,9 @@ func TestNpmPublishFlow(t *testing.T) {
 func npmGroupSetup(t *testing.T, upstream string) (*nexusServer, *creds) {
 	t.Helper()
 	s := startServer(t)
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
-	s.createNpmRepo("proxy", npmProxyJSON("npm-proxy", upstream))
-	s.createNpmRepo("group", npmGroupJSON("npm-group", "npm-hosted", "npm-proxy"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "proxy", npmProxyJSON("npm-proxy", upstream))
+	s.createRepoOf("npm", "group", npmGroupJSON("npm-group", "npm-hosted", "npm-proxy"))
 	return s, s.createNpmUser("dev", "dev-password-1")
 }
 
@@ -333,8 +333,8 @@ func TestNpmDependencyConfusion(t *testing.T) {
 	up := startVerdaccio(t, "")
 	up.publish(npmPkg{name: "foo", version: "2.0.0"})
 	s, dev := npmGroupSetup(t, up.base)
-	s.createNpmRepo("group", npmGroupJSON("npm-proxy-first", "npm-proxy", "npm-hosted"))
-	s.createNpmRepo("group", strings.Replace(npmGroupJSON("npm-merged", "npm-hosted", "npm-proxy"),
+	s.createRepoOf("npm", "group", npmGroupJSON("npm-proxy-first", "npm-proxy", "npm-hosted"))
+	s.createRepoOf("npm", "group", strings.Replace(npmGroupJSON("npm-merged", "npm-hosted", "npm-proxy"),
 		`"group":`, `"npm":{"mergeProxiedVersions":true},"group":`, 1))
 	pub := npmPublisher(t, s, "npm-hosted", dev)
 	pub.mustRun(npmPkg{name: "foo", version: "1.0.0"}.write(t, pub.dir), "publish")
@@ -374,7 +374,7 @@ func TestNpmDependencyConfusion(t *testing.T) {
 // land: two npm publish processes, then eight publishes over HTTP.
 func TestNpmConcurrentPublish(t *testing.T) {
 	s := startServer(t)
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
 	dev := s.createNpmUser("dev", "dev-password-1")
 	e := npmPublisher(t, s, "npm-hosted", dev)
 	registry := s.npmRepoURL("npm-hosted")

@@ -51,12 +51,6 @@ func npmGroupJSON(name string, members ...string) string {
 		`"group":{"memberNames":%s}}`, name, quoted)
 }
 
-// createNpmRepo creates an npm repository of kind (hosted, proxy, group).
-func (s *nexusServer) createNpmRepo(kind, body string) {
-	s.t.Helper()
-	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/npm/"+kind, s.admin(), body, nil)
-}
-
 // npmRepoURL is the registry URL of a repository, as .npmrc names it.
 func (s *nexusServer) npmRepoURL(repo string) string {
 	return s.url("/repository/" + repo + "/")

@@ -54,7 +54,7 @@ func npmStored(s *nexusServer, repo string) string {
 
 func TestNpmBadInput(t *testing.T) {
 	s := startServer(t)
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
 	dev := s.createNpmUser("dev", "dev-password-1")
 	registry := s.npmRepoURL("npm-hosted")
 	victim := npmPkg{name: "victim", version: "1.0.0"}
@@ -216,7 +216,7 @@ func TestNpmBadInput(t *testing.T) {
 // one on the same server is published.
 func TestNpmPublishOverLimit(t *testing.T) {
 	s := startServerEnv(t, "NEXUS_GO_UPLOAD_MAX_SIZE=64KiB")
-	s.createNpmRepo("hosted", npmHostedJSON("npm-hosted", "allow_once"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-hosted", "allow_once"))
 	dev := s.createNpmUser("dev", "dev-password-1")
 	registry := s.npmRepoURL("npm-hosted")
 

@@ -64,16 +64,11 @@ func npmSend(method, u, authz string, body []byte, hdr http.Header) (result, err
 	if authz != "" {
 		req.Header.Set("Authorization", authz)
 	}
-	resp, err := npmHTTP.Do(req)
+	res, err := readResult(npmHTTP.Do(req))
 	if err != nil {
 		return result{}, fmt.Errorf("%s %s: %w", method, u, err)
 	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return result{}, fmt.Errorf("%s %s: reading body: %w", method, u, err)
-	}
-	return result{status: resp.StatusCode, header: resp.Header, body: data}, nil
+	return res, nil
 }
 
 // npmEscape is a package name as npm puts it in a URL path: a scoped
