@@ -6,12 +6,12 @@ import (
 	"io"
 	"net/http"
 	"path"
-	"strconv"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
 )
@@ -118,17 +118,11 @@ func (f *Format) serveChecksum(w http.ResponseWriter, req *http.Request, r repo.
 			return err
 		}
 	}
-	hdr := w.Header()
-	hdr.Set("Content-Type", "text/plain; charset=utf-8")
-	hdr.Set("Content-Length", strconv.Itoa(len(sum)))
-	if !a.LastModified.IsZero() {
-		hdr.Set("Last-Modified", a.LastModified.UTC().Format(http.TimeFormat))
-	}
-	w.WriteHeader(http.StatusOK)
-	if req.Method != http.MethodHead {
-		io.WriteString(w, sum)
-	}
-	return nil
+	return serve.Content(w, req, &repo.Content{
+		Asset: &meta.Asset{Path: base + "." + string(alg), ContentType: "text/plain; charset=utf-8",
+			Size: int64(len(sum)), LastModified: a.LastModified},
+		Body: repo.BytesBody([]byte(sum)),
+	}, "")
 }
 
 // hash computes the alg checksum of the file at p from its bytes.
