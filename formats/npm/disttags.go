@@ -94,17 +94,8 @@ func (f *Format) setTag(w http.ResponseWriter, req *http.Request, r repo.Reposit
 			}
 			delete(tags, tag)
 		}
-		var order []string
-		for _, m := range objectOf(doc.get("dist-tags")) {
-			order = append(order, m.Key)
-		}
-		doc.set("dist-tags", tagsObject(append(order, tag), tags))
-		times := objectOf(doc.get("time"))
-		if times == nil {
-			times = object{}
-		}
-		times.set("modified", jsonString(now()))
-		doc.set("time", times.marshal())
+		setTags(&doc, tags, tag)
+		touch(&doc, now())
 		doc, rev = withRev(doc, stringOf(doc.get("_rev")))
 		return doc.marshal(), nil
 	})

@@ -79,15 +79,9 @@ func (f *Format) dropVersions(ctx context.Context, r repo.Repository, name strin
 		if tags["latest"] == "" {
 			tags["latest"] = latestOf(kept.keys())
 		}
-		var tagOrder []string
-		for _, m := range objectOf(doc.get("dist-tags")) {
-			tagOrder = append(tagOrder, m.Key)
-		}
-		doc.set("dist-tags", tagsObject(tagOrder, tags))
+		setTags(&doc, tags)
 		doc.set("versions", kept.marshal())
-		times := objectOf(doc.get("time"))
-		times.set("modified", jsonString(now()))
-		doc.set("time", times.marshal())
+		touch(&doc, now())
 		doc, _ = withRev(doc, stringOf(doc.get("_rev")))
 		return doc.marshal(), nil
 	})

@@ -186,6 +186,26 @@ func latestOf(versions []string) string {
 	return best
 }
 
+// setTags sets doc's dist-tags to tags: in the order of the tags doc has,
+// then extra, then any others sorted.
+func setTags(doc *object, tags map[string]string, extra ...string) {
+	var order []string
+	for _, m := range objectOf(doc.get("dist-tags")) {
+		order = append(order, m.Key)
+	}
+	doc.set("dist-tags", tagsObject(append(order, extra...), tags))
+}
+
+// touch sets doc's time.modified to ts.
+func touch(doc *object, ts string) {
+	times := objectOf(doc.get("time"))
+	if times == nil {
+		times = object{}
+	}
+	times.set("modified", jsonString(ts))
+	doc.set("time", times.marshal())
+}
+
 // tagsObject encodes dist-tags in the given key order, then any others
 // sorted.
 func tagsObject(order []string, tags map[string]string) json.RawMessage {

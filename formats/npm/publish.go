@@ -294,15 +294,12 @@ func applyPublish(cur []byte, body object, name string, rel *release, publisher 
 		versions = object{}
 	}
 	versions = append(versions, member{rel.version, rel.manifest.marshal()})
-	var order []string
 	tags := distTagsOf(doc)
-	for _, m := range objectOf(doc.get("dist-tags")) {
-		order = append(order, m.Key)
-	}
+	var added []string
 	for _, m := range objectOf(body.get("dist-tags")) {
 		if v := stringOf(m.Val); v == rel.version {
 			tags[m.Key] = v
-			order = append(order, m.Key)
+			added = append(added, m.Key)
 		}
 	}
 	if tags["latest"] == "" || versions.get(tags["latest"]) == nil {
@@ -322,7 +319,7 @@ func applyPublish(cur []byte, body object, name string, rel *release, publisher 
 		}
 		doc.set(m.Key, m.Val)
 	}
-	doc.set("dist-tags", tagsObject(order, tags))
+	setTags(&doc, tags, added...)
 	doc.set("versions", versions.marshal())
 	doc.set("time", times.marshal())
 	return doc, nil

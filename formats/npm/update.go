@@ -129,10 +129,6 @@ func applyUpdate(cur []byte, body object, rev string) (doc object, removed []str
 	if tags["latest"] == "" {
 		tags["latest"] = latestOf(kept.keys())
 	}
-	var order []string
-	for _, m := range objectOf(doc.get("dist-tags")) {
-		order = append(order, m.Key)
-	}
 	// Tags that named a removed version move or go with the unpublish;
 	// any other tag change is an edit.
 	before := distTagsOf(doc)
@@ -146,18 +142,13 @@ func applyUpdate(cur []byte, body object, rev string) (doc object, removed []str
 			changed = true
 		}
 	}
-	doc.set("dist-tags", tagsObject(order, tags))
+	setTags(&doc, tags)
 	if mt := body.get("maintainers"); mt != nil && !sameJSON(mt, doc.get("maintainers")) {
 		doc.set("maintainers", mt)
 		changed = true
 	}
 	doc.set("versions", kept.marshal())
-	times := objectOf(doc.get("time"))
-	if times == nil {
-		times = object{}
-	}
-	times.set("modified", jsonString(now())) // removed versions keep theirs: never published again
-	doc.set("time", times.marshal())
+	touch(&doc, now()) // removed versions keep their times: never published again
 	return doc, removed, changed, nil
 }
 
