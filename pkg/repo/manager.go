@@ -126,7 +126,7 @@ func (m *Manager) Formats() []Format { return m.order }
 // APIFormat returns the format the REST API's paths name name (see
 // APINamed): /v1/repositories/maven/hosted is the format maven2.
 func (m *Manager) APIFormat(name string) (Format, bool) {
-	for _, f := range m.formats {
+	for _, f := range m.order {
 		if APIName(f) == name {
 			return f, true
 		}
@@ -513,18 +513,14 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if r, ok := m.Lookup(comp.Repository); ok {
-		if hooks, ok := r.Format().(ComponentHooks); ok {
-			own, err := m.db.ComponentAssets(comp)
-			if err != nil {
-				return err
-			}
-			return hooks.DeleteComponent(ctx, r, own)
-		}
-	}
 	own, err := m.db.ComponentAssets(comp)
 	if err != nil {
 		return err
+	}
+	if r, ok := m.Lookup(comp.Repository); ok {
+		if hooks, ok := r.Format().(ComponentHooks); ok {
+			return hooks.DeleteComponent(ctx, r, own)
+		}
 	}
 	released, err := m.db.DeleteComponent(id)
 	if err != nil {
