@@ -131,9 +131,10 @@ func (f *Format) versions(ctx context.Context, r repo.Repository, dir, artifactI
 // holdsArtifact reports whether folder directly holds a file of artifactID.
 func holdsArtifact(ctx context.Context, r repo.Repository, folder, artifactID string) (bool, error) {
 	held := false
-	err := r.Walk(ctx, folder+"/", func(a *meta.Asset) error {
-		name := strings.TrimPrefix(a.Path, folder+"/")
-		if !strings.Contains(name, "/") && strings.HasPrefix(name, artifactID+"-") {
+	// Only the artifact's own names are walked, not the folder's others.
+	prefix := folder + "/" + artifactID + "-"
+	err := r.Walk(ctx, prefix, func(a *meta.Asset) error {
+		if !strings.Contains(strings.TrimPrefix(a.Path, prefix), "/") {
 			held = true
 			return errStop
 		}
