@@ -30,11 +30,14 @@ import (
 	"time"
 )
 
-// peerWorkloads are the blob counts and sizes each registry is given.
-var peerWorkloads = []struct {
+// peerWorkload is a blob count and size each registry is given.
+type peerWorkload struct {
 	name        string
 	blobs, size int
-}{
+}
+
+// peerWorkloads are the workloads of BenchmarkDockerPeers.
+var peerWorkloads = []peerWorkload{
 	{"4MiB", benchBlobs, benchBlobSize},
 	{"256MiB", 4, 256 << 20},
 }
@@ -70,80 +73,87 @@ func BenchmarkDockerPeers(b *testing.B) {
 		b.Logf("zot skipped: NEXUS_GO_ZOT is not set (see bench_peers_test.go to build it)")
 	}
 	for _, w := range peerWorkloads {
-		data, digests := benchData(b, w.blobs, w.size)
-		config, manifest := bpManifest(b, digests, w.size)
-		image := func(int) string { return bpUpImage }
+		// One sub-benchmark per workload, so that its peers (an in-memory
+		// registry holds every byte pushed) stop before the next starts.
+		b.Run(w.name, func(b *testing.B) { runPeerWorkload(b, w, zot) })
+	}
+}
 
-		s := benchServer(b)
-		port := freePort(b)
-		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
-			dockerHostedJSON("docker-bench", port, true), nil)
-		peers := []peer{{"nexus-go", bpConnector(b, s, benchClient(), port)}}
-		if zot != "" {
-			peers = append(peers, peer{"zot", &registry{base: startZot(b, zot), client: benchClient()}})
-		}
-		peers = append(peers, peer{"memory", &registry{base: startMemRegistry(b), client: benchClient()}})
+// runPeerWorkload runs workload w against nexus-go and its peers.
+func runPeerWorkload(b *testing.B, w peerWorkload, zot string) {
+	data, digests := benchData(b, w.blobs, w.size)
+	config, manifest := bpManifest(b, digests, w.size)
+	image := func(int) string { return bpUpImage }
 
-		got := make([]peerResult, len(peers))
-		for round := range peerRounds {
-			if round > 0 {
-				// New bytes, or the push would be deduplicated.
-				for j := range data {
-					binary.LittleEndian.PutUint64(data[j], uint64(round))
-					digests[j] = "sha256:" + sha(data[j])
-				}
-				config, manifest = bpManifest(b, digests, w.size)
-			}
-			for i, p := range peers {
-				start := time.Now()
-				if err := bpPushImage(p.reg, bpUpImage, data, digests, config, manifest); err != nil {
-					b.Fatalf("%s: push: %v", p.name, err)
-				}
-				got[i].push = max(got[i].push, mbps(int64(len(data))*int64(w.size), time.Since(start)))
-			}
-		}
-		for range peerRounds {
-			for i, p := range peers {
-				pull, _, err := bpPull(p.reg, len(data)*benchPullRounds, image, digests, w.size)
-				if err != nil {
-					b.Fatalf("%s: pull: %v", p.name, err)
-				}
-				got[i].pull = max(got[i].pull, pull)
-			}
-		}
-		for range peerRounds {
-			for i, p := range peers {
-				rps, p50, p99, err := bpManifestGETs(p.reg, benchManifestGET, image, manifest)
-				if err != nil {
-					b.Fatalf("%s: manifest GETs: %v", p.name, err)
-				}
-				if rps > got[i].manifest {
-					got[i].manifest, got[i].p50, got[i].p99 = rps, p50, p99
-				}
-			}
-		}
-		for _, p := range peers {
-			p.reg.client.CloseIdleConnections()
-		}
-		s.stop()
+	s := benchServer(b)
+	port := freePort(b)
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
+		dockerHostedJSON("docker-bench", port, true), nil)
+	peers := []peer{{"nexus-go", bpConnector(b, s, benchClient(), port)}}
+	if zot != "" {
+		peers = append(peers, peer{"zot", &registry{base: startZot(b, zot), client: benchClient()}})
+	}
+	peers = append(peers, peer{"memory", &registry{base: startMemRegistry(b), client: benchClient()}})
 
+	got := make([]peerResult, len(peers))
+	for round := range peerRounds {
+		if round > 0 {
+			// New bytes, or the push would be deduplicated.
+			for j := range data {
+				binary.LittleEndian.PutUint64(data[j], uint64(round))
+				digests[j] = "sha256:" + sha(data[j])
+			}
+			config, manifest = bpManifest(b, digests, w.size)
+		}
 		for i, p := range peers {
-			r := got[i]
-			b.ReportMetric(r.push, w.name+"-"+p.name+"-push-MB/s")
-			b.ReportMetric(r.pull, w.name+"-"+p.name+"-pull-MB/s")
-			b.ReportMetric(r.manifest, w.name+"-"+p.name+"-manifest-req/s")
-			b.Logf("%s x %d, %-8s push %6.0f MB/s  pull %6.0f MB/s  manifest GET %6.0f req/s (p50 %.2f ms, p99 %.2f ms)",
-				w.name, w.blobs, p.name, r.push, r.pull, r.manifest, r.p50, r.p99)
+			start := time.Now()
+			if err := bpPushImage(p.reg, bpUpImage, data, digests, config, manifest); err != nil {
+				b.Fatalf("%s: push: %v", p.name, err)
+			}
+			got[i].push = max(got[i].push, mbps(int64(len(data))*int64(w.size), time.Since(start)))
 		}
-		n := got[0]
-		for i, p := range peers[1:] {
-			r := got[i+1]
-			b.ReportMetric(n.push/r.push, w.name+"-push-x-"+p.name)
-			b.ReportMetric(n.pull/r.pull, w.name+"-pull-x-"+p.name)
-			b.ReportMetric(n.manifest/r.manifest, w.name+"-manifest-x-"+p.name)
-			b.Logf("%s x %d, nexus-go/%s: push %.2f  pull %.2f  manifest GET %.2f",
-				w.name, w.blobs, p.name, n.push/r.push, n.pull/r.pull, n.manifest/r.manifest)
+	}
+	for range peerRounds {
+		for i, p := range peers {
+			pull, _, err := bpPull(p.reg, len(data)*benchPullRounds, image, digests, w.size)
+			if err != nil {
+				b.Fatalf("%s: pull: %v", p.name, err)
+			}
+			got[i].pull = max(got[i].pull, pull)
 		}
+	}
+	for range peerRounds {
+		for i, p := range peers {
+			rps, p50, p99, err := bpManifestGETs(p.reg, benchManifestGET, image, manifest)
+			if err != nil {
+				b.Fatalf("%s: manifest GETs: %v", p.name, err)
+			}
+			if rps > got[i].manifest {
+				got[i].manifest, got[i].p50, got[i].p99 = rps, p50, p99
+			}
+		}
+	}
+	for _, p := range peers {
+		p.reg.client.CloseIdleConnections()
+	}
+	s.stop()
+
+	for i, p := range peers {
+		r := got[i]
+		b.ReportMetric(r.push, w.name+"-"+p.name+"-push-MB/s")
+		b.ReportMetric(r.pull, w.name+"-"+p.name+"-pull-MB/s")
+		b.ReportMetric(r.manifest, w.name+"-"+p.name+"-manifest-req/s")
+		b.Logf("%s x %d, %-8s push %6.0f MB/s  pull %6.0f MB/s  manifest GET %6.0f req/s (p50 %.2f ms, p99 %.2f ms)",
+			w.name, w.blobs, p.name, r.push, r.pull, r.manifest, r.p50, r.p99)
+	}
+	n := got[0]
+	for i, p := range peers[1:] {
+		r := got[i+1]
+		b.ReportMetric(n.push/r.push, w.name+"-push-x-"+p.name)
+		b.ReportMetric(n.pull/r.pull, w.name+"-pull-x-"+p.name)
+		b.ReportMetric(n.manifest/r.manifest, w.name+"-manifest-x-"+p.name)
+		b.Logf("%s x %d, nexus-go/%s: push %.2f  pull %.2f  manifest GET %.2f",
+			w.name, w.blobs, p.name, n.push/r.push, n.pull/r.pull, n.manifest/r.manifest)
 	}
 }
 
