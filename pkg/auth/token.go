@@ -44,8 +44,8 @@ func (s *Service) IssueToken(subject string, ttl time.Duration, data any) (strin
 
 // VerifyToken checks a token's signature (in constant time) and expiry,
 // decodes its data into data and returns its subject. A token verified
-// before is taken from the cache (its expiry still checked): slices and
-// maps in data are then shared with other callers and must not be changed.
+// before is taken from the cache (its expiry still checked). Slices and
+// maps in data are shared with other callers and must not be changed.
 func (s *Service) VerifyToken(token string, data any) (string, error) {
 	if v, ok := s.tokens.get(token); ok && v.fill(data) {
 		if s.now().Unix() >= v.expires {
@@ -74,17 +74,15 @@ func (s *Service) VerifyToken(token string, data any) (string, error) {
 		return "", errToken
 	}
 	v := verifiedToken{subject: claims.Subject, expires: claims.Expires}
-	if data != nil && len(claims.Data) > 0 {
-		if err := json.Unmarshal(claims.Data, data); err != nil {
-			return "", errToken
-		}
-	}
 	if t := reflect.TypeOf(data); t != nil && t.Kind() == reflect.Pointer {
-		// The cache's own copy, decoded apart from the caller's.
+		// Decoded once, into the cache's copy, which fills the caller's.
 		v.data = reflect.New(t.Elem())
 		if len(claims.Data) > 0 && json.Unmarshal(claims.Data, v.data.Interface()) != nil {
 			return "", errToken
 		}
+		v.fill(data)
+	} else if data != nil && len(claims.Data) > 0 {
+		return "", errToken // nothing to decode into
 	}
 	s.tokens.put(token, v)
 	return claims.Subject, nil
