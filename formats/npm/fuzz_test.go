@@ -3,6 +3,7 @@ package npm
 import (
 	"encoding/json"
 	"net/url"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -50,7 +51,7 @@ func FuzzPackument(f *testing.F) {
 		var in, got map[string]any
 		json.Unmarshal(doc, &in)
 		json.Unmarshal(out, &got)
-		if in["name"] != got["name"] || len(in) != len(got) {
+		if !reflect.DeepEqual(in["name"], got["name"]) || len(in) != len(got) {
 			t.Fatalf("rewrite changed more than URLs: %q → %q", doc, out)
 		}
 	})
