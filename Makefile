@@ -81,9 +81,12 @@ test-deps:
 		touch .installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION); }
 
 # The tests, then short fuzzing sessions of the parsers of client input.
+# Those are bounded by an execution count, not a duration: when a duration
+# ends while a worker is mid-input, go test can fail with a bare "context
+# deadline exceeded" on a loaded machine (a race in its fuzzing coordinator).
 test: fmt-check vet test-deps
 	NEXUS_GO_E2E_CLIENTS=required $(GO) test -race -timeout 20m ./...
-	$(MAKE) --no-print-directory fuzz FUZZTIME=10s
+	$(MAKE) --no-print-directory fuzz FUZZTIME=200000x
 
 # Micro-benchmarks, then the end-to-end workloads against the built server
 # (each runs its fixed workload once and reports throughput and RSS).
@@ -104,7 +107,8 @@ bench: test-deps
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./cmd/...
 
 # Fuzzing runs of the path normaliser, the wildcard matcher, the npm parsers, the
-# privilege matcher and the Maven path and metadata parsers, each for FUZZTIME (go test runs one target at a time).
+# privilege matcher and the Maven path and metadata parsers, each for FUZZTIME (go test runs one target at a time;
+# a duration such as 30s, or an execution count such as 200000x).
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzCleanPath -fuzztime $(FUZZTIME) ./pkg/repo/
