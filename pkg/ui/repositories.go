@@ -245,13 +245,12 @@ func (u *UI) createRepository(c echo.Context) error {
 }
 
 type repositoryData struct {
-	repoRow
 	formData
+	Repo      repoRow
 	Snippets  []repo.Snippet
 	CanEdit   bool
 	CanDelete bool
 	CanBrowse bool
-	Ports     string
 }
 
 // repository shows a repository: details, how to use it, and its
@@ -285,7 +284,7 @@ func (u *UI) repositoryPage(c echo.Context, status int, d formData) error {
 		return u.fail(c, err)
 	}
 	cfg := r.Config()
-	rd := repositoryData{repoRow: u.rowOf(c, r), formData: d}
+	rd := repositoryData{Repo: u.rowOf(c, r), formData: d}
 	rd.CanEdit = len(d.Sections) > 0
 	rd.CanDelete = u.may(c, auth.RepositoryAdmin(cfg.Format, cfg.Name, "delete"))
 	rd.CanBrowse = r.Authorize(c.Request().Context(), "browse") == nil
