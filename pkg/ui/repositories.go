@@ -14,7 +14,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-func (u *UI) registerRepositories(g *echo.Group) {
+func (u *UI) registerRepositories(g routes) {
 	g.GET("/ui/repositories", u.repositories)
 	g.GET("/ui/repositories/new", u.newRepository)
 	g.POST("/ui/repositories/new", u.createRepository)
