@@ -550,9 +550,9 @@ func (p *proxyRepo) Delete(ctx context.Context, path string) error {
 	return p.deletePath(ctx, path)
 }
 
-func (p *proxyRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+func (p *proxyRepo) List(ctx context.Context, dir, after string, limit int) ([]Entry, string, error) {
 	if err := p.online(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return p.listStored(dir)
+	return p.listStored(dir, after, limit)
 }
