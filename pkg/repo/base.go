@@ -27,6 +27,9 @@ type base struct {
 	blobs  *blob.Store
 	authz  Authorizer
 	log    *slog.Logger
+	// downloads records the download times of served assets (the
+	// manager's, shared by its repositories).
+	downloads *downloads
 }
 
 func (b *base) Name() string   { return b.cfg.Name }
@@ -108,7 +111,7 @@ func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Content{Asset: a, Body: body}, nil
+	return &Content{Asset: a, Body: body, Downloaded: b.downloaded(a)}, nil
 }
 
 // cached returns the asset at p with its bytes, or errs.NotFound.

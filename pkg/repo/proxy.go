@@ -319,7 +319,8 @@ func (p *proxyRepo) join(ctx context.Context, path string, f *fetch) (*Content, 
 	}
 	a := *f.asset
 	a.Checksums = map[string]string{}
-	return &Content{Asset: &a, Body: body}, nil
+	// Recorded by path: the asset is stored once the download is over.
+	return &Content{Asset: &a, Body: body, Downloaded: p.downloaded(&a)}, nil
 }
 
 // download fetches path from the upstream into the cache. It sets f's

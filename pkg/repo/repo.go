@@ -235,6 +235,10 @@ type Maintainer interface {
 type Content struct {
 	Asset *meta.Asset
 	Body  io.ReadCloser
+	// Downloaded, set by the engine on content it serves from an asset,
+	// records that the asset was served to a client (its LastDownloaded):
+	// serve.Content calls it for a GET it answers 200 or 206.
+	Downloaded func()
 }
 
 // BytesBody is a Content body of bytes in memory (built or merged
