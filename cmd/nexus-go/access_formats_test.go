@@ -34,7 +34,8 @@ type accessFormat struct {
 	mainPort func(repo, p string) string
 	// downloads, when set, are the content paths of what seed stored in
 	// hosted repository repo that clients download as bytes (Docker: the
-	// image's blobs); without it, the seeded path.
+	// image's manifests, by tag and digest, and blobs); without it, the
+	// seeded path.
 	downloads func(t *testing.T, s *nexusServer, repo, seeded string) []string
 	// refusesAnonymous, when set, is a hosted configuration under which the
 	// repository refuses anonymous callers (refuse true) whatever the
@@ -124,13 +125,13 @@ var dockerAccess = accessFormat{
 	},
 	mainPort: func(repo, p string) string { return "/v2/" + repo + "/" + strings.TrimPrefix(p, "v2/") },
 	downloads: func(t *testing.T, s *nexusServer, repo, _ string) []string {
-		var blobs []string
+		var paths []string
 		for _, a := range s.assets(repo) {
-			if strings.Contains(a.Path, "/blobs/") {
-				blobs = append(blobs, a.Path)
+			if strings.Contains(a.Path, "/blobs/") || strings.Contains(a.Path, "/manifests/") {
+				paths = append(paths, a.Path)
 			}
 		}
-		return blobs
+		return paths
 	},
 	refusesAnonymous: func(t *testing.T, repo string, refuse bool) string {
 		return dockerHostedJSON(repo, freePort(t), refuse)

@@ -112,6 +112,16 @@ func (b *base) downloaded(a *meta.Asset) func() {
 	return func() { b.downloads.record(a) }
 }
 
+// DownloadOf is the Content.Downloaded of asset a of r, for content a
+// format builds itself from an asset it found with Stat (a manifest it
+// keeps in memory); nil for a repository that records none.
+func DownloadOf(r Repository, a *meta.Asset) func() {
+	if d, ok := r.(interface{ downloaded(*meta.Asset) func() }); ok {
+		return d.downloaded(a)
+	}
+	return nil
+}
+
 // FlushDownloads writes the download times recorded and not yet written,
 // in one transaction (shutdown does, through Settle).
 func (m *Manager) FlushDownloads() error { return m.downloads.flush() }
