@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // ListAssets returns up to limit assets of repo whose path starts with
@@ -164,6 +166,9 @@ func listChildren(tx *bolt.Tx, repo, prefix, after string, limit int, step func(
 	}
 	if step == nil {
 		step = func() {}
+	}
+	if strings.Contains(strings.TrimSuffix(after, "/"), "/") {
+		return nil, "", errs.New(errs.Invalid, "after %q names no child of a folder: a child's name, with a trailing / for a folder", after)
 	}
 	base := assetPathKey(repo, prefix)
 	c := tx.Bucket(bucketAssetPaths).Cursor()

@@ -6,6 +6,8 @@ import (
 	"testing"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // keysOf lists children by their SortKeys.
@@ -70,6 +72,9 @@ func TestListChildrenPages(t *testing.T) {
 	for _, missing := range []string{"nope/", "c/", "d/e/f/"} {
 		_, _, err := db.ListChildren("r", missing, "", 0)
 		wantNotFound(t, err, "ListChildren("+missing+")")
+	}
+	if _, _, err := db.ListChildren("r", "", "a/x", 0); errs.KindOf(err) != errs.Invalid {
+		t.Fatalf("after a grandchild: %v, want invalid", err)
 	}
 	if children, next, err := db.ListChildren("empty", "", "", 0); err != nil || len(children) != 0 || next != "" {
 		t.Fatalf("root of an empty repository: %v %q %v", children, next, err)

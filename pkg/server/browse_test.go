@@ -106,6 +106,9 @@ func TestBrowsePages(t *testing.T) {
 	if resp, body := get("/repository/raw-h/", "application/json"); resp.Header.Get("Link") != "" || strings.Count(body, `"name"`) != len(want) {
 		t.Fatalf("default page: Link %q, %s", resp.Header.Get("Link"), body)
 	}
+	if resp, _ := get("/repository/raw-h/?after=a/b", "application/json"); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("after a grandchild: %d, want 400", resp.StatusCode)
+	}
 	for _, bad := range []string{"0", "-1", "1001", "x"} {
 		if resp, _ := get("/repository/raw-h/?limit="+bad, "application/json"); resp.StatusCode != http.StatusBadRequest {
 			t.Errorf("limit=%s: %d, want 400", bad, resp.StatusCode)
