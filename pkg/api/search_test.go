@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/search"
 )
 
 // newContentAPI serves the whole REST API over an empty raw-only server
@@ -41,7 +42,7 @@ func newAPI(t *testing.T, formats ...repo.Format) (*echo.Echo, string, *repo.Man
 // against them, with the validation list naming the parameter.
 func TestSearchRefusesOverLongTerms(t *testing.T) {
 	e, pw := newContentAPI(t)
-	search := func(path, param, term string) *httptest.ResponseRecorder {
+	get := func(path, param, term string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(http.MethodGet, "/service/rest/v1/"+path+"?"+param+"="+url.QueryEscape(term), nil)
 		req.SetBasicAuth("admin", pw)
 		rec := httptest.NewRecorder()
@@ -51,14 +52,14 @@ func TestSearchRefusesOverLongTerms(t *testing.T) {
 	attack := "*a" + strings.Repeat("x", 15000) + "b"
 	for _, path := range []string{"search", "search/assets"} {
 		for _, param := range []string{"name", "group", "version", "q", "format"} {
-			for _, term := range []string{attack, strings.Repeat("n", maxSearchTerm+1)} {
-				rec := search(path, param, term)
+			for _, term := range []string{attack, strings.Repeat("n", search.MaxTerm+1)} {
+				rec := get(path, param, term)
 				expectValidationList(t, rec)
 				if !strings.Contains(rec.Body.String(), "PARAMETER "+param) {
 					t.Errorf("%s?%s=<%d bytes>: validation list %s does not name the parameter", path, param, len(term), rec.Body)
 				}
 			}
-			expectStatus(t, search(path, param, "*"+strings.Repeat("n", maxSearchTerm-1)), http.StatusOK)
+			expectStatus(t, get(path, param, "*"+strings.Repeat("n", search.MaxTerm-1)), http.StatusOK)
 		}
 	}
 }
