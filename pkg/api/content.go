@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/base64"
 	"maps"
 	"net/http"
@@ -9,7 +8,6 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -121,14 +119,7 @@ func (a *API) browsable(c echo.Context, name string) (repo.Repository, error) {
 	if name == "" {
 		return nil, invalid("repository", "may not be empty")
 	}
-	r, err := a.lookup(c, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Authorize(c.Request().Context(), "browse"); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return a.repos.Browsable(c.Request().Context(), name)
 }
 
 func (a *API) listComponents(c echo.Context) error {
@@ -139,16 +130,14 @@ func (a *API) listComponents(c echo.Context) error {
 	return a.componentPage(c, r.Name(), 10)
 }
 
-// componentPage lists the components of repository repoName.
+// componentPage lists the components of repository repoName, which the
+// caller may browse.
 func (a *API) componentPage(c echo.Context, repoName string, defSize int) error {
 	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	visible := a.visibility(c.Request().Context())
-	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, func(comp *meta.Component) bool {
-		return visible(comp.Repository)
-	})
+	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, nil)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -163,23 +152,8 @@ func (a *API) componentPage(c echo.Context, repoName string, defSize int) error 
 	return a.ok(c, newPage(items, next))
 }
 
-// visibility returns a memoised check that the caller may browse a
-// repository, decided by the repository itself (Repository.Authorize).
-func (a *API) visibility(ctx context.Context) func(repoName string) bool {
-	seen := map[string]bool{}
-	return func(name string) bool {
-		if v, ok := seen[name]; ok {
-			return v
-		}
-		r, ok := a.repos.Lookup(name)
-		v := ok && r.Authorize(ctx, "browse") == nil
-		seen[name] = v
-		return v
-	}
-}
-
 func (a *API) getComponent(c echo.Context) error {
-	comp, err := a.component(c)
+	comp, err := a.repos.Component(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -190,28 +164,8 @@ func (a *API) getComponent(c echo.Context) error {
 	return a.ok(c, cj)
 }
 
-// component loads the component in the path if the caller may browse it.
-func (a *API) component(c echo.Context) (*meta.Component, error) {
-	comp, err := a.db.Component(c.Param("id"))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.browsable(c, comp.Repository); err != nil {
-		return nil, err
-	}
-	return comp, nil
-}
-
 func (a *API) deleteComponent(c echo.Context) error {
-	comp, err := a.component(c)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	r, _ := a.repos.Lookup(comp.Repository)
-	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := a.repos.DeleteComponent(c.Request().Context(), comp.ID); err != nil {
+	if err := a.repos.DeleteComponent(c.Request().Context(), c.Param("id")); err != nil {
 		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -225,16 +179,14 @@ func (a *API) listAssets(c echo.Context) error {
 	return a.assetPage(c, r.Name(), 10)
 }
 
-// assetPage lists the assets of repository repoName.
+// assetPage lists the assets of repository repoName, which the caller may
+// browse.
 func (a *API) assetPage(c echo.Context, repoName string, defSize int) error {
 	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	visible := a.visibility(c.Request().Context())
-	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, func(as *meta.Asset) bool {
-		return visible(as.Repository)
-	})
+	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, nil)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -245,23 +197,10 @@ func (a *API) assetPage(c echo.Context, repoName string, defSize int) error {
 	return a.ok(c, newPage(items, next))
 }
 
-// asset loads the asset in the path if the caller may browse its repository.
-func (a *API) asset(c echo.Context) (*meta.Asset, repo.Repository, error) {
-	as, err := a.db.Asset(c.Param("id"))
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := a.browsable(c, as.Repository)
-	if err != nil {
-		return nil, nil, err
-	}
-	return as, r, nil
-}
-
 // getAsset shows one asset with all four checksums, computing (once, then
 // stored) any that were not computed when it was written.
 func (a *API) getAsset(c echo.Context) error {
-	as, _, err := a.asset(c)
+	as, _, err := a.repos.Asset(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -277,14 +216,7 @@ func (a *API) getAsset(c echo.Context) error {
 }
 
 func (a *API) deleteAsset(c echo.Context) error {
-	as, r, err := a.asset(c)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := a.repos.DeleteAsset(c.Request().Context(), as.ID); err != nil {
+	if err := a.repos.DeleteAsset(c.Request().Context(), c.Param("id")); err != nil {
 		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -360,19 +292,14 @@ type blobStoreJSON struct {
 }
 
 func (a *API) listBlobStores(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := a.auth.Require(ctx, auth.Application("blobstores", "read")); err != nil {
-		return fail(c, a.log, err)
-	}
-	count, size, err := a.db.BlobUsage()
+	usage, err := a.repos.BlobStoreUsage(c.Request().Context())
 	if err != nil {
 		return fail(c, a.log, err)
 	}
 	var out []blobStoreJSON
-	for _, s := range a.repos.BlobStores() {
-		free, err := s.Space(ctx)
-		out = append(out, blobStoreJSON{Name: s.Name(), Type: "File", Unavailable: err != nil,
-			BlobCount: count, TotalSizeInBytes: size, AvailableSpaceInBytes: free})
+	for _, u := range usage {
+		out = append(out, blobStoreJSON{Name: u.Name, Type: u.Type, Unavailable: u.Unavailable,
+			BlobCount: u.BlobCount, TotalSizeInBytes: u.TotalSize, AvailableSpaceInBytes: u.AvailableSpace})
 	}
 	return a.ok(c, out)
 }
