@@ -99,6 +99,25 @@ type Seek struct {
 	Kind   IndexKind
 	Prefix string
 	Exact  bool
+	// Match, when set, is checked on the fields an entry's key holds before
+	// its component is read: a scan rejects most entries without decoding.
+	Match func(repository, group, name, version string) bool
+}
+
+// keyFields are the repository, group, name and version in an entry's key.
+func (s Seek) keyFields(k []byte) (f [4]string, ok bool) {
+	if s.Kind != ByRepository {
+		_, rest, found := bytes.Cut(k, []byte{0})
+		if !found {
+			return f, false
+		}
+		k = rest
+	}
+	parts := strings.Split(string(k), "\x00")
+	if len(parts) != 4 {
+		return f, false // a field holding a 0 byte: let the component decide
+	}
+	return [4]string(parts), true
 }
 
 // start is the key prefix every entry the seek visits has.
@@ -155,6 +174,11 @@ func (db *DB) ScanComponents(ctx context.Context, seek Seek, after string, inclu
 				return err
 			}
 			visited++
+			if seek.Match != nil {
+				if f, ok := seek.keyFields(k); ok && !seek.Match(f[0], f[1], f[2], f[3]) {
+					continue
+				}
+			}
 			var comp Component
 			found, err := getJSON(comps, v, &comp)
 			if err != nil {

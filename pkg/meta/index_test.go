@@ -100,6 +100,20 @@ func TestScanComponentsVisitsOnlyThePrefix(t *testing.T) {
 	if len(got) != 10 || visited != 10 {
 		t.Fatalf("prefix wanted-: %d components, %d entries visited; want 10 and 10", len(got), visited)
 	}
+	// Match decides on the key's fields, before a component is read.
+	calls := 0
+	for _, kind := range []IndexKind{ByRepository, ByFormat} {
+		seek := Seek{Kind: kind, Match: func(repo, group, name, version string) bool {
+			calls++
+			return repo == "r" && group == "" && name == "wanted-030" && version == ""
+		}}
+		if got, visited := scanNames(t, db, seek); !slices.Equal(got, []string{"wanted-030@"}) || visited != 300 {
+			t.Fatalf("kind %c with Match: %q, %d visited", kind, got, visited)
+		}
+	}
+	if calls != 600 {
+		t.Fatalf("Match called %d times for 2 scans of 300 entries", calls)
+	}
 	if _, err := db.ScanComponents(context.Background(), Seek{Kind: ByName, Prefix: "wanted-"}, "nother cursor", false, nil); err == nil {
 		t.Fatal("a cursor of another seek was accepted")
 	}

@@ -141,6 +141,7 @@ func (s *Service) compile(q Query) (plan, error) {
 	}
 	p.needle = strings.ToLower(q.Keyword)
 	p.seek = p.choose()
+	p.seek.Match = p.fields
 	return p, nil
 }
 
@@ -179,9 +180,14 @@ func (p plan) choose() meta.Seek {
 
 // component reports whether c matches the plan's component fields.
 func (p plan) component(c *meta.Component) bool {
-	return (p.repository == "" || c.Repository == p.repository) && (p.format == "" || c.Format == p.format) &&
-		match(p.group, c.Group) && match(p.name, c.Name) && match(p.version, c.Version) &&
-		(p.needle == "" || strings.Contains(strings.ToLower(c.Group+" "+c.Name+" "+c.Version), p.needle))
+	return (p.format == "" || c.Format == p.format) && p.fields(c.Repository, c.Group, c.Name, c.Version)
+}
+
+// fields matches what a component's key holds (all but the format).
+func (p plan) fields(repository, group, name, version string) bool {
+	return (p.repository == "" || repository == p.repository) &&
+		match(p.group, group) && match(p.name, name) && match(p.version, version) &&
+		(p.needle == "" || strings.Contains(strings.ToLower(group+" "+name+" "+version), p.needle))
 }
 
 // asset reports whether a matches the plan's asset terms.

@@ -28,7 +28,7 @@ import (
 // fixture is a search over hosted repositories of every format, with
 // components written straight into the database.
 type fixture struct {
-	t        *testing.T
+	t        testing.TB
 	db       *meta.DB
 	security *auth.Service
 	repos    *repo.Manager
@@ -38,7 +38,7 @@ type fixture struct {
 
 var fixtureRepos = map[string]string{"raw-a": "raw", "raw-b": "raw", "maven-a": "maven2", "npm-a": "npm", "docker-a": "docker"}
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
