@@ -146,10 +146,8 @@ func (u *UI) search(c echo.Context) error {
 	status := http.StatusOK
 	if anyValue(v) {
 		d.Searched = true
-		q, err := u.finder.ParseQuery(v)
-		if err == nil {
-			d.Results, d.Next, err = u.finder.Components(ctx, q, v.Get("after"), pageSize)
-		}
+		var err error
+		d.Results, d.Next, err = u.finder.Components(ctx, u.finder.ParseQuery(v), v.Get("after"), pageSize)
 		if err != nil {
 			switch k := errs.KindOf(err); {
 			case k == errs.Invalid:
