@@ -148,13 +148,11 @@ func (u *UI) search(c echo.Context) error {
 		d.Searched = true
 		var err error
 		d.Results, d.Next, err = u.finder.Components(ctx, u.finder.ParseQuery(v), v.Get("after"), pageSize)
-		if err != nil {
-			switch k := errs.KindOf(err); {
-			case k == errs.Invalid:
-				status, d.Alert = http.StatusBadRequest, errs.Message(err)
-			default:
-				return u.fail(c, err)
-			}
+		switch {
+		case errs.KindOf(err) == errs.Invalid:
+			status, d.Alert = http.StatusBadRequest, errs.Message(err)
+		case err != nil:
+			return u.fail(c, err)
 		}
 	}
 	return u.render(c, status, "search", "Search", "search", d)
