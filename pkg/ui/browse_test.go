@@ -27,6 +27,7 @@ func (e *env) put(repoName, path, body string) {
 var nextRE = regexp.MustCompile(`<a id="next-page" class="btn" href="\?([^"]*)"`)
 
 func TestBrowseAndAsset(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.put("raw-h", "docs/hello.txt", "hello, nexus-go\n")
@@ -76,6 +77,7 @@ func TestBrowseAndAsset(t *testing.T) {
 
 // A folder is shown a page at a time, the next page after the last entry.
 func TestBrowsePages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	const n = pageSize + 20
@@ -108,6 +110,7 @@ func TestBrowsePages(t *testing.T) {
 }
 
 func TestComponentsAndSearch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.put("raw-h", "apps/tool-1.0.tgz", "one")
@@ -155,6 +158,7 @@ func TestComponentsAndSearch(t *testing.T) {
 }
 
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
@@ -177,6 +181,7 @@ func TestDashboard(t *testing.T) {
 
 // A proxy's status tells whether its upstream is blocked, and why.
 func TestProxyStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-p","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1}}`)
 	e.createRepo(`{"name":"raw-b","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1},"httpClient":{"blocked":true,"autoBlock":true}}`)

@@ -63,6 +63,7 @@ func formValues(t *testing.T, body, id string) url.Values {
 // same decoding and Manager.Create as the REST API). A new format is
 // covered as soon as the manager has it.
 func TestRepositoryFormRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	for _, f := range e.repos.Formats() {
@@ -181,6 +182,7 @@ func TestRepositoryFormRoundTrip(t *testing.T) {
 }
 
 func TestFieldErrorsNextToField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	e.createRepo(`{"name":"taken","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
@@ -222,6 +224,7 @@ func TestFieldErrorsNextToField(t *testing.T) {
 // create, edit or delete controls, and the server refuses those requests
 // when sent anyway.
 func TestControlsAbsentWithoutPrivileges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	e.createUser("reader", "reader-pw", "nx-repository-view-*-*-read", "nx-repository-view-*-*-browse", "nx-search-read")
@@ -290,6 +293,7 @@ func TestControlsAbsentWithoutPrivileges(t *testing.T) {
 // Anonymous visitors see what anonymous access allows, or are sent to sign
 // in when it is off.
 func TestAnonymousView(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	anon := e.browser()
@@ -316,6 +320,7 @@ func TestAnonymousView(t *testing.T) {
 // Each format's How-to snippets, filled in with this server's address
 // and the repository, as a user pastes them.
 func TestHowToSnippets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	host := strings.TrimPrefix(e.srv.URL, "http://")
@@ -378,6 +383,7 @@ func TestHowToSnippets(t *testing.T) {
 }
 
 func TestDeleteRepository(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
