@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -405,5 +406,36 @@ func TestDeleteRepository(t *testing.T) {
 	}
 	if p := b.get("/ui/repositories/raw-h"); p.status != http.StatusNotFound {
 		t.Errorf("a deleted repository's page: %d", p.status)
+	}
+}
+
+// Under a context path the UI, its cookie and its links live below it;
+// Docker's main-port references do not (/v2/ is at the port's root).
+func TestContextPath(t *testing.T) {
+	t.Parallel()
+	e := newEnvAt(t, false, "/nexus")
+	e.createRepo(`{"name":"docker-h","format":"docker","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
+	b := e.browser()
+	p := b.signIn(auth.AdminUser, e.adminPW)
+	if p.status != http.StatusSeeOther || p.location() != "/nexus/ui/password" {
+		t.Fatalf("sign-in: %d %s", p.status, p.location())
+	}
+	if c := sessionCookieOf(t, p); c.Path != "/nexus" {
+		t.Errorf("cookie path %q, want /nexus", c.Path)
+	}
+	if p := b.post("/ui/password", "/ui/password", url.Values{"new-password": {"pw-2"}, "confirm-password": {"pw-2"}}); p.status != http.StatusSeeOther || p.location() != "/nexus/" {
+		t.Fatalf("password change: %d %s", p.status, p.location())
+	}
+	d := b.get("/")
+	d.has(t, `href="/nexus/ui/repositories"`)
+	d.has(t, `href="/nexus/ui/static/style.css?v=`)
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	page := b.get("/ui/repositories/docker-h")
+	page.has(t, "http://"+host+"/nexus/repository/docker-h/")
+	page.has(t, "docker pull "+host+"/docker-h/my-image:1.0")
+	page.has(t, "docker login "+host+" -u")
+	page.has(t, `action="/nexus/ui/repositories/docker-h"`)
+	if p := b.get("/ui/static/style.css"); p.status != http.StatusOK || !strings.Contains(p.body, "prefers-color-scheme") {
+		t.Errorf("stylesheet under the context path: %d", p.status)
 	}
 }
