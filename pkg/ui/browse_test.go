@@ -126,6 +126,8 @@ func TestComponentsAndSearch(t *testing.T) {
 	}
 	comp := b.get(link[1])
 	comp.has(t, `class="asset" data-path="apps/tool-1.0.tgz"`)
+	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
+	b.get("/ui/components/raw-g").has(t, `<a href="/ui/components/raw-h">raw-h</a>`)
 	comp.has(t, `data-snippet="use">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)
 
 	s := b.get("/ui/search?name=apps/tool*")
