@@ -34,10 +34,10 @@ var streamBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return 
 func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, disposition string) error {
 	defer c.Body.Close()
 	if c.Downloaded != nil && r.Method == http.MethodGet {
-		sw := &statusWriter{ResponseWriter: w}
+		sw := &StatusWriter{ResponseWriter: w}
 		w = sw
 		defer func() {
-			if sw.status == http.StatusOK || sw.status == http.StatusPartialContent {
+			if sw.Status == http.StatusOK || sw.Status == http.StatusPartialContent {
 				c.Downloaded()
 			}
 		}()
@@ -118,39 +118,6 @@ func abort(w http.ResponseWriter) {
 	http.NewResponseController(w).Flush()
 	panic(http.ErrAbortHandler)
 }
-
-// statusWriter remembers the status written through it, keeping the
-// connection's ReadFrom (sendfile) and what ResponseController reaches.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	if s.status == 0 {
-		s.status = code
-	}
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	return s.ResponseWriter.Write(b)
-}
-
-func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
-	if s.status == 0 {
-		s.status = http.StatusOK
-	}
-	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
-		return rf.ReadFrom(r)
-	}
-	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
-}
-
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallContent); return &b }}
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -250,10 +249,10 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 		start := time.Now()
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
-		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		sw := &serve.StatusWriter{ResponseWriter: w}
 		line := func() []any {
-			return []any{"method", r.Method, "path", auth.RedactTokens(r.URL.Path), "status", sw.status,
-				"bytes", sw.bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
+			return []any{"method", r.Method, "path", auth.RedactTokens(r.URL.Path), "status", sw.Logged(),
+				"bytes", sw.Bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
 		}
 		defer logAbort(c.log, line)
 		resolved, err := c.authn.Resolve(r)
@@ -269,31 +268,3 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 		c.log.Info("request", line()...)
 	}), c.cfg.BodyIdleTimeout)
 }
-
-// statusWriter records the status and size of a response while keeping
-// the underlying writer's ReadFrom, so file bodies still go out by sendfile.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	bytes  int64
-}
-
-func (s *statusWriter) WriteHeader(code int) {
-	s.status = code
-	s.ResponseWriter.WriteHeader(code)
-}
-
-func (s *statusWriter) Write(b []byte) (int, error) {
-	n, err := s.ResponseWriter.Write(b)
-	s.bytes += int64(n)
-	return n, err
-}
-
-func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
-	n, err := io.Copy(s.ResponseWriter, r)
-	s.bytes += n
-	return n, err
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }

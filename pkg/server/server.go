@@ -312,14 +312,14 @@ func signsIn(r repo.Repository, method, p string) bool {
 	return ok && si.SignsIn(method, p)
 }
 
-// direct lets serve write to the connection's own ResponseWriter, whose
+// direct lets write use the connection's own ResponseWriter, whose
 // ReadFrom sends files with sendfile (echo's wrapper has none and copies
 // through a buffer), and then tells echo what was sent, for the log.
-func direct(c echo.Context, serve func(w http.ResponseWriter)) {
+func direct(c echo.Context, write func(w http.ResponseWriter)) {
 	resp := c.Response()
-	sw := &statusWriter{ResponseWriter: resp.Writer, status: http.StatusOK}
-	serve(sw)
-	resp.Status, resp.Size, resp.Committed = sw.status, sw.bytes, true
+	sw := &serve.StatusWriter{ResponseWriter: resp.Writer}
+	write(sw)
+	resp.Status, resp.Size, resp.Committed = sw.Logged(), sw.Bytes, true
 }
 
 // baseURL is the repository's URL as the client addressed it; the scheme
