@@ -114,30 +114,22 @@ func pageParams(c echo.Context, defSize int) (size int, after string, err error)
 	return size, string(raw), nil
 }
 
-// browsable returns the named repository if the caller may browse it.
-func (a *API) browsable(c echo.Context, name string) (repo.Repository, error) {
-	if name == "" {
-		return nil, invalid("repository", "may not be empty")
+// listingParams reads a listing's repository (required) and its page.
+func (a *API) listingParams(c echo.Context) (name string, size int, after string, err error) {
+	if name = c.QueryParam("repository"); name == "" {
+		return "", 0, "", invalid("repository", "may not be empty")
 	}
-	return a.repos.Browsable(c.Request().Context(), name)
+	size, after, err = pageParams(c, 10)
+	return name, size, after, err
 }
 
+// listComponents pages a repository's components by 10, as Nexus does.
 func (a *API) listComponents(c echo.Context) error {
-	r, err := a.browsable(c, c.QueryParam("repository"))
+	name, size, after, err := a.listingParams(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	return a.componentPage(c, r.Name(), 10)
-}
-
-// componentPage lists the components of repository repoName, which the
-// caller may browse.
-func (a *API) componentPage(c echo.Context, repoName string, defSize int) error {
-	size, after, err := pageParams(c, defSize)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, nil)
+	comps, next, err := a.repos.Components(c.Request().Context(), name, after, size)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -171,22 +163,13 @@ func (a *API) deleteComponent(c echo.Context) error {
 	return c.NoContent(http.StatusNoContent)
 }
 
+// listAssets pages a repository's assets by 10, as Nexus does.
 func (a *API) listAssets(c echo.Context) error {
-	r, err := a.browsable(c, c.QueryParam("repository"))
+	name, size, after, err := a.listingParams(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	return a.assetPage(c, r.Name(), 10)
-}
-
-// assetPage lists the assets of repository repoName, which the caller may
-// browse.
-func (a *API) assetPage(c echo.Context, repoName string, defSize int) error {
-	size, after, err := pageParams(c, defSize)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, nil)
+	assets, next, err := a.repos.Assets(c.Request().Context(), name, after, size)
 	if err != nil {
 		return fail(c, a.log, err)
 	}

@@ -97,6 +97,24 @@ func (m *Manager) Component(ctx context.Context, id string) (*meta.Component, er
 	return c, nil
 }
 
+// Components returns up to limit components of repository name, which
+// the caller in ctx must be able to browse, after the key after; next is
+// the key of the following page, "" at the end.
+func (m *Manager) Components(ctx context.Context, name, after string, limit int) (comps []*meta.Component, next string, err error) {
+	if _, err := m.Browsable(ctx, name); err != nil {
+		return nil, "", err
+	}
+	return m.db.ListComponents(ctx, name, after, limit, nil)
+}
+
+// Assets is Components for the assets of repository name.
+func (m *Manager) Assets(ctx context.Context, name, after string, limit int) (assets []*meta.Asset, next string, err error) {
+	if _, err := m.Browsable(ctx, name); err != nil {
+		return nil, "", err
+	}
+	return m.db.ListAllAssets(ctx, name, after, limit, nil)
+}
+
 // deletable checks that the caller in ctx may browse and delete in the
 // repository name.
 func (m *Manager) deletable(ctx context.Context, name string) error {

@@ -126,6 +126,14 @@ func TestComponentsAndSearch(t *testing.T) {
 	}
 	comp := b.get(link[1])
 	comp.has(t, `class="asset" data-path="apps/tool-1.0.tgz"`)
+	// Listing components needs browse, as REST's does, not search.
+	e.createUser("browser", "browser-pw", "nx-repository-view-raw-raw-h-browse")
+	viewer := e.browser()
+	viewer.signIn("browser", "browser-pw")
+	viewer.get("/ui/components/raw-h").has(t, `class="component" data-name="other.txt"`)
+	if p := viewer.get("/ui/search?name=apps/tool*"); p.status != http.StatusForbidden {
+		t.Errorf("search without nx-search-read: %d, want 403", p.status)
+	}
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
 	b.get("/ui/components/raw-g").has(t, `<a href="/ui/components/raw-h">raw-h</a>`)
 	comp.has(t, `data-snippet="use">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)

@@ -23,15 +23,14 @@ type componentsData struct {
 	Members []string
 }
 
-// components lists a repository's components a page at a time, from the
-// search index.
+// components lists a repository's components a page at a time.
 func (u *UI) components(c echo.Context) error {
 	ctx := c.Request().Context()
 	r, err := u.repos.Browsable(ctx, c.Param("name"))
 	if err != nil {
 		return u.fail(c, err)
 	}
-	comps, next, err := u.finder.Components(ctx, search.Query{Repository: r.Name()}, c.QueryParam("after"), pageSize)
+	comps, next, err := u.repos.Components(ctx, r.Name(), c.QueryParam("after"), pageSize)
 	if err != nil {
 		return u.fail(c, err)
 	}
