@@ -1,0 +1,169 @@
+package main
+
+// End-to-end tests of the How-to snippets in headless chromium: Maven and
+// npm repositories created through the forms, and each snippet used exactly
+// as the page shows it (pasted into settings.xml, a pom, .npmrc, or run
+// as a shell line) by the real client.
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// snippet is the exact text of the How-to snippet id on the page; its
+// copy button (beside it, in the same parent) must copy exactly that text.
+func (u *uiSession) snippet(id string) string {
+	u.t.Helper()
+	sel := `pre.snippet[data-snippet="` + id + `"]`
+	u.must(sel)
+	text := u.rawText(sel)
+	// The clipboard is the page's: a stand-in records what the button
+	// writes to it.
+	copied := eval[string](u, `new Promise(done => {
+		const btn = document.querySelector(`+jsString(sel)+`).parentElement.querySelector("button.copy");
+		if (!btn) return done("(no copy button)");
+		Object.defineProperty(navigator, "clipboard", {configurable: true,
+			value: {writeText: t => { done(t); return Promise.resolve(); }}});
+		btn.click();
+		setTimeout(() => done("(nothing copied)"), 1000);
+	})`)
+	if copied != text {
+		u.t.Errorf("%s: the copy button of snippet %s copied %q, want the snippet %q", u.name, id, copied, text)
+	}
+	return text
+}
+
+// runSnippet runs a shell snippet in dir with the environment of the npm
+// runs of e plus extra, bounded in time, and returns its output.
+func runSnippet(t *testing.T, e *npmEnv, dir, snippet string, extra ...string) string {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", snippet)
+	cmd.Dir, cmd.Env = dir, append(e.env(), extra...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("running the snippet in %s:\n%s\n%v:\n%s", dir, snippet, err, out)
+	}
+	return string(out)
+}
+
+// TestUIHowToMaven: a Maven proxy of the tests' central and a group of it
+// and maven-releases are made through the forms; mvn deploys a project
+// with the group's settings.xml snippet as its settings and the hosted
+// repository's distributionManagement snippet in its pom, both verbatim.
+func TestUIHowToMaven(t *testing.T) {
+	up := startMavenUpstream(t, debianMavenRepo)
+	s := startServer(t)
+	changeAdminPassword(s)
+	b := newUIBrowser(t, s.base)
+	admin := b.session("admin")
+	admin.signInAdmin(s)
+	admin.createRepository("maven2-proxy", "ui-central", repoForm{
+		fields:  map[string]string{"proxy.remoteUrl": up.url()},
+		selects: map[string]string{"maven.versionPolicy": "RELEASE", "maven.layoutPolicy": "PERMISSIVE"}})
+	admin.createRepository("maven2-group", "ui-maven", repoForm{members: []string{"maven-releases", "ui-central"}})
+	var group struct {
+		Group struct {
+			MemberNames []string `json:"memberNames"`
+		} `json:"group"`
+	}
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/maven/group/ui-maven", s.admin(), nil, &group)
+	if members := strings.Join(group.Group.MemberNames, ","); members != "maven-releases,ui-central" {
+		t.Errorf("members of the group made in the form: %s, want maven-releases,ui-central", members)
+	}
+
+	settings := admin.snippet("maven-settings")
+	admin.absent(`pre.snippet[data-snippet="maven-distribution"]`, "a group takes no deploys")
+	admin.open("/ui/repositories/maven-releases")
+	distribution := admin.snippet("maven-distribution")
+	for _, want := range []string{"${env.NEXUS_USER}", "${env.NEXUS_PASSWORD}", s.url("/repository/ui-maven/")} {
+		if !strings.Contains(settings, want) {
+			t.Errorf("the group's settings.xml snippet lacks %s:\n%s", want, settings)
+		}
+	}
+
+	m := newMavenEnvMirror(t, nil, s.url("/repository/ui-maven/"))
+	if err := os.WriteFile(m.settings, []byte(settings), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("NEXUS_USER", "admin")
+	t.Setenv("NEXUS_PASSWORD", s.adminPW)
+	dir := m.project("lib", "lib", map[string]string{"VERSION": "1.0", "BUILD": "howto"})
+	pom := filepath.Join(dir, "pom.xml")
+	block := regexp.MustCompile(`(?s)\s*<distributionManagement>.*</distributionManagement>`)
+	old := readFile(t, pom)
+	if !block.Match(old) {
+		t.Fatalf("no distributionManagement in the lib's pom")
+	}
+	if err := os.WriteFile(pom, block.ReplaceAll(old, []byte("\n"+distribution)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	m.mustRun(dir, m.localRepo("howto"), "deploy", deployArgs)
+	t.Logf("mvn deploy with the snippets: %v", time.Since(start).Round(time.Millisecond))
+	jar := readFile(t, filepath.Join(dir, "target", "lib-1.0.jar"))
+	s.getExpect("maven-releases", "org/example/e2e/lib/1.0/lib-1.0.jar", jar)
+	if len(s.assets("ui-central")) == 0 {
+		t.Errorf("mvn resolved nothing through the group's proxy")
+	}
+}
+
+// TestUIHowToNpm: an npm hosted repository and a group of it are made
+// through the forms; npm publishes with the hosted repository's .npmrc and
+// publish snippets and installs with the group's .npmrc, all verbatim.
+func TestUIHowToNpm(t *testing.T) {
+	s := startServer(t)
+	changeAdminPassword(s)
+	b := newUIBrowser(t, s.base)
+	admin := b.session("admin")
+	admin.signInAdmin(s)
+	admin.createRepository("npm-hosted", "ui-npm-hosted", repoForm{selects: map[string]string{"storage.writePolicy": "allow"}})
+	hostedRC, publish := admin.snippet("npmrc"), admin.snippet("npm-publish")
+	admin.createRepository("npm-group", "ui-npm", repoForm{members: []string{"ui-npm-hosted"}})
+	groupRC := admin.snippet("npmrc")
+	for _, rc := range []string{hostedRC, groupRC} {
+		if !strings.Contains(rc, "${NEXUS_AUTH}") {
+			t.Errorf("an .npmrc snippet without the ${NEXUS_AUTH} placeholder:\n%s", rc)
+		}
+	}
+	auth := "NEXUS_AUTH=" + base64.StdEncoding.EncodeToString([]byte("admin:"+s.adminPW))
+	quiet := "npm_config_update_notifier=false"
+
+	pub := newNpmEnv(t, s.npmRepoURL("ui-npm-hosted"))
+	if err := os.WriteFile(pub.userconfig, []byte(hostedRC), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	pkg := npmPkg{name: "ui-howto", version: "1.0.0"}
+	runSnippet(t, pub, pkg.write(t, pub.dir), publish, auth, quiet)
+	if res := s.do(http.MethodGet, "/repository/ui-npm-hosted/ui-howto", s.admin(), nil, nil); res.status != http.StatusOK {
+		t.Fatalf("the packument after publishing with the snippet: status %d", res.status)
+	}
+
+	inst := newNpmEnv(t, s.npmRepoURL("ui-npm"))
+	if err := os.WriteFile(inst.userconfig, []byte(groupRC), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	proj := inst.project("app", map[string]string{"ui-howto": "^1.0.0"})
+	runSnippet(t, inst, proj, "npm install --no-audit --no-fund", auth, quiet)
+	if got := installedVersion(t, proj, "ui-howto"); got != "1.0.0" {
+		t.Errorf("installed ui-howto %q, want 1.0.0", got)
+	}
+	for p, u := range lockResolved(t, proj) {
+		if !strings.HasPrefix(u, s.npmRepoURL("ui-npm")) {
+			t.Errorf("package-lock.json: %s resolved at %q, not through the group", p, u)
+		}
+	}
+
+	// The components of the hosted repository list the version.
+	admin.open("/ui/components/ui-npm-hosted")
+	admin.must(`tr.component[data-name="ui-howto"][data-version="1.0.0"]`)
+}
