@@ -28,6 +28,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/server"
+	"github.com/nexus-go/nexus-go/pkg/ui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -115,7 +116,11 @@ func serve(args []string) error {
 		return err
 	}
 	dockerMain := dockerFormat.MainPortHandler(repos)
-	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), log,
+	web, err := ui.New(repos, security, ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
+	if err != nil {
+		return err
+	}
+	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err

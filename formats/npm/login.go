@@ -17,11 +17,20 @@ const maxAuthBody = 64 << 10
 
 const couchUser = "user/org.couchdb.user:"
 
-// SignsIn is true for npm login's PUT -/user/org.couchdb.user:<name>,
-// which carries the password in its body: the server lets it through
-// without a caller, and login authenticates it first.
+// SignsIn is true for the requests of npm login, which come without a
+// caller: the legacy PUT -/user/org.couchdb.user:<name>, which carries
+// the password in its body (login authenticates it first), and the web
+// login's start and poll (a signed-in user approves it in the web UI).
 func (f *Format) SignsIn(method, p string) bool {
-	return method == http.MethodPut && strings.HasPrefix(p, "-/"+couchUser)
+	switch method {
+	case http.MethodPut:
+		return strings.HasPrefix(p, "-/"+couchUser)
+	case http.MethodPost:
+		return p == "-/"+webLoginStart
+	case http.MethodGet:
+		return strings.HasPrefix(p, "-/"+webLoginDone)
+	}
+	return false
 }
 
 // login handles npm login and npm adduser (CouchDB's user document): the

@@ -47,10 +47,6 @@ func TestLoginAndTokens(t *testing.T) {
 	if code, _ := login("other", `{"name":"admin","password":"`+fx.adminPW+`"}`); code != http.StatusBadRequest {
 		t.Errorf("name in URL and body differ: %d", code)
 	}
-	if w := fx.do(t.Context(), h, http.MethodPost, "-/v1/login", []byte(`{}`), nil); w.Code != http.StatusNotFound {
-		t.Errorf("web login: %d, want 404 (npm then falls back)", w.Code)
-	}
-
 	ctx := fx.as("admin")
 	var who map[string]string
 	json.Unmarshal(fx.do(ctx, h, http.MethodGet, "-/whoami", nil, nil).Body.Bytes(), &who)

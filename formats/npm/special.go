@@ -9,12 +9,17 @@ import (
 )
 
 // special handles the registry's own endpoints under -/ (rest is the path
-// after it): login and tokens, whoami, ping, search, audit.
+// after it): login (legacy and web) and tokens, whoami, ping, search, audit.
 func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Repository, rest string) error {
 	ctx := req.Context()
 	m := req.Method
-	if strings.HasPrefix(rest, couchUser) && m == http.MethodPut {
+	switch {
+	case strings.HasPrefix(rest, couchUser) && m == http.MethodPut:
 		return f.login(w, req, r, rest) // authenticates from the body first
+	case rest == webLoginStart && m == http.MethodPost:
+		return f.startWebLogin(w, req, r) // approved by a signed-in user
+	case strings.HasPrefix(rest, webLoginDone) && m == http.MethodGet:
+		return f.pollWebLogin(w, req, strings.TrimPrefix(rest, webLoginDone))
 	}
 	if err := r.Authorize(ctx, "read"); err != nil {
 		return err
@@ -22,9 +27,6 @@ func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Reposi
 	switch {
 	case strings.HasPrefix(rest, couchUser) && m == http.MethodGet:
 		return f.userDoc(w, req, strings.TrimPrefix(rest, couchUser))
-	case rest == "v1/login" && m == http.MethodPost:
-		// No web login: npm then falls back to the CouchDB login.
-		return errs.New(errs.NotFound, "web login is not supported: use npm login --auth-type=legacy")
 	case rest == "ping" && (m == http.MethodGet || m == http.MethodHead):
 		writeRawJSON(w, req, http.StatusOK, []byte("{}"))
 		return nil

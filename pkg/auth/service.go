@@ -64,6 +64,8 @@ type Service struct {
 	principals principalCache
 	// tokens caches verified access tokens.
 	tokens tokenCache
+	// web holds the pending web logins (see StartWebLogin).
+	web webLogins
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte

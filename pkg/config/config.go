@@ -54,6 +54,7 @@ type Config struct {
 	SSLKey              string        // ssl.key: PEM key of the HTTPS main port
 	SSLClientCAs        string        // ssl.client-cas: comma-separated PEM files; set = client certificates required
 	MavenCentralURL     string        // maven.central-url: remote of the maven-central proxy a first start creates; "" = none
+	UISessionTimeout    time.Duration // ui.session-timeout: a web UI session unused this long ends
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -98,6 +99,7 @@ const (
 	keySSLKey              = "ssl.key"
 	keySSLClientCAs        = "ssl.client-cas"
 	keyMavenCentralURL     = "maven.central-url"
+	keyUISessionTimeout    = "ui.session-timeout"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -135,6 +137,7 @@ var settings = []setting{
 	{keySSLKey, ""},
 	{keySSLClientCAs, ""},
 	{keyMavenCentralURL, ""},
+	{keyUISessionTimeout, "30m"},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -236,6 +239,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		SSLKey:              p.raw(keySSLKey),
 		SSLClientCAs:        p.files(keySSLClientCAs),
 		MavenCentralURL:     p.httpURL(keyMavenCentralURL),
+		UISessionTimeout:    p.duration(keyUISessionTimeout),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")

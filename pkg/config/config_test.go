@@ -30,6 +30,7 @@ func defaults() Config {
 		MaintenanceInterval: 10 * time.Minute,
 		UploadPurgeAge:      24 * time.Hour,
 		DockerGCGrace:       time.Hour,
+		UISessionTimeout:    30 * time.Minute,
 	}
 }
 
@@ -105,6 +106,7 @@ shutdown.timeout=45s
 		MaintenanceInterval: 10 * time.Minute,
 		UploadPurgeAge:      24 * time.Hour,
 		DockerGCGrace:       time.Hour,
+		UISessionTimeout:    30 * time.Minute,
 	}
 
 	tests := []struct {

@@ -33,6 +33,12 @@ type API interface {
 	Register(g *echo.Group)
 }
 
+// UI is the admin web UI, mounted on the root of the context path ("/" and
+// /ui/).
+type UI interface {
+	Register(g *echo.Group)
+}
+
 // Mount is a handler served at the root of the main port, outside the
 // context path, for protocols whose clients expect a fixed path (Docker's
 // /v2/). Prefix ends with a slash.
@@ -56,7 +62,7 @@ type Server struct {
 
 // New builds the server's routes and registers for repository changes, to
 // keep connector ports in step.
-func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, log *slog.Logger, mounts ...Mount) (*Server, error) {
+func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, ui UI, log *slog.Logger, mounts ...Mount) (*Server, error) {
 	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted-proxies: %w", err)
@@ -87,6 +93,9 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, l
 	root.Any("/repository", s.repositoryRoot)
 	rest := root.Group("/service/rest", s.refuseBodies(true), middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
 	api.Register(rest)
+	if ui != nil {
+		ui.Register(root)
+	}
 	for _, m := range mounts {
 		h := func(c echo.Context) error {
 			req := c.Request()

@@ -1,0 +1,36 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"os"
+	"path/filepath"
+)
+
+// MustChangePassword reports whether userID is the admin whose first-start
+// password file still exists: the password everyone who can read the data
+// directory knows, which the web UI makes its user change before anything
+// else. ChangePassword deletes the file.
+func (s *Service) MustChangePassword(userID string) bool {
+	s.mu.Lock()
+	dataDir := s.dataDir
+	s.mu.Unlock()
+	if userID != AdminUser || dataDir == "" {
+		return false
+	}
+	_, err := os.Stat(filepath.Join(dataDir, AdminPasswordFile))
+	return err == nil
+}
+
+// PasswordStamp is a value that changes whenever userID's password does:
+// a session started with one stamp ends when it no longer matches. It
+// reveals nothing of the hash it is made from.
+func (s *Service) PasswordStamp(ctx context.Context, userID string) (string, error) {
+	u, err := s.db.GetUser(userID)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(u.PasswordHash)
+	return hex.EncodeToString(sum[:8]), nil
+}

@@ -1,0 +1,328 @@
+package repo
+
+import (
+	"context"
+	"encoding/json"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+// FieldKind is how a configuration field is entered.
+type FieldKind string
+
+// Field kinds. Members is the ordered member list of a group, Member one
+// of its hosted members; their options are repositories of the format.
+const (
+	FieldText     FieldKind = "text"
+	FieldNumber   FieldKind = "number"
+	FieldBool     FieldKind = "bool"
+	FieldSelect   FieldKind = "select"
+	FieldPassword FieldKind = "password" // write-only: never shown back
+	FieldMembers  FieldKind = "members"
+	FieldMember   FieldKind = "member"
+)
+
+// Field is one setting of a repository configuration, named by its path
+// in the Nexus JSON ("proxy.remoteUrl", "docker.httpPort"), the same path
+// a FieldError names.
+type Field struct {
+	Path, Label, Help string
+	Kind              FieldKind
+	Options           []string // select: the allowed values; members: the candidate repositories
+	Default           string   // the value a new repository's form starts with
+	// Section is the heading the field is shown under.
+	Section string
+}
+
+// ConfigFields is implemented by formats with settings of their own: the
+// fields of their sections that a repository of type typ has.
+type ConfigFields interface {
+	Fields(typ string) []Field
+}
+
+// Fields returns every field a repository of format and type has: the
+// engine's for the type, then the format's (ConfigFields). Options of
+// blob store and member fields are filled from what exists; members are
+// the repositories of the format the caller in ctx may see.
+func (m *Manager) Fields(ctx context.Context, format, typ string) ([]Field, error) {
+	f, ok := m.Format(format)
+	if !ok {
+		return nil, errs.New(errs.NotFound, "unknown format %s", format)
+	}
+	if typ != Hosted && typ != Proxy && typ != Group {
+		return nil, errs.New(errs.NotFound, "unknown repository type %s", typ)
+	}
+	var stores []string
+	for _, b := range m.BlobStores() {
+		stores = append(stores, b.Name())
+	}
+	const general, storage = "General", "Storage"
+	out := []Field{
+		{Path: "name", Label: "Name", Kind: FieldText, Section: general,
+			Help: "Letters, digits, '.', '_' and '-'; part of the repository's URL."},
+		{Path: "online", Label: "Online", Kind: FieldBool, Default: "true", Section: general,
+			Help: "Offline repositories answer no requests."},
+		{Path: "storage.blobStoreName", Label: "Blob store", Kind: FieldSelect, Options: stores, Default: "default", Section: storage},
+		{Path: "storage.strictContentTypeValidation", Label: "Strict content type validation", Kind: FieldBool, Default: "true", Section: storage,
+			Help: "Refuse uploads whose content does not match their type."},
+	}
+	switch typ {
+	case Hosted:
+		out = append(out, Field{Path: "storage.writePolicy", Label: "Write policy", Kind: FieldSelect, Section: storage,
+			Options: []string{"ALLOW", "ALLOW_ONCE", "DENY"}, Default: "ALLOW_ONCE",
+			Help: "ALLOW_ONCE keeps published content from being overwritten; DENY makes the repository read-only."})
+	case Proxy:
+		const proxy, client = "Proxy", "HTTP client"
+		out = append(out,
+			Field{Path: "proxy.remoteUrl", Label: "Remote URL", Kind: FieldText, Section: proxy,
+				Help: "The upstream repository, e.g. https://upstream.example/repository/releases/."},
+			Field{Path: "proxy.contentMaxAge", Label: "Content max age (minutes)", Kind: FieldNumber, Default: "1440", Section: proxy,
+				Help: "How long cached content is served without asking the upstream; -1 is forever."},
+			Field{Path: "proxy.metadataMaxAge", Label: "Metadata max age (minutes)", Kind: FieldNumber, Default: "1440", Section: proxy,
+				Help: "The same for metadata (tags, indexes); -1 is forever."},
+			Field{Path: "negativeCache.enabled", Label: "Negative cache", Kind: FieldBool, Default: "true", Section: proxy,
+				Help: "Remember paths the upstream does not have."},
+			Field{Path: "negativeCache.timeToLive", Label: "Negative cache time to live (minutes)", Kind: FieldNumber, Default: "1440", Section: proxy},
+			Field{Path: "httpClient.blocked", Label: "Blocked", Kind: FieldBool, Default: "false", Section: client,
+				Help: "Send no request to the upstream; serve what is cached."},
+			Field{Path: "httpClient.autoBlock", Label: "Auto-block", Kind: FieldBool, Default: "true", Section: client,
+				Help: "Stop asking an upstream that fails, for a while."},
+			Field{Path: "httpClient.authentication.username", Label: "Upstream username", Kind: FieldText, Section: client,
+				Help: "Leave empty for an upstream without authentication."},
+			Field{Path: "httpClient.authentication.password", Label: "Upstream password", Kind: FieldPassword, Section: client,
+				Help: "Write-only; leave empty to keep the stored one."},
+		)
+	case Group:
+		members := m.candidates(ctx, format)
+		out = append(out,
+			Field{Path: "group.memberNames", Label: "Members", Kind: FieldMembers, Options: members, Section: "Group",
+				Help: "Searched in order: the lowest number first."},
+			Field{Path: "group.writableMember", Label: "Writable member", Kind: FieldMember, Options: members, Section: "Group",
+				Help: "The hosted member that takes uploads sent to the group; none for a read-only group."},
+		)
+	}
+	if cf, ok := f.(ConfigFields); ok {
+		out = append(out, cf.Fields(typ)...)
+	}
+	return out, nil
+}
+
+// candidates are the names of the repositories of format the caller may
+// see, for a group's member fields.
+func (m *Manager) candidates(ctx context.Context, format string) []string {
+	var out []string
+	for _, r := range m.List() {
+		if r.Config().Format == format && m.Visible(ctx, r) {
+			out = append(out, r.Name())
+		}
+	}
+	return out
+}
+
+// DecodeConfig reads a repository configuration in the Nexus JSON for
+// format f and type typ, with the checks the REST API makes of a body
+// before the manager validates it: name, online and storage are required.
+func DecodeConfig(f Format, typ string, body []byte) (Config, error) {
+	var cfg Config
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return cfg, fieldErr("body", "malformed JSON: %s", err)
+	}
+	if err := json.Unmarshal(body, &cfg); err != nil {
+		return cfg, fieldErr("body", "malformed JSON: %s", err)
+	}
+	for _, required := range []string{"name", "online", "storage"} {
+		if v, ok := fields[required]; !ok || string(v) == "null" {
+			return cfg, fieldErr(required, "may not be null")
+		}
+	}
+	cfg.Format, cfg.Type = f.Name(), typ
+	return cfg, nil
+}
+
+// FieldValues flattens cfg into the values of its fields, by path, as a
+// form shows them: booleans "true"/"false", numbers in decimal, members
+// in order; passwords are never included.
+func FieldValues(cfg Config, fields []Field) (map[string][]string, error) {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return nil, err
+	}
+	var tree map[string]any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, err
+	}
+	out := map[string][]string{}
+	for _, f := range fields {
+		if f.Kind == FieldPassword {
+			continue
+		}
+		v, ok := lookupPath(tree, f.Path)
+		if !ok {
+			continue
+		}
+		switch v := v.(type) {
+		case []any:
+			for _, e := range v {
+				if s, ok := e.(string); ok {
+					out[f.Path] = append(out[f.Path], s)
+				}
+			}
+		case string:
+			// Stored spellings may differ in case from the options
+			// (write policies are stored lower-case).
+			for _, o := range f.Options {
+				if f.Kind == FieldSelect && strings.EqualFold(o, v) {
+					v = o
+				}
+			}
+			out[f.Path] = []string{v}
+		case bool, float64:
+			b, _ := json.Marshal(v)
+			out[f.Path] = []string{string(b)}
+		}
+	}
+	return out, nil
+}
+
+// lookupPath finds the value at a dotted path of a decoded JSON object.
+func lookupPath(tree map[string]any, path string) (any, bool) {
+	parts := splitPath(path)
+	var cur any = tree
+	for _, p := range parts {
+		obj, ok := cur.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if cur, ok = obj[p]; !ok {
+			return nil, false
+		}
+	}
+	return cur, true
+}
+
+func splitPath(path string) []string {
+	var parts []string
+	start := 0
+	for i := range len(path) {
+		if path[i] == '.' {
+			parts = append(parts, path[start:i])
+			start = i + 1
+		}
+	}
+	return append(parts, path[start:])
+}
+
+// setPath sets the value at a dotted path of a JSON object being built,
+// creating the objects on the way.
+func setPath(tree map[string]any, path string, v any) {
+	parts := splitPath(path)
+	cur := tree
+	for _, p := range parts[:len(parts)-1] {
+		next, ok := cur[p].(map[string]any)
+		if !ok {
+			next = map[string]any{}
+			cur[p] = next
+		}
+		cur = next
+	}
+	cur[parts[len(parts)-1]] = v
+}
+
+// MemberOrderPrefix prefixes the form value that orders a group member:
+// "group.memberOrder.<member>" holds its position number.
+const MemberOrderPrefix = "group.memberOrder."
+
+// ConfigJSON builds the Nexus JSON of a configuration from form values
+// keyed by field path: an empty text, select or number is left out (the
+// engine's default applies), a boolean is true when present with "true" or
+// "on", members are ordered by their MemberOrderPrefix numbers, upstream
+// credentials are Basic ("username") when a username is given and absent
+// otherwise. A number that is not one is a FieldError of its field.
+func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
+	first := func(path string) string {
+		if v := values[path]; len(v) > 0 {
+			return v[0]
+		}
+		return ""
+	}
+	tree := map[string]any{}
+	for _, f := range fields {
+		v := first(f.Path)
+		switch f.Kind {
+		case FieldBool:
+			setPath(tree, f.Path, v == "true" || v == "on")
+		case FieldNumber:
+			if v == "" {
+				continue
+			}
+			n, err := strconv.Atoi(strings.TrimSpace(v))
+			if err != nil {
+				return nil, fieldErr(f.Path, "must be a whole number")
+			}
+			setPath(tree, f.Path, n)
+		case FieldMembers:
+			members, err := orderedMembers(f.Path, values)
+			if err != nil {
+				return nil, err
+			}
+			setPath(tree, f.Path, members)
+		default:
+			if v != "" {
+				setPath(tree, f.Path, v)
+			}
+		}
+	}
+	if hc, ok := tree["httpClient"].(map[string]any); ok {
+		if a, ok := hc["authentication"].(map[string]any); ok {
+			if a["username"] == nil && a["password"] == nil {
+				delete(hc, "authentication")
+			} else {
+				a["type"] = "username"
+			}
+		}
+	}
+	return json.Marshal(tree)
+}
+
+// orderedMembers are the checked members at path, by their order numbers
+// (ties keep the form's order).
+func orderedMembers(path string, values map[string][]string) ([]string, error) {
+	type member struct {
+		name  string
+		order int
+	}
+	var ms []member
+	for i, name := range values[path] {
+		order := i + 1
+		if raw := strings.TrimSpace(firstOf(values[MemberOrderPrefix+name])); raw != "" {
+			n, err := strconv.Atoi(raw)
+			if err != nil {
+				return nil, fieldErr(path, "the position of %s must be a whole number", name)
+			}
+			order = n
+		}
+		ms = append(ms, member{name, order})
+	}
+	slices.SortStableFunc(ms, func(a, b member) int { return a.order - b.order })
+	out := make([]string, len(ms))
+	for i, m := range ms {
+		out[i] = m.name
+	}
+	return out, nil
+}
+
+func firstOf(v []string) string {
+	if len(v) > 0 {
+		return v[0]
+	}
+	return ""
+}
+
+// HasField reports whether fields has one at path.
+func HasField(fields []Field, path string) bool {
+	return slices.ContainsFunc(fields, func(f Field) bool { return f.Path == path })
+}

@@ -1,0 +1,65 @@
+package ui
+
+import (
+	"fmt"
+	"html/template"
+	"net/url"
+	"strings"
+	"time"
+)
+
+func (u *UI) funcs() template.FuncMap {
+	return template.FuncMap{
+		"size":   humanSize,
+		"when":   when,
+		"esc":    url.PathEscape,
+		"query":  url.QueryEscape,
+		"join":   strings.Join,
+		"lines":  func(s []string) string { return strings.Join(s, "\n") },
+		"hasKey": func(m map[string]bool, k string) bool { return m[k] },
+		"orderOf": func(m map[string]int, k string) string {
+			if n, ok := m[k]; ok {
+				return fmt.Sprint(n)
+			}
+			return ""
+		},
+		// escPath escapes each segment of a slash-separated path.
+		"escPath": func(p string) string {
+			parts := strings.Split(p, "/")
+			for i, s := range parts {
+				parts[i] = url.PathEscape(s)
+			}
+			return strings.Join(parts, "/")
+		},
+		"contains": func(list []string, s string) bool {
+			for _, e := range list {
+				if e == s {
+					return true
+				}
+			}
+			return false
+		},
+	}
+}
+
+// humanSize is n bytes in binary units.
+func humanSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	div, exp := int64(unit), 0
+	for m := n / unit; m >= unit; m /= unit {
+		div *= unit
+		exp++
+	}
+	return fmt.Sprintf("%.1f %ciB", float64(n)/float64(div), "KMGTPE"[exp])
+}
+
+// when is a time as pages show it, "never" for the zero time.
+func when(t time.Time) string {
+	if t.IsZero() {
+		return "never"
+	}
+	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}

@@ -1,0 +1,144 @@
+package ui
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/clientip"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+)
+
+type loginData struct {
+	Token, Username, Next, Error string
+}
+
+// secure reports whether the request came over TLS (directly, or through
+// a trusted proxy that said so: echo's scheme).
+func secure(c echo.Context) bool { return c.Scheme() == "https" }
+
+// loginPage shows the sign-in form with a fresh pre-session token, also
+// set as a cookie: the sign-in POST must carry both (login CSRF).
+func (u *UI) loginPage(c echo.Context) error {
+	token := randomToken()
+	c.SetCookie(u.cookie(secure(c), loginCookie, token, 3600))
+	return u.render(c, http.StatusOK, "login", "Sign in", "", loginData{Token: token, Next: safeNext(c.QueryParam("next"))})
+}
+
+// safeNext keeps a post-sign-in destination only if it is a path of this
+// server (no open redirect).
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+		return ""
+	}
+	return next
+}
+
+// login checks the credentials with auth.Service.Authenticate, which
+// throttles as it does for the REST API, and starts a session.
+func (u *UI) login(c echo.Context) error {
+	req := c.Request()
+	ck, err := req.Cookie(loginCookie)
+	if err != nil || !sameToken(req.PostFormValue("_csrf"), ck.Value) {
+		return u.refuse(c, "The sign-in form expired or did not come from this server. Reload the page and try again.")
+	}
+	user, password := req.PostFormValue("username"), req.PostFormValue("password")
+	next := safeNext(req.PostFormValue("next"))
+	p, err := u.auth.Authenticate(req.Context(), user, password, clientip.Of(req))
+	if err != nil {
+		status := errs.Status(err)
+		msg := "Sign-in failed: wrong user name or password."
+		if errs.KindOf(err) != errs.Unauthorized {
+			u.log.Error("ui sign-in", "err", err)
+			msg = "Sign-in failed: internal error."
+		}
+		token := randomToken()
+		c.SetCookie(u.cookie(secure(c), loginCookie, token, 3600))
+		return u.render(c, status, "login", "Sign in", "", loginData{Token: token, Username: user, Next: next, Error: msg})
+	}
+	stamp, err := u.auth.PasswordStamp(req.Context(), p.UserID)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	// A session from before sign-in is not kept: a new id each time.
+	if old := stateOf(c).sess; old != nil {
+		u.sessions.delete(old)
+	}
+	id, _ := u.sessions.create(p.UserID, stamp)
+	c.SetCookie(u.cookie(secure(c), sessionCookie, id, 0))
+	c.SetCookie(u.cookie(secure(c), loginCookie, "", -1))
+	u.log.Info("ui sign-in", "user", p.UserID)
+	if u.auth.MustChangePassword(p.UserID) {
+		return u.redirect(c, "/ui/password")
+	}
+	if next != "" {
+		return c.Redirect(http.StatusSeeOther, next)
+	}
+	return u.redirect(c, "/")
+}
+
+// logout ends the session: its id is void from now on, whoever holds it.
+func (u *UI) logout(c echo.Context) error {
+	if sess := stateOf(c).sess; sess != nil {
+		u.sessions.delete(sess)
+	}
+	c.SetCookie(u.cookie(secure(c), sessionCookie, "", -1))
+	return u.redirect(c, "/ui/login")
+}
+
+type passwordData struct {
+	Forced bool
+	Error  string
+	Fields map[string]string
+}
+
+func (u *UI) passwordPage(c echo.Context) error {
+	st := stateOf(c)
+	if st.sess == nil {
+		return u.redirect(c, "/ui/login?next=/ui/password")
+	}
+	return u.render(c, http.StatusOK, "password", "Change password", "", passwordData{Forced: u.auth.MustChangePassword(st.sess.user)})
+}
+
+// changePassword changes the signed-in user's own password: the current
+// one is checked first (Authenticate, throttled), except when the change
+// is the forced one of the first-start password, which the session has
+// just proved.
+func (u *UI) changePassword(c echo.Context) error {
+	st := stateOf(c)
+	if st.sess == nil {
+		return u.redirect(c, "/ui/login")
+	}
+	req := c.Request()
+	ctx := req.Context()
+	forced := u.auth.MustChangePassword(st.sess.user)
+	data := passwordData{Forced: forced, Fields: map[string]string{}}
+	again := func(status int) error {
+		return u.render(c, status, "password", "Change password", "", data)
+	}
+	if !forced {
+		if _, err := u.auth.Authenticate(ctx, st.sess.user, req.PostFormValue("current-password"), clientip.Of(req)); err != nil {
+			data.Fields["current-password"] = "This is not your current password."
+			return again(http.StatusBadRequest)
+		}
+	}
+	pw := req.PostFormValue("new-password")
+	if pw != req.PostFormValue("confirm-password") {
+		data.Fields["confirm-password"] = "The two new passwords differ."
+		return again(http.StatusBadRequest)
+	}
+	if err := u.auth.ChangePassword(ctx, st.sess.user, pw); err != nil {
+		if errs.KindOf(err) == errs.Invalid {
+			data.Fields["new-password"] = errs.Message(err)
+			return again(http.StatusBadRequest)
+		}
+		return u.fail(c, err)
+	}
+	stamp, err := u.auth.PasswordStamp(ctx, st.sess.user)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	u.sessions.restamp(st.sess, stamp)
+	return u.redirect(c, "/")
+}
