@@ -201,6 +201,7 @@ func (u *uiSession) open(path string) int {
 // page it leads to, checks it and returns its HTTP status.
 func (u *uiSession) submit(sel string) int {
 	u.t.Helper()
+	u.must(sel)
 	ctx, cancel := context.WithTimeout(u.ctx, uiActionTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
@@ -214,14 +215,17 @@ func (u *uiSession) submit(sel string) int {
 // fill types value into the field sel, replacing what it held.
 func (u *uiSession) fill(sel, value string) {
 	u.t.Helper()
+	u.must(sel)
 	u.do("filling "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
 }
 
 // choose selects the option value of the select sel.
 func (u *uiSession) choose(sel, value string) {
 	u.t.Helper()
-	u.do("choosing "+value+" in "+sel, chromedp.SetValue(chromedp.CSS(sel), value))
-	if got := u.value(sel); got != value {
+	u.must(sel)
+	got := eval[string](u, `(() => { const s = document.querySelector(`+jsString(sel)+`);
+		s.value = `+jsString(value)+`; s.dispatchEvent(new Event("change", {bubbles: true})); return s.value; })()`)
+	if got != value {
 		u.t.Fatalf("%s: %s has no option %q (value %q) on %s", u.name, sel, value, got, u.location())
 	}
 }
@@ -240,6 +244,7 @@ func (u *uiSession) setChecked(sel string, on bool) {
 // click clicks sel where no navigation follows (a copy button).
 func (u *uiSession) click(sel string) {
 	u.t.Helper()
+	u.must(sel)
 	u.do("clicking "+sel, chromedp.Click(chromedp.CSS(sel)))
 }
 

@@ -165,7 +165,7 @@ func TestUIRepositories(t *testing.T) {
 	}
 
 	admin.createRepository("raw-hosted", "ui-raw", repoForm{
-		selects: map[string]string{"storage.writePolicy": "allow"},
+		selects: map[string]string{"storage.writePolicy": "ALLOW"},
 		checks:  map[string]bool{"online": true}})
 	port := freePort(t)
 	admin.createRepository("docker-hosted", "ui-docker", repoForm{

@@ -32,6 +32,7 @@ func (u *uiSession) snippet(id string) string {
 		if (!btn) return done("(no copy button)");
 		Object.defineProperty(navigator, "clipboard", {configurable: true,
 			value: {writeText: t => { done(t); return Promise.resolve(); }}});
+		document.execCommand = c => { if (c === "copy") done(document.activeElement.value ?? String(getSelection())); return true; };
 		btn.click();
 		setTimeout(() => done("(nothing copied)"), 1000);
 	})`)
@@ -57,9 +58,10 @@ func runSnippet(t *testing.T, e *npmEnv, dir, snippet string, extra ...string) s
 }
 
 // TestUIHowToMaven: a Maven proxy of the tests' central and a group of it
-// and maven-releases are made through the forms; mvn deploys a project
-// with the group's settings.xml snippet as its settings and the hosted
-// repository's distributionManagement snippet in its pom, both verbatim.
+// and maven-releases are made through the forms; mvn builds a project with
+// the group's settings.xml snippet as its settings (everything resolved
+// through the group), then deploys it with maven-releases' settings.xml
+// snippet and its distributionManagement snippet in the pom, all verbatim.
 func TestUIHowToMaven(t *testing.T) {
 	up := startMavenUpstream(t, debianMavenRepo)
 	s := startServer(t)
@@ -81,19 +83,22 @@ func TestUIHowToMaven(t *testing.T) {
 		t.Errorf("members of the group made in the form: %s, want maven-releases,ui-central", members)
 	}
 
-	settings := admin.snippet("maven-settings")
+	groupSettings := admin.snippet("maven-settings")
 	admin.absent(`pre.snippet[data-snippet="maven-distribution"]`, "a group takes no deploys")
-	admin.open("/ui/repositories/maven-releases")
-	distribution := admin.snippet("maven-distribution")
 	for _, want := range []string{"${env.NEXUS_USER}", "${env.NEXUS_PASSWORD}", s.url("/repository/ui-maven/")} {
-		if !strings.Contains(settings, want) {
-			t.Errorf("the group's settings.xml snippet lacks %s:\n%s", want, settings)
+		if !strings.Contains(groupSettings, want) {
+			t.Errorf("the group's settings.xml snippet lacks %s:\n%s", want, groupSettings)
 		}
 	}
+	admin.open("/ui/repositories/maven-releases")
+	hostedSettings, distribution := admin.snippet("maven-settings"), admin.snippet("maven-distribution")
 
 	m := newMavenEnvMirror(t, nil, s.url("/repository/ui-maven/"))
-	if err := os.WriteFile(m.settings, []byte(settings), 0o600); err != nil {
-		t.Fatal(err)
+	useSettings := func(text string) {
+		t.Helper()
+		if err := os.WriteFile(m.settings, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv("NEXUS_USER", "admin")
 	t.Setenv("NEXUS_PASSWORD", s.adminPW)
@@ -107,14 +112,23 @@ func TestUIHowToMaven(t *testing.T) {
 	if err := os.WriteFile(pom, block.ReplaceAll(old, []byte("\n"+distribution)), 0o644); err != nil {
 		t.Fatal(err)
 	}
+	local := m.localRepo("howto")
 	start := time.Now()
-	m.mustRun(dir, m.localRepo("howto"), "deploy", deployArgs)
-	t.Logf("mvn deploy with the snippets: %v", time.Since(start).Round(time.Millisecond))
-	jar := readFile(t, filepath.Join(dir, "target", "lib-1.0.jar"))
-	s.getExpect("maven-releases", "org/example/e2e/lib/1.0/lib-1.0.jar", jar)
+	// Everything the build and the deploy need, through the group (the
+	// deploy itself skipped).
+	useSettings(groupSettings)
+	m.mustRun(dir, local, "deploy", deployArgs, "-Dmaven.deploy.skip=true")
 	if len(s.assets("ui-central")) == 0 {
 		t.Errorf("mvn resolved nothing through the group's proxy")
 	}
+	// The deploy, with the hosted repository's own settings.xml (no
+	// mirror): the plugins come from the local repository, used as a
+	// plain cache (legacyLocalRepo: not bound to the mirror they came from).
+	useSettings(hostedSettings)
+	m.mustRun(dir, local, "deploy", deployArgs, "-Dmaven.legacyLocalRepo=true")
+	t.Logf("mvn with the snippets: %v", time.Since(start).Round(time.Millisecond))
+	jar := readFile(t, filepath.Join(dir, "target", "lib-1.0.jar"))
+	s.getExpect("maven-releases", "org/example/e2e/lib/1.0/lib-1.0.jar", jar)
 }
 
 // TestUIHowToNpm: an npm hosted repository and a group of it are made
@@ -126,7 +140,7 @@ func TestUIHowToNpm(t *testing.T) {
 	b := newUIBrowser(t, s.base)
 	admin := b.session("admin")
 	admin.signInAdmin(s)
-	admin.createRepository("npm-hosted", "ui-npm-hosted", repoForm{selects: map[string]string{"storage.writePolicy": "allow"}})
+	admin.createRepository("npm-hosted", "ui-npm-hosted", repoForm{selects: map[string]string{"storage.writePolicy": "ALLOW"}})
 	hostedRC, publish := admin.snippet("npmrc"), admin.snippet("npm-publish")
 	admin.createRepository("npm-group", "ui-npm", repoForm{members: []string{"ui-npm-hosted"}})
 	groupRC := admin.snippet("npmrc")
