@@ -193,22 +193,30 @@ func TestUIRepositories(t *testing.T) {
 	admin.must(`tr[data-repository="ui-raw"] button.copy`)
 	admin.must("#new-repository")
 
-	// A file uploaded with curl is in Browse and in Search.
+	// A file uploaded with the page's curl line is in Browse and in
+	// Search, and the download line fetches it.
+	admin.open("/ui/repositories/ui-raw")
+	upload, download := admin.snippet("curl-upload"), admin.snippet("curl-download")
 	data := []byte("hello from curl\n")
-	file := filepath.Join(t.TempDir(), "readme.txt")
-	if err := os.WriteFile(file, data, 0o644); err != nil {
+	up, down := t.TempDir(), t.TempDir()
+	if err := os.WriteFile(filepath.Join(up, "file.txt"), data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if r := curl(t, "-u", "admin:"+s.adminPW, "--upload-file", file, s.url("/repository/ui-raw/docs/readme.txt")); r.status != http.StatusCreated {
-		t.Fatalf("curl upload: %+v", r)
+	curlEnv := clientEnv("NEXUS_USER=admin", "NEXUS_PASSWORD="+s.adminPW)
+	runSnippet(t, up, upload, curlEnv)
+	s.getExpect("ui-raw", "path/to/file.txt", data)
+	runSnippet(t, down, download, curlEnv)
+	if got, err := os.ReadFile(filepath.Join(down, "file.txt")); err != nil || string(got) != string(data) {
+		t.Errorf("the download line fetched %q (%v), want %q", got, err, data)
 	}
 	admin.open("/ui/browse/ui-raw/")
-	admin.submit(`a.entry[data-name="docs"]`)
-	if admin.path() != "/ui/browse/ui-raw/docs/" {
-		t.Errorf("the docs folder opened %s", admin.path())
+	admin.submit(`a.entry[data-name="path"]`)
+	admin.submit(`a.entry[data-name="to"]`)
+	if admin.path() != "/ui/browse/ui-raw/path/to/" {
+		t.Errorf("the folder path/to opened %s", admin.path())
 	}
-	admin.submit(`a.entry[data-name="readme.txt"]`)
-	if admin.path() != "/ui/asset/ui-raw/docs/readme.txt" {
+	admin.submit(`a.entry[data-name="file.txt"]`)
+	if admin.path() != "/ui/asset/ui-raw/path/to/file.txt" {
 		t.Errorf("the asset opened %s", admin.path())
 	}
 	if got := admin.text("#asset-sha256"); got != sha(data) {
@@ -235,10 +243,10 @@ func TestUIRepositories(t *testing.T) {
 
 	admin.open("/ui/search")
 	admin.choose(`#search-form [name="format"]`, "raw")
-	admin.fill(`#search-form [name="name"]`, "*readme.txt")
+	admin.fill(`#search-form [name="name"]`, "*file.txt")
 	admin.submit(`#search-form [type="submit"]`)
-	if rows := admin.texts("tr.result"); len(rows) != 1 || !strings.Contains(rows[0], "ui-raw") || !strings.Contains(rows[0], "docs/readme.txt") {
-		t.Errorf("search results for raw *readme.txt: %q, want the one file of ui-raw", rows)
+	if rows := admin.texts("tr.result"); len(rows) != 1 || !strings.Contains(rows[0], "ui-raw") || !strings.Contains(rows[0], "path/to/file.txt") {
+		t.Errorf("search results for raw *file.txt: %q, want the one file of ui-raw", rows)
 	}
 	admin.fill(`#search-form [name="name"]`, "*nothing-like-this*")
 	admin.submit(`#search-form [type="submit"]`)

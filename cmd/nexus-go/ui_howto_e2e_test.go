@@ -42,14 +42,14 @@ func (u *uiSession) snippet(id string) string {
 	return text
 }
 
-// runSnippet runs a shell snippet in dir with the environment of the npm
-// runs of e plus extra, bounded in time, and returns its output.
-func runSnippet(t *testing.T, e *npmEnv, dir, snippet string, extra ...string) string {
+// runSnippet runs a shell snippet in dir with the environment env,
+// bounded in time, and returns its output.
+func runSnippet(t *testing.T, dir, snippet string, env []string) string {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "sh", "-e", "-c", snippet)
-	cmd.Dir, cmd.Env = dir, append(e.env(), extra...)
+	cmd.Dir, cmd.Env = dir, env
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		t.Fatalf("running the snippet in %s:\n%s\n%v:\n%s", dir, snippet, err, out)
@@ -157,7 +157,7 @@ func TestUIHowToNpm(t *testing.T) {
 		t.Fatal(err)
 	}
 	pkg := npmPkg{name: "ui-howto", version: "1.0.0"}
-	runSnippet(t, pub, pkg.write(t, pub.dir), publish, auth, quiet)
+	runSnippet(t, pkg.write(t, pub.dir), publish, append(pub.env(), auth, quiet))
 	if res := s.do(http.MethodGet, "/repository/ui-npm-hosted/ui-howto", s.admin(), nil, nil); res.status != http.StatusOK {
 		t.Fatalf("the packument after publishing with the snippet: status %d", res.status)
 	}
@@ -167,7 +167,7 @@ func TestUIHowToNpm(t *testing.T) {
 		t.Fatal(err)
 	}
 	proj := inst.project("app", map[string]string{"ui-howto": "^1.0.0"})
-	runSnippet(t, inst, proj, "npm install --no-audit --no-fund", auth, quiet)
+	runSnippet(t, proj, "npm install --no-audit --no-fund", append(inst.env(), auth, quiet))
 	if got := installedVersion(t, proj, "ui-howto"); got != "1.0.0" {
 		t.Errorf("installed ui-howto %q, want 1.0.0", got)
 	}
