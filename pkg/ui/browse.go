@@ -1,6 +1,5 @@
 package ui
 
-import "github.com/labstack/echo/v4"
-
-// registerBrowse mounts the browse, component and search pages.
-func (u *UI) registerBrowse(g *echo.Group) {}
+// registerBrowse mounts the browse, component and search pages (they use
+// the paged listings and the search index of issue 11's engine items).
+func (u *UI) registerBrowse(g routes) {}

@@ -14,7 +14,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
-func (u *UI) registerRepositories(g *echo.Group) {
+func (u *UI) registerRepositories(g routes) {
 	g.GET("/ui/repositories", u.repositories)
 	g.GET("/ui/repositories/new", u.newRepository)
 	g.POST("/ui/repositories/new", u.createRepository)
@@ -205,7 +205,8 @@ func firstValue(values map[string][]string, key string) string {
 
 // submitted builds the configuration a posted form describes, the way
 // the REST API decodes its body.
-func (u *UI) submitted(c echo.Context, format, typ string) ([]repo.Field, map[string][]string, repo.Config, error) {
+// An update passes the repository's name, which the form cannot change.
+func (u *UI) submitted(c echo.Context, format, typ, name string) ([]repo.Field, map[string][]string, repo.Config, error) {
 	ctx := c.Request().Context()
 	fields, err := u.repos.Fields(ctx, format, typ)
 	if err != nil {
@@ -216,6 +217,9 @@ func (u *UI) submitted(c echo.Context, format, typ string) ([]repo.Field, map[st
 		return fields, nil, repo.Config{}, errs.Wrap(errs.Invalid, err, "the form could not be read")
 	}
 	values := map[string][]string(form)
+	if name != "" {
+		values["name"] = []string{name}
+	}
 	body, err := repo.ConfigJSON(fields, values)
 	if err != nil {
 		return fields, values, repo.Config{}, err
@@ -227,7 +231,7 @@ func (u *UI) submitted(c echo.Context, format, typ string) ([]repo.Field, map[st
 
 func (u *UI) createRepository(c echo.Context) error {
 	format, typ := c.FormValue("format"), c.FormValue("type")
-	fields, values, cfg, err := u.submitted(c, format, typ)
+	fields, values, cfg, err := u.submitted(c, format, typ, "")
 	if fields == nil {
 		return u.fail(c, err)
 	}
@@ -326,20 +330,17 @@ func (u *UI) updateRepository(c echo.Context) error {
 		return u.fail(c, err)
 	}
 	old := r.Config()
-	fields, values, cfg, err := u.submitted(c, old.Format, old.Type)
+	fields, values, cfg, err := u.submitted(c, old.Format, old.Type, old.Name)
 	if fields == nil {
 		return u.fail(c, err)
 	}
 	if err == nil {
-		// The name is not editable: the page's repository is the one updated.
-		cfg.Name = old.Name
 		err = u.repos.Update(c.Request().Context(), cfg)
 	}
 	if err != nil {
 		if k := errs.KindOf(err); k == errs.Forbidden || k == errs.Unauthorized {
 			return u.fail(c, err)
 		}
-		values["name"] = []string{old.Name}
 		return u.renderForm(c, errs.Status(err), formData{Format: old.Format, Type: old.Type, Edit: true, Name: old.Name}, fields, values, err)
 	}
 	u.log.Info("repository updated", "repository", cfg.Name, "user", stateOf(c).sess.user)

@@ -109,7 +109,9 @@ func (u *UI) Register(g *echo.Group) {
 		u.static.ServeHTTP(c.Response(), c.Request())
 		return nil
 	})
-	p := g.Group("", u.middleware)
+	// Route-level middleware: a group's own would add catch-all routes
+	// that shadow the server's others.
+	p := routes{g: g, mw: u.middleware}
 	p.GET("/", u.dashboard)
 	p.GET("/ui", func(c echo.Context) error { return c.Redirect(http.StatusFound, u.prefix+"/") })
 	p.GET("/ui/", func(c echo.Context) error { return c.Redirect(http.StatusFound, u.prefix+"/") })
@@ -125,6 +127,16 @@ func (u *UI) Register(g *echo.Group) {
 		return u.fail(c, errs.New(errs.NotFound, "there is no such page"))
 	})
 }
+
+// routes registers a page's routes with the UI's middleware.
+type routes struct {
+	g  *echo.Group
+	mw echo.MiddlewareFunc
+}
+
+func (r routes) GET(path string, h echo.HandlerFunc)  { r.g.GET(path, h, r.mw) }
+func (r routes) POST(path string, h echo.HandlerFunc) { r.g.POST(path, h, r.mw) }
+func (r routes) Any(path string, h echo.HandlerFunc)  { r.g.Any(path, h, r.mw) }
 
 // state is what the middleware learnt of a request.
 type state struct {
