@@ -139,9 +139,18 @@ type uiSession struct {
 	t    *testing.T
 	ctx  context.Context
 	name string
+	log  *consoleLog
+}
 
+// consoleLog collects a tab's console errors since the last page check.
+type consoleLog struct {
 	mu       sync.Mutex
-	problems []string // console errors since the last page check
+	problems []string
+}
+
+// in is the session reporting to t (a subtest of the session's test).
+func (u *uiSession) in(t *testing.T) *uiSession {
+	return &uiSession{b: u.b, t: t, ctx: u.ctx, name: u.name, log: u.log}
 }
 
 // session opens a tab in a new browser context; name tells its
@@ -153,7 +162,7 @@ func (b *uiBrowser) session(name string) *uiSession {
 	if err := chromedp.Do(ctx); err != nil {
 		b.t.Fatalf("opening a tab for %s: %v", name, err)
 	}
-	u := &uiSession{b: b, t: b.t, ctx: ctx, name: name}
+	u := &uiSession{b: b, t: b.t, ctx: ctx, name: name, log: &consoleLog{}}
 	messages := chromedp.Console(ctx)
 	go func() {
 		for m, err := range messages {
@@ -164,9 +173,9 @@ func (b *uiBrowser) session(name string) *uiSession {
 			// load; a page answered with an error status logs a failed
 			// load too, which is no problem of the page's.
 			if m.IsException() || (m.Type == chromedp.ConsoleError && strings.Contains(m.URL, "/ui/static/")) {
-				u.mu.Lock()
-				u.problems = append(u.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
-				u.mu.Unlock()
+				u.log.mu.Lock()
+				u.log.problems = append(u.log.problems, fmt.Sprintf("%s (%s:%d)", m, m.URL, m.Line+1))
+				u.log.mu.Unlock()
 			}
 		}
 	}()
@@ -216,7 +225,12 @@ func (u *uiSession) submit(sel string) int {
 func (u *uiSession) fill(sel, value string) {
 	u.t.Helper()
 	u.must(sel)
-	u.do("filling "+sel, chromedp.Clear(chromedp.CSS(sel)), chromedp.SendKeys(chromedp.CSS(sel), value))
+	// Emptied by script: chromedp's Clear fails on an empty textarea.
+	eval[bool](u, `(document.querySelector(`+jsString(sel)+`).value = "") === ""`)
+	u.do("filling "+sel, chromedp.SendKeys(chromedp.CSS(sel), value))
+	if got := u.value(sel); got != value {
+		u.t.Fatalf("%s: %s holds %q after typing %q on %s", u.name, sel, got, value, u.location())
+	}
 }
 
 // choose selects the option value of the select sel.
@@ -490,10 +504,10 @@ func (u *uiSession) checkPage() {
 	}
 	// Console messages arrive asynchronously: give them a moment.
 	time.Sleep(20 * time.Millisecond)
-	u.mu.Lock()
-	problems := u.problems
-	u.problems = nil
-	u.mu.Unlock()
+	u.log.mu.Lock()
+	problems := u.log.problems
+	u.log.problems = nil
+	u.log.mu.Unlock()
 	if len(problems) > 0 {
 		u.t.Errorf("%s: script errors on %s:\n  %s", u.name, where, strings.Join(problems, "\n  "))
 	}

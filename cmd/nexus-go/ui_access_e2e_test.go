@@ -9,6 +9,7 @@ package main
 import (
 	"net/http"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -30,6 +31,14 @@ func (u *uiSession) confirmForm(path, button string) (string, url.Values) {
 		v.Add(p[0], p[1])
 	}
 	return action, v
+}
+
+// mainText is the <main> element of a page, or the page.
+func mainText(page string) string {
+	if m := regexp.MustCompile(`(?s)<main.*</main>`).FindString(page); m != "" {
+		return m
+	}
+	return page
 }
 
 // withToken is form with the CSRF token of u's page instead of its own.
@@ -98,7 +107,6 @@ func TestUIReadOnlyUser(t *testing.T) {
 
 	// What the admin would send: the forms the reader must not have.
 	deleteRepo, deleteRepoForm := admin.confirmForm("/ui/repositories/ui-files", "button#delete-repository")
-	deleteAsset, deleteAssetForm := admin.confirmForm("/ui/asset/ui-files/a/b.txt", "button#delete-asset")
 	admin.open("/ui/repositories/new?format=raw&type=hosted")
 	admin.fillRepoForm("ui-forced", repoForm{})
 	createAction := eval[string](admin, `document.querySelector("#repository-form").getAttribute("action") || location.pathname + location.search`)
@@ -120,14 +128,6 @@ func TestUIReadOnlyUser(t *testing.T) {
 	reader.open("/ui/repositories/ui-files")
 	reader.absent("button#delete-repository", "the reader may not delete repositories")
 	reader.absent("#repository-form #save", "the reader may not edit repositories")
-	reader.open("/ui/browse/ui-files/a/")
-	reader.must(`a.entry[data-name="b.txt"]`)
-	reader.open("/ui/asset/ui-files/a/b.txt")
-	if got := reader.text("#asset-sha256"); got != sha(data) {
-		t.Errorf("reader: #asset-sha256 %q, want %s", got, sha(data))
-	}
-	reader.absent("button#delete-asset", "the reader may not delete assets")
-
 	// Forced anyway, with the reader's own session and token: refused,
 	// and nothing changes.
 	forced := []struct {
@@ -135,64 +135,91 @@ func TestUIReadOnlyUser(t *testing.T) {
 		form         url.Values
 	}{
 		{"deleting the repository", deleteRepo, deleteRepoForm},
-		{"deleting the asset", deleteAsset, deleteAssetForm},
 		{"creating a repository", createAction, createForm},
 		{"editing the repository", editAction, editForm},
 	}
+	// What a CSRF refusal says, to tell it from a refusal of the privilege.
+	badToken := reader.withToken(createForm)
+	badToken.Set("_csrf", "not-the-token")
+	csrfRefusal := mainText(reader.fetch(http.MethodPost, createAction, badToken, nil).Body)
 	for _, f := range forced {
 		res := reader.fetch(http.MethodPost, f.action, reader.withToken(f.form), nil)
-		if res.Status != http.StatusForbidden {
+		switch {
+		case res.Status != http.StatusForbidden:
 			t.Errorf("reader: %s (POST %s): status %d, want 403: %.300s", f.what, f.action, res.Status, res.Body)
-		} else if !strings.Contains(res.Body, `class="alert`) {
+		case !strings.Contains(res.Body, `class="alert`):
 			t.Errorf("reader: the refusal of %s has no .alert: %.300s", f.what, res.Body)
+		case mainText(res.Body) == csrfRefusal:
+			t.Errorf("reader: %s was refused as a CSRF failure, not for the privilege: %s", f.what, csrfRefusal)
 		}
 	}
 	if st := reader.open("/ui/security/users"); st != http.StatusForbidden {
 		t.Errorf("reader: /ui/security/users answered %d, want 403", st)
 	}
-	s.getExpect("ui-files", "a/b.txt", data)
-	if cfg := repoConfig(s, "ui-files"); cfg == nil || cfg["online"] != true {
-		t.Errorf("ui-files after the reader's forced requests: %v", cfg)
+	var files struct {
+		Online bool `json:"online"`
+	}
+	if s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/raw/hosted/ui-files", s.admin(), nil, &files); !files.Online {
+		t.Errorf("ui-files went offline by the reader's forced edit")
 	}
 	if repoConfig(s, "ui-forced") != nil {
 		t.Errorf("the reader's forced create made a repository")
 	}
 
-	// Anonymous access: off (the default) sends visitors to sign in; on,
-	// they see what the anonymous role may; off again, not.
-	anon := b.session("anonymous")
-	anon.open("/")
-	if p := anon.path(); !strings.HasPrefix(p, "/ui/login") {
-		t.Errorf("anonymous with anonymous access off: at %s, want /ui/login", p)
-	}
-	setAnonymous := func(on bool) {
-		t.Helper()
-		admin.open("/ui/security/anonymous")
-		admin.setChecked("#anonymous-enabled", on)
-		admin.submit("#save")
-		var set struct {
-			Enabled bool `json:"enabled"`
+	t.Run("assets", func(t *testing.T) {
+		admin, reader := admin.in(t), reader.in(t)
+		action, form := admin.confirmForm("/ui/asset/ui-files/a/b.txt", "button#delete-asset")
+		reader.open("/ui/browse/ui-files/a/")
+		reader.must(`a.entry[data-name="b.txt"]`)
+		reader.open("/ui/asset/ui-files/a/b.txt")
+		if got := reader.text("#asset-sha256"); got != sha(data) {
+			t.Errorf("reader: #asset-sha256 %q, want %s", got, sha(data))
 		}
-		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/anonymous", s.admin(), nil, &set)
-		if set.Enabled != on {
-			t.Fatalf("anonymous access after saving the form with %t: %t", on, set.Enabled)
+		reader.absent("button#delete-asset", "the reader may not delete assets")
+		if res := reader.fetch(http.MethodPost, action, reader.withToken(form), nil); res.Status != http.StatusForbidden ||
+			mainText(res.Body) == csrfRefusal {
+			t.Errorf("reader: deleting the asset (POST %s): status %d, want 403 for the privilege: %.300s", action, res.Status, res.Body)
 		}
-	}
-	setAnonymous(true)
-	anon.open("/")
-	if anon.path() != "/" {
-		t.Fatalf("anonymous with anonymous access on: at %s, want /", anon.path())
-	}
-	anon.must("#sign-in-link")
-	anon.absent("#sign-out", "nobody is signed in")
-	anon.must(`#repositories tr[data-repository="ui-files"]`)
-	anon.open("/ui/browse/ui-files/")
-	anon.must(`a.entry[data-name="a"]`)
-	anon.open("/ui/repositories")
-	anon.absent("#new-repository", "anonymous may not add repositories")
-	setAnonymous(false)
-	anon.open("/")
-	if p := anon.path(); !strings.HasPrefix(p, "/ui/login") {
-		t.Errorf("anonymous after anonymous access was switched off: at %s, want /ui/login", p)
-	}
+		s.getExpect("ui-files", "a/b.txt", data)
+	})
+
+	t.Run("anonymous", func(t *testing.T) {
+		admin, anon := admin.in(t), b.session("anonymous").in(t)
+		// Off (the default) sends visitors to sign in; on, they see what
+		// the anonymous role may; off again, not.
+		anon.open("/")
+		if p := anon.path(); !strings.HasPrefix(p, "/ui/login") {
+			t.Errorf("anonymous with anonymous access off: at %s, want /ui/login", p)
+		}
+		setAnonymous := func(on bool) {
+			t.Helper()
+			admin.open("/ui/security/anonymous")
+			admin.setChecked("#anonymous-enabled", on)
+			admin.submit("#save")
+			var set struct {
+				Enabled bool `json:"enabled"`
+			}
+			s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/anonymous", s.admin(), nil, &set)
+			if set.Enabled != on {
+				t.Fatalf("anonymous access after saving the form with %t: %t", on, set.Enabled)
+			}
+		}
+		setAnonymous(true)
+		anon.open("/")
+		if anon.path() != "/" {
+			t.Fatalf("anonymous with anonymous access on: at %s, want /", anon.path())
+		}
+		anon.must("#sign-in-link")
+		anon.absent("#sign-out", "nobody is signed in")
+		anon.must(`#repositories tr[data-repository="ui-files"]`)
+		anon.open("/ui/repositories")
+		anon.absent("#new-repository", "anonymous may not add repositories")
+		anon.open("/ui/browse/ui-files/")
+		anon.must(`a.entry[data-name="a"]`)
+		setAnonymous(false)
+		anon.open("/")
+		if p := anon.path(); !strings.HasPrefix(p, "/ui/login") {
+			t.Errorf("anonymous after anonymous access was switched off: at %s, want /ui/login", p)
+		}
+	})
 }
