@@ -6,6 +6,7 @@ package main
 // as a shell line) by the real client.
 
 import (
+	"bufio"
 	"context"
 	"encoding/base64"
 	"net/http"
@@ -180,4 +181,85 @@ func TestUIHowToNpm(t *testing.T) {
 	// The components of the hosted repository list the version.
 	admin.open("/ui/components/ui-npm-hosted")
 	admin.must(`tr.component[data-name="ui-howto"][data-version="1.0.0"]`)
+}
+
+// TestUINpmWebLogin: npm login in its default web mode prints a URL of the
+// UI; a visitor who opens it signs in there, lands back on the approval and
+// approves; npm, polling meanwhile, receives a token of that user.
+func TestUINpmWebLogin(t *testing.T) {
+	s := startServer(t)
+	changeAdminPassword(s)
+	s.createRepoOf("npm", "hosted", npmHostedJSON("ui-npm-login", "allow"))
+	e := newNpmEnv(t, s.npmRepoURL("ui-npm-login"))
+	b := newUIBrowser(t, s.base)
+	u := b.session("npm-user")
+
+	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, e.npm, e.args([]string{"login"})...)
+	cmd.Dir, cmd.Env = e.dir, e.env()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr logBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	found := make(chan string, 1)
+	var out logBuffer
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			out.Write([]byte(sc.Text() + "\n"))
+			if i := strings.Index(sc.Text(), "http"); i >= 0 && strings.Contains(sc.Text(), "/ui/npm-login/") {
+				found <- strings.TrimSpace(sc.Text()[i:])
+			}
+		}
+		close(found)
+	}()
+	var loginURL string
+	select {
+	case loginURL = <-found:
+	case <-time.After(time.Minute):
+	}
+	if !strings.HasPrefix(loginURL, s.url("/ui/npm-login/")) {
+		cmd.Process.Kill()
+		t.Fatalf("npm login printed no login URL of the UI (%q):\n%s%s", loginURL, out.String(), stderr.String())
+	}
+
+	// Not signed in yet: the page sends to sign in, and back.
+	u.open(strings.TrimPrefix(loginURL, s.base))
+	if !strings.HasPrefix(u.path(), "/ui/login") {
+		t.Fatalf("the login URL opened %s, want the sign-in page first", u.path())
+	}
+	u.fill("#username", "admin")
+	u.fill("#password", s.adminPW)
+	u.submit("#sign-in")
+	if want := strings.TrimPrefix(loginURL, s.base); u.path() != want {
+		t.Fatalf("after signing in at %s, want back at %s", u.path(), want)
+	}
+	u.submit("#approve")
+	u.must(`[role="status"]`)
+
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("npm login: %v:\n%s%s", err, out.String(), stderr.String())
+	}
+	token := e.token()
+	if !strings.HasPrefix(token, "npm_") {
+		t.Fatalf("the token npm stored: %q:\n%s", token, out.String())
+	}
+	if who := strings.TrimSpace(e.mustRun(e.dir, "whoami")); who != "admin" {
+		t.Errorf("npm whoami with the web login's token: %q, want admin", who)
+	}
+	// The user's tokens page lists it; revoked there, npm is signed out.
+	u.open("/ui/security/tokens")
+	rows := eval[[]string](u, `[...document.querySelectorAll("#tokens tr[data-token]")].map(r => r.dataset.token)`)
+	if len(rows) != 1 || rows[0] == "" || !strings.HasPrefix(token, rows[0]) || len(rows[0]) >= len(token) {
+		t.Fatalf("the tokens page lists %q, want a short prefix of the one token", rows)
+	}
+	u.submit(`#tokens tr[data-token="` + rows[0] + `"] button.revoke`)
+	u.absent("#tokens tr[data-token]", "the token was revoked")
+	e.mustFail(e.dir, "401", "whoami")
 }
