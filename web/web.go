@@ -19,6 +19,8 @@ type BrowsePage struct {
 	// Parent is the link to the enclosing folder, empty at the root.
 	Parent  string
 	Entries []BrowseEntry
+	// Next is the link to the listing's next page, empty on the last.
+	Next string
 }
 
 // BrowseEntry is one line of a listing.

@@ -32,6 +32,11 @@ type accessFormat struct {
 	// mainPort, when set, is the format's own route on the main port to
 	// content path p of repo (Docker's /v2/<repo>/...).
 	mainPort func(repo, p string) string
+	// downloads, when set, are the content paths of what seed stored in
+	// hosted repository repo that clients download as bytes (Docker: the
+	// image's manifests, by tag and digest, and blobs); without it, the
+	// seeded path.
+	downloads func(t *testing.T, s *nexusServer, repo, seeded string) []string
 	// refusesAnonymous, when set, is a hosted configuration under which the
 	// repository refuses anonymous callers (refuse true) whatever the
 	// anonymous role holds (Docker's forceBasicAuth).
@@ -119,6 +124,15 @@ var dockerAccess = accessFormat{
 		return "v2/team/app/manifests/1.0"
 	},
 	mainPort: func(repo, p string) string { return "/v2/" + repo + "/" + strings.TrimPrefix(p, "v2/") },
+	downloads: func(t *testing.T, s *nexusServer, repo, _ string) []string {
+		var paths []string
+		for _, a := range s.assets(repo) {
+			if strings.Contains(a.Path, "/blobs/") || strings.Contains(a.Path, "/manifests/") {
+				paths = append(paths, a.Path)
+			}
+		}
+		return paths
+	},
 	refusesAnonymous: func(t *testing.T, repo string, refuse bool) string {
 		return dockerHostedJSON(repo, freePort(t), refuse)
 	},

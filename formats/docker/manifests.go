@@ -82,7 +82,7 @@ func (f *Format) manifestContent(ctx context.Context, r repo.Repository, p strin
 		return nil, err
 	}
 	if body, ok := f.manifests.get(a.Blob); ok {
-		return &repo.Content{Asset: a, Body: repo.BytesBody(body)}, nil
+		return &repo.Content{Asset: a, Body: repo.BytesBody(body), Downloaded: repo.DownloadOf(r, a)}, nil
 	}
 	c, err := r.Get(ctx, p)
 	if err != nil {
@@ -93,7 +93,7 @@ func (f *Format) manifestContent(ctx context.Context, r repo.Repository, p strin
 		return nil, err
 	}
 	f.manifests.put(a.Blob, body)
-	return &repo.Content{Asset: c.Asset, Body: repo.BytesBody(body)}, nil
+	return &repo.Content{Asset: c.Asset, Body: repo.BytesBody(body), Downloaded: c.Downloaded}, nil
 }
 
 // readSmall reads a metadata document (a manifest, a tag list) to the end;
@@ -125,7 +125,7 @@ func digestOf(c *repo.Content) (*repo.Content, string, error) {
 	}
 	a := *c.Asset
 	a.Size = int64(len(body))
-	return &repo.Content{Asset: &a, Body: io.NopCloser(bytes.NewReader(body))}, digest.FromBytes(body).String(), nil
+	return &repo.Content{Asset: &a, Body: io.NopCloser(bytes.NewReader(body)), Downloaded: c.Downloaded}, digest.FromBytes(body).String(), nil
 }
 
 func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {

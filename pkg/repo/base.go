@@ -5,7 +5,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -28,6 +27,9 @@ type base struct {
 	blobs  *blob.Store
 	authz  Authorizer
 	log    *slog.Logger
+	// downloads records the download times of served assets (the
+	// manager's, shared by its repositories).
+	downloads *downloads
 }
 
 func (b *base) Name() string   { return b.cfg.Name }
@@ -109,7 +111,7 @@ func (b *base) open(ctx context.Context, a *meta.Asset) (*Content, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Content{Asset: a, Body: body}, nil
+	return &Content{Asset: a, Body: body, Downloaded: b.downloaded(a)}, nil
 }
 
 // cached returns the asset at p with its bytes, or errs.NotFound.
@@ -284,62 +286,48 @@ func (b *base) deletePath(ctx context.Context, p string) error {
 	return nil
 }
 
-// listStored returns the children of dir among the repository's assets.
-func (b *base) listStored(dir string) ([]Entry, error) {
+// listStored returns a page of the children of dir among the
+// repository's assets (see Repository.List).
+func (b *base) listStored(dir, after string, limit int) ([]Entry, string, error) {
 	prefix := ""
 	if dir != "" {
 		prefix = dir + "/"
 	}
-	var entries []Entry
-	seen := map[string]bool{}
-	after := ""
-	for {
-		assets, next, err := b.db.ListAssets(b.cfg.Name, prefix, after, 1000)
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range assets {
-			rest := strings.TrimPrefix(a.Path, prefix)
-			if i := strings.IndexByte(rest, '/'); i >= 0 {
-				name := rest[:i]
-				if !seen[name] {
-					seen[name] = true
-					entries = append(entries, Entry{Name: name, Path: prefix + name, Dir: true})
-				}
-				continue
-			}
-			entries = append(entries, Entry{Name: rest, Path: a.Path, Asset: a})
-		}
-		if next == "" {
-			break
-		}
-		after = next
+	children, next, err := b.db.ListChildren(b.cfg.Name, prefix, after, limit)
+	if err != nil {
+		return nil, "", err
 	}
-	if len(entries) == 0 && dir != "" {
-		return nil, errs.New(errs.NotFound, "folder %s not found", dir)
+	entries := make([]Entry, len(children))
+	for i, c := range children {
+		entries[i] = Entry{Name: c.Name, Path: prefix + c.Name, Dir: c.Dir, Asset: c.Asset}
 	}
-	return entries, nil
+	return entries, next, nil
 }
 
-// mergeEntries joins listings (a group's members), first occurrence wins.
-func mergeEntries(lists ...[]Entry) []Entry {
+// mergePages joins pages of listings that started after the same child (a
+// group's members'), first occurrence of a name winning, into the page of
+// limit that follows. A page ends at its last child, so the merge is
+// complete up to the earliest end of a page that has more: the first limit
+// merged entries, since a full page holds limit entries up to its end.
+func mergePages(pages [][]Entry, more bool, limit int) ([]Entry, string) {
 	seen := map[string]bool{}
 	var out []Entry
-	for _, l := range lists {
+	for _, l := range pages {
 		for _, e := range l {
-			if !seen[e.Name] {
-				seen[e.Name] = true
+			if k := e.SortKey(); !seen[k] {
+				seen[k] = true
 				out = append(out, e)
 			}
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Dir != out[j].Dir {
-			return out[i].Dir
-		}
-		return out[i].Name < out[j].Name
-	})
-	return out
+	sort.SliceStable(out, func(i, j int) bool { return out[i].SortKey() < out[j].SortKey() })
+	if len(out) > limit {
+		out, more = out[:limit], true
+	}
+	if !more || len(out) == 0 {
+		return out, ""
+	}
+	return out, out[len(out)-1].SortKey()
 }
 
 type maxSizeKey struct{}

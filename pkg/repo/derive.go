@@ -108,7 +108,8 @@ func Derive(ctx context.Context, c *Content, variant string, fn func([]byte) ([]
 	a := *c.Asset
 	a.Blob, a.Size = "", int64(len(d.body))
 	a.Checksums = map[string]string{"sha1": d.sha1, "sha256": d.sha256}
-	return &Content{Asset: &a, Body: BytesBody(d.body)}, nil
+	// Serving what is derived from an asset is a download of the asset.
+	return &Content{Asset: &a, Body: BytesBody(d.body), Downloaded: c.Downloaded}, nil
 }
 
 // readMetadata reads the bytes of c, metadata, into memory.

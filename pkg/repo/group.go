@@ -256,19 +256,31 @@ func (g *groupRepo) Delete(ctx context.Context, p string) error {
 	return errs.New(errs.Unsupported, "repository %s is a group: delete from a member", g.cfg.Name)
 }
 
-func (g *groupRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+// List merges the members' pages that follow after, in member order so
+// that a name both hold is the first member's (as Get serves it).
+func (g *groupRepo) List(ctx context.Context, dir, after string, limit int) ([]Entry, string, error) {
 	if err := g.online(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	var lists [][]Entry
+	if limit <= 0 {
+		limit = meta.DefaultPageSize
+	}
+	var pages [][]Entry
+	more := false
 	for _, m := range g.members() {
-		l, err := m.List(ctx, dir)
-		if err == nil {
-			lists = append(lists, l)
+		l, next, err := m.List(ctx, dir, after, limit)
+		if errs.KindOf(err) == errs.NotFound {
+			continue // the folder is not in this member (or it is offline)
 		}
+		if err != nil {
+			return nil, "", err
+		}
+		pages = append(pages, l)
+		more = more || next != ""
 	}
-	if len(lists) == 0 && dir != "" {
-		return nil, errs.New(errs.NotFound, "folder %s not found", dir)
+	if len(pages) == 0 && dir != "" {
+		return nil, "", errs.New(errs.NotFound, "folder %s not found", dir)
 	}
-	return mergeEntries(lists...), nil
+	entries, next := mergePages(pages, more, limit)
+	return entries, next, nil
 }

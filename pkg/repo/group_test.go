@@ -157,7 +157,7 @@ func TestGroupList(t *testing.T) {
 	put(t, h2, "same", "from h2")
 	g := e.create(groupCfg("g", "h1", "h2"))
 
-	entries, err := g.List(ctx, "")
+	entries, _, err := g.List(ctx, "", "", 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,11 +177,11 @@ func TestGroupList(t *testing.T) {
 			t.Fatalf("duplicate entry not taken from the first member: %+v", en)
 		}
 	}
-	entries, err = g.List(ctx, "dir")
+	entries, _, err = g.List(ctx, "dir", "", 0)
 	if err != nil || len(entries) != 2 || entries[0].Path != "dir/a" || entries[1].Path != "dir/b" {
 		t.Fatalf("group dir = %+v, %v", entries, err)
 	}
-	_, err = g.List(ctx, "nope")
+	_, _, err = g.List(ctx, "nope", "", 0)
 	wantKind(t, err, errs.NotFound, "folder in no member")
 }
 
@@ -205,7 +205,7 @@ func TestNestedGroup(t *testing.T) {
 	if body, _ := read(t, ctx, outer, "m.meta"); body != "1\n2\n3\n" {
 		t.Fatalf("outer/m.meta = %q", body)
 	}
-	entries, err := outer.List(ctx, "")
+	entries, _, err := outer.List(ctx, "", "", 0)
 	if err != nil || len(entries) != 2 {
 		t.Fatalf("outer root = %+v, %v", entries, err)
 	}

@@ -99,9 +99,9 @@ func (h *hostedRepo) Delete(ctx context.Context, p string) error {
 	return h.deletePath(ctx, p)
 }
 
-func (h *hostedRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+func (h *hostedRepo) List(ctx context.Context, dir, after string, limit int) ([]Entry, string, error) {
 	if err := h.online(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return h.listStored(dir)
+	return h.listStored(dir, after, limit)
 }

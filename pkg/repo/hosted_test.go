@@ -39,15 +39,15 @@ func TestHostedPutGetDelete(t *testing.T) {
 		t.Fatalf("Stat = %+v, %v", st, err)
 	}
 
-	entries, err := r.List(ctx, "")
+	entries, _, err := r.List(ctx, "", "", 0)
 	if err != nil || len(entries) != 1 || !entries[0].Dir || entries[0].Name != "dir" || entries[0].Path != "dir" {
 		t.Fatalf("List(root) = %+v, %v", entries, err)
 	}
-	entries, err = r.List(ctx, "dir")
+	entries, _, err = r.List(ctx, "dir", "", 0)
 	if err != nil || len(entries) != 1 || entries[0].Dir || entries[0].Path != "dir/a.bin" || entries[0].Asset == nil {
 		t.Fatalf("List(dir) = %+v, %v", entries, err)
 	}
-	_, err = r.List(ctx, "nope")
+	_, _, err = r.List(ctx, "nope", "", 0)
 	wantKind(t, err, errs.NotFound, "List of missing folder")
 
 	if err := r.Delete(ctx, "dir/a.bin"); err != nil {

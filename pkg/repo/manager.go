@@ -66,6 +66,8 @@ type Manager struct {
 	deleteBatch      int
 	afterDeleteBatch func(name string)
 
+	downloads *downloads // LastDownloaded of served assets, batched
+
 	// sums shares the computation of an asset's missing checksums among
 	// concurrent callers (see Checksums).
 	sums singleflight.Group
@@ -146,6 +148,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 		m.formats[f.Name()] = f
 	}
 	m.order = formats
+	m.downloads = newDownloads(db, opts.Log)
 	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
 	return m
 }
@@ -555,7 +558,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, errs.New(errs.Invalid, "unknown format %q", cfg.Format)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: m.blobs, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name)}
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil

@@ -319,7 +319,8 @@ func (p *proxyRepo) join(ctx context.Context, path string, f *fetch) (*Content, 
 	}
 	a := *f.asset
 	a.Checksums = map[string]string{}
-	return &Content{Asset: &a, Body: body}, nil
+	// Recorded by path: the asset is stored once the download is over.
+	return &Content{Asset: &a, Body: body, Downloaded: p.downloaded(&a)}, nil
 }
 
 // download fetches path from the upstream into the cache. It sets f's
@@ -550,9 +551,9 @@ func (p *proxyRepo) Delete(ctx context.Context, path string) error {
 	return p.deletePath(ctx, path)
 }
 
-func (p *proxyRepo) List(ctx context.Context, dir string) ([]Entry, error) {
+func (p *proxyRepo) List(ctx context.Context, dir, after string, limit int) ([]Entry, string, error) {
 	if err := p.online(); err != nil {
-		return nil, err
+		return nil, "", err
 	}
-	return p.listStored(dir)
+	return p.listStored(dir, after, limit)
 }

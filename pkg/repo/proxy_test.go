@@ -103,7 +103,7 @@ func TestProxyStreamsThenCaches(t *testing.T) {
 	if n := up.hits.Load(); n != 2 {
 		t.Fatalf("upstream hit %d times after delete, want 2", n)
 	}
-	entries, err := p.List(ctx, "dir")
+	entries, _, err := p.List(ctx, "dir", "", 0)
 	if err != nil || len(entries) != 1 || entries[0].Name != "a b.bin" {
 		t.Fatalf("List = %+v, %v", entries, err)
 	}

@@ -235,6 +235,10 @@ type Maintainer interface {
 type Content struct {
 	Asset *meta.Asset
 	Body  io.ReadCloser
+	// Downloaded, set by the engine on content it serves from an asset,
+	// records that the asset was served to a client (its LastDownloaded):
+	// serve.Content calls it for a GET it answers 200 or 206.
+	Downloaded func()
 }
 
 // BytesBody is a Content body of bytes in memory (built or merged
@@ -245,13 +249,19 @@ type bytesBody struct{ *bytes.Reader }
 
 func (bytesBody) Close() error { return nil }
 
-// Entry is one child of a folder, for browsing.
+// Entry is one child of a folder, for browsing. A folder's Name has no
+// trailing slash and it has no Asset.
 type Entry struct {
 	Name  string
 	Path  string
 	Dir   bool
 	Asset *meta.Asset
 }
+
+// SortKey is the entry's place in a listing and the token that resumes a
+// listing after it: its name, and a trailing slash for a folder (a folder
+// sorts where its paths do, so "a.txt" comes before the folder "a/").
+func (e Entry) SortKey() string { return meta.Child{Name: e.Name, Dir: e.Dir}.SortKey() }
 
 // PutOptions describe a write.
 type PutOptions struct {
@@ -316,8 +326,14 @@ type Repository interface {
 	Put(ctx context.Context, path string, body io.Reader, opts PutOptions) (*meta.Asset, error)
 	// Delete removes the asset at path.
 	Delete(ctx context.Context, path string) error
-	// List returns the children of folder dir ("" is the root).
-	List(ctx context.Context, dir string) ([]Entry, error)
+	// List returns up to limit children of folder dir ("" is the root),
+	// in SortKey order (plain name order, folders and assets mixed),
+	// starting after the child whose SortKey is after ("" from the
+	// start). next is the after of the following page, "" at the end;
+	// limit <= 0 is meta.DefaultPageSize. A page costs O(limit), however
+	// much the folders below hold (a group's, O(members × limit)). A
+	// missing folder is errs.NotFound.
+	List(ctx context.Context, dir, after string, limit int) (entries []Entry, next string, err error)
 	// Walk calls fn for each asset stored in this repository (a group
 	// stores none) whose path starts with prefix, in path order.
 	Walk(ctx context.Context, prefix string, fn func(*meta.Asset) error) error

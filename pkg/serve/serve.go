@@ -29,8 +29,19 @@ var streamBufs = sync.Pool{New: func() any { b := make([]byte, 256<<10); return 
 // arrives. disposition is "inline" or "attachment", empty for none. It
 // returns an error only when nothing was written, for the caller to answer
 // in its protocol's format: a download that failed before its first byte.
+// A GET answered with the bytes (200, 206) is a download: c.Downloaded,
+// if set, records it.
 func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, disposition string) error {
 	defer c.Body.Close()
+	if c.Downloaded != nil && r.Method == http.MethodGet {
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		defer func() {
+			if sw.status == http.StatusOK || sw.status == http.StatusPartialContent {
+				c.Downloaded()
+			}
+		}()
+	}
 	a := c.Asset
 	h := w.Header()
 	h.Set("Content-Type", a.ContentType)
@@ -107,6 +118,39 @@ func abort(w http.ResponseWriter) {
 	http.NewResponseController(w).Flush()
 	panic(http.ErrAbortHandler)
 }
+
+// statusWriter remembers the status written through it, keeping the
+// connection's ReadFrom (sendfile) and what ResponseController reaches.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (s *statusWriter) WriteHeader(code int) {
+	if s.status == 0 {
+		s.status = code
+	}
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusWriter) Write(b []byte) (int, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusWriter) ReadFrom(r io.Reader) (int64, error) {
+	if s.status == 0 {
+		s.status = http.StatusOK
+	}
+	if rf, ok := s.ResponseWriter.(io.ReaderFrom); ok {
+		return rf.ReadFrom(r)
+	}
+	return io.Copy(struct{ io.Writer }{s.ResponseWriter}, r)
+}
+
+func (s *statusWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 var smallBufs = sync.Pool{New: func() any { b := make([]byte, smallContent); return &b }}
 

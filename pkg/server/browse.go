@@ -3,9 +3,13 @@ package server
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
 	"github.com/nexus-go/nexus-go/web"
@@ -21,17 +25,48 @@ type browseEntry struct {
 	LastModified *time.Time `json:"lastModified,omitempty"`
 }
 
-// browse lists folder dir of r as HTML, or as JSON for clients that accept it.
+// browsePage reads a listing's page from the query: after (the next token
+// of the page before) and limit (1 to meta.DefaultPageSize, the default).
+func browsePage(q url.Values) (after string, limit int, err error) {
+	limit = meta.DefaultPageSize
+	if s := q.Get("limit"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < 1 || n > meta.DefaultPageSize {
+			return "", 0, errs.New(errs.Invalid, "limit must be a number from 1 to %d", meta.DefaultPageSize)
+		}
+		limit = n
+	}
+	return q.Get("after"), limit, nil
+}
+
+// browse lists a page of folder dir of r as HTML, or as JSON for clients
+// that accept it; the next page is a link in the page, and a Link header
+// (rel="next") with the JSON array, which stays the body as it was before
+// listings had pages.
 func (s *Server) browse(w http.ResponseWriter, req *http.Request, r repo.Repository, dir string) {
 	ctx := req.Context()
 	if err := r.Authorize(ctx, "browse"); err != nil {
 		serve.Error(w, req, s.log, err)
 		return
 	}
-	entries, err := r.List(ctx, dir)
+	after, limit, err := browsePage(req.URL.Query())
 	if err != nil {
 		serve.Error(w, req, s.log, err)
 		return
+	}
+	entries, next, err := r.List(ctx, dir, after, limit)
+	if err != nil {
+		serve.Error(w, req, s.log, err)
+		return
+	}
+	nextHref := ""
+	if next != "" {
+		q := url.Values{"after": {next}}
+		if req.URL.Query().Has("limit") {
+			q.Set("limit", strconv.Itoa(limit))
+		}
+		nextHref = "?" + q.Encode()
+		w.Header().Set("Link", "<"+nextHref+`>; rel="next"`)
 	}
 	if strings.Contains(req.Header.Get("Accept"), "application/json") {
 		out := make([]browseEntry, 0, len(entries))
@@ -49,7 +84,7 @@ func (s *Server) browse(w http.ResponseWriter, req *http.Request, r repo.Reposit
 		json.NewEncoder(w).Encode(out)
 		return
 	}
-	page := web.BrowsePage{Repository: r.Name(), Path: dir}
+	page := web.BrowsePage{Repository: r.Name(), Path: dir, Next: nextHref}
 	if dir != "" {
 		page.Parent = "../"
 		page.Path += "/"

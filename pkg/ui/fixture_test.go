@@ -229,3 +229,8 @@ func (e *env) createRepo(js string) {
 		e.t.Fatal(err)
 	}
 }
+
+// system is a context of the server itself, for the tests' own checks.
+func (e *env) system() context.Context {
+	return auth.WithPrincipal(context.Background(), auth.System())
+}

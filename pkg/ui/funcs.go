@@ -10,11 +10,21 @@ import (
 
 func (u *UI) funcs() template.FuncMap {
 	return template.FuncMap{
-		"size":   humanSize,
-		"when":   when,
-		"esc":    url.PathEscape,
-		"query":  url.QueryEscape,
-		"join":   strings.Join,
+		"size":  humanSize,
+		"when":  when,
+		"esc":   url.PathEscape,
+		"query": url.QueryEscape,
+		"join":  strings.Join,
+		// nextQuery is the link to a search's next page: the same query
+		// with the cursor (a URL of our own making, so not escaped again).
+		"nextQuery": func(v url.Values, next string) template.URL {
+			w := url.Values{}
+			for k, vs := range v {
+				w[k] = vs
+			}
+			w.Set("after", next)
+			return template.URL("?" + w.Encode())
+		},
 		"lines":  func(s []string) string { return strings.Join(s, "\n") },
 		"hasKey": func(m map[string]bool, k string) bool { return m[k] },
 		"orderOf": func(m map[string]int, k string) string {

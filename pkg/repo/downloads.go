@@ -1,0 +1,127 @@
+package repo
+
+import (
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+const (
+	// downloadInterval is how often at most an asset's LastDownloaded is
+	// written: a hot asset costs one write an hour, not one a download.
+	downloadInterval = time.Hour
+	// downloadFlushDelay is how long a recorded download waits in memory
+	// before the batch it is in is written.
+	downloadFlushDelay = time.Minute
+)
+
+// downloads batches the download times of served assets in memory and
+// writes each batch in one transaction, at most downloadFlushDelay after
+// its first download and at shutdown (Manager.Settle).
+type downloads struct {
+	db  *meta.DB
+	log *slog.Logger
+	now func() time.Time // the clock; tests set theirs
+
+	mu      sync.Mutex
+	pending map[downloadKey]time.Time
+	// written are the assets written less than downloadInterval ago, so
+	// that serving them again adds nothing to the batch.
+	written map[downloadKey]time.Time
+	timer   *time.Timer // the flush of pending, nil when none is due
+}
+
+type downloadKey struct{ repo, path string }
+
+func newDownloads(db *meta.DB, log *slog.Logger) *downloads {
+	return &downloads{db: db, log: log, now: time.Now,
+		pending: map[downloadKey]time.Time{}, written: map[downloadKey]time.Time{}}
+}
+
+// record notes that asset a was served now. An asset whose stored time
+// is recent enough, or that is already noted, adds nothing.
+func (d *downloads) record(a *meta.Asset) {
+	now := d.now()
+	if now.Sub(a.LastDownloaded) < downloadInterval {
+		return
+	}
+	k := downloadKey{a.Repository, a.Path}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, ok := d.pending[k]; ok {
+		return
+	}
+	if t, ok := d.written[k]; ok && now.Sub(t) < downloadInterval {
+		return
+	}
+	d.pending[k] = now
+	if d.timer == nil {
+		d.timer = time.AfterFunc(downloadFlushDelay, func() {
+			if err := d.flush(); err != nil {
+				d.log.Error("record download times", "err", err)
+			}
+		})
+	}
+}
+
+// flush writes the pending download times in one transaction. On failure
+// they stay pending, for the next flush.
+func (d *downloads) flush() error {
+	d.mu.Lock()
+	if d.timer != nil {
+		d.timer.Stop()
+		d.timer = nil
+	}
+	batch := d.pending
+	d.pending = map[downloadKey]time.Time{}
+	d.mu.Unlock()
+	if len(batch) == 0 {
+		return nil
+	}
+	ds := make([]meta.Download, 0, len(batch))
+	for k, t := range batch {
+		ds = append(ds, meta.Download{Repository: k.repo, Path: k.path, At: t})
+	}
+	_, err := d.db.RecordDownloads(ds, downloadInterval)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err != nil {
+		for k, t := range batch {
+			if _, newer := d.pending[k]; !newer {
+				d.pending[k] = t
+			}
+		}
+		return err
+	}
+	now := d.now()
+	for k, t := range d.written {
+		if now.Sub(t) >= downloadInterval {
+			delete(d.written, k)
+		}
+	}
+	for k, t := range batch {
+		d.written[k] = t
+	}
+	return nil
+}
+
+// downloaded is the Content.Downloaded of asset a.
+func (b *base) downloaded(a *meta.Asset) func() {
+	return func() { b.downloads.record(a) }
+}
+
+// DownloadOf is the Content.Downloaded of asset a of r, for content a
+// format builds itself from an asset it found with Stat (a manifest it
+// keeps in memory); nil for a repository that records none.
+func DownloadOf(r Repository, a *meta.Asset) func() {
+	if d, ok := r.(interface{ downloaded(*meta.Asset) func() }); ok {
+		return d.downloaded(a)
+	}
+	return nil
+}
+
+// FlushDownloads writes the download times recorded and not yet written,
+// in one transaction (shutdown does, through Settle).
+func (m *Manager) FlushDownloads() error { return m.downloads.flush() }

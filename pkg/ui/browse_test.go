@@ -1,0 +1,108 @@
+package ui
+
+import (
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// put stores a raw file as its uploader would.
+func (e *env) put(repoName, path, body string) {
+	e.t.Helper()
+	r, ok := e.repos.Lookup(repoName)
+	if !ok {
+		e.t.Fatalf("no repository %s", repoName)
+	}
+	comp := r.Format().Component(path)
+	if _, err := r.Put(e.system(), path, strings.NewReader(body), repo.PutOptions{Size: int64(len(body)), ContentType: "text/plain", Component: comp}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+var nextRE = regexp.MustCompile(`<a id="next-page" class="btn" href="\?([^"]*)"`)
+
+func TestBrowseAndAsset(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
+	e.put("raw-h", "docs/hello.txt", "hello, nexus-go\n")
+	e.put("raw-h", "top.txt", "top")
+	b := e.admin()
+	root := b.get("/ui/browse/raw-h/")
+	if root.status != http.StatusOK {
+		t.Fatalf("browse root: %d", root.status)
+	}
+	root.has(t, `class="entry" data-name="docs" href="/ui/browse/raw-h/docs/"`)
+	root.has(t, `class="entry" data-name="top.txt" href="/ui/asset/raw-h/top.txt"`)
+	b.get("/ui/browse/raw-h/docs/").has(t, `class="entry" data-name="hello.txt" href="/ui/asset/raw-h/docs/hello.txt"`)
+	if p := b.get("/ui/browse/raw-h/nothing-here/"); p.status != http.StatusNotFound {
+		t.Errorf("a missing folder: %d", p.status)
+	}
+
+	asset := b.get("/ui/asset/raw-h/docs/hello.txt")
+	for _, want := range []string{`id="asset-size">16 B`, `id="asset-content-type">text/plain`, `id="asset-sha1"`, `id="asset-sha256"`,
+		`id="asset-md5"`, `id="asset-sha512"`, `id="asset-uploader"`, `id="asset-last-modified"`, `id="asset-last-downloaded">never`,
+		`id="download" class="btn primary" href="/repository/raw-h/docs/hello.txt"`, `id="delete-asset"`} {
+		asset.has(t, want)
+	}
+	confirm := b.get("/ui/asset/raw-h/docs/hello.txt?delete=")
+	confirm.has(t, `id="confirm-delete"`)
+	if p := b.post("/ui/asset/raw-h/docs/hello.txt", "/ui/asset/raw-h/docs/hello.txt", url.Values{}); p.status != http.StatusSeeOther || p.location() != "/ui/browse/raw-h/docs/" {
+		t.Fatalf("delete: %d %s", p.status, p.location())
+	}
+	r, _ := e.repos.Lookup("raw-h")
+	if _, err := r.Stat(e.system(), "docs/hello.txt"); err == nil {
+		t.Error("the asset is still there")
+	}
+
+	// A reader who may browse but not delete: no control, and the POST refused.
+	e.createUser("reader", "reader-pw", "nx-repository-view-*-*-read", "nx-repository-view-*-*-browse", "nx-search-read")
+	rb := e.browser()
+	rb.signIn("reader", "reader-pw")
+	ra := rb.get("/ui/asset/raw-h/top.txt")
+	ra.has(t, `id="asset-size"`)
+	ra.lacks(t, `id="delete-asset"`)
+	if p := rb.post("/ui/asset/raw-h/top.txt", "/ui/asset/raw-h/top.txt", url.Values{}); p.status != http.StatusForbidden {
+		t.Errorf("the reader's delete: %d, want 403", p.status)
+	}
+	if _, err := r.Stat(e.system(), "top.txt"); err != nil {
+		t.Error("the reader deleted an asset")
+	}
+}
+
+// A folder is shown a page at a time, the next page after the last entry.
+func TestBrowsePages(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
+	const n = pageSize + 20
+	for i := range n {
+		e.put("raw-h", fmt.Sprintf("many/f%03d.txt", i), "x")
+	}
+	b := e.admin()
+	seen := map[string]bool{}
+	path := "/ui/browse/raw-h/many/"
+	for pages := 0; ; pages++ {
+		p := b.get(path)
+		for _, m := range regexp.MustCompile(`class="entry" data-name="([^"]*)"`).FindAllStringSubmatch(p.body, -1) {
+			if seen[m[1]] {
+				t.Errorf("%s shown twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		m := nextRE.FindStringSubmatch(p.body)
+		if m == nil {
+			if pages != 1 {
+				t.Errorf("%d pages after the first, want 1", pages)
+			}
+			break
+		}
+		path = "/ui/browse/raw-h/many/?" + strings.ReplaceAll(m[1], "&amp;", "&")
+	}
+	if len(seen) != n {
+		t.Errorf("%d entries shown, want %d", len(seen), n)
+	}
+}
