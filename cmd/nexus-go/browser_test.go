@@ -366,11 +366,11 @@ type fetched struct {
 // form body (nil for none) and headers, following redirects.
 func (u *uiSession) fetch(method, path string, form url.Values, hdr map[string]string) fetched {
 	u.t.Helper()
+	if hdr == nil {
+		hdr = map[string]string{}
+	}
 	opts := map[string]any{"method": method, "credentials": "same-origin", "headers": hdr}
 	if form != nil {
-		if hdr == nil {
-			hdr = map[string]string{}
-		}
 		hdr["Content-Type"] = "application/x-www-form-urlencoded"
 		opts["headers"], opts["body"] = hdr, form.Encode()
 	}

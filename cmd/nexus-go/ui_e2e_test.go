@@ -237,78 +237,91 @@ func TestUIRepositories(t *testing.T) {
 	admin.must("#asset-last-modified")
 	admin.must("#asset-last-downloaded")
 	admin.must("button#delete-asset")
-	if dl := admin.fetch(http.MethodGet, admin.attr("a#download", "href"), nil, nil); dl.Status != http.StatusOK || dl.Body != string(data) {
-		t.Errorf("the download link %q: status %d, body %q", admin.attr("a#download", "href"), dl.Status, dl.Body)
+	// The link must work for the signed-in user as the browser follows it:
+	// with the session cookie only (a 401 would make the browser ask for
+	// Basic credentials).
+	href := admin.attr("a#download", "href")
+	if dl := withCookie(s, http.MethodGet, href, admin.cookie("NXSESSIONID").Value, nil, nil); dl.status != http.StatusOK || string(dl.body) != string(data) {
+		t.Errorf("the download link %q with the session cookie: status %d, %d bytes, want the file's %d", href, dl.status, len(dl.body), len(data))
 	}
 
-	admin.open("/ui/search")
-	admin.choose(`#search-form [name="format"]`, "raw")
-	admin.fill(`#search-form [name="name"]`, "*file.txt")
-	admin.submit(`#search-form [type="submit"]`)
-	if rows := admin.texts("tr.result"); len(rows) != 1 || !strings.Contains(rows[0], "ui-raw") || !strings.Contains(rows[0], "path/to/file.txt") {
-		t.Errorf("search results for raw *file.txt: %q, want the one file of ui-raw", rows)
-	}
-	admin.fill(`#search-form [name="name"]`, "*nothing-like-this*")
-	admin.submit(`#search-form [type="submit"]`)
-	if n := admin.count("tr.result"); n != 0 {
-		t.Errorf("search for a name nothing has: %d results", n)
-	}
+	t.Run("search", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/search")
+		admin.choose(`#search-form [name="format"]`, "raw")
+		admin.fill(`#search-form [name="name"]`, "*file.txt")
+		admin.submit(`#search-form [type="submit"]`)
+		if rows := admin.texts("tr.result"); len(rows) != 1 || !strings.Contains(rows[0], "ui-raw") || !strings.Contains(rows[0], "path/to/file.txt") {
+			t.Errorf("search results for raw *file.txt: %q, want the one file of ui-raw", rows)
+		}
+		admin.fill(`#search-form [name="name"]`, "*nothing-like-this*")
+		admin.submit(`#search-form [type="submit"]`)
+		if n := admin.count("tr.result"); n != 0 {
+			t.Errorf("search for a name nothing has: %d results", n)
+		}
+	})
 
-	// An image pushed with skopeo: its tag, manifest and layers.
-	sk := newSkopeo(t)
-	layout := filepath.Join(t.TempDir(), "layout")
-	img := ociLayout(t, layout, "1.0")
-	sk.must(t, "copy", "--dest-tls-verify=false", "--dest-creds", "admin:"+s.adminPW,
-		"oci:"+layout+":1.0", "docker://127.0.0.1:"+strconv.Itoa(port)+"/team/app:1.0")
-	var manifest struct {
-		Layers []struct {
-			Digest string `json:"digest"`
-			Size   int64  `json:"size"`
-		} `json:"layers"`
-	}
-	if err := json.Unmarshal(img.manifest, &manifest); err != nil || len(manifest.Layers) != 1 {
-		t.Fatalf("the pushed manifest: %v", err)
-	}
-	layer := manifest.Layers[0]
+	t.Run("docker image", func(t *testing.T) {
+		admin := admin.in(t)
+		// An image pushed with skopeo: its tag, manifest and layers.
+		sk := newSkopeo(t)
+		layout := filepath.Join(t.TempDir(), "layout")
+		img := ociLayout(t, layout, "1.0")
+		sk.must(t, "copy", "--dest-tls-verify=false", "--dest-creds", "admin:"+s.adminPW,
+			"oci:"+layout+":1.0", "docker://127.0.0.1:"+strconv.Itoa(port)+"/team/app:1.0")
+		var manifest struct {
+			Layers []struct {
+				Digest string `json:"digest"`
+				Size   int64  `json:"size"`
+			} `json:"layers"`
+		}
+		if err := json.Unmarshal(img.manifest, &manifest); err != nil || len(manifest.Layers) != 1 {
+			t.Fatalf("the pushed manifest: %v", err)
+		}
+		layer := manifest.Layers[0]
 
-	admin.open("/ui/browse/ui-docker/")
-	for _, dir := range []string{"v2", "team", "app", "manifests"} {
-		admin.submit(`a.entry[data-name="` + dir + `"]`)
-	}
-	admin.must(`a.entry[data-name="1.0"]`)
+		admin.open("/ui/browse/ui-docker/")
+		for _, dir := range []string{"v2", "team", "app", "manifests"} {
+			admin.submit(`a.entry[data-name="` + dir + `"]`)
+		}
+		admin.must(`a.entry[data-name="1.0"]`)
 
-	admin.open("/ui/components/ui-docker")
-	row := `tr.component[data-name="team/app"][data-version="1.0"]`
-	admin.must(row)
-	admin.submit(row + ` a[href^="/ui/component/ui-docker/"]`)
-	paths := strings.Join(eval[[]string](admin, `[...document.querySelectorAll("tr.asset")].map(r => r.dataset.path)`), "\n")
-	if !strings.Contains(paths, layer.Digest) || !strings.Contains(paths, "manifests/1.0") {
-		t.Errorf("assets of team/app:1.0: %q, want the manifest and the layer %s", paths, layer.Digest)
-	}
-	layerRow := admin.text(`tr.asset[data-path$="` + layer.Digest + `"]`)
-	if !strings.Contains(layerRow, strconv.FormatInt(layer.Size, 10)) && !strings.Contains(layerRow, "KB") && !strings.Contains(layerRow, "KiB") {
-		t.Errorf("the layer's row %q shows no size (%d bytes)", layerRow, layer.Size)
-	}
-	pull := admin.rawText(`pre.snippet[data-snippet="use"]`)
-	if !strings.Contains(pull, "docker pull") || !strings.Contains(pull, "team/app:1.0") {
-		t.Errorf("the component's use line %q, want a docker pull of team/app:1.0", pull)
-	}
-	// The pull line names a reference skopeo can read.
-	ref := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(pull), "docker pull"))
-	out := sk.must(t, "inspect", "--raw", "--tls-verify=false", "--creds", "admin:"+s.adminPW, "docker://"+ref)
-	if out != string(img.manifest) {
-		t.Errorf("skopeo inspect of the pull line's %s: %s, want the pushed manifest", ref, out)
-	}
+		admin.open("/ui/components/ui-docker")
+		row := `tr.component[data-name="team/app"][data-version="1.0"]`
+		admin.must(row)
+		admin.submit(row + ` a[href^="/ui/component/ui-docker/"]`)
+		paths := strings.Join(eval[[]string](admin, `[...document.querySelectorAll("tr.asset")].map(r => r.dataset.path)`), "\n")
+		if !strings.Contains(paths, layer.Digest) || !strings.Contains(paths, "manifests/1.0") {
+			t.Errorf("assets of team/app:1.0: %q, want the manifest and the layer %s", paths, layer.Digest)
+		}
+		layerRow := admin.text(`tr.asset[data-path$="` + layer.Digest + `"]`)
+		if !strings.Contains(layerRow, strconv.FormatInt(layer.Size, 10)) && !strings.Contains(layerRow, "KB") && !strings.Contains(layerRow, "KiB") {
+			t.Errorf("the layer's row %q shows no size (%d bytes)", layerRow, layer.Size)
+		}
+		pull := admin.rawText(`pre.snippet[data-snippet="use"]`)
+		if !strings.Contains(pull, "docker pull") || !strings.Contains(pull, "team/app:1.0") {
+			t.Errorf("the component's use line %q, want a docker pull of team/app:1.0", pull)
+		}
+		// The pull line names a reference skopeo can read.
+		ref := strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(pull), "docker pull"))
+		out := sk.must(t, "inspect", "--raw", "--tls-verify=false", "--creds", "admin:"+s.adminPW, "docker://"+ref)
+		if out != string(img.manifest) {
+			t.Errorf("skopeo inspect of the pull line's %s: %s, want the pushed manifest", ref, out)
+		}
+	})
 
-	admin.open("/")
-	for _, name := range []string{"ui-raw", "ui-docker"} {
-		admin.must(`#repositories tr[data-repository="` + name + `"]`)
-	}
-	if cells := admin.text(`#repositories tr[data-repository="ui-raw"]`); !strings.Contains(cells, "raw") || !strings.Contains(cells, "hosted") {
-		t.Errorf("the dashboard's ui-raw row %q lacks its format and type", cells)
-	}
-	admin.must("#blobstores")
-	admin.must("#health")
+	t.Run("dashboard", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/")
+		for _, name := range []string{"ui-raw", "ui-docker"} {
+			admin.must(`#repositories tr[data-repository="` + name + `"]`)
+		}
+		if cells := admin.text(`#repositories tr[data-repository="ui-raw"]`); !strings.Contains(cells, "raw") || !strings.Contains(cells, "hosted") {
+			t.Errorf("the dashboard's ui-raw row %q lacks its format and type", cells)
+		}
+		admin.must("#blobstores")
+		admin.must("#health")
+	})
 }
 
 // formValues is a form of the page as url.Values (what submitting it
