@@ -319,7 +319,16 @@ func TestUIRepositories(t *testing.T) {
 		if cells := admin.text(`#repositories tr[data-repository="ui-raw"]`); !strings.Contains(cells, "raw") || !strings.Contains(cells, "hosted") {
 			t.Errorf("the dashboard's ui-raw row %q lacks its format and type", cells)
 		}
-		admin.must("#blobstores")
+		// The statistics: one file in ui-raw, the image's tag in ui-docker.
+		if n := admin.text(`#repositories tr[data-repository="ui-raw"] td:last-child`); n != "1" {
+			t.Errorf("the dashboard's component count of ui-raw: %q, want 1", n)
+		}
+		if n := admin.text(`#repositories tr[data-repository="ui-docker"] td:last-child`); n == "0" || n == "" {
+			t.Errorf("the dashboard's component count of ui-docker: %q, want the pushed image", n)
+		}
+		if blobs := admin.text("#blobstores tbody tr"); !strings.Contains(blobs, "default") || strings.Contains(blobs, "0 B") {
+			t.Errorf("the dashboard's blob store row %q: want default, holding the uploads", blobs)
+		}
 		admin.must("#health")
 	})
 }
