@@ -555,6 +555,7 @@ func pageName(location string) string {
 // fixture's, not the UI's) and none on a clean page, and every checked
 // page leaves a screenshot.
 func TestUIFixture(t *testing.T) {
+	t.Parallel()
 	pages := map[string]string{
 		"/bad": `<!doctype html><html><head><title>bad</title></head><body>
 <img src="/none.png"><p style="color:#bbb;background:#fff">faint text</p><input type="text"></body></html>`,

@@ -58,6 +58,7 @@ func (u *uiSession) withToken(form url.Values) url.Values {
 // and token; anonymous access toggled in the UI opens and closes the
 // anonymous view.
 func TestUIReadOnlyUser(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	s.createRepo("hosted", hostedBody("ui-files", "allow"))

@@ -131,6 +131,7 @@ func repoConfig(s *nexusServer, name string) map[string]any {
 // in Browse (with its checksums and download link) and in Search; an image
 // pushed with skopeo shows its tag, manifest and layers.
 func TestUIRepositories(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	b := newUIBrowser(t, s.base)
 	admin := b.session("admin")

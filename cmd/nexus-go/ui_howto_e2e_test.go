@@ -136,6 +136,7 @@ func TestUIHowToMaven(t *testing.T) {
 // through the forms; npm publishes with the hosted repository's .npmrc and
 // publish snippets and installs with the group's .npmrc, all verbatim.
 func TestUIHowToNpm(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	b := newUIBrowser(t, s.base)
@@ -187,6 +188,7 @@ func TestUIHowToNpm(t *testing.T) {
 // UI; a visitor who opens it signs in there, lands back on the approval and
 // approves; npm, polling meanwhile, receives a token of that user.
 func TestUINpmWebLogin(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	s.createRepoOf("npm", "hosted", npmHostedJSON("ui-npm-login", "allow"))

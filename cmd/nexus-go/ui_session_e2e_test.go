@@ -41,6 +41,7 @@ func signedInPage(r result) bool {
 // refused; the cookie opens no REST or repository route; after sign-out
 // the cookie opens nothing.
 func TestUISessions(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	b := newUIBrowser(t, s.base)
@@ -136,7 +137,8 @@ func TestUISessions(t *testing.T) {
 
 // TestUISessionIdle: a session unused for ui.session-timeout ends.
 func TestUISessionIdle(t *testing.T) {
-	const idle = 4 * time.Second
+	t.Parallel()
+	const idle = 3 * time.Second
 	s := startServerEnv(t, "NEXUS_GO_UI_SESSION_TIMEOUT="+idle.String())
 	changeAdminPassword(s)
 	b := newUIBrowser(t, s.base)

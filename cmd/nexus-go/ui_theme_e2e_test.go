@@ -18,6 +18,7 @@ import (
 // TestUIThemes opens the main pages in the dark scheme at full width and in
 // the light and dark schemes 390 pixels wide.
 func TestUIThemes(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	createDockerHosted(s, "ui-docker", freePort(t))
@@ -59,6 +60,7 @@ func TestUIThemes(t *testing.T) {
 // and the button in order, each focused control shows a focus indicator,
 // and Enter submits.
 func TestUIKeyboard(t *testing.T) {
+	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
 	b := newUIBrowser(t, s.base)
