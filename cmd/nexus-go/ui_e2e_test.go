@@ -270,6 +270,26 @@ func TestUIRepositories(t *testing.T) {
 		img := ociLayout(t, layout, "1.0")
 		sk.must(t, "copy", "--dest-tls-verify=false", "--dest-creds", "admin:"+s.adminPW,
 			"oci:"+layout+":1.0", "docker://127.0.0.1:"+strconv.Itoa(port)+"/team/app:1.0")
+
+		// The How-to lines name references a client can push to and pull
+		// from, on the connector port and by path on the main port (no
+		// Docker engine here: skopeo does what docker push and pull would).
+		admin.open("/ui/repositories/ui-docker")
+		for _, form := range []struct{ suffix, host string }{{"", "127.0.0.1:" + strconv.Itoa(port)},
+			{"-path", "127.0.0.1:" + strconv.Itoa(s.port)}} {
+			login, push, pull := admin.snippet("docker-login"+form.suffix), admin.snippet("docker-push"+form.suffix), admin.snippet("docker-pull"+form.suffix)
+			if !strings.Contains(login, "docker login "+form.host) || !strings.Contains(login, "$NEXUS_USER") {
+				t.Errorf("docker-login%s: %q, want a login to %s as $NEXUS_USER", form.suffix, login, form.host)
+			}
+			pushed, pulled := commandArg(push, "docker push"), commandArg(pull, "docker pull")
+			if !strings.HasPrefix(pushed, form.host+"/") || pushed != pulled {
+				t.Fatalf("docker-push%s pushes %q, docker-pull%s pulls %q; want one reference on %s", form.suffix, pushed, form.suffix, pulled, form.host)
+			}
+			sk.must(t, "copy", "--dest-tls-verify=false", "--dest-creds", "admin:"+s.adminPW, "oci:"+layout+":1.0", "docker://"+pushed)
+			if raw := sk.must(t, "inspect", "--raw", "--tls-verify=false", "--creds", "admin:"+s.adminPW, "docker://"+pulled); raw != string(img.manifest) {
+				t.Errorf("the image pulled by docker-pull%s's reference %s: %s, want the pushed manifest", form.suffix, pulled, raw)
+			}
+		}
 		var manifest struct {
 			Layers []struct {
 				Digest string `json:"digest"`
@@ -332,6 +352,18 @@ func TestUIRepositories(t *testing.T) {
 		}
 		admin.must("#health")
 	})
+}
+
+// commandArg is the argument of the last line of snippet that runs
+// command ("docker push"), or "".
+func commandArg(snippet, command string) string {
+	arg := ""
+	for _, l := range strings.Split(snippet, "\n") {
+		if rest, ok := strings.CutPrefix(strings.TrimSpace(l), command+" "); ok {
+			arg = strings.TrimSpace(rest)
+		}
+	}
+	return arg
 }
 
 // formValues is a form of the page as url.Values (what submitting it
