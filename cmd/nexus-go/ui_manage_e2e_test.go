@@ -1,0 +1,180 @@
+package main
+
+// End-to-end tests of managing through the UI in headless chromium: a
+// folder paged in Browse, a repository edited, a form's conflict shown at
+// its field, an asset and a repository deleted after confirmation, a user
+// disabled, given a new password and deleted, a role with a nested role.
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// TestUIManage edits, pages and deletes through the UI and checks each
+// change over REST.
+func TestUIManage(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	changeAdminPassword(s)
+	s.createRepo("hosted", hostedBody("ui-pages", "allow"))
+	const files = 150
+	for i := 0; i < files; i++ {
+		s.put("ui-pages", fmt.Sprintf("many/f%03d.txt", i), []byte(strconv.Itoa(i)))
+	}
+	b := newUIBrowser(t, s.base)
+	admin := b.session("admin")
+	admin.signInAdmin(s)
+
+	t.Run("browse pages", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/browse/ui-pages/many/")
+		names := func() []string {
+			return eval[[]string](admin, `[...document.querySelectorAll("a.entry")].map(a => a.dataset.name)`)
+		}
+		first := names()
+		admin.must("a#next-page")
+		admin.submit("a#next-page")
+		second := names()
+		admin.absent("a#next-page", "the last page")
+		all := append(slices.Clone(first), second...)
+		if len(first) == 0 || len(first) >= files || len(all) != files || !slices.IsSorted(all) || len(slices.Compact(slices.Clone(all))) != files {
+			t.Errorf("two pages of %d files: %d then %d names, in order and distinct: %t", files, len(first), len(second),
+				slices.IsSorted(all) && len(slices.Compact(slices.Clone(all))) == len(all))
+		}
+	})
+
+	t.Run("edit", func(t *testing.T) {
+		admin := admin.in(t)
+		online := func() bool {
+			var cfg struct {
+				Online bool `json:"online"`
+			}
+			s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/raw/hosted/ui-pages", s.admin(), nil, &cfg)
+			return cfg.Online
+		}
+		admin.open("/ui/repositories/ui-pages")
+		admin.setChecked(`#repository-form input[name="online"][type="checkbox"]`, false)
+		admin.submit("#save")
+		if online() {
+			t.Errorf("ui-pages still online after the edit form turned it off")
+		}
+		admin.open("/ui/repositories/ui-pages")
+		if eval[bool](admin, `document.querySelector('#repository-form input[name="online"][type="checkbox"]').checked`) {
+			t.Errorf("the edit form shows ui-pages online")
+		}
+		admin.setChecked(`#repository-form input[name="online"][type="checkbox"]`, true)
+		admin.submit("#save")
+		if !online() {
+			t.Errorf("ui-pages offline after the edit form turned it on")
+		}
+	})
+
+	t.Run("field conflict", func(t *testing.T) {
+		admin := admin.in(t)
+		port := freePort(t)
+		createDockerHosted(s, "ui-port-owner", port)
+		admin.open("/ui/repositories/new?format=docker&type=hosted")
+		admin.fillRepoForm("ui-port-taker", repoForm{fields: map[string]string{"docker.httpPort": strconv.Itoa(port)}})
+		admin.submit("#save")
+		admin.must(`.field-error[data-field="docker.httpPort"]`)
+		if repoConfig(s, "ui-port-taker") != nil {
+			t.Errorf("a repository was made on a port another one has")
+		}
+	})
+
+	t.Run("delete asset", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/asset/ui-pages/many/f000.txt")
+		admin.submit("button#delete-asset")
+		admin.submit("button#confirm-delete")
+		if res := s.do(http.MethodGet, "/repository/ui-pages/many/f000.txt", s.admin(), nil, nil); res.status != http.StatusNotFound {
+			t.Errorf("the deleted asset answers %d", res.status)
+		}
+		s.getExpect("ui-pages", "many/f001.txt", []byte("1"))
+	})
+
+	t.Run("delete repository", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/repositories/ui-pages")
+		admin.submit("button#delete-repository")
+		if repoConfig(s, "ui-pages") == nil {
+			t.Fatalf("the repository is gone before the confirmation")
+		}
+		admin.submit("button#confirm-delete")
+		if repoConfig(s, "ui-pages") != nil {
+			t.Errorf("ui-pages is still there after the confirmed delete")
+		}
+		admin.open("/ui/repositories")
+		admin.absent(`tr[data-repository="ui-pages"]`, "deleted")
+	})
+
+	t.Run("users", func(t *testing.T) {
+		admin := admin.in(t)
+		s.createRole("ui-temp-role", "nx-search-read")
+		s.createUser("temp", "temp-Passw0rd", "ui-temp-role")
+		other := b.session("temp").in(t)
+		userStatus := func() string {
+			var users []struct {
+				Status string `json:"status"`
+			}
+			s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/users?userId=temp", s.admin(), nil, &users)
+			if len(users) != 1 {
+				return "missing"
+			}
+			return users[0].Status
+		}
+		admin.open("/ui/security/users/temp")
+		admin.choose(`#user-form [name="status"]`, "disabled")
+		admin.submit("#user-form #save")
+		if st := userStatus(); st != "disabled" {
+			t.Errorf("status after disabling in the form: %s", st)
+		}
+		other.signIn("temp", "temp-Passw0rd")
+		if other.count("#sign-out") != 0 {
+			t.Errorf("a disabled user signed in")
+		}
+		admin.open("/ui/security/users/temp")
+		admin.choose(`#user-form [name="status"]`, "active")
+		admin.submit("#user-form #save")
+		admin.open("/ui/security/users/temp")
+		admin.fill("#reset-password", "temp-New-Passw0rd")
+		admin.submit("#save-password")
+		if res := s.doJSON(http.MethodGet, "/v1/search?q=nothing", &creds{"temp", "temp-New-Passw0rd"}, nil, nil); res.status != http.StatusOK {
+			t.Errorf("REST with the reset password: status %d, want 200", res.status)
+		}
+		other.signIn("temp", "temp-New-Passw0rd")
+		other.must("#sign-out")
+		admin.open("/ui/security/users/temp")
+		admin.submit("button#delete-user")
+		admin.submit("button#confirm-delete")
+		if st := userStatus(); st != "missing" {
+			t.Errorf("the user after the confirmed delete: %s", st)
+		}
+		other.open("/ui/repositories")
+		if other.count("#sign-out") != 0 {
+			t.Errorf("the deleted user's session still signs in")
+		}
+	})
+
+	t.Run("nested role", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/security/roles/new")
+		admin.fill(`#role-form [name="id"]`, "ui-nested")
+		admin.fill(`#role-form [name="name"]`, "UI nested")
+		admin.fill(`#role-form [name="privileges"]`, "nx-search-read")
+		admin.setChecked(`#role-form input[name="roles"][value="nx-anonymous"]`, true)
+		admin.submit("#role-form #save")
+		var role struct {
+			Privileges []string `json:"privileges"`
+			Roles      []string `json:"roles"`
+		}
+		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/roles/ui-nested", s.admin(), nil, &role)
+		if !slices.Equal(role.Roles, []string{"nx-anonymous"}) || strings.Join(role.Privileges, ",") != "nx-search-read" {
+			t.Errorf("the role made with a nested role: %+v", role)
+		}
+	})
+}
