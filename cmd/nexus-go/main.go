@@ -27,6 +27,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/server"
 	"github.com/nexus-go/nexus-go/pkg/ui"
 )
@@ -116,7 +117,7 @@ func serve(args []string) error {
 		return err
 	}
 	dockerMain := dockerFormat.MainPortHandler(repos)
-	web, err := ui.New(repos, security, ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
+	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {
 		return err
 	}

@@ -199,7 +199,7 @@ func TestAuthReadOnlyUser(t *testing.T) {
 func TestAuthAnonymous(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t, 0)
-	ctx := context.Background()
+	ctx := auth.WithPrincipal(context.Background(), auth.System())
 	if err := fx.auth.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: auth.AnonymousUser}); err != nil {
 		t.Fatal(err)
 	}

@@ -146,7 +146,7 @@ func (fx *fixture) mainPort() *httptest.Server {
 // addUser creates a user holding a role with privs.
 func (fx *fixture) addUser(id, password string, privs ...string) {
 	fx.t.Helper()
-	ctx := context.Background()
+	ctx := auth.WithPrincipal(context.Background(), auth.System()) // users are managed by an administrator
 	role := &meta.Role{ID: id + "-role", Name: id + "-role", Source: meta.SourceDefault, Privileges: privs}
 	if err := fx.auth.CreateRole(ctx, role); err != nil {
 		fx.t.Fatalf("CreateRole: %v", err)

@@ -81,7 +81,7 @@ func (s securityOf) Require(ctx context.Context, perm auth.Privilege) error {
 // its requests.
 func (fx *fixture) user(id string, privileges ...string) context.Context {
 	fx.t.Helper()
-	ctx := fx.t.Context()
+	ctx := auth.WithPrincipal(fx.t.Context(), auth.System()) // users are managed by an administrator
 	if err := fx.f.security.CreateRole(ctx, &meta.Role{ID: id + "-role", Privileges: privileges}); err != nil {
 		fx.t.Fatal(err)
 	}

@@ -96,7 +96,7 @@ func (f *Format) userDoc(w http.ResponseWriter, req *http.Request, user string) 
 	if _, err := signedIn(req); err != nil {
 		return err
 	}
-	u, err := f.security.GetUser(req.Context(), user)
+	u, err := f.security.User(user)
 	if err != nil {
 		if errs.KindOf(err) == errs.NotFound {
 			return errs.New(errs.NotFound, "no user %s", user)

@@ -196,7 +196,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	var publisher json.RawMessage
 	if who.user != "" {
 		p := object{{"name", jsonString(who.user)}}
-		if u, err := f.security.GetUser(ctx, who.user); err == nil && u.Email != "" {
+		if u, err := f.security.User(who.user); err == nil && u.Email != "" {
 			p = append(p, member{"email", jsonString(u.Email)})
 		}
 		publisher = p.marshal()

@@ -12,6 +12,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/search"
 )
 
 // API serves /service/rest.
@@ -19,7 +20,9 @@ type API struct {
 	repos *repo.Manager
 	auth  *auth.Service
 	db    *meta.DB
-	log   *slog.Logger
+	// finder is the search of /v1/search, the one the UI uses too.
+	finder *search.Service
+	log    *slog.Logger
 	// prefix is the context path without its trailing slash.
 	prefix string
 }
@@ -30,7 +33,7 @@ func New(repos *repo.Manager, authn *auth.Service, db *meta.DB, contextPath stri
 	if contextPath == "/" {
 		contextPath = ""
 	}
-	return &API{repos: repos, auth: authn, db: db, log: log, prefix: contextPath}
+	return &API{repos: repos, auth: authn, db: db, finder: search.New(db, repos, authn), log: log, prefix: contextPath}
 }
 
 // Register mounts every endpoint on g, which is mounted at /service/rest.

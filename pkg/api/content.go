@@ -1,22 +1,17 @@
 package api
 
 import (
-	"context"
 	"encoding/base64"
-	"fmt"
 	"maps"
 	"net/http"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
-	"github.com/nexus-go/nexus-go/pkg/wildcard"
+	"github.com/nexus-go/nexus-go/pkg/search"
 )
 
 func (a *API) registerContent(g *echo.Group) {
@@ -124,14 +119,7 @@ func (a *API) browsable(c echo.Context, name string) (repo.Repository, error) {
 	if name == "" {
 		return nil, invalid("repository", "may not be empty")
 	}
-	r, err := a.lookup(c, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Authorize(c.Request().Context(), "browse"); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return a.repos.Browsable(c.Request().Context(), name)
 }
 
 func (a *API) listComponents(c echo.Context) error {
@@ -139,20 +127,17 @@ func (a *API) listComponents(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	return a.componentPage(c, r.Name(), 10, nil)
+	return a.componentPage(c, r.Name(), 10)
 }
 
-// componentPage lists components of repoName (all browsable ones when
-// empty) that keep accepts.
-func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep func(*meta.Component) bool) error {
+// componentPage lists the components of repository repoName, which the
+// caller may browse.
+func (a *API) componentPage(c echo.Context, repoName string, defSize int) error {
 	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	visible := a.visibility(c.Request().Context())
-	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, func(comp *meta.Component) bool {
-		return visible(comp.Repository) && (keep == nil || keep(comp))
-	})
+	comps, next, err := a.db.ListComponents(c.Request().Context(), repoName, after, size, nil)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -167,23 +152,8 @@ func (a *API) componentPage(c echo.Context, repoName string, defSize int, keep f
 	return a.ok(c, newPage(items, next))
 }
 
-// visibility returns a memoised check that the caller may browse a
-// repository, decided by the repository itself (Repository.Authorize).
-func (a *API) visibility(ctx context.Context) func(repoName string) bool {
-	seen := map[string]bool{}
-	return func(name string) bool {
-		if v, ok := seen[name]; ok {
-			return v
-		}
-		r, ok := a.repos.Lookup(name)
-		v := ok && r.Authorize(ctx, "browse") == nil
-		seen[name] = v
-		return v
-	}
-}
-
 func (a *API) getComponent(c echo.Context) error {
-	comp, err := a.component(c)
+	comp, err := a.repos.Component(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -194,28 +164,8 @@ func (a *API) getComponent(c echo.Context) error {
 	return a.ok(c, cj)
 }
 
-// component loads the component in the path if the caller may browse it.
-func (a *API) component(c echo.Context) (*meta.Component, error) {
-	comp, err := a.db.Component(c.Param("id"))
-	if err != nil {
-		return nil, err
-	}
-	if _, err := a.browsable(c, comp.Repository); err != nil {
-		return nil, err
-	}
-	return comp, nil
-}
-
 func (a *API) deleteComponent(c echo.Context) error {
-	comp, err := a.component(c)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	r, _ := a.repos.Lookup(comp.Repository)
-	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := a.repos.DeleteComponent(c.Request().Context(), comp.ID); err != nil {
+	if err := a.repos.DeleteComponent(c.Request().Context(), c.Param("id")); err != nil {
 		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
@@ -226,18 +176,17 @@ func (a *API) listAssets(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	return a.assetPage(c, r.Name(), 10, nil)
+	return a.assetPage(c, r.Name(), 10)
 }
 
-func (a *API) assetPage(c echo.Context, repoName string, defSize int, keep func(*meta.Asset) bool) error {
+// assetPage lists the assets of repository repoName, which the caller may
+// browse.
+func (a *API) assetPage(c echo.Context, repoName string, defSize int) error {
 	size, after, err := pageParams(c, defSize)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	visible := a.visibility(c.Request().Context())
-	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, func(as *meta.Asset) bool {
-		return visible(as.Repository) && (keep == nil || keep(as))
-	})
+	assets, next, err := a.db.ListAllAssets(c.Request().Context(), repoName, after, size, nil)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -248,23 +197,10 @@ func (a *API) assetPage(c echo.Context, repoName string, defSize int, keep func(
 	return a.ok(c, newPage(items, next))
 }
 
-// asset loads the asset in the path if the caller may browse its repository.
-func (a *API) asset(c echo.Context) (*meta.Asset, repo.Repository, error) {
-	as, err := a.db.Asset(c.Param("id"))
-	if err != nil {
-		return nil, nil, err
-	}
-	r, err := a.browsable(c, as.Repository)
-	if err != nil {
-		return nil, nil, err
-	}
-	return as, r, nil
-}
-
 // getAsset shows one asset with all four checksums, computing (once, then
 // stored) any that were not computed when it was written.
 func (a *API) getAsset(c echo.Context) error {
-	as, _, err := a.asset(c)
+	as, _, err := a.repos.Asset(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return fail(c, a.log, err)
 	}
@@ -280,138 +216,68 @@ func (a *API) getAsset(c echo.Context) error {
 }
 
 func (a *API) deleteAsset(c echo.Context) error {
-	as, r, err := a.asset(c)
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
-		return fail(c, a.log, err)
-	}
-	if err := a.repos.DeleteAsset(c.Request().Context(), as.ID); err != nil {
+	if err := a.repos.DeleteAsset(c.Request().Context(), c.Param("id")); err != nil {
 		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
 
-// maxSearchTerm is the longest search term accepted, in bytes: longer than
-// any name a term could be meant to find (Docker image names, the longest,
-// stop at 255), short enough that anonymous searchers cannot make each
-// match costly.
-const maxSearchTerm = 256
-
-// searchQuery is a parsed /v1/search query: a component filter and, when
-// the query names asset terms (maven.extension), an asset filter.
-type searchQuery struct {
-	component func(*meta.Component) bool
-	asset     func(*meta.Asset) bool
-}
-
-// parseSearch reads the query of /v1/search: format, group, name, version
-// (each may use * wildcards), q, a keyword matched anywhere in group, name
-// or version, and the formats' own terms (see repo.SearchTerms).
-func (a *API) parseSearch(c echo.Context) (searchQuery, error) {
-	if err := a.auth.Require(c.Request().Context(), auth.Application("search", "read")); err != nil {
-		return searchQuery{}, err
-	}
-	terms := map[string]string{}
-	for _, param := range []string{"format", "group", "name", "version", "q"} {
-		terms[param] = c.QueryParam(param)
-	}
-	var assetTerms []func(*meta.Asset) bool
-	for _, f := range a.repos.Formats() {
-		st, ok := f.(repo.SearchTerms)
-		if !ok {
-			continue
-		}
-		for _, term := range st.SearchTerms() {
-			v := c.QueryParam(term.Param)
-			if v == "" {
-				continue
-			}
-			if len(v) > maxSearchTerm {
-				return searchQuery{}, invalid(term.Param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
-			}
-			if terms["format"] != "" && terms["format"] != f.Name() {
-				return searchQuery{}, invalid(term.Param, "applies to format "+f.Name()+" only")
-			}
-			terms["format"] = f.Name()
-			if term.Component != "" {
-				terms[term.Component] = v
-				continue
-			}
-			value := term.Asset
-			assetTerms = append(assetTerms, func(as *meta.Asset) bool { return matchTerm(v, value(as.Path)) })
-		}
-	}
-	for param, v := range terms {
-		if len(v) > maxSearchTerm {
-			return searchQuery{}, invalid(param, fmt.Sprintf("may be at most %d bytes long", maxSearchTerm))
-		}
-	}
-	format, group, name, version := terms["format"], terms["group"], terms["name"], terms["version"]
-	q := strings.ToLower(terms["q"])
-	sq := searchQuery{component: func(comp *meta.Component) bool {
-		return (format == "" || comp.Format == format) &&
-			matchTerm(group, comp.Group) && matchTerm(name, comp.Name) && matchTerm(version, comp.Version) &&
-			(q == "" || strings.Contains(strings.ToLower(comp.Group+" "+comp.Name+" "+comp.Version), q))
-	}}
-	if len(assetTerms) > 0 {
-		sq.asset = func(as *meta.Asset) bool {
-			for _, match := range assetTerms {
-				if !match(as) {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return sq, nil
-}
-
-// matchTerm matches value against a search pattern ("*" wildcards); an
-// empty pattern matches everything.
-func matchTerm(pattern, value string) bool {
-	return pattern == "" || wildcard.Match(pattern, value)
-}
-
 func (a *API) search(c echo.Context) error {
-	sq, err := a.parseSearch(c)
+	q, after, size, err := a.searchParams(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	keep := sq.component
-	if sq.asset != nil {
-		keep = func(comp *meta.Component) bool {
-			if !sq.component(comp) {
-				return false
-			}
-			assets, err := a.db.ComponentAssets(comp)
-			return err == nil && slices.ContainsFunc(assets, sq.asset)
-		}
+	comps, next, err := a.finder.Components(c.Request().Context(), q, after, size)
+	if err != nil {
+		return fail(c, a.log, err)
 	}
-	return a.componentPage(c, c.QueryParam("repository"), 50, keep)
+	items := make([]componentJSON, 0, len(comps))
+	for _, comp := range comps {
+		cj, err := a.componentJSON(c, comp)
+		if err != nil {
+			return fail(c, a.log, err)
+		}
+		items = append(items, cj)
+	}
+	return a.ok(c, searchPage(items, next))
 }
 
 // searchAssets lists the assets of the components a search matches (and
 // that match its asset terms).
 func (a *API) searchAssets(c echo.Context) error {
-	sq, err := a.parseSearch(c)
+	q, after, size, err := a.searchParams(c)
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	comps := map[string]bool{}
-	return a.assetPage(c, c.QueryParam("repository"), 50, func(as *meta.Asset) bool {
-		if as.ComponentID == "" || (sq.asset != nil && !sq.asset(as)) {
-			return false
-		}
-		if v, ok := comps[as.ComponentID]; ok {
-			return v
-		}
-		comp, err := a.db.Component(as.ComponentID)
-		v := err == nil && sq.component(comp)
-		comps[as.ComponentID] = v
-		return v
-	})
+	assets, next, err := a.finder.Assets(c.Request().Context(), q, after, size)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	items := make([]assetJSON, 0, len(assets))
+	for _, as := range assets {
+		items = append(items, a.assetJSON(c, as))
+	}
+	return a.ok(c, searchPage(items, next))
+}
+
+// searchParams reads a search's query, its continuation token (the search
+// service's cursor, already opaque) and page size (Nexus's default: 50).
+func (a *API) searchParams(c echo.Context) (search.Query, string, int, error) {
+	size, err := pageSize(c, search.DefaultLimit)
+	if err != nil {
+		return search.Query{}, "", 0, err
+	}
+	q, err := a.finder.ParseQuery(c.QueryParams())
+	return q, c.QueryParam("continuationToken"), size, err
+}
+
+// searchPage is a page whose token is the search's own cursor.
+func searchPage[T any](items []T, next string) page[T] {
+	p := page[T]{Items: items}
+	if next != "" {
+		p.ContinuationToken = &next
+	}
+	return p
 }
 
 // blobStoreJSON is an entry of GET /v1/blobstores.
@@ -426,19 +292,14 @@ type blobStoreJSON struct {
 }
 
 func (a *API) listBlobStores(c echo.Context) error {
-	ctx := c.Request().Context()
-	if err := a.auth.Require(ctx, auth.Application("blobstores", "read")); err != nil {
-		return fail(c, a.log, err)
-	}
-	count, size, err := a.db.BlobUsage()
+	usage, err := a.repos.BlobStoreUsage(c.Request().Context())
 	if err != nil {
 		return fail(c, a.log, err)
 	}
 	var out []blobStoreJSON
-	for _, s := range a.repos.BlobStores() {
-		free, err := s.Space(ctx)
-		out = append(out, blobStoreJSON{Name: s.Name(), Type: "File", Unavailable: err != nil,
-			BlobCount: count, TotalSizeInBytes: size, AvailableSpaceInBytes: free})
+	for _, u := range usage {
+		out = append(out, blobStoreJSON{Name: u.Name, Type: u.Type, Unavailable: u.Unavailable,
+			BlobCount: u.BlobCount, TotalSizeInBytes: u.TotalSize, AvailableSpaceInBytes: u.AvailableSpace})
 	}
 	return a.ok(c, out)
 }

@@ -66,8 +66,12 @@ func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts To
 	return token, tokenInfo(t), nil
 }
 
-// Tokens lists the tokens of userID in realm.
+// Tokens lists the tokens of userID in realm, to that user or to holders
+// of nx-users-read.
 func (s *Service) Tokens(ctx context.Context, userID, realm string) ([]TokenInfo, error) {
+	if err := s.requireSelfOr(ctx, userID, Application("users", "read")); err != nil {
+		return nil, err
+	}
 	ts, err := s.db.Tokens(userID, realm)
 	if err != nil {
 		return nil, err
@@ -81,8 +85,12 @@ func (s *Service) Tokens(ctx context.Context, userID, realm string) ([]TokenInfo
 
 // RevokeToken deletes the token of userID named by keyOrToken: its key,
 // or the token itself (a client signing out names its own). Another
-// user's token is errs.NotFound, as a missing one.
+// user's token is errs.NotFound, as a missing one. The caller is that user
+// or holds nx-users-update.
 func (s *Service) RevokeToken(ctx context.Context, userID, keyOrToken string) error {
+	if err := s.requireSelfOr(ctx, userID, Application("users", "update")); err != nil {
+		return err
+	}
 	key := keyOrToken
 	if strings.HasPrefix(keyOrToken, apiTokenPrefix) {
 		key = tokenKey(keyOrToken)

@@ -28,7 +28,7 @@ func resolveBearer(t *testing.T, s *Service, token, client string) context.Conte
 // kept only as a hash, restricted as created, and gone with its user.
 func TestStoredTokens(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	f.addUser(t, "dev", "pw", AdminRole)
 	read := RepositoryView("npm", "npm-hosted", "read")
 	write := RepositoryView("npm", "npm-hosted", "add")

@@ -72,11 +72,14 @@ func newFixture(t *testing.T) *fixture {
 		adminPassword: strings.TrimSpace(string(raw)), clock: clock}
 }
 
+// asSystem may manage users, roles and settings.
+var asSystem = WithPrincipal(context.Background(), System())
+
 // addUser creates an active user with the given roles and password.
 func (f *fixture) addUser(t *testing.T, id, password string, roles ...string) {
 	t.Helper()
 	u := &meta.User{ID: id, Status: meta.UserActive, Roles: roles}
-	if err := f.s.CreateUser(context.Background(), u, password); err != nil {
+	if err := f.s.CreateUser(asSystem, u, password); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -155,7 +158,7 @@ func TestRoleRecursionAndCycles(t *testing.T) {
 	}
 
 	// The service refuses to create cycles.
-	ctx := context.Background()
+	ctx := asSystem
 	if err := f.s.CreateRole(ctx, &meta.Role{ID: "d", Roles: []string{"e"}}); !errors.Is(err, errs.ErrInvalid) {
 		t.Fatalf("CreateRole with unknown role err = %v; want Invalid", err)
 	}
@@ -215,7 +218,7 @@ func TestBootstrap(t *testing.T) {
 
 func TestAuthenticateFailures(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	if _, err := f.s.Authenticate(ctx, AdminUser, "wrong", "10.0.0.1:1"); !errors.Is(err, errs.ErrUnauthorized) {
 		t.Errorf("wrong password err = %v; want Unauthorized", err)
 	}
@@ -254,14 +257,14 @@ func requireStatus(t *testing.T, s *Service, req *http.Request, perm Privilege) 
 
 func TestAnonymousAccess(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	read := RepositoryView("raw", "raw-h", "read")
 	add := RepositoryView("raw", "raw-h", "add")
 
 	if p, ok, err := f.s.AnonymousPrincipal(ctx); p != nil || ok || err != nil {
 		t.Fatalf("AnonymousPrincipal while disabled = %v, %v, %v", p, ok, err)
 	}
-	if err := f.s.Require(ctx, read); !errors.Is(err, errs.ErrUnauthorized) {
+	if err := f.s.Require(context.Background(), read); !errors.Is(err, errs.ErrUnauthorized) {
 		t.Errorf("Require without principal err = %v; want Unauthorized", err)
 	}
 	if got := requireStatus(t, f.s, httptest.NewRequest(http.MethodGet, "/", nil), read); got != http.StatusUnauthorized {
@@ -311,14 +314,23 @@ func TestForbidden(t *testing.T) {
 	if err := f.s.Require(ctx, Application("search", "read")); err != nil {
 		t.Errorf("Require with privilege: %v", err)
 	}
-	if err := f.s.DeleteUser(ctx, "reader"); !errors.Is(err, errs.ErrInvalid) {
+	// The service checks the privilege first: without it, even oneself is
+	// not deleted.
+	if err := f.s.DeleteUser(ctx, "reader"); !errors.Is(err, errs.ErrForbidden) {
+		t.Errorf("deleting oneself without nx-users-delete err = %v; want Forbidden", err)
+	}
+	admin, err := f.s.Authenticate(context.Background(), AdminUser, f.adminPassword, "10.0.0.1:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.DeleteUser(WithPrincipal(context.Background(), admin), AdminUser); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("deleting oneself err = %v; want Invalid", err)
 	}
 }
 
 func TestChangePassword(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	if _, err := f.s.Authenticate(ctx, AdminUser, f.adminPassword, "10.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
@@ -347,7 +359,7 @@ func TestChangePassword(t *testing.T) {
 
 func TestCacheBoundToStoredHash(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	f.addUser(t, "u", "old")
 	if _, err := f.s.Authenticate(ctx, "u", "old", "10.0.0.1:1"); err != nil {
 		t.Fatal(err)
@@ -378,7 +390,7 @@ func TestCacheBoundToStoredHash(t *testing.T) {
 
 func TestCreateUserValidation(t *testing.T) {
 	f := newFixture(t)
-	ctx := context.Background()
+	ctx := asSystem
 	for name, tc := range map[string]struct {
 		u  meta.User
 		pw string

@@ -19,8 +19,29 @@ var validID = regexp.MustCompile(`^[A-Za-z0-9._@-]+$`)
 // DefaultRealm is the name of the realm of locally stored users.
 const DefaultRealm = "NexusAuthorizingRealm"
 
+// The methods below serve the REST API and the UI alike, so each checks the
+// caller's privilege itself (nx-users-*, nx-roles-*, nx-settings-*): both
+// front ends get one decision.
+
+// requireSelfOr allows a signed-in caller acting on its own account, and
+// others holding perm.
+func (s *Service) requireSelfOr(ctx context.Context, id string, perm Privilege) error {
+	if p := PrincipalFrom(ctx); p != nil && !p.Anonymous && p.UserID == id && !loginFailed(ctx) {
+		return nil
+	}
+	return s.Require(ctx, perm)
+}
+
+// User returns the user id without a privilege check, for the engine's
+// own lookups (the formats' user documents and publishers), or
+// errs.NotFound.
+func (s *Service) User(id string) (*meta.User, error) { return s.db.GetUser(id) }
+
 // ListUsers returns the users whose ID starts with idPrefix, sorted by ID.
 func (s *Service) ListUsers(ctx context.Context, idPrefix string) ([]*meta.User, error) {
+	if err := s.Require(ctx, Application("users", "read")); err != nil {
+		return nil, err
+	}
 	all, err := s.db.Users()
 	if err != nil {
 		return nil, err
@@ -34,14 +55,21 @@ func (s *Service) ListUsers(ctx context.Context, idPrefix string) ([]*meta.User,
 	return out, nil
 }
 
-// GetUser returns the user id, or errs.NotFound.
+// GetUser returns the user id (to itself, or to holders of nx-users-read),
+// or errs.NotFound.
 func (s *Service) GetUser(ctx context.Context, id string) (*meta.User, error) {
+	if err := s.requireSelfOr(ctx, id, Application("users", "read")); err != nil {
+		return nil, err
+	}
 	return s.db.GetUser(id)
 }
 
 // CreateUser validates and stores a new user with password. The stored
 // record's source is "default"; PasswordHash and ReadOnly of u are ignored.
 func (s *Service) CreateUser(ctx context.Context, u *meta.User, password string) error {
+	if err := s.Require(ctx, Application("users", "create")); err != nil {
+		return err
+	}
 	if !validID.MatchString(u.ID) {
 		return errs.New(errs.Invalid, "userId must be non-empty and contain only letters, digits, '.', '_', '@' and '-'")
 	}
@@ -63,6 +91,9 @@ func (s *Service) CreateUser(ctx context.Context, u *meta.User, password string)
 // UpdateUser replaces the profile, status and roles of an existing user,
 // keeping its password.
 func (s *Service) UpdateUser(ctx context.Context, u *meta.User) error {
+	if err := s.Require(ctx, Application("users", "update")); err != nil {
+		return err
+	}
 	old, err := s.db.GetUser(u.ID)
 	if err != nil {
 		return err
@@ -104,6 +135,9 @@ func checkPassword(password string) error {
 // DeleteUser deletes a user. It refuses to delete the caller's own account
 // and the user configured for anonymous access.
 func (s *Service) DeleteUser(ctx context.Context, id string) error {
+	if err := s.Require(ctx, Application("users", "delete")); err != nil {
+		return err
+	}
 	if p := PrincipalFrom(ctx); p != nil && !p.Anonymous && p.UserID == id {
 		return errs.New(errs.Invalid, "cannot delete the current user %q", id)
 	}
@@ -120,6 +154,10 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 // ChangePassword sets the password of user id. Changing the admin password
 // deletes the first-start password file, which is no longer valid.
 func (s *Service) ChangePassword(ctx context.Context, id, password string) error {
+	// Users may always change their own password.
+	if err := s.requireSelfOr(ctx, id, Application("userschangepw", "")); err != nil {
+		return err
+	}
 	if err := checkPassword(password); err != nil {
 		return err
 	}
@@ -152,17 +190,26 @@ func (s *Service) ChangePassword(ctx context.Context, id, password string) error
 
 // ListRoles returns all roles sorted by ID.
 func (s *Service) ListRoles(ctx context.Context) ([]*meta.Role, error) {
+	if err := s.Require(ctx, Application("roles", "read")); err != nil {
+		return nil, err
+	}
 	return s.db.Roles()
 }
 
 // GetRole returns the role id, or errs.NotFound.
 func (s *Service) GetRole(ctx context.Context, id string) (*meta.Role, error) {
+	if err := s.Require(ctx, Application("roles", "read")); err != nil {
+		return nil, err
+	}
 	return s.db.GetRole(id)
 }
 
 // CreateRole validates and stores a new role. An empty name defaults to the
 // ID; the source is "default".
 func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
+	if err := s.Require(ctx, Application("roles", "create")); err != nil {
+		return err
+	}
 	if !validID.MatchString(r.ID) {
 		return errs.New(errs.Invalid, "id must be non-empty and contain only letters, digits, '.', '_', '@' and '-'")
 	}
@@ -180,6 +227,9 @@ func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
 // UpdateRole replaces an existing role. Read-only (built-in) roles cannot be
 // changed.
 func (s *Service) UpdateRole(ctx context.Context, r *meta.Role) error {
+	if err := s.Require(ctx, Application("roles", "update")); err != nil {
+		return err
+	}
 	old, err := s.db.GetRole(r.ID)
 	if err != nil {
 		return err
@@ -200,6 +250,9 @@ func (s *Service) UpdateRole(ctx context.Context, r *meta.Role) error {
 
 // DeleteRole deletes a role. Read-only (built-in) roles cannot be deleted.
 func (s *Service) DeleteRole(ctx context.Context, id string) error {
+	if err := s.Require(ctx, Application("roles", "delete")); err != nil {
+		return err
+	}
 	r, err := s.db.GetRole(id)
 	if err != nil {
 		return err
@@ -245,12 +298,18 @@ func (s *Service) checkRole(r *meta.Role) error {
 
 // Anonymous returns the anonymous access settings.
 func (s *Service) Anonymous(ctx context.Context) (meta.AnonymousSettings, error) {
+	if err := s.Require(ctx, Application("settings", "read")); err != nil {
+		return meta.AnonymousSettings{}, err
+	}
 	return s.db.Anonymous()
 }
 
 // SetAnonymous stores the anonymous access settings. The user must exist
 // when access is enabled; an empty realm defaults to NexusAuthorizingRealm.
 func (s *Service) SetAnonymous(ctx context.Context, set meta.AnonymousSettings) error {
+	if err := s.Require(ctx, Application("settings", "update")); err != nil {
+		return err
+	}
 	if set.UserID == "" {
 		return errs.New(errs.Invalid, "userId is required")
 	}

@@ -337,7 +337,7 @@ func TestEveryFailedLoginCostsOneComparison(t *testing.T) {
 	if cost, err := bcrypt.Cost(dummy); err != nil || cost != bcryptCost {
 		t.Fatalf("dummy hash cost = %d, %v; want %d", cost, err, bcryptCost)
 	}
-	ctx := context.Background()
+	ctx := asSystem
 	long := strings.Repeat("p", maxPasswordLen)
 	f.addUser(t, "long", long)
 	f.addUser(t, "dis", "dis-password")

@@ -2,7 +2,6 @@ package meta
 
 import (
 	"maps"
-	"sort"
 	"time"
 
 	"github.com/google/uuid"
@@ -137,6 +136,9 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, erro
 		} else if err := keepBlobChecksums(tx, &a); err != nil {
 			return nil, nil, err
 		}
+		if err := addStats(tx, a.Repository, Stats{Bytes: a.Size - existing.Size}); err != nil {
+			return nil, nil, err
+		}
 		if existing.ComponentID != "" && (req.Component == nil) {
 			if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
 				return nil, nil, err
@@ -149,6 +151,9 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, erro
 			return nil, nil, err
 		}
 		if err := countFolder(tx, a.Repository, a.Path, 1); err != nil {
+			return nil, nil, err
+		}
+		if err := addStats(tx, a.Repository, Stats{Assets: 1, Bytes: a.Size}); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -250,6 +255,12 @@ func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time) (stri
 		if err := keys.Put(componentKey(c), []byte(rec.ID)); err != nil {
 			return "", err
 		}
+		if err := indexComponent(tx, &rec, 1); err != nil {
+			return "", err
+		}
+		if err := addStats(tx, rec.Repository, Stats{Components: 1}); err != nil {
+			return "", err
+		}
 	}
 	for _, id := range rec.Assets {
 		if id == assetID {
@@ -278,6 +289,12 @@ func detachAsset(tx *bolt.Tx, componentID, assetID string) error {
 	rec.Assets = kept
 	if len(kept) == 0 {
 		if err := comps.Delete([]byte(componentID)); err != nil {
+			return err
+		}
+		if err := indexComponent(tx, &rec, -1); err != nil {
+			return err
+		}
+		if err := addStats(tx, rec.Repository, Stats{Components: -1}); err != nil {
 			return err
 		}
 		return tx.Bucket(bucketComponentKeys).Delete(componentKey(&rec))
@@ -395,6 +412,9 @@ func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
 	if err := countFolder(tx, a.Repository, a.Path, -1); err != nil {
 		return nil, err
 	}
+	if err := addStats(tx, a.Repository, Stats{Assets: -1, Bytes: -a.Size}); err != nil {
+		return nil, err
+	}
 	if a.ComponentID != "" {
 		if err := detachAsset(tx, a.ComponentID, a.ID); err != nil {
 			return nil, err
@@ -463,18 +483,9 @@ func (db *DB) Component(id string) (*Component, error) {
 // ComponentAssets returns the assets of a component in path order.
 func (db *DB) ComponentAssets(c *Component) ([]*Asset, error) {
 	var out []*Asset
-	err := db.bolt.View(func(tx *bolt.Tx) error {
-		for _, id := range c.Assets {
-			a, err := assetByID(tx, []byte(id))
-			if err != nil {
-				return err
-			}
-			if a != nil {
-				out = append(out, a)
-			}
-		}
-		return nil
+	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
+		out, err = componentAssetsTx(tx, c)
+		return err
 	})
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out, err
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the layout version this code reads and writes.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 var (
 	bucketSystem        = []byte("system")
@@ -38,12 +38,30 @@ var (
 
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
-		bucketTokens}
+		bucketTokens, bucketComponentIndex, bucketRepositoryStats}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
 var migrations = map[int]func(tx *bolt.Tx) error{
-	1: indexFolders, // 2 adds the folder index
+	1: indexFolders,         // 2 adds the folder index
+	2: indexSearchAndCounts, // 3 adds the component index and repository statistics
+}
+
+// indexSearchAndCounts builds the component index and the repository
+// statistics from scratch (emptying whatever a partial layout left).
+func indexSearchAndCounts(tx *bolt.Tx) error {
+	for _, name := range [][]byte{bucketComponentIndex, bucketRepositoryStats} {
+		if err := tx.DeleteBucket(name); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(name); err != nil {
+			return err
+		}
+	}
+	if err := buildComponentIndex(tx); err != nil {
+		return err
+	}
+	return countRepositories(tx)
 }
 
 // DB is the metadata database.

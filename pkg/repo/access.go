@@ -5,6 +5,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // AnonymousPolicy is implemented by formats whose repositories can refuse
@@ -54,4 +55,54 @@ func (m *Manager) unknown(ctx context.Context, name string) error {
 		return errs.New(errs.Unauthorized, "authentication required")
 	}
 	return errs.New(errs.NotFound, "repository %s not found", name)
+}
+
+// Browsable returns the repository name if the caller in ctx may browse
+// it; one it may not know of answers as Access does.
+func (m *Manager) Browsable(ctx context.Context, name string) (Repository, error) {
+	r, err := m.Access(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	if err := r.Authorize(ctx, "browse"); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Asset returns the asset id and its repository if the caller in ctx may
+// browse that repository.
+func (m *Manager) Asset(ctx context.Context, id string) (*meta.Asset, Repository, error) {
+	a, err := m.db.Asset(id)
+	if err != nil {
+		return nil, nil, err
+	}
+	r, err := m.Browsable(ctx, a.Repository)
+	if err != nil {
+		return nil, nil, err
+	}
+	return a, r, nil
+}
+
+// Component returns the component id if the caller in ctx may browse its
+// repository.
+func (m *Manager) Component(ctx context.Context, id string) (*meta.Component, error) {
+	c, err := m.db.Component(id)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Browsable(ctx, c.Repository); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// deletable checks that the caller in ctx may browse and delete in the
+// repository name.
+func (m *Manager) deletable(ctx context.Context, name string) error {
+	r, err := m.Browsable(ctx, name)
+	if err != nil {
+		return err
+	}
+	return r.Authorize(ctx, "delete")
 }

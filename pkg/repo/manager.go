@@ -482,10 +482,14 @@ func (m *Manager) Maintain(ctx context.Context) {
 	}
 }
 
-// DeleteAsset deletes one asset by id and frees its blob if unreferenced.
+// DeleteAsset deletes one asset by id and frees its blob if unreferenced,
+// for a caller who may browse and delete in its repository.
 func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	a, err := m.db.Asset(id)
 	if err != nil {
+		return err
+	}
+	if err := m.deletable(ctx, a.Repository); err != nil {
 		return err
 	}
 	released, err := m.db.DeleteAsset(id)
@@ -510,10 +514,14 @@ func (m *Manager) deleted(ctx context.Context, name string, paths []string) erro
 }
 
 // DeleteComponent deletes a component with its assets, through the
-// format's hook when it has one.
+// format's hook when it has one, for a caller who may browse and delete
+// in its repository.
 func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	comp, err := m.db.Component(id)
 	if err != nil {
+		return err
+	}
+	if err := m.deletable(ctx, comp.Repository); err != nil {
 		return err
 	}
 	own, err := m.db.ComponentAssets(comp)

@@ -1,7 +1,6 @@
 package ui
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"path"
@@ -17,20 +16,6 @@ import (
 // pageSize is how many entries, components or results a page shows.
 const pageSize = 100
 
-// browsable is the repository name if the caller may browse it.
-// TODO(issue 11): repo.Manager.Browsable once the engine's privilege
-// checks land.
-func (u *UI) browsable(ctx context.Context, name string) (repo.Repository, error) {
-	r, err := u.repos.Access(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	if err := r.Authorize(ctx, "browse"); err != nil {
-		return nil, err
-	}
-	return r, nil
-}
-
 // registerBrowse mounts the browse, asset, component and search pages.
 func (u *UI) registerBrowse(g routes) {
 	g.GET("/ui/browse/:name", func(c echo.Context) error {
@@ -39,6 +24,10 @@ func (u *UI) registerBrowse(g routes) {
 	g.GET("/ui/browse/:name/*", u.browse)
 	g.GET("/ui/asset/:name/*", u.asset)
 	g.POST("/ui/asset/:name/*", u.deleteAsset)
+	g.GET("/ui/components/:name", u.components)
+	g.GET("/ui/component/:name/:id", u.component)
+	g.POST("/ui/component/:name/:id/delete", u.deleteComponent)
+	g.GET("/ui/search", u.search)
 }
 
 // tail is the escaped path after /ui/<page>/<name>/ of the request, and
@@ -75,7 +64,7 @@ func (u *UI) browse(c echo.Context) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	r, err := u.browsable(ctx, name)
+	r, err := u.repos.Browsable(ctx, name)
 	if err != nil {
 		return u.fail(c, err)
 	}
@@ -158,7 +147,7 @@ func (u *UI) assetOf(c echo.Context) (repo.Repository, *meta.Asset, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	r, err := u.browsable(ctx, name)
+	r, err := u.repos.Browsable(ctx, name)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -210,9 +199,6 @@ func (u *UI) asset(c echo.Context) error {
 func (u *UI) deleteAsset(c echo.Context) error {
 	r, a, err := u.assetOf(c)
 	if err != nil {
-		return u.fail(c, err)
-	}
-	if err := r.Authorize(c.Request().Context(), "delete"); err != nil {
 		return u.fail(c, err)
 	}
 	if err := u.repos.DeleteAsset(c.Request().Context(), a.ID); err != nil {

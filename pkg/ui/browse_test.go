@@ -106,3 +106,71 @@ func TestBrowsePages(t *testing.T) {
 		t.Errorf("%d entries shown, want %d", len(seen), n)
 	}
 }
+
+func TestComponentsAndSearch(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
+	e.put("raw-h", "apps/tool-1.0.tgz", "one")
+	e.put("raw-h", "apps/tool-2.0.tgz", "two")
+	e.put("raw-h", "other.txt", "o")
+	b := e.admin()
+	list := b.get("/ui/components/raw-h")
+	list.has(t, `class="component" data-name="apps/tool-1.0.tgz"`)
+	list.has(t, `class="component" data-name="other.txt"`)
+	link := regexp.MustCompile(`href="(/ui/component/raw-h/[^"]+)">apps/tool-1.0.tgz<`).FindStringSubmatch(list.body)
+	if link == nil {
+		t.Fatalf("no link to the component:\n%s", list.body)
+	}
+	comp := b.get(link[1])
+	comp.has(t, `class="asset" data-path="apps/tool-1.0.tgz"`)
+	comp.has(t, `data-snippet="use">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)
+
+	s := b.get("/ui/search?name=apps/tool*")
+	s.has(t, `id="search-form"`)
+	if got := strings.Count(s.body, `class="result"`); got != 2 {
+		t.Errorf("search name=apps/tool*: %d results, want 2:\n%s", got, s.body)
+	}
+	s.lacks(t, `data-name="other.txt"`)
+	if got := strings.Count(b.get("/ui/search?format=raw&version=").body, `class="result"`); got != 3 {
+		t.Errorf("search format=raw: %d results, want 3", got)
+	}
+	if p := b.get("/ui/search?format=raw&maven.groupId=org.example"); p.status != http.StatusBadRequest {
+		t.Errorf("a Maven term with format raw: %d, want 400", p.status)
+	} else {
+		p.has(t, `class="alert"`)
+	}
+	// A page of search results links to the next.
+	for i := range pageSize + 5 {
+		e.put("raw-h", fmt.Sprintf("bulk/b%03d", i), "b")
+	}
+	first := b.get("/ui/search?name=bulk/*")
+	m := nextRE.FindStringSubmatch(first.body)
+	if m == nil {
+		t.Fatal("no next page")
+	}
+	second := b.get("/ui/search?" + strings.ReplaceAll(m[1], "&amp;", "&"))
+	if got := strings.Count(first.body, `class="result"`) + strings.Count(second.body, `class="result"`); got != pageSize+5 {
+		t.Errorf("two pages hold %d results, want %d", got, pageSize+5)
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
+	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
+	e.put("raw-h", "a.txt", "12345")
+	e.put("raw-h", "b.txt", "123")
+	b := e.admin()
+	d := b.get("/")
+	row := regexp.MustCompile(`(?s)<tr data-repository="raw-h">.*?</tr>`).FindString(d.body)
+	for _, want := range []string{`class="format">raw<`, `class="type">hosted<`, `badge ok">online`, `class="num size">8 B<`, `class="num components">2<`} {
+		if !strings.Contains(row, want) {
+			t.Errorf("raw-h row lacks %s: %s", want, row)
+		}
+	}
+	d.has(t, `<tr data-repository="raw-g">`)
+	d.has(t, `id="blobstores"`)
+	d.has(t, `<tr data-blobstore="default">`)
+	d.has(t, `id="health"`)
+	d.has(t, `class="version">test<`)
+}

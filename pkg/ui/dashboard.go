@@ -5,50 +5,46 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 type dashboardData struct {
 	Rows       []repoRow
-	BlobStores []blobStoreRow
+	BlobStores []repo.BlobStoreUsage
+	Health     []repo.HealthCheck
 	Version    string
-	Healthy    bool
-	Health     string
-	CanStatus  bool
 }
 
-type blobStoreRow struct {
-	Name       string
-	Count      int64
-	Size, Free int64
-}
-
-// dashboard shows the repositories the caller may see with their status,
-// the blob stores and the server's version and health. Nothing here waits
-// on an upstream: a proxy's status is what it last learnt. Without
-// anonymous access, visitors are sent to sign in.
+// dashboard shows the repositories the caller may see with their status
+// and statistics, the blob stores' usage and the health checks, for
+// callers who may read them. All of it is what the server already knows
+// (Manager.Summaries, BlobStoreUsage, Health): nothing waits on an
+// upstream, nothing reads a repository's content. Without anonymous
+// access, visitors are sent to sign in.
 func (u *UI) dashboard(c echo.Context) error {
 	if stateOf(c).p == nil {
 		return u.redirect(c, "/ui/login")
 	}
-	d := dashboardData{Version: u.opts.Version, Healthy: true, Health: "healthy"}
-	for _, r := range u.visible(c) {
-		d.Rows = append(d.Rows, u.rowOf(c, r))
+	ctx := c.Request().Context()
+	d := dashboardData{Version: u.opts.Version}
+	for _, s := range u.repos.Summaries(ctx) {
+		d.Rows = append(d.Rows, repoRow{Name: s.Config.Name, Format: s.Config.Format, Type: s.Config.Type,
+			URL: u.repoURL(c, s.Config.Name), Status: s.Status, Stats: repoStats{Bytes: s.Stats.Bytes, Components: s.Stats.Components}})
 	}
-	if u.may(c, auth.Application("blobstores", "read")) {
-		for _, s := range u.repos.BlobStores() {
-			free, low, err := s.SpaceLow(c.Request().Context())
-			row := blobStoreRow{Name: s.Name(), Free: free}
-			if err != nil || low {
-				d.Healthy, d.Health = false, "blob store "+s.Name()+" is short of space"
-			}
-			d.BlobStores = append(d.BlobStores, row)
-		}
+	var err error
+	if d.BlobStores, err = u.repos.BlobStoreUsage(ctx); err != nil && !refused(err) {
+		return u.fail(c, err)
 	}
-	for _, r := range d.Rows {
-		if r.Status.Blocked {
-			d.Healthy, d.Health = false, "repository "+r.Name+" is blocked"
-		}
+	if d.Health, err = u.repos.Health(ctx); err != nil && !refused(err) {
+		return u.fail(c, err)
 	}
 	return u.render(c, http.StatusOK, "dashboard", "Dashboard", "dashboard", d)
+}
+
+// refused reports whether err is a service's refusal for lack of a
+// privilege: a part of a page the caller may not see is left out.
+func refused(err error) bool {
+	k := errs.KindOf(err)
+	return k == errs.Forbidden || k == errs.Unauthorized
 }

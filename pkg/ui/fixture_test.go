@@ -27,6 +27,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/search"
 )
 
 // env is the UI over real services (every format, a first-start security
@@ -71,7 +72,7 @@ func newEnvTLS(t *testing.T, useTLS bool) *env {
 	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log},
 		raw.New(log), docker.New(security, log, docker.Options{}), maven.New(log, maven.Options{}), npm.New(security, log))
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	u, err := New(repos, security, Options{ContextPath: "/", SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})
+	u, err := New(repos, security, search.New(st.DB, repos, security), Options{ContextPath: "/", SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -51,29 +51,18 @@ func (u *UI) rowOf(c echo.Context, r repo.Repository) repoRow {
 	return repoRow{Name: cfg.Name, Format: cfg.Format, Type: cfg.Type, URL: u.repoURL(c, cfg.Name), Status: r.Status()}
 }
 
-// visible lists the repositories the caller may know of (repo.Manager's
-// decision).
-func (u *UI) visible(c echo.Context) []repo.Repository {
-	var out []repo.Repository
-	for _, r := range u.repos.List() {
-		if u.repos.Visible(c.Request().Context(), r) {
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
 type repositoriesData struct {
 	Rows      []repoRow
 	CanCreate bool
 }
 
 func (u *UI) repositories(c echo.Context) error {
-	if stateOf(c).p == nil {
-		return u.fail(c, errs.New(errs.Unauthorized, "authentication required"))
+	visible, err := u.repos.ListVisible(c.Request().Context())
+	if err != nil {
+		return u.fail(c, err)
 	}
 	var d repositoriesData
-	for _, r := range u.visible(c) {
+	for _, r := range visible {
 		d.Rows = append(d.Rows, u.rowOf(c, r))
 	}
 	d.CanCreate = u.mayCreateAny(c)
@@ -269,11 +258,15 @@ func (u *UI) repository(c echo.Context) error {
 	if !u.may(c, auth.RepositoryAdmin(cfg.Format, cfg.Name, "edit")) {
 		return u.repositoryPage(c, http.StatusOK, d)
 	}
+	// The configuration as the REST API's GET shows it (admin read).
+	if r, err = u.repos.Configuration(c.Request().Context(), cfg.Name); err != nil {
+		return u.fail(c, err)
+	}
 	fields, err := u.repos.Fields(c.Request().Context(), cfg.Format, cfg.Type)
 	if err != nil {
 		return u.fail(c, err)
 	}
-	values, err := repo.FieldValues(cfg, fields)
+	values, err := repo.FieldValues(r.Config(), fields)
 	if err != nil {
 		return u.fail(c, err)
 	}

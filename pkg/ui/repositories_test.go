@@ -268,15 +268,15 @@ func TestControlsAbsentWithoutPrivileges(t *testing.T) {
 		t.Errorf("users list: %d, want 403", p.status)
 	}
 	refused("create user", "/ui/security/users/new", url.Values{"userId": {"evil"}, "password": {"x"}, "status": {"active"}, "roles": {"nx-admin"}})
-	if _, err := e.auth.GetUser(t.Context(), "evil"); err == nil {
+	if _, err := e.auth.GetUser(e.system(), "evil"); err == nil {
 		t.Error("the reader created a user")
 	}
 	refused("anonymous", "/ui/security/anonymous", url.Values{"enabled": {"true"}})
-	if set, _ := e.auth.Anonymous(t.Context()); set.Enabled {
+	if set, _ := e.auth.Anonymous(e.system()); set.Enabled {
 		t.Error("the reader turned anonymous access on")
 	}
 	refused("role", "/ui/security/roles/reader-role", url.Values{"privileges": {"nx-all"}})
-	if r, _ := e.auth.GetRole(t.Context(), "reader-role"); slices.Contains(r.Privileges, "nx-all") {
+	if r, _ := e.auth.GetRole(e.system(), "reader-role"); slices.Contains(r.Privileges, "nx-all") {
 		t.Error("the reader granted itself nx-all")
 	}
 	// The admin sees the controls the reader does not.
@@ -371,5 +371,30 @@ func TestHowToSnippets(t *testing.T) {
 		if _, ok := f.(repo.HowTo); !ok {
 			t.Errorf("format %s has no How-to snippets", f.Name())
 		}
+	}
+}
+
+func TestDeleteRepository(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
+	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
+	b := e.admin()
+	b.get("/ui/repositories/raw-h/delete").has(t, `id="confirm-delete"`)
+	// A member of a group cannot go: the manager's message is shown.
+	p := b.post("/ui/repositories/raw-h", "/ui/repositories/raw-h/delete", url.Values{})
+	if p.status != http.StatusBadRequest {
+		t.Errorf("deleting a member: %d", p.status)
+	}
+	p.has(t, "is a member of group raw-g")
+	for _, name := range []string{"raw-g", "raw-h"} {
+		if p := b.post("/ui/repositories/"+name, "/ui/repositories/"+name+"/delete", url.Values{}); p.status != http.StatusSeeOther || p.location() != "/ui/repositories" {
+			t.Fatalf("delete %s: %d %s", name, p.status, p.location())
+		}
+		if _, ok := e.repos.Lookup(name); ok {
+			t.Errorf("%s still exists", name)
+		}
+	}
+	if p := b.get("/ui/repositories/raw-h"); p.status != http.StatusNotFound {
+		t.Errorf("a deleted repository's page: %d", p.status)
 	}
 }

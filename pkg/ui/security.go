@@ -40,14 +40,6 @@ func (u *UI) registerSecurity(g routes) {
 	g.POST("/ui/npm-login/:id", u.approveWebLogin)
 }
 
-// require asks the security service whether the caller holds the
-// privilege the REST API's handler asks for the same action.
-// TODO(issue 11, engine item 3): the services check these themselves once
-// privilege checks move into auth.Service; this call then goes.
-func (u *UI) require(c echo.Context, domain, action string) error {
-	return u.auth.Require(c.Request().Context(), auth.Application(domain, action))
-}
-
 type securityNav struct {
 	CanRoles, CanAnonymous, CanCreate, CanEdit, CanDelete bool
 }
@@ -68,9 +60,6 @@ type usersData struct {
 }
 
 func (u *UI) users(c echo.Context) error {
-	if err := u.require(c, "users", "read"); err != nil {
-		return u.fail(c, err)
-	}
 	users, err := u.auth.ListUsers(c.Request().Context(), "")
 	if err != nil {
 		return u.fail(c, err)
@@ -106,9 +95,6 @@ func (u *UI) userForm(c echo.Context, status int, d userData) error {
 }
 
 func (u *UI) newUser(c echo.Context) error {
-	if err := u.require(c, "users", "create"); err != nil {
-		return u.fail(c, err)
-	}
 	return u.userForm(c, http.StatusOK, userData{New: true, User: meta.User{Status: meta.UserActive}})
 }
 
@@ -129,9 +115,6 @@ func (u *UI) invalidOrFail(c echo.Context, err error, again func(alert string) e
 }
 
 func (u *UI) createUser(c echo.Context) error {
-	if err := u.require(c, "users", "create"); err != nil {
-		return u.fail(c, err)
-	}
 	usr := userFromForm(c)
 	if err := u.auth.CreateUser(c.Request().Context(), &usr, c.FormValue("password")); err != nil {
 		return u.invalidOrFail(c, err, func(alert string) error {
@@ -143,9 +126,6 @@ func (u *UI) createUser(c echo.Context) error {
 }
 
 func (u *UI) user(c echo.Context) error {
-	if err := u.require(c, "users", "read"); err != nil {
-		return u.fail(c, err)
-	}
 	usr, err := u.auth.GetUser(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return u.fail(c, err)
@@ -158,9 +138,6 @@ func (u *UI) user(c echo.Context) error {
 }
 
 func (u *UI) updateUser(c echo.Context) error {
-	if err := u.require(c, "users", "update"); err != nil {
-		return u.fail(c, err)
-	}
 	usr := userFromForm(c)
 	usr.ID = c.Param("id")
 	if err := u.auth.UpdateUser(c.Request().Context(), &usr); err != nil {
@@ -176,11 +153,6 @@ func (u *UI) updateUser(c echo.Context) error {
 // and ends that user's sessions.
 func (u *UI) resetPassword(c echo.Context) error {
 	id := c.Param("id")
-	if id != stateOf(c).p.UserID {
-		if err := u.require(c, "userschangepw", ""); err != nil {
-			return u.fail(c, err)
-		}
-	}
 	if err := u.auth.ChangePassword(c.Request().Context(), id, c.FormValue("password")); err != nil {
 		return u.invalidOrFail(c, err, func(alert string) error {
 			usr, gerr := u.auth.GetUser(c.Request().Context(), id)
@@ -198,9 +170,6 @@ func (u *UI) resetPassword(c echo.Context) error {
 }
 
 func (u *UI) confirmDeleteUser(c echo.Context) error {
-	if err := u.require(c, "users", "delete"); err != nil {
-		return u.fail(c, err)
-	}
 	id := c.Param("id")
 	if _, err := u.auth.GetUser(c.Request().Context(), id); err != nil {
 		return u.fail(c, err)
@@ -210,9 +179,6 @@ func (u *UI) confirmDeleteUser(c echo.Context) error {
 }
 
 func (u *UI) deleteUser(c echo.Context) error {
-	if err := u.require(c, "users", "delete"); err != nil {
-		return u.fail(c, err)
-	}
 	id := c.Param("id")
 	if err := u.auth.DeleteUser(c.Request().Context(), id); err != nil {
 		return u.fail(c, err)
@@ -228,9 +194,6 @@ type rolesData struct {
 }
 
 func (u *UI) roles(c echo.Context) error {
-	if err := u.require(c, "roles", "read"); err != nil {
-		return u.fail(c, err)
-	}
 	roles, err := u.auth.ListRoles(c.Request().Context())
 	if err != nil {
 		return u.fail(c, err)
@@ -276,16 +239,10 @@ func roleFromForm(c echo.Context) meta.Role {
 }
 
 func (u *UI) newRole(c echo.Context) error {
-	if err := u.require(c, "roles", "create"); err != nil {
-		return u.fail(c, err)
-	}
 	return u.roleForm(c, http.StatusOK, roleData{New: true})
 }
 
 func (u *UI) createRole(c echo.Context) error {
-	if err := u.require(c, "roles", "create"); err != nil {
-		return u.fail(c, err)
-	}
 	r := roleFromForm(c)
 	if err := u.auth.CreateRole(c.Request().Context(), &r); err != nil {
 		return u.invalidOrFail(c, err, func(alert string) error {
@@ -297,9 +254,6 @@ func (u *UI) createRole(c echo.Context) error {
 }
 
 func (u *UI) role(c echo.Context) error {
-	if err := u.require(c, "roles", "read"); err != nil {
-		return u.fail(c, err)
-	}
 	r, err := u.auth.GetRole(c.Request().Context(), c.Param("id"))
 	if err != nil {
 		return u.fail(c, err)
@@ -312,9 +266,6 @@ func (u *UI) role(c echo.Context) error {
 }
 
 func (u *UI) updateRole(c echo.Context) error {
-	if err := u.require(c, "roles", "update"); err != nil {
-		return u.fail(c, err)
-	}
 	r := roleFromForm(c)
 	r.ID = c.Param("id")
 	if err := u.auth.UpdateRole(c.Request().Context(), &r); err != nil {
@@ -327,18 +278,12 @@ func (u *UI) updateRole(c echo.Context) error {
 }
 
 func (u *UI) confirmDeleteRole(c echo.Context) error {
-	if err := u.require(c, "roles", "delete"); err != nil {
-		return u.fail(c, err)
-	}
 	id := c.Param("id")
 	return u.render(c, http.StatusOK, "confirm", "Delete role "+id, "security", confirmData{What: "role " + id, Name: id,
 		Action: u.prefix + "/ui/security/roles/" + url.PathEscape(id) + "/delete", Back: u.prefix + "/ui/security/roles/" + url.PathEscape(id)})
 }
 
 func (u *UI) deleteRole(c echo.Context) error {
-	if err := u.require(c, "roles", "delete"); err != nil {
-		return u.fail(c, err)
-	}
 	id := c.Param("id")
 	if err := u.auth.DeleteRole(c.Request().Context(), id); err != nil {
 		return u.fail(c, err)
@@ -356,9 +301,6 @@ type anonymousData struct {
 }
 
 func (u *UI) anonymous(c echo.Context) error {
-	if err := u.require(c, "settings", "read"); err != nil {
-		return u.fail(c, err)
-	}
 	set, err := u.auth.Anonymous(c.Request().Context())
 	if err != nil {
 		return u.fail(c, err)
@@ -371,9 +313,6 @@ func (u *UI) anonymous(c echo.Context) error {
 }
 
 func (u *UI) setAnonymous(c echo.Context) error {
-	if err := u.require(c, "settings", "update"); err != nil {
-		return u.fail(c, err)
-	}
 	ctx := c.Request().Context()
 	set, err := u.auth.Anonymous(ctx)
 	if err != nil {

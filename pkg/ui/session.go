@@ -27,6 +27,9 @@ type session struct {
 	last  time.Time
 }
 
+// maxSessions bounds the sessions kept at once.
+const maxSessions = 10000
+
 // sessions are kept in memory, keyed by the sha256 of their cookie value,
 // so that the map (a heap dump, a debugger) holds no usable id. A restart
 // signs everyone out.
@@ -56,10 +59,17 @@ func (s *sessions) create(user, stamp string) (string, *session) {
 	defer s.mu.Unlock()
 	// Expired sessions go when new ones come: their number stays bounded
 	// by the sign-ins of one timeout.
+	var lru *session
 	for k, old := range s.byKey {
 		if s.expired(old) {
 			delete(s.byKey, k)
+		} else if lru == nil || old.last.Before(lru.last) {
+			lru = old
 		}
+	}
+	// Past the cap, the session unused longest makes room.
+	if len(s.byKey) >= maxSessions && lru != nil {
+		delete(s.byKey, lru.key)
 	}
 	s.byKey[sess.key] = sess
 	return id, sess

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"os"
@@ -263,4 +264,20 @@ func mustURL(t *testing.T, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+func TestSessionsBounded(t *testing.T) {
+	now := time.Unix(0, 0)
+	s := newSessions(time.Hour, func() time.Time { return now })
+	first, _ := s.create("u0", "")
+	for i := range maxSessions + 10 {
+		now = now.Add(time.Millisecond)
+		s.create(fmt.Sprint("u", i+1), "")
+	}
+	if n := len(s.byKey); n > maxSessions {
+		t.Errorf("%d sessions kept, want at most %d", n, maxSessions)
+	}
+	if s.get(first) != nil {
+		t.Error("the session unused longest is still there")
+	}
 }

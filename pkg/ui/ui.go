@@ -8,6 +8,8 @@ package ui
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"html/template"
 	"io/fs"
@@ -22,6 +24,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/web"
 )
 
@@ -42,20 +45,24 @@ type Options struct {
 type UI struct {
 	repos    *repo.Manager
 	auth     *auth.Service
+	finder   *search.Service
 	opts     Options
 	log      *slog.Logger
 	prefix   string // the context path without its trailing slash
 	sessions *sessions
 	pages    map[string]*template.Template
 	static   http.Handler
-	cop      *http.CrossOriginProtection
+	// assets tags the static files' URLs, so that browsers fetch them
+	// anew after an upgrade despite their caching.
+	assets string
+	cop    *http.CrossOriginProtection
 }
 
 // maxFormBytes bounds what a page's form may post.
 const maxFormBytes = 1 << 20
 
 // New returns the UI over the services.
-func New(repos *repo.Manager, authn *auth.Service, opts Options) (*UI, error) {
+func New(repos *repo.Manager, authn *auth.Service, srch *search.Service, opts Options) (*UI, error) {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -65,7 +72,7 @@ func New(repos *repo.Manager, authn *auth.Service, opts Options) (*UI, error) {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	u := &UI{repos: repos, auth: authn, opts: opts, log: opts.Log, prefix: strings.TrimSuffix(opts.ContextPath, "/"),
+	u := &UI{repos: repos, auth: authn, finder: srch, opts: opts, log: opts.Log, prefix: strings.TrimSuffix(opts.ContextPath, "/"),
 		sessions: newSessions(opts.SessionTimeout, opts.Now), cop: http.NewCrossOriginProtection()}
 	pages, err := parsePages(u.funcs())
 	if err != nil {
@@ -76,8 +83,26 @@ func New(repos *repo.Manager, authn *auth.Service, opts Options) (*UI, error) {
 	if err != nil {
 		return nil, err
 	}
+	if u.assets, err = assetsTag(static); err != nil {
+		return nil, err
+	}
 	u.static = http.StripPrefix(u.prefix+"/ui/static/", http.FileServerFS(static))
 	return u, nil
+}
+
+// assetsTag is a short hash of the static files.
+func assetsTag(static fs.FS) (string, error) {
+	h := sha256.New()
+	err := fs.WalkDir(static, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := fs.ReadFile(static, p)
+		h.Write([]byte(p))
+		h.Write(b)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)[:6]), err
 }
 
 // parsePages parses every page template with the layout and partials.
@@ -289,6 +314,7 @@ type page struct {
 	SignedIn bool
 	CSRF     string
 	Prefix   string
+	Assets   string
 	CanUsers bool
 	Data     any
 }
@@ -296,7 +322,7 @@ type page struct {
 // render writes the page template name with data, at status.
 func (u *UI) render(c echo.Context, status int, name, title, active string, data any) error {
 	st := stateOf(c)
-	pg := page{Title: title, Active: active, Prefix: u.prefix, Data: data, SignedIn: st.sess != nil}
+	pg := page{Title: title, Active: active, Prefix: u.prefix, Assets: u.assets, Data: data, SignedIn: st.sess != nil}
 	if st.sess != nil {
 		pg.User, pg.CSRF = st.sess.user, st.sess.csrf
 		pg.CanUsers = u.may(c, auth.Application("users", "read"))

@@ -1,0 +1,161 @@
+package repo
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// The read-only views of the engine that the REST API and the UI share:
+// each decides who may see what itself, so the two cannot drift.
+
+// ListVisible returns the repositories the caller in ctx may know of (see
+// Visible), in name order; callers with no principal at all are
+// challenged (errs.Unauthorized).
+func (m *Manager) ListVisible(ctx context.Context) ([]Repository, error) {
+	if auth.PrincipalFrom(ctx) == nil {
+		return nil, errs.New(errs.Unauthorized, "authentication required")
+	}
+	var out []Repository
+	for _, r := range m.List() {
+		if m.Visible(ctx, r) {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// Configuration returns the repository name for a caller who may know of
+// it (Access) and read its configuration
+// (nx-repository-admin-<format>-<name>-read).
+func (m *Manager) Configuration(ctx context.Context, name string) (Repository, error) {
+	r, err := m.Access(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	cfg := r.Config()
+	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "read")); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+// Summary is a repository as a dashboard shows it.
+type Summary struct {
+	Config Config // without the upstream password
+	Status Status
+	Stats  meta.Stats // zero for a group: it stores nothing itself
+}
+
+// Summaries returns the repositories the caller in ctx may know of, with
+// their status and statistics. It makes no outbound call and reads one
+// record per repository, whatever the repositories hold.
+func (m *Manager) Summaries(ctx context.Context) []Summary {
+	var out []Summary
+	for _, r := range m.List() {
+		if !m.Visible(ctx, r) {
+			continue
+		}
+		cfg := r.Config()
+		if cfg.HTTPClient != nil && cfg.HTTPClient.Authentication != nil {
+			hc, a := *cfg.HTTPClient, *cfg.HTTPClient.Authentication
+			a.Password = ""
+			hc.Authentication = &a
+			cfg.HTTPClient = &hc
+		}
+		s := Summary{Config: cfg, Status: r.Status()}
+		if cfg.Type != "group" {
+			st, err := m.db.RepositoryStats(cfg.Name)
+			if err != nil {
+				m.opts.Log.ErrorContext(ctx, "repository statistics unreadable", "repository", cfg.Name, "err", err)
+			}
+			s.Stats = st
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// BlobStoreUsage is what a blob store holds and has room for.
+type BlobStoreUsage struct {
+	Name, Type                           string
+	BlobCount, TotalSize, AvailableSpace int64
+	// Unavailable is set when the store's free space cannot be read.
+	Unavailable bool
+}
+
+// BlobStoreUsage returns the blob stores' usage, for callers holding
+// nx-blobstores-read.
+func (m *Manager) BlobStoreUsage(ctx context.Context) ([]BlobStoreUsage, error) {
+	if err := m.authz.Require(ctx, auth.Application("blobstores", "read")); err != nil {
+		return nil, err
+	}
+	count, size, err := m.db.BlobUsage()
+	if err != nil {
+		return nil, err
+	}
+	var out []BlobStoreUsage
+	for _, s := range m.BlobStores() {
+		free, err := s.Space(ctx)
+		out = append(out, BlobStoreUsage{Name: s.Name(), Type: "File", BlobCount: count, TotalSize: size,
+			AvailableSpace: free, Unavailable: err != nil})
+	}
+	return out, nil
+}
+
+// HealthCheck is one named result of Health.
+type HealthCheck struct {
+	Name     string
+	Healthy  bool
+	Message  string
+	Start    time.Time
+	Duration time.Duration
+}
+
+// Health runs the server's health checks (metadata writable, blob stores
+// with space, no proxy blocked), for callers holding nx-metrics-read, as
+// Nexus guards them (not with the anonymous role's nx-healthcheck-read:
+// they name repositories and describe the server's state). No check calls
+// out.
+func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
+	if err := m.authz.Require(ctx, auth.Application("metrics", "read")); err != nil {
+		return nil, err
+	}
+	run := func(name string, fn func() (bool, string)) HealthCheck {
+		start := time.Now()
+		ok, msg := fn()
+		return HealthCheck{Name: name, Healthy: ok, Message: msg, Start: start, Duration: time.Since(start)}
+	}
+	return []HealthCheck{
+		run("Metadata Database", func() (bool, string) {
+			if err := m.db.Writable(); err != nil {
+				return false, "metadata database is not writable"
+			}
+			return true, "metadata database is writable"
+		}),
+		run("Blob Stores Ready", func() (bool, string) {
+			for _, s := range m.BlobStores() {
+				free, low, err := s.SpaceLow(ctx)
+				if err != nil {
+					return false, "blob store " + s.Name() + ": free space unknown"
+				}
+				if low {
+					return false, fmt.Sprintf("blob store %s has %d bytes available, at or below blobstore.min-free-space", s.Name(), free)
+				}
+			}
+			return true, "all blob stores have space available"
+		}),
+		run("Proxy Repositories", func() (bool, string) {
+			for _, r := range m.List() {
+				if st := r.Status(); st.Blocked {
+					return false, "repository " + r.Name() + " is blocked"
+				}
+			}
+			return true, "no proxy repository is blocked"
+		}),
+	}, nil
+}

@@ -1,0 +1,347 @@
+// Package search is the one component and asset search of the REST API
+// and the UI. It reads the component index of pkg/meta: a query seeks on
+// its most selective literal prefix and filters the rest, pages by an
+// opaque cursor, and shows only repositories the caller may browse.
+package search
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wildcard"
+)
+
+// Page sizes: a limit <= 0 is DefaultLimit, one above MaxLimit is MaxLimit;
+// a search has as many pages as it has results.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// MaxTerm is the longest search term accepted, in bytes: longer than any
+// name a term could be meant to find (Docker image names, the longest,
+// stop at 255), short enough that anonymous searchers cannot make each
+// match costly.
+const MaxTerm = 256
+
+// Query is a search. Patterns may use "*" wildcards; empty fields match
+// everything.
+type Query struct {
+	Repository string // exact name, "" for all the caller may browse
+	Format     string // exact
+	Group      string
+	Name       string
+	Version    string
+	Keyword    string            // Nexus's q: anywhere in group, name or version
+	Terms      map[string]string // the formats' own (repo.SearchTerms), e.g. "maven.groupId"
+}
+
+// Service runs searches.
+type Service struct {
+	db    *meta.DB
+	repos *repo.Manager
+	authz *auth.Service
+}
+
+// New returns the search over db's index, showing the repositories of
+// repos the caller may browse, for callers holding nx-search-read.
+func New(db *meta.DB, repos *repo.Manager, authz *auth.Service) *Service {
+	return &Service{db: db, repos: repos, authz: authz}
+}
+
+// ParseQuery reads a REST or UI query string: format, repository, group,
+// name, version, q and the formats' terms. Over-long terms, and a format's
+// term with another format, are refused (a repo.FieldError naming the
+// parameter).
+func (s *Service) ParseQuery(v url.Values) (Query, error) {
+	q := Query{Repository: v.Get("repository"), Format: v.Get("format"), Group: v.Get("group"),
+		Name: v.Get("name"), Version: v.Get("version"), Keyword: v.Get("q")}
+	for _, term := range s.terms() {
+		if val := v.Get(term.Param); val != "" {
+			if q.Terms == nil {
+				q.Terms = map[string]string{}
+			}
+			q.Terms[term.Param] = val
+		}
+	}
+	_, err := s.compile(q)
+	return q, err
+}
+
+// formatTerm is a format's search term.
+type formatTerm struct {
+	repo.SearchTerm
+	format string
+}
+
+func (s *Service) terms() []formatTerm {
+	var out []formatTerm
+	for _, f := range s.repos.Formats() {
+		if st, ok := f.(repo.SearchTerms); ok {
+			for _, t := range st.SearchTerms() {
+				out = append(out, formatTerm{t, f.Name()})
+			}
+		}
+	}
+	return out
+}
+
+// plan is a compiled query: where to seek and what to check.
+type plan struct {
+	seek                         meta.Seek
+	repository, format           string
+	group, name, version, needle string
+	assetTerms                   []func(*meta.Asset) bool
+}
+
+func tooLong(param string) error {
+	return &repo.FieldError{Field: param, Message: fmt.Sprintf("may be at most %d bytes long", MaxTerm)}
+}
+
+// compile validates q and plans it. A format's component term (maven.groupId)
+// replaces the field it matches; any of its terms implies its format.
+func (s *Service) compile(q Query) (plan, error) {
+	p := plan{repository: q.Repository, format: q.Format, group: q.Group, name: q.Name, version: q.Version}
+	for _, t := range s.terms() {
+		v := q.Terms[t.Param]
+		if v == "" {
+			continue
+		}
+		if len(v) > MaxTerm {
+			return plan{}, tooLong(t.Param)
+		}
+		if p.format != "" && p.format != t.format {
+			return plan{}, &repo.FieldError{Field: t.Param, Message: "applies to format " + t.format + " only"}
+		}
+		p.format = t.format
+		switch t.Component {
+		case "group":
+			p.group = v
+		case "name":
+			p.name = v
+		case "version":
+			p.version = v
+		default:
+			value := t.Asset
+			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return wildcard.Match(v, value(a.Path)) })
+		}
+	}
+	for param, v := range map[string]string{"repository": q.Repository, "format": q.Format, "group": q.Group,
+		"name": q.Name, "version": q.Version, "q": q.Keyword} {
+		if len(v) > MaxTerm {
+			return plan{}, tooLong(param)
+		}
+	}
+	p.needle = strings.ToLower(q.Keyword)
+	p.seek = p.choose()
+	p.seek.Match = p.fields
+	return p, nil
+}
+
+// choose picks the seek visiting the fewest entries it can tell: the
+// longest literal head of the name, group and version patterns (a pattern
+// without "*" counts one more, for its end; ties go to name, then group),
+// else the repository, else the format, else every component.
+func (p plan) choose() meta.Seek {
+	best, score := meta.Seek{Kind: meta.ByRepository}, 0
+	for _, c := range []struct {
+		kind    meta.IndexKind
+		pattern string
+	}{{meta.ByName, p.name}, {meta.ByGroup, p.group}, {meta.ByVersion, p.version}} {
+		if c.pattern == "" {
+			continue
+		}
+		head, _, wild := strings.Cut(c.pattern, "*")
+		n := len(head)
+		if !wild {
+			n++
+		}
+		if n > score {
+			best, score = meta.Seek{Kind: c.kind, Prefix: head, Exact: !wild}, n
+		}
+	}
+	switch {
+	case score > 0:
+		return best
+	case p.repository != "":
+		return meta.Seek{Kind: meta.ByRepository, Prefix: p.repository, Exact: true}
+	case p.format != "":
+		return meta.Seek{Kind: meta.ByFormat, Prefix: p.format, Exact: true}
+	}
+	return best
+}
+
+// component reports whether c matches the plan's component fields.
+func (p plan) component(c *meta.Component) bool {
+	return (p.format == "" || c.Format == p.format) && p.fields(c.Repository, c.Group, c.Name, c.Version)
+}
+
+// fields matches what a component's key holds (all but the format).
+func (p plan) fields(repository, group, name, version string) bool {
+	return (p.repository == "" || repository == p.repository) &&
+		match(p.group, group) && match(p.name, name) && match(p.version, version) &&
+		(p.needle == "" || strings.Contains(strings.ToLower(group+" "+name+" "+version), p.needle))
+}
+
+// asset reports whether a matches the plan's asset terms.
+func (p plan) asset(a *meta.Asset) bool {
+	for _, m := range p.assetTerms {
+		if !m(a) {
+			return false
+		}
+	}
+	return true
+}
+
+func match(pattern, value string) bool { return pattern == "" || wildcard.Match(pattern, value) }
+
+// visibility returns a memoised check that the caller may browse a
+// repository, decided by the repository itself (Repository.Authorize).
+func (s *Service) visibility(ctx context.Context) func(name string) bool {
+	seen := map[string]bool{}
+	return func(name string) bool {
+		if v, ok := seen[name]; ok {
+			return v
+		}
+		r, ok := s.repos.Lookup(name)
+		v := ok && r.Authorize(ctx, "browse") == nil
+		seen[name] = v
+		return v
+	}
+}
+
+// start checks the caller's privilege and compiles the query and cursor.
+func (s *Service) start(ctx context.Context, q Query, after string, limit int) (plan, string, int, error) {
+	if err := s.authz.Require(ctx, auth.Application("search", "read")); err != nil {
+		return plan{}, "", 0, err
+	}
+	p, err := s.compile(q)
+	if err != nil {
+		return plan{}, "", 0, err
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(after)
+	if err != nil {
+		return plan{}, "", 0, badCursor
+	}
+	if limit <= 0 {
+		limit = DefaultLimit
+	}
+	return p, string(raw), min(limit, MaxLimit), nil
+}
+
+var badCursor = &repo.FieldError{Field: "continuationToken", Message: "is not a token this server issued"}
+
+func encode(cursor string) string { return base64.RawURLEncoding.EncodeToString([]byte(cursor)) }
+
+// scan runs the plan's seek, nothing when the query names a repository
+// the caller may not browse; a cursor of another search is badCursor.
+func (s *Service) scan(ctx context.Context, p plan, visible func(string) bool, after string, inclusive bool, visit meta.ComponentVisit) (int, error) {
+	if p.repository != "" && !visible(p.repository) {
+		return 0, nil
+	}
+	n, err := s.db.ScanComponents(ctx, p.seek, after, inclusive, visit)
+	if errs.KindOf(err) == errs.Invalid {
+		return n, badCursor
+	}
+	return n, err
+}
+
+// Components returns up to limit components matching q in repositories
+// the caller in ctx may browse (nx-search-read required), in the order of
+// the index the query seeks in, after the cursor after ("" from the
+// start). next is the cursor of the following page, "" at the end.
+func (s *Service) Components(ctx context.Context, q Query, after string, limit int) (comps []*meta.Component, next string, err error) {
+	comps, next, _, err = s.components(ctx, q, after, limit)
+	return comps, next, err
+}
+
+// components is Components, also telling how many index entries it visited.
+func (s *Service) components(ctx context.Context, q Query, after string, limit int) (comps []*meta.Component, next string, visited int, err error) {
+	p, from, limit, err := s.start(ctx, q, after, limit)
+	if err != nil {
+		return nil, "", 0, err
+	}
+	visible := s.visibility(ctx)
+	last := ""
+	visited, err = s.scan(ctx, p, visible, from, false, func(key string, c *meta.Component, assets func() ([]*meta.Asset, error)) (bool, error) {
+		if !p.component(c) || !visible(c.Repository) {
+			return true, nil
+		}
+		if len(p.assetTerms) > 0 {
+			as, err := assets()
+			if err != nil || !anyAsset(as, p.asset) {
+				return err == nil, err
+			}
+		}
+		if len(comps) == limit {
+			next = encode(last)
+			return false, nil
+		}
+		comps, last = append(comps, c), key
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", visited, err
+	}
+	return comps, next, visited, nil
+}
+
+func anyAsset(as []*meta.Asset, keep func(*meta.Asset) bool) bool {
+	for _, a := range as {
+		if keep(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// assetCursor separates a component's cursor from the path of the last
+// asset listed in it: 0xff is in no UTF-8 text.
+const assetCursor = "\xff"
+
+// Assets returns up to limit assets of the components q matches that
+// match q's asset terms (maven.extension), as Components does, each
+// component's assets in path order.
+func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) (assets []*meta.Asset, next string, err error) {
+	p, from, limit, err := s.start(ctx, q, after, limit)
+	if err != nil {
+		return nil, "", err
+	}
+	from, fromPath, resumed := strings.Cut(from, assetCursor)
+	if from != "" && !resumed {
+		return nil, "", badCursor
+	}
+	visible := s.visibility(ctx)
+	lastKey, lastPath := "", ""
+	_, err = s.scan(ctx, p, visible, from, true, func(key string, c *meta.Component, load func() ([]*meta.Asset, error)) (bool, error) {
+		if !p.component(c) || !visible(c.Repository) {
+			return true, nil
+		}
+		as, err := load()
+		if err != nil {
+			return false, err
+		}
+		for _, a := range as {
+			if (key == from && a.Path <= fromPath) || !p.asset(a) {
+				continue
+			}
+			if len(assets) == limit {
+				next = encode(lastKey + assetCursor + lastPath)
+				return false, nil
+			}
+			assets, lastKey, lastPath = append(assets, a), key, a.Path
+		}
+		return true, nil
+	})
+	if err != nil {
+		return nil, "", err
+	}
+	return assets, next, nil
+}
