@@ -204,15 +204,33 @@ func (u *uiSession) open(path string) int {
 }
 
 // submit clicks the element sel (a submit button, a link), waits for the
-// page it leads to, checks it and returns its HTTP status.
+// page it leads to, checks it and returns its HTTP status. An element of
+// an htmx form or link updates part of the page instead: then the wait is
+// for htmx to settle the swap, and the status is its request's.
 func (u *uiSession) submit(sel string) int {
 	u.t.Helper()
 	u.must(sel)
+	el := `document.querySelector(` + jsString(sel) + `)`
+	if eval[bool](u, `typeof htmx === "object" && !!`+el+`.closest("[hx-get],[hx-post]")`) {
+		eval[bool](u, `(window.__nxSwap = new Promise(done => {
+			let status = 0;
+			document.addEventListener("htmx:afterRequest", e => { status = e.detail.xhr.status; }, {once: true});
+			document.addEventListener("htmx:afterSettle", () => done(status), {once: true});
+			setTimeout(() => done(-1), 15000);
+		})) !== null`)
+		u.do("clicking "+sel, chromedp.Click(chromedp.CSS(sel)))
+		status := eval[int](u, `window.__nxSwap`)
+		if status < 0 {
+			u.t.Fatalf("%s: htmx did not settle after clicking %s on %s", u.name, sel, u.location())
+		}
+		u.checkPage()
+		return status
+	}
 	ctx, cancel := context.WithTimeout(u.ctx, uiActionTimeout)
 	defer cancel()
 	resp, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(sel)))
-	if err != nil {
-		u.t.Fatalf("%s: clicking %s on %s: %v\n%s", u.name, sel, u.location(), err, u.bodyText())
+	if err != nil || resp == nil {
+		u.t.Fatalf("%s: clicking %s on %s: no page loaded (%v)\n%s", u.name, sel, u.location(), err, u.bodyText())
 	}
 	u.checkPage()
 	return int(resp.Status)
