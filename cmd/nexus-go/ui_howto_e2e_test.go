@@ -130,6 +130,21 @@ func TestUIHowToMaven(t *testing.T) {
 	t.Logf("mvn with the snippets: %v", time.Since(start).Round(time.Millisecond))
 	jar := readFile(t, filepath.Join(dir, "target", "lib-1.0.jar"))
 	s.getExpect("maven-releases", "org/example/e2e/lib/1.0/lib-1.0.jar", jar)
+
+	// The deployed GAV among the components, with its dependency block.
+	admin.open("/ui/components/maven-releases")
+	row := `tr.component[data-name="lib"][data-version="1.0"]`
+	admin.submit(row + ` a[href^="/ui/component/maven-releases/"]`)
+	use := admin.snippet("use")
+	for _, want := range []string{"<groupId>org.example.e2e</groupId>", "<artifactId>lib</artifactId>", "<version>1.0</version>"} {
+		if !strings.Contains(use, want) {
+			t.Errorf("the component's dependency block lacks %s:\n%s", want, use)
+		}
+	}
+	paths := strings.Join(eval[[]string](admin, `[...document.querySelectorAll("tr.asset")].map(r => r.dataset.path)`), "\n")
+	if !strings.Contains(paths, "org/example/e2e/lib/1.0/lib-1.0.jar") || !strings.Contains(paths, "lib-1.0.pom") {
+		t.Errorf("assets of lib 1.0: %q, want its jar and pom", paths)
+	}
 }
 
 // TestUIHowToNpm: an npm hosted repository and a group of it are made
@@ -179,9 +194,17 @@ func TestUIHowToNpm(t *testing.T) {
 		}
 	}
 
-	// The components of the hosted repository list the version.
+	// The components of the hosted repository list the version; its
+	// install line installs it, as pasted.
 	admin.open("/ui/components/ui-npm-hosted")
-	admin.must(`tr.component[data-name="ui-howto"][data-version="1.0.0"]`)
+	row := `tr.component[data-name="ui-howto"][data-version="1.0.0"]`
+	admin.submit(row + ` a[href^="/ui/component/ui-npm-hosted/"]`)
+	use := admin.snippet("use")
+	proj2 := pub.project("app-use", nil)
+	runSnippet(t, proj2, use, append(pub.env(), auth, quiet))
+	if got := installedVersion(t, proj2, "ui-howto"); got != "1.0.0" {
+		t.Errorf("the component's install line %q installed %q, want 1.0.0", use, got)
+	}
 }
 
 // TestUINpmWebLogin: npm login in its default web mode prints a URL of the
