@@ -7,10 +7,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -157,6 +160,42 @@ func TestUIManage(t *testing.T) {
 		other.open("/ui/repositories")
 		if other.count("#sign-out") != 0 {
 			t.Errorf("the deleted user's session still signs in")
+		}
+	})
+
+	t.Run("upstream credentials", func(t *testing.T) {
+		admin := admin.in(t)
+		const user, secret = "up-user", "up-S3cret-pw"
+		var asked atomic.Int64
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			asked.Add(1)
+			if u, p, ok := r.BasicAuth(); !ok || u != user || p != secret {
+				w.Header().Set("WWW-Authenticate", `Basic realm="up"`)
+				http.Error(w, "who are you", http.StatusUnauthorized)
+				return
+			}
+			io.WriteString(w, "from upstream "+r.URL.Path)
+		}))
+		defer up.Close()
+		admin.createRepository("raw-proxy", "ui-proxy", repoForm{fields: map[string]string{
+			"proxy.remoteUrl": up.URL + "/", "httpClient.authentication.username": user,
+			"httpClient.authentication.password": secret}})
+		// Write-only: neither the page nor REST shows it again.
+		if html := eval[string](admin, `document.documentElement.outerHTML`); strings.Contains(html, secret) {
+			t.Errorf("the repository page shows the upstream password")
+		}
+		if v := admin.value(`#repository-form [name="httpClient.authentication.password"]`); v != "" {
+			t.Errorf("the edit form holds the upstream password %q", v)
+		}
+		if res := s.do(http.MethodGet, "/service/rest/v1/repositories/raw/proxy/ui-proxy", s.admin(), nil, nil); strings.Contains(string(res.body), secret) {
+			t.Errorf("REST shows the upstream password")
+		}
+		s.getExpect("ui-proxy", "a.txt", []byte("from upstream /a.txt"))
+		// Saved again without typing it, the password is kept.
+		admin.submit("#save")
+		s.getExpect("ui-proxy", "b.txt", []byte("from upstream /b.txt"))
+		if asked.Load() < 2 {
+			t.Errorf("the upstream was asked %d times, want each file fetched", asked.Load())
 		}
 	})
 
