@@ -110,29 +110,16 @@ func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
 // decodeConfig reads a repository body for the format and type of the
 // path.
 func (a *API) decodeConfig(c echo.Context) (repo.Config, error) {
-	var cfg repo.Config
 	f, ok := a.repos.APIFormat(c.Param("format"))
 	if !ok {
-		return cfg, errs.New(errs.NotFound, "unknown format %s", c.Param("format"))
+		return repo.Config{}, errs.New(errs.NotFound, "unknown format %s", c.Param("format"))
 	}
-	var fields map[string]json.RawMessage
 	body, err := readBody(c)
 	if err != nil {
-		return cfg, err
+		return repo.Config{}, err
 	}
-	if err := json.Unmarshal(body, &fields); err != nil {
-		return cfg, invalid("body", "malformed JSON: "+err.Error())
-	}
-	if err := json.Unmarshal(body, &cfg); err != nil {
-		return cfg, invalid("body", "malformed JSON: "+err.Error())
-	}
-	for _, required := range []string{"name", "online", "storage"} {
-		if v, ok := fields[required]; !ok || string(v) == "null" {
-			return cfg, invalid(required, "may not be null")
-		}
-	}
-	cfg.Format, cfg.Type = f.Name(), c.Param("type")
-	return cfg, nil
+	// The web UI's forms decode the same way.
+	return repo.DecodeConfig(f, c.Param("type"), body)
 }
 
 func readBody(c echo.Context) ([]byte, error) {

@@ -77,6 +77,7 @@ type userData struct {
 	Notice  string
 	IsSelf  bool
 	Editing bool
+	Tokens  []auth.TokenInfo
 }
 
 func (u *UI) userForm(c echo.Context, status int, d userData) error {
@@ -87,6 +88,12 @@ func (u *UI) userForm(c echo.Context, status int, d userData) error {
 	d.Roles, d.Nav = roles, u.securityNav(c, "users")
 	d.Editing = d.New && d.Nav.CanCreate || !d.New && d.Nav.CanEdit
 	d.IsSelf = d.User.ID == stateOf(c).p.UserID
+	if !d.New {
+		// The user's npm tokens, for those who may see them.
+		if d.Tokens, err = u.auth.Tokens(c.Request().Context(), d.User.ID, auth.NpmRealm); err != nil && !refused(err) {
+			return u.fail(c, err)
+		}
+	}
 	title := "User " + d.User.ID
 	if d.New {
 		title = "New user"
@@ -342,12 +349,19 @@ func (u *UI) tokens(c echo.Context) error {
 	return u.render(c, http.StatusOK, "tokens", "Your npm tokens", "", tokensData{Tokens: ts})
 }
 
+// revokeToken revokes one of the signed-in user's tokens, or of the user
+// the form names (an administrator on a user's page; the service decides).
 func (u *UI) revokeToken(c echo.Context) error {
-	st := stateOf(c)
-	if err := u.auth.RevokeToken(c.Request().Context(), st.sess.user, c.FormValue("key")); err != nil {
+	user, back := c.FormValue("user"), "/ui/security/tokens"
+	if user == "" {
+		user = stateOf(c).sess.user
+	} else {
+		back = "/ui/security/users/" + url.PathEscape(user)
+	}
+	if err := u.auth.RevokeToken(c.Request().Context(), user, c.FormValue("key")); err != nil {
 		return u.fail(c, err)
 	}
-	return u.redirect(c, "/ui/security/tokens")
+	return u.redirect(c, back)
 }
 
 type webLoginData struct {

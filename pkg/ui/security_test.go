@@ -106,6 +106,23 @@ func TestTokensPage(t *testing.T) {
 	if all, _ := e.auth.Tokens(e.system(), auth.AdminUser, auth.NpmRealm); len(all) != 1 {
 		t.Errorf("the admin's token went too: %v", all)
 	}
+	// An administrator sees and revokes a user's tokens on the user's page.
+	_, again, err := e.auth.CreateToken(ctx, "dev", auth.NpmRealm, auth.TokenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := e.admin()
+	admin.get("/ui/security/users/dev").has(t, `data-token="`+again.Prefix+`"`)
+	if p := admin.post("/ui/security/users/dev", "/ui/security/tokens/revoke", url.Values{"user": {"dev"}, "key": {again.Key}}); p.status != http.StatusSeeOther || p.location() != "/ui/security/users/dev" {
+		t.Fatalf("admin revoke: %d %s", p.status, p.location())
+	}
+	if left, _ := e.auth.Tokens(e.system(), "dev", auth.NpmRealm); len(left) != 0 {
+		t.Errorf("dev's token survived the admin's revoke: %v", left)
+	}
+	// The user cannot revoke the admin's by naming the admin.
+	if p := b.post("/ui/security/tokens", "/ui/security/tokens/revoke", url.Values{"user": {auth.AdminUser}, "key": {other.Key}}); p.status != http.StatusForbidden {
+		t.Errorf("dev revoking the admin's token by name: %d, want 403", p.status)
+	}
 }
 
 // npm login's web mode: the login URL opens a page on which the signed-in
