@@ -16,7 +16,7 @@ import (
 )
 
 // TestUIThemes opens the main pages in the dark scheme at full width and in
-// the light and dark schemes 390 pixels wide.
+// the light scheme 390 pixels wide.
 func TestUIThemes(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -38,7 +38,7 @@ func TestUIThemes(t *testing.T) {
 	for _, mode := range []struct {
 		scheme string
 		width  int64
-	}{{"dark", 0}, {"light", 390}, {"dark", 390}} {
+	}{{"dark", 0}, {"light", 390}} {
 		admin.emulate(mode.scheme, mode.width)
 		for _, p := range pages {
 			if st := admin.open(p); st != http.StatusOK {
