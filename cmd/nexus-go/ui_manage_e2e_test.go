@@ -163,6 +163,51 @@ func TestUIManage(t *testing.T) {
 		}
 	})
 
+	t.Run("group order", func(t *testing.T) {
+		admin := admin.in(t)
+		s.createRepo("hosted", hostedBody("ui-a", "allow"))
+		s.createRepo("hosted", hostedBody("ui-b", "allow"))
+		members := func() (string, string) {
+			var cfg struct {
+				Group struct {
+					MemberNames    []string `json:"memberNames"`
+					WritableMember string   `json:"writableMember"`
+				} `json:"group"`
+			}
+			s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/raw/group/ui-group", s.admin(), nil, &cfg)
+			return strings.Join(cfg.Group.MemberNames, ","), cfg.Group.WritableMember
+		}
+		// The order numbers, not the checkboxes' order on the page, decide.
+		admin.createRepository("raw-group", "ui-group", repoForm{members: []string{"ui-b", "ui-a"},
+			selects: map[string]string{"group.writableMember": "ui-b"}})
+		if got, w := members(); got != "ui-b,ui-a" || w != "ui-b" {
+			t.Errorf("the group made with ui-b first, writable ui-b: members %s, writable %q", got, w)
+		}
+		admin.fillRepoForm("", repoForm{members: []string{"ui-a", "ui-b"}})
+		admin.submit("#save")
+		if got, _ := members(); got != "ui-a,ui-b" {
+			t.Errorf("the group reordered to ui-a first: members %s", got)
+		}
+		// The group serves its members' files.
+		s.put("ui-a", "a.txt", []byte("in a"))
+		s.getExpect("ui-group", "a.txt", []byte("in a"))
+	})
+
+	t.Run("connector port moved", func(t *testing.T) {
+		admin := admin.in(t)
+		oldPort, newPort := freePort(t), freePort(t)
+		createDockerHosted(s, "ui-moving", oldPort)
+		admin.open("/ui/repositories/ui-moving")
+		admin.fill(`#repository-form [name="docker.httpPort"]`, strconv.Itoa(newPort))
+		admin.submit("#save")
+		if st, _, _, err := v2Get(newPort, "/v2/", s.admin()); err != nil || st != http.StatusOK {
+			t.Errorf("GET /v2/ on the new port %d: status %d, %v", newPort, st, err)
+		}
+		if _, _, _, err := v2Get(oldPort, "/v2/", s.admin()); err == nil {
+			t.Errorf("the old port %d still answers", oldPort)
+		}
+	})
+
 	t.Run("upstream credentials", func(t *testing.T) {
 		admin := admin.in(t)
 		const user, secret = "up-user", "up-S3cret-pw"
