@@ -200,7 +200,7 @@ func TestAuthAnonymous(t *testing.T) {
 	t.Parallel()
 	fx := newFixture(t, 0)
 	ctx := auth.WithPrincipal(context.Background(), auth.System())
-	if err := fx.auth.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: auth.AnonymousUser}); err != nil {
+	if _, err := fx.auth.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: auth.AnonymousUser}); err != nil {
 		t.Fatal(err)
 	}
 	forced := fx.connector(fx.create(hostedConfig("docker-forced", "allow", `"forceBasicAuth":true`)))

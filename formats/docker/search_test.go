@@ -191,7 +191,7 @@ func TestSearchAccess(t *testing.T) {
 	expectError(t, "v1 off, anonymous", anon(t, off).do(http.MethodGet, "/v1/search?q=app", nil, nil), http.StatusUnauthorized, "UNAUTHORIZED")
 
 	// forceBasicAuth off and anonymous access on: anonymous callers search.
-	if err := fx.auth.SetAnonymous(auth.WithPrincipal(context.Background(), auth.System()), meta.AnonymousSettings{Enabled: true, UserID: auth.AnonymousUser}); err != nil {
+	if _, err := fx.auth.SetAnonymous(auth.WithPrincipal(context.Background(), auth.System()), meta.AnonymousSettings{Enabled: true, UserID: auth.AnonymousUser}); err != nil {
 		t.Fatal(err)
 	}
 	open := fx.connector(fx.create(hostedConfig("docker-open", "allow", `"forceBasicAuth":false,"v1Enabled":true`)))

@@ -267,8 +267,7 @@ func (a *API) searchParams(c echo.Context) (search.Query, string, int, error) {
 	if err != nil {
 		return search.Query{}, "", 0, err
 	}
-	q, err := a.finder.ParseQuery(c.QueryParams())
-	return q, c.QueryParam("continuationToken"), size, err
+	return a.finder.ParseQuery(c.QueryParams()), c.QueryParam("continuationToken"), size, nil
 }
 
 // searchPage is a page whose token is the search's own cursor.

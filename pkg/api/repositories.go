@@ -85,14 +85,7 @@ func (a *API) getRepositoryConfig(c echo.Context) error {
 // fullForm is the configuration as Nexus shows it: write policy in capitals,
 // no upstream password, plus the URL and the runtime status.
 func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
-	cfg := r.Config()
-	if cfg.HTTPClient != nil && cfg.HTTPClient.Authentication != nil {
-		hc := *cfg.HTTPClient
-		auth := *hc.Authentication
-		auth.Password = ""
-		hc.Authentication = &auth
-		cfg.HTTPClient = &hc
-	}
+	cfg := r.Config().WithoutSecrets()
 	cfg.Storage.WritePolicy = strings.ToUpper(cfg.Storage.WritePolicy)
 	raw, err := json.Marshal(cfg)
 	if err != nil {

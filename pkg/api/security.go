@@ -131,15 +131,11 @@ func (h *securityHandlers) createUser(c echo.Context) error {
 	u := &meta.User{ID: body.UserID, FirstName: body.FirstName, LastName: body.LastName,
 		Email: body.EmailAddress, Status: body.Status, Roles: body.Roles}
 	ctx := c.Request().Context()
+	// u then carries what was stored (the assigned source).
 	if err := h.s.CreateUser(ctx, u, body.Password); err != nil {
 		return fail(c, h.log, err)
 	}
-	// Answer with the stored record, which carries the assigned source.
-	stored, err := h.s.GetUser(ctx, u.ID)
-	if err != nil {
-		return fail(c, h.log, err)
-	}
-	return c.JSON(http.StatusOK, toUserJSON(stored))
+	return c.JSON(http.StatusOK, toUserJSON(u))
 }
 
 func (h *securityHandlers) updateUser(c echo.Context) error {
@@ -208,12 +204,8 @@ func (h *securityHandlers) createRole(c echo.Context) error {
 	if err := decodeBody(c, &body); err != nil {
 		return fail(c, h.log, err)
 	}
-	ctx := c.Request().Context()
-	if err := h.s.CreateRole(ctx, body.toRole()); err != nil {
-		return fail(c, h.log, err)
-	}
-	r, err := h.s.GetRole(ctx, body.ID)
-	if err != nil {
+	r := body.toRole()
+	if err := h.s.CreateRole(c.Request().Context(), r); err != nil {
 		return fail(c, h.log, err)
 	}
 	return c.JSON(http.StatusOK, toRoleJSON(r))
@@ -241,7 +233,11 @@ func (h *securityHandlers) deleteRole(c echo.Context) error {
 }
 
 func (h *securityHandlers) getAnonymous(c echo.Context) error {
-	return h.writeAnonymous(c)
+	set, err := h.s.Anonymous(c.Request().Context())
+	if err != nil {
+		return fail(c, h.log, err)
+	}
+	return writeAnonymous(c, set)
 }
 
 func (h *securityHandlers) putAnonymous(c echo.Context) error {
@@ -250,17 +246,13 @@ func (h *securityHandlers) putAnonymous(c echo.Context) error {
 		return fail(c, h.log, err)
 	}
 	set := meta.AnonymousSettings{Enabled: body.Enabled, UserID: body.UserID, RealmName: body.RealmName}
-	if err := h.s.SetAnonymous(c.Request().Context(), set); err != nil {
-		return fail(c, h.log, err)
-	}
-	return h.writeAnonymous(c)
-}
-
-// writeAnonymous answers with the stored anonymous access settings.
-func (h *securityHandlers) writeAnonymous(c echo.Context) error {
-	set, err := h.s.Anonymous(c.Request().Context())
+	stored, err := h.s.SetAnonymous(c.Request().Context(), set)
 	if err != nil {
 		return fail(c, h.log, err)
 	}
+	return writeAnonymous(c, stored)
+}
+
+func writeAnonymous(c echo.Context, set meta.AnonymousSettings) error {
 	return c.JSON(http.StatusOK, anonymousJSON{Enabled: set.Enabled, UserID: set.UserID, RealmName: set.RealmName})
 }

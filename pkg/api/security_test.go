@@ -222,3 +222,40 @@ func TestSecurityMalformedJSON(t *testing.T) {
 	expectValidationList(t, f.admin(http.MethodPost, "/v1/security/users",
 		`{"userId":"bob","password":"pw","status":"sleeping","roles":[]}`))
 }
+
+// A write answers with what it stored: a caller holding only the write
+// privilege gets the created user or role, or the stored settings, not a
+// 403 from a read it was never asked to hold.
+func TestSecurityWritesNeedOnlyTheirPrivilege(t *testing.T) {
+	f := newSecurityFixture(t)
+	expectStatus(t, f.admin(http.MethodPost, "/v1/security/roles",
+		`{"id":"writer","privileges":["nx-users-create","nx-roles-create","nx-settings-update"]}`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPost, "/v1/security/users",
+		`{"userId":"writer","password":"pw","status":"active","roles":["writer"]}`), http.StatusOK)
+
+	rec := f.do(http.MethodPost, "/v1/security/users", "writer", "pw",
+		`{"userId":"made","firstName":"M","lastName":"M","emailAddress":"m@example.org","password":"pw","status":"active","roles":[]}`)
+	expectStatus(t, rec, http.StatusOK)
+	var u userJSON
+	decodeJSON(t, rec, &u)
+	if u.UserID != "made" || u.Source != "default" {
+		t.Errorf("created user = %+v", u)
+	}
+	rec = f.do(http.MethodPost, "/v1/security/roles", "writer", "pw", `{"id":"made-role"}`)
+	expectStatus(t, rec, http.StatusOK)
+	var r roleJSON
+	decodeJSON(t, rec, &r)
+	if r.ID != "made-role" || r.Name != "made-role" || r.Source != "default" {
+		t.Errorf("created role = %+v", r)
+	}
+	rec = f.do(http.MethodPut, "/v1/security/anonymous", "writer", "pw", `{"enabled":false,"userId":"anonymous"}`)
+	expectStatus(t, rec, http.StatusOK)
+	var set anonymousJSON
+	decodeJSON(t, rec, &set)
+	if set != (anonymousJSON{Enabled: false, UserID: "anonymous", RealmName: "NexusAuthorizingRealm"}) {
+		t.Errorf("stored anonymous = %+v", set)
+	}
+	// Reading still needs the read privileges.
+	expectStatus(t, f.do(http.MethodGet, "/v1/security/users", "writer", "pw", ""), http.StatusForbidden)
+	expectStatus(t, f.do(http.MethodGet, "/v1/security/anonymous", "writer", "pw", ""), http.StatusForbidden)
+}

@@ -271,7 +271,7 @@ func TestAnonymousAccess(t *testing.T) {
 		t.Errorf("anonymous read while disabled = %d; want 401", got)
 	}
 
-	if err := f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: AnonymousUser}); err != nil {
+	if _, err := f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: AnonymousUser}); err != nil {
 		t.Fatal(err)
 	}
 	if got := requireStatus(t, f.s, httptest.NewRequest(http.MethodGet, "/", nil), read); got != http.StatusOK {
@@ -292,7 +292,7 @@ func TestAnonymousAccess(t *testing.T) {
 		t.Errorf("admin add = %d; want 200", got)
 	}
 
-	if err := f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: "ghost"}); !errors.Is(err, errs.ErrInvalid) {
+	if _, err := f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: "ghost"}); !errors.Is(err, errs.ErrInvalid) {
 		t.Errorf("SetAnonymous with unknown user err = %v; want Invalid", err)
 	}
 	if err := f.s.DeleteUser(ctx, AnonymousUser); !errors.Is(err, errs.ErrInvalid) {

@@ -85,7 +85,13 @@ func (s *Service) CreateUser(ctx context.Context, u *meta.User, password string)
 	}
 	rec := *u
 	rec.PasswordHash, rec.Source, rec.ReadOnly = hash, meta.SourceDefault, false
-	return s.db.CreateUser(&rec)
+	if err := s.db.CreateUser(&rec); err != nil {
+		return err
+	}
+	// The caller's record shows what was stored (its source), so that a
+	// creator need not hold nx-users-read to answer with it.
+	u.Source, u.ReadOnly = rec.Source, rec.ReadOnly
+	return nil
 }
 
 // UpdateUser replaces the profile, status and roles of an existing user,
@@ -221,7 +227,11 @@ func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
 	if err := s.checkRole(&rec); err != nil {
 		return err
 	}
-	return s.db.CreateRole(&rec)
+	if err := s.db.CreateRole(&rec); err != nil {
+		return err
+	}
+	*r = rec // what was stored (defaulted name, source), as CreateUser does
+	return nil
 }
 
 // UpdateRole replaces an existing role. Read-only (built-in) roles cannot be
@@ -304,14 +314,15 @@ func (s *Service) Anonymous(ctx context.Context) (meta.AnonymousSettings, error)
 	return s.db.Anonymous()
 }
 
-// SetAnonymous stores the anonymous access settings. The user must exist
-// when access is enabled; an empty realm defaults to NexusAuthorizingRealm.
-func (s *Service) SetAnonymous(ctx context.Context, set meta.AnonymousSettings) error {
+// SetAnonymous stores the anonymous access settings and returns them as
+// stored. The user must exist when access is enabled; an empty realm
+// defaults to NexusAuthorizingRealm.
+func (s *Service) SetAnonymous(ctx context.Context, set meta.AnonymousSettings) (meta.AnonymousSettings, error) {
 	if err := s.Require(ctx, Application("settings", "update")); err != nil {
-		return err
+		return set, err
 	}
 	if set.UserID == "" {
-		return errs.New(errs.Invalid, "userId is required")
+		return set, errs.New(errs.Invalid, "userId is required")
 	}
 	if set.RealmName == "" {
 		set.RealmName = DefaultRealm
@@ -319,14 +330,14 @@ func (s *Service) SetAnonymous(ctx context.Context, set meta.AnonymousSettings) 
 	if set.Enabled {
 		if _, err := s.db.GetUser(set.UserID); err != nil {
 			if errs.KindOf(err) == errs.NotFound {
-				return errs.New(errs.Invalid, "user %q does not exist", set.UserID)
+				return set, errs.New(errs.Invalid, "user %q does not exist", set.UserID)
 			}
-			return err
+			return set, err
 		}
 	}
 	if err := s.db.SetAnonymous(set); err != nil {
-		return err
+		return set, err
 	}
 	s.log.InfoContext(ctx, "anonymous access settings changed", "enabled", set.Enabled, "user", set.UserID)
-	return nil
+	return set, nil
 }

@@ -47,7 +47,8 @@ func TestManagementRefusesWithoutPrivilege(t *testing.T) {
 		"DeleteRole": func(ctx context.Context) error { return f.s.DeleteRole(ctx, AnonymousRole) },
 		"Anonymous":  func(ctx context.Context) error { _, err := f.s.Anonymous(ctx); return err },
 		"SetAnonymous": func(ctx context.Context) error {
-			return f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: AnonymousUser})
+			_, err := f.s.SetAnonymous(ctx, meta.AnonymousSettings{Enabled: true, UserID: AnonymousUser})
+			return err
 		},
 		"Tokens":      func(ctx context.Context) error { _, err := f.s.Tokens(ctx, "victim", NpmRealm); return err },
 		"RevokeToken": func(ctx context.Context) error { return f.s.RevokeToken(ctx, "victim", victimToken.Key) },

@@ -124,7 +124,7 @@ func TestRepositoryStats(t *testing.T) {
 	db, _ := openAssetsDB(t)
 	stats := func(repo string) Stats {
 		t.Helper()
-		s, err := db.RepositoryStats(repo)
+		s, err := statsOf(db, repo)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -203,8 +203,8 @@ func TestIndexAndStatsMigration(t *testing.T) {
 	putAsset(t, db, "m", "g/a/1/a-1.jar", dg("1"), &Component{Repository: "m", Format: "maven2", Group: "g", Name: "a", Version: "1"})
 	putAsset(t, db, "m", "g/a/1/a-1.pom", dg("2"), &Component{Repository: "m", Format: "maven2", Group: "g", Name: "a", Version: "1"})
 	putAsset(t, db, "n", "p/-/p-2.tgz", dg("3"), &Component{Repository: "n", Format: "npm", Name: "p", Version: "2"})
-	wantM, _ := db.RepositoryStats("m")
-	wantN, _ := db.RepositoryStats("n")
+	wantM, _ := statsOf(db, "m")
+	wantN, _ := statsOf(db, "n")
 	entries := indexEntries(t, db)
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		for _, b := range [][]byte{bucketComponentIndex, bucketRepositoryStats} {
@@ -232,8 +232,14 @@ func TestIndexAndStatsMigration(t *testing.T) {
 		t.Fatalf("npm components after migration: %q", got)
 	}
 	for repo, want := range map[string]Stats{"m": wantM, "n": wantN} {
-		if got, _ := db.RepositoryStats(repo); got != want || got.Assets == 0 {
+		if got, _ := statsOf(db, repo); got != want || got.Assets == 0 {
 			t.Fatalf("%s stats after migration %+v, want %+v", repo, got, want)
 		}
 	}
+}
+
+// statsOf is repo's entry of AllRepositoryStats.
+func statsOf(db *DB, repo string) (Stats, error) {
+	all, err := db.AllRepositoryStats()
+	return all[repo], err
 }

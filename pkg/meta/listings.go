@@ -180,13 +180,17 @@ func listChildren(tx *bolt.Tx, repo, prefix, after string, limit int, step func(
 	if after != "" {
 		from := append(base[:len(base):len(base)], after...)
 		if strings.HasSuffix(after, "/") {
-			from = pastFolder(from)
-		}
-		k, v = c.Seek(from)
-		step()
-		if k != nil && bytes.Equal(k, from) {
-			k, v = c.Next()
+			// The key past the folder may be a child's own ("a0"
+			// after "a/"): it is the next child, not the one listed.
+			k, v = c.Seek(pastFolder(from))
 			step()
+		} else {
+			k, v = c.Seek(from)
+			step()
+			if k != nil && bytes.Equal(k, from) {
+				k, v = c.Next()
+				step()
+			}
 		}
 	}
 	var children []Child

@@ -47,15 +47,17 @@ func addStats(tx *bolt.Tx, repo string, d Stats) error {
 	return b.Put([]byte(repo), v)
 }
 
-// RepositoryStats returns what repo stores (zero for a repository that
-// stores nothing itself, such as a group).
-func (db *DB) RepositoryStats(repo string) (Stats, error) {
-	var s Stats
+// AllRepositoryStats returns the statistics of every repository that
+// holds something, in one read (a dashboard's).
+func (db *DB) AllRepositoryStats() (map[string]Stats, error) {
+	out := map[string]Stats{}
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		s = decodeStats(tx.Bucket(bucketRepositoryStats).Get([]byte(repo)))
-		return nil
+		return tx.Bucket(bucketRepositoryStats).ForEach(func(k, v []byte) error {
+			out[string(k)] = decodeStats(v)
+			return nil
+		})
 	})
-	return s, err
+	return out, err
 }
 
 // countRepositories computes every repository's statistics from the

@@ -141,3 +141,15 @@ func (c *Config) SetSection(key string, v any) error {
 	c.Sections[key] = raw
 	return nil
 }
+
+// WithoutSecrets is c without the upstream password, as c is shown to
+// clients (REST, the UI).
+func (c Config) WithoutSecrets() Config {
+	if c.HTTPClient != nil && c.HTTPClient.Authentication != nil {
+		hc, a := *c.HTTPClient, *c.HTTPClient.Authentication
+		a.Password = ""
+		hc.Authentication = &a
+		c.HTTPClient = &hc
+	}
+	return c
+}

@@ -25,6 +25,10 @@ type downloads struct {
 	log *slog.Logger
 	now func() time.Time // the clock; tests set theirs
 
+	// flushing is held by a flush from start to end, so that shutdown's
+	// waits for the timer's and writes what it put back.
+	flushing sync.Mutex
+
 	mu      sync.Mutex
 	pending map[downloadKey]time.Time
 	// written are the assets written less than downloadInterval ago, so
@@ -57,6 +61,11 @@ func (d *downloads) record(a *meta.Asset) {
 		return
 	}
 	d.pending[k] = now
+	d.arm()
+}
+
+// arm schedules a flush of what is pending, unless one is; d.mu is held.
+func (d *downloads) arm() {
 	if d.timer == nil {
 		d.timer = time.AfterFunc(downloadFlushDelay, func() {
 			if err := d.flush(); err != nil {
@@ -67,8 +76,10 @@ func (d *downloads) record(a *meta.Asset) {
 }
 
 // flush writes the pending download times in one transaction. On failure
-// they stay pending, for the next flush.
+// they stay pending, and another flush is scheduled.
 func (d *downloads) flush() error {
+	d.flushing.Lock()
+	defer d.flushing.Unlock()
 	d.mu.Lock()
 	if d.timer != nil {
 		d.timer.Stop()
@@ -93,6 +104,7 @@ func (d *downloads) flush() error {
 				d.pending[k] = t
 			}
 		}
+		d.arm()
 		return err
 	}
 	now := d.now()

@@ -64,7 +64,9 @@ func TestHostedListPages(t *testing.T) {
 	for i := range 25 {
 		paths = append(paths, fmt.Sprintf("f%02d", i), fmt.Sprintf("d%02d/x", i), fmt.Sprintf("d%02d/y/z", i))
 	}
-	paths = append(paths, "d00.txt", "d00-b") // sort before the folder d00/
+	// "d00.txt" and "d00-b" sort before the folder d00/, "d000" is the
+	// first key past it.
+	paths = append(paths, "d00.txt", "d00-b", "d000")
 	for _, p := range paths {
 		put(t, h, p, p)
 	}

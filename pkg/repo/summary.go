@@ -52,30 +52,19 @@ type Summary struct {
 }
 
 // Summaries returns the repositories the caller in ctx may know of, with
-// their status and statistics. It makes no outbound call and reads one
-// record per repository, whatever the repositories hold.
+// their status and statistics. It makes no outbound call and reads the
+// statistics in one transaction, whatever the repositories hold.
 func (m *Manager) Summaries(ctx context.Context) []Summary {
+	stats, err := m.db.AllRepositoryStats()
+	if err != nil {
+		m.opts.Log.ErrorContext(ctx, "repository statistics unreadable", "err", err)
+	}
 	var out []Summary
 	for _, r := range m.List() {
-		if !m.Visible(ctx, r) {
-			continue
+		if m.Visible(ctx, r) {
+			// A group's is zero: it stores nothing itself.
+			out = append(out, Summary{Config: r.Config().WithoutSecrets(), Status: r.Status(), Stats: stats[r.Name()]})
 		}
-		cfg := r.Config()
-		if cfg.HTTPClient != nil && cfg.HTTPClient.Authentication != nil {
-			hc, a := *cfg.HTTPClient, *cfg.HTTPClient.Authentication
-			a.Password = ""
-			hc.Authentication = &a
-			cfg.HTTPClient = &hc
-		}
-		s := Summary{Config: cfg, Status: r.Status()}
-		if cfg.Type != "group" {
-			st, err := m.db.RepositoryStats(cfg.Name)
-			if err != nil {
-				m.opts.Log.ErrorContext(ctx, "repository statistics unreadable", "repository", cfg.Name, "err", err)
-			}
-			s.Stats = st
-		}
-		out = append(out, s)
 	}
 	return out
 }

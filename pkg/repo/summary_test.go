@@ -152,8 +152,8 @@ func TestSummaries(t *testing.T) {
 	if err := fx.m.Delete(fx.admin, "pub"); err != nil {
 		t.Fatal(err)
 	}
-	if st, err := fx.db.RepositoryStats("pub"); err != nil || st != (meta.Stats{}) {
-		t.Errorf("statistics of a deleted repository: %+v, %v", st, err)
+	if all, err := fx.db.AllRepositoryStats(); err != nil || all["pub"] != (meta.Stats{}) {
+		t.Errorf("statistics of a deleted repository: %+v, %v", all["pub"], err)
 	}
 	if !errors.Is(fx.m.DeleteAsset(fx.admin, "no-such-id"), errs.ErrNotFound) {
 		t.Error("deleting a missing asset is not NotFound")

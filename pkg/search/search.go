@@ -57,10 +57,11 @@ func New(db *meta.DB, repos *repo.Manager, authz *auth.Service) *Service {
 }
 
 // ParseQuery reads a REST or UI query string: format, repository, group,
-// name, version, q and the formats' terms. Over-long terms, and a format's
-// term with another format, are refused (a repo.FieldError naming the
-// parameter).
-func (s *Service) ParseQuery(v url.Values) (Query, error) {
+// name, version, q and the formats' terms. Components and Assets check
+// the query, after the caller's privilege: over-long terms, and a
+// format's term with another format, are refused there (a
+// repo.FieldError naming the parameter).
+func (s *Service) ParseQuery(v url.Values) Query {
 	q := Query{Repository: v.Get("repository"), Format: v.Get("format"), Group: v.Get("group"),
 		Name: v.Get("name"), Version: v.Get("version"), Keyword: v.Get("q")}
 	for _, term := range s.terms() {
@@ -71,8 +72,7 @@ func (s *Service) ParseQuery(v url.Values) (Query, error) {
 			q.Terms[term.Param] = val
 		}
 	}
-	_, err := s.compile(q)
-	return q, err
+	return q
 }
 
 // formatTerm is a format's search term.

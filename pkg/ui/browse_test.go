@@ -174,3 +174,17 @@ func TestDashboard(t *testing.T) {
 	d.has(t, `id="health"`)
 	d.has(t, `class="version">test<`)
 }
+
+// A proxy's status tells whether its upstream is blocked, and why.
+func TestProxyStatus(t *testing.T) {
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-p","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1}}`)
+	e.createRepo(`{"name":"raw-b","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1},"httpClient":{"blocked":true,"autoBlock":true}}`)
+	d := e.admin().get("/")
+	if row := regexp.MustCompile(`(?s)<tr data-repository="raw-p">.*?</tr>`).FindString(d.body); !strings.Contains(row, "online, upstream ok") {
+		t.Errorf("raw-p: %s", row)
+	}
+	if row := regexp.MustCompile(`(?s)<tr data-repository="raw-b">.*?</tr>`).FindString(d.body); !strings.Contains(row, `badge warn">upstream blocked`) {
+		t.Errorf("raw-b: %s", row)
+	}
+}

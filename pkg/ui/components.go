@@ -146,17 +146,13 @@ func (u *UI) search(c echo.Context) error {
 	status := http.StatusOK
 	if anyValue(v) {
 		d.Searched = true
-		q, err := u.finder.ParseQuery(v)
-		if err == nil {
-			d.Results, d.Next, err = u.finder.Components(ctx, q, v.Get("after"), pageSize)
-		}
-		if err != nil {
-			switch k := errs.KindOf(err); {
-			case k == errs.Invalid:
-				status, d.Alert = http.StatusBadRequest, errs.Message(err)
-			default:
-				return u.fail(c, err)
-			}
+		var err error
+		d.Results, d.Next, err = u.finder.Components(ctx, u.finder.ParseQuery(v), v.Get("after"), pageSize)
+		switch {
+		case errs.KindOf(err) == errs.Invalid:
+			status, d.Alert = http.StatusBadRequest, errs.Message(err)
+		case err != nil:
+			return u.fail(c, err)
 		}
 	}
 	return u.render(c, status, "search", "Search", "search", d)

@@ -297,7 +297,10 @@ func TestAnonymousView(t *testing.T) {
 		t.Fatalf("dashboard with anonymous access off: %d %s", p.status, p.location())
 	}
 	admin := e.admin()
-	if p := admin.post("/ui/security/anonymous", "/ui/security/anonymous", url.Values{"enabled": {"true"}}); p.status != http.StatusSeeOther {
+	form := formValues(t, admin.get("/ui/security/anonymous").body, "anonymous-form")
+	form.Del("_csrf")
+	form.Set("enabled", "true")
+	if p := admin.post("/ui/security/anonymous", "/ui/security/anonymous", form); p.status != http.StatusSeeOther {
 		t.Fatalf("enabling anonymous access: %d %s", p.status, p.body)
 	}
 	p := anon.get("/")

@@ -319,14 +319,11 @@ func (u *UI) anonymous(c echo.Context) error {
 	return u.render(c, http.StatusOK, "anonymous", "Anonymous access", "security", d)
 }
 
+// setAnonymous stores the form's settings: the anonymous user and realm
+// it was shown with, access on or off.
 func (u *UI) setAnonymous(c echo.Context) error {
-	ctx := c.Request().Context()
-	set, err := u.auth.Anonymous(ctx)
-	if err != nil {
-		return u.fail(c, err)
-	}
-	set.Enabled = c.FormValue("enabled") == "true"
-	if err := u.auth.SetAnonymous(ctx, set); err != nil {
+	set := meta.AnonymousSettings{Enabled: c.FormValue("enabled") == "true", UserID: c.FormValue("userId"), RealmName: c.FormValue("realmName")}
+	if _, err := u.auth.SetAnonymous(c.Request().Context(), set); err != nil {
 		return u.fail(c, err)
 	}
 	return u.redirect(c, "/ui/security/anonymous?saved=1")
