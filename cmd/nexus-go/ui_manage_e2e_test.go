@@ -10,11 +10,14 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // TestUIManage edits, pages and deletes through the UI and checks each
@@ -261,4 +264,40 @@ func TestUIManage(t *testing.T) {
 			t.Errorf("the role made with a nested role: %+v", role)
 		}
 	})
+}
+
+// TestUILastDownloaded: the asset page shows when the file was last
+// downloaded, once the server has recorded it (at the latest at shutdown).
+func TestUILastDownloaded(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	changeAdminPassword(s)
+	s.createRepo("hosted", hostedBody("ui-dl", "allow"))
+	s.put("ui-dl", "x/file.bin", []byte("download me"))
+	b := newUIBrowser(t, s.base)
+	admin := b.session("admin")
+	admin.signInAdmin(s)
+	admin.open("/ui/asset/ui-dl/x/file.bin")
+	before := admin.text("#asset-last-downloaded")
+	s.getExpect("ui-dl", "x/file.bin", []byte("download me"))
+
+	// The harness reads the initial password file at each start: it is
+	// written back for the restart only (while it exists, the UI would ask
+	// for a new password).
+	s.stop()
+	pwFile := filepath.Join(s.dataDir, "admin.password")
+	if err := os.WriteFile(pwFile, []byte(s.adminPW+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	s.restart()
+	if err := os.Remove(pwFile); err != nil {
+		t.Fatal(err)
+	}
+	b.base = s.base // a new port
+	admin.signInAdmin(s)
+	admin.open("/ui/asset/ui-dl/x/file.bin")
+	after := admin.text("#asset-last-downloaded")
+	if after == before || !strings.Contains(after, time.Now().UTC().Format("2006-01-02")) {
+		t.Errorf("#asset-last-downloaded %q before the download, %q after it; want today's date after", before, after)
+	}
 }
