@@ -53,6 +53,23 @@ func TestUIManage(t *testing.T) {
 		}
 	})
 
+	t.Run("search pages", func(t *testing.T) {
+		admin := admin.in(t)
+		admin.open("/ui/search?repository=ui-pages&name=" + "many%2F*")
+		names := func() []string {
+			return eval[[]string](admin, `[...document.querySelectorAll("tr.result")].map(r => r.innerText)`)
+		}
+		first := names()
+		admin.submit("a#next-page")
+		second := names()
+		admin.absent("a#next-page", "the last page")
+		all := append(slices.Clone(first), second...)
+		slices.Sort(all)
+		if len(first) == 0 || len(first) >= files || len(all) != files || len(slices.Compact(all)) != files {
+			t.Errorf("search results for %d files in two pages: %d then %d, distinct %d", files, len(first), len(second), len(slices.Compact(all)))
+		}
+	})
+
 	t.Run("edit", func(t *testing.T) {
 		admin := admin.in(t)
 		online := func() bool {
