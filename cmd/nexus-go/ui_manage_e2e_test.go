@@ -264,6 +264,19 @@ func TestUIManage(t *testing.T) {
 		}
 	})
 
+	t.Run("proxy status", func(t *testing.T) {
+		admin := admin.in(t)
+		blocked := strings.Replace(anonProxyBody("ui-blocked", "http://127.0.0.1:9/", 1440), `"blocked":false`, `"blocked":true`, 1)
+		s.createRepo("proxy", blocked)
+		admin.open("/")
+		if row := admin.text(`#repositories tr[data-repository="ui-blocked"]`); !strings.Contains(strings.ToLower(row), "blocked") {
+			t.Errorf("the dashboard's row of a blocked proxy: %q, want it shown blocked", row)
+		}
+		if row := admin.text(`#repositories tr[data-repository="ui-proxy"]`); strings.Contains(strings.ToLower(row), "blocked") {
+			t.Errorf("the dashboard's row of a working proxy: %q", row)
+		}
+	})
+
 	t.Run("nested role", func(t *testing.T) {
 		admin := admin.in(t)
 		admin.open("/ui/security/roles/new")
