@@ -270,13 +270,6 @@ func (u *uiSession) setChecked(sel string, on bool) {
 	}
 }
 
-// click clicks sel where no navigation follows (a copy button).
-func (u *uiSession) click(sel string) {
-	u.t.Helper()
-	u.must(sel)
-	u.do("clicking "+sel, chromedp.Click(chromedp.CSS(sel)))
-}
-
 // count is the number of elements matching sel on the page; it does not wait.
 func (u *uiSession) count(sel string) int {
 	u.t.Helper()

@@ -110,8 +110,8 @@ func (u *uiSession) fillRepoForm(name string, f repoForm) {
 	}
 }
 
-// repoConfig reads a repository's configuration over REST ("" format and
-// kind: the list entry) and returns it decoded, or nil if it is missing.
+// repoConfig is a repository's entry in the REST list (name, format, type,
+// url), or nil if it is missing.
 func repoConfig(s *nexusServer, name string) map[string]any {
 	s.t.Helper()
 	var all []map[string]any
