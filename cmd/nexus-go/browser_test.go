@@ -5,7 +5,7 @@ package main
 // session lands on is checked the same way: axe-core is injected and run
 // (a serious or critical WCAG 2 A/AA violation fails the test), uncaught
 // script errors and failed loads of the UI's own files fail it, and a
-// full-page screenshot is saved to test-output/ui/<test>-<n>-<page>.png at
+// full-page screenshot is saved to test-output/ui/<test>-<n>-<session>-<page>.png at
 // the module root (not committed) for a person to look at.
 
 import (
@@ -179,7 +179,7 @@ func (b *uiBrowser) session(name string) *uiSession {
 	return u
 }
 
-// action runs steps on the tab, bounded by uiActionTimeout.
+// do runs steps on the tab, bounded by uiActionTimeout.
 func (u *uiSession) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(u.ctx, uiActionTimeout)
@@ -521,7 +521,7 @@ func (u *uiSession) checkPage() {
 	}
 }
 
-// screenshot saves the full page as test-output/ui/<test>-<n>-<page>.png.
+// screenshot saves the full page as test-output/ui/<test>-<n>-<session>-<page>.png.
 func (u *uiSession) screenshot() {
 	u.t.Helper()
 	ctx, cancel := context.WithTimeout(u.ctx, uiActionTimeout)
