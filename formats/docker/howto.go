@@ -1,14 +1,11 @@
 package docker
 
-import (
-	"strings"
-
-	"github.com/nexus-go/nexus-go/pkg/repo"
-)
+import "github.com/nexus-go/nexus-go/pkg/repo"
 
 // HowTo gives docker login, push (hosted, or a group with a writable
 // member) and pull lines, at the connector port when the repository has
-// one and at its path on the main port; for a component (an image tag)
+// one and at its path on the main port (/v2/ is at the port's root,
+// whatever the context path); for a component (an image tag)
 // its pull line.
 func (f *Format) HowTo(t repo.HowToTarget) []repo.Snippet {
 	pathRef := t.Host + "/" + t.Config.Name
@@ -34,12 +31,5 @@ func (f *Format) HowTo(t repo.HowToTarget) []repo.Snippet {
 	if t.ConnectorHost != "" {
 		out = lines("", t.ConnectorHost, t.ConnectorHost, " (connector port)")
 	}
-	return append(out, lines("-path", hostOnly(t.Host), pathRef, " (main port, repository path)")...)
-}
-
-// hostOnly is the registry docker login signs in to for a main-port
-// reference: the host:port, without the context path.
-func hostOnly(host string) string {
-	h, _, _ := strings.Cut(host, "/")
-	return h
+	return append(out, lines("-path", t.Host, pathRef, " (main port, repository path)")...)
 }

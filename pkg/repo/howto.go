@@ -10,7 +10,8 @@ type HowToTarget struct {
 	// URL is the repository's URL on the main port, ending in "/"
 	// ("http://nexus.example:8081/repository/raw-hosted/").
 	URL string
-	// Host is the main port's host:port as the client addressed it.
+	// Host is the main port's host:port as the client addressed it
+	// (without the context path, which URL has).
 	Host string
 	// ConnectorHost is host:port of the repository's HTTP connector
 	// (Docker), "" when it has none.

@@ -27,6 +27,7 @@ func (e *env) put(repoName, path, body string) {
 var nextRE = regexp.MustCompile(`<a id="next-page" class="btn" href="\?([^"]*)"`)
 
 func TestBrowseAndAsset(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.put("raw-h", "docs/hello.txt", "hello, nexus-go\n")
@@ -76,6 +77,7 @@ func TestBrowseAndAsset(t *testing.T) {
 
 // A folder is shown a page at a time, the next page after the last entry.
 func TestBrowsePages(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	const n = pageSize + 20
@@ -108,6 +110,7 @@ func TestBrowsePages(t *testing.T) {
 }
 
 func TestComponentsAndSearch(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.put("raw-h", "apps/tool-1.0.tgz", "one")
@@ -123,6 +126,8 @@ func TestComponentsAndSearch(t *testing.T) {
 	}
 	comp := b.get(link[1])
 	comp.has(t, `class="asset" data-path="apps/tool-1.0.tgz"`)
+	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
+	b.get("/ui/components/raw-g").has(t, `<a href="/ui/components/raw-h">raw-h</a>`)
 	comp.has(t, `data-snippet="use">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)
 
 	s := b.get("/ui/search?name=apps/tool*")
@@ -155,6 +160,7 @@ func TestComponentsAndSearch(t *testing.T) {
 }
 
 func TestDashboard(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
@@ -177,6 +183,7 @@ func TestDashboard(t *testing.T) {
 
 // A proxy's status tells whether its upstream is blocked, and why.
 func TestProxyStatus(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-p","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1}}`)
 	e.createRepo(`{"name":"raw-b","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1},"httpClient":{"blocked":true,"autoBlock":true}}`)

@@ -19,6 +19,8 @@ type componentsData struct {
 	Repository string
 	Components []*meta.Component
 	Next       string
+	// Members are a group's: it stores no components of its own.
+	Members []string
 }
 
 // components lists a repository's components a page at a time, from the
@@ -33,8 +35,11 @@ func (u *UI) components(c echo.Context) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	return u.render(c, http.StatusOK, "components", "Components of "+r.Name(), "repositories",
-		componentsData{Repository: r.Name(), Components: comps, Next: next})
+	d := componentsData{Repository: r.Name(), Components: comps, Next: next}
+	if g := r.Config().Group; g != nil {
+		d.Members = g.MemberNames
+	}
+	return u.render(c, http.StatusOK, "components", "Components of "+r.Name(), "repositories", d)
 }
 
 type componentData struct {

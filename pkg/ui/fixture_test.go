@@ -42,6 +42,7 @@ type env struct {
 	dir     string
 	srv     *httptest.Server
 	clock   *clock
+	prefix  string // the context path without its trailing slash
 }
 
 // clock is the sessions' clock, moved by tests.
@@ -62,9 +63,12 @@ func (c *clock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
-func newEnv(t *testing.T) *env { return newEnvTLS(t, false) }
+func newEnv(t *testing.T) *env { return newEnvAt(t, false, "/") }
 
-func newEnvTLS(t *testing.T, useTLS bool) *env {
+func newEnvTLS(t *testing.T, useTLS bool) *env { return newEnvAt(t, useTLS, "/") }
+
+// newEnvAt serves the UI under contextPath ("/" or "/nexus").
+func newEnvAt(t *testing.T, useTLS bool, contextPath string) *env {
 	t.Helper()
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
@@ -72,7 +76,7 @@ func newEnvTLS(t *testing.T, useTLS bool) *env {
 	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log},
 		raw.New(log), docker.New(security, log, docker.Options{}), maven.New(log, maven.Options{}), npm.New(security, log))
 	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
-	u, err := New(repos, security, search.New(st.DB, repos, security), Options{ContextPath: "/", SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})
+	u, err := New(repos, security, search.New(st.DB, repos, security), Options{ContextPath: contextPath, SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +88,7 @@ func newEnvTLS(t *testing.T, useTLS bool) *env {
 		}
 	})
 	e.Use(security.Middleware())
-	u.Register(e.Group(""))
+	u.Register(e.Group(strings.TrimSuffix(contextPath, "/")))
 	var srv *httptest.Server
 	if useTLS {
 		srv = httptest.NewTLSServer(e)
@@ -92,7 +96,8 @@ func newEnvTLS(t *testing.T, useTLS bool) *env {
 		srv = httptest.NewServer(e)
 	}
 	t.Cleanup(srv.Close)
-	return &env{t: t, ui: u, repos: repos, auth: security, adminPW: pw, dir: st.Dir, srv: srv, clock: clk}
+	return &env{t: t, ui: u, repos: repos, auth: security, adminPW: pw, dir: st.Dir, srv: srv, clock: clk,
+		prefix: strings.TrimSuffix(contextPath, "/")}
 }
 
 // browser is a client with a cookie jar that does not follow redirects.
@@ -123,7 +128,7 @@ func (b *browser) do(method, path string, form url.Values) answer {
 	if form != nil {
 		body = strings.NewReader(form.Encode())
 	}
-	req, err := http.NewRequest(method, b.e.srv.URL+path, body)
+	req, err := http.NewRequest(method, b.e.srv.URL+b.e.prefix+path, body)
 	if err != nil {
 		b.e.t.Fatal(err)
 	}

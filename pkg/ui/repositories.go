@@ -292,7 +292,7 @@ func (u *UI) repositoryPage(c echo.Context, status int, d formData) error {
 // howToTarget describes r as this request addressed the server.
 func (u *UI) howToTarget(c echo.Context, r repo.Repository) repo.HowToTarget {
 	cfg := r.Config()
-	t := repo.HowToTarget{Config: cfg, URL: u.repoURL(c, cfg.Name), Host: c.Request().Host + u.prefix}
+	t := repo.HowToTarget{Config: cfg, URL: u.repoURL(c, cfg.Name), Host: c.Request().Host}
 	if conn, ok := r.Format().(repo.Connector); ok {
 		if port, _ := conn.Ports(cfg); port != 0 {
 			host := c.Request().Host

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -63,6 +64,7 @@ func formValues(t *testing.T, body, id string) url.Values {
 // same decoding and Manager.Create as the REST API). A new format is
 // covered as soon as the manager has it.
 func TestRepositoryFormRoundTrip(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	for _, f := range e.repos.Formats() {
@@ -181,6 +183,7 @@ func TestRepositoryFormRoundTrip(t *testing.T) {
 }
 
 func TestFieldErrorsNextToField(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	e.createRepo(`{"name":"taken","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
@@ -222,6 +225,7 @@ func TestFieldErrorsNextToField(t *testing.T) {
 // create, edit or delete controls, and the server refuses those requests
 // when sent anyway.
 func TestControlsAbsentWithoutPrivileges(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	e.createUser("reader", "reader-pw", "nx-repository-view-*-*-read", "nx-repository-view-*-*-browse", "nx-search-read")
@@ -290,6 +294,7 @@ func TestControlsAbsentWithoutPrivileges(t *testing.T) {
 // Anonymous visitors see what anonymous access allows, or are sent to sign
 // in when it is off.
 func TestAnonymousView(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	anon := e.browser()
@@ -316,6 +321,7 @@ func TestAnonymousView(t *testing.T) {
 // Each format's How-to snippets, filled in with this server's address
 // and the repository, as a user pastes them.
 func TestHowToSnippets(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	host := strings.TrimPrefix(e.srv.URL, "http://")
@@ -378,6 +384,7 @@ func TestHowToSnippets(t *testing.T) {
 }
 
 func TestDeleteRepository(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
@@ -399,5 +406,36 @@ func TestDeleteRepository(t *testing.T) {
 	}
 	if p := b.get("/ui/repositories/raw-h"); p.status != http.StatusNotFound {
 		t.Errorf("a deleted repository's page: %d", p.status)
+	}
+}
+
+// Under a context path the UI, its cookie and its links live below it;
+// Docker's main-port references do not (/v2/ is at the port's root).
+func TestContextPath(t *testing.T) {
+	t.Parallel()
+	e := newEnvAt(t, false, "/nexus")
+	e.createRepo(`{"name":"docker-h","format":"docker","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
+	b := e.browser()
+	p := b.signIn(auth.AdminUser, e.adminPW)
+	if p.status != http.StatusSeeOther || p.location() != "/nexus/ui/password" {
+		t.Fatalf("sign-in: %d %s", p.status, p.location())
+	}
+	if c := sessionCookieOf(t, p); c.Path != "/nexus" {
+		t.Errorf("cookie path %q, want /nexus", c.Path)
+	}
+	if p := b.post("/ui/password", "/ui/password", url.Values{"new-password": {"pw-2"}, "confirm-password": {"pw-2"}}); p.status != http.StatusSeeOther || p.location() != "/nexus/" {
+		t.Fatalf("password change: %d %s", p.status, p.location())
+	}
+	d := b.get("/")
+	d.has(t, `href="/nexus/ui/repositories"`)
+	d.has(t, `href="/nexus/ui/static/style.css?v=`)
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	page := b.get("/ui/repositories/docker-h")
+	page.has(t, "http://"+host+"/nexus/repository/docker-h/")
+	page.has(t, "docker pull "+host+"/docker-h/my-image:1.0")
+	page.has(t, "docker login "+host+" -u")
+	page.has(t, `action="/nexus/ui/repositories/docker-h"`)
+	if p := b.get("/ui/static/style.css"); p.status != http.StatusOK || !strings.Contains(p.body, "prefers-color-scheme") {
+		t.Errorf("stylesheet under the context path: %d", p.status)
 	}
 }

@@ -12,6 +12,7 @@ import (
 )
 
 func TestUsersAndRoles(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	b.get("/ui/security/users").has(t, `data-user="admin"`)
@@ -75,6 +76,7 @@ func TestUsersAndRoles(t *testing.T) {
 }
 
 func TestTokensPage(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	e.createUser("dev", "dev-pw", "nx-repository-view-npm-*-read")
 	ctx := context.Background()
@@ -128,6 +130,7 @@ func TestTokensPage(t *testing.T) {
 // npm login's web mode: the login URL opens a page on which the signed-in
 // user approves, after which the client's poll gets a token of that user.
 func TestNpmWebLogin(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	loginID, doneID, err := e.auth.StartWebLogin(auth.NpmRealm, "laptop.upstream.example", func(context.Context) error { return nil })
 	if err != nil {

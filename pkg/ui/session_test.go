@@ -27,6 +27,7 @@ func sessionCookieOf(t *testing.T, p answer) *http.Cookie {
 }
 
 func TestSessionCookieAttributes(t *testing.T) {
+	t.Parallel()
 	for _, useTLS := range []bool{false, true} {
 		e := newEnvTLS(t, useTLS)
 		p := e.browser().signIn(auth.AdminUser, e.adminPW)
@@ -52,6 +53,7 @@ func TestSessionCookieAttributes(t *testing.T) {
 }
 
 func TestCSRFRefused(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	form := func() url.Values {
@@ -140,6 +142,7 @@ func TestLoginThrottleShared(t *testing.T) {
 }
 
 func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	if p := b.get("/ui/repositories"); p.status != http.StatusOK {
@@ -166,6 +169,7 @@ func TestIdleTimeout(t *testing.T) {
 }
 
 func TestSignOutVoidsCookie(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	var id string
@@ -198,6 +202,7 @@ func TestSignOutVoidsCookie(t *testing.T) {
 // A new password (here through the service, as the REST API sets it) ends
 // the sessions started with the old one.
 func TestPasswordChangeEndsSessions(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.admin()
 	other := e.browser()
@@ -216,6 +221,7 @@ func TestPasswordChangeEndsSessions(t *testing.T) {
 }
 
 func TestForcedPasswordChange(t *testing.T) {
+	t.Parallel()
 	e := newEnv(t)
 	b := e.browser()
 	p := b.signIn(auth.AdminUser, e.adminPW)
