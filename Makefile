@@ -21,7 +21,10 @@ CRANE_VERSION := v0.22.1
 # node-fetch 2.7.0 on the Node 20 here, hence the override.
 VERDACCIO_VERSION := 5.33.0
 PNPM_VERSION := 9.15.9
-NPM_TOOLS_JSON := {"private":true,"dependencies":{"verdaccio":"$(VERDACCIO_VERSION)","pnpm":"$(PNPM_VERSION)"},"overrides":{"node-fetch":"2.7.0"}}
+# axe-core: the accessibility rules the UI tests inject into every page.
+AXE_VERSION := 4.14.1
+NPM_TOOLS_JSON := {"private":true,"dependencies":{"verdaccio":"$(VERDACCIO_VERSION)","pnpm":"$(PNPM_VERSION)","axe-core":"$(AXE_VERSION)"},"overrides":{"node-fetch":"2.7.0"}}
+NPM_TOOLS_STAMP := .installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION)-axe-$(AXE_VERSION)
 # Maven and the plugins of the Maven tests, from Debian: they put a
 # Maven-layout repository at /usr/share/maven-repo, the tests' upstream.
 MAVEN_PACKAGES := maven libmaven-deploy-plugin-java libmaven-install-plugin-java \
@@ -38,6 +41,9 @@ export NEXUS_GO_REGCTL := $(TOOLS)/regctl
 export NEXUS_GO_CRANE := $(TOOLS)/crane
 export NEXUS_GO_VERDACCIO := $(TOOLS)/npm/node_modules/.bin/verdaccio
 export NEXUS_GO_PNPM := $(TOOLS)/npm/node_modules/.bin/pnpm
+export NEXUS_GO_AXE := $(TOOLS)/npm/node_modules/axe-core/axe.min.js
+# The browser of the UI tests: Debian's chromium, headless.
+export NEXUS_GO_CHROMIUM ?= /usr/bin/chromium
 
 .PHONY: build run test test-deps vet fmt-check bench fuzz clean
 
@@ -61,6 +67,11 @@ test-deps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io skopeo >/dev/null; \
 		else echo "docker.io and skopeo are needed (apt-get install docker.io skopeo)"; exit 1; fi; \
 	fi
+	@if ! [ -x $(NEXUS_GO_CHROMIUM) ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+		else echo "chromium is needed (apt-get install chromium)"; exit 1; fi; \
+	fi
 	@missing=; command -v mvn >/dev/null || missing=mvn; \
 	for d in $(MAVEN_REPO_DIRS); do [ -e /usr/share/maven-repo/$$d ] || missing="$$missing $$d"; done; \
 	if [ -n "$$missing" ]; then \
@@ -75,10 +86,10 @@ test-deps:
 	@[ -x $(TOOLS)/crane ] || GOBIN=$(TOOLS) $(GO) install github.com/google/go-containerregistry/cmd/crane@$(CRANE_VERSION)
 	@command -v npm >/dev/null || { echo "node and npm are needed (apt-get install nodejs npm)"; exit 1; }
 	@# Installed again only when the pinned versions change (the stamp names them).
-	@[ -e $(TOOLS)/npm/.installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION) ] && [ -x $(NEXUS_GO_VERDACCIO) ] && [ -x $(NEXUS_GO_PNPM) ] || { \
+	@[ -e $(TOOLS)/npm/$(NPM_TOOLS_STAMP) ] && [ -x $(NEXUS_GO_VERDACCIO) ] && [ -x $(NEXUS_GO_PNPM) ] && [ -f $(NEXUS_GO_AXE) ] || { \
 		rm -rf $(TOOLS)/npm && mkdir -p $(TOOLS)/npm && echo '$(NPM_TOOLS_JSON)' > $(TOOLS)/npm/package.json && \
 		cd $(TOOLS)/npm && npm install --no-audit --no-fund --loglevel=error >/dev/null && \
-		touch .installed-$(VERDACCIO_VERSION)-$(PNPM_VERSION); }
+		touch $(NPM_TOOLS_STAMP); }
 
 # The tests, then short fuzzing sessions of the parsers of client input.
 # Those are bounded by an execution count, not a duration: when a duration
