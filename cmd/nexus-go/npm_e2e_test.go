@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"slices"
@@ -37,13 +38,34 @@ type npmTokenEntry struct {
 }
 
 // whoamiStatus is the status GET /-/whoami answers to a Bearer token.
+// approveNpmLogin signs c in to the web UI in a browser and approves the
+// npm login at the URL npm printed.
+func approveNpmLogin(t *testing.T, s *nexusServer, c *creds) func(loginURL string) {
+	return func(loginURL string) {
+		t.Helper()
+		u, err := url.Parse(loginURL)
+		if err != nil || "http://"+u.Host != s.base {
+			t.Fatalf("npm printed the login URL %q, want one on %s", loginURL, s.base)
+		}
+		b := newUIBrowser(t, s.base).session("npm-login")
+		b.signIn(c.user, c.pass)
+		if status := b.open(u.Path); status != http.StatusOK {
+			t.Fatalf("the login page %s: %d", u.Path, status)
+		}
+		if status := b.submit("#approve"); status != http.StatusOK {
+			t.Fatalf("approving the npm login: %d:\n%s", status, b.bodyText())
+		}
+	}
+}
+
 func whoamiStatus(t *testing.T, registry, token string) int {
 	t.Helper()
 	return npmDo(t, http.MethodGet, registry+"-/whoami", bearer(token), nil, nil).status
 }
 
 // TestNpmPublishFlow: a developer's life with a hosted repository, npm
-// only: login (as npm does by default, and legacy), publish of a scoped
+// only: login (as npm does by default, through the web UI in a browser,
+// and legacy), publish of a scoped
 // package, whoami, a refused republish, dist-tags, deprecate, unpublish of
 // a version, tokens listed, created and revoked, logout.
 func TestNpmPublishFlow(t *testing.T) {
@@ -52,11 +74,11 @@ func TestNpmPublishFlow(t *testing.T) {
 	dev := s.createNpmUser("dev", "dev-password-1")
 	registry := s.npmRepoURL("npm-hosted")
 
-	// npm's default auth-type is web: POST /-/v1/login must be refused
-	// with a 4xx for npm to fall back to the couch login and its prompts.
+	// npm's default auth-type is web: npm prints a URL of the web UI,
+	// where the developer signs in and approves, and polls meanwhile.
 	e := newNpmEnv(t, registry)
-	if out, ok := e.login(dev); !ok {
-		t.Fatalf("npm login (default auth-type):\n%s", out)
+	if out, ok := e.webLogin(approveNpmLogin(t, s, dev)); !ok {
+		t.Fatalf("npm login (default auth-type, web):\n%s", out)
 	}
 	token := e.token()
 	if !strings.HasPrefix(token, "npm_") {
@@ -66,14 +88,14 @@ func TestNpmPublishFlow(t *testing.T) {
 		t.Errorf(".npmrc holds the password:\n%s", rc)
 	}
 	legacy := newNpmEnv(t, registry)
-	if out, ok := legacy.login(dev, "--auth-type=legacy"); !ok {
+	if out, ok := legacy.login(dev); !ok {
 		t.Fatalf("npm login --auth-type=legacy:\n%s", out)
 	}
 	if legacy.token() == "" || legacy.token() == token {
 		t.Fatalf("the legacy login's token %q: want a new one, distinct from %q", legacy.token(), token)
 	}
 	bad := newNpmEnv(t, registry)
-	if out, ok := bad.login(&creds{dev.user, "wrong-password"}, "--auth-type=legacy"); ok || bad.token() != "" {
+	if out, ok := bad.login(&creds{dev.user, "wrong-password"}); ok || bad.token() != "" {
 		t.Errorf("npm login with a wrong password: ok %t, token %q:\n%s", ok, bad.token(), out)
 	}
 	if got := strings.TrimSpace(e.mustRun(e.dir, "whoami")); got != dev.user {

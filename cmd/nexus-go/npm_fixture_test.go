@@ -18,6 +18,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -320,10 +321,46 @@ func (e *npmEnv) pnpm(dir string, args ...string) (string, bool) {
 	return stdout + stderr, ok
 }
 
-// login runs npm login with args and answers its prompts (npm reads each
-// prompt's answer afresh from stdin, so they are written one at a time,
-// when asked) and returns npm's output and whether it succeeded.
+// login runs npm login --auth-type=legacy with args and answers its
+// prompts (npm reads each prompt's answer afresh from stdin, so they are
+// written one at a time, when asked) and returns npm's output and whether
+// it succeeded.
 func (e *npmEnv) login(c *creds, args ...string) (string, bool) {
+	e.t.Helper()
+	answers := []struct{ prompt, answer string }{{"Username: ", c.user}, {"Password: ", c.pass}}
+	return e.runLogin(append([]string{"--auth-type=legacy"}, args...), func(out []byte, stdin io.WriteCloser) {
+		if len(answers) > 0 && bytes.HasSuffix(out, []byte(answers[0].prompt)) {
+			io.WriteString(stdin, answers[0].answer+"\n")
+			answers = answers[1:]
+			if len(answers) == 0 {
+				stdin.Close()
+			}
+		}
+	})
+}
+
+// npmLoginURL is the line npm's web login prints for the browser.
+var npmLoginURL = regexp.MustCompile(`(https?://\S+/ui/npm-login/\S+)\n`)
+
+// webLogin runs npm login in its default, web, flow and hands the login
+// URL npm prints to approve, which signs in and approves it in a browser
+// while npm polls for its token.
+func (e *npmEnv) webLogin(approve func(loginURL string)) (string, bool) {
+	e.t.Helper()
+	seen := false
+	return e.runLogin(nil, func(out []byte, stdin io.WriteCloser) {
+		if m := npmLoginURL.FindSubmatch(out); m != nil && !seen {
+			seen = true
+			stdin.Close()
+			approve(string(m[1]))
+		}
+	})
+}
+
+// runLogin runs npm login with args, calling answer with the output so
+// far after each byte of it, and returns the output and whether npm
+// succeeded.
+func (e *npmEnv) runLogin(args []string, answer func(out []byte, stdin io.WriteCloser)) (string, bool) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), npmRunTimeout)
 	defer cancel()
@@ -343,7 +380,6 @@ func (e *npmEnv) login(c *creds, args ...string) (string, bool) {
 		e.t.Fatal(err)
 	}
 	var out bytes.Buffer
-	answers := []struct{ prompt, answer string }{{"Username: ", c.user}, {"Password: ", c.pass}}
 	r := bufio.NewReader(stdout)
 	for {
 		b, err := r.ReadByte()
@@ -351,13 +387,7 @@ func (e *npmEnv) login(c *creds, args ...string) (string, bool) {
 			break
 		}
 		out.WriteByte(b)
-		if len(answers) > 0 && bytes.HasSuffix(out.Bytes(), []byte(answers[0].prompt)) {
-			io.WriteString(stdin, answers[0].answer+"\n")
-			answers = answers[1:]
-			if len(answers) == 0 {
-				stdin.Close()
-			}
-		}
+		answer(out.Bytes(), stdin)
 	}
 	stdin.Close()
 	err = cmd.Wait()
