@@ -15,8 +15,9 @@ type loginData struct {
 	Token, Username, Next, Error string
 }
 
-// secure reports whether the request came over TLS (directly, or through
-// a trusted proxy that said so: echo's scheme).
+// secure reports whether the request came over TLS, directly or as
+// X-Forwarded-Proto says (echo's scheme): a client sending it only makes
+// its own cookie HTTPS-only.
 func secure(c echo.Context) bool { return c.Scheme() == "https" }
 
 // loginPage shows the sign-in form with a fresh pre-session token, also
