@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"os"
 	"path/filepath"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // MustChangePassword reports whether userID is the admin whose first-start
@@ -33,4 +35,22 @@ func (s *Service) PasswordStamp(ctx context.Context, userID string) (string, err
 	}
 	sum := sha256.Sum256(u.PasswordHash)
 	return hex.EncodeToString(sum[:8]), nil
+}
+
+// ChangeOwnPassword changes the password of the signed-in caller of ctx,
+// who proves the current one first (Authenticate: throttled like every
+// sign-in), unless the change is the forced one of the first-start
+// password (MustChangePassword). It is for sessions, whose requests carry
+// no password; a wrong current password is errs.Unauthorized.
+func (s *Service) ChangeOwnPassword(ctx context.Context, current, password, client string) error {
+	p := PrincipalFrom(ctx)
+	if p == nil || p.Anonymous {
+		return errs.New(errs.Unauthorized, "sign in to change your password")
+	}
+	if !s.MustChangePassword(p.UserID) {
+		if _, err := s.Authenticate(ctx, p.UserID, current, client); err != nil {
+			return err
+		}
+	}
+	return s.ChangePassword(ctx, p.UserID, password)
 }

@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"encoding/json"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,7 +191,7 @@ func FieldValues(cfg Config, fields []Field) (map[string][]string, error) {
 
 // lookupPath finds the value at a dotted path of a decoded JSON object.
 func lookupPath(tree map[string]any, path string) (any, bool) {
-	parts := splitPath(path)
+	parts := strings.Split(path, ".")
 	var cur any = tree
 	for _, p := range parts {
 		obj, ok := cur.(map[string]any)
@@ -204,22 +205,10 @@ func lookupPath(tree map[string]any, path string) (any, bool) {
 	return cur, true
 }
 
-func splitPath(path string) []string {
-	var parts []string
-	start := 0
-	for i := range len(path) {
-		if path[i] == '.' {
-			parts = append(parts, path[start:i])
-			start = i + 1
-		}
-	}
-	return append(parts, path[start:])
-}
-
 // setPath sets the value at a dotted path of a JSON object being built,
 // creating the objects on the way.
 func setPath(tree map[string]any, path string, v any) {
-	parts := splitPath(path)
+	parts := strings.Split(path, ".")
 	cur := tree
 	for _, p := range parts[:len(parts)-1] {
 		next, ok := cur[p].(map[string]any)
@@ -243,15 +232,9 @@ const MemberOrderPrefix = "group.memberOrder."
 // credentials are Basic ("username") when a username is given and absent
 // otherwise. A number that is not one is a FieldError of its field.
 func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
-	first := func(path string) string {
-		if v := values[path]; len(v) > 0 {
-			return v[0]
-		}
-		return ""
-	}
 	tree := map[string]any{}
 	for _, f := range fields {
-		v := first(f.Path)
+		v := url.Values(values).Get(f.Path)
 		switch f.Kind {
 		case FieldBool:
 			setPath(tree, f.Path, v == "true" || v == "on")
@@ -298,7 +281,7 @@ func orderedMembers(path string, values map[string][]string) ([]string, error) {
 	var ms []member
 	for i, name := range values[path] {
 		order := i + 1
-		if raw := strings.TrimSpace(firstOf(values[MemberOrderPrefix+name])); raw != "" {
+		if raw := strings.TrimSpace(url.Values(values).Get(MemberOrderPrefix + name)); raw != "" {
 			n, err := strconv.Atoi(raw)
 			if err != nil {
 				return nil, fieldErr(path, "the position of %s must be a whole number", name)
@@ -313,13 +296,6 @@ func orderedMembers(path string, values map[string][]string) ([]string, error) {
 		out[i] = m.name
 	}
 	return out, nil
-}
-
-func firstOf(v []string) string {
-	if len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 // HasField reports whether fields has one at path.

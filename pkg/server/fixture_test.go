@@ -64,7 +64,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 		}
 		cfg.SSLPort = https.Addr().(*net.TCPAddr).Port
 	}
-	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), nil, log,
+	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), callerUI{}, log,
 		Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
 	if err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, u
 	e.Use(recordClient)
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
-	e.Use(authn.Middleware())
+	e.Use(s.exceptUI(authn.Middleware()))
 	root := e.Group(s.prefix)
 	root.Any("/repository/*", s.repository)
 	root.Any("/repository", s.repositoryRoot)
@@ -115,6 +115,23 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, u
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	return s, nil
+}
+
+// exceptUI runs m on every request but the UI's ("/" and /ui/ under the
+// context path), whose caller is its session's: Basic or Bearer
+// credentials there are neither checked (bcrypt, the login throttle) nor
+// able to spoil a valid session with a failed login.
+func (s *Server) exceptUI(m echo.MiddlewareFunc) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		withM := m(next)
+		return func(c echo.Context) error {
+			p := c.Request().URL.Path
+			if p == s.prefix+"/" || strings.HasPrefix(p, s.prefix+"/ui/") {
+				return next(c)
+			}
+			return withM(c)
+		}
+	}
 }
 
 // byteLimit renders n bytes in echo's BodyLimit syntax.

@@ -11,6 +11,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/serve"
 )
 
 // pageSize is how many entries, components or results a page shows.
@@ -23,6 +24,7 @@ func (u *UI) registerBrowse(g routes) {
 	})
 	g.GET("/ui/browse/:name/*", u.browse)
 	g.GET("/ui/asset/:name/*", u.asset)
+	g.GET("/ui/download/:name/*", u.download)
 	g.POST("/ui/asset/:name/*", u.deleteAsset)
 	g.GET("/ui/components/:name", u.components)
 	g.GET("/ui/component/:name/:id", u.component)
@@ -141,9 +143,9 @@ type assetData struct {
 }
 
 // assetOf finds the stored asset of the request's path.
-func (u *UI) assetOf(c echo.Context) (repo.Repository, *meta.Asset, error) {
+func (u *UI) assetOf(c echo.Context, page string) (repo.Repository, *meta.Asset, error) {
 	ctx := c.Request().Context()
-	name, escaped, err := u.tail(c, "asset")
+	name, escaped, err := u.tail(c, page)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -168,13 +170,13 @@ func (u *UI) assetOf(c echo.Context) (repo.Repository, *meta.Asset, error) {
 // asset shows what is known of one asset; ?delete asks to confirm its
 // deletion.
 func (u *UI) asset(c echo.Context) error {
-	r, a, err := u.assetOf(c)
+	r, a, err := u.assetOf(c, "asset")
 	if err != nil {
 		return u.fail(c, err)
 	}
 	name := r.Name()
 	d := assetData{Repository: name, Asset: a, Crumbs: u.crumbs(name, strings.TrimSuffix(path.Dir(a.Path), ".")),
-		Download:  u.prefix + "/repository/" + url.PathEscape(name) + "/" + escapePath(a.Path),
+		Download:  u.prefix + "/ui/download/" + url.PathEscape(name) + "/" + escapePath(a.Path),
 		CanDelete: r.Authorize(c.Request().Context(), "delete") == nil,
 		Action:    u.prefix + "/ui/asset/" + url.PathEscape(name) + "/" + escapePath(a.Path)}
 	for _, cs := range []checksum{{"asset-sha1", "SHA-1", "sha1"}, {"asset-sha256", "SHA-256", "sha256"}, {"asset-md5", "MD5", "md5"}, {"asset-sha512", "SHA-512", "sha512"}} {
@@ -197,7 +199,7 @@ func (u *UI) asset(c echo.Context) error {
 // deleteAsset deletes the asset (Manager.DeleteAsset decides whether the
 // caller may) and goes back to its folder.
 func (u *UI) deleteAsset(c echo.Context) error {
-	r, a, err := u.assetOf(c)
+	r, a, err := u.assetOf(c, "asset")
 	if err != nil {
 		return u.fail(c, err)
 	}
@@ -210,4 +212,26 @@ func (u *UI) deleteAsset(c echo.Context) error {
 		dir = escapePath(dir) + "/"
 	}
 	return u.redirect(c, "/ui/browse/"+url.PathEscape(r.Name())+"/"+dir)
+}
+
+// download sends an asset's bytes to the signed-in user: the session
+// cookie opens no /repository/ route, so the asset page links here. Its
+// privilege is the format's download one (read).
+func (u *UI) download(c echo.Context) error {
+	r, a, err := u.assetOf(c, "download")
+	if err != nil {
+		return u.fail(c, err)
+	}
+	ctx := c.Request().Context()
+	if err := r.Authorize(ctx, "read"); err != nil {
+		return u.fail(c, err)
+	}
+	content, err := r.Get(ctx, a.Path)
+	if err != nil {
+		return u.fail(c, err)
+	}
+	if err := serve.Content(c.Response(), c.Request(), content, "attachment"); err != nil {
+		return u.fail(c, err)
+	}
+	return nil
 }

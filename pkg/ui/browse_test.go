@@ -47,8 +47,16 @@ func TestBrowseAndAsset(t *testing.T) {
 	asset := b.get("/ui/asset/raw-h/docs/hello.txt")
 	for _, want := range []string{`id="asset-size">16 B`, `id="asset-content-type">text/plain`, `id="asset-sha1"`, `id="asset-sha256"`,
 		`id="asset-md5"`, `id="asset-sha512"`, `id="asset-uploader"`, `id="asset-last-modified"`, `id="asset-last-downloaded">never`,
-		`id="download" class="btn primary" href="/repository/raw-h/docs/hello.txt"`, `id="delete-asset"`} {
+		`id="download" class="btn primary" href="/ui/download/raw-h/docs/hello.txt"`, `id="delete-asset"`} {
 		asset.has(t, want)
+	}
+	// The session downloads through the UI (it opens no /repository/ route).
+	if dl := b.get("/ui/download/raw-h/docs/hello.txt"); dl.status != http.StatusOK || dl.body != "hello, nexus-go\n" ||
+		!strings.HasPrefix(dl.header.Get("Content-Disposition"), "attachment") {
+		t.Errorf("download: %d %q %v", dl.status, dl.body, dl.header)
+	}
+	if dl := e.browser().get("/ui/download/raw-h/docs/hello.txt"); dl.status == http.StatusOK {
+		t.Error("downloaded without a session")
 	}
 	confirm := b.get("/ui/asset/raw-h/docs/hello.txt?delete=")
 	confirm.has(t, `id="confirm-delete"`)
@@ -136,7 +144,7 @@ func TestComponentsAndSearch(t *testing.T) {
 	}
 	e.createRepo(`{"name":"raw-g","format":"raw","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["raw-h"]}}`)
 	b.get("/ui/components/raw-g").has(t, `<a href="/ui/components/raw-h">raw-h</a>`)
-	comp.has(t, `data-snippet="use">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)
+	comp.has(t, `data-snippet="use" tabindex="0">curl -u &#34;$NEXUS_USER:$NEXUS_PASSWORD&#34; -O `+e.srv.URL+`/repository/raw-h/apps/tool-1.0.tgz</pre>`)
 
 	s := b.get("/ui/search?name=apps/tool*")
 	s.has(t, `id="search-form"`)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html/template"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 )
@@ -33,22 +34,8 @@ func (u *UI) funcs() template.FuncMap {
 			}
 			return ""
 		},
-		// escPath escapes each segment of a slash-separated path.
-		"escPath": func(p string) string {
-			parts := strings.Split(p, "/")
-			for i, s := range parts {
-				parts[i] = url.PathEscape(s)
-			}
-			return strings.Join(parts, "/")
-		},
-		"contains": func(list []string, s string) bool {
-			for _, e := range list {
-				if e == s {
-					return true
-				}
-			}
-			return false
-		},
+		"escPath":  escapePath,
+		"contains": slices.Contains[[]string],
 	}
 }
 

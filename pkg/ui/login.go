@@ -2,6 +2,7 @@ package ui
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -14,8 +15,9 @@ type loginData struct {
 	Token, Username, Next, Error string
 }
 
-// secure reports whether the request came over TLS (directly, or through
-// a trusted proxy that said so: echo's scheme).
+// secure reports whether the request came over TLS, directly or as
+// X-Forwarded-Proto says (echo's scheme): a client sending it only makes
+// its own cookie HTTPS-only.
 func secure(c echo.Context) bool { return c.Scheme() == "https" }
 
 // loginPage shows the sign-in form with a fresh pre-session token, also
@@ -29,7 +31,10 @@ func (u *UI) loginPage(c echo.Context) error {
 // safeNext keeps a post-sign-in destination only if it is a path of this
 // server (no open redirect).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsAny(next, "\\\r\n") {
+	// Browsers drop tabs and newlines from a URL, and read a backslash as
+	// a slash: "/\t/host" is "//host", another site.
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") ||
+		strings.ContainsFunc(next, func(r rune) bool { return r < 0x20 || r == 0x7f || r == '\\' }) {
 		return ""
 	}
 	return next
@@ -96,15 +101,15 @@ type passwordData struct {
 func (u *UI) passwordPage(c echo.Context) error {
 	st := stateOf(c)
 	if st.sess == nil {
-		return u.redirect(c, "/ui/login?next=/ui/password")
+		return u.redirect(c, "/ui/login?next="+url.QueryEscape(u.prefix+"/ui/password"))
 	}
 	return u.render(c, http.StatusOK, "password", "Change password", "", passwordData{Forced: u.auth.MustChangePassword(st.sess.user)})
 }
 
-// changePassword changes the signed-in user's own password: the current
-// one is checked first (Authenticate, throttled), except when the change
-// is the forced one of the first-start password, which the session has
-// just proved.
+// changePassword changes the signed-in user's own password
+// (auth.ChangeOwnPassword: the current one is checked first, except for
+// the forced change of the first-start password, which the session has
+// just proved).
 func (u *UI) changePassword(c echo.Context) error {
 	st := stateOf(c)
 	if st.sess == nil {
@@ -112,23 +117,20 @@ func (u *UI) changePassword(c echo.Context) error {
 	}
 	req := c.Request()
 	ctx := req.Context()
-	forced := u.auth.MustChangePassword(st.sess.user)
-	data := passwordData{Forced: forced, Fields: map[string]string{}}
+	data := passwordData{Forced: u.auth.MustChangePassword(st.sess.user), Fields: map[string]string{}}
 	again := func(status int) error {
 		return u.render(c, status, "password", "Change password", "", data)
-	}
-	if !forced {
-		if _, err := u.auth.Authenticate(ctx, st.sess.user, req.PostFormValue("current-password"), clientip.Of(req)); err != nil {
-			data.Fields["current-password"] = "This is not your current password."
-			return again(http.StatusBadRequest)
-		}
 	}
 	pw := req.PostFormValue("new-password")
 	if pw != req.PostFormValue("confirm-password") {
 		data.Fields["confirm-password"] = "The two new passwords differ."
 		return again(http.StatusBadRequest)
 	}
-	if err := u.auth.ChangePassword(ctx, st.sess.user, pw); err != nil {
+	if err := u.auth.ChangeOwnPassword(ctx, req.PostFormValue("current-password"), pw, clientip.Of(req)); err != nil {
+		if errs.KindOf(err) == errs.Unauthorized {
+			data.Fields["current-password"] = "This is not your current password."
+			return again(http.StatusBadRequest)
+		}
 		if errs.KindOf(err) == errs.Invalid {
 			data.Fields["new-password"] = errs.Message(err)
 			return again(http.StatusBadRequest)

@@ -161,7 +161,7 @@ func (u *UI) renderForm(c echo.Context, status int, d formData, fields []repo.Fi
 				ff.Order[m] = i + 1
 			}
 			for _, m := range f.Options {
-				if raw := firstValue(values, repo.MemberOrderPrefix+m); raw != "" {
+				if raw := url.Values(values).Get(repo.MemberOrderPrefix + m); raw != "" {
 					if n, err := strconv.Atoi(raw); err == nil {
 						ff.Order[m] = n
 					}
@@ -183,13 +183,6 @@ func (u *UI) renderForm(c echo.Context, status int, d formData, fields []repo.Fi
 		return u.repositoryPage(c, status, d)
 	}
 	return u.render(c, status, name, title, "repositories", d)
-}
-
-func firstValue(values map[string][]string, key string) string {
-	if v := values[key]; len(v) > 0 {
-		return v[0]
-	}
-	return ""
 }
 
 // submitted builds the configuration a posted form describes, the way

@@ -334,7 +334,7 @@ func TestHowToSnippets(t *testing.T) {
 	snippet := func(repoName, id string) string {
 		t.Helper()
 		p := b.get("/ui/repositories/" + repoName)
-		re := regexp.MustCompile(`(?s)<pre class="snippet" data-snippet="` + regexp.QuoteMeta(id) + `">(.*?)</pre><button type="button" class="copy btn small" data-copy="([^"]*)"`)
+		re := regexp.MustCompile(`(?s)<pre class="snippet" data-snippet="` + regexp.QuoteMeta(id) + `" tabindex="0">(.*?)</pre><button type="button" class="copy btn small" data-copy="([^"]*)"`)
 		m := re.FindStringSubmatch(p.body)
 		if m == nil {
 			t.Errorf("%s: no snippet %s with a copy button", repoName, id)

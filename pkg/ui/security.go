@@ -160,6 +160,11 @@ func (u *UI) updateUser(c echo.Context) error {
 // and ends that user's sessions.
 func (u *UI) resetPassword(c echo.Context) error {
 	id := c.Param("id")
+	// A session proves no password: one's own is changed on the password
+	// page, which asks for the current one.
+	if id == stateOf(c).p.UserID {
+		return u.redirect(c, "/ui/password")
+	}
 	if err := u.auth.ChangePassword(c.Request().Context(), id, c.FormValue("password")); err != nil {
 		return u.invalidOrFail(c, err, func(alert string) error {
 			usr, gerr := u.auth.GetUser(c.Request().Context(), id)
@@ -169,9 +174,7 @@ func (u *UI) resetPassword(c echo.Context) error {
 			return u.userForm(c, errs.Status(err), userData{User: *usr, Errors: map[string]string{"password": alert}})
 		})
 	}
-	if id != stateOf(c).p.UserID {
-		u.sessions.endUser(id)
-	}
+	u.sessions.endUser(id)
 	u.log.Info("password reset", "userId", id, "by", stateOf(c).p.UserID)
 	return u.redirect(c, "/ui/security/users/"+url.PathEscape(id)+"?saved=1")
 }

@@ -162,3 +162,28 @@ func TestNpmWebLogin(t *testing.T) {
 		t.Errorf("an approved login's page: %d, want 404", p.status)
 	}
 }
+
+// An editor of users who may not read roles sees a user's roles without
+// choosing them, and saving the profile keeps them.
+func TestUserSaveKeepsRolesItCannotList(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createUser("helpdesk", "helpdesk-pw", "nx-users-read", "nx-users-update")
+	e.createUser("dev", "dev-pw-12345", "nx-repository-view-*-*-read")
+	b := e.browser()
+	b.signIn("helpdesk", "helpdesk-pw")
+	page := b.get("/ui/security/users/dev")
+	page.has(t, `id="user-roles">dev-role<`)
+	// The form sends them back as they are (the post below sends what the
+	// form holds).
+	page.has(t, `<input type="hidden" name="roles" value="dev-role">`)
+	p := b.post("/ui/security/users/dev", "/ui/security/users/dev", url.Values{"userId": {"dev"}, "firstName": {"Renamed"},
+		"lastName": {"D"}, "emailAddress": {"dev@example.org"}, "status": {"active"}, "roles": {"dev-role"}})
+	if p.status != http.StatusSeeOther {
+		t.Fatalf("save: %d %s", p.status, p.body)
+	}
+	u, err := e.auth.GetUser(e.system(), "dev")
+	if err != nil || u.FirstName != "Renamed" || len(u.Roles) != 1 || u.Roles[0] != "dev-role" {
+		t.Fatalf("after the save: %+v %v", u, err)
+	}
+}

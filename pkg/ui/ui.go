@@ -220,7 +220,10 @@ func (u *UI) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if err := u.cop.Check(req); err != nil {
 				return u.refuse(c, "A request from another site was refused.")
 			}
-			if req.URL.Path != u.prefix+"/ui/login" && !u.validCSRF(req, st.sess) {
+			// The sign-in has a token of its own; a sign-out with no live
+			// session (it timed out) has nothing to protect.
+			signOutOfNothing := req.URL.Path == u.prefix+"/ui/logout" && st.sess == nil
+			if req.URL.Path != u.prefix+"/ui/login" && !signOutOfNothing && !u.validCSRF(req, st.sess) {
 				return u.refuse(c, "The form expired or did not come from this server. Reload the page and try again.")
 			}
 		}
