@@ -6,6 +6,7 @@ package main
 // disabled, given a new password and deleted, a role with a nested role.
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -27,7 +28,7 @@ func TestUIManage(t *testing.T) {
 	s := startServer(t)
 	changeAdminPassword(s)
 	s.createRepo("hosted", hostedBody("ui-pages", "allow"))
-	const files = 150
+	const files = 120
 	for i := 0; i < files; i++ {
 		s.put("ui-pages", fmt.Sprintf("many/f%03d.txt", i), []byte(strconv.Itoa(i)))
 	}
@@ -275,6 +276,31 @@ func TestUIManage(t *testing.T) {
 		if row := admin.text(`#repositories tr[data-repository="ui-proxy"]`); strings.Contains(strings.ToLower(row), "blocked") {
 			t.Errorf("the dashboard's row of a working proxy: %q", row)
 		}
+	})
+
+	t.Run("hanging upstream", func(t *testing.T) {
+		admin := admin.in(t)
+		release := make(chan struct{})
+		up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			select {
+			case <-release:
+			case <-r.Context().Done():
+			}
+		}))
+		defer up.Close()
+		defer close(release)
+		s.createRepo("proxy", anonProxyBody("ui-hanging", up.URL+"/", 1440))
+		// A client waits on the upstream through the proxy meanwhile.
+		go s.request(context.Background(), http.MethodGet, "/repository/ui-hanging/slow.bin", s.admin(), nil, nil)
+		for _, p := range []string{"/", "/ui/repositories", "/ui/repositories/ui-hanging", "/ui/browse/ui-hanging/"} {
+			start := time.Now()
+			admin.open(p)
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("%s took %v while the proxy's upstream hangs", p, d)
+			}
+		}
+		admin.open("/")
+		admin.must(`#repositories tr[data-repository="ui-hanging"]`)
 	})
 
 	t.Run("nested role", func(t *testing.T) {
