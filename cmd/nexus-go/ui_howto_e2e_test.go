@@ -59,10 +59,10 @@ func runSnippet(t *testing.T, dir, snippet string, env []string) string {
 }
 
 // TestUIHowToMaven: a Maven proxy of the tests' central and a group of it
-// and maven-releases are made through the forms; mvn builds a project with
-// the group's settings.xml snippet as its settings (everything resolved
-// through the group), then deploys it with maven-releases' settings.xml
-// snippet and its distributionManagement snippet in the pom, all verbatim.
+// and maven-releases are made through the forms; mvn builds and deploys a
+// project with the group's settings.xml snippet as its settings
+// (everything resolved through the group) and maven-releases'
+// distributionManagement snippet in the pom, all verbatim.
 func TestUIHowToMaven(t *testing.T) {
 	up := startMavenUpstream(t, debianMavenRepo)
 	s := startServer(t)
@@ -115,18 +115,17 @@ func TestUIHowToMaven(t *testing.T) {
 	}
 	local := m.localRepo("howto")
 	start := time.Now()
-	// Everything the build and the deploy need, through the group (the
-	// deploy itself skipped).
+	// As a team does: everything through the group's settings.xml, the
+	// deploy to maven-releases by its distributionManagement (the group's
+	// settings hold its members' credentials too).
 	useSettings(groupSettings)
-	m.mustRun(dir, local, "deploy", deployArgs, "-Dmaven.deploy.skip=true")
+	m.mustRun(dir, local, "deploy", deployArgs)
 	if len(s.assets("ui-central")) == 0 {
 		t.Errorf("mvn resolved nothing through the group's proxy")
 	}
-	// The deploy, with the hosted repository's own settings.xml (no
-	// mirror): the plugins come from the local repository, used as a
-	// plain cache (legacyLocalRepo: not bound to the mirror they came from).
-	useSettings(hostedSettings)
-	m.mustRun(dir, local, "deploy", deployArgs, "-Dmaven.legacyLocalRepo=true")
+	if !strings.Contains(hostedSettings, "<id>maven-releases</id>") {
+		t.Errorf("maven-releases' settings.xml snippet has no server of its id:\n%s", hostedSettings)
+	}
 	t.Logf("mvn with the snippets: %v", time.Since(start).Round(time.Millisecond))
 	jar := readFile(t, filepath.Join(dir, "target", "lib-1.0.jar"))
 	s.getExpect("maven-releases", "org/example/e2e/lib/1.0/lib-1.0.jar", jar)

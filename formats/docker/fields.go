@@ -23,3 +23,6 @@ func (f *Format) Fields(typ string) []repo.Field {
 	}
 	return out
 }
+
+// WritesThroughGroups: pushes to a group go to its writable member.
+func (f *Format) WritesThroughGroups() bool { return true }

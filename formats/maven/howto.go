@@ -27,12 +27,22 @@ func (f *Format) HowTo(t repo.HowToTarget) []repo.Snippet {
           xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"
           xsi:schemaLocation="http://maven.apache.org/SETTINGS/1.0.0 https://maven.apache.org/xsd/settings-1.0.0.xsd">
   <servers>
-    <server>
-      <id>` + id + `</id>
+`)
+	// A group's settings also serve deploys to its members, whose
+	// distributionManagement names them by their ids.
+	ids := []string{t.Config.Name}
+	if g := t.Config.Group; g != nil {
+		ids = append(ids, g.MemberNames...)
+	}
+	for _, sid := range ids {
+		b.WriteString(`    <server>
+      <id>` + html.EscapeString(sid) + `</id>
       <username>${env.NEXUS_USER}</username>
       <password>${env.NEXUS_PASSWORD}</password>
     </server>
-  </servers>
+`)
+	}
+	b.WriteString(`  </servers>
 `)
 	if t.Config.Type != repo.Hosted {
 		b.WriteString(`  <mirrors>

@@ -12,3 +12,6 @@ func (f *Format) Fields(typ string) []repo.Field {
 		Default: "false", Section: "npm",
 		Help: "Let proxy members add versions to packages a hosted member publishes (off guards against dependency confusion)."}}
 }
+
+// WritesThroughGroups: publishes to a group go to its writable member.
+func (f *Format) WritesThroughGroups() bool { return true }

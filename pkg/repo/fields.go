@@ -44,6 +44,13 @@ type ConfigFields interface {
 	Fields(typ string) []Field
 }
 
+// GroupWriter is implemented by formats whose groups take uploads, sent
+// on to the group's writable member (Docker pushes, npm publishes): only
+// their group forms offer a writable member.
+type GroupWriter interface {
+	WritesThroughGroups() bool
+}
+
 // Fields returns every field a repository of format and type has: the
 // engine's for the type, then the format's (ConfigFields). Options of
 // blob store and member fields are filled from what exists; members are
@@ -98,12 +105,12 @@ func (m *Manager) Fields(ctx context.Context, format, typ string) ([]Field, erro
 		)
 	case Group:
 		members := m.candidates(ctx, format)
-		out = append(out,
-			Field{Path: "group.memberNames", Label: "Members", Kind: FieldMembers, Options: members, Section: "Group",
-				Help: "Searched in order: the lowest number first."},
-			Field{Path: "group.writableMember", Label: "Writable member", Kind: FieldMember, Options: members, Section: "Group",
-				Help: "The hosted member that takes uploads sent to the group; none for a read-only group."},
-		)
+		out = append(out, Field{Path: "group.memberNames", Label: "Members", Kind: FieldMembers, Options: members, Section: "Group",
+			Help: "Searched in order: the lowest number first."})
+		if gw, ok := f.(GroupWriter); ok && gw.WritesThroughGroups() {
+			out = append(out, Field{Path: "group.writableMember", Label: "Writable member", Kind: FieldMember, Options: members, Section: "Group",
+				Help: "The hosted member that takes uploads sent to the group; none for a read-only group."})
+		}
 	}
 	if cf, ok := f.(ConfigFields); ok {
 		out = append(out, cf.Fields(typ)...)

@@ -439,3 +439,17 @@ func TestContextPath(t *testing.T) {
 		t.Errorf("stylesheet under the context path: %d", p.status)
 	}
 }
+
+// A group form offers a writable member only for formats whose groups
+// take uploads (repo.GroupWriter).
+func TestWritableMemberOnlyWhereGroupsTakeUploads(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	b := e.admin()
+	for format, want := range map[string]bool{"raw": false, "maven2": false, "docker": true, "npm": true} {
+		page := b.get("/ui/repositories/new?format=" + format + "&type=group")
+		if got := strings.Contains(page.body, `name="group.writableMember"`); got != want {
+			t.Errorf("%s group form offers a writable member: %t, want %t", format, got, want)
+		}
+	}
+}
