@@ -13,8 +13,8 @@ import (
 func (f *Format) HowTo(t repo.HowToTarget) []repo.Snippet {
 	if c := t.Component; c != nil {
 		name := c.Name
-		if c.Group != "" {
-			name = c.Group + "/" + name
+		if c.Group != "" { // the scope, stored without its '@'
+			name = "@" + c.Group + "/" + name
 		}
 		return []repo.Snippet{{ID: "use", Title: "Install", Text: "npm install " + name + "@" + c.Version + " --registry=" + t.URL}}
 	}

@@ -189,6 +189,9 @@ func ref(tx *bolt.Tx, a *Asset) error {
 	}
 	if !found {
 		rec = Blob{Digest: a.Blob, Size: a.Size, Checksums: a.Checksums, Created: time.Now().UTC()}
+		if err := addBlobUsage(tx, 1, a.Size); err != nil {
+			return err
+		}
 	}
 	rec.Refs++
 	// Checksums learnt at write time are kept on the blob for every later asset.

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"maps"
 	"time"
@@ -66,25 +67,64 @@ func (db *DB) ReleaseBlob(d digest.Digest) (bool, error) {
 			return nil
 		}
 		released = true
+		if found {
+			if err := addBlobUsage(tx, -1, -rec.Size); err != nil {
+				return err
+			}
+		}
 		return b.Delete(blobKey(d))
 	})
 	return released, err
 }
 
+// The blob records' count and total size are kept in the transactions
+// that create and delete records, so BlobUsage is one lookup, whatever the
+// store holds.
+var keyBlobUsage = []byte("blob_usage")
+
+func decodeBlobUsage(v []byte) (count, bytes int64) {
+	if len(v) != 16 {
+		return 0, 0
+	}
+	return int64(binary.BigEndian.Uint64(v)), int64(binary.BigEndian.Uint64(v[8:]))
+}
+
+// addBlobUsage adds count records of bytes to the totals.
+func addBlobUsage(tx *bolt.Tx, count, bytes int64) error {
+	b := tx.Bucket(bucketSystem)
+	c, n := decodeBlobUsage(b.Get(keyBlobUsage))
+	v := binary.BigEndian.AppendUint64(nil, uint64(c+count))
+	return b.Put(keyBlobUsage, binary.BigEndian.AppendUint64(v, uint64(n+bytes)))
+}
+
 // BlobUsage returns the number of blob records and their total size.
 func (db *DB) BlobUsage() (count, bytes int64, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
-			var rec Blob
-			if err := json.Unmarshal(v, &rec); err != nil {
-				return err
-			}
-			count++
-			bytes += rec.Size
-			return nil
-		})
+		count, bytes = decodeBlobUsage(tx.Bucket(bucketSystem).Get(keyBlobUsage))
+		return nil
 	})
 	return count, bytes, err
+}
+
+// countBlobs computes the totals from the stored records, for a database
+// from before they were kept (schema 3).
+func countBlobs(tx *bolt.Tx) error {
+	if err := tx.Bucket(bucketSystem).Delete(keyBlobUsage); err != nil {
+		return err
+	}
+	var count, bytes int64
+	if err := tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+		var rec Blob
+		if err := json.Unmarshal(v, &rec); err != nil {
+			return err
+		}
+		count++
+		bytes += rec.Size
+		return nil
+	}); err != nil {
+		return err
+	}
+	return addBlobUsage(tx, count, bytes)
 }
 
 // UnreferencedBlobs returns blobs with no reference left; a crash between a

@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the layout version this code reads and writes.
-const SchemaVersion = 3
+const SchemaVersion = 4
 
 var (
 	bucketSystem        = []byte("system")
@@ -45,6 +45,7 @@ var (
 var migrations = map[int]func(tx *bolt.Tx) error{
 	1: indexFolders,         // 2 adds the folder index
 	2: indexSearchAndCounts, // 3 adds the component index and repository statistics
+	3: countBlobs,           // 4 adds the blob records' totals
 }
 
 // indexSearchAndCounts builds the component index and the repository

@@ -13,8 +13,8 @@ type HowToTarget struct {
 	// Host is the main port's host:port as the client addressed it
 	// (without the context path, which URL has).
 	Host string
-	// ConnectorHost is host:port of the repository's HTTP connector
-	// (Docker), "" when it has none.
+	// ConnectorHost is host:port of the repository's connector (Docker),
+	// the HTTPS one when it has both, "" when it has none.
 	ConnectorHost string
 	// Component is the component the snippets are for, nil for the
 	// repository as a whole.

@@ -66,7 +66,8 @@ type Manager struct {
 	deleteBatch      int
 	afterDeleteBatch func(name string)
 
-	downloads *downloads // LastDownloaded of served assets, batched
+	downloads *downloads  // LastDownloaded of served assets, batched
+	probe     *writeProbe // Health's metadata writability, probed once per interval
 
 	// sums shares the computation of an asset's missing checksums among
 	// concurrent callers (see Checksums).
@@ -149,6 +150,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	}
 	m.order = formats
 	m.downloads = newDownloads(db, opts.Log)
+	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
 	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
 	return m
 }

@@ -105,11 +105,11 @@ type HealthCheck struct {
 	Duration time.Duration
 }
 
-// Health runs the server's health checks (metadata writable, blob stores
-// with space, no proxy blocked), for callers holding nx-metrics-read, as
-// Nexus guards them (not with the anonymous role's nx-healthcheck-read:
-// they name repositories and describe the server's state). No check calls
-// out.
+// Health runs the server's health checks (metadata writable, as probed at
+// most probeInterval ago; blob stores with space; no proxy blocked), for
+// callers holding nx-metrics-read, as Nexus guards them (not with the
+// anonymous role's nx-healthcheck-read: they name repositories and
+// describe the server's state). No check calls out.
 func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 	if err := m.authz.Require(ctx, auth.Application("metrics", "read")); err != nil {
 		return nil, err
@@ -119,13 +119,16 @@ func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 		ok, msg := fn()
 		return HealthCheck{Name: name, Healthy: ok, Message: msg, Start: start, Duration: time.Since(start)}
 	}
+	// The writability probe is a write transaction: its last result stands
+	// for probeInterval, with the time it was taken.
+	start, took, err := m.probe.result()
+	metadata := HealthCheck{Name: "Metadata Database", Healthy: err == nil, Message: "metadata database is writable",
+		Start: start, Duration: took}
+	if err != nil {
+		metadata.Message = "metadata database is not writable"
+	}
 	return []HealthCheck{
-		run("Metadata Database", func() (bool, string) {
-			if err := m.db.Writable(); err != nil {
-				return false, "metadata database is not writable"
-			}
-			return true, "metadata database is writable"
-		}),
+		metadata,
 		run("Blob Stores Ready", func() (bool, string) {
 			for _, s := range m.BlobStores() {
 				free, low, err := s.SpaceLow(ctx)

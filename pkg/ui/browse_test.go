@@ -211,3 +211,36 @@ func TestProxyStatus(t *testing.T) {
 		t.Errorf("raw-b: %s", row)
 	}
 }
+
+// A component's Versions are those of its group and name, however many
+// other groups share the name (a Maven artifactId such as "core").
+func TestComponentVersionsOfItsGroup(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createRepo(`{"name":"maven-h","format":"maven2","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"},"maven":{"versionPolicy":"MIXED"}}`)
+	for i := range pageSize + 20 {
+		e.put("maven-h", fmt.Sprintf("org/g%03d/core/1.0/core-1.0.jar", i), "jar")
+	}
+	for _, v := range []string{"1.0", "2.0", "3.0"} {
+		e.put("maven-h", "zz/target/core/"+v+"/core-"+v+".jar", "jar "+v)
+	}
+	b := e.admin()
+	list := b.get("/ui/search?repository=maven-h&group=zz.target&name=core")
+	link := regexp.MustCompile(`href="(/ui/component/maven-h/[^"]+)"`).FindStringSubmatch(list.body)
+	if link == nil {
+		t.Fatalf("no link to a zz.target component:\n%s", list.body)
+	}
+	p := b.get(link[1])
+	versions := regexp.MustCompile(`(?s)<ul class="versions">(.*?)</ul>`).FindStringSubmatch(p.body)
+	if versions == nil {
+		t.Fatalf("no versions on the component page:\n%s", p.body)
+	}
+	got := regexp.MustCompile(`>([^<]+)</a></li>`).FindAllStringSubmatch(versions[1], -1)
+	var vs []string
+	for _, m := range got {
+		vs = append(vs, m[1])
+	}
+	if strings.Join(vs, " ") != "1.0 2.0 3.0" {
+		t.Errorf("versions of zz.target:core = %q, want 1.0 2.0 3.0", vs)
+	}
+}

@@ -80,16 +80,18 @@ func (u *UI) component(c echo.Context) error {
 	t := u.howToTarget(c, r)
 	t.Component = comp
 	d.Use = u.snippets(c, r, &t)
-	// The other versions of the same name (npm's versions, a Docker
-	// image's tags), a page of them, from the index.
+	// The other versions of the same group and name (npm's versions, a
+	// Docker image's tags, a Maven artifact's), a page of them, from the
+	// index. The check after it is for an ungrouped component, which the
+	// query cannot tell from a grouped one (an empty group matches any).
 	if u.may(c, auth.Application("search", "read")) && !strings.Contains(comp.Name, "*") {
-		q := search.Query{Repository: r.Name(), Name: comp.Name}
+		q := search.Query{Repository: r.Name(), Group: comp.Group, Name: comp.Name}
 		others, _, err := u.finder.Components(ctx, q, "", pageSize)
 		if err != nil {
 			return u.fail(c, err)
 		}
 		for _, o := range others {
-			if o.Name == comp.Name && o.Group == comp.Group {
+			if o.Group == comp.Group {
 				d.Versions = append(d.Versions, o)
 			}
 		}

@@ -287,7 +287,13 @@ func (u *UI) howToTarget(c echo.Context, r repo.Repository) repo.HowToTarget {
 	cfg := r.Config()
 	t := repo.HowToTarget{Config: cfg, URL: u.repoURL(c, cfg.Name), Host: c.Request().Host}
 	if conn, ok := r.Format().(repo.Connector); ok {
-		if port, _ := conn.Ports(cfg); port != 0 {
+		// The HTTPS connector when there is one: docker speaks HTTPS to a
+		// registry unless told it is insecure.
+		httpPort, port := conn.Ports(cfg)
+		if port == 0 {
+			port = httpPort
+		}
+		if port != 0 {
 			host := c.Request().Host
 			if h, _, err := net.SplitHostPort(host); err == nil {
 				host = h

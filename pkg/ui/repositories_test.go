@@ -327,6 +327,8 @@ func TestHowToSnippets(t *testing.T) {
 	host := strings.TrimPrefix(e.srv.URL, "http://")
 	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
 	e.createRepo(`{"name":"docker-h","format":"docker","type":"hosted","online":true,"storage":{"blobStoreName":"default"},"docker":{"httpPort":18555}}`)
+	e.createRepo(`{"name":"docker-s","format":"docker","type":"hosted","online":true,"storage":{"blobStoreName":"default"},"docker":{"httpsPort":18556}}`)
+	e.createRepo(`{"name":"docker-b","format":"docker","type":"hosted","online":true,"storage":{"blobStoreName":"default"},"docker":{"httpPort":18557,"httpsPort":18558}}`)
 	e.createRepo(`{"name":"maven-h","format":"maven2","type":"hosted","online":true,"storage":{"blobStoreName":"default"},"maven":{"versionPolicy":"MIXED"}}`)
 	e.createRepo(`{"name":"maven-g","format":"maven2","type":"group","online":true,"storage":{"blobStoreName":"default"},"group":{"memberNames":["maven-h"]}}`)
 	e.createRepo(`{"name":"npm-h","format":"npm","type":"hosted","online":true,"storage":{"blobStoreName":"default"}}`)
@@ -365,6 +367,12 @@ func TestHowToSnippets(t *testing.T) {
 	want("docker-h", "docker-login", `docker login 127.0.0.1:18555 -u "$NEXUS_USER" --password-stdin`)
 	want("docker-h", "docker-push", "docker push 127.0.0.1:18555/my-image:1.0")
 	want("docker-h", "docker-pull", "docker pull 127.0.0.1:18555/my-image:1.0")
+	// An HTTPS connector alone has its snippets, and is preferred to an
+	// HTTP one.
+	want("docker-s", "docker-login", `docker login 127.0.0.1:18556 -u "$NEXUS_USER" --password-stdin`)
+	want("docker-s", "docker-push", "docker push 127.0.0.1:18556/my-image:1.0")
+	want("docker-b", "docker-login", `docker login 127.0.0.1:18558 -u "$NEXUS_USER" --password-stdin`)
+	want("docker-b", "docker-pull", "docker pull 127.0.0.1:18558/my-image:1.0")
 	want("docker-h", "docker-login-path", "docker login "+host+" -u")
 	want("docker-h", "docker-push-path", "docker push "+host+"/docker-h/my-image:1.0")
 	want("docker-h", "docker-pull-path", "docker pull "+host+"/docker-h/my-image:1.0")

@@ -1,0 +1,70 @@
+package repo
+
+import (
+	"errors"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// Health probes the metadata database's writability at most once per
+// probeInterval, however many callers ask (concurrently too), and reports
+// the remembered result, failure included, with the time it was taken.
+func TestHealthProbesOncePerInterval(t *testing.T) {
+	fx := newServiceFixture(t)
+	var probes atomic.Int32
+	var failing atomic.Bool
+	fx.m.probe.probe = func() error {
+		probes.Add(1)
+		if failing.Load() {
+			return errors.New("disk gone")
+		}
+		return fx.db.Writable()
+	}
+	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	var clock sync.Mutex
+	now := t0
+	fx.m.probe.now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
+	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
+	metadata := func() HealthCheck {
+		t.Helper()
+		checks, err := fx.m.Health(fx.admin)
+		if err != nil || len(checks) != 3 || checks[0].Name != "Metadata Database" {
+			t.Fatalf("Health = %+v, %v", checks, err)
+		}
+		return checks[0]
+	}
+
+	var wg sync.WaitGroup
+	for range 16 {
+		wg.Add(1)
+		go func() { defer wg.Done(); fx.m.Health(fx.admin) }()
+	}
+	wg.Wait()
+	if n := probes.Load(); n != 1 {
+		t.Fatalf("%d probes for 16 concurrent checks, want 1", n)
+	}
+	advance(probeInterval - time.Millisecond)
+	failing.Store(true)
+	if c := metadata(); !c.Healthy || !c.Start.Equal(t0) || probes.Load() != 1 {
+		t.Fatalf("within the interval: %+v after %d probes; want the first probe's result", c, probes.Load())
+	}
+	advance(time.Millisecond)
+	if c := metadata(); c.Healthy || c.Message != "metadata database is not writable" || !c.Start.Equal(t0.Add(probeInterval)) || probes.Load() != 2 {
+		t.Fatalf("after the interval: %+v after %d probes; want a new, failed probe", c, probes.Load())
+	}
+	failing.Store(false)
+	advance(probeInterval / 2)
+	if c := metadata(); c.Healthy || probes.Load() != 2 {
+		t.Fatalf("a failure is remembered for the interval too: %+v after %d probes", c, probes.Load())
+	}
+	advance(probeInterval)
+	if c := metadata(); !c.Healthy || probes.Load() != 3 {
+		t.Fatalf("recovery: %+v after %d probes", c, probes.Load())
+	}
+	advance(-time.Hour) // a clock set back probes again rather than trust a future result
+	if metadata(); probes.Load() != 4 {
+		t.Fatalf("%d probes after the clock went back, want 4", probes.Load())
+	}
+}
