@@ -10,7 +10,6 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,27 +17,9 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 	"github.com/nexus-go/nexus-go/pkg/wildcard"
 )
-
-// fakeClock is a settable clock for throttling and cache expiry; logins
-// running concurrently read it while a fake sleep advances it.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 type fixture struct {
 	s             *Service
@@ -46,7 +27,7 @@ type fixture struct {
 	dataDir       string
 	passwordFile  string
 	adminPassword string
-	clock         *fakeClock
+	clock         *testclock.Clock
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -58,8 +39,8 @@ func newFixture(t *testing.T) *fixture {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	clock := &fakeClock{t: time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)}
-	s.now = clock.now
+	clock := testclock.New(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))
+	s.now = clock.Now
 	file, created, err := s.Bootstrap(context.Background(), dir)
 	if err != nil || !created {
 		t.Fatalf("Bootstrap = %q, %v, %v", file, created, err)
@@ -343,7 +324,7 @@ func TestChangePassword(t *testing.T) {
 	if err := f.s.ChangePassword(ctx, AdminUser, "new-secret"); err != nil {
 		t.Fatal(err)
 	}
-	if f.s.logins.principal(AdminUser, f.adminPassword, f.db.SecurityGeneration(), f.clock.now()) != nil {
+	if f.s.logins.principal(AdminUser, f.adminPassword, f.db.SecurityGeneration(), f.clock.Now()) != nil {
 		t.Error("password change left the old login usable from the cache")
 	}
 	if _, err := os.Stat(f.passwordFile); !errors.Is(err, os.ErrNotExist) {
@@ -382,8 +363,8 @@ func TestCacheBoundToStoredHash(t *testing.T) {
 	if _, err := f.s.Authenticate(ctx, "u", "new", "10.0.0.1:1"); err != nil {
 		t.Fatal(err)
 	}
-	f.clock.advance(successTTL)
-	if f.s.logins.principal("u", "new", f.db.SecurityGeneration(), f.clock.now()) != nil {
+	f.clock.Advance(successTTL)
+	if f.s.logins.principal("u", "new", f.db.SecurityGeneration(), f.clock.Now()) != nil {
 		t.Error("cached login valid after its TTL")
 	}
 }

@@ -51,7 +51,7 @@ func (f *fixture) probe() *probe {
 		p.mu.Lock()
 		p.waits = append(p.waits, d)
 		p.mu.Unlock()
-		f.clock.advance(d)
+		f.clock.Advance(d)
 		return nil
 	}
 	return p

@@ -36,7 +36,7 @@ func TestTokenRoundTripAndTampering(t *testing.T) {
 			t.Errorf("VerifyToken(%q) = %v, want Unauthorized", bad, err)
 		}
 	}
-	f.clock.advance(2 * time.Minute)
+	f.clock.Advance(2 * time.Minute)
 	if _, err := f.s.VerifyToken(tok, &g); errs.KindOf(err) != errs.Unauthorized {
 		t.Errorf("expired token accepted: %v", err)
 	}
@@ -59,7 +59,7 @@ func TestTokenSecretSurvivesReopen(t *testing.T) {
 	}
 	t.Cleanup(func() { db.Close() })
 	s := New(db, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	s.now = f.clock.now
+	s.now = f.clock.Now
 	var g grant
 	if sub, err := s.VerifyToken(tok, &g); err != nil || sub != "alice" || g.Repo != "docker-h" {
 		t.Fatalf("token after reopen: %q, %+v, %v", sub, g, err)
@@ -95,7 +95,7 @@ func TestTokenVerifiedAgain(t *testing.T) {
 	if _, err := f.s.VerifyToken(tok, &other); err != nil || other.Repo != "docker-h" {
 		t.Fatalf("into another type: %+v, %v", other, err)
 	}
-	f.clock.advance(2 * time.Minute)
+	f.clock.Advance(2 * time.Minute)
 	var g grant
 	if _, err := f.s.VerifyToken(tok, &g); errs.KindOf(err) != errs.Unauthorized {
 		t.Fatalf("expired cached token accepted: %v", err)

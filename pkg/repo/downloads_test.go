@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // download gets p from r as a client would and has it served (what
@@ -42,8 +44,8 @@ func lastDownloaded(t *testing.T, e *env, repo, p string) time.Time {
 // member's.
 func TestLastDownloaded(t *testing.T) {
 	e := newEnv(t)
-	clk := &clock{t: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-	e.m.downloads.now = clk.now
+	clk := testclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	e.m.downloads.now = clk.Now
 	h := e.create(hostedCfg("h", "allow"))
 	put(t, h, "a", "hosted")
 	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "from upstream") })
@@ -60,7 +62,7 @@ func TestLastDownloaded(t *testing.T) {
 	if err := e.m.FlushDownloads(); err != nil {
 		t.Fatal(err)
 	}
-	t0 := clk.now()
+	t0 := clk.Now()
 	if got := lastDownloaded(t, e, "h", "a"); !got.Equal(t0) {
 		t.Fatalf("h/a LastDownloaded = %v, want %v", got, t0)
 	}
@@ -70,7 +72,7 @@ func TestLastDownloaded(t *testing.T) {
 
 	// Within the hour, downloads (directly or through the group) rewrite
 	// nothing; a flush with nothing recorded writes nothing.
-	clk.advance(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	download(t, h, "a")
 	download(t, g, "a")
 	download(t, p, "b")
@@ -85,15 +87,15 @@ func TestLastDownloaded(t *testing.T) {
 	}
 
 	// An hour on it is written again, here by the shutdown's Settle.
-	clk.advance(time.Minute)
+	clk.Advance(time.Minute)
 	if from := download(t, g, "a"); from != "h" {
 		t.Fatalf("g/a served from %s", from)
 	}
 	if err := e.m.Settle(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if got := lastDownloaded(t, e, "h", "a"); !got.Equal(clk.now()) {
-		t.Fatalf("h/a after an hour and a shutdown = %v, want %v", got, clk.now())
+	if got := lastDownloaded(t, e, "h", "a"); !got.Equal(clk.Now()) {
+		t.Fatalf("h/a after an hour and a shutdown = %v, want %v", got, clk.Now())
 	}
 	if got := lastDownloaded(t, e, "p", "b"); !got.Equal(t0) {
 		t.Fatalf("p/b, not downloaded since, = %v", got)

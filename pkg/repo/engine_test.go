@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -261,24 +260,6 @@ func (e *env) hasBlobFile(a *meta.Asset) bool {
 	e.t.Helper()
 	_, err := os.Stat(filepath.Join(e.blobDir, "content", a.Blob.Encoded()[:2], a.Blob.Encoded()))
 	return err == nil
-}
-
-// clock is a settable time source for proxies.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
 }
 
 // waitFor polls cond for up to about ten seconds.

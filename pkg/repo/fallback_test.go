@@ -84,7 +84,7 @@ func TestProxyFallback(t *testing.T) {
 	}
 	source.Store("A")
 	want("fresh cached answer", "built:none", 1, 1)
-	clk.advance(11 * time.Minute)
+	clk.Advance(11 * time.Minute)
 	want("stale answer rebuilt", "built:A", 2, 2)
 	if got, _ := read(t, ctx, p, "x.src.meta"); got != "A" {
 		t.Fatalf("the source is not served from the cache: %q", got)
@@ -93,7 +93,7 @@ func TestProxyFallback(t *testing.T) {
 	// An upstream that fails is no missing endpoint: the cached answer is
 	// served, however old, and nothing is built.
 	down.Store(true)
-	clk.advance(11 * time.Minute)
+	clk.Advance(11 * time.Minute)
 	want("upstream down", "built:A", 3, 2)
 	_, err := p.Get(ctx, "y.meta")
 	wantKind(t, err, errs.Upstream, "never cached, upstream down")

@@ -6,6 +6,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // Health probes the metadata database's writability at most once per
@@ -23,10 +25,9 @@ func TestHealthProbesOncePerInterval(t *testing.T) {
 		return fx.db.Writable()
 	}
 	t0 := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	var clock sync.Mutex
-	now := t0
-	fx.m.probe.now = func() time.Time { clock.Lock(); defer clock.Unlock(); return now }
-	advance := func(d time.Duration) { clock.Lock(); now = now.Add(d); clock.Unlock() }
+	clk := testclock.New(t0)
+	fx.m.probe.now = clk.Now
+	advance := clk.Advance
 	metadata := func() HealthCheck {
 		t.Helper()
 		checks, err := fx.m.Health(fx.admin)

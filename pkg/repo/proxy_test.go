@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // upstream is an httptest server on 127.0.0.1 that counts its requests.
@@ -36,7 +37,7 @@ func newUpstream(t *testing.T, h http.HandlerFunc) *upstream {
 // newProxyRepo creates proxy "p" of u (after adjusting its configuration
 // with tune) and gives it a settable clock. It waits, at the end of the
 // test, for downloads still writing to the cache.
-func newProxyRepo(t *testing.T, e *env, name, remote string, tune func(*Config)) (*proxyRepo, *clock) {
+func newProxyRepo(t *testing.T, e *env, name, remote string, tune func(*Config)) (*proxyRepo, *testclock.Clock) {
 	t.Helper()
 	cfg := proxyCfg(name, remote)
 	if tune != nil {
@@ -46,8 +47,8 @@ func newProxyRepo(t *testing.T, e *env, name, remote string, tune func(*Config))
 	if !ok {
 		t.Fatal("proxy repository is not a *proxyRepo")
 	}
-	clk := &clock{t: time.Now()}
-	p.now = clk.now
+	clk := testclock.New(time.Now())
+	p.now = clk.Now
 	t.Cleanup(func() {
 		if !t.Failed() { // a failed test may have left a stream unread
 			waitIdle(t, p)
@@ -198,10 +199,10 @@ func TestProxyNegativeCache(t *testing.T) {
 	if s := p.Status(); s.Blocked || !s.Online {
 		t.Fatalf("a 404 changed the status: %+v", s)
 	}
-	clk.advance(4 * time.Minute)
+	clk.Advance(4 * time.Minute)
 	_, err = p.Get(ctx, "missing")
 	wantKind(t, err, errs.NotFound, "Get within the TTL")
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	if body, _ := read(t, ctx, p, "missing"); body != "now here" {
 		t.Fatalf("after TTL: %q", body)
 	}
@@ -240,7 +241,7 @@ func TestProxyServesStaleOnUpstreamError(t *testing.T) {
 
 	read(t, ctx, p, "a")
 	fail.Store(true)
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	body, stored := read(t, ctx, p, "a")
 	if body != "good copy" || !stored {
 		t.Fatalf("stale Get = %q (stored %v)", body, stored)
@@ -262,7 +263,7 @@ func TestProxyUpstreamDown(t *testing.T) {
 	})
 	read(t, ctx, p, "a")
 	up.Close()
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	if body, _ := read(t, ctx, p, "a"); body != "cached copy" {
 		t.Fatalf("Get with upstream down = %q", body)
 	}
@@ -299,13 +300,13 @@ func TestProxyAutoBlock(t *testing.T) {
 	}
 
 	// The first block lasts firstBlock; a second failure doubles it.
-	clk.advance(firstBlock + time.Second)
+	clk.Advance(firstBlock + time.Second)
 	_, err = p.Get(ctx, "a")
 	wantKind(t, err, errs.Upstream, "Get after the block, still failing")
 	if n := up.hits.Load(); n != 2 {
 		t.Fatalf("upstream hit %d times, want 2 (retried after the block)", n)
 	}
-	clk.advance(firstBlock + time.Second)
+	clk.Advance(firstBlock + time.Second)
 	_, err = p.Get(ctx, "a")
 	wantKind(t, err, errs.Upstream, "Get within the doubled block")
 	if n := up.hits.Load(); n != 2 {
@@ -313,7 +314,7 @@ func TestProxyAutoBlock(t *testing.T) {
 	}
 
 	fail.Store(false)
-	clk.advance(firstBlock)
+	clk.Advance(firstBlock)
 	if body, _ := read(t, ctx, p, "a"); body != "back" {
 		t.Fatalf("Get after recovery = %q", body)
 	}
@@ -324,7 +325,7 @@ func TestProxyAutoBlock(t *testing.T) {
 	fail.Store(true)
 	_, err = p.Get(ctx, "b")
 	wantKind(t, err, errs.Upstream, "new failure")
-	clk.advance(firstBlock + time.Second)
+	clk.Advance(firstBlock + time.Second)
 	fail.Store(false)
 	if body, _ := read(t, ctx, p, "b"); body != "back" {
 		t.Fatalf("Get = %q", body)
@@ -394,13 +395,13 @@ func TestProxyRevalidation(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	clk.advance(30 * time.Minute)
+	clk.Advance(30 * time.Minute)
 	read(t, ctx, p, "a.bin")
 	if n := up.hits.Load(); n != 1 {
 		t.Fatalf("fresh asset revalidated: %d upstream hits", n)
 	}
 
-	clk.advance(31 * time.Minute)
+	clk.Advance(31 * time.Minute)
 	body, stored := read(t, ctx, p, "a.bin")
 	if body != "version one" || !stored {
 		t.Fatalf("revalidated Get = %q (stored %v)", body, stored)
@@ -415,11 +416,11 @@ func TestProxyRevalidation(t *testing.T) {
 	if after.ID != first.ID || after.Blob != first.Blob {
 		t.Fatalf("304 replaced the asset: %+v -> %+v", first, after)
 	}
-	if !after.LastVerified.Equal(clk.now()) {
-		t.Fatalf("LastVerified = %v, want %v", after.LastVerified, clk.now())
+	if !after.LastVerified.Equal(clk.Now()) {
+		t.Fatalf("LastVerified = %v, want %v", after.LastVerified, clk.Now())
 	}
 	// Verified again: fresh for another contentMaxAge.
-	clk.advance(59 * time.Minute)
+	clk.Advance(59 * time.Minute)
 	read(t, ctx, p, "a.bin")
 	if n := up.hits.Load(); n != 2 {
 		t.Fatalf("upstream hit %d times, want 2", n)
@@ -440,7 +441,7 @@ func TestProxyMetadataMaxAge(t *testing.T) {
 	read(t, ctx, p, "pkg/x.meta")
 	read(t, ctx, p, "pkg/x.bin")
 	version.Store(1)
-	clk.advance(11 * time.Minute)
+	clk.Advance(11 * time.Minute)
 	if body, _ := read(t, ctx, p, "pkg/x.bin"); body != "/pkg/x.bin v0" {
 		t.Fatalf("content = %q, want the cached copy (kept forever)", body)
 	}
@@ -450,7 +451,7 @@ func TestProxyMetadataMaxAge(t *testing.T) {
 	if n := up.hits.Load(); n != 3 {
 		t.Fatalf("upstream hit %d times, want 3", n)
 	}
-	clk.advance(1000 * 24 * time.Hour)
+	clk.Advance(1000 * 24 * time.Hour)
 	if body, _ := read(t, ctx, p, "pkg/x.bin"); body != "/pkg/x.bin v0" {
 		t.Fatalf("content = %q", body)
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // checksumFormat is testFormat whose upstreams publish "<x>.sha1" beside
@@ -164,9 +165,9 @@ func TestProxyChecksListedChecksumsAndKeepsImmutableContent(t *testing.T) {
 			http.NotFound(w, r)
 		}
 	})
-	clk := &clock{t: time.Now()}
+	clk := testclock.New(time.Now())
 	p, _ := newProxyRepo(t, e, "p", up.URL, func(c *Config) { c.Format = "listed"; c.Proxy.ContentMaxAge = 1 })
-	p.now = clk.now
+	p.now = clk.Now
 	ctx := context.Background()
 	for _, path := range []string{"good.tgz", "bad.tgz"} {
 		c, err := p.Get(ctx, path)
@@ -183,7 +184,7 @@ func TestProxyChecksListedChecksumsAndKeepsImmutableContent(t *testing.T) {
 			t.Errorf("bad.tgz: read error %v, want an upstream error", err)
 		}
 	}
-	clk.advance(48 * time.Hour)
+	clk.Advance(48 * time.Hour)
 	if body, _ := read(t, ctx, p, "good.tgz"); body != "good" {
 		t.Fatalf("good.tgz = %q", body)
 	}

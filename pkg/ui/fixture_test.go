@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -28,6 +27,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/search"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // env is the UI over real services (every format, a first-start security
@@ -41,26 +41,8 @@ type env struct {
 	adminPW string
 	dir     string
 	srv     *httptest.Server
-	clock   *clock
+	clock   *testclock.Clock
 	prefix  string // the context path without its trailing slash
-}
-
-// clock is the sessions' clock, moved by tests.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
 }
 
 func newEnv(t *testing.T) *env { return newEnvAt(t, false, "/") }
@@ -75,7 +57,7 @@ func newEnvAt(t *testing.T, useTLS bool, contextPath string) *env {
 	security, pw := st.Security(t, log)
 	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log},
 		raw.New(log), docker.New(security, log, docker.Options{}), maven.New(log, maven.Options{}), npm.New(security, log))
-	clk := &clock{now: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	u, err := New(repos, security, search.New(st.DB, repos, security), Options{ContextPath: contextPath, SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})
 	if err != nil {
 		t.Fatal(err)

@@ -146,20 +146,20 @@ func TestIdleTimeout(t *testing.T) {
 		t.Fatalf("signed in: %d", p.status)
 	}
 	// Each use restarts the timeout.
-	e.clock.advance(29 * time.Minute)
+	e.clock.Advance(29 * time.Minute)
 	if p := b.get("/ui/repositories"); p.status != http.StatusOK {
 		t.Fatalf("after 29 idle minutes: %d", p.status)
 	}
-	e.clock.advance(29 * time.Minute)
+	e.clock.Advance(29 * time.Minute)
 	if p := b.get("/ui/repositories"); p.status != http.StatusOK {
 		t.Fatalf("29 minutes after the last use: %d", p.status)
 	}
-	e.clock.advance(31 * time.Minute)
+	e.clock.Advance(31 * time.Minute)
 	p := b.get("/ui/repositories")
 	if p.status != http.StatusSeeOther || !strings.HasPrefix(p.location(), "/ui/login") {
 		t.Fatalf("after 31 idle minutes: %d %s, want a redirect to sign in", p.status, p.location())
 	}
-	e.clock.advance(-31 * time.Minute)
+	e.clock.Advance(-31 * time.Minute)
 	if p := b.get("/ui/repositories"); p.status != http.StatusSeeOther {
 		t.Fatalf("an expired session came back: %d", p.status)
 	}
