@@ -133,15 +133,24 @@ func (a *API) listComponents(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
+	items, err := a.componentItems(c, comps)
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.ok(c, newPage(items, next))
+}
+
+// componentItems renders a page of components.
+func (a *API) componentItems(c echo.Context, comps []*meta.Component) ([]componentJSON, error) {
 	items := make([]componentJSON, 0, len(comps))
 	for _, comp := range comps {
 		cj, err := a.componentJSON(c, comp)
 		if err != nil {
-			return fail(c, a.log, err)
+			return nil, err
 		}
 		items = append(items, cj)
 	}
-	return a.ok(c, newPage(items, next))
+	return items, nil
 }
 
 func (a *API) getComponent(c echo.Context) error {
@@ -214,13 +223,9 @@ func (a *API) search(c echo.Context) error {
 	if err != nil {
 		return fail(c, a.log, err)
 	}
-	items := make([]componentJSON, 0, len(comps))
-	for _, comp := range comps {
-		cj, err := a.componentJSON(c, comp)
-		if err != nil {
-			return fail(c, a.log, err)
-		}
-		items = append(items, cj)
+	items, err := a.componentItems(c, comps)
+	if err != nil {
+		return fail(c, a.log, err)
 	}
 	return a.ok(c, searchPage(items, next))
 }
