@@ -188,25 +188,25 @@ func TestUIManage(t *testing.T) {
 		admin := admin.in(t)
 		s.createRepo("hosted", hostedBody("ui-a", "allow"))
 		s.createRepo("hosted", hostedBody("ui-b", "allow"))
-		members := func() (string, string) {
+		members := func() string {
 			var cfg struct {
 				Group struct {
-					MemberNames    []string `json:"memberNames"`
-					WritableMember string   `json:"writableMember"`
+					MemberNames []string `json:"memberNames"`
 				} `json:"group"`
 			}
 			s.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/raw/group/ui-group", s.admin(), nil, &cfg)
-			return strings.Join(cfg.Group.MemberNames, ","), cfg.Group.WritableMember
+			return strings.Join(cfg.Group.MemberNames, ",")
 		}
 		// The order numbers, not the checkboxes' order on the page, decide.
-		admin.createRepository("raw-group", "ui-group", repoForm{members: []string{"ui-b", "ui-a"},
-			selects: map[string]string{"group.writableMember": "ui-b"}})
-		if got, w := members(); got != "ui-b,ui-a" || w != "ui-b" {
-			t.Errorf("the group made with ui-b first, writable ui-b: members %s, writable %q", got, w)
+		admin.createRepository("raw-group", "ui-group", repoForm{members: []string{"ui-b", "ui-a"}})
+		if got := members(); got != "ui-b,ui-a" {
+			t.Errorf("the group made with ui-b first: members %s", got)
 		}
+		// A raw group takes no uploads: its form offers no writable member.
+		admin.absent(`#repository-form [name="group.writableMember"]`, "raw groups take no uploads")
 		admin.fillRepoForm("", repoForm{members: []string{"ui-a", "ui-b"}})
 		admin.submit("#save")
-		if got, _ := members(); got != "ui-a,ui-b" {
+		if got := members(); got != "ui-a,ui-b" {
 			t.Errorf("the group reordered to ui-a first: members %s", got)
 		}
 		// The group serves its members' files.
