@@ -51,6 +51,7 @@ type browseData struct {
 	Crumbs     []crumb
 	Entries    []browseEntry
 	Next       string
+	Paged      bool // past the first page
 }
 
 type browseEntry struct {
@@ -85,7 +86,7 @@ func (u *UI) browse(c echo.Context) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	d := browseData{Repository: name, Dir: dir, Next: next, Crumbs: u.crumbs(name, dir)}
+	d := browseData{Repository: name, Dir: dir, Next: next, Paged: c.QueryParam("after") != "", Crumbs: u.crumbs(name, dir)}
 	for _, e := range entries {
 		be := browseEntry{Entry: e}
 		if e.Dir {

@@ -97,6 +97,10 @@ func TestBrowsePages(t *testing.T) {
 	path := "/ui/browse/raw-h/many/"
 	for pages := 0; ; pages++ {
 		p := b.get(path)
+		// Past the first page, a link leads back to it.
+		if got := strings.Contains(p.body, `<a id="first-page" class="btn" href="?">`); got != (pages > 0) {
+			t.Errorf("page %d links the first page: %t", pages+1, got)
+		}
 		for _, m := range regexp.MustCompile(`class="entry" data-name="([^"]*)"`).FindAllStringSubmatch(p.body, -1) {
 			if seen[m[1]] {
 				t.Errorf("%s shown twice", m[1])
@@ -170,6 +174,8 @@ func TestComponentsAndSearch(t *testing.T) {
 		t.Fatal("no next page")
 	}
 	second := b.get("/ui/search?" + strings.ReplaceAll(m[1], "&amp;", "&"))
+	first.lacks(t, `id="first-page"`)
+	second.has(t, `<a id="first-page" class="btn" href="?name=bulk%2F%2A">`)
 	if got := strings.Count(first.body, `class="result"`) + strings.Count(second.body, `class="result"`); got != pageSize+5 {
 		t.Errorf("two pages hold %d results, want %d", got, pageSize+5)
 	}

@@ -19,6 +19,7 @@ type componentsData struct {
 	Repository string
 	Components []*meta.Component
 	Next       string
+	Paged      bool // past the first page
 	// Members are a group's: it stores no components of its own.
 	Members []string
 }
@@ -34,7 +35,7 @@ func (u *UI) components(c echo.Context) error {
 	if err != nil {
 		return u.fail(c, err)
 	}
-	d := componentsData{Repository: r.Name(), Components: comps, Next: next}
+	d := componentsData{Repository: r.Name(), Components: comps, Next: next, Paged: c.QueryParam("after") != ""}
 	if g := r.Config().Group; g != nil {
 		d.Members = g.MemberNames
 	}

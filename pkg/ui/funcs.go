@@ -24,6 +24,9 @@ func (u *UI) funcs() template.FuncMap {
 				w[k] = vs
 			}
 			w.Set("after", next)
+			if next == "" { // the first page
+				w.Del("after")
+			}
 			return template.URL("?" + w.Encode())
 		},
 		"lines":  func(s []string) string { return strings.Join(s, "\n") },
