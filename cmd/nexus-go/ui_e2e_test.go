@@ -50,6 +50,16 @@ func (u *uiSession) signInAdmin(s *nexusServer) {
 	u.must("#sign-out")
 }
 
+// uiAdmin is a browser session of the admin on s, signed in after the
+// password change (by REST, so not about the first sign-in).
+func uiAdmin(t *testing.T, s *nexusServer) *uiSession {
+	t.Helper()
+	changeAdminPassword(s)
+	admin := newUIBrowser(t, s.base).session("admin")
+	admin.signInAdmin(s)
+	return admin
+}
+
 // changeAdminPassword does the change by REST, so a test that is not
 // about the first sign-in is not redirected to it.
 func changeAdminPassword(s *nexusServer) {

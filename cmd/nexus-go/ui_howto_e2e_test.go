@@ -66,10 +66,7 @@ func runSnippet(t *testing.T, dir, snippet string, env []string) string {
 func TestUIHowToMaven(t *testing.T) {
 	up := startMavenUpstream(t, debianMavenRepo)
 	s := startServer(t)
-	changeAdminPassword(s)
-	b := newUIBrowser(t, s.base)
-	admin := b.session("admin")
-	admin.signInAdmin(s)
+	admin := uiAdmin(t, s)
 	admin.createRepository("maven2-proxy", "ui-central", repoForm{
 		fields:  map[string]string{"proxy.remoteUrl": up.url()},
 		selects: map[string]string{"maven.versionPolicy": "RELEASE", "maven.layoutPolicy": "PERMISSIVE"}})
@@ -152,10 +149,7 @@ func TestUIHowToMaven(t *testing.T) {
 func TestUIHowToNpm(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	changeAdminPassword(s)
-	b := newUIBrowser(t, s.base)
-	admin := b.session("admin")
-	admin.signInAdmin(s)
+	admin := uiAdmin(t, s)
 	admin.createRepository("npm-hosted", "ui-npm-hosted", repoForm{selects: map[string]string{"storage.writePolicy": "ALLOW"}})
 	hostedRC, publish := admin.snippet("npmrc"), admin.snippet("npm-publish")
 	admin.createRepository("npm-group", "ui-npm", repoForm{members: []string{"ui-npm-hosted"}})

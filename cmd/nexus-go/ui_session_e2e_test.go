@@ -43,10 +43,7 @@ func signedInPage(r result) bool {
 func TestUISessions(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
-	changeAdminPassword(s)
-	b := newUIBrowser(t, s.base)
-	admin := b.session("admin")
-	admin.signInAdmin(s)
+	admin := uiAdmin(t, s)
 
 	c := admin.cookie("NXSESSIONID")
 	if c == nil {
@@ -140,10 +137,7 @@ func TestUISessionIdle(t *testing.T) {
 	t.Parallel()
 	const idle = 3 * time.Second
 	s := startServerEnv(t, "NEXUS_GO_UI_SESSION_TIMEOUT="+idle.String())
-	changeAdminPassword(s)
-	b := newUIBrowser(t, s.base)
-	admin := b.session("admin")
-	admin.signInAdmin(s)
+	admin := uiAdmin(t, s)
 	c := admin.cookie("NXSESSIONID")
 	if c == nil {
 		t.Fatal("no NXSESSIONID cookie after signing in")
