@@ -39,8 +39,6 @@ func unknownSize() blob.PutOptions { return blob.PutOptions{ExpectedSize: -1} }
 
 func sha256Digest(b []byte) digest.Digest { return digest.FromBytes(b) }
 
-func hexOf(h interface{ Sum([]byte) []byte }) string { return hex.EncodeToString(h.Sum(nil)) }
-
 // storedKeys lists what the store holds.
 func storedKeys(t *testing.T, s *blob.Store) []digest.Digest {
 	t.Helper()
