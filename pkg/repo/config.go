@@ -23,15 +23,16 @@ const (
 // Sections belonging to a format ("raw", "docker", "maven", "npm"...) are kept
 // verbatim in Sections for that format to read.
 type Config struct {
-	Name          string         `json:"name"`
-	Format        string         `json:"format"`
-	Type          string         `json:"type"`
-	Online        bool           `json:"online"`
-	Storage       Storage        `json:"storage"`
-	Proxy         *ProxySettings `json:"proxy,omitempty"`
-	NegativeCache *NegativeCache `json:"negativeCache,omitempty"`
-	HTTPClient    *HTTPClient    `json:"httpClient,omitempty"`
-	Group         *GroupSettings `json:"group,omitempty"`
+	Name          string           `json:"name"`
+	Format        string           `json:"format"`
+	Type          string           `json:"type"`
+	Online        bool             `json:"online"`
+	Storage       Storage          `json:"storage"`
+	Proxy         *ProxySettings   `json:"proxy,omitempty"`
+	NegativeCache *NegativeCache   `json:"negativeCache,omitempty"`
+	HTTPClient    *HTTPClient      `json:"httpClient,omitempty"`
+	Group         *GroupSettings   `json:"group,omitempty"`
+	Cleanup       *CleanupSettings `json:"cleanup,omitempty"`
 	// Sections holds every other top-level object, by key.
 	Sections map[string]json.RawMessage `json:"-"`
 }
@@ -77,7 +78,7 @@ type GroupSettings struct {
 }
 
 var knownKeys = map[string]bool{"name": true, "format": true, "type": true, "online": true, "storage": true,
-	"proxy": true, "negativeCache": true, "httpClient": true, "group": true}
+	"proxy": true, "negativeCache": true, "httpClient": true, "group": true, "cleanup": true}
 
 type configFields Config
 
