@@ -162,6 +162,9 @@ func TestCleanupRetainNewestByVersion(t *testing.T) {
 			if got, want := fx.preview(p), []string{"lib@" + fc.versions[0]}; !slices.Equal(got, want) {
 				t.Fatalf("preview %v, want %v", got, want)
 			}
+			if fc.listed != nil && len(fc.listed(t, fx.r, "lib")) != len(fc.versions) {
+				t.Fatalf("metadata lists %v before the cleanup", fc.listed(t, fx.r, "lib"))
+			}
 			if _, err := fx.svc.Run(context.Background()); err != nil {
 				t.Fatal(err)
 			}
@@ -175,6 +178,12 @@ func TestCleanupRetainNewestByVersion(t *testing.T) {
 			}
 			if !fx.exists(other) {
 				t.Errorf("the only version of another component deleted")
+			}
+			if fc.listed != nil {
+				want := slices.Sorted(slices.Values(fc.versions[1:]))
+				if got := slices.Sorted(slices.Values(fc.listed(t, fx.r, "lib"))); !slices.Equal(got, want) {
+					t.Errorf("metadata lists %v after the cleanup, want %v", got, want)
+				}
 			}
 		})
 	}

@@ -10,8 +10,12 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"encoding/xml"
+	"io"
 	"log/slog"
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -45,14 +49,20 @@ type formatCase struct {
 	// prerelease is a version the format calls a prerelease, and release
 	// one it does not ("" for a format without them).
 	prerelease, release string
+	// listed returns the versions of component name the format's metadata
+	// lists (nil for a format without such metadata): it must follow what
+	// a cleanup deletes.
+	listed func(t *testing.T, r repo.Repository, name string) []string
 }
 
 var formatCases = []formatCase{
 	{format: raw.New(quiet), config: hosted("raw", `"raw":{"contentDisposition":"ATTACHMENT"}`), publish: publishRaw},
 	{format: maven.New(quiet, maven.Options{}), config: hosted("maven2", `"maven":{"versionPolicy":"MIXED","layoutPolicy":"STRICT"}`),
-		publish: publishMaven, versions: []string{"1.2", "1.9", "1.10"}, prerelease: "2.0-SNAPSHOT", release: "2.0"},
+		publish: publishMaven, versions: []string{"1.2", "1.9", "1.10"}, prerelease: "2.0-SNAPSHOT", release: "2.0",
+		listed: mavenListed},
 	{format: npm.New(nil, quiet), config: hosted("npm", ""), publish: publishNPM,
-		versions: []string{"1.2.0", "1.9.0", "1.10.0"}, prerelease: "2.0.0-beta.1", release: "2.0.0"},
+		versions: []string{"1.2.0", "1.9.0", "1.10.0"}, prerelease: "2.0.0-beta.1", release: "2.0.0",
+		listed: npmListed},
 }
 
 func hosted(format, section string) func(string) string {
@@ -116,6 +126,40 @@ func publishNPM(t *testing.T, env *managertest.Env, r repo.Repository, name, ver
 	})
 	put(t, env, r, name, doc, map[string]string{"Content-Type": "application/json"})
 	return name + "/-/" + file
+}
+
+func read(t *testing.T, r repo.Repository, p string) []byte {
+	t.Helper()
+	c, err := r.Get(context.Background(), p)
+	if err != nil {
+		t.Fatalf("GET %s: %v", p, err)
+	}
+	defer c.Body.Close()
+	b, err := io.ReadAll(c.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func mavenListed(t *testing.T, r repo.Repository, name string) []string {
+	var md struct {
+		Versions []string `xml:"versioning>versions>version"`
+	}
+	if err := xml.Unmarshal(read(t, r, "org/example/"+name+"/maven-metadata.xml"), &md); err != nil {
+		t.Fatal(err)
+	}
+	return md.Versions
+}
+
+func npmListed(t *testing.T, r repo.Repository, name string) []string {
+	var doc struct {
+		Versions map[string]json.RawMessage `json:"versions"`
+	}
+	if err := json.Unmarshal(read(t, r, name), &doc); err != nil {
+		t.Fatal(err)
+	}
+	return slices.Sorted(maps.Keys(doc.Versions))
 }
 
 // fixture is one format's manager with the cleanup service on a clock.
