@@ -57,12 +57,8 @@ type Policy struct {
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9\-][A-Za-z0-9._\-]*$`)
 
-// FieldError is a policy error that names its JSON field; pkg/api renders
-// it in Nexus's validation list.
-type FieldError = repo.FieldError
-
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &repo.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // validate checks p against the served formats and normalises it: an empty

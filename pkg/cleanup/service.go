@@ -3,6 +3,8 @@ package cleanup
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"sort"
@@ -211,8 +213,9 @@ type Result struct {
 // Run applies every repository's policies, as the server (the caller of a
 // task): the components they select go through the engine's deletes, which
 // free blobs nothing references at once, and formats then tidy what the
-// deletes left unreferenced (Docker layers). It stops between components
-// once ctx ends.
+// deletes left unreferenced (Docker layers). A repository that fails does
+// not keep the others from their cleanup; the errors are joined. It stops
+// between components once ctx ends.
 func (s *Service) Run(ctx context.Context) (res Result, err error) {
 	_, before, err := s.db.BlobUsage()
 	if err != nil {
@@ -227,45 +230,60 @@ func (s *Service) Run(ctx context.Context) (res Result, err error) {
 		return res, err
 	}
 	sys := auth.WithPrincipal(ctx, auth.System())
+	var failed error
 	for _, r := range s.repos.List() {
-		cl := r.Config().Cleanup
-		if cl == nil || len(cl.PolicyNames) == 0 {
-			continue
-		}
-		deleted := 0
-		for _, name := range cl.PolicyNames {
-			p, err := s.get(name)
-			if err != nil {
-				return res, err
+		if err := s.runRepository(sys, r, &res); err != nil {
+			if ctx.Err() != nil {
+				return res, ctx.Err()
 			}
-			cands, err := Select(ctx, s.db, r, p, s.Now())
-			if err != nil {
-				return res, err
-			}
-			for _, c := range cands {
-				if err := ctx.Err(); err != nil {
-					return res, err
-				}
-				err := s.repos.DeleteComponent(sys, c.Component.ID)
-				if errs.KindOf(err) == errs.NotFound {
-					continue // an earlier policy or a client deleted it
-				}
-				if err != nil {
-					return res, err
-				}
-				deleted++
-				res.Components++
-				res.Assets += len(c.Assets)
-			}
-		}
-		if deleted > 0 {
-			s.log.Info("cleanup deleted components", "repository", r.Name(), "components", deleted)
-			if mt, ok := r.Format().(repo.Maintainer); ok {
-				if err := mt.Maintain(sys, r); err != nil {
-					return res, err
-				}
-			}
+			s.log.Error("cleanup failed", "repository", r.Name(), "err", err)
+			failed = errors.Join(failed, fmt.Errorf("repository %s: %w", r.Name(), err))
 		}
 	}
-	return res, nil
+	return res, failed
+}
+
+// runRepository applies r's policies, counting what goes into res.
+func (s *Service) runRepository(ctx context.Context, r repo.Repository, res *Result) error {
+	cl := r.Config().Cleanup
+	if cl == nil {
+		return nil
+	}
+	deleted := 0
+	for _, name := range cl.PolicyNames {
+		p, err := s.get(name)
+		if errs.KindOf(err) == errs.NotFound {
+			continue // deleted while the run went on; deleting takes it off r too
+		}
+		if err != nil {
+			return err
+		}
+		cands, err := Select(ctx, s.db, r, p, s.Now())
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			err := s.repos.DeleteComponent(ctx, c.Component.ID)
+			if errs.KindOf(err) == errs.NotFound {
+				continue // an earlier policy or a client deleted it
+			}
+			if err != nil {
+				return err
+			}
+			deleted++
+			res.Components++
+			res.Assets += len(c.Assets)
+		}
+	}
+	if deleted == 0 {
+		return nil
+	}
+	s.log.Info("cleanup deleted components", "repository", r.Name(), "components", deleted)
+	if mt, ok := r.Format().(repo.Maintainer); ok {
+		return mt.Maintain(ctx, r)
+	}
+	return nil
 }

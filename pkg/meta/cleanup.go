@@ -50,10 +50,9 @@ func (db *DB) PutTask(id string, raw []byte, create bool) error {
 func (db *DB) DeleteTask(id string) error { return db.dropRecord(bucketTasks, "task", id) }
 
 // CreateDefaultTasks stores tasks (id → JSON) unless default tasks were
-// created before; it reports whether it stored them.
-func (db *DB) CreateDefaultTasks(tasks map[string][]byte) (bool, error) {
-	created := false
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
+// created before.
+func (db *DB) CreateDefaultTasks(tasks map[string][]byte) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
 		settings := tx.Bucket(bucketSettings)
 		if settings.Get(keyTasksCreated) != nil {
 			return nil
@@ -63,10 +62,8 @@ func (db *DB) CreateDefaultTasks(tasks map[string][]byte) (bool, error) {
 				return err
 			}
 		}
-		created = true
 		return settings.Put(keyTasksCreated, []byte("1"))
 	})
-	return created, err
 }
 
 func (db *DB) allRecords(bucket []byte) ([][]byte, error) {

@@ -77,11 +77,8 @@ type Settings struct {
 	Properties            map[string]string
 }
 
-// FieldError is a settings error naming its JSON field.
-type FieldError = repo.FieldError
-
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &repo.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // Service holds the tasks and runs them. Its methods check the caller's
@@ -133,7 +130,7 @@ func New(db *meta.DB, authz repo.Authorizer, log *slog.Logger, now func() time.T
 			return nil, err
 		}
 	}
-	if _, err := db.CreateDefaultTasks(initial); err != nil {
+	if err := db.CreateDefaultTasks(initial); err != nil {
 		return nil, err
 	}
 	raws, err := db.Tasks()
@@ -149,16 +146,6 @@ func New(db *meta.DB, authz repo.Authorizer, log *slog.Logger, now func() time.T
 		s.plan(&t, now())
 	}
 	return s, nil
-}
-
-// Types returns the task types, by id.
-func (s *Service) Types() []Type {
-	out := make([]Type, 0, len(s.types))
-	for _, t := range s.types {
-		out = append(out, t)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
 }
 
 // build checks settings into a task with id; old is the task replaced.
