@@ -67,11 +67,18 @@ func (m *Manager) validateCleanup(cfg *Config) error {
 }
 
 // PurgeUploads deletes resumable uploads (Docker upload sessions) left
-// unfinished for longer than age, in every blob store.
+// unfinished for longer than age, and temporary writes as old (a crash's
+// leftovers), in every blob store; it returns how many went. age must
+// exceed the longest write in progress.
 func (m *Manager) PurgeUploads(ctx context.Context, age time.Duration) (int, error) {
 	total := 0
 	for _, s := range m.BlobStores() {
 		n, err := s.PurgeUploads(ctx, age)
+		total += n
+		if err != nil {
+			return total, err
+		}
+		n, err = s.CleanTemp(ctx, age)
 		total += n
 		if err != nil {
 			return total, err

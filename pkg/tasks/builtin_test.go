@@ -75,7 +75,10 @@ func TestBuiltinTypes(t *testing.T) {
 		!strings.Contains(st.Message, "properties.age") {
 		t.Fatalf("purge with a bad age %+v", st)
 	}
-	if st := run(t, s, tasks.TypeUploadPurge, map[string]string{"age": "0"}); st.LastRunResult != tasks.ResultOK {
+	if st := run(t, s, tasks.TypeUploadPurge, map[string]string{"age": "0"}); st.LastRunResult != tasks.ResultFailed {
+		t.Fatalf("purge of uploads in progress %+v", st)
+	}
+	if st := run(t, s, tasks.TypeUploadPurge, map[string]string{"age": "1"}); st.LastRunResult != tasks.ResultOK {
 		t.Fatalf("purge %+v", st)
 	}
 	if st := run(t, s, tasks.TypeRebuildMetadata, map[string]string{"repositoryName": "nope"}); st.LastRunResult != tasks.ResultFailed {

@@ -48,13 +48,14 @@ func Builtin(repos *repo.Manager, policies *cleanup.Service) []Type {
 				hours := 24
 				if v, ok := t.Properties["age"]; ok {
 					n, err := strconv.Atoi(v)
-					if err != nil || n < 0 {
-						return "", fieldErr("properties.age", "must be a number of hours")
+					// Younger uploads may be pushes in progress.
+					if err != nil || n < 1 {
+						return "", fieldErr("properties.age", "must be a number of hours, at least 1")
 					}
 					hours = n
 				}
 				n, err := repos.PurgeUploads(ctx, time.Duration(hours)*time.Hour)
-				return fmt.Sprintf("purged %d incomplete uploads older than %d hours", n, hours), err
+				return fmt.Sprintf("purged %d incomplete uploads and temporary files older than %d hours", n, hours), err
 			}},
 		{ID: TypeRebuildMetadata, Name: "Repair - Rebuild repository metadata",
 			Run: func(ctx context.Context, t *Task) (string, error) {
