@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/formats/maven"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
@@ -117,26 +118,34 @@ func TestCleanupPoliciesREST(t *testing.T) {
 }
 
 // The preview lists, as /v1/components does, what a policy would delete;
-// the cleanup task, run through /v1/tasks, deletes exactly that.
+// the cleanup task, run through /v1/tasks, deletes exactly that: content
+// older than the policy (its times set through the store), not newer.
 func TestCleanupPreviewAndTaskREST(t *testing.T) {
 	a := newAutomationAPI(t)
-	expectStatus(t, a.do(http.MethodPost, "/v1/cleanup-policies", `{"name":"tmp","format":"raw","criteriaAssetRegex":"tmp/.*"}`),
+	expectStatus(t, a.do(http.MethodPost, "/v1/cleanup-policies", `{"name":"month","format":"raw","criteriaLastBlobUpdated":30}`),
 		http.StatusCreated)
 	expectStatus(t, a.do(http.MethodPost, "/v1/repositories/raw/hosted", `{"name":"files","online":true,
 		"storage":{"blobStoreName":"default","strictContentTypeValidation":false,"writePolicy":"allow"},
-		"raw":{"contentDisposition":"ATTACHMENT"},"cleanup":{"policyNames":["tmp"]}}`), http.StatusCreated)
+		"raw":{"contentDisposition":"ATTACHMENT"},"cleanup":{"policyNames":["month"]}}`), http.StatusCreated)
 	r, _ := a.repos.Lookup("files")
-	for _, p := range []string{"tmp/a.txt", "tmp/b.txt", "keep/c.txt"} {
-		if _, err := r.Put(t.Context(), p, strings.NewReader(p), repo.PutOptions{Size: -1, Component: r.Format().Component(p)}); err != nil {
+	for _, p := range []string{"old/a.txt", "old/b.txt", "new/c.txt"} {
+		as, err := r.Put(t.Context(), p, strings.NewReader(p), repo.PutOptions{Size: -1, Component: r.Format().Component(p)})
+		if err != nil {
 			t.Fatal(err)
+		}
+		if strings.HasPrefix(p, "old/") {
+			old := time.Now().Add(-40 * 24 * time.Hour)
+			if err := a.st.DB.UpdateAsset(as.ID, func(as *meta.Asset) { as.Created, as.LastModified = old, old }); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	var preview page[componentJSON]
-	decodeJSON(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"name":"tmp","format":"raw","criteriaAssetRegex":"tmp/.*","repository":"files"}`), &preview)
-	if len(preview.Items) != 2 || preview.Items[0].Name != "tmp/a.txt" || preview.Items[1].Name != "tmp/b.txt" {
+	decodeJSON(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"format":"raw","criteriaLastBlobUpdated":30,"repository":"files"}`), &preview)
+	if len(preview.Items) != 2 || preview.Items[0].Name != "old/a.txt" || preview.Items[1].Name != "old/b.txt" {
 		t.Fatalf("preview %+v", preview.Items)
 	}
-	expectValidationList(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"format":"raw","criteriaAssetRegex":"x","repository":"nope"}`))
+	expectValidationList(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"format":"raw","criteriaLastBlobUpdated":30,"repository":"nope"}`))
 
 	var list page[taskJSON]
 	decodeJSON(t, a.do(http.MethodPost, "/v1/tasks", `{"type":"repository.cleanup","name":"cleanup","enabled":true,
@@ -147,18 +156,14 @@ func TestCleanupPreviewAndTaskREST(t *testing.T) {
 	}
 	id := list.Items[0].ID
 	expectStatus(t, a.do(http.MethodPost, "/v1/tasks/"+id+"/run", ""), http.StatusNoContent)
+	a.tasks.Wait()
 	var done taskJSON
-	repotest.Within(t, 5*time.Second, "cleanup task", func() {
-		for done.LastRunResult == nil || done.CurrentState != tasks.StateWaiting {
-			decodeJSON(t, a.do(http.MethodGet, "/v1/tasks/"+id, ""), &done)
-			time.Sleep(time.Millisecond)
-		}
-	})
-	if *done.LastRunResult != tasks.ResultOK || done.LastRun == nil || done.LastRunDuration == nil ||
-		!strings.HasPrefix(*done.Message, "deleted 2 components") {
+	decodeJSON(t, a.do(http.MethodGet, "/v1/tasks/"+id, ""), &done)
+	if done.CurrentState != tasks.StateWaiting || done.LastRunResult == nil || *done.LastRunResult != tasks.ResultOK ||
+		done.LastRun == nil || done.LastRunDuration == nil || !strings.HasPrefix(*done.Message, "deleted 2 components") {
 		t.Fatalf("task after its run %+v", done)
 	}
-	for p, want := range map[string]bool{"tmp/a.txt": false, "tmp/b.txt": false, "keep/c.txt": true} {
+	for p, want := range map[string]bool{"old/a.txt": false, "old/b.txt": false, "new/c.txt": true} {
 		if _, err := r.Stat(t.Context(), p); (err == nil) != want {
 			t.Errorf("%s stored: %v, want %v", p, err == nil, want)
 		}
