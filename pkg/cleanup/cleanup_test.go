@@ -239,3 +239,30 @@ func TestCleanupPolicyNames(t *testing.T) {
 		t.Fatalf("after deleting the policy the repository names %+v", cl)
 	}
 }
+
+// Retain by date keeps the versions written last, whatever their numbers.
+func TestCleanupRetainNewestByDate(t *testing.T) {
+	for _, fc := range formatCases {
+		if fc.versions == nil {
+			continue
+		}
+		t.Run(fc.format.Name(), func(t *testing.T) {
+			fx := newFixture(t, fc)
+			for i, v := range fc.versions {
+				// The lowest version was written last.
+				fx.age(fc.publish(t, fx.env, fx.r, "lib", v), time.Duration(i+1)*day, false)
+			}
+			p := cleanup.Policy{Name: "bydate", Format: fc.format.Name(), Retain: days(1), SortBy: str(cleanup.SortByDate)}
+			var want []string
+			for _, v := range fc.versions[1:] {
+				want = append(want, "lib@"+v)
+			}
+			got := fx.preview(p)
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("preview %v, want %v", got, want)
+			}
+		})
+	}
+}

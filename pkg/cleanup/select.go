@@ -163,7 +163,7 @@ func (m *matcher) deletable(versions []Candidate) []Candidate {
 }
 
 func (m *matcher) newestFirst(a, b Candidate) int {
-	if m.p.SortBy != nil && *m.p.SortBy == SortByDate || m.criteria == nil {
+	if (m.p.SortBy != nil && *m.p.SortBy == SortByDate) || m.criteria == nil {
 		return lastUpdated(&b).Compare(lastUpdated(&a))
 	}
 	return cmp.Or(m.criteria.CompareVersions(b.Component.Version, a.Component.Version),
