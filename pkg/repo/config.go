@@ -23,16 +23,17 @@ const (
 // Sections belonging to a format ("raw", "docker", "maven", "npm"...) are kept
 // verbatim in Sections for that format to read.
 type Config struct {
-	Name          string           `json:"name"`
-	Format        string           `json:"format"`
-	Type          string           `json:"type"`
-	Online        bool             `json:"online"`
-	Storage       Storage          `json:"storage"`
-	Proxy         *ProxySettings   `json:"proxy,omitempty"`
-	NegativeCache *NegativeCache   `json:"negativeCache,omitempty"`
-	HTTPClient    *HTTPClient      `json:"httpClient,omitempty"`
-	Group         *GroupSettings   `json:"group,omitempty"`
-	Cleanup       *CleanupSettings `json:"cleanup,omitempty"`
+	Name          string         `json:"name"`
+	Format        string         `json:"format"`
+	Type          string         `json:"type"`
+	Online        bool           `json:"online"`
+	Storage       Storage        `json:"storage"`
+	Proxy         *ProxySettings `json:"proxy,omitempty"`
+	NegativeCache *NegativeCache `json:"negativeCache,omitempty"`
+	HTTPClient    *HTTPClient    `json:"httpClient,omitempty"`
+	Group         *GroupSettings `json:"group,omitempty"`
+	// Cleanup names the cleanup policies applied (pkg/cleanup).
+	Cleanup *CleanupSettings `json:"cleanup,omitempty"`
 	// Sections holds every other top-level object, by key.
 	Sections map[string]json.RawMessage `json:"-"`
 }
