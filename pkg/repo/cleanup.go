@@ -54,16 +54,19 @@ func (m *Manager) validateCleanup(cfg *Config) error {
 		cfg.Cleanup = nil
 		return nil
 	}
-	if cfg.Cleanup.PolicyNames == nil {
-		cfg.Cleanup.PolicyNames = []string{}
+	// A copy: the section may be shared with a live repository's.
+	cl := *cfg.Cleanup
+	if cl.PolicyNames == nil {
+		cl.PolicyNames = []string{}
 	}
-	if len(cfg.Cleanup.PolicyNames) == 0 {
+	cfg.Cleanup = &cl
+	if len(cl.PolicyNames) == 0 {
 		return nil
 	}
 	if m.cleanupPolicies == nil {
-		return fieldErr("cleanup.policyNames", "cleanup policy %s does not exist", cfg.Cleanup.PolicyNames[0])
+		return fieldErr("cleanup.policyNames", "cleanup policy %s does not exist", cl.PolicyNames[0])
 	}
-	return m.cleanupPolicies.CheckPolicies(cfg.Format, cfg.Cleanup.PolicyNames)
+	return m.cleanupPolicies.CheckPolicies(cfg.Format, cl.PolicyNames)
 }
 
 // PurgeUploads deletes resumable uploads (Docker upload sessions) left
