@@ -24,11 +24,13 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/server"
+	"github.com/nexus-go/nexus-go/pkg/tasks"
 	"github.com/nexus-go/nexus-go/pkg/ui"
 )
 
@@ -116,12 +118,17 @@ func serve(args []string) error {
 	if err := repos.Sweep(ctx); err != nil {
 		return err
 	}
+	policies := cleanup.New(db, repos, security, log)
+	jobs, err := tasks.New(db, security, log, nil, tasks.Defaults(), tasks.Builtin(repos, policies)...)
+	if err != nil {
+		return err
+	}
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), web, log,
+	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs), web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err
@@ -130,6 +137,11 @@ func serve(args []string) error {
 	go func() {
 		maintain(ctx, repos, cfg.MaintenanceInterval)
 		close(maintained)
+	}()
+	scheduled := make(chan struct{})
+	go func() {
+		jobs.Schedule(ctx, taskCheckInterval) // until ctx ends, then waits for the runs
+		close(scheduled)
 	}()
 	// Caught before the ports open: once the server answers, a SIGHUP
 	// reloads certificates and never ends the process (its default).
@@ -157,6 +169,7 @@ func serve(args []string) error {
 	err = srv.Serve(ctx, l, https)
 	stop() // ends maintenance too, when serving ended on its own
 	<-maintained
+	<-scheduled
 	log.Info("nexus-go stopped")
 	if errors.Is(err, context.Canceled) {
 		return nil
@@ -179,6 +192,10 @@ func reloadOnHangup(ctx context.Context, hup <-chan os.Signal, srv *server.Serve
 		}
 	}
 }
+
+// taskCheckInterval is how often the scheduler looks for due tasks: cron
+// schedules are to the second, but runs start within this of their time.
+const taskCheckInterval = 15 * time.Second
 
 // maintain runs the repositories' housekeeping every interval until ctx ends.
 func maintain(ctx context.Context, repos *repo.Manager, interval time.Duration) {

@@ -10,9 +10,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
+	"github.com/nexus-go/nexus-go/pkg/tasks"
 )
 
 // API serves /service/rest.
@@ -23,6 +25,9 @@ type API struct {
 	// finder is the search of /v1/search, the one the UI uses too.
 	finder *search.Service
 	log    *slog.Logger
+	// cleanup and tasks serve /v1/cleanup-policies and /v1/tasks (see WithCleanup, WithTasks).
+	cleanup *cleanup.Service
+	tasks   *tasks.Service
 	// prefix is the context path without its trailing slash.
 	prefix string
 }
@@ -42,6 +47,8 @@ func (a *API) Register(g *echo.Group) {
 	a.registerRepositories(g)
 	a.registerContent(g)
 	registerSecurity(g, a.auth, a.log)
+	a.registerCleanup(g)
+	a.registerTasks(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

@@ -32,6 +32,8 @@ type Config struct {
 	NegativeCache *NegativeCache `json:"negativeCache,omitempty"`
 	HTTPClient    *HTTPClient    `json:"httpClient,omitempty"`
 	Group         *GroupSettings `json:"group,omitempty"`
+	// Cleanup names the cleanup policies applied (pkg/cleanup).
+	Cleanup *CleanupSettings `json:"cleanup,omitempty"`
 	// Sections holds every other top-level object, by key.
 	Sections map[string]json.RawMessage `json:"-"`
 }
@@ -77,7 +79,7 @@ type GroupSettings struct {
 }
 
 var knownKeys = map[string]bool{"name": true, "format": true, "type": true, "online": true, "storage": true,
-	"proxy": true, "negativeCache": true, "httpClient": true, "group": true}
+	"proxy": true, "negativeCache": true, "httpClient": true, "group": true, "cleanup": true}
 
 type configFields Config
 

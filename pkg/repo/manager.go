@@ -61,6 +61,8 @@ type Manager struct {
 	deleting  map[string]bool // out of service, content not yet deleted; true while a deletion works on it
 	observers []Observer
 
+	cleanupPolicies CleanupPolicies // checks cleanup.policyNames; see UseCleanupPolicies
+
 	// deleteBatch is how many assets one transaction of a repository's
 	// deletion removes; afterDeleteBatch, when set (tests), runs after each.
 	deleteBatch      int

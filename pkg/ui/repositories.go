@@ -327,6 +327,7 @@ func (u *UI) updateRepository(c echo.Context) error {
 		return u.fail(c, err)
 	}
 	if err == nil {
+		cfg.Cleanup = old.Cleanup // the form does not edit cleanup policies: an edit keeps them
 		err = u.repos.Update(c.Request().Context(), cfg)
 	}
 	if err != nil {
