@@ -83,12 +83,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer db.Close()
-	driver, err := blob.NewFileDriver(filepath.Join(cfg.DataDir, "blobs", "default"))
-	if err != nil {
-		return err
-	}
-	blobs := blob.NewStore("default", driver)
-	blobs.SetMinFree(cfg.BlobMinFree)
+	blobs := blob.NewStores(filepath.Join(cfg.DataDir, "blobs"), cfg.BlobMinFree)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

@@ -26,7 +26,7 @@ func newServiceFixture(t *testing.T) *serviceFixture {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, _ := st.Security(t, log)
-	m := NewManager(st.DB, st.Blobs, security, Options{Log: log}, testFormat{})
+	m := NewManager(st.DB, st.Stores, security, Options{Log: log}, testFormat{})
 	admin := auth.WithPrincipal(context.Background(), auth.System())
 	for _, cfg := range []Config{hostedCfg("pub", "allow"), hostedCfg("secret", "allow"), groupCfg("grp", "pub")} {
 		if err := m.Create(admin, cfg); err != nil {
@@ -83,7 +83,7 @@ func TestServiceMethodsRefuseWithoutPrivilege(t *testing.T) {
 	if usage, _ := fx.m.BlobStoreUsage(fx.admin); len(usage) != 1 || usage[0].BlobCount != 3 || usage[0].TotalSize != 7 {
 		t.Errorf("blob store usage %+v, want 3 blobs of 7 bytes", usage)
 	}
-	if checks, _ := fx.m.Health(fx.admin); len(checks) != 3 || !checks[0].Healthy {
+	if checks, _ := fx.m.Health(fx.admin); len(checks) != 4 || !checks[0].Healthy {
 		t.Errorf("health checks %+v", checks)
 	}
 
