@@ -41,6 +41,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerStatus(g)
 	a.registerRepositories(g)
 	a.registerContent(g)
+	a.registerBlobStores(g)
 	registerSecurity(g, a.auth, a.log)
 }
 
