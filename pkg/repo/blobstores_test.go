@@ -68,6 +68,14 @@ func TestRepositoriesUseTheirBlobStore(t *testing.T) {
 	if blobFileIn(t, abs, a2) || !blobFileIn(t, e.blobDir, a1) {
 		t.Fatal("deleting from store second must free its copy only")
 	}
+	// A link (Docker's mount) to a blob of another store copies it in.
+	linked, err := two.(Uploader).Link(ctx, "linked", a1.Blob, PutOptions{Size: a1.Size})
+	if err != nil || linked.BlobStore != "second" || !blobFileIn(t, abs, linked) {
+		t.Fatalf("link across stores = %+v, %v", linked, err)
+	}
+	if err := e.m.DeleteAsset(ctx, linked.ID); err != nil {
+		t.Fatal(err)
+	}
 	a2 = put(t, two, "g", "again")
 
 	e.reopenStores(t)
