@@ -26,8 +26,10 @@ type base struct {
 	db     *meta.DB
 	blobs  *blob.Store  // the store storage.blobStoreName names
 	stores *blob.Stores // every store, to free what a write replaced
-	authz  Authorizer
-	log    *slog.Logger
+	// wrote is told of every stored write (the manager's soft quota check).
+	wrote func(ctx context.Context, store string)
+	authz Authorizer
+	log   *slog.Logger
 	// downloads records the download times of served assets (the
 	// manager's, shared by its repositories).
 	downloads *downloads
@@ -282,6 +284,7 @@ func (r *recorder) finish(ctx context.Context, err error) (*meta.Asset, error) {
 		return nil, err
 	}
 	r.b.release(ctx, r.released)
+	r.b.wrote(ctx, r.b.blobs.Name())
 	return r.stored, nil
 }
 

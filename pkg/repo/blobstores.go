@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -262,11 +263,47 @@ func (m *Manager) checkQuotas(ctx context.Context) {
 	}
 }
 
+// wrote judges the quota of store name after a write, at most once per
+// quotaCheckInterval, so that a write crossing it is logged at once.
+func (m *Manager) wrote(ctx context.Context, name string) {
+	if !m.quotas.due(name, time.Now()) {
+		return
+	}
+	cfgs, err := m.db.BlobStoreConfigs()
+	if err != nil {
+		return // maintenance logs it
+	}
+	for _, c := range cfgs {
+		if c.Name == name {
+			m.quota(ctx, c)
+		}
+	}
+}
+
+// quotaCheckInterval bounds how often writes check a store's quota.
+const quotaCheckInterval = time.Second
+
 // quotaWatch remembers each store's last verdict, so that a violation is
-// logged once when it begins and once when it ends.
+// logged once when it begins and once when it ends, and when writes last
+// checked it.
 type quotaWatch struct {
 	mu       sync.Mutex
 	violated map[string]bool
+	checked  map[string]time.Time
+}
+
+// due reports whether a write at now should check store name's quota.
+func (w *quotaWatch) due(name string, now time.Time) bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if now.Sub(w.checked[name]) < quotaCheckInterval {
+		return false
+	}
+	if w.checked == nil {
+		w.checked = map[string]time.Time{}
+	}
+	w.checked[name] = now
+	return true
 }
 
 func (w *quotaWatch) observe(m *Manager, st QuotaStatus) {
@@ -289,6 +326,7 @@ func (w *quotaWatch) forget(name string) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	delete(w.violated, name)
+	delete(w.checked, name)
 }
 
 // formatStorage writes a size as Nexus's quota messages do ("1.50 GB").

@@ -202,6 +202,9 @@ func TestSoftQuotaWarns(t *testing.T) {
 		t.Fatalf("empty store: %+v", st)
 	}
 	a := put(t, r, "big", "more than ten bytes") // written all the same
+	if n := strings.Count(logged.String(), "soft quota violated"); n != 1 {
+		t.Fatalf("the write crossing the quota logged %d violations, want 1:\n%s", n, logged.String())
+	}
 	st, err := e.m.QuotaStatus(ctx, "small")
 	want := "Blob store small is using 19 Bytes space and has a limit of 10 Bytes"
 	if err != nil || !st.IsViolation || st.Message != want || st.BlobStoreName != "small" {

@@ -595,7 +595,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	if !ok {
 		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
 	}
-	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, authz: m.authz,
+	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
 		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
 	switch cfg.Type {
 	case Hosted:
