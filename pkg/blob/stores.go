@@ -18,8 +18,13 @@ type Stores struct {
 }
 
 // NewStores returns an empty set of stores under root, each short of space
-// at or below minFree bytes (see Store.SetMinFree).
+// at or below minFree bytes (see Store.SetMinFree). Root is made absolute,
+// so that every store's Dir is, and two spellings of one directory compare
+// equal.
 func NewStores(root string, minFree int64) *Stores {
+	if abs, err := filepath.Abs(root); err == nil {
+		root = abs
+	}
 	return &Stores{root: root, minFree: minFree, stores: map[string]*Store{}}
 }
 
