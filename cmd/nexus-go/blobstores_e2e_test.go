@@ -22,7 +22,9 @@ func TestBlobStoresE2E(t *testing.T) {
 	s.put("raw-b", "f.txt", data)
 	key := sha(data)
 	shard := filepath.Join(key[:2], key)
-	teamFiles := func() map[string]int64 { return filesUnder(t, filepath.Join(s.dataDir, "blobs", "team-dir", "content")) }
+	teamFiles := func() map[string]int64 {
+		return filesUnder(t, filepath.Join(s.dataDir, "blobs", "team-dir", "content"))
+	}
 	if _, ok := s.blobFiles()[shard]; !ok {
 		t.Fatalf("default store lacks the blob: %v", s.blobFiles())
 	}
