@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -412,47 +411,6 @@ func (m *Manager) Sweep(ctx context.Context) error {
 		if err := m.sweepStore(ctx, st); err != nil {
 			return err
 		}
-	}
-	return nil
-}
-
-// sweepStore removes a store's temporary files, frees its blobs without
-// references and deletes its bytes no record knows of.
-func (m *Manager) sweepStore(ctx context.Context, st *blob.Store) error {
-	n, err := st.CleanTemp(ctx, 0)
-	if err != nil {
-		return err
-	}
-	unreferenced, err := m.db.UnreferencedBlobs(st.Name())
-	if err != nil {
-		return err
-	}
-	refs := make([]meta.BlobRef, len(unreferenced))
-	for i, d := range unreferenced {
-		refs[i] = meta.BlobRef{Store: st.Name(), Digest: d}
-	}
-	m.release(ctx, refs)
-	var orphans []digest.Digest
-	err = st.Walk(ctx, func(d digest.Digest, _ int64, _ time.Time) error {
-		known, err := m.db.HasBlob(st.Name(), d)
-		if err == nil && !known {
-			orphans = append(orphans, d)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, d := range orphans {
-		if err := st.Release(ctx, d, func() (bool, error) {
-			known, err := m.db.HasBlob(st.Name(), d)
-			return !known, err
-		}); err != nil {
-			return err
-		}
-	}
-	if n+len(unreferenced)+len(orphans) > 0 {
-		m.opts.Log.Info("storage swept", "store", st.Name(), "tempFiles", n, "unreferencedBlobs", len(unreferenced), "orphanBlobs", len(orphans))
 	}
 	return nil
 }
