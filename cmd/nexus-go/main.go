@@ -85,12 +85,7 @@ func serve(args []string) error {
 		return err
 	}
 	defer db.Close()
-	driver, err := blob.NewFileDriver(filepath.Join(cfg.DataDir, "blobs", "default"))
-	if err != nil {
-		return err
-	}
-	blobs := blob.NewStore("default", driver)
-	blobs.SetMinFree(cfg.BlobMinFree)
+	stores := blob.NewStores(filepath.Join(cfg.DataDir, "blobs"), cfg.BlobMinFree)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
@@ -101,7 +96,7 @@ func serve(args []string) error {
 		return err
 	}
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
-	repos := repo.NewManager(db, blobs, security, repo.Options{
+	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		UploadPurgeAge:      cfg.UploadPurgeAge,

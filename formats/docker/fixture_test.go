@@ -53,7 +53,7 @@ func newFixtureOpts(t *testing.T, grace time.Duration, opts repo.Options) *fixtu
 	authSvc, pw := st.Security(t, log)
 	f := New(authSvc, log, Options{GCGrace: grace})
 	opts.Log = log
-	m := repo.NewManager(st.DB, st.Blobs, authSvc, opts, f)
+	m := repo.NewManager(st.DB, st.Stores, authSvc, opts, f)
 	return &fixture{t: t, blobDir: st.BlobDir, db: st.DB, auth: authSvc, f: f, m: m, adminPass: pw}
 }
 

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	digest "github.com/opencontainers/go-digest"
+
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 func TestWritePolicyDeny(t *testing.T) {
@@ -143,7 +145,7 @@ func TestConcurrentSameLayer(t *testing.T) {
 	if len(files) != 1 || !files[d.String()] {
 		t.Fatalf("blob files %v, want just %s", files, d)
 	}
-	rec, err := fx.db.BlobRecord(d)
+	rec, err := fx.db.BlobRecord(meta.DefaultBlobStore, d)
 	if err != nil {
 		t.Fatal(err)
 	}

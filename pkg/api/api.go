@@ -46,6 +46,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerStatus(g)
 	a.registerRepositories(g)
 	a.registerContent(g)
+	a.registerBlobStores(g)
 	registerSecurity(g, a.auth, a.log)
 	a.registerCleanup(g)
 	a.registerTasks(g)

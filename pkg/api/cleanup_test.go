@@ -35,7 +35,7 @@ func newAutomationAPI(t *testing.T) *automationAPI {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log), maven.New(log, maven.Options{}))
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log}, raw.New(log), maven.New(log, maven.Options{}))
 	policies := cleanup.New(st.DB, repos, security, log)
 	jobs, err := tasks.New(st.DB, security, log, nil, nil, tasks.Builtin(repos, policies)...)
 	if err != nil {

@@ -23,7 +23,6 @@ func (a *API) registerContent(g *echo.Group) {
 	g.DELETE("/v1/assets/:id", a.deleteAsset)
 	g.GET("/v1/search", a.search)
 	g.GET("/v1/search/assets", a.searchAssets)
-	g.GET("/v1/blobstores", a.listBlobStores)
 }
 
 // componentJSON and assetJSON are the Nexus REST shapes.
@@ -265,28 +264,4 @@ func searchPage[T any](items []T, next string) page[T] {
 		p.ContinuationToken = &next
 	}
 	return p
-}
-
-// blobStoreJSON is an entry of GET /v1/blobstores.
-type blobStoreJSON struct {
-	Name                  string `json:"name"`
-	Type                  string `json:"type"`
-	Unavailable           bool   `json:"unavailable"`
-	BlobCount             int64  `json:"blobCount"`
-	TotalSizeInBytes      int64  `json:"totalSizeInBytes"`
-	AvailableSpaceInBytes int64  `json:"availableSpaceInBytes"`
-	SoftQuota             any    `json:"softQuota"`
-}
-
-func (a *API) listBlobStores(c echo.Context) error {
-	usage, err := a.repos.BlobStoreUsage(c.Request().Context())
-	if err != nil {
-		return fail(c, a.log, err)
-	}
-	var out []blobStoreJSON
-	for _, u := range usage {
-		out = append(out, blobStoreJSON{Name: u.Name, Type: u.Type, Unavailable: u.Unavailable,
-			BlobCount: u.BlobCount, TotalSizeInBytes: u.TotalSize, AvailableSpaceInBytes: u.AvailableSpace})
-	}
-	return a.ok(c, out)
 }

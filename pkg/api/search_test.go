@@ -44,7 +44,7 @@ func newAPIStorage(t *testing.T, formats ...repo.Format) (*echo.Echo, string, *r
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, formats...)
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log}, formats...)
 	e := echo.New()
 	e.Use(security.Middleware())
 	New(repos, security, st.DB, "/", log).Register(e.Group("/service/rest"))

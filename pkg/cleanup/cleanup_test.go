@@ -41,7 +41,7 @@ func TestCleanupAgeRemovesOldContent(t *testing.T) {
 			if want := []string{fx.label("old", "1.0.0", oldPath)}; !slices.Equal(preview, want) {
 				t.Fatalf("preview %v, want %v", preview, want)
 			}
-			_, before, _ := fx.env.Storage.DB.BlobUsage()
+			_, before, _ := fx.env.Storage.DB.BlobUsage(meta.DefaultBlobStore)
 			res, err := fx.svc.Run(context.Background())
 			if err != nil {
 				t.Fatal(err)
@@ -60,7 +60,7 @@ func TestCleanupAgeRemovesOldContent(t *testing.T) {
 			if !fx.exists(newPath) {
 				t.Errorf("%s, newer than the policy, was deleted", newPath)
 			}
-			_, after, _ := fx.env.Storage.DB.BlobUsage()
+			_, after, _ := fx.env.Storage.DB.BlobUsage(meta.DefaultBlobStore)
 			if after >= before || res.Bytes != before-after || res.Bytes <= 0 {
 				t.Errorf("blob usage %d → %d, run reports %d bytes freed", before, after, res.Bytes)
 			}

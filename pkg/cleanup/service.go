@@ -210,6 +210,19 @@ type Result struct {
 	Bytes int64
 }
 
+// storedBytes is the size of what every blob store holds.
+func (s *Service) storedBytes() (int64, error) {
+	var total int64
+	for _, st := range s.repos.BlobStores() {
+		_, n, err := s.db.BlobUsage(st.Name())
+		if err != nil {
+			return 0, err
+		}
+		total += n
+	}
+	return total, nil
+}
+
 // Run applies every repository's policies, as the server (the caller of a
 // task): the components they select go through the engine's deletes, which
 // free blobs nothing references at once, and formats then tidy what the
@@ -217,12 +230,12 @@ type Result struct {
 // not keep the others from their cleanup; the errors are joined. It stops
 // between components once ctx ends.
 func (s *Service) Run(ctx context.Context) (res Result, err error) {
-	_, before, err := s.db.BlobUsage()
+	before, err := s.storedBytes()
 	if err != nil {
 		return res, err
 	}
 	defer func() {
-		if _, after, uerr := s.db.BlobUsage(); uerr == nil {
+		if after, uerr := s.storedBytes(); uerr == nil {
 			res.Bytes = before - after
 		}
 	}()

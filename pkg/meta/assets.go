@@ -11,11 +11,13 @@ import (
 
 // Asset is one stored file of a repository: a path bound to a blob.
 type Asset struct {
-	ID             string            `json:"id"`
-	Repository     string            `json:"repository"`
-	Path           string            `json:"path"`
-	ComponentID    string            `json:"componentId,omitempty"`
-	Blob           digest.Digest     `json:"blob"`
+	ID          string        `json:"id"`
+	Repository  string        `json:"repository"`
+	Path        string        `json:"path"`
+	ComponentID string        `json:"componentId,omitempty"`
+	Blob        digest.Digest `json:"blob"`
+	// BlobStore names the blob store holding Blob: the repository's.
+	BlobStore      string            `json:"blobStore"`
 	Size           int64             `json:"size"`
 	ContentType    string            `json:"contentType"`
 	Checksums      map[string]string `json:"checksums"`
@@ -65,13 +67,15 @@ func componentKey(c *Component) []byte {
 	return []byte(c.Repository + "\x00" + c.Group + "\x00" + c.Name + "\x00" + c.Version)
 }
 
-func blobKey(d digest.Digest) []byte { return []byte(d.Encoded()) }
+// blobKey keys a blob record by store and digest: the same bytes in two
+// stores are two blobs, each counted and freed on its own.
+func blobKey(store string, d digest.Digest) []byte { return []byte(store + "\x00" + d.Encoded()) }
 
 // PutAsset stores the asset at its path, replacing any asset there, and
 // moves blob reference counts in the same transaction. It returns the stored
 // asset and the digests whose last reference went away, which the caller
 // must release from the blob store.
-func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
+func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []BlobRef, error) {
 	stored, released, err := db.PutAssets([]PutAssetRequest{req})
 	if err != nil {
 		return nil, nil, err
@@ -83,9 +87,9 @@ func (db *DB) PutAsset(req PutAssetRequest) (*Asset, []digest.Digest, error) {
 // all are written or, if any check or write fails, none (a manifest and
 // its tags). Concurrent writes share a commit (see batch): the checks may
 // run more than once and must have no effects.
-func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []digest.Digest, error) {
+func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []BlobRef, error) {
 	stored := make([]*Asset, len(reqs))
-	var released []digest.Digest
+	var released []BlobRef
 	err := db.batch(func(tx *bolt.Tx) error {
 		released = nil // from a run that was rolled back
 		for i, req := range reqs {
@@ -104,8 +108,8 @@ func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []digest.Digest, erro
 	return stored, released, nil
 }
 
-func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, error) {
-	var released []digest.Digest
+func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []BlobRef, error) {
+	var released []BlobRef
 	a := req.Asset
 	if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
 		return nil, nil, notFound("repository", a.Repository)
@@ -124,8 +128,8 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, erro
 	if existing != nil {
 		a.ID = existing.ID
 		a.Created = existing.Created
-		if existing.Blob != a.Blob {
-			r, err := unref(tx, existing.Blob)
+		if existing.Blob != a.Blob || existing.BlobStore != a.BlobStore {
+			r, err := unref(tx, existing.BlobStore, existing.Blob)
 			if err != nil {
 				return nil, nil, err
 			}
@@ -183,13 +187,13 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []digest.Digest, erro
 func ref(tx *bolt.Tx, a *Asset) error {
 	b := tx.Bucket(bucketBlobs)
 	var rec Blob
-	found, err := getJSON(b, blobKey(a.Blob), &rec)
+	found, err := getJSON(b, blobKey(a.BlobStore, a.Blob), &rec)
 	if err != nil {
 		return err
 	}
 	if !found {
 		rec = Blob{Digest: a.Blob, Size: a.Size, Checksums: a.Checksums, Created: time.Now().UTC()}
-		if err := addBlobUsage(tx, 1, a.Size); err != nil {
+		if err := addBlobUsage(tx, a.BlobStore, 1, a.Size); err != nil {
 			return err
 		}
 	}
@@ -202,14 +206,14 @@ func ref(tx *bolt.Tx, a *Asset) error {
 		rec.Checksums[k] = v
 	}
 	a.Checksums = rec.Checksums
-	return putJSON(b, blobKey(a.Blob), &rec)
+	return putJSON(b, blobKey(a.BlobStore, a.Blob), &rec)
 }
 
 // keepBlobChecksums gives a rewritten asset of the same blob every checksum
 // the blob knows, including those computed after its first write.
 func keepBlobChecksums(tx *bolt.Tx, a *Asset) error {
 	var rec Blob
-	found, err := getJSON(tx.Bucket(bucketBlobs), blobKey(a.Blob), &rec)
+	found, err := getJSON(tx.Bucket(bucketBlobs), blobKey(a.BlobStore, a.Blob), &rec)
 	if err != nil || !found {
 		return err
 	}
@@ -225,19 +229,19 @@ func keepBlobChecksums(tx *bolt.Tx, a *Asset) error {
 // unref drops one reference; it returns the digest when none is left. The
 // record stays (with zero references) until ReleaseBlob, so that freeing the
 // bytes and a concurrent new reference are decided under the blob lock.
-func unref(tx *bolt.Tx, d digest.Digest) ([]digest.Digest, error) {
+func unref(tx *bolt.Tx, store string, d digest.Digest) ([]BlobRef, error) {
 	b := tx.Bucket(bucketBlobs)
 	var rec Blob
-	found, err := getJSON(b, blobKey(d), &rec)
+	found, err := getJSON(b, blobKey(store, d), &rec)
 	if err != nil || !found {
 		return nil, err
 	}
 	rec.Refs--
-	if err := putJSON(b, blobKey(d), &rec); err != nil {
+	if err := putJSON(b, blobKey(store, d), &rec); err != nil {
 		return nil, err
 	}
 	if rec.Refs <= 0 {
-		return []digest.Digest{d}, nil
+		return []BlobRef{{Store: store, Digest: d}}, nil
 	}
 	return nil, nil
 }
@@ -372,8 +376,8 @@ func (db *DB) UpdateAsset(id string, fn func(a *Asset)) error {
 
 // DeleteAsset deletes the asset with id and returns the digests that lost
 // their last reference.
-func (db *DB) DeleteAsset(id string) ([]digest.Digest, error) {
-	var released []digest.Digest
+func (db *DB) DeleteAsset(id string) ([]BlobRef, error) {
+	var released []BlobRef
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		a, err := assetByID(tx, []byte(id))
 		if err != nil {
@@ -389,8 +393,8 @@ func (db *DB) DeleteAsset(id string) ([]digest.Digest, error) {
 }
 
 // DeleteAssetByPath deletes the asset at path in repo, like DeleteAsset.
-func (db *DB) DeleteAssetByPath(repo, path string) ([]digest.Digest, error) {
-	var released []digest.Digest
+func (db *DB) DeleteAssetByPath(repo, path string) ([]BlobRef, error) {
+	var released []BlobRef
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		a, err := assetAt(tx, repo, path)
 		if err != nil {
@@ -405,7 +409,7 @@ func (db *DB) DeleteAssetByPath(repo, path string) ([]digest.Digest, error) {
 	return released, err
 }
 
-func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
+func deleteAsset(tx *bolt.Tx, a *Asset) ([]BlobRef, error) {
 	if err := tx.Bucket(bucketAssets).Delete([]byte(a.ID)); err != nil {
 		return nil, err
 	}
@@ -423,13 +427,13 @@ func deleteAsset(tx *bolt.Tx, a *Asset) ([]digest.Digest, error) {
 			return nil, err
 		}
 	}
-	return unref(tx, a.Blob)
+	return unref(tx, a.BlobStore, a.Blob)
 }
 
 // DeleteComponent deletes a component and all its assets, returning the
 // digests that lost their last reference.
-func (db *DB) DeleteComponent(id string) ([]digest.Digest, error) {
-	var released []digest.Digest
+func (db *DB) DeleteComponent(id string) ([]BlobRef, error) {
+	var released []BlobRef
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		var c Component
 		found, err := getJSON(tx.Bucket(bucketComponents), []byte(id), &c)
@@ -450,8 +454,8 @@ func (db *DB) DeleteComponent(id string) ([]digest.Digest, error) {
 }
 
 // deleteAssets deletes the assets with ids, skipping missing ones.
-func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]digest.Digest, error) {
-	var released []digest.Digest
+func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]BlobRef, error) {
+	var released []BlobRef
 	for _, id := range ids {
 		a, err := assetByID(tx, id)
 		if err != nil {

@@ -37,12 +37,21 @@ func putAsset(t *testing.T, db *DB, repo, path string, d digest.Digest, comp *Co
 	if err != nil {
 		t.Fatalf("PutAsset(%s, %s): %v", repo, path, err)
 	}
-	return a, released
+	return a, digestsOf(released)
+}
+
+// digestsOf returns the digests of refs, all of the tests' store "".
+func digestsOf(refs []BlobRef) []digest.Digest {
+	var out []digest.Digest
+	for _, r := range refs {
+		out = append(out, r.Digest)
+	}
+	return out
 }
 
 func refsOf(t *testing.T, db *DB, d digest.Digest) int64 {
 	t.Helper()
-	rec, err := db.BlobRecord(d)
+	rec, err := db.BlobRecord("", d)
 	if err != nil {
 		t.Fatalf("BlobRecord(%s): %v", d, err)
 	}
@@ -56,8 +65,17 @@ func wantNotFound(t *testing.T, err error, what string) {
 	}
 }
 
-func sameDigests(got, want []digest.Digest) bool {
-	g := slices.Clone(got)
+// sameDigests compares digests, or the digests of refs, as sets.
+func sameDigests[T digest.Digest | BlobRef](got []T, want []digest.Digest) bool {
+	var g []digest.Digest
+	for _, x := range got {
+		switch v := any(x).(type) {
+		case digest.Digest:
+			g = append(g, v)
+		case BlobRef:
+			g = append(g, v.Digest)
+		}
+	}
 	w := slices.Clone(want)
 	slices.Sort(g)
 	slices.Sort(w)
@@ -98,7 +116,7 @@ func TestPutAssetRefCounts(t *testing.T) {
 	if got := refsOf(t, db, d1); got != 1 {
 		t.Fatalf("refs = %d, want 1", got)
 	}
-	rec, _ := db.BlobRecord(d1)
+	rec, _ := db.BlobRecord("", d1)
 	if rec.Digest != d1 || rec.Size != 3 || rec.Checksums["sha1"] == "" {
 		t.Fatalf("blob record = %+v", rec)
 	}
@@ -142,14 +160,14 @@ func TestPutAssetRefCounts(t *testing.T) {
 		t.Fatalf("refs d1=%d d2=%d, want 0 2", r1, r2)
 	}
 	// The zero-ref record stays until ReleaseBlob.
-	if ok, _ := db.HasBlob(d1); !ok {
+	if ok, _ := db.HasBlob("", d1); !ok {
 		t.Fatal("zero-ref record vanished before ReleaseBlob")
 	}
-	un, err := db.UnreferencedBlobs()
+	un, err := db.UnreferencedBlobs("")
 	if err != nil || !sameDigests(un, []digest.Digest{d1}) {
 		t.Fatalf("UnreferencedBlobs = %v, %v; want [%s]", un, err, d1)
 	}
-	count, size, err := db.BlobUsage()
+	count, size, err := db.BlobUsage("")
 	if err != nil || count != 2 || size != 6 {
 		t.Fatalf("BlobUsage = %d, %d, %v; want 2, 6", count, size, err)
 	}
@@ -159,7 +177,7 @@ func TestReleaseBlob(t *testing.T) {
 	db, _ := openAssetsDB(t)
 	d := dg("x")
 	a, _ := putAsset(t, db, "r", "x", d, nil)
-	ok, err := db.ReleaseBlob(d)
+	ok, err := db.ReleaseBlob("", d)
 	if err != nil || ok {
 		t.Fatalf("ReleaseBlob of referenced blob = %v, %v; want false", ok, err)
 	}
@@ -170,13 +188,13 @@ func TestReleaseBlob(t *testing.T) {
 	if err != nil || !sameDigests(released, []digest.Digest{d}) {
 		t.Fatalf("DeleteAsset = %v, %v", released, err)
 	}
-	ok, err = db.ReleaseBlob(d)
+	ok, err = db.ReleaseBlob("", d)
 	if err != nil || !ok {
 		t.Fatalf("ReleaseBlob of unreferenced blob = %v, %v; want true", ok, err)
 	}
-	_, err = db.BlobRecord(d)
+	_, err = db.BlobRecord("", d)
 	wantNotFound(t, err, "BlobRecord after release")
-	if has, _ := db.HasBlob(d); has {
+	if has, _ := db.HasBlob("", d); has {
 		t.Fatal("HasBlob after release")
 	}
 }
@@ -281,7 +299,7 @@ func TestCheckAbortsWrite(t *testing.T) {
 	if r := refsOf(t, db, d1); r != 1 {
 		t.Fatalf("d1 refs = %d, want 1", r)
 	}
-	if has, _ := db.HasBlob(d2); has {
+	if has, _ := db.HasBlob("", d2); has {
 		t.Fatal("aborted write left a blob record")
 	}
 	comps, _, _ := db.ListComponents(t.Context(), "r", "", 0, nil)
@@ -607,10 +625,10 @@ func TestSetBlobChecksums(t *testing.T) {
 	db, _ := openAssetsDB(t)
 	d := dg("x")
 	putAsset(t, db, "r", "x", d, nil)
-	if err := db.SetBlobChecksums(d, map[string]string{"md5": "abc", "sha512": "def"}); err != nil {
+	if err := db.SetBlobChecksums("", d, map[string]string{"md5": "abc", "sha512": "def"}); err != nil {
 		t.Fatal(err)
 	}
-	rec, _ := db.BlobRecord(d)
+	rec, _ := db.BlobRecord("", d)
 	if rec.Checksums["md5"] != "abc" || rec.Checksums["sha512"] != "def" || rec.Checksums["sha1"] == "" {
 		t.Fatalf("checksums = %v", rec.Checksums)
 	}
@@ -676,7 +694,7 @@ func TestPutAssetsAllOrNothing(t *testing.T) {
 			t.Fatalf("asset %s after a refused PutAssets: %v", p, err)
 		}
 	}
-	if _, err := db.BlobRecord(d); errs.KindOf(err) != errs.NotFound {
+	if _, err := db.BlobRecord("", d); errs.KindOf(err) != errs.NotFound {
 		t.Fatalf("blob record after a refused PutAssets: %v", err)
 	}
 

@@ -1,6 +1,7 @@
 package meta
 
 import (
+	"bytes"
 	"encoding/binary"
 	"encoding/json"
 	"maps"
@@ -10,8 +11,8 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// Blob is the record of stored bytes: their size, checksums and how many
-// assets reference them.
+// Blob is the record of stored bytes in one blob store: their size,
+// checksums and how many assets reference them.
 type Blob struct {
 	Digest    digest.Digest     `json:"digest"`
 	Size      int64             `json:"size"`
@@ -20,27 +21,33 @@ type Blob struct {
 	Created   time.Time         `json:"created"`
 }
 
-// BlobRecord returns the record of digest d, or errs.NotFound.
-func (db *DB) BlobRecord(d digest.Digest) (*Blob, error) {
+// BlobRef names a blob: its store and digest.
+type BlobRef struct {
+	Store  string
+	Digest digest.Digest
+}
+
+// BlobRecord returns the record of digest d in store, or errs.NotFound.
+func (db *DB) BlobRecord(store string, d digest.Digest) (*Blob, error) {
 	var rec Blob
 	var found bool
 	err := db.bolt.View(func(tx *bolt.Tx) (err error) {
-		found, err = getJSON(tx.Bucket(bucketBlobs), blobKey(d), &rec)
+		found, err = getJSON(tx.Bucket(bucketBlobs), blobKey(store, d), &rec)
 		return err
 	})
 	if err == nil && !found {
-		err = notFound("blob", d.String())
+		err = notFound("blob", store+"/"+d.String())
 	}
 	return &rec, err
 }
 
 // SetBlobChecksums stores checksums computed after the write (algorithm to
 // hex value), on the blob and on every asset that will be read from now on.
-func (db *DB) SetBlobChecksums(d digest.Digest, sums map[string]string) error {
+func (db *DB) SetBlobChecksums(store string, d digest.Digest, sums map[string]string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBlobs)
 		var rec Blob
-		found, err := getJSON(b, blobKey(d), &rec)
+		found, err := getJSON(b, blobKey(store, d), &rec)
 		if err != nil || !found {
 			return err
 		}
@@ -48,18 +55,18 @@ func (db *DB) SetBlobChecksums(d digest.Digest, sums map[string]string) error {
 			rec.Checksums = map[string]string{}
 		}
 		maps.Copy(rec.Checksums, sums)
-		return putJSON(b, blobKey(d), &rec)
+		return putJSON(b, blobKey(store, d), &rec)
 	})
 }
 
-// ReleaseBlob deletes the record of d if nothing references it and reports
-// whether it did; the caller then frees the bytes.
-func (db *DB) ReleaseBlob(d digest.Digest) (bool, error) {
+// ReleaseBlob deletes the record of d in store if nothing references it and
+// reports whether it did; the caller then frees the bytes.
+func (db *DB) ReleaseBlob(store string, d digest.Digest) (bool, error) {
 	var released bool
 	err := db.bolt.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketBlobs)
 		var rec Blob
-		found, err := getJSON(b, blobKey(d), &rec)
+		found, err := getJSON(b, blobKey(store, d), &rec)
 		if err != nil {
 			return err
 		}
@@ -68,19 +75,19 @@ func (db *DB) ReleaseBlob(d digest.Digest) (bool, error) {
 		}
 		released = true
 		if found {
-			if err := addBlobUsage(tx, -1, -rec.Size); err != nil {
+			if err := addBlobUsage(tx, store, -1, -rec.Size); err != nil {
 				return err
 			}
 		}
-		return b.Delete(blobKey(d))
+		return b.Delete(blobKey(store, d))
 	})
 	return released, err
 }
 
-// The blob records' count and total size are kept in the transactions
+// Each store's record count and total size are kept in the transactions
 // that create and delete records, so BlobUsage is one lookup, whatever the
 // store holds.
-var keyBlobUsage = []byte("blob_usage")
+func blobUsageKey(store string) []byte { return []byte("blob_usage\x00" + store) }
 
 func decodeBlobUsage(v []byte) (count, bytes int64) {
 	if len(v) != 16 {
@@ -89,50 +96,32 @@ func decodeBlobUsage(v []byte) (count, bytes int64) {
 	return int64(binary.BigEndian.Uint64(v)), int64(binary.BigEndian.Uint64(v[8:]))
 }
 
-// addBlobUsage adds count records of bytes to the totals.
-func addBlobUsage(tx *bolt.Tx, count, bytes int64) error {
+// addBlobUsage adds count records of bytes to store's totals.
+func addBlobUsage(tx *bolt.Tx, store string, count, bytes int64) error {
 	b := tx.Bucket(bucketSystem)
-	c, n := decodeBlobUsage(b.Get(keyBlobUsage))
+	c, n := decodeBlobUsage(b.Get(blobUsageKey(store)))
 	v := binary.BigEndian.AppendUint64(nil, uint64(c+count))
-	return b.Put(keyBlobUsage, binary.BigEndian.AppendUint64(v, uint64(n+bytes)))
+	return b.Put(blobUsageKey(store), binary.BigEndian.AppendUint64(v, uint64(n+bytes)))
 }
 
-// BlobUsage returns the number of blob records and their total size.
-func (db *DB) BlobUsage() (count, bytes int64, err error) {
+// BlobUsage returns the number of blob records of store and their total size.
+func (db *DB) BlobUsage(store string) (count, bytes int64, err error) {
 	err = db.bolt.View(func(tx *bolt.Tx) error {
-		count, bytes = decodeBlobUsage(tx.Bucket(bucketSystem).Get(keyBlobUsage))
+		count, bytes = decodeBlobUsage(tx.Bucket(bucketSystem).Get(blobUsageKey(store)))
 		return nil
 	})
 	return count, bytes, err
 }
 
-// countBlobs computes the totals from the stored records, for a database
-// from before they were kept (schema 3).
-func countBlobs(tx *bolt.Tx) error {
-	if err := tx.Bucket(bucketSystem).Delete(keyBlobUsage); err != nil {
-		return err
-	}
-	var count, bytes int64
-	if err := tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
-		var rec Blob
-		if err := json.Unmarshal(v, &rec); err != nil {
-			return err
-		}
-		count++
-		bytes += rec.Size
-		return nil
-	}); err != nil {
-		return err
-	}
-	return addBlobUsage(tx, count, bytes)
-}
-
-// UnreferencedBlobs returns blobs with no reference left; a crash between a
-// delete and the release of its bytes leaves such records behind.
-func (db *DB) UnreferencedBlobs() ([]digest.Digest, error) {
+// UnreferencedBlobs returns the blobs of store with no reference left; a
+// crash between a delete and the release of its bytes leaves such records
+// behind.
+func (db *DB) UnreferencedBlobs(store string) ([]digest.Digest, error) {
 	var out []digest.Digest
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		return tx.Bucket(bucketBlobs).ForEach(func(_, v []byte) error {
+		prefix := []byte(store + "\x00")
+		c := tx.Bucket(bucketBlobs).Cursor()
+		for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
 			var rec Blob
 			if err := json.Unmarshal(v, &rec); err != nil {
 				return err
@@ -140,17 +129,17 @@ func (db *DB) UnreferencedBlobs() ([]digest.Digest, error) {
 			if rec.Refs <= 0 {
 				out = append(out, rec.Digest)
 			}
-			return nil
-		})
+		}
+		return nil
 	})
 	return out, err
 }
 
-// HasBlob reports whether d has a record.
-func (db *DB) HasBlob(d digest.Digest) (bool, error) {
+// HasBlob reports whether d has a record in store.
+func (db *DB) HasBlob(store string, d digest.Digest) (bool, error) {
 	var ok bool
 	err := db.bolt.View(func(tx *bolt.Tx) error {
-		ok = tx.Bucket(bucketBlobs).Get(blobKey(d)) != nil
+		ok = tx.Bucket(bucketBlobs).Get(blobKey(store, d)) != nil
 		return nil
 	})
 	return ok, err

@@ -1,7 +1,6 @@
 package meta
 
 import (
-	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"sync"
@@ -36,7 +35,7 @@ func wantBlobUsage(t *testing.T, db *DB, what string, count, bytes int64) {
 	if wc != count || wb != bytes {
 		t.Fatalf("%s: the records hold %d blobs of %d bytes, the test expects %d of %d", what, wc, wb, count, bytes)
 	}
-	c, b, err := db.BlobUsage()
+	c, b, err := db.BlobUsage("")
 	if err != nil || c != count || b != bytes {
 		t.Fatalf("%s: BlobUsage = %d, %d, %v; want %d, %d", what, c, b, err, count, bytes)
 	}
@@ -50,7 +49,7 @@ func putSized(t *testing.T, db *DB, repo, path, content string) []string {
 	}
 	var out []string
 	for _, d := range released {
-		out = append(out, d.String())
+		out = append(out, d.Digest.String())
 	}
 	return out
 }
@@ -68,10 +67,10 @@ func TestBlobUsageKept(t *testing.T) {
 	putSized(t, db, "r", "d", "dd")
 	wantBlobUsage(t, db, "after puts and dedupes", 2, 6)
 
-	if ok, err := db.ReleaseBlob(dg("aaaa")); err != nil || ok {
+	if ok, err := db.ReleaseBlob("", dg("aaaa")); err != nil || ok {
 		t.Fatalf("release of a referenced blob = %v, %v", ok, err)
 	}
-	if ok, err := db.ReleaseBlob(dg("never stored")); err != nil || !ok {
+	if ok, err := db.ReleaseBlob("", dg("never stored")); err != nil || !ok {
 		t.Fatalf("release of an unknown blob = %v, %v", ok, err)
 	}
 	wantBlobUsage(t, db, "after refused releases", 2, 6)
@@ -80,11 +79,11 @@ func TestBlobUsageKept(t *testing.T) {
 		t.Fatalf("replacing d released %v", released)
 	}
 	wantBlobUsage(t, db, "before the release of a replaced blob", 3, 9)
-	if ok, err := db.ReleaseBlob(dg("dd")); err != nil || !ok {
+	if ok, err := db.ReleaseBlob("", dg("dd")); err != nil || !ok {
 		t.Fatalf("release of dd = %v, %v", ok, err)
 	}
 	wantBlobUsage(t, db, "after the release", 2, 7)
-	if ok, _ := db.ReleaseBlob(dg("dd")); !ok {
+	if ok, _ := db.ReleaseBlob("", dg("dd")); !ok {
 		t.Fatal("a second release refused")
 	}
 	wantBlobUsage(t, db, "after a second release", 2, 7)
@@ -111,48 +110,11 @@ func TestBlobUsageKept(t *testing.T) {
 		t.Fatalf("DeleteRepositoryContent: %v, %v", more, err)
 	}
 	for _, d := range released {
-		if _, err := db.ReleaseBlob(d); err != nil {
+		if _, err := db.ReleaseBlob(d.Store, d.Digest); err != nil {
 			t.Fatal(err)
 		}
 	}
 	wantBlobUsage(t, db, "after deleting r (r2 keeps aaaa)", 1, 4)
-}
-
-// A schema 3 database (no totals, or wrong ones) gets them from its
-// records when opened.
-func TestBlobUsageMigration(t *testing.T) {
-	db, path := openAssetsDB(t)
-	putSized(t, db, "r", "a", "aaaa")
-	putSized(t, db, "r", "b", "aaaa")
-	putSized(t, db, "r", "c", "ccccccc")
-	putSized(t, db, "r", "a", "x") // aaaa stays on b
-	putSized(t, db, "r", "b", "y") // aaaa's record stays, unreferenced
-	for _, stale := range [][]byte{nil, binary.BigEndian.AppendUint64(binary.BigEndian.AppendUint64(nil, 99), 99)} {
-		if err := db.bolt.Update(func(tx *bolt.Tx) error {
-			sys := tx.Bucket(bucketSystem)
-			if err := sys.Delete(keyBlobUsage); err != nil {
-				return err
-			}
-			if stale != nil {
-				if err := sys.Put(keyBlobUsage, stale); err != nil {
-					return err
-				}
-			}
-			return sys.Put(keySchema, []byte{0, 0, 0, 3})
-		}); err != nil {
-			t.Fatal(err)
-		}
-		db.Close()
-		var err error
-		if db, err = Open(path); err != nil {
-			t.Fatal(err)
-		}
-		if v := storedSchema(t, db); v != SchemaVersion {
-			t.Fatalf("schema after migration %d, want %d", v, SchemaVersion)
-		}
-		wantBlobUsage(t, db, fmt.Sprintf("after the migration (stale totals %x)", stale), 4, 4+7+1+1)
-	}
-	t.Cleanup(func() { db.Close() })
 }
 
 // BlobUsage reads the kept totals, not the records: one it cannot decode
@@ -165,7 +127,7 @@ func TestBlobUsageReadsNoRecord(t *testing.T) {
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if c, b, err := db.BlobUsage(); err != nil || c != 1 || b != 4 {
+	if c, b, err := db.BlobUsage(""); err != nil || c != 1 || b != 4 {
 		t.Fatalf("BlobUsage = %d, %d, %v; want 1, 4 without reading the records", c, b, err)
 	}
 }

@@ -19,7 +19,7 @@ import (
 )
 
 // SchemaVersion is the layout version this code reads and writes.
-const SchemaVersion = 4
+const SchemaVersion = 5
 
 var (
 	bucketSystem        = []byte("system")
@@ -38,15 +38,16 @@ var (
 
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
-		bucketTokens, bucketComponentIndex, bucketRepositoryStats,
+		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
 		bucketCleanupPolicies, bucketTasks}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
 var migrations = map[int]func(tx *bolt.Tx) error{
-	1: indexFolders,         // 2 adds the folder index
-	2: indexSearchAndCounts, // 3 adds the component index and repository statistics
-	3: countBlobs,           // 4 adds the blob records' totals
+	1: indexFolders,                        // 2 adds the folder index
+	2: indexSearchAndCounts,                // 3 adds the component index and repository statistics
+	3: func(*bolt.Tx) error { return nil }, // 4 added the blob records' totals, which 5 counts per store
+	4: blobsPerStore,                       // 5 keys blobs by store and digest, and records the stores
 }
 
 // indexSearchAndCounts builds the component index and the repository
@@ -105,6 +106,9 @@ func (db *DB) migrate() error {
 			v = int(binary.BigEndian.Uint32(raw))
 		} else {
 			v = SchemaVersion // a new database starts at the current layout
+			if err := addDefaultBlobStore(tx); err != nil {
+				return err
+			}
 		}
 		if v > SchemaVersion {
 			return fmt.Errorf("metadata schema %d is newer than this server (%d)", v, SchemaVersion)

@@ -3,7 +3,6 @@ package meta
 import (
 	"bytes"
 
-	digest "github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -54,7 +53,7 @@ func (db *DB) DeletingRepositories() ([]string, error) {
 // components they empty) in one transaction. It returns the digests that
 // lost their last reference, which the caller must release, and whether
 // assets are left.
-func (db *DB) DeleteRepositoryContent(repo string, limit int) (released []digest.Digest, more bool, err error) {
+func (db *DB) DeleteRepositoryContent(repo string, limit int) (released []BlobRef, more bool, err error) {
 	if limit <= 0 {
 		return nil, false, errs.New(errs.Invalid, "batch limit %d", limit)
 	}

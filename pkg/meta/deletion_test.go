@@ -6,16 +6,15 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	digest "github.com/opencontainers/go-digest"
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // deleteContent deletes all of repo's content, two assets a batch.
-func deleteContent(t *testing.T, db *DB, repo string) ([]digest.Digest, error) {
+func deleteContent(t *testing.T, db *DB, repo string) ([]BlobRef, error) {
 	t.Helper()
-	var all []digest.Digest
+	var all []BlobRef
 	for {
 		released, more, err := db.DeleteRepositoryContent(repo, 2)
 		if err != nil {
@@ -110,7 +109,7 @@ func TestRepositoryDeletionSteps(t *testing.T) {
 		t.Fatalf("deletions after reopen = %v, %v; want [r]", names, err)
 	}
 	released, more, err := db.DeleteRepositoryContent("r", 10)
-	if err != nil || more || len(released) != 1 || released[0] != dg("a") {
+	if err != nil || more || len(released) != 1 || released[0].Digest != dg("a") {
 		t.Fatalf("DeleteRepositoryContent = %v, %v, %v; want the blob released, nothing more", released, more, err)
 	}
 	if _, err := db.AssetByPath("r", "a"); errs.KindOf(err) != errs.NotFound {

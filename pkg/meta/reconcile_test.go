@@ -23,18 +23,18 @@ func TestReconcileBlobRefs(t *testing.T) {
 		if err := db.bolt.Update(func(tx *bolt.Tx) error {
 			b := tx.Bucket(bucketBlobs)
 			var rec Blob
-			if _, err := getJSON(b, blobKey(dg(d)), &rec); err != nil {
+			if _, err := getJSON(b, blobKey("", dg(d)), &rec); err != nil {
 				return err
 			}
 			rec.Refs = n
-			return putJSON(b, blobKey(dg(d)), &rec)
+			return putJSON(b, blobKey("", dg(d)), &rec)
 		}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	setRefs("aaaa", 5)
 	setRefs("cc", 0)
-	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Delete(blobKey(dg("ddd"))) }); err != nil {
+	if err := db.bolt.Update(func(tx *bolt.Tx) error { return tx.Bucket(bucketBlobs).Delete(blobKey("", dg("ddd"))) }); err != nil {
 		t.Fatal(err)
 	}
 
@@ -42,7 +42,7 @@ func TestReconcileBlobRefs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fixed != 3 || len(released) != 1 || released[0] != dg("orphan") {
+	if fixed != 3 || len(released) != 1 || released[0].Digest != dg("orphan") {
 		t.Fatalf("fixed %d, released %v; want 3 records fixed and the orphan released", fixed, released)
 	}
 	for d, want := range map[string]int64{"aaaa": 2, "cc": 1, "ddd": 1, "orphan": 0} {

@@ -24,9 +24,12 @@ type base struct {
 	cfg    Config
 	format Format
 	db     *meta.DB
-	blobs  *blob.Store
-	authz  Authorizer
-	log    *slog.Logger
+	blobs  *blob.Store  // the store storage.blobStoreName names
+	stores *blob.Stores // every store, to free what a write replaced
+	// wrote is told of every stored write (the manager's soft quota check).
+	wrote func(ctx context.Context, store string)
+	authz Authorizer
+	log   *slog.Logger
 	// downloads records the download times of served assets (the
 	// manager's, shared by its repositories).
 	downloads *downloads
@@ -154,17 +157,23 @@ func both(a, b func(*meta.Asset) error) func(*meta.Asset) error {
 }
 
 // release frees the bytes of blobs whose last reference went away.
-func (b *base) release(ctx context.Context, digests []digest.Digest) {
-	releaseBlobs(ctx, b.db, b.blobs, b.log, digests)
+func (b *base) release(ctx context.Context, refs []meta.BlobRef) {
+	releaseBlobs(ctx, b.db, b.stores, b.log, refs)
 }
 
-// releaseBlobs frees the bytes of blobs whose last reference went away;
-// failures are logged (the start-up sweep retries them).
-func releaseBlobs(ctx context.Context, db *meta.DB, blobs *blob.Store, log *slog.Logger, digests []digest.Digest) {
-	for _, d := range digests {
-		err := blobs.Release(ctx, d, func() (bool, error) { return db.ReleaseBlob(d) })
+// releaseBlobs frees the bytes of blobs whose last reference went away,
+// each in its own store; failures are logged (the start-up sweep retries
+// them).
+func releaseBlobs(ctx context.Context, db *meta.DB, stores *blob.Stores, log *slog.Logger, refs []meta.BlobRef) {
+	for _, ref := range refs {
+		s, ok := stores.Get(ref.Store)
+		if !ok {
+			log.Error("release blob: no such blob store", "store", ref.Store, "digest", ref.Digest)
+			continue
+		}
+		err := s.Release(ctx, ref.Digest, func() (bool, error) { return db.ReleaseBlob(ref.Store, ref.Digest) })
 		if err != nil {
-			log.Error("release blob", "digest", d, "err", err)
+			log.Error("release blob", "store", ref.Store, "digest", ref.Digest, "err", err)
 		}
 	}
 }
@@ -200,7 +209,7 @@ type recorder struct {
 	cas      func(*meta.Asset) error // the caller's check of the path
 	identic  bool
 	stored   *meta.Asset
-	released []digest.Digest
+	released []meta.BlobRef
 	// committed is the blob that record was called for; if recording failed its
 	// bytes may have nothing referencing them.
 	committed digest.Digest
@@ -243,6 +252,7 @@ func (r *recorder) record(info blob.Info) error {
 	reqs := make([]meta.PutAssetRequest, len(r.reqs))
 	for i, req := range r.reqs {
 		req.Asset.Blob = info.Digest
+		req.Asset.BlobStore = r.b.blobs.Name()
 		req.Asset.Size = info.Size
 		req.Asset.Checksums = make(map[string]string, len(info.Checksums))
 		for alg, v := range info.Checksums {
@@ -269,11 +279,12 @@ func (r *recorder) record(info blob.Info) error {
 func (r *recorder) finish(ctx context.Context, err error) (*meta.Asset, error) {
 	if err != nil {
 		if r.committed != "" {
-			r.b.release(ctx, []digest.Digest{r.committed})
+			r.b.release(ctx, []meta.BlobRef{{Store: r.b.blobs.Name(), Digest: r.committed}})
 		}
 		return nil, err
 	}
 	r.b.release(ctx, r.released)
+	r.b.wrote(ctx, r.b.blobs.Name())
 	return r.stored, nil
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
@@ -23,11 +24,11 @@ func (m *Manager) Checksums(ctx context.Context, a *meta.Asset, algs []blob.Algo
 	for i, alg := range missing {
 		names[i] = string(alg)
 	}
-	v, err, _ := m.sums.Do(a.Blob.String()+"\x00"+strings.Join(names, ","), func() (any, error) {
+	v, err, _ := m.sums.Do(a.BlobStore+"\x00"+a.Blob.String()+"\x00"+strings.Join(names, ","), func() (any, error) {
 		got := map[string]string{}
 		// A flight that just ended may have stored them already.
 		var stored map[string]string
-		if rec, err := m.db.BlobRecord(a.Blob); err == nil {
+		if rec, err := m.db.BlobRecord(a.BlobStore, a.Blob); err == nil {
 			stored = rec.Checksums
 		}
 		still := pick(stored, missing, got)
@@ -35,7 +36,11 @@ func (m *Manager) Checksums(ctx context.Context, a *meta.Asset, algs []blob.Algo
 			return got, nil
 		}
 		// Shared by every caller waiting: one leaving must not fail it.
-		sums, err := m.blobs.Checksums(context.WithoutCancel(ctx), a.Blob, still)
+		store, ok := m.stores.Get(a.BlobStore)
+		if !ok {
+			return nil, errs.New(errs.NotFound, "blob store %s not found", a.BlobStore)
+		}
+		sums, err := store.Checksums(context.WithoutCancel(ctx), a.Blob, still)
 		if err != nil {
 			return nil, err
 		}
@@ -44,7 +49,7 @@ func (m *Manager) Checksums(ctx context.Context, a *meta.Asset, algs []blob.Algo
 			computed[string(alg)] = v
 		}
 		maps.Copy(got, computed)
-		return got, m.db.SetBlobChecksums(a.Blob, computed)
+		return got, m.db.SetBlobChecksums(a.BlobStore, a.Blob, computed)
 	})
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // countingDriver counts the blob reads of a driver; the first waits for
@@ -39,8 +40,9 @@ func TestChecksumsOneReadForAll(t *testing.T) {
 		t.Fatal(err)
 	}
 	counting := &countingDriver{Driver: file, release: make(chan struct{})}
-	e.blobs = blob.NewStore("default", counting)
-	e.m = NewManager(e.db, e.blobs, e.m.authz, e.m.opts, testFormat{})
+	e.blobs = blob.NewStore(meta.DefaultBlobStore, counting)
+	e.stores.Add(e.blobs)
+	e.m = NewManager(e.db, e.stores, e.m.authz, e.m.opts, testFormat{})
 	r := e.create(hostedCfg("h", "allow"))
 	a := put(t, r, "f", "some content") // testFormat computes sha1 (and sha256) at write time
 	if a.Checksums["md5"] != "" || a.Checksums["sha512"] != "" {
@@ -88,7 +90,7 @@ func TestChecksumsOneReadForAll(t *testing.T) {
 	if n := counting.opens.Load(); n != 1 {
 		t.Fatalf("stored checksums computed again (%d reads)", n)
 	}
-	if rec, err := e.db.BlobRecord(a.Blob); err != nil || rec.Checksums["md5"] != want["md5"] || rec.Checksums["sha512"] != want["sha512"] {
+	if rec, err := e.db.BlobRecord(a.BlobStore, a.Blob); err != nil || rec.Checksums["md5"] != want["md5"] || rec.Checksums["sha512"] != want["sha512"] {
 		t.Fatalf("stored blob checksums %v, %v", rec.Checksums, err)
 	}
 }

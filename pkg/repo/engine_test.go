@@ -94,21 +94,22 @@ func (testFormat) Rewrite(ctx context.Context, p string, b []byte, base *url.URL
 type env struct {
 	t       *testing.T
 	dbPath  string
-	blobDir string
+	blobDir string // the default store's
 	db      *meta.DB
-	blobs   *blob.Store
+	stores  *blob.Stores
+	blobs   *blob.Store // the default store
 	m       *Manager
 }
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
 	dir := t.TempDir()
-	e := &env{t: t, dbPath: filepath.Join(dir, "meta", "meta.db"), blobDir: filepath.Join(dir, "blobs")}
-	d, err := blob.NewFileDriver(e.blobDir)
-	if err != nil {
+	e := &env{t: t, dbPath: filepath.Join(dir, "meta", "meta.db"), stores: blob.NewStores(filepath.Join(dir, "blobs"), 0)}
+	var err error
+	if e.blobs, err = e.stores.Open(meta.DefaultBlobStore, meta.DefaultBlobStore); err != nil {
 		t.Fatal(err)
 	}
-	e.blobs = blob.NewStore("default", d)
+	e.blobDir = e.stores.Dir(meta.DefaultBlobStore)
 	e.open()
 	return e
 }
@@ -122,7 +123,7 @@ func (e *env) open() {
 	}
 	e.t.Cleanup(func() { db.Close() })
 	e.db = db
-	e.m = NewManager(db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
+	e.m = NewManager(db, e.stores, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
 		testFormat{}, testFormat{name: "other"}, fallbackFormat{testFormat{name: "fallback"}},
 		checksumFormat{testFormat{name: "checksummed"}}, listedFormat{testFormat{name: "listed"}})
 }

@@ -119,7 +119,7 @@ func (defaultsFormat) DefaultRepositories() []Config {
 // CreateDefaults creates what is missing and leaves what exists.
 func TestCreateDefaults(t *testing.T) {
 	e := newEnv(t)
-	m := NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
+	m := NewManager(e.db, e.stores, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler)},
 		testFormat{}, defaultsFormat{testFormat{name: "defaults"}})
 	ctx := context.Background()
 	if err := m.CreateDefaults(ctx); err != nil {

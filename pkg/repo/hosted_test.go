@@ -223,7 +223,7 @@ func TestBlobFreedWithLastAsset(t *testing.T) {
 	if e.hasBlobFile(c) {
 		t.Fatal("blob file survived its last asset")
 	}
-	if has, _ := e.db.HasBlob(c.Blob); has {
+	if has, _ := e.db.HasBlob(c.BlobStore, c.Blob); has {
 		t.Fatal("blob record survived its last asset")
 	}
 
@@ -461,7 +461,7 @@ func TestSweep(t *testing.T) {
 	if e.hasBlobFile(lost) {
 		t.Fatal("blob of a zero-reference record survived the sweep")
 	}
-	if has, _ := e.db.HasBlob(lost.Blob); has {
+	if has, _ := e.db.HasBlob(lost.BlobStore, lost.Blob); has {
 		t.Fatal("zero-reference record survived the sweep")
 	}
 	if _, err := os.Stat(temp); !errors.Is(err, os.ErrNotExist) {

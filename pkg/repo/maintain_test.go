@@ -17,7 +17,7 @@ import (
 // UploadPurgeAge and keeps younger ones.
 func TestMaintainPurgesOldUploads(t *testing.T) {
 	e := newEnv(t)
-	e.m = NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), UploadPurgeAge: time.Hour}, testFormat{})
+	e.m = NewManager(e.db, e.stores, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), UploadPurgeAge: time.Hour}, testFormat{})
 	ctx := context.Background()
 	if err := e.m.Create(ctx, hostedCfg("h", WriteAllow)); err != nil {
 		t.Fatal(err)

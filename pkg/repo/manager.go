@@ -14,7 +14,6 @@ import (
 	"sync"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -49,7 +48,7 @@ type Observer interface {
 // Manager holds the configured repositories and changes them at runtime.
 type Manager struct {
 	db      *meta.DB
-	blobs   *blob.Store
+	stores  *blob.Stores
 	authz   Authorizer
 	opts    Options
 	formats map[string]Format
@@ -74,6 +73,8 @@ type Manager struct {
 	// sums shares the computation of an asset's missing checksums among
 	// concurrent callers (see Checksums).
 	sums singleflight.Group
+
+	quotas quotaWatch // soft quota violations, logged once per transition
 }
 
 // deleteBatch bounds a deletion's transactions, so that writers elsewhere
@@ -139,13 +140,14 @@ func (m *Manager) APIFormat(name string) (Format, bool) {
 	return nil, false
 }
 
-// NewManager returns a manager over db and the blob store, serving the given
-// formats. Call Load to read the stored repositories.
-func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, formats ...Format) *Manager {
+// NewManager returns a manager over db and the blob stores, serving the
+// given formats. Call Load to open the stored blob stores and read the
+// stored repositories.
+func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options, formats ...Format) *Manager {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
 	}
-	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{},
+	m := &Manager{db: db, stores: stores, authz: authz, opts: opts, formats: map[string]Format{},
 		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch}
 	for _, f := range formats {
 		m.formats[f.Name()] = f
@@ -158,19 +160,18 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 }
 
 // BlobStore returns the blob store named name.
-func (m *Manager) BlobStore(name string) (*blob.Store, bool) {
-	if name == m.blobs.Name() {
-		return m.blobs, true
-	}
-	return nil, false
-}
+func (m *Manager) BlobStore(name string) (*blob.Store, bool) { return m.stores.Get(name) }
 
-// BlobStores returns every blob store.
-func (m *Manager) BlobStores() []*blob.Store { return []*blob.Store{m.blobs} }
+// BlobStores returns every blob store, ordered by name.
+func (m *Manager) BlobStores() []*blob.Store { return m.stores.List() }
 
-// Load builds the repositories stored in the database and notes the
-// deletions a crash interrupted (Sweep finishes them).
+// Load opens the stored blob stores, builds the repositories stored in the
+// database and notes the deletions a crash interrupted (Sweep finishes
+// them).
 func (m *Manager) Load(ctx context.Context) error {
+	if err := m.openBlobStores(); err != nil {
+		return err
+	}
 	recs, err := m.db.Repositories()
 	if err != nil {
 		return err
@@ -267,6 +268,9 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 		oc := old.Config()
 		if oc.Format != cfg.Format || oc.Type != cfg.Type {
 			return fieldErr("name", "repository %s is a %s %s repository", cfg.Name, oc.Format, oc.Type)
+		}
+		if oc.Storage.BlobStoreName != cfg.Storage.BlobStoreName {
+			return fieldErr("storage.blobStoreName", "the blob store of repository %s cannot change", cfg.Name)
 		}
 		keepUpstreamPassword(&cfg, oc)
 		return m.save(ctx, cfg)
@@ -392,8 +396,8 @@ func (m *Manager) deleteContent(ctx context.Context, name string) error {
 	return nil
 }
 
-func (m *Manager) release(ctx context.Context, digests []digest.Digest) {
-	releaseBlobs(ctx, m.db, m.blobs, m.opts.Log, digests)
+func (m *Manager) release(ctx context.Context, refs []meta.BlobRef) {
+	releaseBlobs(ctx, m.db, m.stores, m.opts.Log, refs)
 }
 
 // Sweep runs at start-up, after Load and before serving: it finishes
@@ -405,36 +409,10 @@ func (m *Manager) Sweep(ctx context.Context) error {
 		// Those repositories stay out of service; maintenance tries again.
 		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
-	n, err := m.blobs.CleanTemp(ctx, 0)
-	if err != nil {
-		return err
-	}
-	unreferenced, err := m.db.UnreferencedBlobs()
-	if err != nil {
-		return err
-	}
-	m.release(ctx, unreferenced)
-	var orphans []digest.Digest
-	err = m.blobs.Walk(ctx, func(d digest.Digest, _ int64, _ time.Time) error {
-		known, err := m.db.HasBlob(d)
-		if err == nil && !known {
-			orphans = append(orphans, d)
-		}
-		return err
-	})
-	if err != nil {
-		return err
-	}
-	for _, d := range orphans {
-		if err := m.blobs.Release(ctx, d, func() (bool, error) {
-			known, err := m.db.HasBlob(d)
-			return !known, err
-		}); err != nil {
+	for _, st := range m.stores.List() {
+		if err := m.sweepStore(ctx, st); err != nil {
 			return err
 		}
-	}
-	if n+len(unreferenced)+len(orphans) > 0 {
-		m.opts.Log.Info("storage swept", "tempFiles", n, "unreferencedBlobs", len(unreferenced), "orphanBlobs", len(orphans))
 	}
 	return nil
 }
@@ -469,14 +447,18 @@ func (m *Manager) Maintain(ctx context.Context) {
 	if err := m.resumeDeletions(ctx); err != nil {
 		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
-	if m.opts.UploadPurgeAge > 0 {
-		n, err := m.blobs.PurgeUploads(ctx, m.opts.UploadPurgeAge)
+	for _, st := range m.stores.List() {
+		if m.opts.UploadPurgeAge <= 0 {
+			break
+		}
+		n, err := st.PurgeUploads(ctx, m.opts.UploadPurgeAge)
 		if err != nil {
-			m.opts.Log.Error("purge uploads", "err", err)
+			m.opts.Log.Error("purge uploads", "store", st.Name(), "err", err)
 		} else if n > 0 {
-			m.opts.Log.Info("purged unfinished uploads", "count", n)
+			m.opts.Log.Info("purged unfinished uploads", "store", st.Name(), "count", n)
 		}
 	}
+	m.checkQuotas(ctx)
 	for _, r := range m.List() {
 		if mt, ok := r.Format().(Maintainer); ok {
 			if err := mt.Maintain(ctx, r); err != nil {
@@ -569,7 +551,11 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	if !ok {
 		return nil, errs.New(errs.Invalid, "unknown format %q", cfg.Format)
 	}
-	b := base{cfg: cfg, format: f, db: m.db, blobs: m.blobs, authz: m.authz,
+	blobs, ok := m.stores.Get(cfg.Storage.BlobStoreName)
+	if !ok {
+		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
+	}
+	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
 		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
 	switch cfg.Type {
 	case Hosted:

@@ -31,7 +31,7 @@ func TestHealthProbesOncePerInterval(t *testing.T) {
 	metadata := func() HealthCheck {
 		t.Helper()
 		checks, err := fx.m.Health(fx.admin)
-		if err != nil || len(checks) != 3 || checks[0].Name != "Metadata Database" {
+		if err != nil || len(checks) != 4 || checks[0].Name != "Metadata Database" {
 			t.Fatalf("Health = %+v, %v", checks, err)
 		}
 		return checks[0]

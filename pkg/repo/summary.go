@@ -3,6 +3,7 @@ package repo
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -75,23 +76,29 @@ type BlobStoreUsage struct {
 	BlobCount, TotalSize, AvailableSpace int64
 	// Unavailable is set when the store's free space cannot be read.
 	Unavailable bool
+	SoftQuota   *meta.SoftQuota
 }
 
 // BlobStoreUsage returns the blob stores' usage, for callers holding
 // nx-blobstores-read.
 func (m *Manager) BlobStoreUsage(ctx context.Context) ([]BlobStoreUsage, error) {
-	if err := m.authz.Require(ctx, auth.Application("blobstores", "read")); err != nil {
-		return nil, err
-	}
-	count, size, err := m.db.BlobUsage()
+	cfgs, err := m.BlobStoreConfigs(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var out []BlobStoreUsage
-	for _, s := range m.BlobStores() {
-		free, err := s.Space(ctx)
-		out = append(out, BlobStoreUsage{Name: s.Name(), Type: "File", BlobCount: count, TotalSize: size,
-			AvailableSpace: free, Unavailable: err != nil})
+	for _, c := range cfgs {
+		count, size, err := m.db.BlobUsage(c.Name)
+		if err != nil {
+			return nil, err
+		}
+		u := BlobStoreUsage{Name: c.Name, Type: c.Type, BlobCount: count, TotalSize: size, SoftQuota: c.SoftQuota,
+			AvailableSpace: -1, Unavailable: true}
+		if s, ok := m.stores.Get(c.Name); ok {
+			free, err := s.Space(ctx)
+			u.AvailableSpace, u.Unavailable = free, err != nil
+		}
+		out = append(out, u)
 	}
 	return out, nil
 }
@@ -140,6 +147,22 @@ func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 				}
 			}
 			return true, "all blob stores have space available"
+		}),
+		run("Blob Stores Quota", func() (bool, string) {
+			var over []string
+			cfgs, err := m.db.BlobStoreConfigs()
+			if err != nil {
+				return false, "blob stores unreadable"
+			}
+			for _, c := range cfgs {
+				if q := m.quota(ctx, c); q.IsViolation {
+					over = append(over, q.Message)
+				}
+			}
+			if len(over) > 0 {
+				return false, strings.Join(over, "; ")
+			}
+			return true, "all blob stores are within their soft quotas"
 		}),
 		run("Proxy Repositories", func() (bool, string) {
 			for _, r := range m.List() {

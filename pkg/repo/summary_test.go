@@ -26,7 +26,7 @@ func newServiceFixture(t *testing.T) *serviceFixture {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, _ := st.Security(t, log)
-	m := NewManager(st.DB, st.Blobs, security, Options{Log: log}, testFormat{})
+	m := NewManager(st.DB, st.Stores, security, Options{Log: log}, testFormat{})
 	admin := auth.WithPrincipal(context.Background(), auth.System())
 	for _, cfg := range []Config{hostedCfg("pub", "allow"), hostedCfg("secret", "allow"), groupCfg("grp", "pub")} {
 		if err := m.Create(admin, cfg); err != nil {
@@ -73,6 +73,17 @@ func TestServiceMethodsRefuseWithoutPrivilege(t *testing.T) {
 	for name, call := range map[string]func(ctx context.Context) error{
 		"BlobStoreUsage": func(ctx context.Context) error { _, err := fx.m.BlobStoreUsage(ctx); return err },
 		"Health":         func(ctx context.Context) error { _, err := fx.m.Health(ctx); return err },
+		"BlobStoreConfig": func(ctx context.Context) error {
+			_, err := fx.m.BlobStoreConfig(ctx, "default")
+			return err
+		},
+		"QuotaStatus": func(ctx context.Context) error { _, err := fx.m.QuotaStatus(ctx, "default"); return err },
+		"CreateBlobStore": func(ctx context.Context) error {
+			return fx.m.CreateBlobStore(ctx, meta.BlobStoreConfig{Name: "made"})
+		},
+		"UpdateBlobStore": func(ctx context.Context) error {
+			return fx.m.UpdateBlobStore(ctx, meta.BlobStoreConfig{Name: "default", SoftQuota: &meta.SoftQuota{Type: QuotaSpaceUsed, Limit: 1 << 40}})
+		},
 	} {
 		wantKind(t, call(fx.viewer), errs.Forbidden, name+" without the privilege")
 		wantKind(t, call(anon), errs.Unauthorized, name+" without a caller")
@@ -80,10 +91,16 @@ func TestServiceMethodsRefuseWithoutPrivilege(t *testing.T) {
 			t.Errorf("%s as admin: %v", name, err)
 		}
 	}
-	if usage, _ := fx.m.BlobStoreUsage(fx.admin); len(usage) != 1 || usage[0].BlobCount != 3 || usage[0].TotalSize != 7 {
-		t.Errorf("blob store usage %+v, want 3 blobs of 7 bytes", usage)
+	err = fx.m.DeleteBlobStore(fx.viewer, "made")
+	wantKind(t, err, errs.Forbidden, "DeleteBlobStore without the privilege")
+	wantKind(t, fx.m.DeleteBlobStore(anon, "made"), errs.Unauthorized, "DeleteBlobStore without a caller")
+	if usage, _ := fx.m.BlobStoreUsage(fx.admin); len(usage) != 2 || usage[0].BlobCount != 3 || usage[0].TotalSize != 7 || usage[1].Name != "made" {
+		t.Errorf("blob store usage %+v, want 3 blobs of 7 bytes in default, and made", usage)
 	}
-	if checks, _ := fx.m.Health(fx.admin); len(checks) != 3 || !checks[0].Healthy {
+	if err := fx.m.DeleteBlobStore(fx.admin, "made"); err != nil {
+		t.Errorf("DeleteBlobStore as admin: %v", err)
+	}
+	if checks, _ := fx.m.Health(fx.admin); len(checks) != 4 || !checks[0].Healthy {
 		t.Errorf("health checks %+v", checks)
 	}
 

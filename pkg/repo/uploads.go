@@ -6,6 +6,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
@@ -25,7 +27,8 @@ type Uploader interface {
 	// the asset at path.
 	CommitUpload(ctx context.Context, path, id string, expected digest.Digest, opts PutOptions) (*meta.Asset, error)
 	// Link stores the asset at path for blob d (a sha256 digest) that the
-	// store already holds.
+	// server already holds: in the repository's store, or copied into it
+	// from another.
 	Link(ctx context.Context, path string, d digest.Digest, opts PutOptions) (*meta.Asset, error)
 }
 
@@ -66,6 +69,28 @@ func (h *hostedRepo) Link(ctx context.Context, p string, d digest.Digest, opts P
 		return nil, err
 	}
 	rec := h.recorder(p, opts, check)
+	if _, serr := h.blobs.Stat(ctx, d); errs.KindOf(serr) == errs.NotFound {
+		// Held by a repository in another store: this one gets its own copy.
+		return rec.finish(ctx, h.copyIn(ctx, d, rec))
+	}
 	_, err = h.blobs.Ref(ctx, d, rec.record)
 	return rec.finish(ctx, err)
+}
+
+// copyIn writes blob d, which another store holds, into the repository's
+// store, recording it with rec.
+func (h *hostedRepo) copyIn(ctx context.Context, d digest.Digest, rec *recorder) error {
+	for _, st := range h.stores.List() {
+		if st == h.blobs {
+			continue
+		}
+		body, err := st.Open(ctx, d)
+		if err != nil {
+			continue
+		}
+		defer body.Close()
+		_, err = h.blobs.Put(ctx, body, blob.PutOptions{Algorithms: h.format.Checksums(), Expected: d, ExpectedSize: -1}, rec.record)
+		return err
+	}
+	return errs.New(errs.NotFound, "blob %s not found", d)
 }

@@ -56,7 +56,7 @@ func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { retu
 // storage, with proxy.timeout d, serving format f.
 func timedProxy(t *testing.T, e *env, f Format, remote string, d time.Duration, tune func(*Config)) *proxyRepo {
 	t.Helper()
-	m := NewManager(e.db, e.blobs, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), ProxyTimeout: d}, f)
+	m := NewManager(e.db, e.stores, repotest.AllowAll{}, Options{Log: slog.New(slog.DiscardHandler), ProxyTimeout: d}, f)
 	cfg := proxyCfg("p", remote)
 	cfg.HTTPClient = &HTTPClient{AutoBlock: false}
 	if tune != nil {

@@ -43,7 +43,7 @@ func newFixture(t testing.TB) *fixture {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, _ := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log},
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log},
 		raw.New(log), maven.New(log, maven.Options{}), npm.New(security, log), docker.New(security, log, docker.Options{}))
 	admin := auth.WithPrincipal(context.Background(), auth.System())
 	for name, format := range fixtureRepos {

@@ -22,7 +22,7 @@ import (
 func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
-	m := repo.NewManager(st.DB, st.Blobs, repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
+	m := repo.NewManager(st.DB, st.Stores, repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
 	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(st.DB, log), log, clientip.Extractor(nil))
 	if err != nil {
 		t.Fatal(err)

@@ -44,7 +44,7 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	log := slog.New(logs)
 	security, pw := st.Security(t, log)
 	dockerFormat := docker.New(security, log, docker.Options{})
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log}, raw.New(log), dockerFormat, signInFormat{})
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log}, raw.New(log), dockerFormat, signInFormat{})
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

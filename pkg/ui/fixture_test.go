@@ -55,7 +55,7 @@ func newEnvAt(t *testing.T, useTLS bool, contextPath string) *env {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Blobs, security, repo.Options{Log: log},
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log},
 		raw.New(log), docker.New(security, log, docker.Options{}), maven.New(log, maven.Options{}), npm.New(security, log))
 	clk := testclock.New(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	u, err := New(repos, security, search.New(st.DB, repos, security), Options{ContextPath: contextPath, SessionTimeout: 30 * time.Minute, Version: "test", Now: clk.Now, Log: log})

@@ -36,7 +36,7 @@ func New(t testing.TB, authz repo.Authorizer, opts repo.Options, formats ...repo
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	m := repo.NewManager(st.DB, st.Blobs, authz, opts, formats...)
+	m := repo.NewManager(st.DB, st.Stores, authz, opts, formats...)
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()

@@ -26,11 +26,13 @@ type AllowAll struct{}
 func (AllowAll) Require(context.Context, auth.Privilege) error { return nil }
 
 // Storage is what a server keeps under its data directory: a metadata
-// database and the default file blob store, in a temporary directory
-// removed (the database closed) when the test ends.
+// database and the blob stores (the default one open), in a temporary
+// directory removed (the database closed) when the test ends.
 type Storage struct {
-	Dir     string
-	DB      *meta.DB
+	Dir    string
+	DB     *meta.DB
+	Stores *blob.Stores
+	// BlobDir and Blobs are the default store's directory and store.
 	BlobDir string
 	Blobs   *blob.Store
 }
@@ -44,12 +46,12 @@ func NewStorage(t testing.TB) *Storage {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	blobDir := filepath.Join(dir, "blobs")
-	d, err := blob.NewFileDriver(blobDir)
+	stores := blob.NewStores(filepath.Join(dir, "blobs"), 0)
+	blobs, err := stores.Open(meta.DefaultBlobStore, meta.DefaultBlobStore)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &Storage{Dir: dir, DB: db, BlobDir: blobDir, Blobs: blob.NewStore("default", d)}
+	return &Storage{Dir: dir, DB: db, Stores: stores, BlobDir: stores.Dir(meta.DefaultBlobStore), Blobs: blobs}
 }
 
 // Security is a security service over s as a first start leaves it (the
