@@ -166,7 +166,17 @@ func (s *Service) SetActiveRealms(ctx context.Context, ids []string) error {
 
 // externalPrincipal is the principal of a directory user: the roles whose
 // IDs are the user's group names, matched like a local user's.
+//
+// A directory user whose ID, as the directory spells it, is that of a
+// local user is refused: it would act as that user (its own account's
+// password, tokens), and the local user wins.
 func (s *Service) externalPrincipal(u *ExternalUser) (*Principal, error) {
+	switch _, err := s.db.GetUser(u.ID); {
+	case err == nil:
+		return nil, errLogin
+	case errs.KindOf(err) != errs.NotFound:
+		return nil, err
+	}
 	privs, err := s.privileges(u.Groups)
 	if err != nil {
 		return nil, err
