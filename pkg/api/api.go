@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
@@ -23,6 +24,8 @@ type API struct {
 	// finder is the search of /v1/search, the one the UI uses too.
 	finder *search.Service
 	log    *slog.Logger
+	// ldap is the LDAP realm's directory (WithLDAP), or nil.
+	ldap *ldap.Directory
 	// prefix is the context path without its trailing slash.
 	prefix string
 }
@@ -42,6 +45,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerRepositories(g)
 	a.registerContent(g)
 	registerSecurity(g, a.auth, a.log)
+	a.registerRealms(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

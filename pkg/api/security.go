@@ -65,7 +65,7 @@ func toRoleJSON(r *meta.Role) roleJSON {
 }
 
 func (r roleJSON) toRole() *meta.Role {
-	return &meta.Role{ID: r.ID, Name: r.Name, Description: r.Description, Privileges: r.Privileges, Roles: r.Roles}
+	return &meta.Role{ID: r.ID, Source: r.Source, Name: r.Name, Description: r.Description, Privileges: r.Privileges, Roles: r.Roles}
 }
 
 // nonNil makes empty lists render as [] rather than null, as Nexus does.
@@ -179,12 +179,15 @@ func (h *securityHandlers) changePassword(c echo.Context) error {
 
 func (h *securityHandlers) listRoles(c echo.Context) error {
 	out := []roleJSON{}
-	if src := c.QueryParam("source"); src == "" || src == meta.SourceDefault {
-		roles, err := h.s.ListRoles(c.Request().Context())
-		if err != nil {
-			return fail(c, h.log, err)
-		}
-		for _, r := range roles {
+	roles, err := h.s.ListRoles(c.Request().Context())
+	if err != nil {
+		return fail(c, h.log, err)
+	}
+	// ?source= picks one source's roles: "default" or "LDAP" (the
+	// external role mappings); any other source has none.
+	src := c.QueryParam("source")
+	for _, r := range roles {
+		if src == "" || src == r.Source {
 			out = append(out, toRoleJSON(r))
 		}
 	}
