@@ -304,4 +304,3 @@ func scope(subtree bool) int {
 	}
 	return goldap.ScopeSingleLevel
 }
-
