@@ -1,0 +1,175 @@
+package main
+
+// Sign-in through the LDAP realm against a real OpenLDAP server (slapd):
+// the REST API, /repository/ and Docker clients, with LDAP groups mapped
+// to roles, and the realms switching it on and off.
+
+import (
+	"encoding/json"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/ldap/ldaptest"
+)
+
+func ldapServerJSON(name string, host string, port, timeout int) map[string]any {
+	return map[string]any{"name": name, "protocol": "LDAP", "host": host, "port": port, "searchBase": ldaptest.BaseDN,
+		"authScheme": "SIMPLE", "authUsername": ldaptest.AdminDN, "authPassword": ldaptest.AdminPassword,
+		"connectionTimeoutSeconds": timeout, "connectionRetryDelaySeconds": 0, "maxIncidentsCount": 0,
+		"userBaseDn": "ou=people", "userSubtree": false, "userObjectClass": "inetOrgPerson", "userIdAttribute": "uid",
+		"userRealNameAttribute": "cn", "userEmailAddressAttribute": "mail",
+		"ldapGroupsAsRoles": true, "groupType": "STATIC", "groupBaseDn": "ou=groups", "groupObjectClass": "groupOfNames",
+		"groupIdAttribute": "cn", "groupMemberAttribute": "member", "groupMemberFormat": "${dn}"}
+}
+
+func TestLDAPRealm(t *testing.T) {
+	dir := ldaptest.Start(t)
+	s := startServer(t)
+	admin := s.admin()
+	alice := &creds{"alice", ldaptest.Users["alice"]}
+	bob := &creds{"bob", ldaptest.Users["bob"]}
+
+	var realms []string
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/realms/active", admin, nil, &realms)
+	if !slices.Equal(realms, []string{"NexusAuthenticatingRealm", "DockerToken", "NpmToken"}) {
+		t.Fatalf("default realms: %v", realms)
+	}
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/security/ldap", admin, ldapServerJSON("slapd", dir.Host, dir.Port, 5), nil)
+	var got map[string]any
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/ldap/slapd", admin, nil, &got)
+	if _, ok := got["authPassword"]; ok || got["host"] != dir.Host || got["id"] == "" {
+		t.Fatalf("GET /v1/security/ldap/slapd: %v", got)
+	}
+	// Groups map to roles of the same name: deployers push, developers read.
+	port := freePort(t)
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap", port, true), nil)
+	for id, privs := range map[string][]string{
+		"deployers":  {"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read"},
+		"developers": {"nx-repository-view-docker-docker-ldap-read", "nx-repository-view-docker-docker-ldap-browse"},
+	} {
+		s.mustJSON(http.StatusOK, http.MethodPost, "/v1/security/roles", admin,
+			map[string]any{"id": id, "name": id, "source": "LDAP", "description": "LDAP group " + id, "privileges": privs, "roles": []string{}}, nil)
+	}
+	var ldapRoles []map[string]any
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/roles?source=LDAP", admin, nil, &ldapRoles)
+	if len(ldapRoles) != 2 {
+		t.Errorf("roles of source LDAP: %v", ldapRoles)
+	}
+
+	// Before the realm is active, LDAP users do not exist.
+	if res := s.do(http.MethodGet, "/service/rest/v1/status/check", alice, nil, nil); res.status != http.StatusUnauthorized {
+		t.Fatalf("alice with the LDAP realm inactive: %d", res.status)
+	}
+	s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
+		[]string{"NexusAuthenticatingRealm", "LdapRealm", "DockerToken"}, nil)
+	for _, c := range []struct {
+		who  *creds
+		want int
+	}{
+		{alice, http.StatusOK}, {bob, http.StatusForbidden}, {&creds{"carol", ldaptest.Users["carol"]}, http.StatusForbidden},
+		{&creds{"alice", "wrong"}, http.StatusUnauthorized}, {&creds{"admin", ldaptest.Users["admin"]}, http.StatusUnauthorized},
+		{admin, http.StatusOK},
+	} {
+		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", c.who, nil, nil); res.status != c.want {
+			t.Errorf("GET /v1/status/check as %s: %d, want %d", c.who.user, res.status, c.want)
+		}
+	}
+
+	t.Run("Docker", func(t *testing.T) {
+		eng := startDockerEngine(t)
+		sk := newSkopeo(t)
+		reg := "127.0.0.1:" + strconv.Itoa(port)
+		eng.login(t, reg, alice.user, alice.pass)
+		id := dpBuildImage(t, eng, "nexus-e2e/ldap:1", map[string][]byte{"ldap.bin": randomBytes(t, 700)})
+		eng.must(t, "tag", id, reg+"/team/ldap:1.0")
+		eng.must(t, "push", reg+"/team/ldap:1.0")
+		if versions, _ := dockerVersions(s, "docker-ldap"); !slices.Equal(versions["team/ldap"], []string{"1.0"}) {
+			t.Fatalf("alice's push: docker-ldap has %v", versions)
+		}
+		layout := filepath.Join(t.TempDir(), "layout")
+		ociLayout(t, layout, "1.0")
+		ref := "docker://" + reg + "/team/bob:1.0"
+		if out, err := sk.run("copy", "--dest-tls-verify=false", "--dest-creds", "bob:"+bob.pass, "oci:"+layout+":1.0", ref); err == nil {
+			t.Errorf("bob (developers: read only) pushed:\n%s", out)
+		}
+		sk.must(t, "inspect", "--tls-verify=false", "--creds", "bob:"+bob.pass, "docker://"+reg+"/team/ldap:1.0")
+	})
+
+	t.Run("RealmInactive", func(t *testing.T) {
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin, []string{"NexusAuthenticatingRealm", "DockerToken"}, nil)
+		defer s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
+			[]string{"NexusAuthenticatingRealm", "LdapRealm", "DockerToken"}, nil)
+		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", alice, nil, nil); res.status != http.StatusUnauthorized {
+			t.Errorf("alice with the LDAP realm off: %d, want 401", res.status)
+		}
+		if res := s.do(http.MethodGet, "/repository/docker-ldap/v2/team/ldap/tags/list", alice, nil, nil); res.status != http.StatusUnauthorized {
+			t.Errorf("alice on /repository/ with the LDAP realm off: %d, want 401", res.status)
+		}
+	})
+
+	t.Run("Refusals", func(t *testing.T) {
+		for _, c := range []struct {
+			body  map[string]any
+			field string
+		}{
+			{map[string]any{"name": "x", "protocol": "LDAP", "host": "h", "port": 0, "searchBase": "dc=x", "authScheme": "NONE"}, "PARAMETER port"},
+			{map[string]any{"name": "x", "protocol": "LDAP", "host": "h", "port": 389, "searchBase": "dc=x", "authScheme": "SIMPLE"}, "PARAMETER authUsername"},
+		} {
+			var errs []struct{ ID string }
+			res := s.doJSON(http.MethodPost, "/v1/security/ldap", admin, c.body, nil)
+			if json.Unmarshal(res.body, &errs); res.status != http.StatusBadRequest || len(errs) != 1 || errs[0].ID != c.field {
+				t.Errorf("POST %v: %d %s, want 400 %s", c.body, res.status, res.body, c.field)
+			}
+		}
+		if res := s.doJSON(http.MethodPut, "/v1/security/realms/active", admin, []string{"NexusAuthenticatingRealm", "Nope"}, nil); res.status != http.StatusBadRequest {
+			t.Errorf("PUT unknown realm: %d %s", res.status, res.body)
+		}
+		if res := s.doJSON(http.MethodGet, "/v1/security/ldap/missing", admin, nil, nil); res.status != http.StatusNotFound {
+			t.Errorf("GET a missing server: %d", res.status)
+		}
+		if res := s.doJSON(http.MethodGet, "/v1/security/ldap", bob, nil, nil); res.status != http.StatusForbidden {
+			t.Errorf("bob lists LDAP servers: %d, want 403", res.status)
+		}
+	})
+
+	// Last: the server stops answering. LDAP logins fail within the
+	// timeout; local users are not held up.
+	t.Run("Unreachable", func(t *testing.T) {
+		hung, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer hung.Close()
+		go func() {
+			for {
+				c, err := hung.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+			}
+		}()
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/ldap/slapd", admin,
+			ldapServerJSON("slapd", "127.0.0.1", hung.Addr().(*net.TCPAddr).Port, 1), nil)
+		start := time.Now()
+		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", alice, nil, nil); res.status != http.StatusUnauthorized {
+			t.Errorf("alice with LDAP hung: %d, want 401", res.status)
+		}
+		if d := time.Since(start); d > 4*time.Second {
+			t.Errorf("alice's refusal took %v with a 1 s timeout", d)
+		}
+		start = time.Now()
+		s.createUser("local1", "local1-password", "nx-admin")
+		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", &creds{"local1", "local1-password"}, nil, nil); res.status != http.StatusOK {
+			t.Errorf("a local user with LDAP hung: %d", res.status)
+		}
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("a local user waited %v for LDAP", d)
+		}
+	})
+}
