@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,6 +110,37 @@ func TestLDAPRealm(t *testing.T) {
 		}
 		if res := s.do(http.MethodGet, "/repository/docker-ldap/v2/team/ldap/tags/list", alice, nil, nil); res.status != http.StatusUnauthorized {
 			t.Errorf("alice on /repository/ with the LDAP realm off: %d, want 401", res.status)
+		}
+	})
+
+	// Without the Docker Bearer Token Realm clients are challenged for
+	// Basic credentials, which work, and tokens are neither issued nor taken.
+	t.Run("DockerTokenRealmOff", func(t *testing.T) {
+		q := "/v2/token?service=x&scope=repository:team/ldap:pull"
+		_, _, body, err := v2Get(port, q, bob)
+		var tok struct{ Token string }
+		if err != nil || json.Unmarshal(body, &tok) != nil || tok.Token == "" {
+			t.Fatalf("token for bob: %s %v", body, err)
+		}
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin, []string{"NexusAuthenticatingRealm", "LdapRealm"}, nil)
+		defer s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
+			[]string{"NexusAuthenticatingRealm", "LdapRealm", "DockerToken"}, nil)
+		status, hdr, _, err := v2Get(port, "/v2/", nil)
+		if err != nil || status != http.StatusUnauthorized || !strings.HasPrefix(hdr.Get("WWW-Authenticate"), "Basic ") {
+			t.Errorf("GET /v2/ without the token realm: %d %q %v, want 401 Basic", status, hdr.Get("WWW-Authenticate"), err)
+		}
+		if status, _, _, _ := v2Get(port, q, bob); status != http.StatusUnauthorized {
+			t.Errorf("a token issued without the token realm: %d", status)
+		}
+		req, _ := http.NewRequest(http.MethodGet, "http://127.0.0.1:"+strconv.Itoa(port)+"/v2/team/ldap/tags/list", nil)
+		req.Header.Set("Authorization", "Bearer "+tok.Token)
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("an earlier token without the token realm: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+		if status, _, body, _ := v2Get(port, "/v2/team/ldap/tags/list", bob); status != http.StatusOK {
+			t.Errorf("bob with Basic credentials: %d %s", status, body)
 		}
 	})
 
