@@ -101,6 +101,19 @@ func TestLDAPRealm(t *testing.T) {
 		sk.must(t, "inspect", "--tls-verify=false", "--creds", "bob:"+bob.pass, "docker://"+reg+"/team/ldap:1.0")
 	})
 
+	t.Run("UI", func(t *testing.T) {
+		u := newUIBrowser(t, s.base).session("alice")
+		u.signIn(alice.user, alice.pass)
+		if u.path() != "/" {
+			t.Fatalf("alice signing in to the UI: at %s:\n%s", u.path(), u.bodyText())
+		}
+		u.must("#sign-out")
+		u.open("/ui/browse/docker-ldap/")
+		if !strings.Contains(u.bodyText(), "v2/") {
+			t.Errorf("alice browsing docker-ldap in the UI:\n%s", u.bodyText())
+		}
+	})
+
 	t.Run("RealmInactive", func(t *testing.T) {
 		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin, []string{"NexusAuthenticatingRealm", "DockerToken"}, nil)
 		defer s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
@@ -195,8 +208,8 @@ func TestLDAPRealm(t *testing.T) {
 		if d := time.Since(start); d > 4*time.Second {
 			t.Errorf("alice's refusal took %v with a 1 s timeout", d)
 		}
-		start = time.Now()
 		s.createUser("local1", "local1-password", "nx-admin")
+		start = time.Now()
 		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", &creds{"local1", "local1-password"}, nil, nil); res.status != http.StatusOK {
 			t.Errorf("a local user with LDAP hung: %d", res.status)
 		}
