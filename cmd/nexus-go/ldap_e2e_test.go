@@ -81,6 +81,28 @@ func TestLDAPRealm(t *testing.T) {
 		}
 	}
 
+	t.Run("Users", func(t *testing.T) {
+		var users []struct {
+			UserID, Source, EmailAddress string
+			Roles, ExternalRoles         []string
+		}
+		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/users?source=LDAP&userId=alice", admin, nil, &users)
+		if len(users) != 1 || users[0].UserID != "alice" || users[0].Source != "LDAP" || users[0].EmailAddress != "alice@example.org" {
+			t.Fatalf("LDAP user alice: %+v", users)
+		}
+		slices.Sort(users[0].Roles)
+		if !slices.Equal(users[0].Roles, []string{"deployers", "developers"}) || len(users[0].ExternalRoles) != 2 {
+			t.Errorf("alice's roles %v, groups %v", users[0].Roles, users[0].ExternalRoles)
+		}
+		s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/users?source=LDAP&userId=nobody", admin, nil, &users)
+		if len(users) != 0 {
+			t.Errorf("LDAP user nobody: %+v", users)
+		}
+		if res := s.doJSON(http.MethodGet, "/v1/security/users?source=LDAP&userId=alice", bob, nil, nil); res.status != http.StatusForbidden {
+			t.Errorf("bob lists LDAP users: %d", res.status)
+		}
+	})
+
 	t.Run("Docker", func(t *testing.T) {
 		eng := startDockerEngine(t)
 		sk := newSkopeo(t)

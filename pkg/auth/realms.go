@@ -198,3 +198,30 @@ func (s *Service) externalFailure(ctx context.Context, user string, err error) e
 	}
 	return errLogin
 }
+
+// DirectoryUser returns the LDAP user id and the IDs of the roles its
+// groups map to (nx-users-read), or errs.NotFound when the LDAP realm is
+// inactive or no server knows id.
+func (s *Service) DirectoryUser(ctx context.Context, id string) (*ExternalUser, []string, error) {
+	if err := s.Require(ctx, Application("users", "read")); err != nil {
+		return nil, nil, err
+	}
+	dir := s.ldapRealm()
+	if dir == nil {
+		return nil, nil, errs.New(errs.NotFound, "user %q not found", id)
+	}
+	u, err := dir.Lookup(ctx, id)
+	if err != nil {
+		if errs.KindOf(err) == errs.Unauthorized {
+			return nil, nil, errs.New(errs.NotFound, "user %q not found", id)
+		}
+		return nil, nil, err
+	}
+	var roles []string
+	for _, g := range u.Groups {
+		if _, err := s.db.GetRole(g); err == nil {
+			roles = append(roles, g)
+		}
+	}
+	return u, roles, nil
+}
