@@ -40,6 +40,13 @@ func TestLDAPRealm(t *testing.T) {
 	if !slices.Equal(realms, []string{"NexusAuthenticatingRealm", "DockerToken", "NpmToken"}) {
 		t.Fatalf("default realms: %v", realms)
 	}
+	var available []struct{ ID, Name string }
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/realms/available", admin, nil, &available)
+	if len(available) != 4 || !slices.ContainsFunc(available, func(r struct{ ID, Name string }) bool {
+		return r.ID == "LdapRealm" && r.Name == "LDAP Realm"
+	}) {
+		t.Errorf("available realms: %+v", available)
+	}
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/security/ldap", admin, ldapServerJSON("slapd", dir.Host, dir.Port, 5), nil)
 	var got map[string]any
 	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/security/ldap/slapd", admin, nil, &got)
@@ -176,6 +183,16 @@ func TestLDAPRealm(t *testing.T) {
 		}
 		if status, _, body, _ := v2Get(port, "/v2/team/ldap/tags/list", bob); status != http.StatusOK {
 			t.Errorf("bob with Basic credentials: %d %s", status, body)
+		}
+		// Anonymous pulls from a repository that allows them still work.
+		openPort := freePort(t)
+		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap-open", openPort, false), nil)
+		s.mustJSON(http.StatusOK, http.MethodPut, "/v1/security/anonymous", admin,
+			map[string]any{"enabled": true, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}, nil)
+		defer s.mustJSON(http.StatusOK, http.MethodPut, "/v1/security/anonymous", admin,
+			map[string]any{"enabled": false, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}, nil)
+		if status, _, body, _ := v2Get(openPort, "/v2/team/none/tags/list", nil); status != http.StatusNotFound {
+			t.Errorf("anonymous tag list without the token realm: %d %s, want 404 (allowed, no such image)", status, body)
 		}
 	})
 

@@ -143,7 +143,7 @@ func (h *securityHandlers) listDirectoryUsers(c echo.Context) error {
 	case err != nil:
 		return fail(c, h.log, err)
 	default:
-		out = append(out, userJSON{UserID: u.ID, FirstName: u.FirstName, LastName: u.LastName, EmailAddress: u.Email,
+		out = append(out, userJSON{UserID: u.ID, FirstName: u.Name, EmailAddress: u.Email,
 			Source: meta.SourceLDAP, Status: meta.UserActive, ReadOnly: true, Roles: nonNil(roles), ExternalRoles: nonNil(u.Groups)})
 	}
 	return c.JSON(http.StatusOK, out)

@@ -43,10 +43,10 @@ var defaultRealms = []string{LocalRealm, DockerRealm, NpmRealm}
 // ExternalUser is a user of a directory outside this database (LDAP), as
 // its realm found it.
 type ExternalUser struct {
-	ID        string
-	FirstName string
-	LastName  string
-	Email     string
+	ID string
+	// Name is the user's real name.
+	Name  string
+	Email string
 	// Groups are the user's groups in the directory; each names the role
 	// of the same ID, if there is one (external role mapping).
 	Groups []string
@@ -141,7 +141,8 @@ func (s *Service) ActiveRealms(ctx context.Context) ([]string, error) {
 }
 
 // SetActiveRealms stores the active realms in the order they are tried
-// (nx-settings-update). Unknown and repeated IDs are refused.
+// (nx-settings-update). Unknown and repeated IDs are refused, and so is a
+// list without a realm that checks passwords.
 func (s *Service) SetActiveRealms(ctx context.Context, ids []string) error {
 	if err := s.Require(ctx, Application("settings", "update")); err != nil {
 		return err
@@ -154,8 +155,9 @@ func (s *Service) SetActiveRealms(ctx context.Context, ids []string) error {
 			return errs.New(errs.Invalid, "realm %q is listed twice", id)
 		}
 	}
-	if ids == nil {
-		ids = []string{}
+	// Without a password realm nobody could sign in again to undo it.
+	if !slices.Contains(ids, LocalRealm) && !slices.Contains(ids, LDAPRealm) {
+		return errs.New(errs.Invalid, "%s or %s must be active, or nobody can sign in", LocalRealm, LDAPRealm)
 	}
 	if err := s.db.SetActiveRealms(ids); err != nil {
 		return err

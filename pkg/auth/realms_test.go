@@ -55,13 +55,13 @@ func TestRealmsSwitchTokens(t *testing.T) {
 	if got, _ := f.s.ActiveRealms(ctx); !slices.Equal(got, []string{NpmRealm, LocalRealm}) {
 		t.Errorf("stored order %v", got)
 	}
-	for _, bad := range [][]string{{"Nope"}, {LocalRealm, LocalRealm}} {
+	for _, bad := range [][]string{{"Nope"}, {LocalRealm, LocalRealm}, {}, {DockerRealm, NpmRealm}} {
 		if err := f.s.SetActiveRealms(ctx, bad); errs.KindOf(err) != errs.Invalid {
 			t.Errorf("SetActiveRealms(%v): %v", bad, err)
 		}
 	}
 	// Without the local realm, its users' passwords do not sign in.
-	if err := f.s.SetActiveRealms(ctx, []string{DockerRealm}); err != nil {
+	if err := f.s.SetActiveRealms(ctx, []string{LDAPRealm, DockerRealm}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := f.s.Authenticate(ctx, "dev", "pw", "10.0.0.2"); errs.KindOf(err) != errs.Unauthorized {

@@ -183,8 +183,8 @@ func (d *Directory) ask(ctx context.Context, s Server, user string, password *st
 		return nil, errs.Wrap(errs.Upstream, err, "LDAP server %q: group search", s.Name)
 	}
 	return &auth.ExternalUser{ID: idOf(entry, s, user),
-		FirstName: entry.GetAttributeValue(s.UserRealNameAttribute),
-		Email:     entry.GetAttributeValue(s.UserEmailAddressAttribute), Groups: groups}, nil
+		Name:  entry.GetAttributeValue(s.UserRealNameAttribute),
+		Email: entry.GetAttributeValue(s.UserEmailAddressAttribute), Groups: groups}, nil
 }
 
 // idOf is the user's ID as the directory spells it: the value of the ID
