@@ -67,6 +67,9 @@ func TestRealmsSwitchTokens(t *testing.T) {
 	if _, err := f.s.Authenticate(ctx, "dev", "pw", "10.0.0.2"); errs.KindOf(err) != errs.Unauthorized {
 		t.Errorf("local login without the local realm: %v", err)
 	}
+	if _, err := f.s.PrincipalOf(ctx, "dev"); errs.KindOf(err) != errs.Unauthorized {
+		t.Errorf("a local user's token or session without the local realm: %v", err)
+	}
 	if _, err := f.s.AvailableRealms(context.Background()); errs.KindOf(err) != errs.Unauthorized {
 		t.Errorf("realms listed without a caller: %v", err)
 	}

@@ -323,7 +323,8 @@ func (s *Service) principalOf(ctx context.Context, userID string) (p *Principal,
 			return p, false, err
 		}
 	}
-	if errs.KindOf(err) == errs.NotFound || (err == nil && u.Status != meta.UserActive) {
+	// Without the local realm its users' sessions and tokens end too.
+	if errs.KindOf(err) == errs.NotFound || (err == nil && (u.Status != meta.UserActive || !s.realmOn(LocalRealm))) {
 		return nil, true, errLogin
 	}
 	if err != nil {
