@@ -58,7 +58,8 @@ func TestLDAPRealm(t *testing.T) {
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap", port, true), nil)
 	for id, privs := range map[string][]string{
 		"deployers":  {"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read"},
-		"developers": {"nx-repository-view-docker-docker-ldap-read", "nx-repository-view-docker-docker-ldap-browse"},
+		"developers": {"nx-repository-view-docker-docker-ldap-read", "nx-repository-view-docker-docker-ldap-browse",
+			"nx-repository-view-raw-raw-ldap-read", "nx-repository-view-raw-raw-ldap-add"},
 	} {
 		s.mustJSON(http.StatusOK, http.MethodPost, "/v1/security/roles", admin,
 			map[string]any{"id": id, "name": id, "source": "LDAP", "description": "LDAP group " + id, "privileges": privs, "roles": []string{}}, nil)
@@ -87,6 +88,21 @@ func TestLDAPRealm(t *testing.T) {
 			t.Errorf("GET /v1/status/check as %s: %d, want %d", c.who.user, res.status, c.want)
 		}
 	}
+
+	// Basic on /repository/: bob writes and reads through his group's role.
+	t.Run("Repository", func(t *testing.T) {
+		s.createRepo("hosted", hostedBody("raw-ldap", "allow"))
+		if res := s.do(http.MethodPut, "/repository/raw-ldap/a.txt", bob, []byte("from bob"), nil); res.status != http.StatusCreated {
+			t.Fatalf("bob PUT: %d %s", res.status, res.body)
+		}
+		if res := s.do(http.MethodGet, "/repository/raw-ldap/a.txt", alice, nil, nil); res.status != http.StatusOK || string(res.body) != "from bob" {
+			t.Errorf("alice GET: %d %s", res.status, res.body)
+		}
+		carol := &creds{"carol", ldaptest.Users["carol"]}
+		if res := s.do(http.MethodPut, "/repository/raw-ldap/b.txt", carol, []byte("x"), nil); res.status != http.StatusNotFound && res.status != http.StatusForbidden {
+			t.Errorf("carol (no groups) PUT: %d, want 403/404", res.status)
+		}
+	})
 
 	t.Run("Users", func(t *testing.T) {
 		var users []struct {
@@ -150,7 +166,7 @@ func TestLDAPRealm(t *testing.T) {
 		if res := s.do(http.MethodGet, "/service/rest/v1/status/check", alice, nil, nil); res.status != http.StatusUnauthorized {
 			t.Errorf("alice with the LDAP realm off: %d, want 401", res.status)
 		}
-		if res := s.do(http.MethodGet, "/repository/docker-ldap/v2/team/ldap/tags/list", alice, nil, nil); res.status != http.StatusUnauthorized {
+		if res := s.do(http.MethodGet, "/repository/raw-ldap/a.txt", alice, nil, nil); res.status != http.StatusUnauthorized {
 			t.Errorf("alice on /repository/ with the LDAP realm off: %d, want 401", res.status)
 		}
 	})
