@@ -57,7 +57,7 @@ func TestLDAPRealm(t *testing.T) {
 	port := freePort(t)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap", port, true), nil)
 	for id, privs := range map[string][]string{
-		"deployers":  {"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read"},
+		"deployers": {"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read"},
 		"developers": {"nx-repository-view-docker-docker-ldap-read", "nx-repository-view-docker-docker-ldap-browse",
 			"nx-repository-view-raw-raw-ldap-read", "nx-repository-view-raw-raw-ldap-add"},
 	} {
