@@ -49,4 +49,3 @@ func (a *API) setActiveRealms(c echo.Context) error {
 	}
 	return c.NoContent(http.StatusNoContent)
 }
-
