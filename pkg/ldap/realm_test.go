@@ -233,3 +233,22 @@ func asField(err error, fe **ldap.FieldError) bool {
 	*fe = e
 	return ok
 }
+
+// An anonymous bind finds users too; without ldapGroupsAsRoles their
+// groups grant nothing.
+func TestAnonymousBindWithoutGroups(t *testing.T) {
+	f := newFixture(t)
+	s := server("anon", ldaptest.Start(t))
+	s.AuthScheme, s.AuthUsername, s.AuthPassword, s.LDAPGroupsAsRoles = "NONE", "", "", false
+	if err := f.dir.Create(f.sys, s); err != nil {
+		t.Fatal(err)
+	}
+	f.role(t, "deployers", "nx-healthcheck-read")
+	p, err := f.login("alice", ldaptest.Users["alice"])
+	if err != nil || p.Has(deploy) {
+		t.Fatalf("alice: %v, has the deployers role: %v", err, p != nil && p.Has(deploy))
+	}
+	if _, err := f.login("alice", "wrong"); errs.KindOf(err) != errs.Unauthorized {
+		t.Fatalf("alice, wrong password: %v", err)
+	}
+}
