@@ -67,6 +67,11 @@ test-deps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io skopeo >/dev/null; \
 		else echo "docker.io and skopeo are needed (apt-get install docker.io skopeo)"; exit 1; fi; \
 	fi
+	@if ! command -v slapd >/dev/null && ! [ -x /usr/sbin/slapd ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
+		else echo "slapd and ldap-utils are needed (apt-get install slapd ldap-utils)"; exit 1; fi; \
+	fi
 	@if ! [ -x $(NEXUS_GO_CHROMIUM) ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \

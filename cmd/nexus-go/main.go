@@ -26,6 +26,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
@@ -91,6 +92,8 @@ func serve(args []string) error {
 	defer stop()
 
 	security := auth.New(db, log)
+	directory := ldap.New(db, security, log)
+	security.SetLDAP(directory)
 	pwFile, created, err := security.Bootstrap(ctx, cfg.DataDir)
 	if err != nil {
 		return err
@@ -123,7 +126,8 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs), web, log,
+	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory)
+	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err

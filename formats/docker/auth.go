@@ -39,6 +39,10 @@ var privilegeAction = map[string]string{"pull": "read", "push": "add", "delete":
 
 type tokenKey struct{}
 
+// basicOnlyKey marks requests served while the Docker Bearer Token Realm
+// is inactive: clients are challenged for Basic credentials instead.
+type basicOnlyKey struct{}
+
 // withToken verifies a request's Bearer token once and puts its holder in
 // the context: the token's user with the privileges it holds now, so that a
 // token never outlives its user being disabled, deleted or losing a role;
@@ -48,11 +52,16 @@ type tokenKey struct{}
 // check answers 401. Requests without a token keep the principal the server
 // resolved from Basic credentials or anonymity.
 func (f *Format) withToken(req *http.Request) *http.Request {
+	ctx := req.Context()
+	if !f.auth.RealmActive(auth.DockerRealm) {
+		// No tokens without their realm: challenges ask for Basic.
+		req = req.WithContext(context.WithValue(ctx, basicOnlyKey{}, true))
+		ctx = req.Context()
+	}
 	tok, ok := bearer(req)
 	if !ok {
 		return req
 	}
-	ctx := req.Context()
 	var data tokenData
 	subject, err := f.auth.VerifyToken(tok, &data)
 	if err != nil {
@@ -138,6 +147,10 @@ func bearer(req *http.Request) (string, bool) {
 // challenge answers 401 with the Bearer challenge that sends Docker clients
 // to the token realm; scope names what the request needed.
 func challenge(w http.ResponseWriter, req *http.Request, scope string, cause error) {
+	if basic, _ := req.Context().Value(basicOnlyKey{}).(bool); basic {
+		challengeBasic(w, req)
+		return
+	}
 	realm := scheme(req) + "://" + req.Host + "/v2/token"
 	v := fmt.Sprintf(`Bearer realm=%q,service=%q`, realm, req.Host)
 	if scope != "" {

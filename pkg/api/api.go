@@ -11,6 +11,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
+	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
@@ -28,6 +29,8 @@ type API struct {
 	// cleanup and tasks serve /v1/cleanup-policies and /v1/tasks (see WithCleanup, WithTasks).
 	cleanup *cleanup.Service
 	tasks   *tasks.Service
+	// ldap is the LDAP realm's directory (WithLDAP), or nil.
+	ldap *ldap.Directory
 	// prefix is the context path without its trailing slash.
 	prefix string
 }
@@ -50,6 +53,7 @@ func (a *API) Register(g *echo.Group) {
 	registerSecurity(g, a.auth, a.log)
 	a.registerCleanup(g)
 	a.registerTasks(g)
+	a.registerRealms(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

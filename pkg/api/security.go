@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
@@ -65,7 +66,7 @@ func toRoleJSON(r *meta.Role) roleJSON {
 }
 
 func (r roleJSON) toRole() *meta.Role {
-	return &meta.Role{ID: r.ID, Name: r.Name, Description: r.Description, Privileges: r.Privileges, Roles: r.Roles}
+	return &meta.Role{ID: r.ID, Source: r.Source, Name: r.Name, Description: r.Description, Privileges: r.Privileges, Roles: r.Roles}
 }
 
 // nonNil makes empty lists render as [] rather than null, as Nexus does.
@@ -110,8 +111,12 @@ func registerSecurity(g *echo.Group, s *auth.Service, log *slog.Logger) {
 
 func (h *securityHandlers) listUsers(c echo.Context) error {
 	out := []userJSON{}
-	// Only the local ("default") source exists; other sources list nothing.
-	if src := c.QueryParam("source"); src == "" || src == meta.SourceDefault {
+	src := c.QueryParam("source")
+	if src == meta.SourceLDAP {
+		return h.listDirectoryUsers(c)
+	}
+	// Local users; other sources list nothing.
+	if src == "" || src == meta.SourceDefault {
 		users, err := h.s.ListUsers(c.Request().Context(), c.QueryParam("userId"))
 		if err != nil {
 			return fail(c, h.log, err)
@@ -119,6 +124,27 @@ func (h *securityHandlers) listUsers(c echo.Context) error {
 		for _, u := range users {
 			out = append(out, toUserJSON(u))
 		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// listDirectoryUsers answers ?source=LDAP&userId=<id>: the one user of
+// that exact ID in the LDAP servers, if any (directories are not listed
+// whole). roles are the roles its groups map to, externalRoles the groups.
+func (h *securityHandlers) listDirectoryUsers(c echo.Context) error {
+	out := []userJSON{}
+	id := c.QueryParam("userId")
+	if id == "" {
+		return c.JSON(http.StatusOK, out)
+	}
+	u, roles, err := h.s.DirectoryUser(c.Request().Context(), id)
+	switch {
+	case errs.KindOf(err) == errs.NotFound:
+	case err != nil:
+		return fail(c, h.log, err)
+	default:
+		out = append(out, userJSON{UserID: u.ID, FirstName: u.Name, EmailAddress: u.Email,
+			Source: meta.SourceLDAP, Status: meta.UserActive, ReadOnly: true, Roles: nonNil(roles), ExternalRoles: nonNil(u.Groups)})
 	}
 	return c.JSON(http.StatusOK, out)
 }
@@ -179,12 +205,15 @@ func (h *securityHandlers) changePassword(c echo.Context) error {
 
 func (h *securityHandlers) listRoles(c echo.Context) error {
 	out := []roleJSON{}
-	if src := c.QueryParam("source"); src == "" || src == meta.SourceDefault {
-		roles, err := h.s.ListRoles(c.Request().Context())
-		if err != nil {
-			return fail(c, h.log, err)
-		}
-		for _, r := range roles {
+	roles, err := h.s.ListRoles(c.Request().Context())
+	if err != nil {
+		return fail(c, h.log, err)
+	}
+	// ?source= picks one source's roles: "default" or "LDAP" (the
+	// external role mappings); any other source has none.
+	src := c.QueryParam("source")
+	for _, r := range roles {
+		if src == "" || src == r.Source {
 			out = append(out, toRoleJSON(r))
 		}
 	}

@@ -51,6 +51,9 @@ func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts To
 	if realmFormats[realm] == "" {
 		return "", TokenInfo{}, errs.New(errs.Invalid, "no tokens of realm %q", realm)
 	}
+	if !s.realmOn(realm) {
+		return "", TokenInfo{}, errs.New(errs.Forbidden, "the realm %s is not active", realm)
+	}
 	for _, c := range opts.CIDRs {
 		if _, err := netip.ParsePrefix(c); err != nil {
 			return "", TokenInfo{}, errs.New(errs.Invalid, "%q is not a CIDR range", c)
@@ -143,7 +146,7 @@ func storedToken(req *http.Request) (string, bool) {
 // client: its user's, restricted to its realm's format and as the token
 // is. A token unknown, revoked,
 // of a user gone or disabled, or used from outside its ranges is
-// errLogin.
+// errLogin, and so is every token while its realm is inactive.
 func (s *Service) tokenPrincipal(ctx context.Context, token, client string) (*Principal, error) {
 	t, err := s.db.GetToken(tokenKey(token))
 	if errs.KindOf(err) == errs.NotFound {
@@ -151,6 +154,9 @@ func (s *Service) tokenPrincipal(ctx context.Context, token, client string) (*Pr
 	}
 	if err != nil {
 		return nil, err
+	}
+	if !s.realmOn(t.Realm) {
+		return nil, errLogin
 	}
 	if len(t.CIDRs) > 0 && !inRanges(client, t.CIDRs) {
 		return nil, errLogin

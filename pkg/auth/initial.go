@@ -25,11 +25,20 @@ func (s *Service) MustChangePassword(userID string) bool {
 	return err == nil
 }
 
+// externalStamp is the password stamp of directory users; no hash of a
+// local password (16 hex digits) can equal it.
+const externalStamp = "external"
+
 // PasswordStamp is a value that changes whenever userID's password does:
 // a session started with one stamp ends when it no longer matches. It
-// reveals nothing of the hash it is made from.
+// reveals nothing of the hash it is made from. A directory user's
+// password is not known here: its stamp is constant (externalStamp), and
+// its session follows the directory through PrincipalOf instead.
 func (s *Service) PasswordStamp(ctx context.Context, userID string) (string, error) {
 	u, err := s.db.GetUser(userID)
+	if errs.KindOf(err) == errs.NotFound && s.ldapRealm() != nil {
+		return externalStamp, nil
+	}
 	if err != nil {
 		return "", err
 	}

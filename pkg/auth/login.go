@@ -47,24 +47,60 @@ func (s *Service) checkLogin(ctx context.Context, user, password, client string,
 			return failed(err)
 		}
 	}
+	p, err := s.login(ctx, user, password)
+	if err != nil {
+		return failed(err)
+	}
+	s.throttle.succeeded(a)
+	s.logins.put(p.UserID, password, gen, p, s.now())
+	return p, nil
+}
+
+// login asks the active password realms in their order. A user stored
+// here is the local realm's alone (while it is active), so that no
+// directory entry of the same name can sign in as, say, admin; any other
+// name is the LDAP realm's. When no realm checked a password, bcrypt
+// still runs once, so the time of a failure tells nothing.
+func (s *Service) login(ctx context.Context, user, password string) (*Principal, error) {
 	u, err := s.db.GetUser(user)
 	if err != nil && errs.KindOf(err) != errs.NotFound {
 		return nil, err
 	}
-	switch ok, err := s.verifyPassword(ctx, u, password); {
-	case err != nil:
-		return failed(err)
-	case !ok:
-		return failed(errLogin)
+	checked := false
+	for _, realm := range s.activeRealms() {
+		switch {
+		case realm == LocalRealm && u != nil:
+			checked = true
+			switch ok, err := s.verifyPassword(ctx, u, password); {
+			case err != nil:
+				return nil, err
+			case !ok:
+				return nil, errLogin
+			}
+			privs, err := s.privileges(u.Roles)
+			if err != nil {
+				return nil, err
+			}
+			return &Principal{UserID: u.ID, privileges: privs}, nil
+		case realm == LDAPRealm && (u == nil || !s.realmOn(LocalRealm)):
+			dir := s.ldapRealm()
+			if dir == nil {
+				continue
+			}
+			checked = true
+			eu, err := dir.Authenticate(ctx, user, password)
+			if err != nil {
+				return nil, s.externalFailure(ctx, user, err)
+			}
+			return s.externalPrincipal(eu)
+		}
 	}
-	s.throttle.succeeded(a)
-	privs, err := s.privileges(u.Roles)
-	if err != nil {
-		return nil, err
+	if !checked {
+		if _, err := s.verifyPassword(ctx, nil, password); err != nil {
+			return nil, err
+		}
 	}
-	p := &Principal{UserID: u.ID, privileges: privs}
-	s.logins.put(u.ID, password, gen, p, s.now())
-	return p, nil
+	return nil, errLogin
 }
 
 // logName is user as logged: a guessed name may be any length.

@@ -211,7 +211,8 @@ func (s *Service) GetRole(ctx context.Context, id string) (*meta.Role, error) {
 }
 
 // CreateRole validates and stores a new role. An empty name defaults to the
-// ID; the source is "default".
+// ID; the source is "default", or "LDAP" for an external role mapping:
+// a role whose ID is an LDAP group's name, held by that group's members.
 func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
 	if err := s.Require(ctx, Application("roles", "create")); err != nil {
 		return err
@@ -220,7 +221,10 @@ func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
 		return errs.New(errs.Invalid, "id must be non-empty and contain only letters, digits, '.', '_', '@' and '-'")
 	}
 	rec := *r
-	rec.Source, rec.ReadOnly = meta.SourceDefault, false
+	if rec.Source != meta.SourceLDAP {
+		rec.Source = meta.SourceDefault
+	}
+	rec.ReadOnly = false
 	if rec.Name == "" {
 		rec.Name = rec.ID
 	}

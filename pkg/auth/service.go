@@ -66,6 +66,8 @@ type Service struct {
 	tokens tokenCache
 	// web holds the pending web logins (see StartWebLogin).
 	web webLogins
+	// realms are the active realms and the LDAP directory (realms.go).
+	realms realmState
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte
@@ -297,26 +299,42 @@ func (s *Service) PrincipalOf(ctx context.Context, userID string) (*Principal, e
 	if p := s.principals.get(userID, gen); p != nil {
 		return p, nil
 	}
-	p, err := s.principalOf(userID)
-	if err == nil {
+	p, local, err := s.principalOf(ctx, userID)
+	// Directory users are not cached here: their groups change elsewhere.
+	if err == nil && local {
 		s.principals.put(userID, gen, p)
 	}
 	return p, err
 }
 
-func (s *Service) principalOf(userID string) (*Principal, error) {
+// principalOf resolves userID: a local user, or else, while the LDAP
+// realm is active, a user of the directory (local reports which).
+func (s *Service) principalOf(ctx context.Context, userID string) (p *Principal, local bool, err error) {
 	u, err := s.db.GetUser(userID)
-	if errs.KindOf(err) == errs.NotFound || (err == nil && u.Status != meta.UserActive) {
-		return nil, errLogin
+	if errs.KindOf(err) == errs.NotFound {
+		if dir := s.ldapRealm(); dir != nil {
+			// Asked anew (the realm caches briefly), so that group changes
+			// reach token and session holders.
+			eu, err := dir.Lookup(ctx, userID)
+			if err != nil {
+				return nil, false, s.externalFailure(ctx, userID, err)
+			}
+			p, err := s.externalPrincipal(eu)
+			return p, false, err
+		}
+	}
+	// Without the local realm its users' sessions and tokens end too.
+	if errs.KindOf(err) == errs.NotFound || (err == nil && (u.Status != meta.UserActive || !s.realmOn(LocalRealm))) {
+		return nil, true, errLogin
 	}
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
 	privs, err := s.privileges(u.Roles)
 	if err != nil {
-		return nil, err
+		return nil, true, err
 	}
-	return &Principal{UserID: u.ID, privileges: privs}, nil
+	return &Principal{UserID: u.ID, privileges: privs}, true, nil
 }
 
 // privileges returns the union of the privileges of roles and, recursively,

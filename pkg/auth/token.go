@@ -25,7 +25,12 @@ var errToken = errs.New(errs.Unauthorized, "invalid or expired token")
 
 // IssueToken signs a token for subject, valid for ttl, carrying data.
 // Tokens are opaque to clients: base64url(claims) "." base64url(HMAC-SHA256).
+// They are the Docker Bearer Token Realm's: none is issued or accepted
+// while that realm is inactive.
 func (s *Service) IssueToken(subject string, ttl time.Duration, data any) (string, error) {
+	if !s.realmOn(DockerRealm) {
+		return "", errs.New(errs.Unauthorized, "the realm %s is not active", DockerRealm)
+	}
 	raw, err := json.Marshal(data)
 	if err != nil {
 		return "", err
@@ -47,6 +52,9 @@ func (s *Service) IssueToken(subject string, ttl time.Duration, data any) (strin
 // before is taken from the cache (its expiry still checked). Slices and
 // maps in data are shared with other callers and must not be changed.
 func (s *Service) VerifyToken(token string, data any) (string, error) {
+	if !s.realmOn(DockerRealm) {
+		return "", errToken
+	}
 	if v, ok := s.tokens.get(token); ok && v.fill(data) {
 		if s.now().Unix() >= v.expires {
 			return "", errToken
