@@ -122,7 +122,7 @@ func manifestDigest(a *meta.Asset) string {
 // retry and for later requests of the same scope.
 func (f *Format) UpstreamTransport(cfg repo.Config, base http.RoundTripper) http.RoundTripper {
 	t := &tokenTransport{base: base, tokens: map[string]cachedToken{}}
-	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil {
+	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == repo.AuthUsername {
 		remote, _ := url.Parse(cfg.Proxy.RemoteURL) // checked by the engine
 		t.user, t.pass, t.origin = hc.Authentication.Username, hc.Authentication.Password, repo.Origin(remote)
 	}

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"net/url"
 	"slices"
 	"sort"
@@ -30,7 +29,10 @@ type Options struct {
 	ProxyTimeout time.Duration
 	// ProxyConnectTimeout bounds connecting to an upstream (zero: 10s).
 	ProxyConnectTimeout time.Duration
-	Log                 *slog.Logger
+	// TrustStore holds the certificates proxies with useTrustStore trust
+	// (nil: they trust the system's roots only).
+	TrustStore TrustPool
+	Log        *slog.Logger
 	// UploadPurgeAge is how long an unfinished resumable upload is kept.
 	UploadPurgeAge time.Duration
 }
@@ -54,7 +56,7 @@ type Manager struct {
 	opts    Options
 	formats map[string]Format
 	order   []Format // as given to NewManager
-	client  *http.Client
+	clients *upstreamClients
 
 	mu        sync.RWMutex
 	repos     map[string]Repository
@@ -151,7 +153,7 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 	m.order = formats
 	m.downloads = newDownloads(db, opts.Log)
 	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
-	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
+	m.clients = newUpstreamClients(opts.ProxyTimeout, opts.ProxyConnectTimeout, opts.TrustStore)
 	return m
 }
 
@@ -275,22 +277,29 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	return err
 }
 
-// keepUpstreamPassword keeps the stored upstream password when an update
-// leaves it out for the same user and the same upstream origin: the REST
-// API never shows it, so a GET-edit-PUT round trip must not erase it, but
-// it must not go to a server it was not meant for either.
+// keepUpstreamPassword keeps the stored upstream password (or bearer token)
+// when an update leaves it out for the same kind of authentication, the
+// same user and the same upstream origin: the REST API never shows it, so a
+// GET-edit-PUT round trip must not erase it, but it must not go to a server
+// it was not meant for either.
 func keepUpstreamPassword(cfg *Config, old Config) {
 	if cfg.HTTPClient == nil || old.HTTPClient == nil || cfg.Proxy == nil || old.Proxy == nil {
 		return
 	}
 	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
-	if na == nil || oa == nil || na.Password != "" || na.Username != oa.Username {
+	if na == nil || oa == nil || !strings.EqualFold(na.Type, oa.Type) || na.Username != oa.Username {
 		return
 	}
 	nu, err1 := url.Parse(cfg.Proxy.RemoteURL)
 	ou, err2 := url.Parse(old.Proxy.RemoteURL)
-	if err1 == nil && err2 == nil && Origin(nu) == Origin(ou) {
+	if err1 != nil || err2 != nil || Origin(nu) != Origin(ou) {
+		return
+	}
+	if na.Password == "" {
 		na.Password = oa.Password
+	}
+	if na.BearerToken == "" {
+		na.BearerToken = oa.BearerToken
 	}
 }
 
@@ -573,7 +582,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	case Hosted:
 		return &hostedRepo{base: b}, nil
 	case Proxy:
-		return newProxy(b, m.client)
+		return newProxy(b, m.clients.client(cfg))
 	case Group:
 		names := cfg.Group.MemberNames
 		cfgKey, err := json.Marshal(cfg)

@@ -95,14 +95,8 @@ func validateProxy(cfg *Config) error {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &HTTPClient{AutoBlock: true}
 	}
-	if a := cfg.HTTPClient.Authentication; a != nil {
-		a.Type = strings.ToLower(a.Type)
-		if a.Type != "username" {
-			return fieldErr("httpClient.authentication.type", "only username authentication is supported")
-		}
-		if a.Username == "" {
-			return fieldErr("httpClient.authentication.username", "may not be empty")
-		}
+	if err := validateHTTPClient(cfg.HTTPClient); err != nil {
+		return err
 	}
 	_, err := newProxy(base{cfg: *cfg}, nil)
 	if err != nil {
