@@ -29,6 +29,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/server"
+	"github.com/nexus-go/nexus-go/pkg/truststore"
 	"github.com/nexus-go/nexus-go/pkg/ui"
 )
 
@@ -98,11 +99,16 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	trust, err := truststore.Open(db, security)
+	if err != nil {
+		return err
+	}
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, blobs, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		UploadPurgeAge:      cfg.UploadPurgeAge,
+		TrustStore:          trust,
 		Log:                 log,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
 	if err := repos.Load(ctx); err != nil {
@@ -121,7 +127,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log), web, log,
+	srv, err := server.New(cfg, repos, security, api.New(repos, security, db, cfg.ContextPath, log).WithTrustStore(trust), web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
+	"github.com/nexus-go/nexus-go/pkg/truststore"
 )
 
 // API serves /service/rest.
@@ -25,6 +26,7 @@ type API struct {
 	log    *slog.Logger
 	// prefix is the context path without its trailing slash.
 	prefix string
+	trust  *truststore.Store // nil: no /v1/security/ssl
 }
 
 // New returns the API over the repository manager, the security service and
@@ -42,6 +44,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerRepositories(g)
 	a.registerContent(g)
 	registerSecurity(g, a.auth, a.log)
+	a.registerSSL(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.
