@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	digest "github.com/opencontainers/go-digest"
@@ -48,6 +49,12 @@ type Observer interface {
 	Changed()
 }
 
+// StatusNoter is an Observer that may explain a repository's status (a
+// connector port it cannot open); the note is the status's reason.
+type StatusNoter interface {
+	StatusNote(cfg Config) string
+}
+
 // Manager holds the configured repositories and changes them at runtime.
 type Manager struct {
 	db      *meta.DB
@@ -62,6 +69,9 @@ type Manager struct {
 	repos     map[string]Repository
 	deleting  map[string]bool // out of service, content not yet deleted; true while a deletion works on it
 	observers []Observer
+	// noters are the observers that are StatusNoters, read without m.mu
+	// (statuses are asked for under it).
+	noters atomic.Pointer[[]StatusNoter]
 
 	// deleteBatch is how many assets one transaction of a repository's
 	// deletion removes; afterDeleteBatch, when set (tests), runs after each.
@@ -85,6 +95,29 @@ func (m *Manager) Observe(o Observer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.observers = append(m.observers, o)
+	if n, ok := o.(StatusNoter); ok {
+		var noters []StatusNoter
+		if old := m.noters.Load(); old != nil {
+			noters = append(noters, *old...)
+		}
+		noters = append(noters, n)
+		m.noters.Store(&noters)
+	}
+}
+
+// statusNote is what the observers note about cfg's status, if anything.
+func (m *Manager) statusNote(cfg Config) string {
+	noters := m.noters.Load()
+	if noters == nil {
+		return ""
+	}
+	var notes []string
+	for _, n := range *noters {
+		if note := n.StatusNote(cfg); note != "" {
+			notes = append(notes, note)
+		}
+	}
+	return strings.Join(notes, "; ")
 }
 
 func (m *Manager) changed() {
@@ -577,7 +610,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, errs.New(errs.Invalid, "unknown format %q", cfg.Format)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: m.blobs, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil
