@@ -195,7 +195,7 @@ func (s *Store) Fetch(ctx context.Context, host string, port int) (Certificate, 
 	}}
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(host, strconv.Itoa(port)))
 	if err != nil {
-		return Certificate{}, errs.Wrap(errs.Upstream, err, "could not retrieve the certificate of %s:%d", host, port)
+		return Certificate{}, errs.New(errs.Upstream, "could not retrieve the certificate of %s:%d: %v", host, port, err)
 	}
 	defer conn.Close()
 	chain := conn.(*tls.Conn).ConnectionState().PeerCertificates
