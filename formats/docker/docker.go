@@ -43,6 +43,8 @@ type Format struct {
 	// manifests holds the bytes of hot manifests (served by hosted
 	// repositories) so a GET needs no file open.
 	manifests *byteCache
+	// foreign knows where the foreign layers of proxied manifests are.
+	foreign *foreignLayers
 }
 
 var (
@@ -55,7 +57,8 @@ var (
 
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
-	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes)}
+	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes),
+		foreign: newForeignLayers()}
 }
 
 // Name returns "docker".

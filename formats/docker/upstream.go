@@ -35,9 +35,9 @@ type proxySettings struct {
 	// CUSTOM sends V1 searches to IndexURL instead of the upstream.
 	IndexType string  `json:"indexType"`
 	IndexURL  *string `json:"indexUrl,omitempty"`
-	// CacheForeignLayers and ForeignLayerURLWhitelist are Nexus's
-	// settings for layers a manifest has at URLs of their own (foreign
-	// layers); stored and shown, see docs/docker.md.
+	// CacheForeignLayers has the proxy fetch the layers a manifest has at
+	// URLs of their own, from those ForeignLayerURLWhitelist allows (see
+	// foreign.go).
 	CacheForeignLayers       *bool    `json:"cacheForeignLayers,omitempty"`
 	ForeignLayerURLWhitelist []string `json:"foreignLayerUrlWhitelist"`
 }
@@ -79,7 +79,8 @@ func validateProxySettings(cfg *repo.Config) error {
 // manifest) whatever the first client accepted.
 var manifestAccept = strings.Join([]string{mtOCIIndex, mtOCIManifest, mtDockerList, mtDockerManifest}, ", ")
 
-// UpstreamRequest maps hub names and sets Accept for manifests.
+// UpstreamRequest maps hub names, sets Accept for manifests, and sends
+// searches to a custom index and foreign layers to their URLs.
 func (f *Format) UpstreamRequest(cfg repo.Config, p string, req *http.Request) error {
 	var ps proxySettings
 	cfg.Section("dockerProxy", &ps)
@@ -96,6 +97,7 @@ func (f *Format) UpstreamRequest(cfg repo.Config, p string, req *http.Request) e
 	if p == "v1/search" && ps.IndexType == "CUSTOM" && ps.IndexURL != nil {
 		toIndex(req, *ps.IndexURL)
 	}
+	f.toForeignLayer(ps, p, req)
 	return nil
 }
 
