@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log"
@@ -222,5 +223,40 @@ func TestProxyUsesTrustStore(t *testing.T) {
 	trust.set(x509.NewCertPool())
 	if err := get(using); err == nil {
 		t.Error("fetched after the CA left the truststore")
+	}
+}
+
+// The UI's form gives Basic credentials, a bearer token (which may be left
+// out to keep the stored one) or none.
+func TestConfigJSONAuthentication(t *testing.T) {
+	e := newEnv(t)
+	fields, err := e.m.Fields(context.Background(), "test", Proxy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		form map[string][]string
+		want string
+	}{
+		{map[string][]string{"httpClient.authentication.type": {"bearerToken"}, "httpClient.authentication.bearerToken": {"t"},
+			"httpClient.authentication.username": {"stale"}}, `{"bearerToken":"t","type":"bearerToken"}`},
+		{map[string][]string{"httpClient.authentication.type": {"bearerToken"}}, `{"type":"bearerToken"}`},
+		{map[string][]string{"httpClient.authentication.type": {"username"}, "httpClient.authentication.username": {"u"},
+			"httpClient.authentication.bearerToken": {"stale"}}, `{"type":"username","username":"u"}`},
+		{map[string][]string{"httpClient.authentication.type": {"username"}}, `null`},
+	} {
+		raw, err := ConfigJSON(fields, tc.form)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got struct {
+			HTTPClient struct {
+				Authentication json.RawMessage `json:"authentication"`
+			} `json:"httpClient"`
+		}
+		json.Unmarshal(raw, &got)
+		if a := string(got.HTTPClient.Authentication); a != tc.want && !(a == "" && tc.want == "null") {
+			t.Errorf("%v: authentication = %s, want %s", tc.form, a, tc.want)
+		}
 	}
 }
