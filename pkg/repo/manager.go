@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -49,12 +48,6 @@ type Observer interface {
 	Changed()
 }
 
-// StatusNoter is an Observer that may explain a repository's status (a
-// connector port it cannot open); the note is the status's reason.
-type StatusNoter interface {
-	StatusNote(cfg Config) string
-}
-
 // Manager holds the configured repositories and changes them at runtime.
 type Manager struct {
 	db      *meta.DB
@@ -95,29 +88,7 @@ func (m *Manager) Observe(o Observer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.observers = append(m.observers, o)
-	if n, ok := o.(StatusNoter); ok {
-		var noters []StatusNoter
-		if old := m.noters.Load(); old != nil {
-			noters = append(noters, *old...)
-		}
-		noters = append(noters, n)
-		m.noters.Store(&noters)
-	}
-}
-
-// statusNote is what the observers note about cfg's status, if anything.
-func (m *Manager) statusNote(cfg Config) string {
-	noters := m.noters.Load()
-	if noters == nil {
-		return ""
-	}
-	var notes []string
-	for _, n := range *noters {
-		if note := n.StatusNote(cfg); note != "" {
-			notes = append(notes, note)
-		}
-	}
-	return strings.Join(notes, "; ")
+	m.addNoter(o)
 }
 
 func (m *Manager) changed() {
@@ -308,32 +279,6 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	// resources (a connector port) the change would have used.
 	m.changed()
 	return err
-}
-
-// keepUpstreamPassword keeps the stored upstream password (or bearer token)
-// when an update leaves it out for the same kind of authentication, the
-// same user and the same upstream origin: the REST API never shows it, so a
-// GET-edit-PUT round trip must not erase it, but it must not go to a server
-// it was not meant for either.
-func keepUpstreamPassword(cfg *Config, old Config) {
-	if cfg.HTTPClient == nil || old.HTTPClient == nil || cfg.Proxy == nil || old.Proxy == nil {
-		return
-	}
-	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
-	if na == nil || oa == nil || !strings.EqualFold(na.Type, oa.Type) || na.Username != oa.Username {
-		return
-	}
-	nu, err1 := url.Parse(cfg.Proxy.RemoteURL)
-	ou, err2 := url.Parse(old.Proxy.RemoteURL)
-	if err1 != nil || err2 != nil || Origin(nu) != Origin(ou) {
-		return
-	}
-	if na.Password == "" {
-		na.Password = oa.Password
-	}
-	if na.BearerToken == "" {
-		na.BearerToken = oa.BearerToken
-	}
 }
 
 // save validates, persists and swaps in cfg; m.mu is held.

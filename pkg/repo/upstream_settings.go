@@ -2,6 +2,7 @@ package repo
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -113,5 +114,31 @@ func (p *proxyRepo) authenticate(req *http.Request) {
 		req.SetBasicAuth(a.Username, a.Password)
 	case AuthBearerToken:
 		req.Header.Set("Authorization", "Bearer "+a.BearerToken)
+	}
+}
+
+// keepUpstreamPassword keeps the stored upstream password (or bearer token)
+// when an update leaves it out for the same kind of authentication, the
+// same user and the same upstream origin: the REST API never shows it, so a
+// GET-edit-PUT round trip must not erase it, but it must not go to a server
+// it was not meant for either.
+func keepUpstreamPassword(cfg *Config, old Config) {
+	if cfg.HTTPClient == nil || old.HTTPClient == nil || cfg.Proxy == nil || old.Proxy == nil {
+		return
+	}
+	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
+	if na == nil || oa == nil || !strings.EqualFold(na.Type, oa.Type) || na.Username != oa.Username {
+		return
+	}
+	nu, err1 := url.Parse(cfg.Proxy.RemoteURL)
+	ou, err2 := url.Parse(old.Proxy.RemoteURL)
+	if err1 != nil || err2 != nil || Origin(nu) != Origin(ou) {
+		return
+	}
+	if na.Password == "" {
+		na.Password = oa.Password
+	}
+	if na.BearerToken == "" {
+		na.BearerToken = oa.BearerToken
 	}
 }
