@@ -95,9 +95,18 @@ func TestTrustStoreProxy(t *testing.T) {
 		t.Fatalf("with the CA trusted: status %d", st)
 	}
 
-	s.createUser("reader", "reader-pw-1")
-	if res := s.doJSON(http.MethodGet, "/v1/security/ssl/truststore", &creds{"reader", "reader-pw-1"}, nil, nil); res.status != http.StatusForbidden {
+	s.createUser("nobody", "nobody-pw-1")
+	if res := s.doJSON(http.MethodGet, "/v1/security/ssl/truststore", &creds{"nobody", "nobody-pw-1"}, nil, nil); res.status != http.StatusForbidden {
 		t.Errorf("truststore listed without nx-ssl-truststore-read: %d", res.status)
+	}
+	s.createRole("ts-reader", "nx-ssl-truststore-read")
+	s.createUser("reader", "reader-pw-1", "ts-reader")
+	reader := &creds{"reader", "reader-pw-1"}
+	if res := s.doJSON(http.MethodGet, "/v1/security/ssl/truststore", reader, nil, nil); res.status != http.StatusOK {
+		t.Errorf("truststore with nx-ssl-truststore-read: %d %s", res.status, res.body)
+	}
+	if res := s.doJSON(http.MethodDelete, "/v1/security/ssl/truststore/"+url.QueryEscape(added.ID), reader, nil, nil); res.status != http.StatusForbidden {
+		t.Errorf("removal with only nx-ssl-truststore-read: %d", res.status)
 	}
 
 	// go-nexus-client escapes the id's colons.
