@@ -53,6 +53,7 @@ var (
 	_ repo.Maintainer      = (*Format)(nil)
 	_ repo.AnonymousPolicy = (*Format)(nil)
 	_ repo.LatestTag       = (*Format)(nil)
+	_ repo.UniqueSettings  = (*Format)(nil)
 )
 
 // New returns the Docker format; it issues and checks tokens with authn.
@@ -119,6 +120,15 @@ func (f *Format) Validate(cfg *repo.Config) error {
 		}
 	}
 	return cfg.SetSection("docker", s)
+}
+
+// Unique: no two Docker repositories share a subdomain
+// (repo.UniqueSettings).
+func (f *Format) Unique(cfg repo.Config) map[string]string {
+	if s := sections.Of(cfg); s.Subdomain != nil {
+		return map[string]string{"docker.subdomain": *s.Subdomain}
+	}
+	return nil
 }
 
 // Ports returns the connector ports of cfg.
@@ -248,9 +258,9 @@ func (f *Format) byPath(r repo.Repository) bool {
 	return r.Config().Format == f.Name() && settingsOf(r).pathEnabled()
 }
 
-// bySubdomain is the Docker repository whose docker.subdomain is the first
-// label of host, as Nexus routes "<subdomain>.<host>"; the first by name
-// if several claim it. A bare host ("localhost") names none.
+// bySubdomain is the Docker repository whose docker.subdomain (unique, see
+// Unique) is the first label of host, as Nexus routes "<subdomain>.<host>".
+// A bare host ("localhost") or an IP address names none.
 func (f *Format) bySubdomain(repos Lookup, host string) repo.Repository {
 	if h, _, err := net.SplitHostPort(host); err == nil {
 		host = h
@@ -259,16 +269,15 @@ func (f *Format) bySubdomain(repos Lookup, host string) repo.Repository {
 	if !ok || label == "" || rest == "" || net.ParseIP(host) != nil {
 		return nil
 	}
-	var found repo.Repository
 	for _, r := range repos.List() {
 		if r.Config().Format != f.Name() {
 			continue
 		}
-		if sub := settingsOf(r).Subdomain; sub != nil && strings.EqualFold(*sub, label) && (found == nil || r.Name() < found.Name()) {
-			found = r
+		if sub := settingsOf(r).Subdomain; sub != nil && strings.EqualFold(*sub, label) {
+			return r
 		}
 	}
-	return found
+	return nil
 }
 
 // v2 strips /v2/ and sets the API version header every response carries.

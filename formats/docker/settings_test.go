@@ -51,6 +51,16 @@ func TestPathEnabledAndSubdomain(t *testing.T) {
 	m, _ := fx.admin(fx.connector(r)).pushImage("app", "1.0", []byte(`{}`), []byte("layer"))
 	main := fx.mainPort()
 
+	var taken repo.Config
+	json.Unmarshal([]byte(hostedConfig("docker-t", "allow", `"subdomain":"TEAM"`)), &taken)
+	var fe *repo.FieldError
+	if err := fx.m.Create(fx.adminContext(), taken); !errors.As(err, &fe) || fe.Field != "docker.subdomain" {
+		t.Errorf("a second repository with subdomain team: %v", err)
+	}
+	if err := fx.m.Update(fx.adminContext(), r.Config()); err != nil {
+		t.Errorf("updating the repository that has the subdomain: %v", err)
+	}
+
 	expectError(t, "path route of a repository without pathEnabled",
 		fx.admin(main).do(http.MethodGet, "/v2/docker-s/app/manifests/1.0", nil, nil), http.StatusNotFound, "NAME_UNKNOWN")
 	expect(t, "path route of another", fx.admin(main).do(http.MethodGet, "/v2/docker-p/app/tags/list", nil, nil), http.StatusNotFound)

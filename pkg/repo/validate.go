@@ -69,7 +69,10 @@ func (m *Manager) validate(ctx context.Context, cfg *Config) error {
 	default:
 		return fieldErr("type", "must be hosted, proxy or group")
 	}
-	return f.Validate(cfg)
+	if err := f.Validate(cfg); err != nil {
+		return err
+	}
+	return m.checkUnique(f, cfg)
 }
 
 func validateProxy(cfg *Config) error {
