@@ -32,6 +32,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/server"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
+	"github.com/nexus-go/nexus-go/pkg/truststore"
 	"github.com/nexus-go/nexus-go/pkg/ui"
 )
 
@@ -98,11 +99,16 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	trust, err := truststore.Open(db, security)
+	if err != nil {
+		return err
+	}
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		UploadPurgeAge:      cfg.UploadPurgeAge,
+		TrustStore:          trust,
 		Log:                 log,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
 	if err := repos.Load(ctx); err != nil {
@@ -126,7 +132,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory)
+	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust)
 	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {

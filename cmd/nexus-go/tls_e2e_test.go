@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -67,7 +68,7 @@ func tlsCall(t *testing.T, c *http.Client, method, target, auth string, body []b
 // connector port with a certificate from the properties file: the token
 // realm is https, a push and a pull work over TLS for a client trusting the
 // certificate (and skopeo, given it as a CA), plain HTTP and untrusting
-// clients get nowhere, and without a certificate an httpsPort is refused.
+// clients get nowhere, and without a certificate an httpsPort does not listen.
 func TestDockerHTTPSConnector(t *testing.T) {
 	ca := tlstest.NewCA(t, "nexus-go e2e CA")
 	certFile, keyFile, _ := ca.Server(t, t.TempDir(), "docker")
@@ -263,25 +264,27 @@ func TestDockerHTTPSConnector(t *testing.T) {
 		}
 	})
 
-	// Without a certificate an httpsPort is refused, naming the field.
+	// Without a certificate an httpsPort is kept, as Nexus does, but does
+	// not listen, and the repository's status says why.
 	t.Run("no certificate", func(t *testing.T) {
 		s2 := startServer(t)
-		res := s2.doJSON(http.MethodPost, "/v1/repositories/docker/hosted", s2.admin(), tlsHostedJSON("docker-tls", freePort(t)), nil)
-		if res.status != http.StatusBadRequest || !strings.Contains(string(res.body), "docker.httpsPort") {
-			t.Fatalf("creating a repository with httpsPort and no certificate: %d %s, want 400 naming docker.httpsPort", res.status, res.body)
+		port := freePort(t)
+		s2.createRepoOf("docker", "hosted", tlsHostedJSON("docker-tls", port))
+		var got struct {
+			Docker struct {
+				HTTPSPort int `json:"httpsPort"`
+			} `json:"docker"`
+			Status struct {
+				Reason string `json:"reason"`
+			} `json:"status"`
 		}
-		var errsList []validationError
-		if err := json.Unmarshal(res.body, &errsList); err == nil {
-			found := false
-			for _, e := range errsList {
-				found = found || e.ID == "docker.httpsPort" || strings.Contains(e.ID, "httpsPort")
-			}
-			if !found {
-				t.Errorf("400 body %s: no entry with id docker.httpsPort", res.body)
-			}
+		s2.mustJSON(http.StatusOK, http.MethodGet, "/v1/repositories/docker/hosted/docker-tls", s2.admin(), nil, &got)
+		if got.Docker.HTTPSPort != port || !strings.Contains(got.Status.Reason, "no TLS certificate") {
+			t.Errorf("repository = %+v, want the port kept and a status naming the missing certificate", got)
 		}
-		if res := s2.doJSON(http.MethodGet, "/v1/repositories", s2.admin(), nil, nil); strings.Contains(string(res.body), "docker-tls") {
-			t.Errorf("the refused repository was created: %s", res.body)
+		if conn, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), time.Second); err == nil {
+			conn.Close()
+			t.Errorf("port %d listens without a certificate", port)
 		}
 	})
 }

@@ -6,7 +6,9 @@ package docker
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"time"
 
@@ -41,6 +43,8 @@ type Format struct {
 	// manifests holds the bytes of hot manifests (served by hosted
 	// repositories) so a GET needs no file open.
 	manifests *byteCache
+	// foreign knows where the foreign layers of proxied manifests are.
+	foreign *foreignLayers
 }
 
 var (
@@ -48,11 +52,14 @@ var (
 	_ repo.Connector       = (*Format)(nil)
 	_ repo.Maintainer      = (*Format)(nil)
 	_ repo.AnonymousPolicy = (*Format)(nil)
+	_ repo.LatestTag       = (*Format)(nil)
+	_ repo.UniqueSettings  = (*Format)(nil)
 )
 
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
-	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes)}
+	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes),
+		foreign: newForeignLayers()}
 }
 
 // Name returns "docker".
@@ -65,7 +72,20 @@ type settings struct {
 	HTTPPort             *int `json:"httpPort,omitempty"`
 	HTTPSPort            *int `json:"httpsPort,omitempty"`
 	AllowSparseManifests bool `json:"allowSparseManifests"`
+	// Subdomain serves the repository on the main port to requests for
+	// host <subdomain>.<anything> at /v2/, as a connector would.
+	Subdomain *string `json:"subdomain,omitempty"`
+	// PathEnabled false refuses the main port's /v2/<repository>/...
+	// routes; unset is true. Both are shown as they were sent.
+	PathEnabled *bool `json:"pathEnabled,omitempty"`
 }
+
+// pathEnabled reports whether the main port serves s's repository with
+// its name in the path.
+func (s settings) pathEnabled() bool { return s.PathEnabled == nil || *s.PathEnabled }
+
+// subdomainRe is one DNS label.
+var subdomainRe = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?$`)
 
 // sections decodes "docker" sections; forceBasicAuth is on unless turned off.
 var sections = repo.SectionCache[settings]{Key: "docker", Default: settings{ForceBasicAuth: true}}
@@ -91,20 +111,24 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	if s.HTTPPort != nil && s.HTTPSPort != nil && *s.HTTPPort == *s.HTTPSPort {
 		return &repo.FieldError{Field: "docker.httpsPort", Message: "must differ from httpPort"}
 	}
+	if s.Subdomain != nil && !subdomainRe.MatchString(*s.Subdomain) {
+		return &repo.FieldError{Field: "docker.subdomain", Message: "must be a DNS label: letters, digits and '-', at most 63"}
+	}
 	if cfg.Type == repo.Proxy {
-		ps := proxySettings{IndexType: "REGISTRY"}
-		if _, err := cfg.Section("dockerProxy", &ps); err != nil {
-			return &repo.FieldError{Field: "dockerProxy", Message: "malformed section: " + err.Error()}
-		}
-		ps.IndexType = strings.ToUpper(ps.IndexType)
-		if ps.IndexType != "REGISTRY" && ps.IndexType != "HUB" {
-			return &repo.FieldError{Field: "dockerProxy.indexType", Message: "must be REGISTRY or HUB"}
-		}
-		if err := cfg.SetSection("dockerProxy", ps); err != nil {
+		if err := validateProxySettings(cfg); err != nil {
 			return err
 		}
 	}
 	return cfg.SetSection("docker", s)
+}
+
+// Unique: no two Docker repositories share a subdomain
+// (repo.UniqueSettings).
+func (f *Format) Unique(cfg repo.Config) map[string]string {
+	if s := sections.Of(cfg); s.Subdomain != nil {
+		return map[string]string{"docker.subdomain": *s.Subdomain}
+	}
+	return nil
 }
 
 // Ports returns the connector ports of cfg.
@@ -202,7 +226,7 @@ func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 			return nil, "", false
 		}
 		r, found := repos.Lookup(repoName)
-		if !found || r.Config().Format != f.Name() || !repos.Visible(ctx, r) {
+		if !found || !f.byPath(r) || !repos.Visible(ctx, r) {
 			return nil, "", false
 		}
 		return r, image, true
@@ -210,15 +234,50 @@ func (f *Format) MainPortHandler(repos Lookup) http.Handler {
 	list := func() []repo.Repository {
 		var out []repo.Repository
 		for _, r := range repos.List() {
-			if r.Config().Format == f.Name() {
+			if f.byPath(r) {
 				out = append(out, r)
 			}
 		}
 		return out
 	}
-	return f.withV1(f.mainPortSearch(repos), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
+	byPath := f.withV1(f.mainPortSearch(repos), f.v2(func(w http.ResponseWriter, req *http.Request, p string) {
 		f.dispatch(w, req, p, resolve, list, nil)
 	}))
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if r := f.bySubdomain(repos, req.Host); r != nil {
+			f.Handler(r).ServeHTTP(w, req)
+			return
+		}
+		byPath.ServeHTTP(w, req)
+	})
+}
+
+// byPath reports whether r is a Docker repository the main port serves
+// with its name in the path (docker.pathEnabled).
+func (f *Format) byPath(r repo.Repository) bool {
+	return r.Config().Format == f.Name() && settingsOf(r).pathEnabled()
+}
+
+// bySubdomain is the Docker repository whose docker.subdomain (unique, see
+// Unique) is the first label of host, as Nexus routes "<subdomain>.<host>".
+// A bare host ("localhost") or an IP address names none.
+func (f *Format) bySubdomain(repos Lookup, host string) repo.Repository {
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	label, rest, ok := strings.Cut(host, ".")
+	if !ok || label == "" || rest == "" || net.ParseIP(host) != nil {
+		return nil
+	}
+	for _, r := range repos.List() {
+		if r.Config().Format != f.Name() {
+			continue
+		}
+		if sub := settingsOf(r).Subdomain; sub != nil && strings.EqualFold(*sub, label) {
+			return r
+		}
+	}
+	return nil
 }
 
 // v2 strips /v2/ and sets the API version header every response carries.

@@ -15,11 +15,23 @@ func (f *Format) Fields(typ string) []repo.Field {
 			Help: "Refuse anonymous pulls whatever the anonymous role allows."},
 		{Path: "docker.v1Enabled", Label: "Docker V1 API", Kind: repo.FieldBool, Default: "false", Section: section,
 			Help: "Answer the V1 search API."},
+		{Path: "docker.subdomain", Label: "Subdomain", Kind: repo.FieldText, Section: section,
+			Help: "Serve the repository on this port to requests for <subdomain>.<host>; empty for none."},
+		{Path: "docker.pathEnabled", Label: "Path-based routing", Kind: repo.FieldBool, Default: "true", Section: section,
+			Help: "Serve the repository on this port as <host>/<repository>/<image>."},
 	}
-	if typ == repo.Proxy {
+	switch typ {
+	case repo.Hosted:
+		out = append(out, repo.Field{Path: "storage.latestPolicy", Label: "Redeploy latest", Kind: repo.FieldBool, Default: "false", Section: section,
+			Help: "With write policy ALLOW_ONCE, the latest tag may still be pushed again."})
+	case repo.Proxy:
 		out = append(out, repo.Field{Path: "dockerProxy.indexType", Label: "Index type", Kind: repo.FieldSelect,
-			Options: []string{"REGISTRY", "HUB"}, Default: "REGISTRY", Section: section,
-			Help: "HUB maps single names to library/ images, as Docker Hub does."})
+			Options: []string{"REGISTRY", "HUB", "CUSTOM"}, Default: "REGISTRY", Section: section,
+			Help: "HUB maps single names to library/ images, as Docker Hub does; CUSTOM searches the index URL."},
+			repo.Field{Path: "dockerProxy.indexUrl", Label: "Index URL", Kind: repo.FieldText, Section: section,
+				Help: "Where docker search goes with index type CUSTOM."},
+			repo.Field{Path: "dockerProxy.cacheForeignLayers", Label: "Cache foreign layers", Kind: repo.FieldBool, Default: "false", Section: section,
+				Help: "Fetch layers listed with URLs of their own through the proxy (their URLs must match the whitelist, set through the REST API)."})
 	}
 	return out
 }

@@ -48,6 +48,9 @@ func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target,
 		return
 	}
 	c, err := f.manifestContent(req.Context(), t.r, manifestPath(t.image, ref))
+	if err == nil && req.Method == http.MethodGet {
+		c, err = f.noteForeignLayers(t.r, c)
+	}
 	if err != nil {
 		writeError(w, req, f.log, err, codeManifestUnknown.err())
 		return

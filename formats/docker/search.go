@@ -94,13 +94,13 @@ func connectorSearch(r repo.Repository) searchPlan {
 func (f *Format) mainPortSearch(repos Lookup) searchPlan {
 	return func(ctx context.Context, q string) ([]searchScope, string, bool) {
 		if name, rest, ok := strings.Cut(q, "/"); ok {
-			if r, found := repos.Lookup(name); found && r.Config().Format == f.Name() && repos.Visible(ctx, r) {
+			if r, found := repos.Lookup(name); found && f.byPath(r) && repos.Visible(ctx, r) {
 				return []searchScope{{r: r, prefix: r.Name() + "/"}}, rest, true
 			}
 		}
 		var scopes []searchScope
 		for _, r := range repos.List() {
-			if r.Config().Format == f.Name() {
+			if f.byPath(r) {
 				scopes = append(scopes, searchScope{r: r, prefix: r.Name() + "/"})
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -30,6 +31,11 @@ func pushTags(ref string, q url.Values) ([]string, error) {
 	return tags, nil
 }
 
+// Latest is true for the latest tag of every image (repo.LatestTag).
+func (f *Format) Latest(p string) bool {
+	return strings.HasPrefix(p, "v2/") && strings.HasSuffix(p, "/manifests/latest")
+}
+
 // checkTagsWritable refuses, before anything is stored, a push that would
 // move a tag of an allow_once repository to another manifest.
 func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d string) error {
@@ -37,6 +43,9 @@ func (f *Format) checkTagsWritable(req *http.Request, t target, tags []string, d
 		return nil
 	}
 	for _, tag := range tags {
+		if repo.RedeploysLatest(f, t.r.Config(), manifestPath(t.image, tag)) {
+			continue
+		}
 		a, err := t.r.Stat(req.Context(), manifestPath(t.image, tag))
 		if err == nil && manifestDigest(a) != d {
 			return codeDenied.with(fmt.Sprintf("repository %s does not allow updating tag %s (write policy allow_once)", t.r.Name(), tag), nil)

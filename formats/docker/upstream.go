@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -30,8 +31,47 @@ var (
 // proxySettings is the "dockerProxy" section of a proxy repository.
 type proxySettings struct {
 	// IndexType HUB maps one-segment names to the library/ namespace, as
-	// Docker does for the public hub; REGISTRY uses names as they are.
-	IndexType string `json:"indexType"`
+	// Docker does for the public hub; REGISTRY uses names as they are;
+	// CUSTOM sends V1 searches to IndexURL instead of the upstream.
+	IndexType string  `json:"indexType"`
+	IndexURL  *string `json:"indexUrl,omitempty"`
+	// CacheForeignLayers has the proxy fetch the layers a manifest has at
+	// URLs of their own, from those ForeignLayerURLWhitelist allows (see
+	// foreign.go).
+	CacheForeignLayers       *bool    `json:"cacheForeignLayers,omitempty"`
+	ForeignLayerURLWhitelist []string `json:"foreignLayerUrlWhitelist"`
+}
+
+// validateProxySettings checks and normalises the "dockerProxy" section.
+func validateProxySettings(cfg *repo.Config) error {
+	ps := proxySettings{IndexType: "REGISTRY"}
+	if _, err := cfg.Section("dockerProxy", &ps); err != nil {
+		return &repo.FieldError{Field: "dockerProxy", Message: "malformed section: " + err.Error()}
+	}
+	ps.IndexType = strings.ToUpper(ps.IndexType)
+	switch ps.IndexType {
+	case "REGISTRY", "HUB":
+	case "CUSTOM":
+		if ps.IndexURL == nil || *ps.IndexURL == "" {
+			return &repo.FieldError{Field: "dockerProxy.indexUrl", Message: "may not be empty with indexType CUSTOM"}
+		}
+	default:
+		return &repo.FieldError{Field: "dockerProxy.indexType", Message: "must be REGISTRY, HUB or CUSTOM"}
+	}
+	if ps.IndexURL != nil && *ps.IndexURL != "" {
+		if u, err := url.Parse(*ps.IndexURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return &repo.FieldError{Field: "dockerProxy.indexUrl", Message: "must be an http(s) URL"}
+		}
+	}
+	if ps.ForeignLayerURLWhitelist == nil {
+		ps.ForeignLayerURLWhitelist = []string{}
+	}
+	for _, expr := range ps.ForeignLayerURLWhitelist {
+		if _, err := regexp.Compile(expr); err != nil {
+			return &repo.FieldError{Field: "dockerProxy.foreignLayerUrlWhitelist", Message: fmt.Sprintf("%q is not a regular expression: %v", expr, err)}
+		}
+	}
+	return cfg.SetSection("dockerProxy", ps)
 }
 
 // manifestAccept asks an upstream for every manifest type the registry
@@ -39,7 +79,8 @@ type proxySettings struct {
 // manifest) whatever the first client accepted.
 var manifestAccept = strings.Join([]string{mtOCIIndex, mtOCIManifest, mtDockerList, mtDockerManifest}, ", ")
 
-// UpstreamRequest maps hub names and sets Accept for manifests.
+// UpstreamRequest maps hub names, sets Accept for manifests, and sends
+// searches to a custom index and foreign layers to their URLs.
 func (f *Format) UpstreamRequest(cfg repo.Config, p string, req *http.Request) error {
 	var ps proxySettings
 	cfg.Section("dockerProxy", &ps)
@@ -53,7 +94,27 @@ func (f *Format) UpstreamRequest(cfg repo.Config, p string, req *http.Request) e
 	if strings.Contains(p, "/manifests/") {
 		req.Header.Set("Accept", manifestAccept)
 	}
+	if p == "v1/search" && ps.IndexType == "CUSTOM" && ps.IndexURL != nil {
+		toIndex(req, *ps.IndexURL)
+	}
+	f.toForeignLayer(ps, p, req)
 	return nil
+}
+
+// toIndex sends req, a V1 search, to the custom index at index. The
+// upstream's credentials are for the upstream: they go to the index only
+// if it is the same origin.
+func toIndex(req *http.Request, index string) {
+	u, err := url.Parse(index) // checked by Validate
+	if err != nil {
+		return
+	}
+	target := u.JoinPath("v1", "search")
+	target.RawQuery = req.URL.RawQuery
+	if repo.Origin(target) != repo.Origin(req.URL) {
+		req.Header.Del("Authorization")
+	}
+	req.URL, req.Host = target, target.Host
 }
 
 // hubPath puts a one-segment image name into the library/ namespace.
@@ -122,7 +183,7 @@ func manifestDigest(a *meta.Asset) string {
 // retry and for later requests of the same scope.
 func (f *Format) UpstreamTransport(cfg repo.Config, base http.RoundTripper) http.RoundTripper {
 	t := &tokenTransport{base: base, tokens: map[string]cachedToken{}}
-	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil {
+	if hc := cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == repo.AuthUsername {
 		remote, _ := url.Parse(cfg.Proxy.RemoteURL) // checked by the engine
 		t.user, t.pass, t.origin = hc.Authentication.Username, hc.Authentication.Password, repo.Origin(remote)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
+	"github.com/nexus-go/nexus-go/pkg/truststore"
 )
 
 // API serves /service/rest.
@@ -33,6 +34,7 @@ type API struct {
 	ldap *ldap.Directory
 	// prefix is the context path without its trailing slash.
 	prefix string
+	trust  *truststore.Store // nil: no /v1/security/ssl
 }
 
 // New returns the API over the repository manager, the security service and
@@ -54,6 +56,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerCleanup(g)
 	a.registerTasks(g)
 	a.registerRealms(g)
+	a.registerSSL(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

@@ -33,6 +33,8 @@ type base struct {
 	// downloads records the download times of served assets (the
 	// manager's, shared by its repositories).
 	downloads *downloads
+	// note explains a status beyond the repository's own (nil for none).
+	note func(Config) string
 }
 
 func (b *base) Name() string   { return b.cfg.Name }
@@ -56,7 +58,11 @@ func (b *base) Status() Status {
 	if !b.cfg.Online {
 		return Status{Online: false, Reason: "offline"}
 	}
-	return Status{Online: true}
+	s := Status{Online: true}
+	if b.note != nil {
+		s.Reason = b.note(b.cfg)
+	}
+	return s
 }
 
 func (b *base) online() error {

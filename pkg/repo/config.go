@@ -43,6 +43,9 @@ type Storage struct {
 	BlobStoreName               string `json:"blobStoreName"`
 	StrictContentTypeValidation bool   `json:"strictContentTypeValidation"`
 	WritePolicy                 string `json:"writePolicy,omitempty"`
+	// LatestPolicy lets allow_once repositories redeploy their formats'
+	// "latest" (see LatestTag); nil is unset, shown as it was sent.
+	LatestPolicy *bool `json:"latestPolicy,omitempty"`
 }
 
 // ProxySettings is the "proxy" section. Ages are in minutes; -1 means forever.
@@ -63,13 +66,22 @@ type HTTPClient struct {
 	Blocked        bool            `json:"blocked"`
 	AutoBlock      bool            `json:"autoBlock"`
 	Authentication *Authentication `json:"authentication,omitempty"`
+	Connection     *Connection     `json:"connection,omitempty"`
 }
 
-// Authentication holds upstream credentials; Type "username" is Basic auth.
+// Authentication holds upstream credentials: Type "username" is Basic auth,
+// "bearerToken" sends BearerToken, "ntlm" is kept but refused at use (see
+// upstream_settings.go).
 type Authentication struct {
-	Type     string `json:"type"`
-	Username string `json:"username,omitempty"`
-	Password string `json:"password,omitempty"`
+	Type        string `json:"type"`
+	Username    string `json:"username,omitempty"`
+	Password    string `json:"password,omitempty"`
+	NTLMHost    string `json:"ntlmHost,omitempty"`
+	NTLMDomain  string `json:"ntlmDomain,omitempty"`
+	BearerToken string `json:"bearerToken,omitempty"`
+	// Preemptive is Nexus's choice of sending credentials unasked; ours
+	// always are, the field is kept as sent.
+	Preemptive *bool `json:"preemptive,omitempty"`
 }
 
 // GroupSettings is the "group" section.
@@ -144,12 +156,12 @@ func (c *Config) SetSection(key string, v any) error {
 	return nil
 }
 
-// WithoutSecrets is c without the upstream password, as c is shown to
-// clients (REST, the UI).
+// WithoutSecrets is c without the upstream password or token, as c is
+// shown to clients (REST, the UI).
 func (c Config) WithoutSecrets() Config {
 	if c.HTTPClient != nil && c.HTTPClient.Authentication != nil {
 		hc, a := *c.HTTPClient, *c.HTTPClient.Authentication
-		a.Password = ""
+		a.Password, a.BearerToken = "", ""
 		hc.Authentication = &a
 		c.HTTPClient = &hc
 	}

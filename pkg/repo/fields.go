@@ -98,10 +98,24 @@ func (m *Manager) Fields(ctx context.Context, format, typ string) ([]Field, erro
 				Help: "Send no request to the upstream; serve what is cached."},
 			Field{Path: "httpClient.autoBlock", Label: "Auto-block", Kind: FieldBool, Default: "true", Section: client,
 				Help: "Stop asking an upstream that fails, for a while."},
+			Field{Path: "httpClient.authentication.type", Label: "Upstream authentication", Kind: FieldSelect, Section: client,
+				Options: []string{AuthUsername, AuthBearerToken}, Default: AuthUsername,
+				Help: "username: Basic with the username and password below; bearerToken: the token below."},
 			Field{Path: "httpClient.authentication.username", Label: "Upstream username", Kind: FieldText, Section: client,
 				Help: "Leave empty for an upstream without authentication."},
 			Field{Path: "httpClient.authentication.password", Label: "Upstream password", Kind: FieldPassword, Section: client,
 				Help: "Write-only; leave empty to keep the stored one."},
+			Field{Path: "httpClient.authentication.bearerToken", Label: "Upstream bearer token", Kind: FieldPassword, Section: client,
+				Help: "For bearerToken authentication. Write-only; leave empty to keep the stored one."},
+			Field{Path: "httpClient.connection.timeout", Label: "Timeout (seconds)", Kind: FieldNumber, Section: client,
+				Help: "Bounds each upstream exchange, 1 to 3600; empty for the server's proxy.timeout."},
+			Field{Path: "httpClient.connection.retries", Label: "Retries", Kind: FieldNumber, Section: client,
+				Help: "How often a failed GET is sent again, 0 to 10."},
+			Field{Path: "httpClient.connection.userAgentSuffix", Label: "User-Agent suffix", Kind: FieldText, Section: client},
+			Field{Path: "httpClient.connection.useTrustStore", Label: "Use the truststore", Kind: FieldBool, Default: "false", Section: client,
+				Help: "Trust the truststore's certificates besides the system's."},
+			Field{Path: "httpClient.connection.enableCookies", Label: "Keep cookies", Kind: FieldBool, Default: "false", Section: client},
+			Field{Path: "httpClient.connection.enableCircularRedirects", Label: "Allow circular redirects", Kind: FieldBool, Default: "false", Section: client},
 		)
 	case Group:
 		members := m.candidates(ctx, format)
@@ -237,7 +251,8 @@ const MemberOrderPrefix = "group.memberOrder."
 // engine's default applies), a boolean is true when present with "true" or
 // "on", members are ordered by their MemberOrderPrefix numbers, upstream
 // credentials are Basic ("username") when a username is given and absent
-// otherwise. A number that is not one is a FieldError of its field.
+// otherwise, or a bearer token with that type. A number that is not one
+// is a FieldError of its field.
 func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 	tree := map[string]any{}
 	for _, f := range fields {
@@ -268,10 +283,16 @@ func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 	}
 	if hc, ok := tree["httpClient"].(map[string]any); ok {
 		if a, ok := hc["authentication"].(map[string]any); ok {
-			if a["username"] == nil && a["password"] == nil {
+			switch {
+			case a["type"] == AuthBearerToken:
+				// The token may be left out: the stored one is kept.
+				delete(a, "username")
+				delete(a, "password")
+			case a["username"] == nil && a["password"] == nil:
 				delete(hc, "authentication")
-			} else {
-				a["type"] = "username"
+			default:
+				a["type"] = AuthUsername
+				delete(a, "bearerToken")
 			}
 		}
 	}

@@ -31,6 +31,9 @@ func (p *proxyRepo) Forward(ctx context.Context, method, path, rawQuery string, 
 	if err := p.online(); err != nil {
 		return nil, err
 	}
+	if err := p.unusable(); err != nil {
+		return nil, err
+	}
 	if blocked, _ := p.blocked(); blocked {
 		return nil, errs.New(errs.Upstream, "upstream of %s is blocked", p.cfg.Name)
 	}

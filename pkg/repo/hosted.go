@@ -77,7 +77,7 @@ func (h *hostedRepo) writeCheck(p string, existing *meta.Asset) error {
 	switch policy := h.cfg.Storage.WritePolicy; {
 	case policy == WriteDeny:
 		return errs.New(errs.Unsupported, "repository %s is read-only (write policy deny)", h.cfg.Name)
-	case policy == WriteAllowOnce && existing != nil && !h.maintained(p):
+	case policy == WriteAllowOnce && existing != nil && !h.maintained(p) && !RedeploysLatest(h.format, h.cfg, p):
 		return errs.New(errs.Invalid, "repository %s does not allow updating assets: %s", h.cfg.Name, p)
 	}
 	return nil

@@ -269,8 +269,20 @@ func TestManagerValidation(t *testing.T) {
 		{"proxy relative url", proxyCfg("x", "example.com/repo"), "proxy.remoteUrl"},
 		{"proxy bad max age", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) { c.Proxy.ContentMaxAge = -2 }), "proxy.contentMaxAge"},
 		{"proxy bad auth", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) {
-			c.HTTPClient = &HTTPClient{Authentication: &Authentication{Type: "ntlm", Username: "u"}}
+			c.HTTPClient = &HTTPClient{Authentication: &Authentication{Type: "kerberos", Username: "u"}}
 		}), "httpClient.authentication.type"},
+		{"proxy bearer without token", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) {
+			c.HTTPClient = &HTTPClient{Authentication: &Authentication{Type: "bearerToken"}}
+		}), "httpClient.authentication.bearerToken"},
+		{"proxy retries above 10", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) {
+			c.HTTPClient = &HTTPClient{Connection: &Connection{Retries: ptr(11)}}
+		}), "httpClient.connection.retries"},
+		{"proxy timeout 0", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) {
+			c.HTTPClient = &HTTPClient{Connection: &Connection{Timeout: ptr(0)}}
+		}), "httpClient.connection.timeout"},
+		{"proxy timeout above an hour", mod(proxyCfg("x", "http://127.0.0.1/"), func(c *Config) {
+			c.HTTPClient = &HTTPClient{Connection: &Connection{Timeout: ptr(3601)}}
+		}), "httpClient.connection.timeout"},
 		{"group without members", groupCfg("x"), "group.memberNames"},
 		{"group unknown member", groupCfg("x", "h", "nope"), "group.memberNames"},
 		{"group duplicate member", groupCfg("x", "h", "h"), "group.memberNames"},

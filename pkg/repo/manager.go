@@ -6,12 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/singleflight"
@@ -29,7 +28,10 @@ type Options struct {
 	ProxyTimeout time.Duration
 	// ProxyConnectTimeout bounds connecting to an upstream (zero: 10s).
 	ProxyConnectTimeout time.Duration
-	Log                 *slog.Logger
+	// TrustStore holds the certificates proxies with useTrustStore trust
+	// (nil: they trust the system's roots only).
+	TrustStore TrustPool
+	Log        *slog.Logger
 	// UploadPurgeAge is how long an unfinished resumable upload is kept.
 	UploadPurgeAge time.Duration
 }
@@ -53,12 +55,15 @@ type Manager struct {
 	opts    Options
 	formats map[string]Format
 	order   []Format // as given to NewManager
-	client  *http.Client
+	clients *upstreamClients
 
 	mu        sync.RWMutex
 	repos     map[string]Repository
 	deleting  map[string]bool // out of service, content not yet deleted; true while a deletion works on it
 	observers []Observer
+	// noters are the observers that are StatusNoters, read without m.mu
+	// (statuses are asked for under it).
+	noters atomic.Pointer[[]StatusNoter]
 
 	cleanupPolicies CleanupPolicies // checks cleanup.policyNames; see UseCleanupPolicies
 
@@ -86,6 +91,7 @@ func (m *Manager) Observe(o Observer) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.observers = append(m.observers, o)
+	m.addNoter(o)
 }
 
 func (m *Manager) changed() {
@@ -155,7 +161,7 @@ func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options
 	m.order = formats
 	m.downloads = newDownloads(db, opts.Log)
 	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
-	m.client = newUpstreamClient(opts.ProxyTimeout, opts.ProxyConnectTimeout)
+	m.clients = newUpstreamClients(opts.ProxyTimeout, opts.ProxyConnectTimeout, opts.TrustStore)
 	return m
 }
 
@@ -279,25 +285,6 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	// resources (a connector port) the change would have used.
 	m.changed()
 	return err
-}
-
-// keepUpstreamPassword keeps the stored upstream password when an update
-// leaves it out for the same user and the same upstream origin: the REST
-// API never shows it, so a GET-edit-PUT round trip must not erase it, but
-// it must not go to a server it was not meant for either.
-func keepUpstreamPassword(cfg *Config, old Config) {
-	if cfg.HTTPClient == nil || old.HTTPClient == nil || cfg.Proxy == nil || old.Proxy == nil {
-		return
-	}
-	na, oa := cfg.HTTPClient.Authentication, old.HTTPClient.Authentication
-	if na == nil || oa == nil || na.Password != "" || na.Username != oa.Username {
-		return
-	}
-	nu, err1 := url.Parse(cfg.Proxy.RemoteURL)
-	ou, err2 := url.Parse(old.Proxy.RemoteURL)
-	if err1 == nil && err2 == nil && Origin(nu) == Origin(ou) {
-		na.Password = oa.Password
-	}
 }
 
 // save validates, persists and swaps in cfg; m.mu is held.
@@ -556,12 +543,12 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil
 	case Proxy:
-		return newProxy(b, m.client)
+		return newProxy(b, m.clients.client(cfg))
 	case Group:
 		names := cfg.Group.MemberNames
 		cfgKey, err := json.Marshal(cfg)

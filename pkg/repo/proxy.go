@@ -121,6 +121,12 @@ func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Conte
 	if negative && cached == nil && p.negativeHit(path) {
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
+	if err := p.unusable(); err != nil {
+		if cached != nil {
+			return p.open(ctx, cached)
+		}
+		return nil, err
+	}
 	if blocked, _ := p.blocked(); blocked {
 		if cached != nil {
 			return p.open(ctx, cached)
@@ -240,6 +246,9 @@ func (p *proxyRepo) Status() Status {
 	if blocked, why := p.blocked(); blocked {
 		s.Blocked = true
 		s.Reason = why
+	}
+	if err := p.unusable(); err != nil {
+		s.Reason = errs.Message(err)
 	}
 	p.mu.Lock()
 	s.RateLimitRemaining = p.rateLimit
@@ -528,9 +537,7 @@ func (p *proxyRepo) newRequest(ctx context.Context, method, path, rawQuery strin
 	if err != nil {
 		return nil, err
 	}
-	if hc := p.cfg.HTTPClient; hc != nil && hc.Authentication != nil && hc.Authentication.Type == "username" {
-		req.SetBasicAuth(hc.Authentication.Username, hc.Authentication.Password)
-	}
+	p.authenticate(req)
 	if ur, ok := p.format.(UpstreamRequester); ok {
 		if err := ur.UpstreamRequest(p.cfg, path, req); err != nil {
 			return nil, err

@@ -80,6 +80,21 @@ type MaintainedMetadata interface {
 	Maintained(path string) bool
 }
 
+// LatestTag is implemented by formats with a "latest" that moves (Docker's
+// latest tag): with storage.latestPolicy, an allow_once repository lets
+// the paths Latest reports be redeployed, while the rest stays write-once.
+type LatestTag interface {
+	Latest(path string) bool
+}
+
+// RedeploysLatest reports whether cfg's write policy lets path, a "latest"
+// of format f, be redeployed (see LatestTag).
+func RedeploysLatest(f Format, cfg Config, path string) bool {
+	lt, ok := f.(LatestTag)
+	return ok && cfg.Storage.LatestPolicy != nil && *cfg.Storage.LatestPolicy &&
+		cfg.Storage.WritePolicy == WriteAllowOnce && lt.Latest(path)
+}
+
 // ErrorWriter is implemented by formats whose clients read errors in a
 // shape of their own (Docker's and npm's JSON): the server answers with it
 // what it refuses before the format's handler runs (a path CleanPath

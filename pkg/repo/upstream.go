@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"time"
@@ -20,13 +21,22 @@ const (
 	defaultProxyConnectTimeout = 10 * time.Second
 	// maxRedirects is how many redirects one upstream request follows.
 	maxRedirects = 5
+	// userAgent is what proxies call themselves upstream; a connection's
+	// userAgentSuffix follows it.
+	userAgent = "nexus-go"
 )
 
-// newUpstreamClient is the client of every proxy. Each exchange through it
-// has a deadline of timeout (see boundedTransport), connecting one of
-// connectTimeout, and credentials never follow a redirect to another
-// origin.
-func newUpstreamClient(timeout, connectTimeout time.Duration) *http.Client {
+// upstreamClients makes the client of each proxy: the connections are
+// shared (one transport trusting the system's roots, one trusting the
+// truststore's certificates too), the rest is the proxy's own connection
+// settings (timeout, retries, User-Agent, redirects, cookies).
+type upstreamClients struct {
+	timeout time.Duration
+	plain   *http.Transport
+	trusted http.RoundTripper // nil without a truststore
+}
+
+func newUpstreamClients(timeout, connectTimeout time.Duration, trust TrustPool) *upstreamClients {
 	if timeout <= 0 {
 		timeout = defaultProxyTimeout
 	}
@@ -39,29 +49,71 @@ func newUpstreamClient(timeout, connectTimeout time.Duration) *http.Client {
 	// Content is stored as the upstream sent it; transparent decompression
 	// would change the bytes and their digests.
 	transport.DisableCompression = true
-	return &http.Client{
-		Transport:     &boundedTransport{next: transport, timeout: timeout},
-		CheckRedirect: redirectPolicy,
+	u := &upstreamClients{timeout: timeout, plain: transport}
+	if trust != nil {
+		u.trusted = &trustedTransport{template: transport, pool: trust}
 	}
+	return u
+}
+
+// client is the client of a proxy configured with cfg. Each exchange
+// through it has a deadline (see boundedTransport), connecting one of
+// connectTimeout, and credentials never follow a redirect to another
+// origin.
+func (u *upstreamClients) client(cfg Config) *http.Client {
+	var c Connection
+	if cfg.HTTPClient != nil && cfg.HTTPClient.Connection != nil {
+		c = *cfg.HTTPClient.Connection
+	}
+	timeout := u.timeout
+	if c.Timeout != nil {
+		timeout = time.Duration(*c.Timeout) * time.Second
+	}
+	var next http.RoundTripper = u.plain
+	if c.UseTrustStore != nil && *c.UseTrustStore && u.trusted != nil {
+		next = u.trusted
+	}
+	t := &connTransport{next: &boundedTransport{next: next, timeout: timeout}, agent: userAgent}
+	if c.Retries != nil {
+		t.retries = *c.Retries
+	}
+	if c.UserAgentSuffix != "" {
+		t.agent += " " + c.UserAgentSuffix
+	}
+	client := &http.Client{Transport: t, CheckRedirect: redirectPolicy(c.EnableCircularRedirects != nil && *c.EnableCircularRedirects)}
+	if c.EnableCookies != nil && *c.EnableCookies {
+		client.Jar, _ = cookiejar.New(nil) // never fails without options
+	}
+	return client
 }
 
 // redirectPolicy follows up to maxRedirects redirects and drops the
 // credentials once the chain leaves the origin of the first request. Go's
 // client only drops them for another domain, keeping them across ports,
-// schemes and for subdomains.
-func redirectPolicy(req *http.Request, via []*http.Request) error {
-	if len(via) >= maxRedirects {
-		return http.ErrUseLastResponse
+// schemes and for subdomains. Unless circular, a chain that comes back to
+// a URL it visited is refused, as Nexus's client does.
+func redirectPolicy(circular bool) func(req *http.Request, via []*http.Request) error {
+	return func(req *http.Request, via []*http.Request) error {
+		if len(via) >= maxRedirects {
+			return http.ErrUseLastResponse
+		}
+		if !circular {
+			for _, hop := range via {
+				if hop.URL.String() == req.URL.String() {
+					return fmt.Errorf("circular redirect to %s", req.URL.Redacted())
+				}
+			}
+		}
+		origin := Origin(via[0].URL)
+		left := Origin(req.URL) != origin
+		for _, hop := range via[1:] {
+			left = left || Origin(hop.URL) != origin
+		}
+		if left {
+			req.Header.Del("Authorization")
+		}
+		return nil
 	}
-	origin := Origin(via[0].URL)
-	left := Origin(req.URL) != origin
-	for _, hop := range via[1:] {
-		left = left || Origin(hop.URL) != origin
-	}
-	if left {
-		req.Header.Del("Authorization")
-	}
-	return nil
 }
 
 // Origin is u's scheme, host and port, normalised ("http://upstream.example:80"

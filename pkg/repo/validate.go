@@ -72,7 +72,10 @@ func (m *Manager) validate(ctx context.Context, cfg *Config) error {
 	if err := m.validateCleanup(cfg); err != nil {
 		return err
 	}
-	return f.Validate(cfg)
+	if err := f.Validate(cfg); err != nil {
+		return err
+	}
+	return m.checkUnique(f, cfg)
 }
 
 func validateProxy(cfg *Config) error {
@@ -98,14 +101,8 @@ func validateProxy(cfg *Config) error {
 	if cfg.HTTPClient == nil {
 		cfg.HTTPClient = &HTTPClient{AutoBlock: true}
 	}
-	if a := cfg.HTTPClient.Authentication; a != nil {
-		a.Type = strings.ToLower(a.Type)
-		if a.Type != "username" {
-			return fieldErr("httpClient.authentication.type", "only username authentication is supported")
-		}
-		if a.Username == "" {
-			return fieldErr("httpClient.authentication.username", "may not be empty")
-		}
+	if err := validateHTTPClient(cfg.HTTPClient); err != nil {
+		return err
 	}
 	_, err := newProxy(base{cfg: *cfg}, nil)
 	if err != nil {

@@ -90,10 +90,32 @@ func (c *connectors) wanted(cfg repo.Config) map[int]portSpec {
 	if httpPort > 0 {
 		out[httpPort] = portSpec{repo: cfg.Name}
 	}
-	if httpsPort > 0 {
+	// Without a certificate an HTTPS port is kept in the configuration, as
+	// Nexus does, but does not listen; the status says why (StatusNote).
+	if httpsPort > 0 && c.tls != nil {
 		out[httpsPort] = portSpec{repo: cfg.Name, https: true}
 	}
 	return out
+}
+
+// StatusNote says why cfg's HTTPS connector does not listen, if it does
+// not for want of a certificate (repo.StatusNoter).
+func (c *connectors) StatusNote(cfg repo.Config) string {
+	if c.tls != nil {
+		return ""
+	}
+	f, ok := c.repos.Format(cfg.Format)
+	if !ok {
+		return ""
+	}
+	conn, ok := f.(repo.Connector)
+	if !ok {
+		return ""
+	}
+	if _, httpsPort := conn.Ports(cfg); httpsPort > 0 {
+		return fmt.Sprintf("HTTPS port %d does not listen: no TLS certificate is configured (docker.tls-certificate and docker.tls-key)", httpsPort)
+	}
+	return ""
 }
 
 // Check refuses a configuration whose connector port is the main port,
@@ -106,9 +128,6 @@ func (c *connectors) Check(cfg repo.Config) error {
 		field := "docker.httpPort"
 		if spec.https {
 			field = "docker.httpsPort"
-			if c.tls == nil {
-				return &repo.FieldError{Field: field, Message: "no TLS certificate is configured (docker.tls-certificate and docker.tls-key)"}
-			}
 		}
 		if port == c.cfg.Port || port == c.cfg.SSLPort {
 			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is the server's main port", port)}
@@ -182,10 +201,6 @@ func (c *connectors) start(port int, spec portSpec, h http.Handler) error {
 	}
 	l = limitConnections(l, c.cfg.MaxConnections)
 	if spec.https {
-		if c.tls == nil {
-			l.Close()
-			return fmt.Errorf("no TLS certificate configured")
-		}
 		l = tls.NewListener(l, c.tls.Config())
 	}
 	conn := &connector{repo: spec.repo, https: spec.https}

@@ -216,6 +216,12 @@ func TestProxyStatus(t *testing.T) {
 	if row := regexp.MustCompile(`(?s)<tr data-repository="raw-b">.*?</tr>`).FindString(d.body); !strings.Contains(row, `badge warn">upstream blocked`) {
 		t.Errorf("raw-b: %s", row)
 	}
+	// Online but unable to fetch: the reason shows.
+	e.createRepo(`{"name":"raw-n","format":"raw","type":"proxy","online":true,"storage":{"blobStoreName":"default"},"proxy":{"remoteUrl":"http://upstream.example/","contentMaxAge":1,"metadataMaxAge":1},"httpClient":{"authentication":{"type":"ntlm","username":"u","ntlmHost":"h","ntlmDomain":"d"}}}`)
+	d = e.admin().get("/")
+	if row := regexp.MustCompile(`(?s)<tr data-repository="raw-n">.*?</tr>`).FindString(d.body); !strings.Contains(row, `badge warn">online: `) || !strings.Contains(row, "NTLM") {
+		t.Errorf("raw-n: %s", row)
+	}
 }
 
 // A component's Versions are those of its group and name, however many
