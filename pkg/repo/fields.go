@@ -330,3 +330,68 @@ func orderedMembers(path string, values map[string][]string) ([]string, error) {
 func HasField(fields []Field, path string) bool {
 	return slices.ContainsFunc(fields, func(f Field) bool { return f.Path == path })
 }
+
+// OverFields lays the JSON a form built (ConfigJSON) over the stored
+// configuration old, so that an edit changes only what the form shows:
+// every setting the form has no field for (a cleanup policy, a routing
+// rule, a list the form cannot edit) is kept. The form decides each of its
+// fields' paths, absent meaning the default; an object chosen by a
+// selected "type" (upstream authentication) is the form's whole when the
+// form names another type or none, so no setting of the old type stays
+// behind. Stored secrets are left out: the manager keeps those an update
+// does not repeat.
+func OverFields(old Config, fields []Field, form []byte) ([]byte, error) {
+	raw, err := json.Marshal(old.WithoutSecrets())
+	if err != nil {
+		return nil, err
+	}
+	var tree, over map[string]any
+	if err := json.Unmarshal(raw, &tree); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(form, &over); err != nil {
+		return nil, err
+	}
+	for _, f := range fields {
+		parent, ok := strings.CutSuffix(f.Path, ".type")
+		if ok && f.Kind == FieldSelect {
+			was, _ := lookupPath(tree, f.Path)
+			now, _ := lookupPath(over, f.Path)
+			if was != now {
+				deletePath(tree, parent)
+			}
+		}
+		deletePath(tree, f.Path)
+	}
+	mergeTrees(tree, over)
+	return json.Marshal(tree)
+}
+
+// deletePath removes the value at a dotted path, if there is one.
+func deletePath(tree map[string]any, path string) {
+	parent, last := "", path
+	if i := strings.LastIndexByte(path, '.'); i >= 0 {
+		parent, last = path[:i], path[i+1:]
+	}
+	obj := tree
+	if parent != "" {
+		v, ok := lookupPath(tree, parent)
+		if obj, ok = v.(map[string]any); !ok {
+			return
+		}
+	}
+	delete(obj, last)
+}
+
+// mergeTrees copies over into tree, object by object.
+func mergeTrees(tree, over map[string]any) {
+	for k, v := range over {
+		sub, isObj := v.(map[string]any)
+		dst, hasObj := tree[k].(map[string]any)
+		if isObj && hasObj {
+			mergeTrees(dst, sub)
+			continue
+		}
+		tree[k] = v
+	}
+}

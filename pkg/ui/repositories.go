@@ -186,9 +186,10 @@ func (u *UI) renderForm(c echo.Context, status int, d formData, fields []repo.Fi
 }
 
 // submitted builds the configuration a posted form describes, the way
-// the REST API decodes its body.
-// An update passes the repository's name, which the form cannot change.
-func (u *UI) submitted(c echo.Context, format, typ, name string) ([]repo.Field, map[string][]string, repo.Config, error) {
+// the REST API decodes its body. An update passes the stored
+// configuration: its name, which the form cannot change, and the settings
+// the form does not show are kept (repo.OverFields).
+func (u *UI) submitted(c echo.Context, format, typ string, old *repo.Config) ([]repo.Field, map[string][]string, repo.Config, error) {
 	ctx := c.Request().Context()
 	fields, err := u.repos.Fields(ctx, format, typ)
 	if err != nil {
@@ -199,10 +200,13 @@ func (u *UI) submitted(c echo.Context, format, typ, name string) ([]repo.Field, 
 		return fields, nil, repo.Config{}, errs.Wrap(errs.Invalid, err, "the form could not be read")
 	}
 	values := map[string][]string(form)
-	if name != "" {
-		values["name"] = []string{name}
+	if old != nil {
+		values["name"] = []string{old.Name}
 	}
 	body, err := repo.ConfigJSON(fields, values)
+	if err == nil && old != nil {
+		body, err = repo.OverFields(*old, fields, body)
+	}
 	if err != nil {
 		return fields, values, repo.Config{}, err
 	}
@@ -213,7 +217,7 @@ func (u *UI) submitted(c echo.Context, format, typ, name string) ([]repo.Field, 
 
 func (u *UI) createRepository(c echo.Context) error {
 	format, typ := c.FormValue("format"), c.FormValue("type")
-	fields, values, cfg, err := u.submitted(c, format, typ, "")
+	fields, values, cfg, err := u.submitted(c, format, typ, nil)
 	if fields == nil {
 		return u.fail(c, err)
 	}
@@ -322,12 +326,11 @@ func (u *UI) updateRepository(c echo.Context) error {
 		return u.fail(c, err)
 	}
 	old := r.Config()
-	fields, values, cfg, err := u.submitted(c, old.Format, old.Type, old.Name)
+	fields, values, cfg, err := u.submitted(c, old.Format, old.Type, &old)
 	if fields == nil {
 		return u.fail(c, err)
 	}
 	if err == nil {
-		cfg.Cleanup = old.Cleanup // the form does not edit cleanup policies: an edit keeps them
 		err = u.repos.Update(c.Request().Context(), cfg)
 	}
 	if err != nil {
