@@ -58,11 +58,11 @@ func (s *Service) checkLogin(ctx context.Context, user, password, client string,
 		return failed(errLogin)
 	}
 	s.throttle.succeeded(a)
-	privs, err := s.privileges(u.Roles)
+	g, err := s.grantsOf(u.Roles)
 	if err != nil {
 		return nil, err
 	}
-	p := &Principal{UserID: u.ID, privileges: privs}
+	p := &Principal{UserID: u.ID, grants: g}
 	s.logins.put(u.ID, password, gen, p, s.now())
 	return p, nil
 }

@@ -66,6 +66,8 @@ type Service struct {
 	tokens tokenCache
 	// web holds the pending web logins (see StartWebLogin).
 	web webLogins
+	// privs lists the repositories for the built-in privileges.
+	privs privilegeState
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte
@@ -280,11 +282,11 @@ func (s *Service) anonymousPrincipal(ctx context.Context) (*Principal, bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	privs, err := s.privileges(u.Roles)
+	g, err := s.grantsOf(u.Roles)
 	if err != nil {
 		return nil, false, err
 	}
-	return &Principal{UserID: u.ID, Anonymous: true, privileges: privs}, true, nil
+	return &Principal{UserID: u.ID, Anonymous: true, grants: g}, true, nil
 }
 
 // PrincipalOf returns the principal of an active user, with the
@@ -312,47 +314,11 @@ func (s *Service) principalOf(userID string) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	privs, err := s.privileges(u.Roles)
+	g, err := s.grantsOf(u.Roles)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: u.ID, privileges: privs}, nil
-}
-
-// privileges returns the union of the privileges of roles and, recursively,
-// of the roles they contain. Missing roles are skipped and each role is
-// visited once, so dangling references and cycles are harmless; a stored
-// name that is not a privilege (written before names were checked) grants
-// nothing.
-func (s *Service) privileges(roles []string) ([]Privilege, error) {
-	seen := map[string]bool{}
-	var privs []Privilege
-	queue := append([]string(nil), roles...)
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, err := s.db.GetRole(id)
-		if errs.KindOf(err) == errs.NotFound {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range r.Privileges {
-			p, err := ParsePrivilege(name)
-			if err != nil {
-				s.log.Warn("role grants an invalid privilege; ignored", "role", id, "err", err)
-				continue
-			}
-			privs = append(privs, p)
-		}
-		queue = append(queue, r.Roles...)
-	}
-	return privs, nil
+	return &Principal{UserID: u.ID, grants: g}, nil
 }
 
 // Middleware resolves the caller of each request with Resolve.
