@@ -124,3 +124,13 @@ func (m *Manager) deletable(ctx context.Context, name string) error {
 	}
 	return r.Authorize(ctx, "delete")
 }
+
+// RepositoryRefs names every repository, for the per-repository built-in
+// privileges auth.Service lists (auth.Service.SetRepositories).
+func (m *Manager) RepositoryRefs() []auth.RepositoryRef {
+	var out []auth.RepositoryRef
+	for _, r := range m.List() {
+		out = append(out, auth.RepositoryRef{Format: r.Config().Format, Name: r.Name()})
+	}
+	return out
+}
