@@ -181,6 +181,13 @@ func (n cmpNode) underPrefix(prefix string) truth {
 			return maybe
 		}
 		return no
+	case "=~":
+		// Every match starts with the literal prefix of the anchored
+		// expression ("/v2/team/" of "/v2/team/.*").
+		lit, _ := n.re.LiteralPrefix()
+		if !strings.HasPrefix(prefix, lit) && !strings.HasPrefix(lit, prefix) {
+			return no
+		}
 	}
 	return maybe
 }

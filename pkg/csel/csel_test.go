@@ -88,7 +88,10 @@ func TestMayMatchUnder(t *testing.T) {
 		{`format == "raw" and path =^ "/team/"`, "npm", "/", false},
 		{`not path =^ "/team/"`, "raw", "/team/", false},
 		{`not path =^ "/team/"`, "raw", "/", true},
-		{`path =~ "/x/.*"`, "raw", "/y/", true}, // cannot tell: shown
+		{`path =~ "/x/.*"`, "raw", "/y/", false},
+		{`path =~ "/x/.*"`, "raw", "/x/a/", true},
+		{`path =~ "/(x|y)/.*"`, "raw", "/z/", true}, // cannot tell: shown
+		{`path =~ "/x/.*"`, "raw", "/", true},
 	} {
 		e, err := Parse(tc.expr)
 		if err != nil {
