@@ -9,6 +9,10 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -119,6 +123,43 @@ func TestContentSelectorRoutes(t *testing.T) {
 				t.Errorf("the asset %s after the refused delete: %d", other.Path, res.status)
 			}
 		})
+	}
+}
+
+// TestContentSelectorDocker drives a real client (crane, Docker's token
+// flow on a connector port) as a user whose only privilege selects the
+// images under team/: it pushes and pulls there, is denied elsewhere and
+// the catalog shows its images only.
+func TestContentSelectorDocker(t *testing.T) {
+	s := startServer(t)
+	port := freePort(t)
+	createDockerHosted(s, "sel-crane", port)
+	host := "127.0.0.1:" + strconv.Itoa(port)
+	layer := filepath.Join(t.TempDir(), "layer.tar")
+	if err := os.WriteFile(layer, tarLayer(t, 1024, 7), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	admin := newCrane(t, s.admin().user, s.admin().pass, host)
+	admin.must(t, "append", "--insecure", "-f", layer, "-t", host+"/other/app:1")
+	sel := map[string]string{"name": "team-images", "expression": `format == "docker" and path =^ "/v2/team/"`}
+	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/security/content-selectors", s.admin(), sel, nil)
+	priv := map[string]any{"name": "team-images-rw", "actions": []string{"ALL"}, "format": "docker",
+		"repository": "*", "contentSelector": "team-images"}
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/security/privileges/repository-content-selector", s.admin(), priv, nil)
+	s.createRole("team-images", "team-images-rw")
+	s.createUser("crane-user", "crane-Passw0rd", "team-images")
+	user := newCrane(t, "crane-user", "crane-Passw0rd", host)
+
+	user.must(t, "append", "--insecure", "-f", layer, "-t", host+"/team/app:1")
+	user.must(t, "digest", "--insecure", host+"/team/app:1")
+	if out, err := user.run("append", "--insecure", "-f", layer, "-t", host+"/elsewhere/app:1"); err == nil {
+		t.Errorf("pushing elsewhere/app succeeded:\n%s", out)
+	}
+	if out, err := user.run("digest", "--insecure", host+"/other/app:1"); err == nil {
+		t.Errorf("pulling other/app succeeded:\n%s", out)
+	}
+	if out := user.must(t, "catalog", "--insecure", host); !slices.Equal(strings.Fields(out), []string{"team/app"}) {
+		t.Errorf("the catalog shows %q, want team/app only", out)
 	}
 }
 
