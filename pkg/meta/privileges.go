@@ -81,17 +81,25 @@ func (db *DB) DeletePrivilege(name string) error {
 			return err
 		}
 		roles := tx.Bucket(bucketRoles)
-		return roles.ForEach(func(k, v []byte) error {
-			var r Role
-			if err := json.Unmarshal(v, &r); err != nil {
+		// Collected first: bbolt forbids writing a bucket inside its ForEach.
+		var changed []*Role
+		err := roles.ForEach(func(_, v []byte) error {
+			r := new(Role)
+			if err := json.Unmarshal(v, r); err != nil {
 				return err
 			}
-			if !slices.Contains(r.Privileges, name) {
-				return nil
+			if slices.Contains(r.Privileges, name) {
+				r.Privileges = slices.DeleteFunc(r.Privileges, func(p string) bool { return p == name })
+				changed = append(changed, r)
 			}
-			r.Privileges = slices.DeleteFunc(r.Privileges, func(p string) bool { return p == name })
-			return putJSON(roles, k, &r)
+			return nil
 		})
+		for _, r := range changed {
+			if err == nil {
+				err = putJSON(roles, []byte(r.ID), r)
+			}
+		}
+		return err
 	})
 }
 
