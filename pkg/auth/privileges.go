@@ -96,7 +96,7 @@ func (s *Service) CreatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	if err := s.Require(ctx, Application("privileges", "create")); err != nil {
 		return err
 	}
-	if err := checkPrivilege(p); err != nil {
+	if err := s.checkPrivilege(p); err != nil {
 		return err
 	}
 	if _, err := s.privilege(p.Name); err == nil {
@@ -104,7 +104,7 @@ func (s *Service) CreatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	} else if errs.KindOf(err) != errs.NotFound {
 		return err
 	}
-	return s.selectorChecked(s.db.CreatePrivilege(p))
+	return s.db.CreatePrivilege(p)
 }
 
 // UpdatePrivilege replaces the stored privilege p.Name, which must keep
@@ -124,19 +124,10 @@ func (s *Service) UpdatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	if old.Type != p.Type {
 		return fieldError("type", "privilege "+p.Name+" is of type "+old.Type+", not "+p.Type)
 	}
-	if err := checkPrivilege(p); err != nil {
+	if err := s.checkPrivilege(p); err != nil {
 		return err
 	}
-	return s.selectorChecked(s.db.PutPrivilege(p))
-}
-
-// selectorChecked reports a missing content selector as the field error
-// it is.
-func (s *Service) selectorChecked(err error) error {
-	if errs.KindOf(err) == errs.Invalid && strings.HasPrefix(errs.Message(err), "content selector") {
-		return fieldError("contentSelector", errs.Message(err))
-	}
-	return err
+	return s.db.PutPrivilege(p)
 }
 
 // DeletePrivilege deletes a stored privilege and removes it from the roles
@@ -166,9 +157,11 @@ var typeActions = map[string][]string{
 // applicationAction: application actions are words (Nexus takes any).
 var applicationAction = regexp.MustCompile(`^[A-Za-z]+$`)
 
-// checkPrivilege validates p for its type and normalizes its actions to
-// upper case; fields other types use are cleared.
-func checkPrivilege(p *meta.Privilege) error {
+// checkPrivilege validates p for its type, including that its content
+// selector exists (the store checks that again as it writes), and
+// normalizes its actions to upper case; fields other types use are
+// cleared.
+func (s *Service) checkPrivilege(p *meta.Privilege) error {
 	if !privilegeName.MatchString(p.Name) {
 		return fieldError("name", "Only letters, digits, underscores(_), hyphens(-), and dots(.) are allowed and may not start with underscore or dot.")
 	}
@@ -205,6 +198,11 @@ func checkPrivilege(p *meta.Privilege) error {
 		if p.Type == TypeContentSelector {
 			if p.ContentSelector == "" {
 				return fieldError("contentSelector", "may not be empty")
+			}
+			if _, err := s.db.GetContentSelector(p.ContentSelector); errs.KindOf(err) == errs.NotFound {
+				return fieldError("contentSelector", "content selector "+p.ContentSelector+" does not exist")
+			} else if err != nil {
+				return err
 			}
 			rec.ContentSelector = p.ContentSelector
 		}
