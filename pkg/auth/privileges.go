@@ -104,6 +104,12 @@ func (s *Service) CreatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	} else if errs.KindOf(err) != errs.NotFound {
 		return err
 	}
+	// Names of the built-in pattern (nx-repository-view-raw-later-read)
+	// stay theirs: one name must never mean two things once a repository
+	// they name appears.
+	if _, err := ParsePrivilege(p.Name); err == nil || isBuiltinScript(p.Name) {
+		return fieldError("name", "Privilege '"+p.Name+"' has the form of a built-in privilege's name, use another name")
+	}
 	return s.db.CreatePrivilege(p)
 }
 

@@ -148,6 +148,8 @@ func TestPrivilegeLifecycle(t *testing.T) {
 	}
 	for _, bad := range []*meta.Privilege{
 		{Name: "nx-all", Type: TypeWildcard, Pattern: "nexus:*"},
+		{Name: "nx-repository-view-raw-later-read", Type: TypeWildcard, Pattern: "nexus:*"},
+		{Name: "nx-script-x-run", Type: TypeWildcard, Pattern: "nexus:*"},
 		{Name: "_x", Type: TypeWildcard, Pattern: "nexus:*"},
 		{Name: "x", Type: "unknown"},
 		{Name: "x", Type: TypeApplication, Domain: "users"},
