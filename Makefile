@@ -133,6 +133,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzParseArtifact -fuzztime $(FUZZTIME) ./formats/maven/
 	$(GO) test -run '^$$' -fuzz FuzzParseMetadata -fuzztime $(FUZZTIME) ./formats/maven/
 	$(GO) test -run '^$$' -fuzz FuzzPackument -fuzztime $(FUZZTIME) ./formats/npm/
+	$(GO) test -run '^$$' -fuzz FuzzParse -fuzztime $(FUZZTIME) ./pkg/csel/
 
 clean:
 	rm -rf bin

@@ -44,7 +44,18 @@ type accessFormat struct {
 	// pathRoutes are the routes on which the format takes a path from the
 	// client, for the tests of what every route must refuse.
 	pathRoutes []pathRoute
+	// areaPrefix is the path, as content selectors see it, under which
+	// store puts the content of area (a word: "team"): "/team/" for raw.
+	areaPrefix func(area string) string
+	// store writes one component of area to hosted repository repo as c
+	// with the format's client protocol and returns the status of the
+	// last request and the content path under /repository/<repo>/ of what
+	// it wrote (to read it back).
+	store func(t *testing.T, s *nexusServer, c *creds, repo, area string) (int, string)
 }
+
+// slashArea is the areaPrefix of formats whose paths start with it.
+func slashArea(area string) string { return "/" + area + "/" }
 
 // rest is the format's name in REST paths.
 func (f accessFormat) rest() string {
@@ -100,6 +111,11 @@ var rawAccess = accessFormat{
 		return "team/app/1.0/app.txt"
 	},
 	pathRoutes: contentRoutes("raw"),
+	areaPrefix: slashArea,
+	store: func(t *testing.T, s *nexusServer, c *creds, repo, area string) (int, string) {
+		p := area + "/app/1.0/app.txt"
+		return s.do(http.MethodPut, "/repository/"+repo+"/"+p, c, []byte("raw of "+area), nil).status, p
+	},
 }
 
 var dockerAccess = accessFormat{
@@ -148,6 +164,20 @@ var dockerAccess = accessFormat{
 			read:  func(_, p string) string { return "/v2/app/blobs/uploads/" + p },
 		},
 	},
+	areaPrefix: func(area string) string { return "/v2/" + area + "/" },
+	store: func(t *testing.T, s *nexusServer, c *creds, repo, area string) (int, string) {
+		img := newDPImage(t, []byte("layer of "+area))
+		base := s.url("/v2/" + repo + "/" + area + "/app")
+		for _, b := range append([][]byte{img.config}, img.layers...) {
+			status, _, _ := dpDo(t, http.MethodPost, base+"/blobs/uploads/?digest=sha256:"+sha(b), c, b,
+				map[string]string{"Content-Type": "application/octet-stream"})
+			if status != http.StatusCreated {
+				return status, ""
+			}
+		}
+		status, _, _ := dpDo(t, http.MethodPut, base+"/manifests/1.0", c, img.manifest, map[string]string{"Content-Type": dpOCIManifest})
+		return status, "v2/" + area + "/app/manifests/1.0"
+	},
 }
 
 var mavenAccess = accessFormat{
@@ -173,6 +203,11 @@ var mavenAccess = accessFormat{
 		return p
 	},
 	pathRoutes: contentRoutes("maven"),
+	areaPrefix: slashArea,
+	store: func(t *testing.T, s *nexusServer, c *creds, repo, area string) (int, string) {
+		p := area + "/example/app/1.0/app-1.0.jar"
+		return s.do(http.MethodPut, "/repository/"+repo+"/"+p, c, []byte("PK\x03\x04 jar of "+area), nil).status, p
+	},
 }
 
 var npmAccess = accessFormat{
@@ -198,6 +233,13 @@ var npmAccess = accessFormat{
 		return "@team/app/-/app-1.0.0.tgz"
 	},
 	pathRoutes: contentRoutes("npm"),
+	areaPrefix: func(area string) string { return "/@" + area + "/" },
+	store: func(t *testing.T, s *nexusServer, c *creds, repo, area string) (int, string) {
+		pkg := npmPkg{name: "@" + area + "/app", version: "1.0.0", payload: []byte("npm of " + area)}
+		body := pkg.publishBody(s.url("/repository/" + repo + "/"))
+		res := s.do(http.MethodPut, "/repository/"+repo+"/@"+area+"%2fapp", c, body, http.Header{"Content-Type": {"application/json"}})
+		return res.status, "@" + area + "/app/-/app-1.0.0.tgz"
+	},
 }
 
 // connectorPort is the HTTP connector port of hosted Docker repository repo.

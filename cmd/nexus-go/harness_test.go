@@ -519,6 +519,12 @@ type page[T any] struct {
 // as "/v1/assets?repository=x" and returns every item and the page sizes.
 func listAll[T any](s *nexusServer, path string) (items []T, pages []int) {
 	s.t.Helper()
+	return listAllAs[T](s, s.admin(), path)
+}
+
+// listAllAs is listAll as the user c.
+func listAllAs[T any](s *nexusServer, c *creds, path string) (items []T, pages []int) {
+	s.t.Helper()
 	token := ""
 	for i := 0; i < 100; i++ {
 		p := path
@@ -526,7 +532,7 @@ func listAll[T any](s *nexusServer, path string) (items []T, pages []int) {
 			p += "&continuationToken=" + url.QueryEscape(token)
 		}
 		var pg page[T]
-		s.mustJSON(http.StatusOK, http.MethodGet, p, s.admin(), nil, &pg)
+		s.mustJSON(http.StatusOK, http.MethodGet, p, c, nil, &pg)
 		items = append(items, pg.Items...)
 		pages = append(pages, len(pg.Items))
 		if pg.ContinuationToken == nil {

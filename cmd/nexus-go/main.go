@@ -111,6 +111,7 @@ func serve(args []string) error {
 		TrustStore:          trust,
 		Log:                 log,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
+	security.SetRepositories(repos.RepositoryRefs)
 	if err := repos.Load(ctx); err != nil {
 		return err
 	}

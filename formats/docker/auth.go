@@ -88,34 +88,48 @@ func tokenOf(ctx context.Context) (*tokenData, bool) {
 }
 
 // allowed reports whether the caller of req may perform action on name in
-// r. The repository decides (Repository.Authorize: privileges now held,
-// forceBasicAuth); a token must also grant the action on that name.
-func (f *Format) allowed(req *http.Request, r repo.Repository, name, action string) error {
+// r, at the stored path p: an asset's (v2/<image>/manifests/<ref>), or a
+// folder's ending in "/" (v2/<image>/) for what is not one asset. The
+// repository decides (Repository.AuthorizePath: privileges now held,
+// content selectors, forceBasicAuth); a token must also grant the action
+// on that name.
+func (f *Format) allowed(req *http.Request, r repo.Repository, name, action, p string) error {
 	ctx := req.Context()
 	perm := privilegeAction[action]
 	data, isToken := tokenOf(ctx)
 	if !isToken {
-		return r.Authorize(ctx, perm)
+		return authorizeAt(ctx, r, perm, p)
 	}
 	if data == nil {
 		return errToken
 	}
 	for _, g := range data.Access {
 		if g.Repository == r.Name() && g.Name == name && slices.Contains(g.Actions, action) {
-			return r.Authorize(ctx, perm)
+			return authorizeAt(ctx, r, perm, p)
 		}
 	}
 	// The token does not cover the action. If its user could be granted
 	// it, a 401 makes the client fetch a token that does (clients reuse
 	// tokens across scopes); if not, no token will help and the answer is
 	// DENIED.
-	if err := r.Authorize(ctx, perm); !data.Anonymous && errs.KindOf(err) == errs.Forbidden {
+	if err := authorizeAt(ctx, r, perm, p); !data.Anonymous && errs.KindOf(err) == errs.Forbidden {
 		return errs.New(errs.Forbidden, "requested access to %s (%s) is denied", name, action)
 	}
 	return errs.New(errs.Unauthorized, "token does not grant %s on %s", action, name)
 }
 
 var errToken = errs.New(errs.Unauthorized, "invalid or expired token")
+
+// authorizeAt checks perm on the asset at p, or under the folder p.
+func authorizeAt(ctx context.Context, r repo.Repository, perm, p string) error {
+	if strings.HasSuffix(p, "/") {
+		return r.AuthorizeFolder(ctx, perm, p)
+	}
+	return r.AuthorizePath(ctx, perm, p)
+}
+
+// imageFolder is the stored folder of image's manifests and blobs.
+func imageFolder(image string) string { return "v2/" + image + "/" }
 
 // authenticated reports whether the caller presented valid credentials: a
 // token of ours whose holder is still there, or a Basic login. The /v2/
@@ -131,9 +145,10 @@ func (f *Format) authenticated(req *http.Request) bool {
 	return p != nil && !p.Anonymous
 }
 
-// mayList reports whether the caller in ctx may see r's images.
-func mayList(ctx context.Context, r repo.Repository) bool {
-	return r.Authorize(ctx, "browse") == nil || r.Authorize(ctx, "read") == nil
+// mayList reports whether the caller in ctx may see images of r under
+// folder ("v2/" for any, imageFolder for one).
+func mayList(ctx context.Context, r repo.Repository, folder string) bool {
+	return r.AuthorizeFolder(ctx, "browse", folder) == nil || r.AuthorizeFolder(ctx, "read", folder) == nil
 }
 
 func bearer(req *http.Request) (string, bool) {
@@ -195,14 +210,14 @@ func (f *Format) token(w http.ResponseWriter, req *http.Request, resolve resolve
 	data := tokenData{Anonymous: p.Anonymous}
 	for _, scope := range req.URL.Query()["scope"] {
 		for _, g := range parseScope(scope) {
-			r, _, ok := resolve(ctx, g.Name)
+			r, image, ok := resolve(ctx, g.Name)
 			if !ok || r.Format().Name() != f.Name() {
 				continue
 			}
 			g.Repository = r.Name()
 			var actions []string
 			for _, a := range g.Actions {
-				if perm, known := privilegeAction[a]; known && r.Authorize(ctx, perm) == nil {
+				if perm, known := privilegeAction[a]; known && r.AuthorizeFolder(ctx, perm, imageFolder(image)) == nil {
 					actions = append(actions, a)
 				}
 			}

@@ -24,7 +24,7 @@ func (f *Format) blob(w http.ResponseWriter, req *http.Request, t target, ref st
 		f.methodNotAllowed(w, req, "GET, HEAD, DELETE")
 		return
 	}
-	if !f.require(w, req, t, action) {
+	if !f.require(w, req, t, action, "v2/"+t.image+"/blobs/"+ref) {
 		return
 	}
 	d, ok := parseDigest(ref)
@@ -90,7 +90,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 		f.methodNotAllowed(w, req, "POST")
 		return
 	}
-	if !f.require(w, req, t, "push") {
+	if !f.require(w, req, t, "push", "") {
 		return
 	}
 	u, ok := f.uploader(w, req, t)
@@ -105,7 +105,7 @@ func (f *Format) startUpload(w http.ResponseWriter, req *http.Request, t target,
 		if _, isToken := bearer(req); isToken && from != "" {
 			// A token scoped to this name alone cannot read the source:
 			// ask the client for one that covers both, as Docker expects.
-			if r, _, ok := resolve(req.Context(), from); ok && f.allowed(req, r, from, "pull") != nil {
+			if r, image, ok := resolve(req.Context(), from); ok && f.allowed(req, r, from, "pull", imageFolder(image)) != nil {
 				challenge(w, req, "repository:"+t.name+":pull,push repository:"+from+":pull", nil)
 				return
 			}
@@ -177,7 +177,7 @@ func (f *Format) mount(w http.ResponseWriter, req *http.Request, t target, u rep
 	var a *meta.Asset
 	if from != "" {
 		r, image, ok := resolve(req.Context(), from)
-		if !ok || !validName(image) || f.allowed(req, r, from, "pull") != nil {
+		if !ok || !validName(image) || f.allowed(req, r, from, "pull", blobPath(image, d)) != nil {
 			return false
 		}
 		_, a = statStored(req, r, blobPath(image, d))
@@ -316,7 +316,7 @@ func (f *Format) upload(w http.ResponseWriter, req *http.Request, t target, sess
 	if req.Method == http.MethodGet {
 		action = "pull"
 	}
-	if !f.require(w, req, t, action) {
+	if !f.require(w, req, t, action, "") {
 		return
 	}
 	u, ok := f.uploader(w, req, t)

@@ -66,7 +66,7 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 	}
 	t := target{r: r, image: image, name: rt.name}
 	if !validName(image) {
-		if !f.require(w, req, t, "pull") {
+		if !f.require(w, req, t, "pull", "") {
 			return
 		}
 		writeError(w, req, f.log, codeNameInvalid.err(), nil)
@@ -91,10 +91,14 @@ func (f *Format) dispatch(w http.ResponseWriter, req *http.Request, p string, re
 // scopeActions is what a Docker client asks a token for when it needs action.
 var scopeActions = map[string]string{"pull": "pull", "push": "pull,push", "delete": "delete"}
 
-// require checks that the caller may perform action on t, answering 401
-// with a challenge for the scope, or 403, when not.
-func (f *Format) require(w http.ResponseWriter, req *http.Request, t target, action string) bool {
-	err := f.allowed(req, t.r, t.name, action)
+// require checks that the caller may perform action on t at the stored
+// path p ("" for the image as a whole), answering 401 with a challenge for
+// the scope, or 403, when not.
+func (f *Format) require(w http.ResponseWriter, req *http.Request, t target, action, p string) bool {
+	if p == "" {
+		p = imageFolder(t.image)
+	}
+	err := f.allowed(req, t.r, t.name, action, p)
 	if err == nil {
 		return true
 	}

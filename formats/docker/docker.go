@@ -178,7 +178,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 		serve.Error(w, req, f.log, errs.New(errs.Unsupported, "docker repository %s takes pushes at /v2/ on its connector port, or at /v2/%s/ on this port", r.Name(), r.Name()))
 		return
 	}
-	if err := r.Authorize(req.Context(), "read"); err != nil {
+	if err := r.AuthorizePath(req.Context(), "read", p); err != nil {
 		serve.Error(w, req, f.log, err)
 		return
 	}

@@ -22,7 +22,7 @@ func (f *Format) tags(w http.ResponseWriter, req *http.Request, t target) {
 		f.methodNotAllowed(w, req, "GET")
 		return
 	}
-	if !f.require(w, req, t, "pull") {
+	if !f.require(w, req, t, "pull", "") {
 		return
 	}
 	tags, found, err := f.tagsOf(req.Context(), t.r, t.image)
@@ -143,13 +143,16 @@ func (f *Format) catalog(w http.ResponseWriter, req *http.Request, list func() [
 	var names []string
 	anyAllowed := false
 	for _, r := range list() {
-		if !mayList(req.Context(), r) {
+		if !mayList(req.Context(), r, "v2/") {
 			continue
 		}
 		anyAllowed = true
 		seen := map[string]bool{}
 		for _, m := range stored(r) {
 			err := imageFolders(req.Context(), m, "manifests", func(image string) error {
+				if !mayList(req.Context(), r, imageFolder(image)) {
+					return nil // outside the caller's content selectors
+				}
 				if prefixed {
 					image = r.Name() + "/" + image
 				}

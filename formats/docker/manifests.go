@@ -40,7 +40,7 @@ func (f *Format) manifest(w http.ResponseWriter, req *http.Request, t target, re
 }
 
 func (f *Format) getManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
-	if !f.require(w, req, t, "pull") {
+	if !f.require(w, req, t, "pull", manifestPath(t.image, ref)) {
 		return
 	}
 	if !validRef(ref) {
@@ -132,7 +132,7 @@ func digestOf(c *repo.Content) (*repo.Content, string, error) {
 }
 
 func (f *Format) putManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
-	if !f.require(w, req, t, "push") {
+	if !f.require(w, req, t, "push", manifestPath(t.image, ref)) {
 		return
 	}
 	u, ok := f.uploader(w, req, t)
@@ -250,7 +250,7 @@ func (f *Format) checkReferences(req *http.Request, t target, u repo.Uploader, m
 }
 
 func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t target, ref string) {
-	if !f.require(w, req, t, "delete") {
+	if !f.require(w, req, t, "delete", manifestPath(t.image, ref)) {
 		return
 	}
 	if !validRef(ref) {

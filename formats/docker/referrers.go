@@ -26,7 +26,7 @@ func (f *Format) referrers(w http.ResponseWriter, req *http.Request, t target, r
 		f.methodNotAllowed(w, req, "GET")
 		return
 	}
-	if !f.require(w, req, t, "pull") {
+	if !f.require(w, req, t, "pull", "") {
 		return
 	}
 	subject, ok := parseDigest(ref)

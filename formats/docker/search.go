@@ -186,10 +186,10 @@ func searchParams(v url.Values) (q string, n, page int, err error) {
 // listAllowed is nil when the caller may see r's images (browse or read,
 // as for the catalog), else why not.
 func listAllowed(ctx context.Context, r repo.Repository) error {
-	if r.Authorize(ctx, "browse") == nil {
+	if r.AuthorizeFolder(ctx, "browse", "v2/") == nil {
 		return nil
 	}
-	return r.Authorize(ctx, "read")
+	return r.AuthorizeFolder(ctx, "read", "v2/")
 }
 
 // refuseSearch answers a caller who may not search: 401 with a challenge
@@ -235,6 +235,9 @@ func (f *Format) searchScopes(ctx context.Context, scopes []searchScope, term st
 	for _, s := range scopes {
 		for _, m := range stored(s.r) {
 			for _, res := range found[m.Name()] {
+				if !mayList(ctx, s.r, imageFolder(res.Name)) {
+					continue // outside the caller's content selectors
+				}
 				res.Name = s.prefix + res.Name
 				if !names[res.Name] {
 					names[res.Name] = true

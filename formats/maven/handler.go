@@ -47,7 +47,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 
 func (f *Format) get(w http.ResponseWriter, req *http.Request, r repo.Repository, p string) error {
 	ctx := req.Context()
-	if err := r.Authorize(ctx, "read"); err != nil {
+	if err := r.AuthorizePath(ctx, "read", p); err != nil {
 		return err
 	}
 	if base, alg, ok := SplitChecksum(p); ok {
@@ -146,7 +146,7 @@ func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository
 	if existing != nil {
 		action = "edit"
 	}
-	if err := r.Authorize(ctx, action); err != nil {
+	if err := r.AuthorizePath(ctx, action, p); err != nil {
 		return err
 	}
 	if t := r.Config().Type; t != repo.Hosted {
@@ -247,7 +247,7 @@ func uploadedAttr(alg blob.Algorithm) string { return "uploaded." + string(alg) 
 
 func (f *Format) delete(w http.ResponseWriter, req *http.Request, r repo.Repository, p string) error {
 	ctx := req.Context()
-	if err := r.Authorize(ctx, "delete"); err != nil {
+	if err := r.AuthorizePath(ctx, "delete", p); err != nil {
 		return err
 	}
 	if err := r.Delete(ctx, p); err != nil {

@@ -18,7 +18,7 @@ func (f *Format) distTags(w http.ResponseWriter, req *http.Request, r repo.Repos
 	ctx := req.Context()
 	switch {
 	case (req.Method == http.MethodGet || req.Method == http.MethodHead) && rt.rest == "":
-		if err := r.Authorize(ctx, "read"); err != nil {
+		if err := r.AuthorizePath(ctx, "read", rt.name); err != nil {
 			return err
 		}
 		tags, err := part(ctx, r, rt.name, "dist-tags", func(doc []byte) ([]byte, error) {
@@ -48,7 +48,7 @@ func (f *Format) distTags(w http.ResponseWriter, req *http.Request, r repo.Repos
 // removes it; latest cannot be removed.
 func (f *Format) setTag(w http.ResponseWriter, req *http.Request, r repo.Repository, rt route, add bool) error {
 	ctx := req.Context()
-	target, err := writeTarget(ctx, r, "edit")
+	target, err := writeTarget(ctx, r, rt.name, "edit")
 	if err != nil {
 		return err
 	}

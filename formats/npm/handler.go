@@ -41,7 +41,13 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 	}
 	switch req.Method {
 	case http.MethodGet, http.MethodHead:
-		if err := r.Authorize(req.Context(), "read"); err != nil {
+		// A package's documents are checked on its packument's path,
+		// tarballs on their own.
+		checked := rt.name
+		if rt.kind == routeTarball {
+			checked = p
+		}
+		if err := r.AuthorizePath(req.Context(), "read", checked); err != nil {
 			return err
 		}
 		switch {
@@ -71,7 +77,7 @@ func (f *Format) serve(w http.ResponseWriter, req *http.Request, r repo.Reposito
 			return f.deleteTarball(w, req, r, rt)
 		case r.Config().Type == repo.Proxy && (rt.kind == routePackument || rt.kind == routeTarball):
 			// A proxy forgets what it cached: fetched again when next asked.
-			if err := r.Authorize(req.Context(), "delete"); err != nil {
+			if err := r.AuthorizePath(req.Context(), "delete", p); err != nil {
 				return err
 			}
 			if err := r.Delete(req.Context(), p); err != nil {

@@ -58,7 +58,7 @@ func (f *Format) login(w http.ResponseWriter, req *http.Request, r repo.Reposito
 		return err
 	}
 	ctx = auth.WithPrincipal(ctx, p)
-	if err := r.Authorize(ctx, "read"); err != nil {
+	if err := r.AuthorizeFolder(ctx, "read", ""); err != nil {
 		return err
 	}
 	token, _, err := f.security.CreateToken(ctx, p.UserID, auth.NpmRealm, auth.TokenOptions{})

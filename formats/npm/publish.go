@@ -31,10 +31,10 @@ func (f *Format) put(w http.ResponseWriter, req *http.Request, r repo.Repository
 	if rev != "" {
 		actions = actions[1:]
 	}
-	if err := authorizeAny(ctx, r, actions); err != nil {
+	if err := authorizeAny(ctx, r, name, actions); err != nil {
 		return err
 	}
-	if _, err := writeTarget(ctx, r); err != nil {
+	if _, err := writeTarget(ctx, r, name); err != nil {
 		return err // a proxy, a group without a writable member: the body unread
 	}
 	limit := int64(maxUnboundedBody)
@@ -167,7 +167,7 @@ func checkPublish(name string, body, att object, max int64) (*release, error) {
 // after a crash is accepted), then the packument with it added, by
 // compare-and-swap, so concurrent publishes of other versions all land.
 func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.Request, r repo.Repository, name string, body, att object, max int64, who putter) error {
-	target, err := writeTarget(ctx, r, "add")
+	target, err := writeTarget(ctx, r, name, "add")
 	if err != nil {
 		return err
 	}

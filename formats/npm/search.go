@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -64,9 +65,16 @@ func (f *Format) search(w http.ResponseWriter, req *http.Request, r repo.Reposit
 	size = min(size, maxSearchSize)
 	from, _ := strconv.Atoi(q.Get("from"))
 	from = max(from, 0)
-	objects, err := f.searchIn(req.Context(), r, q.Get("text"), from+size)
+	ctx := req.Context()
+	objects, err := f.searchIn(ctx, r, q.Get("text"), from+size)
 	if err != nil {
 		return err
+	}
+	if r.Authorize(ctx, "read") != nil {
+		// Only packages the caller may read (content selector grants).
+		objects = slices.DeleteFunc(objects, func(o json.RawMessage) bool {
+			return r.AuthorizePath(ctx, "read", searchedName(o)) != nil
+		})
 	}
 	total := len(objects)
 	objects = objects[min(from, len(objects)):]
@@ -108,15 +116,11 @@ func (f *Format) searchIn(ctx context.Context, r repo.Repository, text string, n
 			continue
 		}
 		for _, o := range objs {
-			var head struct {
-				Package struct {
-					Name string `json:"name"`
-				} `json:"package"`
-			}
-			if json.Unmarshal(o, &head) != nil || seen[head.Package.Name] {
+			name := searchedName(o)
+			if name == "" || seen[name] {
 				continue
 			}
-			seen[head.Package.Name] = true
+			seen[name] = true
 			out = append(out, o)
 		}
 	}
@@ -266,4 +270,18 @@ func matchesAll(pkg searchPackage, words []string) bool {
 		}
 	}
 	return true
+}
+
+// searchedName is the package name of a search answer's object, "" if it
+// has none.
+func searchedName(o json.RawMessage) string {
+	var head struct {
+		Package struct {
+			Name string `json:"name"`
+		} `json:"package"`
+	}
+	if json.Unmarshal(o, &head) != nil {
+		return ""
+	}
+	return head.Package.Name
 }

@@ -21,7 +21,7 @@ func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Reposi
 	case strings.HasPrefix(rest, webLoginDone) && m == http.MethodGet:
 		return f.pollWebLogin(w, req, strings.TrimPrefix(rest, webLoginDone))
 	}
-	if err := r.Authorize(ctx, "read"); err != nil {
+	if err := r.AuthorizeFolder(ctx, "read", ""); err != nil {
 		return err
 	}
 	switch {

@@ -158,11 +158,12 @@ func checkRev(cur object, given string) error {
 func now() string { return time.Now().UTC().Format("2006-01-02T15:04:05.000Z") }
 
 // writeTarget is the hosted repository that takes the writes sent to r,
-// after checking actions on r and on it: r itself, a group's writable
-// member; proxies take none.
-func writeTarget(ctx context.Context, r repo.Repository, actions ...string) (repo.Repository, error) {
+// after checking actions on package name in r and in it: r itself, a
+// group's writable member; proxies take none. Privileges are checked on
+// the packument's path: a package's documents and tarballs go together.
+func writeTarget(ctx context.Context, r repo.Repository, name string, actions ...string) (repo.Repository, error) {
 	for _, a := range actions {
-		if err := r.Authorize(ctx, a); err != nil {
+		if err := r.AuthorizePath(ctx, a, name); err != nil {
 			return nil, err
 		}
 	}
@@ -178,7 +179,7 @@ func writeTarget(ctx context.Context, r repo.Repository, actions ...string) (rep
 			return nil, errs.New(errs.Unsupported, "group repository %s has no writable member: publish to a hosted repository", r.Name())
 		}
 		for _, a := range actions {
-			if err := wm.Authorize(ctx, a); err != nil {
+			if err := wm.AuthorizePath(ctx, a, name); err != nil {
 				return nil, err
 			}
 		}
@@ -187,12 +188,12 @@ func writeTarget(ctx context.Context, r repo.Repository, actions ...string) (rep
 	return nil, errs.New(errs.Unsupported, "repository %s is a %s repository: publish to a hosted one", r.Name(), r.Config().Type)
 }
 
-// authorizeAny checks that the caller may perform one of actions on r,
-// answering the first refusal otherwise.
-func authorizeAny(ctx context.Context, r repo.Repository, actions []string) error {
+// authorizeAny checks that the caller may perform one of actions on
+// package name in r, answering the first refusal otherwise.
+func authorizeAny(ctx context.Context, r repo.Repository, name string, actions []string) error {
 	var first error
 	for _, a := range actions {
-		err := r.Authorize(ctx, a)
+		err := r.AuthorizePath(ctx, a, name)
 		if err == nil {
 			return nil
 		}

@@ -13,7 +13,7 @@ import (
 // package): the packument, then every tarball of the package.
 func (f *Format) unpublishAll(w http.ResponseWriter, req *http.Request, r repo.Repository, name, rev string) error {
 	ctx := req.Context()
-	target, err := writeTarget(ctx, r, "delete")
+	target, err := writeTarget(ctx, r, name, "delete")
 	if err != nil {
 		return err
 	}
@@ -67,7 +67,7 @@ func deleteTarballs(ctx context.Context, r repo.Repository, name string) error {
 // still published is refused: unpublishing it is what removes it.
 func (f *Format) deleteTarball(w http.ResponseWriter, req *http.Request, r repo.Repository, rt route) error {
 	ctx := req.Context()
-	target, err := writeTarget(ctx, r, "delete")
+	target, err := writeTarget(ctx, r, rt.name, "delete")
 	if err != nil {
 		return err
 	}

@@ -23,10 +23,10 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 	// Which action (edit, delete) the update needs depends on what it
 	// changes: it is checked once that is known, before anything is
 	// written.
-	if err := authorizeAny(ctx, r, []string{"edit", "delete"}); err != nil {
+	if err := authorizeAny(ctx, r, name, []string{"edit", "delete"}); err != nil {
 		return err
 	}
-	target, err := writeTarget(ctx, r)
+	target, err := writeTarget(ctx, r, name)
 	if err != nil {
 		return err
 	}
@@ -47,12 +47,12 @@ func (f *Format) update(ctx context.Context, w http.ResponseWriter, req *http.Re
 			return nil, errUnchanged // npm star, or the document as it was
 		}
 		if changed {
-			if _, err := writeTarget(ctx, r, "edit"); err != nil {
+			if _, err := writeTarget(ctx, r, name, "edit"); err != nil {
 				return nil, err
 			}
 		}
 		if len(rm) > 0 {
-			if _, err := writeTarget(ctx, r, "delete"); err != nil {
+			if _, err := writeTarget(ctx, r, name, "delete"); err != nil {
 				return nil, err
 			}
 		}

@@ -41,7 +41,7 @@ func (f *Format) startWebLogin(w http.ResponseWriter, req *http.Request, r repo.
 	}
 	// The approving user must be able to read the repository the client
 	// signs in to, as a legacy login must.
-	check := func(ctx context.Context) error { return r.Authorize(ctx, "read") }
+	check := func(ctx context.Context) error { return r.AuthorizeFolder(ctx, "read", "") }
 	loginID, doneID, err := f.security.StartWebLogin(auth.NpmRealm, body.Hostname, check)
 	if err != nil {
 		return err

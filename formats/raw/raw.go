@@ -71,7 +71,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 	ctx := req.Context()
 	switch req.Method {
 	case http.MethodGet, http.MethodHead:
-		if err := r.Authorize(ctx, "read"); err != nil {
+		if err := r.AuthorizePath(ctx, "read", p); err != nil {
 			serve.Error(w, req, f.log, err)
 			return
 		}
@@ -88,7 +88,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 		if _, err := r.Stat(ctx, p); err == nil {
 			action = "edit"
 		}
-		if err := r.Authorize(ctx, action); err != nil {
+		if err := r.AuthorizePath(ctx, action, p); err != nil {
 			serve.Error(w, req, f.log, err)
 			return
 		}
@@ -108,7 +108,7 @@ func (f *Format) ServeHTTP(w http.ResponseWriter, req *http.Request, r repo.Repo
 		}
 		w.WriteHeader(http.StatusCreated)
 	case http.MethodDelete:
-		if err := r.Authorize(ctx, "delete"); err != nil {
+		if err := r.AuthorizePath(ctx, "delete", p); err != nil {
 			serve.Error(w, req, f.log, err)
 			return
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -50,6 +51,10 @@ func fail(c echo.Context, log *slog.Logger, err error) error {
 	var fe *repo.FieldError
 	if errors.As(err, &fe) {
 		return c.JSON(http.StatusBadRequest, validationErrors{{ID: "PARAMETER " + fe.Field, Message: fe.Message}})
+	}
+	var ae *auth.FieldError
+	if errors.As(err, &ae) {
+		return c.JSON(http.StatusBadRequest, validationErrors{{ID: "PARAMETER " + ae.Field, Message: ae.Message}})
 	}
 	kind := errs.KindOf(err)
 	status := errs.Status(err)

@@ -107,6 +107,8 @@ func registerSecurity(g *echo.Group, s *auth.Service, log *slog.Logger) {
 	g.DELETE("/v1/security/roles/:id", h.deleteRole)
 	g.GET("/v1/security/anonymous", h.getAnonymous)
 	g.PUT("/v1/security/anonymous", h.putAnonymous)
+	h.registerPrivileges(g)
+	h.registerSelectors(g)
 }
 
 func (h *securityHandlers) listUsers(c echo.Context) error {

@@ -101,7 +101,7 @@ func TestPrincipalHas(t *testing.T) {
 	if none.Has(Application("search", "read")) {
 		t.Error("nil principal has a privilege")
 	}
-	all := &Principal{privileges: []Privilege{{Kind: KindAll}}}
+	all := &Principal{grants: grants{privs: []Privilege{{Kind: KindAll}}}}
 	if !all.Has(Application("users", "delete")) || !all.Has(RepositoryView("raw", "r", "add")) {
 		t.Error("nx-all does not grant everything")
 	}

@@ -77,11 +77,11 @@ func (s *Service) login(ctx context.Context, user, password string) (*Principal,
 			case !ok:
 				return nil, errLogin
 			}
-			privs, err := s.privileges(u.Roles)
+			g, err := s.grantsOf(u.Roles)
 			if err != nil {
 				return nil, err
 			}
-			return &Principal{UserID: u.ID, privileges: privs}, nil
+			return &Principal{UserID: u.ID, grants: g}, nil
 		case realm == LDAPRealm && (u == nil || !s.realmOn(LocalRealm)):
 			dir := s.ldapRealm()
 			if dir == nil {

@@ -281,8 +281,8 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 // storing r would not make a role contain itself.
 func (s *Service) checkRole(r *meta.Role) error {
 	for _, p := range r.Privileges {
-		if _, err := ParsePrivilege(p); err != nil {
-			return errs.New(errs.Invalid, "%s", err)
+		if err := s.privilegeKnown(p); err != nil {
+			return err
 		}
 	}
 	// Walk the roles r contains, seeing r itself as it is about to be stored.

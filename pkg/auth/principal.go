@@ -15,9 +15,9 @@ type Principal struct {
 	// Anonymous is true when the caller sent no credentials.
 	Anonymous bool
 
-	// privileges are the granted privileges, resolved from the user's
-	// roles when the principal was created.
-	privileges []Privilege
+	// grants are the granted privileges and content selector grants,
+	// resolved from the user's roles when the principal was created.
+	grants
 	// readOnly restricts them to reading (a read-only token).
 	readOnly bool
 	// format, for the principal of a stored token, restricts them to the
@@ -32,7 +32,7 @@ func (p *Principal) Has(perm Privilege) bool {
 	if p == nil || p.readOnly && !reads(perm) || p.format != "" && (perm.Kind != KindRepositoryView || perm.Format != p.format) {
 		return false
 	}
-	for _, g := range p.privileges {
+	for _, g := range p.privs {
 		if g.Grants(perm) {
 			return true
 		}
@@ -56,7 +56,7 @@ func reads(perm Privilege) bool {
 // a caller (creating a first start's default repositories): it holds every
 // privilege, and no request can carry it.
 func System() *Principal {
-	return &Principal{UserID: "*system", privileges: []Privilege{{Kind: KindAll}}}
+	return &Principal{UserID: "*system", grants: grants{privs: []Privilege{{Kind: KindAll}}}}
 }
 
 type ctxKey int

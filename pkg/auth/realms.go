@@ -179,11 +179,11 @@ func (s *Service) externalPrincipal(u *ExternalUser) (*Principal, error) {
 	case errs.KindOf(err) != errs.NotFound:
 		return nil, err
 	}
-	privs, err := s.privileges(u.Groups)
+	g, err := s.grantsOf(u.Groups)
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: u.ID, privileges: privs}, nil
+	return &Principal{UserID: u.ID, grants: g}, nil
 }
 
 // externalFailure is what a directory's error becomes: errLogin. A

@@ -68,6 +68,8 @@ type Service struct {
 	web webLogins
 	// realms are the active realms and the LDAP directory (realms.go).
 	realms realmState
+	// privs lists the repositories for the built-in privileges.
+	privs privilegeState
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte
@@ -282,11 +284,11 @@ func (s *Service) anonymousPrincipal(ctx context.Context) (*Principal, bool, err
 	if err != nil {
 		return nil, false, err
 	}
-	privs, err := s.privileges(u.Roles)
+	g, err := s.grantsOf(u.Roles)
 	if err != nil {
 		return nil, false, err
 	}
-	return &Principal{UserID: u.ID, Anonymous: true, privileges: privs}, true, nil
+	return &Principal{UserID: u.ID, Anonymous: true, grants: g}, true, nil
 }
 
 // PrincipalOf returns the principal of an active user, with the
@@ -330,47 +332,11 @@ func (s *Service) principalOf(ctx context.Context, userID string) (p *Principal,
 	if err != nil {
 		return nil, true, err
 	}
-	privs, err := s.privileges(u.Roles)
+	g, err := s.grantsOf(u.Roles)
 	if err != nil {
 		return nil, true, err
 	}
-	return &Principal{UserID: u.ID, privileges: privs}, true, nil
-}
-
-// privileges returns the union of the privileges of roles and, recursively,
-// of the roles they contain. Missing roles are skipped and each role is
-// visited once, so dangling references and cycles are harmless; a stored
-// name that is not a privilege (written before names were checked) grants
-// nothing.
-func (s *Service) privileges(roles []string) ([]Privilege, error) {
-	seen := map[string]bool{}
-	var privs []Privilege
-	queue := append([]string(nil), roles...)
-	for len(queue) > 0 {
-		id := queue[0]
-		queue = queue[1:]
-		if seen[id] {
-			continue
-		}
-		seen[id] = true
-		r, err := s.db.GetRole(id)
-		if errs.KindOf(err) == errs.NotFound {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, name := range r.Privileges {
-			p, err := ParsePrivilege(name)
-			if err != nil {
-				s.log.Warn("role grants an invalid privilege; ignored", "role", id, "err", err)
-				continue
-			}
-			privs = append(privs, p)
-		}
-		queue = append(queue, r.Roles...)
-	}
-	return privs, nil
+	return &Principal{UserID: u.ID, grants: g}, true, nil
 }
 
 // Middleware resolves the caller of each request with Resolve.

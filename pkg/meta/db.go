@@ -39,7 +39,8 @@ var (
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
 		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
-		bucketCleanupPolicies, bucketTasks, bucketTrustStore}
+		bucketCleanupPolicies, bucketTasks, bucketTrustStore,
+		bucketPrivileges, bucketSelectors}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"sort"
+	"strings"
 
 	digest "github.com/opencontainers/go-digest"
 
@@ -41,17 +42,88 @@ func (b *base) Name() string   { return b.cfg.Name }
 func (b *base) Config() Config { return b.cfg }
 func (b *base) Format() Format { return b.format }
 
-// Authorize is the one decision on who may use a repository's content:
-// every route, listing and search asks it. Besides the caller's
-// privileges, the format may refuse anonymous callers outright (Docker's
-// forceBasicAuth), whatever the anonymous role holds.
+// ContentAuthorizer is an Authorizer that also decides on content by
+// path (auth.Service): content selector grants hold for the paths their
+// expression selects. Without it, path checks are repository-wide.
+type ContentAuthorizer interface {
+	RequireContent(ctx context.Context, perm auth.Privilege, c auth.Content) error
+}
+
+// Authorize is the one decision on who may use a repository's content as
+// a whole: AuthorizePath and AuthorizeFolder extend it to the grants that
+// cover only some paths, and every route, listing and search asks one of
+// them. Besides the caller's privileges, the format may refuse anonymous
+// callers outright (Docker's forceBasicAuth), whatever the anonymous role
+// holds.
 func (b *base) Authorize(ctx context.Context, action string) error {
+	if err := b.anonymousAllowed(ctx); err != nil {
+		return err
+	}
+	return b.authz.Require(ctx, b.view(action))
+}
+
+// AuthorizePath is Authorize for the asset at p.
+func (b *base) AuthorizePath(ctx context.Context, action, p string) error {
+	return b.authorizeContent(ctx, action, auth.Content{Path: "/" + p, Coordinate: b.coordinates(p)})
+}
+
+// AuthorizeFolder is Authorize for something under the folder dir ("" is
+// the root): whether a listing of dir may show anything, whether a folder
+// may be shown.
+func (b *base) AuthorizeFolder(ctx context.Context, action, dir string) error {
+	if dir != "" && !strings.HasSuffix(dir, "/") {
+		dir += "/"
+	}
+	return b.authorizeContent(ctx, action, auth.Content{Path: "/" + dir, Folder: true})
+}
+
+func (b *base) authorizeContent(ctx context.Context, action string, c auth.Content) error {
+	if err := b.anonymousAllowed(ctx); err != nil {
+		return err
+	}
+	ca, ok := b.authz.(ContentAuthorizer)
+	if !ok {
+		return b.authz.Require(ctx, b.view(action))
+	}
+	return ca.RequireContent(ctx, b.view(action), c)
+}
+
+func (b *base) view(action string) auth.Privilege {
+	return auth.RepositoryView(b.cfg.Format, b.cfg.Name, action)
+}
+
+func (b *base) anonymousAllowed(ctx context.Context) error {
 	if p := auth.PrincipalFrom(ctx); p != nil && p.Anonymous {
 		if ap, ok := b.format.(AnonymousPolicy); ok && !ap.AllowsAnonymous(b.cfg) {
 			return errs.New(errs.Unauthorized, "repository %s requires authentication", b.cfg.Name)
 		}
 	}
-	return b.authz.Require(ctx, auth.RepositoryView(b.cfg.Format, b.cfg.Name, action))
+	return nil
+}
+
+// coordinates gives a content selector's coordinate.<name> of the asset at
+// p from the component the format puts it in: group (groupId), name
+// (artifactId) and version.
+func (b *base) coordinates(p string) func(string) (string, bool) {
+	var c *meta.Component
+	done := false
+	return func(name string) (string, bool) {
+		if !done {
+			c, done = b.format.Component(p), true
+		}
+		if c == nil {
+			return "", false
+		}
+		switch name {
+		case "group", "groupId":
+			return c.Group, c.Group != ""
+		case "name", "artifactId":
+			return c.Name, true
+		case "version":
+			return c.Version, c.Version != ""
+		}
+		return "", false
+	}
 }
 
 func (b *base) Status() Status {

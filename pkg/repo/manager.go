@@ -462,7 +462,7 @@ func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.deletable(ctx, a.Repository); err != nil {
+	if err := m.deletable(ctx, a.Repository, []string{a.Path}); err != nil {
 		return err
 	}
 	released, err := m.db.DeleteAsset(id)
@@ -494,11 +494,15 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := m.deletable(ctx, comp.Repository); err != nil {
-		return err
-	}
 	own, err := m.db.ComponentAssets(comp)
 	if err != nil {
+		return err
+	}
+	paths := make([]string, len(own))
+	for i, a := range own {
+		paths[i] = a.Path
+	}
+	if err := m.deletable(ctx, comp.Repository, paths); err != nil {
 		return err
 	}
 	if r, ok := m.Lookup(comp.Repository); ok {
@@ -511,26 +515,30 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 		return err
 	}
 	m.release(ctx, released)
-	paths := make([]string, len(own))
-	for i, a := range own {
-		paths[i] = a.Path
-	}
 	return m.deleted(ctx, comp.Repository, paths)
 }
 
 // ComponentAssets returns the assets a component shows: its own, and for
-// formats with hooks what those reference.
+// formats with hooks what those reference; of those, the ones the caller
+// in ctx may browse.
 func (m *Manager) ComponentAssets(ctx context.Context, comp *meta.Component) ([]*meta.Asset, error) {
 	own, err := m.db.ComponentAssets(comp)
 	if err != nil {
 		return nil, err
 	}
-	if r, ok := m.Lookup(comp.Repository); ok {
-		if hooks, ok := r.Format().(ComponentHooks); ok {
-			return hooks.ComponentAssets(ctx, r, own)
+	r, ok := m.Lookup(comp.Repository)
+	if !ok {
+		return own, nil
+	}
+	if hooks, ok := r.Format().(ComponentHooks); ok {
+		if own, err = hooks.ComponentAssets(ctx, r, own); err != nil {
+			return nil, err
 		}
 	}
-	return own, nil
+	if r.Authorize(ctx, "browse") == nil {
+		return own, nil
+	}
+	return slices.DeleteFunc(own, func(a *meta.Asset) bool { return r.AuthorizePath(ctx, "browse", a.Path) != nil }), nil
 }
 
 func (m *Manager) build(cfg Config) (Repository, error) {

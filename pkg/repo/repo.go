@@ -357,8 +357,15 @@ type Repository interface {
 	// without visiting the assets (meta's folder index).
 	Folders(ctx context.Context, prefix string, fn func(folder string) error) error
 	// Authorize checks that the caller in ctx may perform action (browse,
-	// read, edit, add, delete) on this repository.
+	// read, edit, add, delete) on this repository as a whole.
 	Authorize(ctx context.Context, action string) error
+	// AuthorizePath checks action on the asset at path: a content
+	// selector grant may allow it where Authorize does not.
+	AuthorizePath(ctx context.Context, action, path string) error
+	// AuthorizeFolder checks action on something under the folder dir
+	// ("" is the root): what a listing of dir may show, whether the
+	// caller may know of the folder.
+	AuthorizeFolder(ctx context.Context, action, dir string) error
 	// Status reports the repository's health (proxy blocking).
 	Status() Status
 }

@@ -202,16 +202,34 @@ func (p plan) asset(a *meta.Asset) bool {
 
 func match(pattern, value string) bool { return pattern == "" || wildcard.Match(pattern, value) }
 
-// visibility returns a memoised check that the caller may browse a
-// repository, decided by the repository itself (Repository.Authorize).
-func (s *Service) visibility(ctx context.Context) func(name string) bool {
-	seen := map[string]bool{}
-	return func(name string) bool {
+// browsing is what the caller may browse of a repository: all of it, or
+// some (content selectors), asset by asset.
+// It lives for one search, with that search's context.
+type browsing struct {
+	ctx       context.Context
+	r         repo.Repository
+	all, some bool
+}
+
+// asset reports whether the caller may browse a.
+func (b browsing) asset(a *meta.Asset) bool {
+	return b.all || b.some && b.r.AuthorizePath(b.ctx, "browse", a.Path) == nil
+}
+
+// visibility returns a memoised check of what the caller may browse of a
+// repository, decided by the repository itself (Repository.Authorize,
+// AuthorizeFolder, AuthorizePath).
+func (s *Service) visibility(ctx context.Context) func(name string) browsing {
+	seen := map[string]browsing{}
+	return func(name string) browsing {
 		if v, ok := seen[name]; ok {
 			return v
 		}
-		r, ok := s.repos.Lookup(name)
-		v := ok && r.Authorize(ctx, "browse") == nil
+		var v browsing
+		if r, ok := s.repos.Lookup(name); ok {
+			v = browsing{ctx: ctx, r: r, all: r.Authorize(ctx, "browse") == nil}
+			v.some = v.all || r.AuthorizeFolder(ctx, "browse", "") == nil
+		}
 		seen[name] = v
 		return v
 	}
@@ -242,8 +260,8 @@ func encode(cursor string) string { return base64.RawURLEncoding.EncodeToString(
 
 // scan runs the plan's seek, nothing when the query names a repository
 // the caller may not browse; a cursor of another search is badCursor.
-func (s *Service) scan(ctx context.Context, p plan, visible func(string) bool, after string, inclusive bool, visit meta.ComponentVisit) (int, error) {
-	if p.repository != "" && !visible(p.repository) {
+func (s *Service) scan(ctx context.Context, p plan, visible func(string) browsing, after string, inclusive bool, visit meta.ComponentVisit) (int, error) {
+	if p.repository != "" && !visible(p.repository).some {
 		return 0, nil
 	}
 	n, err := s.db.ScanComponents(ctx, p.seek, after, inclusive, visit)
@@ -271,12 +289,13 @@ func (s *Service) components(ctx context.Context, q Query, after string, limit i
 	visible := s.visibility(ctx)
 	last := ""
 	visited, err = s.scan(ctx, p, visible, from, false, func(key string, c *meta.Component, assets func() ([]*meta.Asset, error)) (bool, error) {
-		if !p.component(c) || !visible(c.Repository) {
+		v := visible(c.Repository)
+		if !p.component(c) || !v.some {
 			return true, nil
 		}
-		if len(p.assetTerms) > 0 {
+		if len(p.assetTerms) > 0 || !v.all {
 			as, err := assets()
-			if err != nil || !anyAsset(as, p.asset) {
+			if err != nil || !anyAsset(as, func(a *meta.Asset) bool { return p.asset(a) && v.asset(a) }) {
 				return err == nil, err
 			}
 		}
@@ -321,7 +340,8 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 	visible := s.visibility(ctx)
 	lastKey, lastPath := "", ""
 	_, err = s.scan(ctx, p, visible, from, true, func(key string, c *meta.Component, load func() ([]*meta.Asset, error)) (bool, error) {
-		if !p.component(c) || !visible(c.Repository) {
+		v := visible(c.Repository)
+		if !p.component(c) || !v.some {
 			return true, nil
 		}
 		as, err := load()
@@ -329,7 +349,7 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 			return false, err
 		}
 		for _, a := range as {
-			if (key == from && a.Path <= fromPath) || !p.asset(a) {
+			if (key == from && a.Path <= fromPath) || !p.asset(a) || !v.asset(a) {
 				continue
 			}
 			if len(assets) == limit {

@@ -45,7 +45,7 @@ func browsePage(q url.Values) (after string, limit int, err error) {
 // listings had pages.
 func (s *Server) browse(w http.ResponseWriter, req *http.Request, r repo.Repository, dir string) {
 	ctx := req.Context()
-	if err := r.Authorize(ctx, "browse"); err != nil {
+	if err := r.AuthorizeFolder(ctx, "browse", dir); err != nil {
 		serve.Error(w, req, s.log, err)
 		return
 	}
@@ -59,6 +59,7 @@ func (s *Server) browse(w http.ResponseWriter, req *http.Request, r repo.Reposit
 		serve.Error(w, req, s.log, err)
 		return
 	}
+	entries = repo.BrowsableEntries(ctx, r, entries)
 	nextHref := ""
 	if next != "" {
 		q := url.Values{"after": {next}}

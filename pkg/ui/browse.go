@@ -82,10 +82,14 @@ func (u *UI) browse(c echo.Context) error {
 		}
 		dir = p
 	}
+	if err := r.AuthorizeFolder(ctx, "browse", dir); err != nil {
+		return u.fail(c, err)
+	}
 	entries, next, err := r.List(ctx, dir, c.QueryParam("after"), pageSize)
 	if err != nil {
 		return u.fail(c, err)
 	}
+	entries = repo.BrowsableEntries(ctx, r, entries)
 	d := browseData{Repository: name, Dir: dir, Next: next, Paged: c.QueryParam("after") != "", Crumbs: u.crumbs(name, dir)}
 	for _, e := range entries {
 		be := browseEntry{Entry: e}
@@ -161,6 +165,10 @@ func (u *UI) assetOf(c echo.Context, page string) (repo.Repository, *meta.Asset,
 	if isDir {
 		return nil, nil, errs.New(errs.NotFound, "a folder is no asset")
 	}
+	// One the caller may not browse is as missing.
+	if r.AuthorizePath(ctx, "browse", p) != nil {
+		return nil, nil, errs.New(errs.NotFound, "asset %s not found", p)
+	}
 	a, err := r.Stat(ctx, p)
 	if err != nil {
 		return nil, nil, err
@@ -178,7 +186,7 @@ func (u *UI) asset(c echo.Context) error {
 	name := r.Name()
 	d := assetData{Repository: name, Asset: a, Crumbs: u.crumbs(name, strings.TrimSuffix(path.Dir(a.Path), ".")),
 		Download:  u.prefix + "/ui/download/" + url.PathEscape(name) + "/" + escapePath(a.Path),
-		CanDelete: r.Authorize(c.Request().Context(), "delete") == nil,
+		CanDelete: r.AuthorizePath(c.Request().Context(), "delete", a.Path) == nil,
 		Action:    u.prefix + "/ui/asset/" + url.PathEscape(name) + "/" + escapePath(a.Path)}
 	for _, cs := range []checksum{{"asset-sha1", "SHA-1", "sha1"}, {"asset-sha256", "SHA-256", "sha256"}, {"asset-md5", "MD5", "md5"}, {"asset-sha512", "SHA-512", "sha512"}} {
 		v := a.Checksums[cs.Value]
@@ -224,7 +232,7 @@ func (u *UI) download(c echo.Context) error {
 		return u.fail(c, err)
 	}
 	ctx := c.Request().Context()
-	if err := r.Authorize(ctx, "read"); err != nil {
+	if err := r.AuthorizePath(ctx, "read", a.Path); err != nil {
 		return u.fail(c, err)
 	}
 	content, err := r.Get(ctx, a.Path)

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -254,5 +256,44 @@ func TestComponentVersionsOfItsGroup(t *testing.T) {
 	}
 	if strings.Join(vs, " ") != "1.0 2.0 3.0" {
 		t.Errorf("versions of zz.target:core = %q, want 1.0 2.0 3.0", vs)
+	}
+}
+
+// A user whose only content privilege is a content selector sees, opens
+// and downloads in the UI only what the selector selects.
+func TestBrowseWithContentSelector(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.createRepo(`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`)
+	e.put("raw-h", "team/a.txt", "team's")
+	e.put("raw-h", "other/b.txt", "other's")
+	if err := e.auth.CreateContentSelector(e.system(), &meta.ContentSelector{Name: "team", Expression: `path =^ "/team/"`}); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.auth.CreatePrivilege(e.system(), &meta.Privilege{Name: "team-read", Type: auth.TypeContentSelector,
+		Format: "raw", Repository: "raw-h", ContentSelector: "team", Actions: []string{"BROWSE", "READ"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.createUser("teamer", "teamer-pw", "team-read")
+	b := e.browser()
+	b.signIn("teamer", "teamer-pw")
+	root := b.get("/ui/browse/raw-h/")
+	if root.status != http.StatusOK {
+		t.Fatalf("browse root: %d", root.status)
+	}
+	root.has(t, `data-name="team"`)
+	root.lacks(t, `data-name="other"`)
+	if p := b.get("/ui/browse/raw-h/other/"); p.status == http.StatusOK && strings.Contains(p.body, "b.txt") {
+		t.Error("the other folder's listing shows b.txt")
+	}
+	b.get("/ui/asset/raw-h/team/a.txt").lacks(t, `id="delete-asset"`)
+	if p := b.get("/ui/asset/raw-h/other/b.txt"); p.status != http.StatusNotFound {
+		t.Errorf("the other asset's page: %d, want 404", p.status)
+	}
+	if dl := b.get("/ui/download/raw-h/team/a.txt"); dl.status != http.StatusOK || dl.body != "team's" {
+		t.Errorf("download in the team area: %d %q", dl.status, dl.body)
+	}
+	if dl := b.get("/ui/download/raw-h/other/b.txt"); dl.status == http.StatusOK {
+		t.Error("downloaded outside the team area")
 	}
 }

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"context"
 	"net/http"
 	"net/url"
 	"sort"
@@ -74,7 +75,7 @@ func (u *UI) component(c echo.Context) error {
 	}
 	sort.SliceStable(assets, func(i, j int) bool { return assets[i].Path < assets[j].Path })
 	d := componentData{Repository: r.Name(), Component: comp, Assets: assets,
-		CanDelete: r.Authorize(ctx, "delete") == nil}
+		CanDelete: deletable(ctx, r, assets)}
 	for _, a := range assets {
 		d.Total += a.Size
 	}
@@ -173,4 +174,15 @@ func anyValue(v url.Values) bool {
 		}
 	}
 	return false
+}
+
+// deletable reports whether the caller in ctx may delete every one of
+// assets in r (Manager.DeleteComponent decides; this is for the button).
+func deletable(ctx context.Context, r repo.Repository, assets []*meta.Asset) bool {
+	for _, a := range assets {
+		if r.AuthorizePath(ctx, "delete", a.Path) != nil {
+			return false
+		}
+	}
+	return r.AuthorizeFolder(ctx, "delete", "") == nil
 }

@@ -281,7 +281,7 @@ func (u *UI) repositoryPage(c echo.Context, status int, d formData) error {
 	rd := repositoryData{Repo: u.rowOf(c, r), formData: d}
 	rd.CanEdit = len(d.Sections) > 0
 	rd.CanDelete = u.may(c, auth.RepositoryAdmin(cfg.Format, cfg.Name, "delete"))
-	rd.CanBrowse = r.Authorize(c.Request().Context(), "browse") == nil
+	rd.CanBrowse = r.AuthorizeFolder(c.Request().Context(), "browse", "") == nil
 	rd.Snippets = u.snippets(c, r, nil)
 	return u.render(c, status, "repository", cfg.Name, "repositories", rd)
 }
