@@ -95,6 +95,11 @@ func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, err
 	}
+	// Nexus takes routingRule and answers routingRuleName (NEXUS-30973).
+	if rule, ok := out["routingRule"]; ok {
+		delete(out, "routingRule")
+		out["routingRuleName"] = rule
+	}
 	out["url"] = a.serverURL(c) + "/repository/" + cfg.Name
 	out["status"] = r.Status()
 	return json.Marshal(out)

@@ -38,7 +38,8 @@ var (
 
 	allBuckets = [][]byte{bucketSystem, bucketRepositories, bucketDeleting, bucketAssets, bucketAssetPaths,
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
-		bucketTokens, bucketComponentIndex, bucketRepositoryStats}
+		bucketTokens, bucketComponentIndex, bucketRepositoryStats,
+		bucketRoutingRules}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.

@@ -122,5 +122,8 @@ func (m *Manager) deletable(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	if err := m.writable(); err != nil {
+		return err
+	}
 	return r.Authorize(ctx, "delete")
 }

@@ -32,6 +32,8 @@ type Config struct {
 	NegativeCache *NegativeCache `json:"negativeCache,omitempty"`
 	HTTPClient    *HTTPClient    `json:"httpClient,omitempty"`
 	Group         *GroupSettings `json:"group,omitempty"`
+	// RoutingRule names the routing rule of a proxy or group (see routing.go).
+	RoutingRule string `json:"routingRule,omitempty"`
 	// Sections holds every other top-level object, by key.
 	Sections map[string]json.RawMessage `json:"-"`
 }
@@ -77,7 +79,8 @@ type GroupSettings struct {
 }
 
 var knownKeys = map[string]bool{"name": true, "format": true, "type": true, "online": true, "storage": true,
-	"proxy": true, "negativeCache": true, "httpClient": true, "group": true}
+	"proxy": true, "negativeCache": true, "httpClient": true, "group": true,
+	"routingRule": true}
 
 type configFields Config
 

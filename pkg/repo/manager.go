@@ -72,6 +72,9 @@ type Manager struct {
 	// sums shares the computation of an asset's missing checksums among
 	// concurrent callers (see Checksums).
 	sums singleflight.Group
+
+	routes *routingRules // the routing rules of proxies and groups
+	frozen *readOnly     // the read-only state every write checks
 }
 
 // deleteBatch bounds a deletion's transactions, so that writers elsewhere
@@ -144,7 +147,8 @@ func NewManager(db *meta.DB, blobs *blob.Store, authz Authorizer, opts Options, 
 		opts.Log = slog.Default()
 	}
 	m := &Manager{db: db, blobs: blobs, authz: authz, opts: opts, formats: map[string]Format{},
-		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch}
+		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch,
+		routes: &routingRules{}, frozen: &readOnly{}}
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
@@ -169,6 +173,12 @@ func (m *Manager) BlobStores() []*blob.Store { return []*blob.Store{m.blobs} }
 // Load builds the repositories stored in the database and notes the
 // deletions a crash interrupted (Sweep finishes them).
 func (m *Manager) Load(ctx context.Context) error {
+	if err := m.loadReadOnly(); err != nil {
+		return err
+	}
+	if err := m.loadRoutingRules(); err != nil {
+		return err
+	}
 	recs, err := m.db.Repositories()
 	if err != nil {
 		return err
@@ -224,6 +234,9 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "add")); err != nil {
 		return err
 	}
+	if err := m.writable(); err != nil {
+		return err
+	}
 	err := func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -253,6 +266,9 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	// Checked before existence, so that whether a name exists is not
 	// told to callers who may not edit it.
 	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "edit")); err != nil {
+		return err
+	}
+	if err := m.writable(); err != nil {
 		return err
 	}
 	err := func() error {
@@ -338,6 +354,9 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 			return errs.New(errs.NotFound, "repository %s not found", name)
 		}
 		if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
+			return err
+		}
+		if err := m.writable(); err != nil {
 			return err
 		}
 		for _, other := range m.repos {
@@ -568,7 +587,8 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, errs.New(errs.Invalid, "unknown format %q", cfg.Format)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: m.blobs, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads}
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads,
+		routes: m.routes, frozen: m.frozen}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil

@@ -81,7 +81,7 @@ func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 }
 
 func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
-	if err := p.online(); err != nil {
+	if err := p.serving(path); err != nil {
 		return nil, err
 	}
 	c, err := p.get(ctx, path, true)
@@ -92,7 +92,7 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 }
 
 func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error) {
-	if err := p.online(); err != nil {
+	if err := p.serving(path); err != nil {
 		return nil, err
 	}
 	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !p.rewrites(ctx, path) {

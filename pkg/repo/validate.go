@@ -69,6 +69,9 @@ func (m *Manager) validate(ctx context.Context, cfg *Config) error {
 	default:
 		return fieldErr("type", "must be hosted, proxy or group")
 	}
+	if err := m.validateRoutingRule(cfg); err != nil {
+		return err
+	}
 	return f.Validate(cfg)
 }
 
