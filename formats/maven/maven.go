@@ -198,9 +198,9 @@ func (f *Format) DefaultRepositories() []repo.Config {
 
 // SearchTerms are Nexus's maven.* search parameters.
 func (f *Format) SearchTerms() []repo.SearchTerm {
-	coord := func(field func(Coords) string) func(string) string {
-		return func(p string) string {
-			co, err := ParseArtifact(p)
+	coord := func(field func(Coords) string) func(*meta.Asset) string {
+		return func(a *meta.Asset) string {
+			co, err := ParseArtifact(a.Path)
 			if err != nil {
 				return ""
 			}

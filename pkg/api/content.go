@@ -255,7 +255,8 @@ func (a *API) searchParams(c echo.Context) (search.Query, string, int, error) {
 	if err != nil {
 		return search.Query{}, "", 0, err
 	}
-	return a.finder.ParseQuery(c.QueryParams()), c.QueryParam("continuationToken"), size, nil
+	q, err := a.finder.ParseQuery(c.QueryParams(), "continuationToken", "pageSize")
+	return q, c.QueryParam("continuationToken"), size, err
 }
 
 // searchPage is a page whose token is the search's own cursor.
