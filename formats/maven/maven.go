@@ -64,13 +64,15 @@ const (
 
 // settings is the "maven" section of a Maven repository's configuration.
 type settings struct {
-	VersionPolicy      string `json:"versionPolicy"`
-	LayoutPolicy       string `json:"layoutPolicy"`
-	ContentDisposition string `json:"contentDisposition"`
+	VersionPolicy string `json:"versionPolicy"`
+	LayoutPolicy  string `json:"layoutPolicy"`
+	// ContentDisposition is kept only when set ("" serves inline): Nexus
+	// returns what it was sent, and clients compare (go-nexus-client).
+	ContentDisposition string `json:"contentDisposition,omitempty"`
 }
 
 // Validate checks and defaults the "maven" section as Nexus does: a release
-// repository with a strict layout, served inline.
+// repository with a strict layout (served inline unless set otherwise).
 func (f *Format) Validate(cfg *repo.Config) error {
 	s := settings{}
 	if _, err := cfg.Section("maven", &s); err != nil {
@@ -84,7 +86,7 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	}{
 		{"maven.versionPolicy", &s.VersionPolicy, policyRelease, []string{policyRelease, policySnapshot, policyMixed}},
 		{"maven.layoutPolicy", &s.LayoutPolicy, layoutStrict, []string{layoutStrict, layoutPermissive}},
-		{"maven.contentDisposition", &s.ContentDisposition, "INLINE", []string{"INLINE", "ATTACHMENT"}},
+		{"maven.contentDisposition", &s.ContentDisposition, "", []string{"", "INLINE", "ATTACHMENT"}},
 	} {
 		*v.value = strings.ToUpper(*v.value)
 		if *v.value == "" {

@@ -23,6 +23,7 @@ func (a *API) registerContent(g *echo.Group) {
 	g.DELETE("/v1/assets/:id", a.deleteAsset)
 	g.GET("/v1/search", a.search)
 	g.GET("/v1/search/assets", a.searchAssets)
+	g.GET("/v1/search/assets/download", a.searchAssetsDownload)
 	g.GET("/v1/blobstores", a.listBlobStores)
 }
 
@@ -114,10 +115,13 @@ func pageParams(c echo.Context, defSize int) (size int, after string, err error)
 	return size, string(raw), nil
 }
 
+// errNoRepository is Nexus's answer to a listing without its repository.
+var errNoRepository = echo.NewHTTPError(http.StatusUnprocessableEntity, "repositoryId is required.")
+
 // listingParams reads a listing's repository (required) and its page.
 func (a *API) listingParams(c echo.Context) (name string, size int, after string, err error) {
 	if name = c.QueryParam("repository"); name == "" {
-		return "", 0, "", invalid("repository", "may not be empty")
+		return "", 0, "", errNoRepository
 	}
 	size, after, err = pageParams(c, 10)
 	return name, size, after, err
@@ -290,4 +294,24 @@ func (a *API) listBlobStores(c echo.Context) error {
 			BlobCount: u.BlobCount, TotalSizeInBytes: u.TotalSize, AvailableSpaceInBytes: u.AvailableSpace})
 	}
 	return a.ok(c, out)
+}
+
+// searchAssetsDownload redirects (302) to the one asset a search matches:
+// 404 for none, 400 for more than one unless sort is given, which picks the
+// first (as Nexus does).
+func (a *API) searchAssetsDownload(c echo.Context) error {
+	q, err := a.finder.ParseQuery(c.QueryParams())
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	assets, _, err := a.finder.Assets(c.Request().Context(), q, "", 2)
+	switch {
+	case err != nil:
+		return fail(c, a.log, err)
+	case len(assets) == 0:
+		return c.String(http.StatusNotFound, "Asset not found")
+	case len(assets) > 1 && q.Sort == "":
+		return c.String(http.StatusBadRequest, "Search returned multiple assets, please refine search criteria to find a single asset or use the sort query parameter to retrieve the first result.")
+	}
+	return c.Redirect(http.StatusFound, a.assetJSON(c, assets[0]).DownloadURL)
 }

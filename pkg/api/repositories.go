@@ -19,6 +19,17 @@ func (a *API) registerRepositories(g *echo.Group) {
 	g.POST("/v1/repositories/:format/:type", a.createRepository)
 	g.GET("/v1/repositories/:format/:type/:name", a.getRepositoryConfig)
 	g.PUT("/v1/repositories/:format/:type/:name", a.updateRepository)
+	// A static last segment: the router prefers it to create's :type.
+	g.POST("/v1/repositories/:format/invalidate-cache", a.invalidateCache)
+}
+
+// invalidateCache is POST /v1/repositories/{repositoryName}/invalidate-cache
+// (the router names the first segment "format", as create's route does).
+func (a *API) invalidateCache(c echo.Context) error {
+	if err := a.repos.InvalidateCache(c.Request().Context(), c.Param("format")); err != nil {
+		return fail(c, a.log, err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // repositoryJSON is the short form of GET /v1/repositories.

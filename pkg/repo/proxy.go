@@ -43,6 +43,9 @@ type proxyRepo struct {
 	blockedUntil time.Time
 	lastError    string
 	rateLimit    string
+	// invalidated is when the cache was last invalidated (Unix ns, 0 for
+	// never): content verified before then is stale.
+	invalidated atomic.Int64
 }
 
 // fetch is one upstream download that concurrent misses of a path share.
@@ -150,12 +153,15 @@ func (p *proxyRepo) fresh(a *meta.Asset, path string) bool {
 	} else if im, ok := p.format.(ImmutableContent); ok && im.Immutable(path) {
 		return true
 	}
-	if maxAge < 0 {
-		return true
-	}
 	verified := a.LastVerified
 	if verified.IsZero() {
 		verified = a.Created
+	}
+	if inv := p.invalidated.Load(); inv != 0 && !verified.After(time.Unix(0, inv)) {
+		return false
+	}
+	if maxAge < 0 {
+		return true
 	}
 	return p.now().Sub(verified) < time.Duration(maxAge)*time.Minute
 }
