@@ -76,3 +76,13 @@ func TestInvalidateCacheRoute(t *testing.T) {
 	expectStatus(t, c.do(http.MethodPost, "/v1/repositories/p/invalidate-cache", ""), http.StatusNoContent)
 	expectStatus(t, c.do(http.MethodPost, "/v1/repositories/missing/invalidate-cache", ""), http.StatusNotFound)
 }
+
+// Texts clients match, word for word (go-nexus-client).
+func TestErrorTextsClientsMatch(t *testing.T) {
+	c := newRESTClient(t)
+	rec := c.do(http.MethodDelete, "/v1/security/users/admin", "")
+	expectValidationList(t, rec)
+	if !strings.Contains(rec.Body.String(), "Can not delete currently signed in user") {
+		t.Fatalf("deleting oneself: %s", rec.Body)
+	}
+}
