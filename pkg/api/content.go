@@ -16,6 +16,7 @@ import (
 
 func (a *API) registerContent(g *echo.Group) {
 	g.GET("/v1/components", a.listComponents)
+	g.POST("/v1/components", a.uploadComponent)
 	g.GET("/v1/components/:id", a.getComponent)
 	g.DELETE("/v1/components/:id", a.deleteComponent)
 	g.GET("/v1/assets", a.listAssets)
