@@ -33,7 +33,11 @@ func (a *API) uploadComponent(c echo.Context) error {
 		return fail(c, a.log, errs.Wrap(errs.Invalid, err, "the body is not a multipart/form-data upload"))
 	}
 	form, err := mf.ReadForm(uploadMemory)
-	if err != nil {
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return fail(c, a.log, errs.New(errs.TooLarge, "the upload is larger than the upload limit of %d bytes", tooLarge.Limit))
+	case err != nil:
 		return fail(c, a.log, errs.Wrap(errs.Invalid, err, "the upload form could not be read"))
 	}
 	defer form.RemoveAll()
