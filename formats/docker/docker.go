@@ -136,12 +136,14 @@ func (f *Format) IsMetadata(p string) bool {
 // Component makes each tag a component: the image name and the tag.
 // SearchTerms are Nexus's docker.* search parameters: the image and tag
 // are the component's name and version, the content digest is the tag's
-// manifest's.
+// manifest's, a layer id any digest the manifest references (its config
+// and layers; an index's are its platforms' manifests).
 func (f *Format) SearchTerms() []repo.SearchTerm {
 	return []repo.SearchTerm{
 		{Param: "docker.imageName", Component: "name"},
 		{Param: "docker.imageTag", Component: "version"},
-		{Param: "docker.contentDigest", Asset: manifestDigest},
+		{Param: "docker.contentDigest", Asset: func(a *meta.Asset) []string { return []string{manifestDigest(a)} }},
+		{Param: "docker.layerId", Asset: func(a *meta.Asset) []string { return strings.Fields(a.Attributes[attrRefs]) }},
 	}
 }
 

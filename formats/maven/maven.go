@@ -200,13 +200,13 @@ func (f *Format) DefaultRepositories() []repo.Config {
 
 // SearchTerms are Nexus's maven.* search parameters.
 func (f *Format) SearchTerms() []repo.SearchTerm {
-	coord := func(field func(Coords) string) func(*meta.Asset) string {
-		return func(a *meta.Asset) string {
+	coord := func(field func(Coords) string) func(*meta.Asset) []string {
+		return func(a *meta.Asset) []string {
 			co, err := ParseArtifact(a.Path)
 			if err != nil {
-				return ""
+				return nil
 			}
-			return field(co)
+			return []string{field(co)}
 		}
 	}
 	return []repo.SearchTerm{

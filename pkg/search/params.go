@@ -15,7 +15,7 @@ var checksumParams = []string{string(blob.MD5), string(blob.SHA1), string(blob.S
 // unsupported are parameters of Nexus's search, for formats served here,
 // that this server cannot answer: refused by name rather than ignored, so
 // a client never takes "no filter" for "no match".
-var unsupported = []string{"docker.layerId", "npm.author", "npm.description", "npm.keywords", "npm.license",
+var unsupported = []string{"npm.author", "npm.description", "npm.keywords", "npm.license",
 	"npm.tagged_is", "npm.tagged_not", "prerelease", "gavec"}
 
 // ParseQuery reads a REST or UI query string: format, repository, group,

@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -119,8 +120,10 @@ func (s *Service) compile(q Query) (plan, error) {
 		case "version":
 			p.version = v
 		default:
-			value := t.Asset
-			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return wildcard.Match(v, value(a)) })
+			values := t.Asset
+			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool {
+				return slices.ContainsFunc(values(a), func(s string) bool { return wildcard.Match(v, s) })
+			})
 		}
 	}
 	for param, v := range map[string]string{"repository": q.Repository, "format": q.Format, "group": q.Group,

@@ -98,6 +98,32 @@ func TestDockerTerms(t *testing.T) {
 	if len(got) == 0 || !slices.Equal(ids(got), ids(want)) {
 		t.Fatalf("docker terms: %d results, want %d", len(got), len(want))
 	}
+	// The manifest's digest and the digests it references.
+	c := &meta.Component{Repository: "docker-a", Format: "docker", Name: "team/digests", Version: "v9"}
+	a := meta.Asset{Repository: "docker-a", Path: "v2/team/digests/manifests/v9", Blob: digest.FromString("m"),
+		Attributes: map[string]string{"digest": "sha256:" + strings.Repeat("a", 64),
+			"refs": "sha256:" + strings.Repeat("c", 64) + " sha256:" + strings.Repeat("1", 64)}}
+	if _, _, err := fx.db.PutAssets([]meta.PutAssetRequest{{Component: c, Asset: a}}); err != nil {
+		t.Fatal(err)
+	}
+	for param, tc := range map[string]struct {
+		value string
+		want  int
+	}{
+		"docker.contentDigest": {"sha256:" + strings.Repeat("a", 64), 1},
+		"docker.layerId":       {"sha256:" + strings.Repeat("1", 64), 1},
+	} {
+		for _, v := range []string{tc.value, "sha256:" + strings.Repeat("f", 64)} {
+			q, err := fx.s.ParseQuery(url.Values{param: {v}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			n := len(fx.all(fx.admin, q, 10))
+			if want := map[bool]int{true: tc.want, false: 0}[v == tc.value]; n != want {
+				t.Errorf("%s=%s: %d results, want %d", param, v, n, want)
+			}
+		}
+	}
 }
 
 // Unknown, unsupported and malformed parameters are refused by name.
@@ -106,6 +132,7 @@ func TestParseQueryRefusals(t *testing.T) {
 	for param, v := range map[string]url.Values{
 		"foo":        {"foo": {"x"}},
 		"npm.author": {"npm.author": {"x"}},
+		"nuget.id":   {"nuget.id": {"x"}},
 		"sort":       {"sort": {"size"}},
 		"direction":  {"direction": {"up"}},
 	} {
