@@ -481,8 +481,12 @@ func (m *Manager) resumeDeletions(ctx context.Context) error {
 
 // Maintain runs periodic housekeeping: it finishes repository deletions
 // that failed, purges resumable uploads left unfinished for longer than
-// UploadPurgeAge and lets formats tidy their repositories.
+// UploadPurgeAge and lets formats tidy their repositories. A read-only
+// server skips it: housekeeping is writes too.
 func (m *Manager) Maintain(ctx context.Context) {
+	if m.writable() != nil {
+		return
+	}
 	if err := m.resumeDeletions(ctx); err != nil {
 		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
