@@ -231,3 +231,17 @@ func (m *Manager) DeleteRoutingRule(ctx context.Context, name string) error {
 	m.routes.remove(name)
 	return nil
 }
+
+// routingField is the routing rule of a proxy's or group's form: none, or
+// one of the stored rules.
+func (m *Manager) routingField() Field {
+	m.routes.mu.RLock()
+	names := []string{""}
+	for name := range m.routes.rules {
+		names = append(names, name)
+	}
+	m.routes.mu.RUnlock()
+	slices.Sort(names)
+	return Field{Path: "routingRule", Label: "Routing rule", Kind: FieldSelect, Options: names, Section: "Routing",
+		Help: "Paths the rule blocks are answered 404 without asking the upstream or the members."}
+}
