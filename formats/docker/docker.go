@@ -158,6 +158,19 @@ func (f *Format) IsMetadata(p string) bool {
 }
 
 // Component makes each tag a component: the image name and the tag.
+// SearchTerms are Nexus's docker.* search parameters: the image and tag
+// are the component's name and version, the content digest is the tag's
+// manifest's, a layer id any digest the manifest references (its config
+// and layers; an index's are its platforms' manifests).
+func (f *Format) SearchTerms() []repo.SearchTerm {
+	return []repo.SearchTerm{
+		{Param: "docker.imageName", Component: "name"},
+		{Param: "docker.imageTag", Component: "version"},
+		{Param: "docker.contentDigest", Asset: func(a *meta.Asset) []string { return []string{manifestDigest(a)} }},
+		{Param: "docker.layerId", Asset: func(a *meta.Asset) []string { return strings.Fields(a.Attributes[attrRefs]) }},
+	}
+}
+
 func (f *Format) Component(p string) *meta.Component {
 	i := strings.LastIndex(p, "/manifests/")
 	if i < 0 || !strings.HasPrefix(p, "v2/") {

@@ -119,8 +119,10 @@ var engineCodes = map[errs.Kind]errorCode{
 	errs.Upstream:     codeUnknown,
 	errs.TooLarge:     codeSizeInvalid,
 	errs.TooLong:      codeNameTooLong,
-	// The spec has no code for a full disk; the status (507) tells.
+	// The spec has no code for a full disk or a read-only server; the
+	// status (507, 503) and the message tell.
 	errs.InsufficientStorage: codeUnknown,
+	errs.Unavailable:         codeUnknown,
 }
 
 // policyError reports a write the repository's policy refused (deny, or a

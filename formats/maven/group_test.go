@@ -98,8 +98,8 @@ func TestProxy(t *testing.T) {
 func TestValidateAndDefaults(t *testing.T) {
 	fx := newFixture(t)
 	r := fx.Create(`{"name":"plain","format":"maven2","type":"hosted","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true}}`)
-	if s := fx.f.settingsOf(r); s.VersionPolicy != policyRelease || s.LayoutPolicy != layoutStrict || s.ContentDisposition != "INLINE" {
-		t.Fatalf("defaults: %+v", s)
+	if s := fx.f.settingsOf(r); s.VersionPolicy != policyRelease || s.LayoutPolicy != layoutStrict || s.ContentDisposition != "" {
+		t.Fatalf("defaults (content disposition left out, served inline): %+v", s)
 	}
 	if err := fx.M.CreateDefaults(t.Context()); err != nil {
 		t.Fatal(err)

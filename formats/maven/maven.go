@@ -64,13 +64,15 @@ const (
 
 // settings is the "maven" section of a Maven repository's configuration.
 type settings struct {
-	VersionPolicy      string `json:"versionPolicy"`
-	LayoutPolicy       string `json:"layoutPolicy"`
-	ContentDisposition string `json:"contentDisposition"`
+	VersionPolicy string `json:"versionPolicy"`
+	LayoutPolicy  string `json:"layoutPolicy"`
+	// ContentDisposition is kept only when set ("" serves inline): Nexus
+	// returns what it was sent, and clients compare (go-nexus-client).
+	ContentDisposition string `json:"contentDisposition,omitempty"`
 }
 
 // Validate checks and defaults the "maven" section as Nexus does: a release
-// repository with a strict layout, served inline.
+// repository with a strict layout (served inline unless set otherwise).
 func (f *Format) Validate(cfg *repo.Config) error {
 	s := settings{}
 	if _, err := cfg.Section("maven", &s); err != nil {
@@ -84,7 +86,7 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	}{
 		{"maven.versionPolicy", &s.VersionPolicy, policyRelease, []string{policyRelease, policySnapshot, policyMixed}},
 		{"maven.layoutPolicy", &s.LayoutPolicy, layoutStrict, []string{layoutStrict, layoutPermissive}},
-		{"maven.contentDisposition", &s.ContentDisposition, "INLINE", []string{"INLINE", "ATTACHMENT"}},
+		{"maven.contentDisposition", &s.ContentDisposition, "", []string{"", "INLINE", "ATTACHMENT"}},
 	} {
 		*v.value = strings.ToUpper(*v.value)
 		if *v.value == "" {
@@ -198,13 +200,13 @@ func (f *Format) DefaultRepositories() []repo.Config {
 
 // SearchTerms are Nexus's maven.* search parameters.
 func (f *Format) SearchTerms() []repo.SearchTerm {
-	coord := func(field func(Coords) string) func(string) string {
-		return func(p string) string {
-			co, err := ParseArtifact(p)
+	coord := func(field func(Coords) string) func(*meta.Asset) []string {
+		return func(a *meta.Asset) []string {
+			co, err := ParseArtifact(a.Path)
 			if err != nil {
-				return ""
+				return nil
 			}
-			return field(co)
+			return []string{field(co)}
 		}
 	}
 	return []repo.SearchTerm{

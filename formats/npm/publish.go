@@ -167,26 +167,37 @@ func checkPublish(name string, body, att object, max int64) (*release, error) {
 // after a crash is accepted), then the packument with it added, by
 // compare-and-swap, so concurrent publishes of other versions all land.
 func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.Request, r repo.Repository, name string, body, att object, max int64, who putter) error {
-	target, err := writeTarget(ctx, r, name, "add")
+	rev, err := f.publishRelease(ctx, r, name, body, att, max, who)
 	if err != nil {
 		return err
 	}
+	writeJSON(w, req, http.StatusOK, map[string]any{"ok": true, "success": true, "id": name, "rev": rev})
+	return nil
+}
+
+// publishRelease is publish without the answer: it returns the
+// packument's new revision.
+func (f *Format) publishRelease(ctx context.Context, r repo.Repository, name string, body, att object, max int64, who putter) (string, error) {
+	target, err := writeTarget(ctx, r, name, "add")
+	if err != nil {
+		return "", err
+	}
 	rel, err := checkPublish(name, body, att, max)
 	if err != nil {
-		return err
+		return "", err
 	}
 	unlock := f.lock(target, name)
 	defer unlock()
 	cur, blob, err := stored(ctx, target, name)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if cur == nil {
 		if err := checkNewName(name); err != nil {
-			return err
+			return "", err
 		}
 	} else if err := checkNewVersion(cur, rel.version); err != nil {
-		return err
+		return "", err
 	}
 	tp := tarballPath(name, rel.version)
 	dist := objectOf(rel.manifest.get("dist"))
@@ -211,7 +222,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 	opts.Component = f.Component(tp)
 	opts.AllowIdentical = true
 	if _, err := target.Put(ctx, tp, bytes.NewReader(rel.tarball), opts); err != nil {
-		return err
+		return "", err
 	}
 	var rev string
 	_, err = modifyFrom(ctx, who, target, name, cur, blob, func(cur []byte) ([]byte, error) {
@@ -222,11 +233,7 @@ func (f *Format) publish(ctx context.Context, w http.ResponseWriter, req *http.R
 		doc, rev = withRev(doc, stringOf(doc.get("_rev")))
 		return doc.marshal(), nil
 	})
-	if err != nil {
-		return err
-	}
-	writeJSON(w, req, http.StatusOK, map[string]any{"ok": true, "success": true, "id": name, "rev": rev})
-	return nil
+	return rev, err
 }
 
 // tarballURL is the URL a published version's dist.tarball gets: in the

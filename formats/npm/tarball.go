@@ -28,18 +28,34 @@ const (
 // tools use another top folder, so the one package.json directly under
 // the top folder counts).
 func tarballManifest(tgz []byte) (name, version string, err error) {
+	b, err := tarballPackageJSON(tgz)
+	if err != nil {
+		return "", "", err
+	}
+	var pj struct {
+		Name    string `json:"name"`
+		Version string `json:"version"`
+	}
+	if err := json.Unmarshal(b, &pj); err != nil {
+		return "", "", errs.Wrap(errs.Invalid, err, "the tarball's package.json is malformed")
+	}
+	return pj.Name, pj.Version, nil
+}
+
+// tarballPackageJSON returns the package.json that tarballManifest reads.
+func tarballPackageJSON(tgz []byte) ([]byte, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(tgz))
 	if err != nil {
-		return "", "", errs.Wrap(errs.Invalid, err, "the tarball is not gzip")
+		return nil, errs.Wrap(errs.Invalid, err, "the tarball is not gzip")
 	}
 	tr := tar.NewReader(io.LimitReader(zr, maxUnpacked))
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
-			return "", "", errs.New(errs.Invalid, "the tarball has no package.json")
+			return nil, errs.New(errs.Invalid, "the tarball has no package.json")
 		}
 		if err != nil {
-			return "", "", errs.Wrap(errs.Invalid, err, "the tarball is not a readable tar archive")
+			return nil, errs.Wrap(errs.Invalid, err, "the tarball is not a readable tar archive")
 		}
 		dir, file, ok := strings.Cut(strings.TrimPrefix(h.Name, "./"), "/")
 		if !ok || dir == "" || file != "package.json" || h.Typeflag != tar.TypeReg {
@@ -47,16 +63,9 @@ func tarballManifest(tgz []byte) (name, version string, err error) {
 		}
 		b, err := io.ReadAll(io.LimitReader(tr, maxPackageJSON+1))
 		if err != nil || len(b) > maxPackageJSON {
-			return "", "", errs.New(errs.Invalid, "the tarball's package.json could not be read")
+			return nil, errs.New(errs.Invalid, "the tarball's package.json could not be read")
 		}
-		var pj struct {
-			Name    string `json:"name"`
-			Version string `json:"version"`
-		}
-		if err := json.Unmarshal(b, &pj); err != nil {
-			return "", "", errs.Wrap(errs.Invalid, err, "the tarball's package.json is malformed")
-		}
-		return pj.Name, pj.Version, nil
+		return b, nil
 	}
 }
 

@@ -48,10 +48,13 @@ func New(repos *repo.Manager, authn *auth.Service, db *meta.DB, contextPath stri
 
 // Register mounts every endpoint on g, which is mounted at /service/rest.
 func (a *API) Register(g *echo.Group) {
+	g.Use(a.refuseWhileFrozen)
 	a.registerStatus(g)
 	a.registerRepositories(g)
 	a.registerContent(g)
 	a.registerBlobStores(g)
+	a.registerRouting(g)
+	a.registerReadOnly(g)
 	registerSecurity(g, a.auth, a.log)
 	a.registerCleanup(g)
 	a.registerTasks(g)

@@ -16,6 +16,7 @@ import (
 
 func (a *API) registerContent(g *echo.Group) {
 	g.GET("/v1/components", a.listComponents)
+	g.POST("/v1/components", a.uploadComponent)
 	g.GET("/v1/components/:id", a.getComponent)
 	g.DELETE("/v1/components/:id", a.deleteComponent)
 	g.GET("/v1/assets", a.listAssets)
@@ -23,6 +24,7 @@ func (a *API) registerContent(g *echo.Group) {
 	g.DELETE("/v1/assets/:id", a.deleteAsset)
 	g.GET("/v1/search", a.search)
 	g.GET("/v1/search/assets", a.searchAssets)
+	g.GET("/v1/search/assets/download", a.searchAssetsDownload)
 }
 
 // componentJSON and assetJSON are the Nexus REST shapes.
@@ -113,10 +115,13 @@ func pageParams(c echo.Context, defSize int) (size int, after string, err error)
 	return size, string(raw), nil
 }
 
+// errNoRepository is Nexus's answer to a listing without its repository.
+var errNoRepository = echo.NewHTTPError(http.StatusUnprocessableEntity, "repositoryId is required.")
+
 // listingParams reads a listing's repository (required) and its page.
 func (a *API) listingParams(c echo.Context) (name string, size int, after string, err error) {
 	if name = c.QueryParam("repository"); name == "" {
-		return "", 0, "", invalid("repository", "may not be empty")
+		return "", 0, "", errNoRepository
 	}
 	size, after, err = pageParams(c, 10)
 	return name, size, after, err
@@ -254,7 +259,8 @@ func (a *API) searchParams(c echo.Context) (search.Query, string, int, error) {
 	if err != nil {
 		return search.Query{}, "", 0, err
 	}
-	return a.finder.ParseQuery(c.QueryParams()), c.QueryParam("continuationToken"), size, nil
+	q, err := a.finder.ParseQuery(c.QueryParams(), "continuationToken", "pageSize")
+	return q, c.QueryParam("continuationToken"), size, err
 }
 
 // searchPage is a page whose token is the search's own cursor.
@@ -264,4 +270,24 @@ func searchPage[T any](items []T, next string) page[T] {
 		p.ContinuationToken = &next
 	}
 	return p
+}
+
+// searchAssetsDownload redirects (302) to the one asset a search matches:
+// 404 for none, 400 for more than one unless sort is given, which picks the
+// first (as Nexus does).
+func (a *API) searchAssetsDownload(c echo.Context) error {
+	q, err := a.finder.ParseQuery(c.QueryParams())
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	assets, _, err := a.finder.Assets(c.Request().Context(), q, "", 2)
+	switch {
+	case err != nil:
+		return fail(c, a.log, err)
+	case len(assets) == 0:
+		return c.String(http.StatusNotFound, "Asset not found")
+	case len(assets) > 1 && q.Sort == "":
+		return c.String(http.StatusBadRequest, "Search returned multiple assets, please refine search criteria to find a single asset or use the sort query parameter to retrieve the first result.")
+	}
+	return c.Redirect(http.StatusFound, a.assetJSON(c, assets[0]).DownloadURL)
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 
@@ -55,6 +56,11 @@ func fail(c echo.Context, log *slog.Logger, err error) error {
 	var ae *auth.FieldError
 	if errors.As(err, &ae) {
 		return c.JSON(http.StatusBadRequest, validationErrors{{ID: "PARAMETER " + ae.Field, Message: ae.Message}})
+	}
+	// A status of Nexus's own with its text (422 for a missing repository).
+	var he *echo.HTTPError
+	if errors.As(err, &he) {
+		return c.String(he.Code, fmt.Sprint(he.Message))
 	}
 	kind := errs.KindOf(err)
 	status := errs.Status(err)

@@ -19,6 +19,17 @@ func (a *API) registerRepositories(g *echo.Group) {
 	g.POST("/v1/repositories/:format/:type", a.createRepository)
 	g.GET("/v1/repositories/:format/:type/:name", a.getRepositoryConfig)
 	g.PUT("/v1/repositories/:format/:type/:name", a.updateRepository)
+	// A static last segment: the router prefers it to create's :type.
+	g.POST("/v1/repositories/:format/invalidate-cache", a.invalidateCache)
+}
+
+// invalidateCache is POST /v1/repositories/{repositoryName}/invalidate-cache
+// (the router names the first segment "format", as create's route does).
+func (a *API) invalidateCache(c echo.Context) error {
+	if err := a.repos.InvalidateCache(c.Request().Context(), c.Param("format")); err != nil {
+		return fail(c, a.log, err)
+	}
+	return c.NoContent(http.StatusNoContent)
 }
 
 // repositoryJSON is the short form of GET /v1/repositories.
@@ -94,6 +105,11 @@ func (a *API) fullForm(c echo.Context, r repo.Repository) ([]byte, error) {
 	var out map[string]any
 	if err := json.Unmarshal(raw, &out); err != nil {
 		return nil, err
+	}
+	// Nexus takes routingRule and answers routingRuleName (NEXUS-30973).
+	if rule, ok := out["routingRule"]; ok {
+		delete(out, "routingRule")
+		out["routingRuleName"] = rule
 	}
 	out["url"] = a.serverURL(c) + "/repository/" + cfg.Name
 	out["status"] = r.Status()

@@ -145,7 +145,8 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 		return err
 	}
 	if p := PrincipalFrom(ctx); p != nil && !p.Anonymous && p.UserID == id {
-		return errs.New(errs.Invalid, "cannot delete the current user %q", id)
+		// Nexus's words: clients match them (go-nexus-client).
+		return errs.New(errs.Invalid, "Can not delete currently signed in user")
 	}
 	set, err := s.db.Anonymous()
 	if err != nil {

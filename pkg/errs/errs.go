@@ -30,6 +30,8 @@ const (
 	// metadata has no room for. KindOf finds ENOSPC and EDQUOT under any
 	// error, so the stores need not wrap them.
 	InsufficientStorage
+	// Unavailable is a write refused while the server is read-only (frozen).
+	Unavailable
 )
 
 var statuses = map[Kind]int{
@@ -45,6 +47,7 @@ var statuses = map[Kind]int{
 	TooLong:      http.StatusRequestURITooLong,
 
 	InsufficientStorage: http.StatusInsufficientStorage,
+	Unavailable:         http.StatusServiceUnavailable,
 }
 
 var names = map[Kind]string{
@@ -60,6 +63,7 @@ var names = map[Kind]string{
 	TooLong:      "too long",
 
 	InsufficientStorage: "insufficient storage: the server has no space left to store this",
+	Unavailable:         "unavailable",
 }
 
 // String returns a short lower-case name of the kind.

@@ -174,6 +174,9 @@ func (m *Manager) deletable(ctx context.Context, name string, paths []string) er
 	if err != nil {
 		return err
 	}
+	if err := m.writable(); err != nil {
+		return err
+	}
 	for _, p := range paths {
 		if err := r.AuthorizePath(ctx, "browse", p); err != nil {
 			return errs.New(errs.NotFound, "%s not found", p)

@@ -35,7 +35,9 @@ type base struct {
 	// manager's, shared by its repositories).
 	downloads *downloads
 	// note explains a status beyond the repository's own (nil for none).
-	note func(Config) string
+	note   func(Config) string
+	routes *routingRules // the manager's
+	frozen *readOnly     // the manager's
 }
 
 func (b *base) Name() string   { return b.cfg.Name }
@@ -261,6 +263,9 @@ func releaseBlobs(ctx context.Context, db *meta.DB, stores *blob.Stores, log *sl
 // upload.max-size, what the server stores for itself (a proxy's cache, a
 // group's merge) by bounds of its own.
 func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck, maxSize int64) (*meta.Asset, error) {
+	if err := b.frozen.refuseFrozen(); err != nil {
+		return nil, err
+	}
 	if b.cfg.Storage.StrictContentTypeValidation {
 		// Checked as the blob store reads: a refusal is the write's
 		// failure, which followers of a proxy download hear of too.
@@ -327,6 +332,11 @@ func (b *base) recorder(p string, opts PutOptions, check writeCheck) *recorder {
 
 func (r *recorder) record(info blob.Info) error {
 	r.committed = info.Digest
+	// Again at the commit: the server may have been frozen while the
+	// bytes were read.
+	if err := r.b.frozen.refuseFrozen(); err != nil {
+		return err
+	}
 	reqs := make([]meta.PutAssetRequest, len(r.reqs))
 	for i, req := range r.reqs {
 		req.Asset.Blob = info.Digest
@@ -367,6 +377,9 @@ func (r *recorder) finish(ctx context.Context, err error) (*meta.Asset, error) {
 }
 
 func (b *base) deletePath(ctx context.Context, p string) error {
+	if err := b.frozen.refuseFrozen(); err != nil {
+		return err
+	}
 	released, err := b.db.DeleteAssetByPath(b.cfg.Name, p)
 	if err != nil {
 		return err

@@ -34,6 +34,8 @@ type Config struct {
 	Group         *GroupSettings `json:"group,omitempty"`
 	// Cleanup names the cleanup policies applied (pkg/cleanup).
 	Cleanup *CleanupSettings `json:"cleanup,omitempty"`
+	// RoutingRule names the routing rule of a proxy or group (see routing.go).
+	RoutingRule string `json:"routingRule,omitempty"`
 	// Sections holds every other top-level object, by key.
 	Sections map[string]json.RawMessage `json:"-"`
 }
@@ -91,7 +93,8 @@ type GroupSettings struct {
 }
 
 var knownKeys = map[string]bool{"name": true, "format": true, "type": true, "online": true, "storage": true,
-	"proxy": true, "negativeCache": true, "httpClient": true, "group": true, "cleanup": true}
+	"proxy": true, "negativeCache": true, "httpClient": true, "group": true, "cleanup": true,
+	"routingRule": true}
 
 type configFields Config
 

@@ -126,6 +126,9 @@ func (m *Manager) Fields(ctx context.Context, format, typ string) ([]Field, erro
 				Help: "The hosted member that takes uploads sent to the group; none for a read-only group."})
 		}
 	}
+	if typ != Hosted {
+		out = append(out, m.routingField())
+	}
 	if cf, ok := f.(ConfigFields); ok {
 		out = append(out, cf.Fields(typ)...)
 	}

@@ -44,7 +44,7 @@ func (g *groupRepo) WritableMember() Repository {
 }
 
 func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
-	if err := g.online(); err != nil {
+	if err := g.serving(p); err != nil {
 		return nil, err
 	}
 	// Members serve what they store; the group rewrites once, for the URL
@@ -83,7 +83,7 @@ func firstMember[T any](g *groupRepo, p string, get func(Repository) (T, error))
 }
 
 func (g *groupRepo) Locate(ctx context.Context, p string) (*meta.Asset, error) {
-	if err := g.online(); err != nil {
+	if err := g.serving(p); err != nil {
 		return nil, err
 	}
 	if _, merges := g.format.(GroupMerger); (merges && g.format.IsMetadata(p)) || g.rewrites(ctx, p) {

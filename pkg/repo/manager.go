@@ -79,7 +79,9 @@ type Manager struct {
 	// concurrent callers (see Checksums).
 	sums singleflight.Group
 
-	quotas quotaWatch // soft quota violations, logged once per transition
+	quotas quotaWatch    // soft quota violations, logged once per transition
+	routes *routingRules // the routing rules of proxies and groups
+	frozen *readOnly     // the read-only state every write checks
 }
 
 // deleteBatch bounds a deletion's transactions, so that writers elsewhere
@@ -154,7 +156,8 @@ func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options
 		opts.Log = slog.Default()
 	}
 	m := &Manager{db: db, stores: stores, authz: authz, opts: opts, formats: map[string]Format{},
-		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch}
+		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch,
+		routes: &routingRules{}, frozen: &readOnly{}}
 	for _, f := range formats {
 		m.formats[f.Name()] = f
 	}
@@ -175,6 +178,12 @@ func (m *Manager) BlobStores() []*blob.Store { return m.stores.List() }
 // database and notes the deletions a crash interrupted (Sweep finishes
 // them).
 func (m *Manager) Load(ctx context.Context) error {
+	if err := m.loadReadOnly(); err != nil {
+		return err
+	}
+	if err := m.loadRoutingRules(); err != nil {
+		return err
+	}
 	if err := m.openBlobStores(); err != nil {
 		return err
 	}
@@ -233,6 +242,9 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "add")); err != nil {
 		return err
 	}
+	if err := m.writable(); err != nil {
+		return err
+	}
 	err := func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -262,6 +274,9 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	// Checked before existence, so that whether a name exists is not
 	// told to callers who may not edit it.
 	if err := m.authz.Require(ctx, auth.RepositoryAdmin(cfg.Format, cfg.Name, "edit")); err != nil {
+		return err
+	}
+	if err := m.writable(); err != nil {
 		return err
 	}
 	err := func() error {
@@ -331,6 +346,9 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 			return errs.New(errs.NotFound, "repository %s not found", name)
 		}
 		if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
+			return err
+		}
+		if err := m.writable(); err != nil {
 			return err
 		}
 		for _, other := range m.repos {
@@ -429,8 +447,12 @@ func (m *Manager) resumeDeletions(ctx context.Context) error {
 
 // Maintain runs periodic housekeeping: it finishes repository deletions
 // that failed, purges resumable uploads left unfinished for longer than
-// UploadPurgeAge and lets formats tidy their repositories.
+// UploadPurgeAge and lets formats tidy their repositories. A read-only
+// server skips it: housekeeping is writes too.
 func (m *Manager) Maintain(ctx context.Context) {
+	if m.writable() != nil {
+		return
+	}
 	if err := m.resumeDeletions(ctx); err != nil {
 		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
@@ -551,7 +573,8 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote}
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote,
+		routes: m.routes, frozen: m.frozen}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil

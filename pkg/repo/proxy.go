@@ -43,6 +43,9 @@ type proxyRepo struct {
 	blockedUntil time.Time
 	lastError    string
 	rateLimit    string
+	// invalidated is when the cache was last invalidated (Unix ns, 0 for
+	// never): content verified before then is stale.
+	invalidated atomic.Int64
 }
 
 // fetch is one upstream download that concurrent misses of a path share.
@@ -81,7 +84,7 @@ func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 }
 
 func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
-	if err := p.online(); err != nil {
+	if err := p.serving(path); err != nil {
 		return nil, err
 	}
 	c, err := p.get(ctx, path, true)
@@ -92,7 +95,7 @@ func (p *proxyRepo) Get(ctx context.Context, path string) (*Content, error) {
 }
 
 func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error) {
-	if err := p.online(); err != nil {
+	if err := p.serving(path); err != nil {
 		return nil, err
 	}
 	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !p.rewrites(ctx, path) {
@@ -156,12 +159,15 @@ func (p *proxyRepo) fresh(a *meta.Asset, path string) bool {
 	} else if im, ok := p.format.(ImmutableContent); ok && im.Immutable(path) {
 		return true
 	}
-	if maxAge < 0 {
-		return true
-	}
 	verified := a.LastVerified
 	if verified.IsZero() {
 		verified = a.Created
+	}
+	if inv := p.invalidated.Load(); inv != 0 && !verified.After(time.Unix(0, inv)) {
+		return false
+	}
+	if maxAge < 0 {
+		return true
 	}
 	return p.now().Sub(verified) < time.Duration(maxAge)*time.Minute
 }

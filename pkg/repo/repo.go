@@ -224,9 +224,9 @@ type SearchTerm struct {
 	// Component is the component field the parameter matches: "group",
 	// "name" or "version"; empty for an asset term.
 	Component string
-	// Asset is, for an asset term, the parameter's value for the asset at
-	// path.
-	Asset func(path string) string
+	// Asset is, for an asset term, the parameter's values for an asset:
+	// the term matches an asset if it matches any of them.
+	Asset func(a *meta.Asset) []string
 }
 
 // GroupMembers is implemented by group repositories.

@@ -72,6 +72,9 @@ func (m *Manager) validate(ctx context.Context, cfg *Config) error {
 	if err := m.validateCleanup(cfg); err != nil {
 		return err
 	}
+	if err := m.validateRoutingRule(cfg); err != nil {
+		return err
+	}
 	if err := f.Validate(cfg); err != nil {
 		return err
 	}

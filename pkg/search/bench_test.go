@@ -41,6 +41,10 @@ func BenchmarkSearch(b *testing.B) {
 		{"group", Query{Terms: map[string]string{"maven.groupId": "org.g042"}}},
 		{"repository", Query{Repository: "raw-a"}},
 		{"no-literal-head", Query{Name: "*99999*"}},
+		// Sorted: an exact lookup sorts its few matches; a query with no
+		// literal head reads the sort's own index, a page at a time.
+		{"exact-name-sorted-desc", Query{Name: "art000100", Sort: "version", Direction: "desc"}},
+		{"all-sorted-by-name", Query{Sort: "name"}},
 	} {
 		b.Run(q.name, func(b *testing.B) {
 			var visited int

@@ -8,7 +8,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
-	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
@@ -41,6 +41,13 @@ type Query struct {
 	Version    string
 	Keyword    string            // Nexus's q: anywhere in group, name or version
 	Terms      map[string]string // the formats' own (repo.SearchTerms), e.g. "maven.groupId"
+	// Checksums are exact hex digests an asset must have, by algorithm
+	// (md5, sha1, sha256, sha512).
+	Checksums map[string]string
+	// Sort is the order of results: "group", "name", "version" or
+	// "repository" ("" for the order of the index the query seeks in);
+	// Direction is "asc" (the default) or "desc".
+	Sort, Direction string
 }
 
 // Service runs searches.
@@ -54,25 +61,6 @@ type Service struct {
 // repos the caller may browse, for callers holding nx-search-read.
 func New(db *meta.DB, repos *repo.Manager, authz *auth.Service) *Service {
 	return &Service{db: db, repos: repos, authz: authz}
-}
-
-// ParseQuery reads a REST or UI query string: format, repository, group,
-// name, version, q and the formats' terms. Components and Assets check
-// the query, after the caller's privilege: over-long terms, and a
-// format's term with another format, are refused there (a
-// repo.FieldError naming the parameter).
-func (s *Service) ParseQuery(v url.Values) Query {
-	q := Query{Repository: v.Get("repository"), Format: v.Get("format"), Group: v.Get("group"),
-		Name: v.Get("name"), Version: v.Get("version"), Keyword: v.Get("q")}
-	for _, term := range s.terms() {
-		if val := v.Get(term.Param); val != "" {
-			if q.Terms == nil {
-				q.Terms = map[string]string{}
-			}
-			q.Terms[term.Param] = val
-		}
-	}
-	return q
 }
 
 // formatTerm is a format's search term.
@@ -99,6 +87,9 @@ type plan struct {
 	repository, format           string
 	group, name, version, needle string
 	assetTerms                   []func(*meta.Asset) bool
+	// sort is the ordering asked for (by), if any, and desc its direction.
+	sort *meta.IndexKind
+	desc bool
 }
 
 func tooLong(param string) error {
@@ -129,8 +120,10 @@ func (s *Service) compile(q Query) (plan, error) {
 		case "version":
 			p.version = v
 		default:
-			value := t.Asset
-			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return wildcard.Match(v, value(a.Path)) })
+			values := t.Asset
+			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool {
+				return slices.ContainsFunc(values(a), func(s string) bool { return wildcard.Match(v, s) })
+			})
 		}
 	}
 	for param, v := range map[string]string{"repository": q.Repository, "format": q.Format, "group": q.Group,
@@ -138,6 +131,16 @@ func (s *Service) compile(q Query) (plan, error) {
 		if len(v) > MaxTerm {
 			return plan{}, tooLong(param)
 		}
+	}
+	for alg, v := range q.Checksums {
+		if len(v) > MaxTerm {
+			return plan{}, tooLong(alg)
+		}
+		p.assetTerms = append(p.assetTerms, checksumTerm(alg, strings.ToLower(v)))
+	}
+	if q.Sort != "" {
+		kind := sortIndex[q.Sort]
+		p.sort, p.desc = &kind, q.Direction == "desc"
 	}
 	p.needle = strings.ToLower(q.Keyword)
 	p.seek = p.choose()
@@ -170,8 +173,14 @@ func (p plan) choose() meta.Seek {
 	switch {
 	case score > 0:
 		return best
+	case p.sort != nil && *p.sort == meta.ByRepository && p.repository == "":
+		return meta.Seek{Kind: meta.ByRepository}
 	case p.repository != "":
 		return meta.Seek{Kind: meta.ByRepository, Prefix: p.repository, Exact: true}
+	case p.sort != nil:
+		// Every component, in the order asked for: no costlier than by
+		// format, and it pages without sorting in memory.
+		return meta.Seek{Kind: *p.sort}
 	case p.format != "":
 		return meta.Seek{Kind: meta.ByFormat, Prefix: p.format, Exact: true}
 	}
@@ -287,6 +296,9 @@ func (s *Service) components(ctx context.Context, q Query, after string, limit i
 		return nil, "", 0, err
 	}
 	visible := s.visibility(ctx)
+	if !p.inIndexOrder() {
+		return s.sortedComponents(ctx, p, visible, from, limit)
+	}
 	last := ""
 	visited, err = s.scan(ctx, p, visible, from, false, func(key string, c *meta.Component, assets func() ([]*meta.Asset, error)) (bool, error) {
 		v := visible(c.Repository)
@@ -332,6 +344,9 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 	p, from, limit, err := s.start(ctx, q, after, limit)
 	if err != nil {
 		return nil, "", err
+	}
+	if !p.inIndexOrder() {
+		return s.sortedAssets(ctx, p, s.visibility(ctx), from, limit)
 	}
 	from, fromPath, resumed := strings.Cut(from, assetCursor)
 	if from != "" && !resumed {

@@ -385,7 +385,11 @@ func TestSearchRefusals(t *testing.T) {
 		if param == "maven.groupId" {
 			vals.Set("format", "raw")
 		}
-		_, _, err := fx.s.Components(fx.admin, fx.s.ParseQuery(vals), "", 0)
+		q, err := fx.s.ParseQuery(vals)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, _, err = fx.s.Components(fx.admin, q, "", 0)
 		var fe *repo.FieldError
 		if !errors.As(err, &fe) || fe.Field != param {
 			t.Errorf("%s=%.10s…: %v, want a field error naming it", param, v, err)

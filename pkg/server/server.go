@@ -91,7 +91,8 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, u
 	root := e.Group(s.prefix)
 	root.Any("/repository/*", s.repository)
 	root.Any("/repository", s.repositoryRoot)
-	rest := root.Group("/service/rest", s.refuseBodies(true), middleware.BodyLimit(byteLimit(cfg.MaxRequestBody)))
+	rest := root.Group("/service/rest", s.refuseBodies(true), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
+		Limit: byteLimit(cfg.MaxRequestBody), Skipper: s.componentUpload}), s.uploadLimit(cfg.MaxUploadSize))
 	api.Register(rest)
 	if ui != nil {
 		ui.Register(root)
@@ -135,6 +136,31 @@ func (s *Server) exceptUI(m echo.MiddlewareFunc) echo.MiddlewareFunc {
 }
 
 // byteLimit renders n bytes in echo's BodyLimit syntax.
+// componentUpload tells POST /v1/components, whose body is content (a
+// multipart upload), not a JSON document.
+func (s *Server) componentUpload(c echo.Context) bool {
+	return c.Request().Method == http.MethodPost && c.Request().URL.Path == s.prefix+"/service/rest/v1/components"
+}
+
+// uploadLimit bounds a component upload as uploads to /repository/ are:
+// each file by upload.max-size (in the context, for the engine's writes),
+// the whole form by that and 1 MiB for its fields.
+func (s *Server) uploadLimit(max int64) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if !s.componentUpload(c) {
+				return next(c)
+			}
+			req := c.Request()
+			if max > 0 {
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, max+1<<20)
+			}
+			c.SetRequest(req.WithContext(repo.WithMaxUploadSize(req.Context(), max)))
+			return next(c)
+		}
+	}
+}
+
 func byteLimit(n int64) string {
 	if n <= 0 {
 		n = 1 << 20

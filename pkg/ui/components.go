@@ -155,7 +155,10 @@ func (u *UI) search(c echo.Context) error {
 	if anyValue(v) {
 		d.Searched = true
 		var err error
-		d.Results, d.Next, err = u.finder.Components(ctx, u.finder.ParseQuery(v), v.Get("after"), pageSize)
+		var q search.Query
+		if q, err = u.finder.ParseQuery(v, "after"); err == nil {
+			d.Results, d.Next, err = u.finder.Components(ctx, q, v.Get("after"), pageSize)
+		}
 		switch {
 		case errs.KindOf(err) == errs.Invalid:
 			status, d.Alert = http.StatusBadRequest, errs.Message(err)

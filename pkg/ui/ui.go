@@ -226,6 +226,13 @@ func (u *UI) middleware(next echo.HandlerFunc) echo.HandlerFunc {
 			if req.URL.Path != u.prefix+"/ui/login" && !signOutOfNothing && !u.validCSRF(req, st.sess) {
 				return u.refuse(c, "The form expired or did not come from this server. Reload the page and try again.")
 			}
+			// While read-only, every change is refused as the REST API's are;
+			// signing in and out store nothing.
+			if req.URL.Path != u.prefix+"/ui/login" && req.URL.Path != u.prefix+"/ui/logout" {
+				if err := u.repos.Writable(); err != nil {
+					return u.fail(c, err)
+				}
+			}
 		}
 		if st.sess != nil && u.auth.MustChangePassword(st.sess.user) {
 			switch req.URL.Path {

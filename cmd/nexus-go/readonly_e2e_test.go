@@ -1,0 +1,39 @@
+package main
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+)
+
+// Freezing the server refuses every write, in every format and the REST
+// API, with 503 and a message saying why; reads go on; release undoes it.
+func TestReadOnlyOverFormats(t *testing.T) {
+	s := startServer(t)
+	admin := s.admin()
+	s.createRepo("hosted", hostedBody("raw-ro", "allow"))
+	s.createRepoOf("maven", "hosted", mavenHostedJSON("maven-ro", "ALLOW", "RELEASE", "STRICT"))
+	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-ro", "allow"))
+	s.put("raw-ro", "kept.txt", []byte("kept"))
+
+	writes := []struct{ method, path, body string }{
+		{http.MethodPut, "/repository/raw-ro/new.txt", "new"},
+		{http.MethodDelete, "/repository/raw-ro/kept.txt", ""},
+		{http.MethodPut, "/repository/maven-ro/org/ro/a/1.0/a-1.0.jar", "jar"},
+		{http.MethodPut, "/repository/npm-ro/ro-pkg", string(npmPkg{name: "ro-pkg", version: "1.0.0"}.publishBody(s.npmRepoURL("npm-ro")))},
+		{http.MethodPost, "/service/rest/v1/repositories/raw/hosted", hostedBody("raw-ro2", "allow")},
+		{http.MethodDelete, "/service/rest/v1/repositories/raw-ro", ""},
+		{http.MethodPut, "/service/rest/v1/security/anonymous", `{"enabled":false,"userId":"anonymous","realmName":"NexusAuthorizingRealm"}`},
+	}
+	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/read-only/freeze", admin, nil, nil)
+	for _, w := range writes {
+		hdr := http.Header{"Content-Type": {"application/json"}}
+		r := s.do(w.method, w.path, admin, []byte(w.body), hdr)
+		if r.status != http.StatusServiceUnavailable || !strings.Contains(string(r.body), "read-only") {
+			t.Errorf("%s %s while frozen: %d %s", w.method, w.path, r.status, r.body)
+		}
+	}
+	s.getExpect("raw-ro", "kept.txt", []byte("kept"))
+	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/read-only/release", admin, nil, nil)
+	s.put("raw-ro", "new.txt", []byte("new"))
+}

@@ -1,0 +1,52 @@
+package api
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+func (a *API) registerReadOnly(g *echo.Group) {
+	g.GET("/v1/read-only", a.readOnlyState)
+	g.POST("/v1/read-only/freeze", a.setReadOnly(true))
+	g.POST("/v1/read-only/release", a.setReadOnly(false))
+	g.POST("/v1/read-only/force-release", a.setReadOnly(false))
+}
+
+func (a *API) readOnlyState(c echo.Context) error {
+	s, err := a.repos.ReadOnly(c.Request().Context())
+	if err != nil {
+		return fail(c, a.log, err)
+	}
+	return a.ok(c, s)
+}
+
+// setReadOnly answers 204, or 404 when the state does not change (as
+// Nexus does).
+func (a *API) setReadOnly(frozen bool) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if err := a.repos.SetReadOnly(c.Request().Context(), frozen); err != nil {
+			return fail(c, a.log, err)
+		}
+		return c.NoContent(http.StatusNoContent)
+	}
+}
+
+// refuseWhileFrozen is the one check of the API's writes while the server
+// is read-only: every method but GET and HEAD is refused with 503, except
+// the read-only endpoints themselves. (The engine refuses content and
+// repository writes again on its own; this covers the rest, security.)
+func (a *API) refuseWhileFrozen(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		switch m := c.Request().Method; {
+		case m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions:
+		case strings.HasPrefix(c.Path(), a.prefix+"/service/rest/v1/read-only"):
+		default:
+			if err := a.repos.Writable(); err != nil {
+				return fail(c, a.log, err)
+			}
+		}
+		return next(c)
+	}
+}

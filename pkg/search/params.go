@@ -1,0 +1,78 @@
+package search
+
+import (
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+)
+
+// checksumParams are Nexus's checksum parameters, each an algorithm.
+var checksumParams = []string{string(blob.MD5), string(blob.SHA1), string(blob.SHA256), string(blob.SHA512)}
+
+// unsupported are parameters of Nexus's search, for formats served here,
+// that this server cannot answer: refused by name rather than ignored, so
+// a client never takes "no filter" for "no match".
+var unsupported = []string{"npm.author", "npm.description", "npm.keywords", "npm.license",
+	"npm.tagged_is", "npm.tagged_not", "prerelease", "gavec"}
+
+// ParseQuery reads a REST or UI query string: format, repository, group,
+// name, version, q, the checksums, the formats' terms, sort and direction.
+// Every other parameter is refused (a repo.FieldError naming it) but those
+// the caller reads itself (paging). Components and Assets check the
+// values, after the caller's privilege: over-long terms, and a format's
+// term with another format, are refused there.
+func (s *Service) ParseQuery(v url.Values, paging ...string) (Query, error) {
+	q := Query{Repository: v.Get("repository"), Format: v.Get("format"), Group: v.Get("group"),
+		Name: v.Get("name"), Version: v.Get("version"), Keyword: v.Get("q"),
+		Sort: v.Get("sort"), Direction: v.Get("direction")}
+	known := map[string]bool{"repository": true, "format": true, "group": true, "name": true, "version": true,
+		"q": true, "sort": true, "direction": true}
+	for _, p := range paging {
+		known[p] = true
+	}
+	for _, alg := range checksumParams {
+		known[alg] = true
+		if val := v.Get(alg); val != "" {
+			if q.Checksums == nil {
+				q.Checksums = map[string]string{}
+			}
+			q.Checksums[alg] = val
+		}
+	}
+	for _, term := range s.terms() {
+		known[term.Param] = true
+		if val := v.Get(term.Param); val != "" {
+			if q.Terms == nil {
+				q.Terms = map[string]string{}
+			}
+			q.Terms[term.Param] = val
+		}
+	}
+	names := make([]string, 0, len(v))
+	for name := range v {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		switch {
+		case known[name]:
+		case slices.Contains(unsupported, name):
+			return Query{}, &repo.FieldError{Field: name, Message: "is not supported by this server"}
+		default:
+			return Query{}, &repo.FieldError{Field: name, Message: "is not a search parameter"}
+		}
+	}
+	if _, ok := sortIndex[q.Sort]; q.Sort != "" && !ok {
+		return Query{}, &repo.FieldError{Field: "sort", Message: "must be one of group, name, version, repository"}
+	}
+	switch strings.ToLower(q.Direction) {
+	case "", "asc", "desc":
+		q.Direction = strings.ToLower(q.Direction)
+	default:
+		return Query{}, &repo.FieldError{Field: "direction", Message: "must be asc or desc"}
+	}
+	return q, nil
+}
