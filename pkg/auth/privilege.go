@@ -36,9 +36,11 @@ const Any = "*"
 const AllPrivileges = "nx-all"
 
 // Privilege is a privilege name taken apart into its fields. Granted
-// privileges may have Any in a field; a required one never does. Matching
-// compares field by field, so "-" inside a repository name can never let a
-// privilege for one repository cover another (raw-h against raw-h-secret).
+// privileges may have Any in a field; a required one only does to ask for
+// every value of it (listing all scripts needs nx-script-*-browse), which
+// only a granted Any covers. Matching compares field by field, so "-"
+// inside a repository name can never let a privilege for one repository
+// cover another (raw-h against raw-h-secret).
 type Privilege struct {
 	Kind   Kind
 	Format string // repository kinds
