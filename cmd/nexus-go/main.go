@@ -104,6 +104,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	directory.SetTrustStore(trust)
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
