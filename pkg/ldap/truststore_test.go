@@ -1,7 +1,6 @@
 package ldap_test
 
 import (
-	"os"
 	"strings"
 	"testing"
 
@@ -16,9 +15,8 @@ import (
 // it is removed; without useTrustStore the truststore is not consulted.
 func TestLDAPSVerifiesAgainstTheTrustStore(t *testing.T) {
 	f := newFixture(t)
-	dir := t.TempDir()
 	ca := tlstest.NewCA(t, "private LDAP CA")
-	certFile, keyFile, _ := ca.Server(t, dir, "slapd")
+	certFile, keyFile, _ := ca.Server(t, t.TempDir(), "slapd")
 	s := server("tls", ldaptest.StartLDAPS(t, certFile, keyFile))
 	s.Protocol, s.UseTrustStore = "LDAPS", true
 	// Failures below must not rest the server between the attempts.
@@ -47,11 +45,7 @@ func TestLDAPSVerifiesAgainstTheTrustStore(t *testing.T) {
 	}
 
 	refused("before the CA is in the truststore")
-	pemText, err := os.ReadFile(ca.WriteCA(t, dir, "ca.pem"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	added, err := trust.Add(f.sys, string(pemText))
+	added, err := trust.Add(f.sys, string(ca.PEM))
 	if err != nil {
 		t.Fatal(err)
 	}
