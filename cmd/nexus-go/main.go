@@ -29,6 +29,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/scripts"
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/server"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
@@ -103,6 +104,7 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	directory.SetTrustStore(trust)
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
@@ -133,7 +135,8 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
-	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust)
+	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust).
+		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate))
 	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {

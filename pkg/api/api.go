@@ -14,6 +14,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/scripts"
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
 	"github.com/nexus-go/nexus-go/pkg/truststore"
@@ -35,6 +36,8 @@ type API struct {
 	// prefix is the context path without its trailing slash.
 	prefix string
 	trust  *truststore.Store // nil: no /v1/security/ssl
+	// scripts serves /v1/script (WithScripts), or is nil.
+	scripts *scripts.Service
 }
 
 // New returns the API over the repository manager, the security service and
@@ -60,6 +63,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerTasks(g)
 	a.registerRealms(g)
 	a.registerSSL(g)
+	a.registerScripts(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

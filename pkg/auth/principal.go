@@ -44,7 +44,7 @@ func (p *Principal) Has(perm Privilege) bool {
 // read of configuration and of application domains.
 func reads(perm Privilege) bool {
 	switch perm.Kind {
-	case KindRepositoryView:
+	case KindRepositoryView, KindScript:
 		return perm.Action == "browse" || perm.Action == "read"
 	case KindRepositoryAdmin, KindApplication:
 		return perm.Action == "read"

@@ -23,6 +23,10 @@ const (
 	// nx-metrics-all), or nx-<domain> for the few without an action
 	// (nx-userschangepw).
 	KindApplication
+	// KindScript is nx-script-<script>-<action>: the stored scripts of
+	// the script API (browse, read, add, edit, delete, run; this server
+	// runs none, so run allows nothing).
+	KindScript
 )
 
 // Any is the wildcard of a privilege field.
@@ -32,26 +36,31 @@ const Any = "*"
 const AllPrivileges = "nx-all"
 
 // Privilege is a privilege name taken apart into its fields. Granted
-// privileges may have Any in a field; a required one never does. Matching
-// compares field by field, so "-" inside a repository name can never let a
-// privilege for one repository cover another (raw-h against raw-h-secret).
+// privileges may have Any in a field; a required one only does to ask for
+// every value of it (listing all scripts needs nx-script-*-browse), which
+// only a granted Any covers. Matching compares field by field, so "-"
+// inside a repository name can never let a privilege for one repository
+// cover another (raw-h against raw-h-secret).
 type Privilege struct {
 	Kind   Kind
 	Format string // repository kinds
 	Repo   string // repository kinds
 	Domain string // application kind
+	Script string // script kind
 	Action string // "" only for application privileges without an action
 }
 
 const (
-	viewPrefix  = "nx-repository-view-"
-	adminPrefix = "nx-repository-admin-"
+	viewPrefix   = "nx-repository-view-"
+	adminPrefix  = "nx-repository-admin-"
+	scriptPrefix = "nx-script-"
 )
 
 var (
 	// formatField: format names are lower-case words without '-'.
 	formatField = regexp.MustCompile(`^([a-z0-9]+|\*)$`)
-	// repoField: repository names as the engine allows them, or Any.
+	// repoField: repository names as the engine allows them, or Any;
+	// script names follow the same rule.
 	repoField = regexp.MustCompile(`^([A-Za-z0-9-][A-Za-z0-9._-]*|\*)$`)
 	// actionField: a lower-case action word, or Any.
 	actionField = regexp.MustCompile(`^([a-z]+|\*)$`)
@@ -75,10 +84,16 @@ func Application(domain, action string) Privilege {
 	return Privilege{Kind: KindApplication, Domain: domain, Action: action}
 }
 
+// Script is the privilege for action on the stored script name.
+func Script(name, action string) Privilege {
+	return Privilege{Kind: KindScript, Script: name, Action: action}
+}
+
 // ParsePrivilege takes a privilege name apart. Repository privileges have
 // exactly a format (no '-'), a repository name and an action, each of which
-// may be "*"; application privileges have a domain and, after its last '-',
-// an action ("all" and "*" mean every action).
+// may be "*"; script privileges a script name and an action; application
+// privileges have a domain and, after its last '-', an action ("all" and
+// "*" mean every action).
 func ParsePrivilege(name string) (Privilege, error) {
 	if name == AllPrivileges {
 		return Privilege{Kind: KindAll}, nil
@@ -102,6 +117,13 @@ func ParsePrivilege(name string) (Privilege, error) {
 			return Privilege{}, fmt.Errorf("privilege %q: format, repository and action must each be a name or *", name)
 		}
 		return p, nil
+	}
+	if rest, ok := strings.CutPrefix(name, scriptPrefix); ok {
+		i := strings.LastIndexByte(rest, '-')
+		if i < 0 || !repoField.MatchString(rest[:i]) || !actionField.MatchString(rest[i+1:]) {
+			return Privilege{}, fmt.Errorf("privilege %q: want %s<script>-<action>, each a name or *", name, scriptPrefix)
+		}
+		return Script(rest[:i], rest[i+1:]), nil
 	}
 	rest, ok := strings.CutPrefix(name, "nx-")
 	if strings.HasPrefix(rest, "repository-") {
@@ -128,6 +150,8 @@ func (p Privilege) String() string {
 		return viewPrefix + p.Format + "-" + p.Repo + "-" + p.Action
 	case KindRepositoryAdmin:
 		return adminPrefix + p.Format + "-" + p.Repo + "-" + p.Action
+	case KindScript:
+		return scriptPrefix + p.Script + "-" + p.Action
 	case KindApplication:
 		if p.Action == "" {
 			return "nx-" + p.Domain
@@ -148,6 +172,8 @@ func (p Privilege) Grants(want Privilege) bool {
 	case p.Kind == KindApplication:
 		return p.Domain == want.Domain &&
 			(p.Action == want.Action || ((p.Action == Any || p.Action == "all") && want.Action != ""))
+	case p.Kind == KindScript:
+		return field(p.Script, want.Script) && field(p.Action, want.Action)
 	}
 	return field(p.Format, want.Format) && field(p.Repo, want.Repo) && field(p.Action, want.Action)
 }

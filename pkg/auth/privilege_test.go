@@ -21,6 +21,9 @@ func TestParsePrivilege(t *testing.T) {
 		{"nx-roles-*", Application("roles", Any)},
 		{"nx-userschangepw", Application("userschangepw", "")},
 		{"nx-ldap-settings-read", Application("ldap-settings", "read")},
+		{"nx-script-*-browse", Script(Any, "browse")},
+		{"nx-script-set-up.v2-run", Script("set-up.v2", "run")},
+		{"nx-script-*-*", Script(Any, Any)},
 	}
 	for _, tt := range tests {
 		got, err := ParsePrivilege(tt.name)
@@ -37,6 +40,7 @@ func TestParsePrivilege(t *testing.T) {
 		"nx-repository-view-Raw-r-read", "nx-repository-view-raw-raw-*-read", "nx-repository-view-raw-r-Read",
 		"nx-repository-view-raw-.r-read", "nx-repository-other-raw-r-read", "nx-*", "nx-users-re*d",
 		"nx-Users-read", "nx-users--read", "nx-repository-view-raw-r-read ", "nx-users-", "nx-0-0-",
+		"nx-script-x", "nx-script--read", "nx-script-_x-read", "nx-script-x-Run",
 	} {
 		if p, err := ParsePrivilege(bad); err == nil {
 			t.Errorf("ParsePrivilege(%q) = %+v, want an error", bad, p)
@@ -73,6 +77,10 @@ func TestPrivilegeMatchingIsStructural(t *testing.T) {
 		{"nx-metrics-all", "nx-metrics-read", true},
 		{"nx-search-read", "nx-search-read", true},
 		{"nx-repository-view-raw-h-read", "nx-repository-view-raw-h-secret-read", false},
+		{"nx-script-a-*", "nx-script-a-b-read", false},
+		{"nx-script-*-read", "nx-script-a-b-read", true},
+		{"nx-script-a-read", "nx-script-a-edit", false},
+		{"nx-script-*-*", "nx-repository-view-raw-r-read", false},
 	}
 	for _, tt := range tests {
 		g, err1 := ParsePrivilege(tt.granted)

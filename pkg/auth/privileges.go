@@ -107,7 +107,7 @@ func (s *Service) CreatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	// Names of the built-in pattern (nx-repository-view-raw-later-read)
 	// stay theirs: one name must never mean two things once a repository
 	// they name appears.
-	if _, err := ParsePrivilege(p.Name); err == nil || isBuiltinScript(p.Name) {
+	if _, err := ParsePrivilege(p.Name); err == nil {
 		return fieldError("name", "Privilege '"+p.Name+"' has the form of a built-in privilege's name, use another name")
 	}
 	return s.db.CreatePrivilege(p)
@@ -220,8 +220,8 @@ func (s *Service) checkPrivilege(p *meta.Privilege) error {
 		*p = rec
 		return nil
 	case TypeScript:
-		if p.ScriptName == "" {
-			return fieldError("scriptName", "may not be empty")
+		if !repoField.MatchString(p.ScriptName) {
+			return fieldError("scriptName", "must be a script name or *")
 		}
 		rec.ScriptName = p.ScriptName
 	default:
@@ -235,17 +235,10 @@ func (s *Service) checkPrivilege(p *meta.Privilege) error {
 }
 
 // privilegeKnown reports whether name may be held by a role: a stored
-// privilege, a built-in script privilege or a name ParsePrivilege takes.
+// privilege or a name ParsePrivilege takes.
 func (s *Service) privilegeKnown(name string) error {
 	if _, err := ParsePrivilege(name); err == nil {
 		return nil
-	}
-	if isBuiltinScript(name) {
-		for _, b := range s.builtins() {
-			if b.Name == name {
-				return nil
-			}
-		}
 	}
 	_, err := s.db.GetPrivilege(name)
 	if errs.KindOf(err) == errs.NotFound {

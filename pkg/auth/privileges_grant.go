@@ -103,8 +103,8 @@ func (p *Principal) HasContent(perm Privilege, c Content) bool {
 // they contain hold. Missing roles are skipped and each role is visited
 // once, so dangling references and cycles are harmless. A role's
 // privilege name is a stored privilege's, or a built-in name matched
-// structurally; anything else (written before names were checked, or a
-// script privilege, which is refused at use) grants nothing.
+// structurally; anything else (written before names were checked) grants
+// nothing.
 func (s *Service) grantsOf(roles []string) (grants, error) {
 	var g grants
 	stored, err := s.db.Privileges()
@@ -140,9 +140,7 @@ func (s *Service) grantsOf(roles []string) (grants, error) {
 			}
 			p, err := ParsePrivilege(name)
 			if err != nil {
-				if !isBuiltinScript(name) {
-					s.log.Warn("role grants an invalid privilege; ignored", "role", id, "err", err)
-				}
+				s.log.Warn("role grants an invalid privilege; ignored", "role", id, "err", err)
 				continue
 			}
 			g.privs = append(g.privs, p)
@@ -151,8 +149,6 @@ func (s *Service) grantsOf(roles []string) (grants, error) {
 	}
 	return g, nil
 }
-
-func isBuiltinScript(name string) bool { return strings.HasPrefix(name, "nx-script-") }
 
 // addStored adds what the stored privilege sp grants to g.
 func (s *Service) addStored(g *grants, sp *meta.Privilege) error {
@@ -193,16 +189,18 @@ func (s *Service) addStored(g *grants, sp *meta.Privilege) error {
 		g.selectors = append(g.selectors, selectorGrant{format: sp.Format, repo: sp.Repository, actions: actions, expr: expr})
 	case TypeWildcard:
 		g.privs = append(g.privs, wildcardGrants(sp.Pattern)...)
+	case TypeScript:
+		for _, a := range actions {
+			g.privs = append(g.privs, Script(sp.ScriptName, a))
+		}
 	}
-	// Script privileges are stored for clients that manage them, but
-	// this server runs no scripts: they grant nothing.
 	return nil
 }
 
 // wildcardGrants maps a Shiro-style wildcard pattern onto the privileges it
 // covers: "nexus:*" is everything, "nexus:repository-view:<format>:<repo>:<actions>"
-// and "nexus:repository-admin:…" are repository privileges, "nexus:<domain>:<actions>"
-// an application one; a part may list values ("read,browse") and missing
+// and "nexus:repository-admin:…" are repository privileges, "nexus:script:<name>:<actions>"
+// script ones, "nexus:<domain>:<actions>" an application one; a part may list values ("read,browse") and missing
 // parts are "*". Other patterns grant nothing.
 func wildcardGrants(pattern string) []Privilege {
 	parts := strings.Split(pattern, ":")
@@ -230,6 +228,14 @@ func wildcardGrants(pattern string) []Privilege {
 					if formatField.MatchString(f) && repoField.MatchString(r) && actionField.MatchString(a) {
 						out = append(out, p)
 					}
+				}
+			}
+		}
+	case kind == "script":
+		for _, n := range part(2) {
+			for _, a := range part(3) {
+				if repoField.MatchString(n) && actionField.MatchString(a) {
+					out = append(out, Script(n, a))
 				}
 			}
 		}

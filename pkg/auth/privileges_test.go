@@ -31,13 +31,14 @@ func TestStoredPrivilegesGrantWhatTheirTypeSays(t *testing.T) {
 		{Name: "view", Type: TypeRepositoryView, Format: "raw", Repository: "r1", Actions: []string{"READ"}},
 		{Name: "admin", Type: TypeRepositoryAdmin, Format: "*", Repository: "r2", Actions: []string{"ALL"}},
 		{Name: "wild", Type: TypeWildcard, Pattern: "nexus:repository-view:npm:*:browse,read"},
-		{Name: "script", Type: TypeScript, ScriptName: "s", Actions: []string{"RUN"}},
+		{Name: "script", Type: TypeScript, ScriptName: "s", Actions: []string{"RUN", "read"}},
+		{Name: "wild-script", Type: TypeWildcard, Pattern: "nexus:script:w:browse"},
 	} {
 		if err := f.s.CreatePrivilege(asSystem, p); err != nil {
 			t.Fatalf("%s: %v", p.Name, err)
 		}
 	}
-	p := f.principal(t, "u", "app", "view", "admin", "wild", "script")
+	p := f.principal(t, "u", "app", "view", "admin", "wild", "script", "wild-script")
 	for perm, want := range map[Privilege]bool{
 		Application("users", "read"):            true,
 		Application("users", "update"):          true,
@@ -50,6 +51,12 @@ func TestStoredPrivilegesGrantWhatTheirTypeSays(t *testing.T) {
 		RepositoryView("npm", "x", "browse"):    true,
 		RepositoryView("npm", "x", "delete"):    false,
 		Application("script", "run"):            false,
+		Script("s", "run"):                      true,
+		Script("s", "read"):                     true,
+		Script("s", "edit"):                     false,
+		Script("s2", "read"):                    false,
+		Script("w", "browse"):                   true,
+		Script("w", "read"):                     false,
 		{Kind: KindAll}:                         false,
 	} {
 		if got := p.Has(perm); got != want {
@@ -65,6 +72,7 @@ func TestWildcardGrants(t *testing.T) {
 		"nexus:repository-admin:*":             {"nx-repository-admin-*-*-*"},
 		"nexus:users:read,create":              {"nx-users-read", "nx-users-create"},
 		"nexus:blobstores":                     {"nx-blobstores-*"},
+		"nexus:script:x:run,read":              {"nx-script-x-run", "nx-script-x-read"},
 		"other:*":                              nil,
 		"nexus:repository-view:Bad Format:*:*": nil,
 	} {
@@ -158,6 +166,7 @@ func TestPrivilegeLifecycle(t *testing.T) {
 		{Name: "x", Type: TypeContentSelector, Format: "raw", Repository: "r", Actions: []string{"READ"}, ContentSelector: "missing"},
 		{Name: "x", Type: TypeWildcard},
 		{Name: "x", Type: TypeScript, Actions: []string{"RUN"}},
+		{Name: "x", Type: TypeScript, ScriptName: "a b", Actions: []string{"RUN"}},
 	} {
 		var fe *FieldError
 		if err := f.s.CreatePrivilege(asSystem, bad); !errors.As(err, &fe) {

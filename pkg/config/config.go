@@ -55,6 +55,7 @@ type Config struct {
 	SSLClientCAs        string        // ssl.client-cas: comma-separated PEM files; set = client certificates required
 	MavenCentralURL     string        // maven.central-url: remote of the maven-central proxy a first start creates; "" = none
 	UISessionTimeout    time.Duration // ui.session-timeout: a web UI session unused this long ends
+	ScriptsAllowCreate  bool          // scripts.allow-creation: the script API may store scripts (Nexus's nexus.scripts.allowCreation)
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -100,6 +101,7 @@ const (
 	keySSLClientCAs        = "ssl.client-cas"
 	keyMavenCentralURL     = "maven.central-url"
 	keyUISessionTimeout    = "ui.session-timeout"
+	keyScriptsAllowCreate  = "scripts.allow-creation"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -138,6 +140,7 @@ var settings = []setting{
 	{keySSLClientCAs, ""},
 	{keyMavenCentralURL, ""},
 	{keyUISessionTimeout, "30m"},
+	{keyScriptsAllowCreate, "false"},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -240,6 +243,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		SSLClientCAs:        p.files(keySSLClientCAs),
 		MavenCentralURL:     p.httpURL(keyMavenCentralURL),
 		UISessionTimeout:    p.duration(keyUISessionTimeout),
+		ScriptsAllowCreate:  p.boolean(keyScriptsAllowCreate),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
@@ -475,6 +479,19 @@ func (p *parser) nonEmpty(key string) string {
 		p.fail(key, val, "must not be empty")
 	}
 	return val
+}
+
+// boolean is true or false (any case).
+func (p *parser) boolean(key string) bool {
+	val := p.raw(key)
+	switch strings.ToLower(val) {
+	case "true":
+		return true
+	case "false":
+		return false
+	}
+	p.fail(key, val, "must be true or false")
+	return false
 }
 
 func (p *parser) oneOf(key string, allowed map[string]string) string {

@@ -405,6 +405,7 @@ func TestBadValues(t *testing.T) {
 		{name: "negative connection cap", env: []string{"NEXUS_GO_HTTP_MAX_CONNECTIONS=-1"}, want: []string{"http.max-connections"}},
 		{name: "bad trusted proxy", file: "http.trusted-proxies=10.0.0.0/8, proxy.example", want: []string{"http.trusted-proxies", "proxy.example"}},
 		{name: "zero body idle timeout", env: []string{"NEXUS_GO_HTTP_BODY_IDLE_TIMEOUT=0"}, want: []string{"http.body-idle-timeout"}},
+		{name: "allow creation not a boolean", file: "scripts.allow-creation=yes", want: []string{"scripts.allow-creation", "true or false"}},
 		{name: "two bad keys", env: []string{"NEXUS_GO_LOG_LEVEL=x", "NEXUS_GO_LOG_FORMAT=y"}, want: []string{"log.level", "log.format"}},
 	}
 	for _, tt := range tests {
@@ -439,6 +440,20 @@ func TestTrustedProxies(t *testing.T) {
 	list, err := ParsePrefixes(got.TrustedProxies)
 	if err != nil || len(list) != 4 {
 		t.Errorf("ParsePrefixes(%q) = %v, %v", got.TrustedProxies, list, err)
+	}
+}
+
+// Scripts are stored only where an admin said so, as in Nexus.
+func TestScriptsAllowCreation(t *testing.T) {
+	isolate(t)
+	for env, want := range map[string]bool{"": false, "NEXUS_GO_SCRIPTS_ALLOW_CREATION=true": true, "NEXUS_GO_SCRIPTS_ALLOW_CREATION=FALSE": false} {
+		got, err := Load(Flags{}, []string{env})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.ScriptsAllowCreate != want {
+			t.Errorf("%q: ScriptsAllowCreate = %v, want %v", env, got.ScriptsAllowCreate, want)
+		}
 	}
 }
 

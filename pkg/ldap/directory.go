@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
@@ -33,6 +34,38 @@ type Directory struct {
 	users map[string]cachedUser
 	// health counts each server's connection failures (by ID).
 	health map[string]*health
+	// trust is the truststore servers with useTrustStore verify against
+	// (SetTrustStore), or nil: then they verify like the others.
+	trust TrustPool
+}
+
+// TrustPool is the truststore as LDAPS connections with useTrustStore see
+// it (truststore.Store).
+type TrustPool interface {
+	// Pool returns the roots to trust, the system's and the truststore's,
+	// and their generation.
+	Pool() (*x509.CertPool, uint64)
+}
+
+// SetTrustStore makes servers with useTrustStore verify their
+// certificates against p, from their next connection on.
+func (d *Directory) SetTrustStore(p TrustPool) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.trust = p
+}
+
+// roots are the CAs a connection to s verifies against: nil (the
+// system's) unless s uses the truststore.
+func (d *Directory) roots(s Server) *x509.CertPool {
+	d.mu.Lock()
+	trust := d.trust
+	d.mu.Unlock()
+	if !s.UseTrustStore || trust == nil {
+		return nil
+	}
+	pool, _ := trust.Pool()
+	return pool
 }
 
 // New returns the LDAP realm over db; authn checks the privileges of its

@@ -3,6 +3,7 @@ package ldap
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"net"
 	"strconv"
 	"strings"
@@ -149,7 +150,7 @@ func (d *Directory) ask(ctx context.Context, s Server, user string, password *st
 	timeout := time.Duration(s.ConnectionTimeoutSeconds) * time.Second
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	conn, err := dial(ctx, s, timeout)
+	conn, err := dial(ctx, s, timeout, d.roots(s))
 	if err != nil {
 		return nil, errs.Wrap(errs.Upstream, err, "LDAP server %q: connect", s.Name)
 	}
@@ -198,7 +199,9 @@ func idOf(entry *goldap.Entry, s Server, user string) string {
 	return user
 }
 
-func dial(ctx context.Context, s Server, timeout time.Duration) (*goldap.Conn, error) {
+// dial connects to s; LDAPS verifies the server's certificate for its
+// host against roots (nil: the system's).
+func dial(ctx context.Context, s Server, timeout time.Duration, roots *x509.CertPool) (*goldap.Conn, error) {
 	dialer := &net.Dialer{Timeout: timeout}
 	if dl, ok := ctx.Deadline(); ok {
 		dialer.Deadline = dl
@@ -206,7 +209,7 @@ func dial(ctx context.Context, s Server, timeout time.Duration) (*goldap.Conn, e
 	scheme, opts := "ldap", []goldap.DialOpt{goldap.DialWithDialer(dialer)}
 	if s.Protocol == ProtocolLDAPS {
 		scheme = "ldaps"
-		opts = append(opts, goldap.DialWithTLSConfig(&tls.Config{ServerName: s.Host, MinVersion: tls.VersionTLS12}))
+		opts = append(opts, goldap.DialWithTLSConfig(&tls.Config{ServerName: s.Host, RootCAs: roots, MinVersion: tls.VersionTLS12}))
 	}
 	conn, err := goldap.DialURL(scheme+"://"+net.JoinHostPort(s.Host, strconv.Itoa(s.Port)), opts...)
 	if err != nil {

@@ -40,7 +40,7 @@ var (
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
 		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
 		bucketCleanupPolicies, bucketTasks, bucketTrustStore,
-		bucketPrivileges, bucketSelectors, bucketRoutingRules}
+		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.

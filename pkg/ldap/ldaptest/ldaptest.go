@@ -43,6 +43,18 @@ type Server struct {
 // NEXUS_GO_E2E_CLIENTS=required, which fails it.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t, "", "")
+}
+
+// StartLDAPS is Start serving LDAPS (TLS from the first byte) with the
+// PEM certificate and key in certFile and keyFile.
+func StartLDAPS(t testing.TB, certFile, keyFile string) *Server {
+	t.Helper()
+	return start(t, certFile, keyFile)
+}
+
+func start(t testing.TB, certFile, keyFile string) *Server {
+	t.Helper()
 	slapd, err := exec.LookPath("slapd")
 	if err != nil {
 		slapd = "/usr/sbin/slapd"
@@ -59,7 +71,14 @@ func Start(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	conf := filepath.Join(dir, "slapd.conf")
-	if err := os.WriteFile(conf, []byte(fmt.Sprintf(slapdConf, dir, dir, db, AdminDN, AdminPassword)), 0o600); err != nil {
+	text := fmt.Sprintf(slapdConf, dir, dir, db, AdminDN, AdminPassword)
+	scheme := "ldap"
+	if certFile != "" {
+		// Global directives: they go before the database section.
+		text = fmt.Sprintf("TLSCertificateFile %s\nTLSCertificateKeyFile %s\n", certFile, keyFile) + text
+		scheme = "ldaps"
+	}
+	if err := os.WriteFile(conf, []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	// slapadd loads the entries offline, before the server opens the database.
@@ -69,7 +88,7 @@ func Start(t testing.TB) *Server {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
 	port := freePort(t)
-	url := "ldap://127.0.0.1:" + strconv.Itoa(port) + "/"
+	url := scheme + "://127.0.0.1:" + strconv.Itoa(port) + "/"
 	// -d 0 keeps it in the foreground, so killing it stops it.
 	cmd := exec.Command(slapd, "-f", conf, "-h", url, "-d", "0")
 	if os.Geteuid() == 0 {
