@@ -202,7 +202,10 @@ func (d *Directory) Update(ctx context.Context, name string, s Server) error {
 			return nil, invalid("name", "an LDAP server named %q already exists", s.Name)
 		}
 		old := servers[i]
-		if s.AuthPassword == "" && s.AuthUsername == old.AuthUsername {
+		// The stored password is kept only for the same account on the
+		// same server: else an update could send it to any host.
+		if s.AuthPassword == "" && s.AuthUsername == old.AuthUsername && s.Protocol == old.Protocol &&
+			s.Host == old.Host && s.Port == old.Port {
 			s.AuthPassword = old.AuthPassword
 		}
 		if err := s.normalize(); err != nil {

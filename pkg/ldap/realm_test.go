@@ -205,10 +205,16 @@ func TestValidation(t *testing.T) {
 	if err != nil || got.AuthPassword != "" || got.ID == "" || got.Host != "127.0.0.1" {
 		t.Fatalf("get: %+v, %v", got, err)
 	}
-	// An update without the password keeps it.
-	got.Port = 636
+	// An update without the password keeps it for the same server, and
+	// never sends it to another one.
+	got.UserSubtree = !got.UserSubtree
 	if err := f.dir.Update(f.sys, "v", got); err != nil {
 		t.Fatal(err)
+	}
+	got.Port = 636
+	var fe *ldap.FieldError
+	if err := f.dir.Update(f.sys, "v", got); !asField(err, &fe) || fe.Field != "authPassword" {
+		t.Errorf("an update to another port without the password: %v, want a refusal naming authPassword", err)
 	}
 	if err := f.dir.Create(f.sys, good); err == nil {
 		t.Error("a second server of the same name was created")
