@@ -264,6 +264,9 @@ func releaseBlobs(ctx context.Context, db *meta.DB, stores *blob.Stores, log *sl
 // group's merge) by bounds of its own.
 func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck, maxSize int64) (*meta.Asset, error) {
 	if err := b.frozen.refuseFrozen(); err != nil {
+		if opts.Tail != nil {
+			opts.Tail.Fail(err) // its readers wait for the end of a write
+		}
 		return nil, err
 	}
 	if b.cfg.Storage.StrictContentTypeValidation {

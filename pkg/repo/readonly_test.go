@@ -2,9 +2,13 @@ package repo
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
@@ -54,5 +58,63 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 	put(t, h, "b.txt", "b")
 	if st, _ := e.m.ReadOnly(ctx); st.Frozen || st.SummaryReason != "" {
 		t.Fatalf("released state = %+v", st)
+	}
+}
+
+// A frozen proxy serves what it has cached, stale or not, without asking
+// the upstream (a revalidation is a write); what it lacks is refused at
+// once with 503 rather than fetched, and nothing waits for a download
+// that cannot be stored.
+func TestReadOnlyProxyServesCacheOnly(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := newEnv(t)
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up "+r.URL.Path) })
+	p, clk := newProxyRepo(t, e, "p", up.URL, nil)
+	if body, _ := read(t, ctx, p, "cached.txt"); body != "up /cached.txt" {
+		t.Fatalf("before the freeze: %q", body)
+	}
+	waitIdle(t, p)
+	if err := e.m.SetReadOnly(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(48 * time.Hour) // past contentMaxAge: stale
+	hits := up.hits.Load()
+	if body, _ := read(t, ctx, p, "cached.txt"); body != "up /cached.txt" {
+		t.Fatalf("stale cached while frozen: %q", body)
+	}
+	c, err := p.Get(ctx, "new.txt")
+	if err == nil {
+		_, rerr := io.ReadAll(c.Body)
+		c.Body.Close()
+		t.Fatalf("uncached while frozen: served (read err %v), want 503", rerr)
+	}
+	wantKind(t, err, errs.Unavailable, "uncached proxy Get while frozen")
+	if n := up.hits.Load(); n != hits {
+		t.Errorf("frozen proxy asked the upstream %d times", n-hits)
+	}
+}
+
+// A download that reaches the cache after a freeze (it began before)
+// ends its readers with the refusal instead of leaving them waiting.
+func TestReadOnlyStoreEndsItsTail(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	e := newEnv(t)
+	h := e.create(hostedCfg("h", WriteAllow)).(*hostedRepo)
+	if err := e.m.SetReadOnly(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	tail := blob.NewTail(1)
+	if _, err := h.store(ctx, "a.txt", strings.NewReader("a"), PutOptions{Size: 1, Tail: tail}, nil, 0); errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("store while frozen = %v", err)
+	}
+	body, err := tail.Open(ctx)
+	if err == nil {
+		_, err = io.ReadAll(body)
+		body.Close()
+	}
+	if errs.KindOf(err) != errs.Unavailable {
+		t.Fatalf("tail reader after a refused store: %v, want the refusal", err)
 	}
 }
