@@ -236,6 +236,9 @@ func both(a, b func(*meta.Asset) error) func(*meta.Asset) error {
 	}
 }
 
+// writable is errFrozen while the server is read-only (see Writable).
+func (b *base) writable() error { return b.frozen.refuseFrozen() }
+
 // release frees the bytes of blobs whose last reference went away.
 func (b *base) release(ctx context.Context, refs []meta.BlobRef) {
 	releaseBlobs(ctx, b.db, b.stores, b.log, refs)
