@@ -162,7 +162,7 @@ func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options
 		m.formats[f.Name()] = f
 	}
 	m.order = formats
-	m.downloads = newDownloads(db, opts.Log)
+	m.downloads = newDownloads(db, m.frozen, opts.Log)
 	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
 	m.clients = newUpstreamClients(opts.ProxyTimeout, opts.ProxyConnectTimeout, opts.TrustStore)
 	return m
@@ -408,8 +408,14 @@ func (m *Manager) release(ctx context.Context, refs []meta.BlobRef) {
 // Sweep runs at start-up, after Load and before serving: it finishes
 // repository deletions a crash interrupted, removes temporary files a crash
 // left, frees blobs whose last reference went away without their bytes
-// being released, and deletes stored bytes no record knows of.
+// being released, and deletes stored bytes no record knows of. A frozen
+// server skips it: its deletes are writes, and a freeze is often for a
+// backup, which wants the files to stay put.
 func (m *Manager) Sweep(ctx context.Context) error {
+	if m.writable() != nil {
+		m.opts.Log.Info("start-up sweep skipped: the server is read-only")
+		return nil
+	}
 	if err := m.resumeDeletions(ctx); err != nil {
 		// Those repositories stay out of service; maintenance tries again.
 		m.opts.Log.Error("finish repository deletions", "err", err)

@@ -10,6 +10,8 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 func TestReadOnlyRefusesEveryWrite(t *testing.T) {
@@ -34,6 +36,12 @@ func TestReadOnlyRefusesEveryWrite(t *testing.T) {
 			"delete repo":      e.m.Delete(ctx, "h"),
 			"save routing":     e.m.SaveRoutingRule(ctx, RoutingRule{Name: "r", Mode: RoutingBlock, Matchers: []string{"x"}}, true),
 			"api writes check": e.m.Writable(),
+			"format writes":    Writable(h),
+			"purge uploads":    func() error { _, err := e.m.PurgeUploads(ctx, time.Hour); return err }(),
+			"reconcile blobs":  func() error { _, err := e.m.ReconcileBlobs(ctx); return err }(),
+			"create store":     e.m.CreateBlobStore(ctx, meta.BlobStoreConfig{Name: "other"}),
+			"update store":     e.m.UpdateBlobStore(ctx, meta.BlobStoreConfig{Name: "default"}),
+			"delete store":     e.m.DeleteBlobStore(ctx, "default"),
 		} {
 			wantKind(t, err, errs.Unavailable, what)
 		}
@@ -116,5 +124,61 @@ func TestReadOnlyStoreEndsItsTail(t *testing.T) {
 	}
 	if errs.KindOf(err) != errs.Unavailable {
 		t.Fatalf("tail reader after a refused store: %v, want the refusal", err)
+	}
+}
+
+// A frozen server's start-up sweep deletes nothing, not even what a crash
+// left: a freeze is often a backup's, which wants the files to stay put.
+func TestReadOnlySweepDeletesNothing(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	h := e.create(hostedCfg("h", WriteAllow))
+	lost := put(t, h, "lost", "lost bytes")
+	if _, err := e.db.DeleteAssetByPath("h", "lost"); err != nil { // a crash before the release
+		t.Fatal(err)
+	}
+	if err := e.m.SetReadOnly(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	if err := e.m.Sweep(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if has, _ := e.db.HasBlob(lost.BlobStore, lost.Blob); !has || !e.hasBlobFile(lost) {
+		t.Fatalf("a frozen sweep released a blob (record %v, file %v)", has, e.hasBlobFile(lost))
+	}
+}
+
+// Download times are a write: none is recorded or flushed while frozen.
+func TestReadOnlyRecordsNoDownloads(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	clk := testclock.New(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	e.m.downloads.now = clk.Now
+	h := e.create(hostedCfg("h", WriteAllow))
+	put(t, h, "a", "a")
+	put(t, h, "b", "b")
+	download(t, h, "a") // pending when the freeze comes
+	if err := e.m.SetReadOnly(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	download(t, h, "b")
+	if err := e.m.FlushDownloads(); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a", "b"} {
+		if !lastDownloaded(t, e, "h", p).IsZero() {
+			t.Errorf("download time of %s written while frozen", p)
+		}
+	}
+	if err := e.m.SetReadOnly(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.FlushDownloads(); err != nil {
+		t.Fatal(err)
+	}
+	if lastDownloaded(t, e, "h", "a").IsZero() || !lastDownloaded(t, e, "h", "b").IsZero() {
+		t.Errorf("after the release: a (pending before) %v, b (while frozen) %v; want a written, b not",
+			lastDownloaded(t, e, "h", "a"), lastDownloaded(t, e, "h", "b"))
 	}
 }
