@@ -32,8 +32,6 @@ type Options struct {
 	// (nil: they trust the system's roots only).
 	TrustStore TrustPool
 	Log        *slog.Logger
-	// UploadPurgeAge is how long an unfinished resumable upload is kept.
-	UploadPurgeAge time.Duration
 }
 
 // Observer is told about configuration changes; pkg/server uses it to open
@@ -451,10 +449,11 @@ func (m *Manager) resumeDeletions(ctx context.Context) error {
 	return errAll
 }
 
-// Maintain runs periodic housekeeping: it finishes repository deletions
-// that failed, purges resumable uploads left unfinished for longer than
-// UploadPurgeAge and lets formats tidy their repositories. A read-only
-// server skips it: housekeeping is writes too.
+// Maintain runs the periodic housekeeping no task does: it finishes
+// repository deletions that failed and logs soft quota violations. (Upload
+// purge and the formats' Maintainer hooks are tasks of pkg/tasks, with
+// schedules and settings of their own.) A read-only server skips it:
+// housekeeping is writes too.
 func (m *Manager) Maintain(ctx context.Context) {
 	if m.writable() != nil {
 		return
@@ -462,25 +461,7 @@ func (m *Manager) Maintain(ctx context.Context) {
 	if err := m.resumeDeletions(ctx); err != nil {
 		m.opts.Log.Error("finish repository deletions", "err", err)
 	}
-	for _, st := range m.stores.List() {
-		if m.opts.UploadPurgeAge <= 0 {
-			break
-		}
-		n, err := st.PurgeUploads(ctx, m.opts.UploadPurgeAge)
-		if err != nil {
-			m.opts.Log.Error("purge uploads", "store", st.Name(), "err", err)
-		} else if n > 0 {
-			m.opts.Log.Info("purged unfinished uploads", "store", st.Name(), "count", n)
-		}
-	}
 	m.checkQuotas(ctx)
-	for _, r := range m.List() {
-		if mt, ok := r.Format().(Maintainer); ok {
-			if err := mt.Maintain(ctx, r); err != nil {
-				m.opts.Log.Error("repository maintenance", "repository", r.Name(), "err", err)
-			}
-		}
-	}
 }
 
 // DeleteAsset deletes one asset by id and frees its blob if unreferenced,

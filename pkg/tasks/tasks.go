@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -101,13 +102,18 @@ type Service struct {
 }
 
 // Defaults are the tasks a first start creates: Nexus's daily cleanup at
-// 01:00, and the daily purge of abandoned uploads.
-func Defaults() []Settings {
+// 01:00, the daily purge of uploads abandoned for purgeAge (in whole hours,
+// at least one: upload.purge-age) at 02:00, and the daily collection of
+// unreferenced Docker layers at 03:00.
+func Defaults(purgeAge time.Duration) []Settings {
+	hours := max(1, int(purgeAge/time.Hour))
 	return []Settings{
 		{Type: TypeCleanup, Name: "Cleanup service", Enabled: true,
 			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 1 * * ?"}},
 		{Type: TypeUploadPurge, Name: "Purge incomplete uploads", Enabled: true,
-			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 2 * * ?"}, Properties: map[string]string{"age": "24"}},
+			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 2 * * ?"}, Properties: map[string]string{"age": strconv.Itoa(hours)}},
+		{Type: TypeDockerGC, Name: "Delete unreferenced Docker layers", Enabled: true,
+			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 3 * * ?"}},
 	}
 }
 

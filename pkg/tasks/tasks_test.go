@@ -251,3 +251,22 @@ func TestTaskSkippedWhileFrozen(t *testing.T) {
 	}
 	waitResult(t, s, st.ID)
 }
+
+// The default upload purge takes its age from upload.purge-age, in whole
+// hours and at least one; Docker layers are collected by a default task.
+func TestDefaultsAges(t *testing.T) {
+	for age, want := range map[time.Duration]string{36 * time.Hour: "36", 30 * time.Minute: "1", 0: "1"} {
+		var purge, gc bool
+		for _, d := range Defaults(age) {
+			switch d.Type {
+			case TypeUploadPurge:
+				purge = d.Properties["age"] == want
+			case TypeDockerGC:
+				gc = d.Enabled
+			}
+		}
+		if !purge || !gc {
+			t.Errorf("Defaults(%v): purge age %s %v, Docker layers task %v", age, want, purge, gc)
+		}
+	}
+}
