@@ -182,3 +182,26 @@ func TestReadOnlyRecordsNoDownloads(t *testing.T) {
 			lastDownloaded(t, e, "h", "a"), lastDownloaded(t, e, "h", "b"))
 	}
 }
+
+// A frozen group still merges its members' metadata: the merge is served
+// without being stored (storing it is a write).
+func TestReadOnlyGroupMergesWithoutStoring(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	h1 := e.create(hostedCfg("h1", WriteAllow))
+	h2 := e.create(hostedCfg("h2", WriteAllow))
+	g := e.create(groupCfg("g", "h1", "h2"))
+	put(t, h1, "pkg/x.meta", "b\n")
+	put(t, h2, "pkg/x.meta", "a\n")
+	if err := e.m.SetReadOnly(ctx, true); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if body, _ := read(t, ctx, g, "pkg/x.meta"); body != "a\nb\n" {
+			t.Fatalf("frozen group merge = %q", body)
+		}
+	}
+	if _, err := e.db.AssetByPath("g", "pkg/x.meta"); errs.KindOf(err) != errs.NotFound {
+		t.Errorf("a frozen group stored its merge: %v", err)
+	}
+}
