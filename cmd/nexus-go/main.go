@@ -109,7 +109,6 @@ func serve(args []string) error {
 	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
-		UploadPurgeAge:      cfg.UploadPurgeAge,
 		TrustStore:          trust,
 		Log:                 log,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
@@ -126,10 +125,11 @@ func serve(args []string) error {
 		return err
 	}
 	policies := cleanup.New(db, repos, security, log)
-	jobs, err := tasks.New(db, security, log, nil, tasks.Defaults(), tasks.Builtin(repos, policies)...)
+	jobs, err := tasks.New(db, security, log, nil, tasks.Defaults(cfg.UploadPurgeAge), tasks.Builtin(repos, policies)...)
 	if err != nil {
 		return err
 	}
+	jobs.UseWritable(repos.Writable)
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {

@@ -211,6 +211,10 @@ func TestNpmPublishFlow(t *testing.T) {
 	if got := whoamiStatus(t, registry, token); got != http.StatusOK {
 		t.Errorf("revoking one token broke another: whoami %d", got)
 	}
+	// A frozen server stores no token: npm token create fails with 503.
+	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/read-only/freeze", s.admin(), nil, nil)
+	e.mustFail(e.dir, npmStatus(http.StatusServiceUnavailable), "token", "create", "--password", dev.pass)
+	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/read-only/release", s.admin(), nil, nil)
 
 	// A read-only token reads but does not publish; a token bound to
 	// other addresses does nothing from 127.0.0.1. (npm 11 sends nothing

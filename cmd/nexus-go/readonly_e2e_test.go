@@ -1,9 +1,13 @@
 package main
 
 import (
+	"context"
+	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // Freezing the server refuses every write, in every format and the REST
@@ -15,6 +19,15 @@ func TestReadOnlyOverFormats(t *testing.T) {
 	s.createRepoOf("maven", "hosted", mavenHostedJSON("maven-ro", "ALLOW", "RELEASE", "STRICT"))
 	s.createRepoOf("npm", "hosted", npmHostedJSON("npm-ro", "allow"))
 	s.put("raw-ro", "kept.txt", []byte("kept"))
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up "+r.URL.Path) }))
+	defer up.Close()
+	s.createRepo("proxy", anonProxyBody("raw-ro-p", up.URL+"/", 1440))
+	s.getExpect("raw-ro-p", "cached.txt", []byte("up /cached.txt"))
+	for deadline := time.Now().Add(5 * time.Second); len(s.assets("raw-ro-p")) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) { // the download is stored after it is served
+			t.Fatal("the proxy download was not cached")
+		}
+	}
 
 	writes := []struct{ method, path, body string }{
 		{http.MethodPut, "/repository/raw-ro/new.txt", "new"},
@@ -34,6 +47,20 @@ func TestReadOnlyOverFormats(t *testing.T) {
 		}
 	}
 	s.getExpect("raw-ro", "kept.txt", []byte("kept"))
+	// A frozen proxy serves its cache and refuses, at once, what it lacks.
+	s.getExpect("raw-ro-p", "cached.txt", []byte("up /cached.txt"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if r, err := readResult(s.request(ctx, http.MethodGet, "/repository/raw-ro-p/new.txt", admin, nil, nil)); err != nil || r.status != http.StatusServiceUnavailable {
+		t.Errorf("uncached proxy path while frozen: %d %s %v", r.status, r.body, err)
+	}
+	if r := s.do(http.MethodGet, "/service/rest/v1/status/writable", nil, nil, nil); r.status != http.StatusServiceUnavailable {
+		t.Errorf("status/writable while frozen: %d", r.status)
+	}
 	s.mustJSON(http.StatusNoContent, http.MethodPost, "/v1/read-only/release", admin, nil, nil)
 	s.put("raw-ro", "new.txt", []byte("new"))
+	s.getExpect("raw-ro-p", "new.txt", []byte("up /new.txt"))
+	if r := s.do(http.MethodGet, "/service/rest/v1/status/writable", nil, nil, nil); r.status != http.StatusOK {
+		t.Errorf("status/writable after the release: %d", r.status)
+	}
 }

@@ -117,6 +117,36 @@ func TestLoginAndTokens(t *testing.T) {
 
 func mustJSONString(v any) string { return string(mustJSON(v)) }
 
+// While the server is read-only, npm login, logout and token create and
+// revoke are refused with 503 (each writes a token); listing goes on.
+func TestTokensFrozen(t *testing.T) {
+	fx := newFixture(t)
+	h := fx.hosted("npm-hosted")
+	ctx := fx.as("admin")
+	w := fx.do(ctx, h, http.MethodPost, "-/npm/v1/tokens", []byte(`{"password":"`+fx.adminPW+`"}`), nil)
+	var created tokenJSON
+	json.Unmarshal(w.Body.Bytes(), &created)
+	if w.Code != http.StatusOK || created.Key == "" {
+		t.Fatalf("token create: %d %s", w.Code, w.Body.String())
+	}
+	if err := fx.M.SetReadOnly(t.Context(), true); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ method, path, body string }{
+		{http.MethodPut, "-/user/org.couchdb.user:admin", `{"name":"admin","password":"` + fx.adminPW + `"}`},
+		{http.MethodPost, "-/npm/v1/tokens", `{"password":"` + fx.adminPW + `"}`},
+		{http.MethodDelete, "-/npm/v1/tokens/token/" + created.Key, ""},
+		{http.MethodDelete, "-/user/token/" + created.Token, ""},
+	} {
+		if w := fx.do(ctx, h, c.method, c.path, []byte(c.body), nil); w.Code != http.StatusServiceUnavailable || !strings.Contains(w.Body.String(), "read-only") {
+			t.Errorf("%s %s while frozen: %d %s", c.method, c.path, w.Code, w.Body.String())
+		}
+	}
+	if w := fx.do(ctx, h, http.MethodGet, "-/npm/v1/tokens", nil, nil); w.Code != http.StatusOK || !strings.Contains(w.Body.String(), created.Key) {
+		t.Errorf("token list while frozen: %d %s", w.Code, w.Body.String())
+	}
+}
+
 // npm search: a hosted repository matches its packuments, a proxy asks
 // its upstream, a group merges them, hosted first, each name once.
 func TestSearch(t *testing.T) {

@@ -13,6 +13,11 @@ import (
 func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Repository, rest string) error {
 	ctx := req.Context()
 	m := req.Method
+	if writesToken(m, rest) {
+		if err := repo.Writable(r); err != nil {
+			return err
+		}
+	}
 	switch {
 	case strings.HasPrefix(rest, couchUser) && m == http.MethodPut:
 		return f.login(w, req, r, rest) // authenticates from the body first
@@ -44,4 +49,19 @@ func (f *Format) special(w http.ResponseWriter, req *http.Request, r repo.Reposi
 		return f.audit(w, req, r, rest)
 	}
 	return errs.New(errs.NotFound, "no such endpoint: -/%s", rest)
+}
+
+// writesToken is true for the endpoints that store or revoke a token
+// (login, logout, token create and revoke): writes, refused while the
+// server is read-only.
+func writesToken(method, rest string) bool {
+	switch method {
+	case http.MethodPut:
+		return strings.HasPrefix(rest, couchUser)
+	case http.MethodPost:
+		return rest == "npm/v1/tokens"
+	case http.MethodDelete:
+		return strings.HasPrefix(rest, "user/token/") || strings.HasPrefix(rest, "npm/v1/tokens/token/")
+	}
+	return false
 }

@@ -221,3 +221,19 @@ func TestTasksREST(t *testing.T) {
 		t.Fatalf("tasks after delete %+v", list.Items)
 	}
 }
+
+// Freezing refuses what writes, not what only reads or stops: a task's
+// stop and a cleanup preview go on; a run, which writes, is refused.
+func TestFrozenStopAndPreview(t *testing.T) {
+	a := newAutomationAPI(t)
+	expectStatus(t, a.do(http.MethodPost, "/v1/repositories/raw/hosted",
+		`{"name":"files","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":false,"writePolicy":"ALLOW"}}`), http.StatusCreated)
+	rec := a.do(http.MethodPost, "/v1/tasks", `{"type":"repository.docker.upload-purge","name":"purge","enabled":true,"frequency":{"schedule":"manual"}}`)
+	expectStatus(t, rec, http.StatusCreated)
+	var created taskJSON
+	decodeJSON(t, rec, &created)
+	expectStatus(t, a.do(http.MethodPost, "/v1/read-only/freeze", ""), http.StatusNoContent)
+	expectStatus(t, a.do(http.MethodPost, "/v1/tasks/"+created.ID+"/stop", ""), http.StatusConflict) // not running
+	expectStatus(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"format":"raw","criteriaLastBlobUpdated":30,"repository":"files"}`), http.StatusOK)
+	expectStatus(t, a.do(http.MethodPost, "/v1/tasks/"+created.ID+"/run", ""), http.StatusServiceUnavailable)
+}

@@ -33,15 +33,25 @@ func (a *API) setReadOnly(frozen bool) echo.HandlerFunc {
 	}
 }
 
+// writelessPosts are the routes posted to that write nothing: stopping a
+// task (cancelling a run) and a cleanup preview (a query with a body).
+var writelessPosts = map[string]bool{
+	"/v1/tasks/:id/stop":           true,
+	"/v1/cleanup-policies/preview": true,
+}
+
 // refuseWhileFrozen is the one check of the API's writes while the server
 // is read-only: every method but GET and HEAD is refused with 503, except
-// the read-only endpoints themselves. (The engine refuses content and
-// repository writes again on its own; this covers the rest, security.)
+// the read-only endpoints themselves and writelessPosts. (The engine
+// refuses content and repository writes again on its own; this covers the
+// rest, security.)
 func (a *API) refuseWhileFrozen(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		route := strings.TrimPrefix(c.Path(), a.prefix+"/service/rest")
 		switch m := c.Request().Method; {
 		case m == http.MethodGet || m == http.MethodHead || m == http.MethodOptions:
-		case strings.HasPrefix(c.Path(), a.prefix+"/service/rest/v1/read-only"):
+		case strings.HasPrefix(route, "/v1/read-only"):
+		case m == http.MethodPost && writelessPosts[route]:
 		default:
 			if err := a.repos.Writable(); err != nil {
 				return fail(c, a.log, err)

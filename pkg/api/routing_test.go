@@ -108,7 +108,10 @@ func TestReadOnlyEndpoints(t *testing.T) {
 		}
 	}
 	expectStatus(t, c.do(http.MethodGet, "/v1/repositories", ""), http.StatusOK)
+	// Load balancers take a frozen server out of the write pool, as Nexus.
+	expectStatus(t, c.do(http.MethodGet, "/v1/status/writable", ""), http.StatusServiceUnavailable)
 	expectStatus(t, c.do(http.MethodPost, "/v1/read-only/force-release", ""), http.StatusNoContent)
+	expectStatus(t, c.do(http.MethodGet, "/v1/status/writable", ""), http.StatusOK)
 	expectStatus(t, c.do(http.MethodPost, "/v1/read-only/force-release", ""), http.StatusNotFound)
 	expectStatus(t, c.do(http.MethodPost, "/v1/repositories/raw/hosted", hosted), http.StatusCreated)
 }

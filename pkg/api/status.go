@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 func (a *API) registerStatus(g *echo.Group) {
@@ -13,10 +15,13 @@ func (a *API) registerStatus(g *echo.Group) {
 	g.GET("/v1/status/check", a.check)
 }
 
-// writable answers 200 when the server can accept writes, 503 otherwise.
+// writable answers 200 when the server can accept writes, 503 otherwise:
+// frozen, or the metadata database refuses them.
 func (a *API) writable(c echo.Context) error {
-	if err := a.db.Writable(); err != nil {
-		a.log.Error("status: metadata not writable", "err", err)
+	if err := a.repos.CheckWritable(); err != nil {
+		if errs.KindOf(err) != errs.Unavailable {
+			a.log.Error("status: metadata not writable", "err", err)
+		}
 		return c.NoContent(http.StatusServiceUnavailable)
 	}
 	return c.NoContent(http.StatusOK)

@@ -100,6 +100,10 @@ func (t *Tail) BeforeEnd(fn func(error) error) { t.beforeEnd = fn }
 // and asks again finds it stored.
 func (t *Tail) UntilStored() { t.stored = true }
 
+// Fail ends the tail of a Put that never began (a write refused before it
+// reached the store) with err, for the readers already following it.
+func (t *Tail) Fail(err error) { t.end(err) }
+
 // Size is the announced size of the write, or -1.
 func (t *Tail) Size() int64 { return t.size }
 

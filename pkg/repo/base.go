@@ -236,6 +236,9 @@ func both(a, b func(*meta.Asset) error) func(*meta.Asset) error {
 	}
 }
 
+// writable is errFrozen while the server is read-only (see Writable).
+func (b *base) writable() error { return b.frozen.refuseFrozen() }
+
 // release frees the bytes of blobs whose last reference went away.
 func (b *base) release(ctx context.Context, refs []meta.BlobRef) {
 	releaseBlobs(ctx, b.db, b.stores, b.log, refs)
@@ -264,6 +267,9 @@ func releaseBlobs(ctx context.Context, db *meta.DB, stores *blob.Stores, log *sl
 // group's merge) by bounds of its own.
 func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOptions, check writeCheck, maxSize int64) (*meta.Asset, error) {
 	if err := b.frozen.refuseFrozen(); err != nil {
+		if opts.Tail != nil {
+			opts.Tail.Fail(err) // its readers wait for the end of a write
+		}
 		return nil, err
 	}
 	if b.cfg.Storage.StrictContentTypeValidation {

@@ -108,6 +108,9 @@ func (m *Manager) CreateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 	if err := m.authz.Require(ctx, auth.Application("blobstores", "create")); err != nil {
 		return err
 	}
+	if err := m.writable(); err != nil {
+		return err
+	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.Type = "File"
@@ -136,6 +139,9 @@ func (m *Manager) CreateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 // nx-blobstores-update; its path cannot change (its content is there).
 func (m *Manager) UpdateBlobStore(ctx context.Context, c meta.BlobStoreConfig) error {
 	if err := m.authz.Require(ctx, auth.Application("blobstores", "update")); err != nil {
+		return err
+	}
+	if err := m.writable(); err != nil {
 		return err
 	}
 	m.mu.Lock()
@@ -171,6 +177,9 @@ func (m *Manager) UpdateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 // no blob, for callers holding nx-blobstores-delete; its files stay.
 func (m *Manager) DeleteBlobStore(ctx context.Context, name string) error {
 	if err := m.authz.Require(ctx, auth.Application("blobstores", "delete")); err != nil {
+		return err
+	}
+	if err := m.writable(); err != nil {
 		return err
 	}
 	m.mu.Lock()

@@ -74,6 +74,9 @@ func (m *Manager) validateCleanup(cfg *Config) error {
 // leftovers), in every blob store; it returns how many went. age must
 // exceed the longest write in progress.
 func (m *Manager) PurgeUploads(ctx context.Context, age time.Duration) (int, error) {
+	if err := m.writable(); err != nil {
+		return 0, err
+	}
 	total := 0
 	for _, s := range m.BlobStores() {
 		n, err := s.PurgeUploads(ctx, age)
@@ -94,6 +97,9 @@ func (m *Manager) PurgeUploads(ctx context.Context, age time.Duration) (int, err
 // name it, corrects the records that disagree and frees the blobs nothing
 // references; it returns how many records it corrected.
 func (m *Manager) ReconcileBlobs(ctx context.Context) (int, error) {
+	if err := m.writable(); err != nil {
+		return 0, err
+	}
 	fixed, released, err := m.db.ReconcileBlobRefs()
 	if err != nil {
 		return 0, err

@@ -19,11 +19,13 @@ const (
 
 // downloads batches the download times of served assets in memory and
 // writes each batch in one transaction, at most downloadFlushDelay after
-// its first download and at shutdown (Manager.Settle).
+// its first download and at shutdown (Manager.Settle). While the server
+// is read-only, downloads are not recorded and the batch waits.
 type downloads struct {
-	db  *meta.DB
-	log *slog.Logger
-	now func() time.Time // the clock; tests set theirs
+	db     *meta.DB
+	frozen *readOnly
+	log    *slog.Logger
+	now    func() time.Time // the clock; tests set theirs
 
 	// flushing is held by a flush from start to end, so that shutdown's
 	// waits for the timer's and writes what it put back.
@@ -39,8 +41,8 @@ type downloads struct {
 
 type downloadKey struct{ repo, path string }
 
-func newDownloads(db *meta.DB, log *slog.Logger) *downloads {
-	return &downloads{db: db, log: log, now: time.Now,
+func newDownloads(db *meta.DB, frozen *readOnly, log *slog.Logger) *downloads {
+	return &downloads{db: db, frozen: frozen, log: log, now: time.Now,
 		pending: map[downloadKey]time.Time{}, written: map[downloadKey]time.Time{}}
 }
 
@@ -48,7 +50,7 @@ func newDownloads(db *meta.DB, log *slog.Logger) *downloads {
 // is recent enough, or that is already noted, adds nothing.
 func (d *downloads) record(a *meta.Asset) {
 	now := d.now()
-	if now.Sub(a.LastDownloaded) < downloadInterval {
+	if now.Sub(a.LastDownloaded) < downloadInterval || d.frozen.refuseFrozen() != nil {
 		return
 	}
 	k := downloadKey{a.Repository, a.Path}
@@ -75,8 +77,8 @@ func (d *downloads) arm() {
 	}
 }
 
-// flush writes the pending download times in one transaction. On failure
-// they stay pending, and another flush is scheduled.
+// flush writes the pending download times in one transaction. On failure,
+// or while frozen, they stay pending, and another flush is scheduled.
 func (d *downloads) flush() error {
 	d.flushing.Lock()
 	defer d.flushing.Unlock()
@@ -84,6 +86,13 @@ func (d *downloads) flush() error {
 	if d.timer != nil {
 		d.timer.Stop()
 		d.timer = nil
+	}
+	if d.frozen.refuseFrozen() != nil {
+		if len(d.pending) > 0 {
+			d.arm()
+		}
+		d.mu.Unlock()
+		return nil
 	}
 	batch := d.pending
 	d.pending = map[downloadKey]time.Time{}

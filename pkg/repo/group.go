@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
@@ -132,7 +133,7 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	}
 	// Concurrent requests for a changed set share one merge; it is stored
 	// whatever becomes of the request that started it.
-	_, err, _ = g.merges.Do(p+"\x00"+key, func() (any, error) {
+	v, err, _ := g.merges.Do(p+"\x00"+key, func() (any, error) {
 		var contents []*Content
 		var lastErr error
 		for i := range have {
@@ -155,6 +156,15 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 			return nil, err
 		}
 		defer c.Body.Close()
+		if g.writable() != nil {
+			// Read-only: the merge is served, not stored.
+			body, err := readMetadata(c)
+			if err != nil {
+				return nil, err
+			}
+			return &unstoredMerge{body: body, asset: meta.Asset{Repository: g.cfg.Name, Path: p, Size: int64(len(body)),
+				ContentType: c.Asset.ContentType, LastModified: time.Now().UTC()}}, nil
+		}
 		_, err = g.store(context.WithoutCancel(ctx), p, c.Body, PutOptions{
 			ContentType: c.Asset.ContentType, Size: -1, Attributes: map[string]string{mergedFrom: key},
 		}, nil, MaxMetadataSize)
@@ -163,7 +173,19 @@ func (g *groupRepo) merged(ctx context.Context, p string, merger GroupMerger) (*
 	if err != nil {
 		return nil, err
 	}
+	if m, ok := v.(*unstoredMerge); ok {
+		// Shared by the callers of the merge: each gets its own copy.
+		a := m.asset
+		a.Checksums = map[string]string{}
+		return &Content{Asset: &a, Body: BytesBody(m.body)}, nil
+	}
 	return g.cached(ctx, p)
+}
+
+// unstoredMerge is a merge made while the server is read-only.
+type unstoredMerge struct {
+	body  []byte
+	asset meta.Asset
 }
 
 // memberDoc is what a member has at a merged path: its asset and, for a

@@ -3,7 +3,6 @@ package repo
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -32,8 +31,6 @@ type Options struct {
 	// (nil: they trust the system's roots only).
 	TrustStore TrustPool
 	Log        *slog.Logger
-	// UploadPurgeAge is how long an unfinished resumable upload is kept.
-	UploadPurgeAge time.Duration
 }
 
 // Observer is told about configuration changes; pkg/server uses it to open
@@ -162,7 +159,7 @@ func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options
 		m.formats[f.Name()] = f
 	}
 	m.order = formats
-	m.downloads = newDownloads(db, opts.Log)
+	m.downloads = newDownloads(db, m.frozen, opts.Log)
 	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
 	m.clients = newUpstreamClients(opts.ProxyTimeout, opts.ProxyConnectTimeout, opts.TrustStore)
 	return m
@@ -370,111 +367,6 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 	// The deletion is under way and its marker stored: it goes on if the
 	// client goes away.
 	return m.deleteContent(context.WithoutCancel(ctx), name)
-}
-
-// deleteContent deletes the content of a repository taken out of service,
-// batch by batch, then its marker, and frees its name. The caller has
-// claimed the deletion (m.deleting[name] true); on failure the marker
-// stays and the claim goes, so maintenance or the next start goes on.
-func (m *Manager) deleteContent(ctx context.Context, name string) error {
-	err := func() error {
-		for more := true; more; {
-			released, left, err := m.db.DeleteRepositoryContent(name, m.deleteBatch)
-			if err != nil {
-				return err
-			}
-			more = left
-			m.release(ctx, released)
-			if m.afterDeleteBatch != nil {
-				m.afterDeleteBatch(name)
-			}
-		}
-		return m.db.FinishDeleteRepository(name)
-	}()
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if err != nil {
-		m.deleting[name] = false
-		return err
-	}
-	delete(m.deleting, name)
-	return nil
-}
-
-func (m *Manager) release(ctx context.Context, refs []meta.BlobRef) {
-	releaseBlobs(ctx, m.db, m.stores, m.opts.Log, refs)
-}
-
-// Sweep runs at start-up, after Load and before serving: it finishes
-// repository deletions a crash interrupted, removes temporary files a crash
-// left, frees blobs whose last reference went away without their bytes
-// being released, and deletes stored bytes no record knows of.
-func (m *Manager) Sweep(ctx context.Context) error {
-	if err := m.resumeDeletions(ctx); err != nil {
-		// Those repositories stay out of service; maintenance tries again.
-		m.opts.Log.Error("finish repository deletions", "err", err)
-	}
-	for _, st := range m.stores.List() {
-		if err := m.sweepStore(ctx, st); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// resumeDeletions finishes the repository deletions nobody works on: those
-// a crash interrupted, or that failed.
-func (m *Manager) resumeDeletions(ctx context.Context) error {
-	var claimed []string
-	m.mu.Lock()
-	for name, running := range m.deleting {
-		if !running {
-			m.deleting[name] = true
-			claimed = append(claimed, name)
-		}
-	}
-	m.mu.Unlock()
-	var errAll error
-	for _, name := range claimed {
-		if err := m.deleteContent(ctx, name); err != nil {
-			errAll = errors.Join(errAll, err)
-			continue
-		}
-		m.opts.Log.Info("finished deleting repository", "repository", name)
-	}
-	return errAll
-}
-
-// Maintain runs periodic housekeeping: it finishes repository deletions
-// that failed, purges resumable uploads left unfinished for longer than
-// UploadPurgeAge and lets formats tidy their repositories. A read-only
-// server skips it: housekeeping is writes too.
-func (m *Manager) Maintain(ctx context.Context) {
-	if m.writable() != nil {
-		return
-	}
-	if err := m.resumeDeletions(ctx); err != nil {
-		m.opts.Log.Error("finish repository deletions", "err", err)
-	}
-	for _, st := range m.stores.List() {
-		if m.opts.UploadPurgeAge <= 0 {
-			break
-		}
-		n, err := st.PurgeUploads(ctx, m.opts.UploadPurgeAge)
-		if err != nil {
-			m.opts.Log.Error("purge uploads", "store", st.Name(), "err", err)
-		} else if n > 0 {
-			m.opts.Log.Info("purged unfinished uploads", "store", st.Name(), "count", n)
-		}
-	}
-	m.checkQuotas(ctx)
-	for _, r := range m.List() {
-		if mt, ok := r.Format().(Maintainer); ok {
-			if err := mt.Maintain(ctx, r); err != nil {
-				m.opts.Log.Error("repository maintenance", "repository", r.Name(), "err", err)
-			}
-		}
-	}
 }
 
 // DeleteAsset deletes one asset by id and frees its blob if unreferenced,

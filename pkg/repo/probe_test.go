@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
@@ -67,5 +68,29 @@ func TestHealthProbesOncePerInterval(t *testing.T) {
 	advance(-time.Hour) // a clock set back probes again rather than trust a future result
 	if metadata(); probes.Load() != 4 {
 		t.Fatalf("%d probes after the clock went back, want 4", probes.Load())
+	}
+}
+
+// While frozen, Health reports the metadata database read-only without
+// probing it: the probe is a write.
+func TestHealthFrozenDoesNotProbe(t *testing.T) {
+	fx := newServiceFixture(t)
+	var probes atomic.Int32
+	fx.m.probe.probe = func() error { probes.Add(1); return nil }
+	if err := fx.m.SetReadOnly(fx.admin, true); err != nil {
+		t.Fatal(err)
+	}
+	checks, err := fx.m.Health(fx.admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := checks[0]; c.Healthy || c.Message != "the server is read-only: writes are refused until it is released" {
+		t.Errorf("frozen metadata check = %+v", c)
+	}
+	if err := fx.m.CheckWritable(); errs.KindOf(err) != errs.Unavailable {
+		t.Errorf("CheckWritable while frozen = %v, want 503", err)
+	}
+	if n := probes.Load(); n != 0 {
+		t.Errorf("%d probes while frozen, want none", n)
 	}
 }

@@ -130,6 +130,15 @@ func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Conte
 		}
 		return nil, err
 	}
+	if err := p.frozen.refuseFrozen(); err != nil {
+		// Read-only: what is cached is served as it is (confirming it
+		// would be a write), and nothing new is fetched, as it could not
+		// be cached.
+		if cached != nil {
+			return p.open(ctx, cached)
+		}
+		return nil, err
+	}
 	if blocked, _ := p.blocked(); blocked {
 		if cached != nil {
 			return p.open(ctx, cached)
@@ -426,6 +435,10 @@ func (p *proxyRepo) download(ctx context.Context, path string, cached *meta.Asse
 	maxSize, err := p.sizeBound(path, resp.ContentLength)
 	if err != nil {
 		answer(err)
+		return
+	}
+	if err := p.frozen.refuseFrozen(); err != nil {
+		answer(err) // frozen since get looked: the download could not be cached
 		return
 	}
 	p.forgetMissing(path) // whatever was remembered, it is here now

@@ -48,6 +48,26 @@ func (m *Manager) writable() error { return m.frozen.refuseFrozen() }
 // engine (security settings).
 func (m *Manager) Writable() error { return m.writable() }
 
+// Writable is errFrozen (503) while the server is read-only, for the
+// writes a format makes outside r's content (npm's tokens); nil for a
+// repository the engine did not build.
+func Writable(r Repository) error {
+	if b, ok := r.(interface{ writable() error }); ok {
+		return b.writable()
+	}
+	return nil
+}
+
+// CheckWritable is /v1/status/writable's answer: errFrozen while the
+// server is read-only (without a probe: it is a write), else whether the
+// metadata database takes a write now.
+func (m *Manager) CheckWritable() error {
+	if err := m.writable(); err != nil {
+		return err
+	}
+	return m.db.Writable()
+}
+
 func (m *Manager) loadReadOnly() error {
 	s, err := m.db.ReadOnly()
 	if err != nil {

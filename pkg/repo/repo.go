@@ -239,7 +239,8 @@ type GroupMembers interface {
 }
 
 // Maintainer is implemented by formats with periodic housekeeping for a
-// repository (Docker: unreferenced layer links).
+// repository (Docker: unreferenced layer links); the repository.docker.gc
+// task runs it.
 type Maintainer interface {
 	Maintain(ctx context.Context, r Repository) error
 }

@@ -127,12 +127,17 @@ func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 		return HealthCheck{Name: name, Healthy: ok, Message: msg, Start: start, Duration: time.Since(start)}
 	}
 	// The writability probe is a write transaction: its last result stands
-	// for probeInterval, with the time it was taken.
-	start, took, err := m.probe.result()
-	metadata := HealthCheck{Name: "Metadata Database", Healthy: err == nil, Message: "metadata database is writable",
-		Start: start, Duration: took}
-	if err != nil {
-		metadata.Message = "metadata database is not writable"
+	// for probeInterval, with the time it was taken; none runs while
+	// frozen.
+	metadata := HealthCheck{Name: "Metadata Database", Message: "the server is read-only: writes are refused until it is released",
+		Start: time.Now()}
+	if m.writable() == nil {
+		start, took, err := m.probe.result()
+		metadata = HealthCheck{Name: "Metadata Database", Healthy: err == nil, Message: "metadata database is writable",
+			Start: start, Duration: took}
+		if err != nil {
+			metadata.Message = "metadata database is not writable"
+		}
 	}
 	return []HealthCheck{
 		metadata,

@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"maps"
 	"sort"
+	"strconv"
 	"sync"
 	"time"
 
@@ -96,16 +97,23 @@ type Service struct {
 	running map[string]context.CancelFunc
 	base    context.Context // runs' parent: the scheduler's context
 	wg      sync.WaitGroup
+	// writable fails while the server is read-only (see UseWritable).
+	writable func() error
 }
 
 // Defaults are the tasks a first start creates: Nexus's daily cleanup at
-// 01:00, and the daily purge of abandoned uploads.
-func Defaults() []Settings {
+// 01:00, the daily purge of uploads abandoned for purgeAge (in whole hours,
+// at least one: upload.purge-age) at 02:00, and the daily collection of
+// unreferenced Docker layers at 03:00.
+func Defaults(purgeAge time.Duration) []Settings {
+	hours := max(1, int(purgeAge/time.Hour))
 	return []Settings{
 		{Type: TypeCleanup, Name: "Cleanup service", Enabled: true,
 			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 1 * * ?"}},
 		{Type: TypeUploadPurge, Name: "Purge incomplete uploads", Enabled: true,
-			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 2 * * ?"}, Properties: map[string]string{"age": "24"}},
+			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 2 * * ?"}, Properties: map[string]string{"age": strconv.Itoa(hours)}},
+		{Type: TypeDockerGC, Name: "Delete unreferenced Docker layers", Enabled: true,
+			Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 3 * * ?"}},
 	}
 }
 
@@ -395,18 +403,38 @@ func (s *Service) finish(id string, began time.Time, msg string, err error, canc
 	s.plan(&done, ended)
 }
 
+// UseWritable makes RunDue skip due tasks while writable fails (the
+// repository manager's Writable: the server is read-only), as every task
+// writes.
+func (s *Service) UseWritable(writable func() error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.writable = writable
+}
+
+// skippedFrozen is the message of a task skipped while read-only; it is
+// kept in memory only, storing it would be a write.
+const skippedFrozen = "skipped: the server is read-only"
+
 // RunDue starts the enabled tasks whose next run is due at now and not
-// running; the scheduler calls it, tests too.
+// running; the scheduler calls it, tests too. While the server is
+// read-only, due tasks are skipped until their next time.
 func (s *Service) RunDue() {
 	now := s.now()
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	frozen := s.writable != nil && s.writable() != nil
 	for id, at := range s.next {
 		t := s.tasks[id]
 		if _, busy := s.running[id]; busy || at.After(now) {
 			continue
 		}
 		s.plan(t, now)
+		if frozen {
+			t.Message = skippedFrozen
+			s.log.Info("task skipped: the server is read-only", "task", t.Name, "type", t.Type, "id", id)
+			continue
+		}
 		s.start(t)
 	}
 }

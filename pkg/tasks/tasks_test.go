@@ -217,3 +217,56 @@ func TestTaskSettings(t *testing.T) {
 		t.Errorf("update of a missing task: %v", err)
 	}
 }
+
+// While the server is read-only a due task does not run (its work would
+// be refused, repository by repository): it is skipped, says so, and is
+// planned for its next time.
+func TestTaskSkippedWhileFrozen(t *testing.T) {
+	clock := testclock.New(time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC))
+	tt := newTestTypes()
+	s := newService(t, repotest.NewStorage(t).DB, clock, tt, nil)
+	var frozen error = errs.New(errs.Unavailable, "read-only")
+	s.UseWritable(func() error { return frozen })
+	st, err := s.Create(context.Background(), Settings{Type: "count", Name: "nightly", Enabled: true,
+		Frequency: &Frequency{Schedule: Cron, CronExpression: "0 0 1 * * ?"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(24 * time.Hour)
+	s.RunDue()
+	got, _ := s.Get(context.Background(), st.ID)
+	select {
+	case <-tt.runs:
+		t.Fatal("ran while frozen")
+	default:
+	}
+	if got.Message != "skipped: the server is read-only" || got.State != StateWaiting || !got.NextRun.After(clock.Now()) {
+		t.Errorf("skipped task %+v", got)
+	}
+	frozen = nil
+	clock.Advance(24 * time.Hour)
+	s.RunDue()
+	if id := <-tt.runs; id != st.ID {
+		t.Fatalf("ran %s", id)
+	}
+	waitResult(t, s, st.ID)
+}
+
+// The default upload purge takes its age from upload.purge-age, in whole
+// hours and at least one; Docker layers are collected by a default task.
+func TestDefaultsAges(t *testing.T) {
+	for age, want := range map[time.Duration]string{36 * time.Hour: "36", 30 * time.Minute: "1", 0: "1"} {
+		var purge, gc bool
+		for _, d := range Defaults(age) {
+			switch d.Type {
+			case TypeUploadPurge:
+				purge = d.Properties["age"] == want
+			case TypeDockerGC:
+				gc = d.Enabled
+			}
+		}
+		if !purge || !gc {
+			t.Errorf("Defaults(%v): purge age %s %v, Docker layers task %v", age, want, purge, gc)
+		}
+	}
+}
