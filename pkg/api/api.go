@@ -24,7 +24,6 @@ import (
 type API struct {
 	repos *repo.Manager
 	auth  *auth.Service
-	db    *meta.DB
 	// finder is the search of /v1/search, the one the UI uses too.
 	finder *search.Service
 	log    *slog.Logger
@@ -41,12 +40,12 @@ type API struct {
 }
 
 // New returns the API over the repository manager, the security service and
-// the metadata database (read for listings and search).
+// the metadata database (which search reads).
 func New(repos *repo.Manager, authn *auth.Service, db *meta.DB, contextPath string, log *slog.Logger) *API {
 	if contextPath == "/" {
 		contextPath = ""
 	}
-	return &API{repos: repos, auth: authn, db: db, finder: search.New(db, repos, authn), log: log, prefix: contextPath}
+	return &API{repos: repos, auth: authn, finder: search.New(db, repos, authn), log: log, prefix: contextPath}
 }
 
 // Register mounts every endpoint on g, which is mounted at /service/rest.
