@@ -146,6 +146,21 @@ func TestCleanupPreviewAndTaskREST(t *testing.T) {
 		t.Fatalf("preview %+v", preview.Items)
 	}
 	expectValidationList(t, a.do(http.MethodPost, "/v1/cleanup-policies/preview", `{"format":"raw","criteriaLastBlobUpdated":30,"repository":"nope"}`))
+	// A caller who may read policies but not the repository learns no more
+	// of it than of a missing one.
+	expectStatus(t, a.do(http.MethodPost, "/v1/security/roles",
+		`{"id":"cleaners","name":"cleaners","description":"d","privileges":["nx-cleanup-read"],"roles":[]}`), http.StatusOK)
+	expectStatus(t, a.do(http.MethodPost, "/v1/security/users", `{"userId":"cleo","firstName":"C","lastName":"C",
+		"emailAddress":"cleo@example.org","password":"cleo-pw","status":"active","roles":["cleaners"]}`), http.StatusOK)
+	previewAs := func(repository string) *httptest.ResponseRecorder {
+		return a.as("cleo", "cleo-pw", http.MethodPost, "/v1/cleanup-policies/preview",
+			`{"format":"raw","criteriaLastBlobUpdated":30,"repository":"`+repository+`"}`)
+	}
+	hidden, missing := previewAs("files"), previewAs("nope")
+	expectValidationList(t, hidden)
+	if want := strings.ReplaceAll(missing.Body.String(), "nope", "files"); hidden.Body.String() != want {
+		t.Errorf("hidden repository answers %s, a missing one %s", hidden.Body, missing.Body)
+	}
 
 	var list page[taskJSON]
 	decodeJSON(t, a.do(http.MethodPost, "/v1/tasks", `{"type":"repository.cleanup","name":"cleanup","enabled":true,

@@ -186,10 +186,15 @@ func (s *Service) Preview(ctx context.Context, p Policy, repository string) ([]C
 	if err := validate(&p, s.repos.Format); err != nil {
 		return nil, err
 	}
-	r, ok := s.repos.Lookup(repository)
-	if !ok {
+	// A repository hidden from the caller answers as a missing one, so
+	// the preview never tells which names exist.
+	r, err := s.repos.Access(ctx, repository)
+	if errs.KindOf(err) == errs.NotFound {
 		return nil, fieldErr("repository", "repository %s does not exist", repository)
+	} else if err != nil {
+		return nil, err
 	}
+	// The preview lists the whole repository, so it takes browse of all.
 	if err := r.Authorize(ctx, "browse"); err != nil {
 		return nil, err
 	}
