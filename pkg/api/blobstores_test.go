@@ -95,6 +95,11 @@ func TestBlobStoreEndpoints(t *testing.T) {
 	if s := listStores(t, e, pw)["default"]; s.BlobCount != 0 {
 		t.Fatalf("the default store counts team's blob: %+v", s)
 	}
+	var assets page[assetJSON]
+	decodeJSON(t, send(e, pw, http.MethodGet, "/v1/assets?repository=raw-team", ""), &assets)
+	if len(assets.Items) != 1 || assets.Items[0].BlobStoreName != "team" {
+		t.Fatalf("assets of raw-team: %+v", assets.Items)
+	}
 	rec = send(e, pw, http.MethodGet, "/v1/blobstores/team/quota-status", "")
 	expectStatus(t, rec, http.StatusOK)
 	if got := strings.TrimSpace(rec.Body.String()); got != `{"isViolation":true,"message":"Blob store team is using 10 Bytes space and has a limit of 5 Bytes","blobStoreName":"team"}` {

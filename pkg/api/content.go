@@ -69,10 +69,10 @@ func (a *API) assetJSON(c echo.Context, as *meta.Asset) assetJSON {
 		Path:        as.Path, ID: as.ID, Repository: as.Repository,
 		Checksum: map[string]string{}, ContentType: as.ContentType, LastModified: as.LastModified,
 		Uploader: as.Uploader, UploaderIP: as.UploaderIP, FileSize: as.Size, BlobCreated: as.Created,
+		BlobStoreName: as.BlobStore,
 	}
 	if r != nil {
 		out.Format = r.Config().Format
-		out.BlobStoreName = r.Config().Storage.BlobStoreName
 	}
 	for k, v := range as.Checksums {
 		out.Checksum[k] = v
