@@ -99,12 +99,16 @@ func (m *Manager) Fields(ctx context.Context, format, typ string) ([]Field, erro
 			Field{Path: "httpClient.autoBlock", Label: "Auto-block", Kind: FieldBool, Default: "true", Section: client,
 				Help: "Stop asking an upstream that fails, for a while."},
 			Field{Path: "httpClient.authentication.type", Label: "Upstream authentication", Kind: FieldSelect, Section: client,
-				Options: []string{AuthUsername, AuthBearerToken}, Default: AuthUsername,
-				Help: "username: Basic with the username and password below; bearerToken: the token below."},
+				Options: []string{AuthUsername, AuthBearerToken, AuthNTLM}, Default: AuthUsername,
+				Help: "username: Basic with the username and password below; bearerToken: the token below; " +
+					"ntlm: stored for a later release, refused when used."},
 			Field{Path: "httpClient.authentication.username", Label: "Upstream username", Kind: FieldText, Section: client,
 				Help: "Leave empty for an upstream without authentication."},
 			Field{Path: "httpClient.authentication.password", Label: "Upstream password", Kind: FieldPassword, Section: client,
 				Help: "Write-only; leave empty to keep the stored one."},
+			Field{Path: "httpClient.authentication.ntlmHost", Label: "NTLM host", Kind: FieldText, Section: client,
+				Help: "For ntlm authentication, with the username and password above."},
+			Field{Path: "httpClient.authentication.ntlmDomain", Label: "NTLM domain", Kind: FieldText, Section: client},
 			Field{Path: "httpClient.authentication.bearerToken", Label: "Upstream bearer token", Kind: FieldPassword, Section: client,
 				Help: "For bearerToken authentication. Write-only; leave empty to keep the stored one."},
 			Field{Path: "httpClient.connection.timeout", Label: "Timeout (seconds)", Kind: FieldNumber, Section: client,
@@ -253,8 +257,9 @@ const MemberOrderPrefix = "group.memberOrder."
 // keyed by field path: an empty text, select or number is left out (the
 // engine's default applies), a boolean is true when present with "true" or
 // "on", members are ordered by their MemberOrderPrefix numbers, upstream
-// credentials are Basic ("username") when a username is given and absent
-// otherwise, or a bearer token with that type. A number that is not one
+// credentials are absent without a username, a bearer token or NTLM
+// (username, password, host, domain) with those types, else Basic
+// ("username"); only the chosen type's settings are sent. A number that is not one
 // is a FieldError of its field.
 func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 	tree := map[string]any{}
@@ -291,11 +296,17 @@ func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 				// The token may be left out: the stored one is kept.
 				delete(a, "username")
 				delete(a, "password")
+				delete(a, "ntlmHost")
+				delete(a, "ntlmDomain")
 			case a["username"] == nil && a["password"] == nil:
 				delete(hc, "authentication")
+			case a["type"] == AuthNTLM:
+				delete(a, "bearerToken")
 			default:
 				a["type"] = AuthUsername
 				delete(a, "bearerToken")
+				delete(a, "ntlmHost")
+				delete(a, "ntlmDomain")
 			}
 		}
 	}
