@@ -2,6 +2,7 @@ package api
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"mime/multipart"
 	"net/http"
@@ -41,6 +42,14 @@ func (a *API) uploadComponent(c echo.Context) error {
 		return fail(c, a.log, errs.Wrap(errs.Invalid, err, "the upload form could not be read"))
 	}
 	defer form.RemoveAll()
+	files := 0
+	for _, fs := range form.File {
+		files += len(fs)
+	}
+	if files > repo.MaxUploadFiles {
+		return c.JSON(http.StatusBadRequest, validationErrors{{ID: "*",
+			Message: fmt.Sprintf("an upload holds at most %d files, this one %d", repo.MaxUploadFiles, files)}})
+	}
 	up := &repo.UploadForm{Fields: map[string]string{}, Files: map[string]repo.UploadFile{}, UploaderIP: clientip.Of(c.Request())}
 	if p := auth.PrincipalFrom(c.Request().Context()); p != nil {
 		up.Uploader = p.UserID

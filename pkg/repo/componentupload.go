@@ -21,6 +21,10 @@ type ComponentUploader interface {
 	UploadComponent(ctx context.Context, r Repository, form *UploadForm) error
 }
 
+// MaxUploadFiles is how many files one component upload may hold: each is
+// bounded by upload.max-size, the form by this many of them.
+const MaxUploadFiles = 16
+
 // UploadForm is a component upload's form: its text fields and files by
 // name, and who sent it.
 type UploadForm struct {

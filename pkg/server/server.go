@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -144,16 +145,21 @@ func (s *Server) componentUpload(c echo.Context) bool {
 
 // uploadLimit bounds a component upload as uploads to /repository/ are:
 // each file by upload.max-size (in the context, for the engine's writes),
-// the whole form by that and 1 MiB for its fields.
+// the whole form by repo.MaxUploadFiles such files and 1 MiB for its
+// fields.
 func (s *Server) uploadLimit(max int64) echo.MiddlewareFunc {
+	formLimit := int64(0)
+	if max > 0 && max <= (math.MaxInt64-1<<20)/repo.MaxUploadFiles {
+		formLimit = repo.MaxUploadFiles*max + 1<<20
+	}
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			if !s.componentUpload(c) {
 				return next(c)
 			}
 			req := c.Request()
-			if max > 0 {
-				req.Body = http.MaxBytesReader(c.Response(), req.Body, max+1<<20)
+			if formLimit > 0 {
+				req.Body = http.MaxBytesReader(c.Response(), req.Body, formLimit)
 			}
 			c.SetRequest(req.WithContext(repo.WithMaxUploadSize(req.Context(), max)))
 			return next(c)
