@@ -1,6 +1,10 @@
 package meta
 
 import (
+	"encoding/json"
+	"fmt"
+	"slices"
+
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -13,8 +17,8 @@ var (
 	bucketCleanupPolicies = []byte("cleanup_policies")
 	bucketTasks           = []byte("tasks")
 
-	// keyTasksCreated marks that the default tasks were created once, so
-	// that deleting them all does not bring them back at the next start.
+	// keyTasksCreated records which default tasks were created (a JSON
+	// list of their keys), so that a deleted one does not come back.
 	keyTasksCreated = []byte("tasks.defaultsCreated")
 )
 
@@ -49,20 +53,44 @@ func (db *DB) PutTask(id string, raw []byte, create bool) error {
 // DeleteTask deletes the task id, or is errs.NotFound.
 func (db *DB) DeleteTask(id string) error { return db.dropRecord(bucketTasks, "task", id) }
 
-// CreateDefaultTasks stores tasks (id → JSON) unless default tasks were
-// created before.
-func (db *DB) CreateDefaultTasks(tasks map[string][]byte) error {
+// DefaultTask is a task the server creates by itself: Key names the
+// default (its type), so that it is created once whatever its ID.
+type DefaultTask struct {
+	Key, ID string
+	Raw     []byte // the task's JSON
+}
+
+// CreateDefaultTasks stores each of tasks whose default was never created
+// and records it as created, so that one deleted later does not come back
+// while a default added by a later release is created at its first start.
+// The mark of releases that recorded no keys ("1") stands for legacy.
+func (db *DB) CreateDefaultTasks(tasks []DefaultTask, legacy []string) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
 		settings := tx.Bucket(bucketSettings)
-		if settings.Get(keyTasksCreated) != nil {
-			return nil
-		}
-		for id, raw := range tasks {
-			if err := tx.Bucket(bucketTasks).Put([]byte(id), raw); err != nil {
-				return err
+		var created []string
+		switch mark := settings.Get(keyTasksCreated); {
+		case mark == nil:
+		case string(mark) == "1":
+			created = legacy
+		default:
+			if err := json.Unmarshal(mark, &created); err != nil {
+				return fmt.Errorf("the record of default tasks: %w", err)
 			}
 		}
-		return settings.Put(keyTasksCreated, []byte("1"))
+		for _, t := range tasks {
+			if slices.Contains(created, t.Key) {
+				continue
+			}
+			if err := tx.Bucket(bucketTasks).Put([]byte(t.ID), t.Raw); err != nil {
+				return err
+			}
+			created = append(created, t.Key)
+		}
+		mark, err := json.Marshal(created)
+		if err != nil {
+			return err
+		}
+		return settings.Put(keyTasksCreated, mark)
 	})
 }
 

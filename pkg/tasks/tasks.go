@@ -101,7 +101,8 @@ type Service struct {
 	writable func() error
 }
 
-// Defaults are the tasks a first start creates: Nexus's daily cleanup at
+// Defaults are the tasks the server creates, each once (at the first start
+// of the release that brings it): Nexus's daily cleanup at
 // 01:00, the daily purge of uploads abandoned for purgeAge (in whole hours,
 // at least one: upload.purge-age) at 02:00, and the daily collection of
 // unreferenced Docker layers at 03:00.
@@ -117,8 +118,13 @@ func Defaults(purgeAge time.Duration) []Settings {
 	}
 }
 
-// New loads the stored tasks, having stored defaults first if no default
-// tasks were ever created. now is the scheduler's clock (nil: time.Now).
+// firstDefaults are the defaults of the releases that recorded only that
+// defaults were created, not which.
+var firstDefaults = []string{TypeCleanup, TypeUploadPurge}
+
+// New loads the stored tasks, having stored first each of defaults (one a
+// type) never created before. now is the scheduler's clock (nil:
+// time.Now).
 func New(db *meta.DB, authz repo.Authorizer, log *slog.Logger, now func() time.Time, defaults []Settings, types ...Type) (*Service, error) {
 	if now == nil {
 		now = time.Now
@@ -128,17 +134,19 @@ func New(db *meta.DB, authz repo.Authorizer, log *slog.Logger, now func() time.T
 	for _, t := range types {
 		s.types[t.ID] = t
 	}
-	initial := map[string][]byte{}
+	var initial []meta.DefaultTask
 	for _, d := range defaults {
 		t, err := s.build(uuid.NewString(), d, nil)
 		if err != nil {
 			return nil, err
 		}
-		if initial[t.ID], err = json.Marshal(t); err != nil {
+		raw, err := json.Marshal(t)
+		if err != nil {
 			return nil, err
 		}
+		initial = append(initial, meta.DefaultTask{Key: d.Type, ID: t.ID, Raw: raw})
 	}
-	if err := db.CreateDefaultTasks(initial); err != nil {
+	if err := db.CreateDefaultTasks(initial, firstDefaults); err != nil {
 		return nil, err
 	}
 	raws, err := db.Tasks()

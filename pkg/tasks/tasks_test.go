@@ -75,6 +75,7 @@ func waitResult(t *testing.T, s *Service, id string) Status {
 	return st
 }
 
+// Each default task is created once, also one a later release adds.
 func TestDefaultTasksCreatedOnce(t *testing.T) {
 	db := repotest.NewStorage(t).DB
 	clock := testclock.New(time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC))
@@ -95,6 +96,14 @@ func TestDefaultTasksCreatedOnce(t *testing.T) {
 	again := newService(t, db, clock, tt, defaults)
 	if list, _ := again.List(context.Background(), ""); len(list) != 0 {
 		t.Fatalf("a deleted default task came back: %+v", list)
+	}
+	// A default a later release adds is created in an existing data
+	// directory; the deleted one still stays away.
+	later := append(defaults, Settings{Type: "fail", Name: "Daily failure", Enabled: true,
+		Frequency: &Frequency{Schedule: Manual}})
+	upgraded := newService(t, db, clock, tt, later)
+	if list, _ := upgraded.List(context.Background(), ""); len(list) != 1 || list[0].Name != "Daily failure" {
+		t.Fatalf("after an upgrade that adds a default: %+v", list)
 	}
 }
 
