@@ -258,8 +258,8 @@ const MemberOrderPrefix = "group.memberOrder."
 // engine's default applies), a boolean is true when present with "true" or
 // "on", members are ordered by their MemberOrderPrefix numbers, upstream
 // credentials are absent without a username, a bearer token or NTLM
-// (username, password, host, domain) with those types, else Basic
-// ("username"); only the chosen type's settings are sent. A number that is not one
+// with those types, else Basic ("username"); the engine's validation drops
+// settings of the other types. A number that is not one
 // is a FieldError of its field.
 func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 	tree := map[string]any{}
@@ -296,8 +296,6 @@ func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 				// The token may be left out: the stored one is kept.
 				delete(a, "username")
 				delete(a, "password")
-				delete(a, "ntlmHost")
-				delete(a, "ntlmDomain")
 			case a["username"] == nil && a["password"] == nil:
 				delete(hc, "authentication")
 			case a["type"] == AuthNTLM:
@@ -305,8 +303,6 @@ func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 			default:
 				a["type"] = AuthUsername
 				delete(a, "bearerToken")
-				delete(a, "ntlmHost")
-				delete(a, "ntlmDomain")
 			}
 		}
 	}
