@@ -85,6 +85,11 @@ type Service struct {
 	}
 }
 
+// UseClock makes the service read the time from now, before it serves:
+// tests that count login attempts freeze it, so that a slow machine's
+// allowance refill does not decide them.
+func (s *Service) UseClock(now func() time.Time) { s.now = now }
+
 // New returns a Service storing its records in db.
 func New(db *meta.DB, log *slog.Logger) *Service {
 	return &Service{

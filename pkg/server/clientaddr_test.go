@@ -6,9 +6,11 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
 
 // proxied is a test server seen from a reverse proxy on 127.0.0.1.
@@ -17,9 +19,11 @@ type proxied struct {
 	logs            *logRecorder
 }
 
+// The security clock stands still, so that the attempts' count does not
+// depend on how fast this machine checks passwords.
 func startProxied(t *testing.T, trustedProxies string) *proxied {
 	t.Helper()
-	s := startTestServer(t, func(c *config.Config) { c.TrustedProxies = trustedProxies })
+	s := startTestServerAt(t, func(c *config.Config) { c.TrustedProxies = trustedProxies }, testclock.New(time.Now()).Now)
 	return &proxied{main: "http://" + s.main, connector: "http://" + s.connector, logs: s.logs}
 }
 

@@ -39,10 +39,20 @@ type testServer struct {
 // first; it stops when t ends.
 func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	t.Helper()
+	return startTestServerAt(t, tune, nil)
+}
+
+// startTestServerAt is startTestServer whose security service reads the
+// time from now (nil: the wall clock).
+func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.Time) *testServer {
+	t.Helper()
 	st := repotest.NewStorage(t)
 	logs := &logRecorder{}
 	log := slog.New(logs)
 	security, pw := st.Security(t, log)
+	if now != nil {
+		security.UseClock(now)
+	}
 	dockerFormat := docker.New(security, log, docker.Options{})
 	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log}, raw.New(log), dockerFormat, signInFormat{})
 
