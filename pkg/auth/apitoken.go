@@ -63,6 +63,11 @@ func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts To
 	token := apiTokenPrefix + rand.Text()
 	t := &meta.Token{Key: tokenKey(token), Prefix: token[:len(apiTokenPrefix)+6], UserID: userID, Realm: realm,
 		Created: s.now().UTC(), ReadOnly: opts.ReadOnly, CIDRs: opts.CIDRs}
+	// A directory user signed in for itself: the token is theirs, not a
+	// local user's of the same name.
+	if p := PrincipalFrom(ctx); p != nil && p.external && p.UserID == userID {
+		t.Source = meta.SourceLDAP
+	}
 	if err := s.db.CreateToken(t); err != nil {
 		return "", TokenInfo{}, err
 	}
@@ -164,6 +169,12 @@ func (s *Service) tokenPrincipal(ctx context.Context, token, client string) (*Pr
 	p, err := s.PrincipalOf(ctx, t.UserID)
 	if err != nil {
 		return nil, err
+	}
+	// A token stands for the user it was created for: a directory user's
+	// is no key to a local user created later with the same ID, nor the
+	// reverse.
+	if p.external != (t.Source != "") {
+		return nil, errLogin
 	}
 	restricted := *p
 	restricted.readOnly, restricted.format = t.ReadOnly, realmFormats[t.Realm]

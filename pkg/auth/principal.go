@@ -20,6 +20,8 @@ type Principal struct {
 	grants
 	// readOnly restricts them to reading (a read-only token).
 	readOnly bool
+	// external is set for a user of the LDAP directory, not a local one.
+	external bool
 	// format, for the principal of a stored token, restricts them to the
 	// content of repositories of the format its realm serves: an npm
 	// token is no key to the REST API or to other formats.

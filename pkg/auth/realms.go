@@ -183,7 +183,7 @@ func (s *Service) externalPrincipal(u *ExternalUser) (*Principal, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Principal{UserID: u.ID, grants: g}, nil
+	return &Principal{UserID: u.ID, grants: g, external: true}, nil
 }
 
 // externalFailure is what a directory's error becomes: errLogin. A

@@ -15,21 +15,25 @@ var bucketTokens = []byte("tokens")
 // Only a hash of the token is kept, which is also its Key: the token
 // itself is shown once, when created, and cannot be recovered.
 type Token struct {
-	Key      string    `json:"key"`
-	Prefix   string    `json:"prefix"` // the token's first characters, to tell tokens apart
-	UserID   string    `json:"userId"`
-	Realm    string    `json:"realm"`
+	Key    string `json:"key"`
+	Prefix string `json:"prefix"` // the token's first characters, to tell tokens apart
+	UserID string `json:"userId"`
+	Realm  string `json:"realm"`
+	// Source is where the user is: "" for a local user (who must exist),
+	// else the directory's source ("LDAP"), asked when the token is used.
+	Source   string    `json:"source,omitempty"`
 	Created  time.Time `json:"created"`
 	ReadOnly bool      `json:"readOnly"`
 	CIDRs    []string  `json:"cidrs,omitempty"`
 }
 
-// CreateToken stores t. Tokens are read on every use, so no cache of
+// CreateToken stores t, for an existing local user unless t.Source names
+// a directory. Tokens are read on every use, so no cache of
 // principals depends on them: unlike users and roles, they leave the
 // security generation as it is (a login elsewhere keeps its cache).
 func (db *DB) CreateToken(t *Token) error {
 	return db.bolt.Update(func(tx *bolt.Tx) error {
-		if tx.Bucket(bucketUsers).Get([]byte(t.UserID)) == nil {
+		if t.Source == "" && tx.Bucket(bucketUsers).Get([]byte(t.UserID)) == nil {
 			return notFound("user", t.UserID)
 		}
 		return createRecord(tx.Bucket(bucketTokens), "token", t.Key, t)
