@@ -146,6 +146,44 @@ func TestLDAPRealm(t *testing.T) {
 		sk.must(t, "inspect", "--tls-verify=false", "--creds", "bob:"+bob.pass, "docker://"+reg+"/team/ldap:1.0")
 	})
 
+	// npm login as a directory user: the token is theirs, and never a key
+	// to a local user given the same ID later.
+	t.Run("Npm", func(t *testing.T) {
+		s.createRepoOf("npm", "hosted", npmHostedJSON("npm-ldap", "allow_once"))
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/roles/deployers", admin,
+			map[string]any{"id": "deployers", "name": "deployers", "source": "LDAP", "description": "LDAP group deployers",
+				"privileges": []string{"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read", "nx-repository-view-npm-npm-ldap-*"},
+				"roles":      []string{}}, nil)
+		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
+			[]string{"NexusAuthenticatingRealm", "LdapRealm", "DockerToken", "NpmToken"}, nil)
+		defer s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/security/realms/active", admin,
+			[]string{"NexusAuthenticatingRealm", "LdapRealm", "DockerToken"}, nil)
+
+		e := newNpmEnv(t, s.npmRepoURL("npm-ldap"))
+		if out, ok := e.login(alice); !ok || !strings.HasPrefix(e.token(), "npm_") {
+			t.Fatalf("npm login as alice (LDAP): token %q:\n%s", e.token(), out)
+		}
+		if got := strings.TrimSpace(e.mustRun(e.dir, "whoami")); got != alice.user {
+			t.Errorf("npm whoami: %q, want alice", got)
+		}
+		e.mustRun(npmPkg{name: "@ldap/lib", version: "1.0.0"}.write(t, e.dir), "publish")
+		if res := s.do(http.MethodGet, "/repository/npm-ldap/@ldap/lib/-/lib-1.0.0.tgz", alice, nil, nil); res.status != http.StatusOK {
+			t.Errorf("alice's published tarball: %d %s", res.status, res.body)
+		}
+		if out, ok := newNpmEnv(t, s.npmRepoURL("npm-ldap")).login(bob); ok {
+			t.Errorf("npm login as bob (no npm privileges) succeeded:\n%s", out)
+		}
+
+		s.createUser("alice", "local-alice-password", "nx-admin")
+		if out, ok := e.run(e.dir, "whoami"); ok {
+			t.Errorf("alice's LDAP token worked for the local user alice:\n%s", out)
+		}
+		s.mustJSON(http.StatusNoContent, http.MethodDelete, "/v1/security/users/alice", admin, nil, nil)
+		if got := strings.TrimSpace(e.mustRun(e.dir, "whoami")); got != alice.user {
+			t.Errorf("npm whoami with the local alice gone: %q, want alice", got)
+		}
+	})
+
 	t.Run("UI", func(t *testing.T) {
 		u := newUIBrowser(t, s.base).session("alice")
 		u.signIn(alice.user, alice.pass)

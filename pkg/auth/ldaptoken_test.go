@@ -31,7 +31,7 @@ func (d directory) Lookup(_ context.Context, user string) (*ExternalUser, error)
 
 // A directory user creates npm tokens for itself (npm login); each
 // stands for that user while the directory knows it, and never for a
-// local user created later with the same ID.
+// local user created later with the same ID, nor deleted with one.
 func TestDirectoryUserTokens(t *testing.T) {
 	f := newFixture(t)
 	dir := directory{"dora": {"dpw", []string{AdminRole}}}
@@ -61,8 +61,12 @@ func TestDirectoryUserTokens(t *testing.T) {
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p != nil {
 		t.Errorf("a directory user's token stands for the local user dora: %+v", p)
 	}
+	// Deleting the local dora leaves the directory user's token theirs.
 	if err := f.db.DeleteUser("dora"); err != nil {
 		t.Fatal(err)
+	}
+	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p == nil || p.UserID != "dora" {
+		t.Errorf("the directory user's token after the local dora's delete: %+v", p)
 	}
 	delete(dir, "dora")
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p != nil {

@@ -109,7 +109,8 @@ func (db *DB) PutUser(u *User) error {
 	})
 }
 
-// DeleteUser deletes the user id and its tokens, or returns errs.NotFound.
+// DeleteUser deletes the local user id and its tokens, or returns
+// errs.NotFound. A directory user's tokens of the same ID stay theirs.
 func (db *DB) DeleteUser(id string) error {
 	return db.securityUpdate(func(tx *bolt.Tx) error {
 		if err := deleteRecord(tx.Bucket(bucketUsers), "user", id); err != nil {

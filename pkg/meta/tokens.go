@@ -83,8 +83,8 @@ func (db *DB) DeleteToken(key string) error {
 	})
 }
 
-// deleteTokensOf deletes every token of userID, with the user: a user
-// created again under the name must not inherit them.
+// deleteTokensOf deletes every token of the local user userID, with the
+// user: a user created again under the name must not inherit them.
 func deleteTokensOf(tx *bolt.Tx, userID string) error {
 	b := tx.Bucket(bucketTokens)
 	var keys [][]byte
@@ -93,7 +93,7 @@ func deleteTokensOf(tx *bolt.Tx, userID string) error {
 		if err := json.Unmarshal(v, &t); err != nil {
 			return err
 		}
-		if t.UserID == userID {
+		if t.UserID == userID && t.Source == "" {
 			keys = append(keys, append([]byte(nil), k...))
 		}
 		return nil
