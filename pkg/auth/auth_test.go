@@ -30,7 +30,7 @@ type fixture struct {
 	clock         *testclock.Clock
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t testing.TB) *fixture {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := meta.Open(filepath.Join(dir, "db", "meta.db"))
@@ -57,7 +57,7 @@ func newFixture(t *testing.T) *fixture {
 var asSystem = WithPrincipal(context.Background(), System())
 
 // addUser creates an active user with the given roles and password.
-func (f *fixture) addUser(t *testing.T, id, password string, roles ...string) {
+func (f *fixture) addUser(t testing.TB, id, password string, roles ...string) {
 	t.Helper()
 	u := &meta.User{ID: id, Status: meta.UserActive, Roles: roles}
 	if err := f.s.CreateUser(asSystem, u, password); err != nil {

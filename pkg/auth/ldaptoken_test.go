@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // directory is an ExternalRealm of fixed users (password → groups), for
@@ -71,5 +72,67 @@ func TestDirectoryUserTokens(t *testing.T) {
 	delete(dir, "dora")
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p != nil {
 		t.Errorf("the token outlived dora's directory entry: %+v", p)
+	}
+}
+
+// stableDirectory answers with the same record until it is replaced, as
+// the LDAP realm's cache does.
+type stableDirectory map[string]*ExternalUser
+
+func (d stableDirectory) Authenticate(ctx context.Context, user, _ string) (*ExternalUser, error) {
+	return d.Lookup(ctx, user)
+}
+
+func (d stableDirectory) Lookup(_ context.Context, user string) (*ExternalUser, error) {
+	if u, ok := d[user]; ok {
+		return u, nil
+	}
+	return nil, errs.New(errs.Unauthorized, "unknown")
+}
+
+// A directory user's principal is reused while the directory gives the
+// same answer, and rebuilt when its groups or the roles change.
+func TestDirectoryPrincipalFollowsDirectory(t *testing.T) {
+	f := newFixture(t)
+	dir := stableDirectory{"erin": {ID: "erin", Groups: []string{"readers"}}}
+	f.s.SetLDAP(dir)
+	if err := f.s.SetActiveRealms(asSystem, []string{LocalRealm, LDAPRealm}); err != nil {
+		t.Fatal(err)
+	}
+	read, add := RepositoryView("raw", "raw-h", "read"), RepositoryView("raw", "raw-h", "add")
+	for id, privs := range map[string][]string{"readers": {"nx-repository-view-raw-raw-h-read"},
+		"writers": {"nx-repository-view-raw-raw-h-add"}} {
+		if err := f.db.CreateRole(&meta.Role{ID: id, Privileges: privs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	can := func(p *Principal, priv Privilege) bool {
+		return f.s.Require(WithPrincipal(context.Background(), p), priv) == nil
+	}
+	principal := func() *Principal {
+		t.Helper()
+		p, err := f.s.PrincipalOf(context.Background(), "erin")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	first := principal()
+	if !can(first, read) || can(first, add) {
+		t.Fatalf("erin (readers) may read %t, add %t", can(first, read), can(first, add))
+	}
+	if again := principal(); again != first {
+		t.Errorf("the same directory answer built a new principal")
+	}
+	if err := f.db.PutRole(&meta.Role{ID: "readers", Privileges: []string{"nx-repository-view-raw-raw-h-read",
+		"nx-repository-view-raw-raw-h-add"}}); err != nil {
+		t.Fatal(err)
+	}
+	if p := principal(); !can(p, add) {
+		t.Errorf("erin cannot add after her group's role gained it")
+	}
+	dir["erin"] = &ExternalUser{ID: "erin", Groups: []string{"writers"}}
+	if p := principal(); can(p, read) || !can(p, add) {
+		t.Errorf("erin (now writers) may read %t, add %t", can(p, read), can(p, add))
 	}
 }

@@ -11,23 +11,32 @@ const maxCachedPrincipals = 4096
 type principalCache struct {
 	mu  sync.Mutex
 	gen uint64
-	m   map[string]*Principal
+	m   map[string]cachedPrincipal
 }
 
-func (c *principalCache) get(user string, gen uint64) *Principal {
+// cachedPrincipal is a principal and, for a directory user, the
+// directory's answer it was built from: it stands while the directory
+// answers with that same record (its own cache), so group changes there
+// show as soon as the directory sees them.
+type cachedPrincipal struct {
+	p    *Principal
+	from *ExternalUser
+}
+
+func (c *principalCache) get(user string, gen uint64) cachedPrincipal {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen {
-		return nil
+		return cachedPrincipal{}
 	}
 	return c.m[user]
 }
 
-func (c *principalCache) put(user string, gen uint64, p *Principal) {
+func (c *principalCache) put(user string, gen uint64, e cachedPrincipal) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.gen != gen || c.m == nil || len(c.m) >= maxCachedPrincipals {
-		c.gen, c.m = gen, map[string]*Principal{}
+		c.gen, c.m = gen, map[string]cachedPrincipal{}
 	}
-	c.m[user] = p
+	c.m[user] = e
 }

@@ -300,48 +300,53 @@ func (s *Service) anonymousPrincipal(ctx context.Context) (*Principal, bool, err
 // privileges its roles hold now, without checking a password: for callers
 // that already proved who they are, such as the holder of a token this
 // service signed. errs.Unauthorized when the user is gone or disabled. The
-// answer is cached until any user, role or setting changes.
+// answer is cached until any user, role or setting changes, and for a
+// directory user also only while the directory gives the same answer.
 func (s *Service) PrincipalOf(ctx context.Context, userID string) (*Principal, error) {
 	gen := s.db.SecurityGeneration()
-	if p := s.principals.get(userID, gen); p != nil {
-		return p, nil
+	cached := s.principals.get(userID, gen)
+	if cached.p != nil && cached.from == nil {
+		return cached.p, nil
 	}
-	p, local, err := s.principalOf(ctx, userID)
-	// Directory users are not cached here: their groups change elsewhere.
-	if err == nil && local {
-		s.principals.put(userID, gen, p)
+	p, from, err := s.principalOf(ctx, userID, cached)
+	if err == nil {
+		s.principals.put(userID, gen, cachedPrincipal{p, from})
 	}
 	return p, err
 }
 
 // principalOf resolves userID: a local user, or else, while the LDAP
-// realm is active, a user of the directory (local reports which).
-func (s *Service) principalOf(ctx context.Context, userID string) (p *Principal, local bool, err error) {
+// realm is active, a user of the directory (from is its answer, which
+// builds no new principal when it is cached's).
+func (s *Service) principalOf(ctx context.Context, userID string, cached cachedPrincipal) (p *Principal, from *ExternalUser, err error) {
 	u, err := s.db.GetUser(userID)
 	if errs.KindOf(err) == errs.NotFound {
 		if dir := s.ldapRealm(); dir != nil {
-			// Asked anew (the realm caches briefly), so that group changes
-			// reach token and session holders.
+			// Asked on every request (the realm caches briefly), so that
+			// group changes reach token and session holders.
 			eu, err := dir.Lookup(ctx, userID)
 			if err != nil {
-				return nil, false, s.externalFailure(ctx, userID, err)
+				return nil, nil, s.externalFailure(ctx, userID, err)
+			}
+			if eu == cached.from {
+				return cached.p, eu, nil
 			}
 			p, err := s.externalPrincipal(eu)
-			return p, false, err
+			return p, eu, err
 		}
 	}
 	// Without the local realm its users' sessions and tokens end too.
 	if errs.KindOf(err) == errs.NotFound || (err == nil && (u.Status != meta.UserActive || !s.realmOn(LocalRealm))) {
-		return nil, true, errLogin
+		return nil, nil, errLogin
 	}
 	if err != nil {
-		return nil, true, err
+		return nil, nil, err
 	}
 	g, err := s.grantsOf(u.Roles)
 	if err != nil {
-		return nil, true, err
+		return nil, nil, err
 	}
-	return &Principal{UserID: u.ID, grants: g}, true, nil
+	return &Principal{UserID: u.ID, grants: g}, nil, nil
 }
 
 // Middleware resolves the caller of each request with Resolve.
