@@ -101,18 +101,18 @@ func (f *Format) AllowsAnonymous(cfg repo.Config) bool { return !sections.Of(cfg
 func (f *Format) Validate(cfg *repo.Config) error {
 	s := settings{ForceBasicAuth: true}
 	if _, err := cfg.Section("docker", &s); err != nil {
-		return &repo.FieldError{Field: "docker", Message: "malformed section: " + err.Error()}
+		return &errs.FieldError{Field: "docker", Message: "malformed section: " + err.Error()}
 	}
 	for field, port := range map[string]*int{"docker.httpPort": s.HTTPPort, "docker.httpsPort": s.HTTPSPort} {
 		if port != nil && (*port < 1 || *port > 65535) {
-			return &repo.FieldError{Field: field, Message: "must be a port from 1 to 65535"}
+			return &errs.FieldError{Field: field, Message: "must be a port from 1 to 65535"}
 		}
 	}
 	if s.HTTPPort != nil && s.HTTPSPort != nil && *s.HTTPPort == *s.HTTPSPort {
-		return &repo.FieldError{Field: "docker.httpsPort", Message: "must differ from httpPort"}
+		return &errs.FieldError{Field: "docker.httpsPort", Message: "must differ from httpPort"}
 	}
 	if s.Subdomain != nil && !subdomainRe.MatchString(*s.Subdomain) {
-		return &repo.FieldError{Field: "docker.subdomain", Message: "must be a DNS label: letters, digits and '-', at most 63"}
+		return &errs.FieldError{Field: "docker.subdomain", Message: "must be a DNS label: letters, digits and '-', at most 63"}
 	}
 	if cfg.Type == repo.Proxy {
 		if err := validateProxySettings(cfg); err != nil {

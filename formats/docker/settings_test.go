@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -53,7 +54,7 @@ func TestPathEnabledAndSubdomain(t *testing.T) {
 
 	var taken repo.Config
 	json.Unmarshal([]byte(hostedConfig("docker-t", "allow", `"subdomain":"TEAM"`)), &taken)
-	var fe *repo.FieldError
+	var fe *errs.FieldError
 	if err := fx.m.Create(fx.adminContext(), taken); !errors.As(err, &fe) || fe.Field != "docker.subdomain" {
 		t.Errorf("a second repository with subdomain team: %v", err)
 	}
@@ -106,7 +107,7 @@ func TestProxySettingsValidation(t *testing.T) {
 		if err := json.Unmarshal([]byte(proxyConfig(t, "docker-bad", up.srv.URL, edit)), &cfg); err != nil {
 			t.Fatal(err)
 		}
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if err := fx.m.Create(fx.adminContext(), cfg); !errors.As(err, &fe) || fe.Field != field {
 			t.Errorf("%s: err = %v", field, err)
 		}

@@ -16,6 +16,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -46,21 +47,21 @@ type proxySettings struct {
 func validateProxySettings(cfg *repo.Config) error {
 	ps := proxySettings{IndexType: "REGISTRY"}
 	if _, err := cfg.Section("dockerProxy", &ps); err != nil {
-		return &repo.FieldError{Field: "dockerProxy", Message: "malformed section: " + err.Error()}
+		return &errs.FieldError{Field: "dockerProxy", Message: "malformed section: " + err.Error()}
 	}
 	ps.IndexType = strings.ToUpper(ps.IndexType)
 	switch ps.IndexType {
 	case "REGISTRY", "HUB":
 	case "CUSTOM":
 		if ps.IndexURL == nil || *ps.IndexURL == "" {
-			return &repo.FieldError{Field: "dockerProxy.indexUrl", Message: "may not be empty with indexType CUSTOM"}
+			return &errs.FieldError{Field: "dockerProxy.indexUrl", Message: "may not be empty with indexType CUSTOM"}
 		}
 	default:
-		return &repo.FieldError{Field: "dockerProxy.indexType", Message: "must be REGISTRY, HUB or CUSTOM"}
+		return &errs.FieldError{Field: "dockerProxy.indexType", Message: "must be REGISTRY, HUB or CUSTOM"}
 	}
 	if ps.IndexURL != nil && *ps.IndexURL != "" {
 		if u, err := url.Parse(*ps.IndexURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return &repo.FieldError{Field: "dockerProxy.indexUrl", Message: "must be an http(s) URL"}
+			return &errs.FieldError{Field: "dockerProxy.indexUrl", Message: "must be an http(s) URL"}
 		}
 	}
 	if ps.ForeignLayerURLWhitelist == nil {
@@ -68,7 +69,7 @@ func validateProxySettings(cfg *repo.Config) error {
 	}
 	for _, expr := range ps.ForeignLayerURLWhitelist {
 		if _, err := regexp.Compile(expr); err != nil {
-			return &repo.FieldError{Field: "dockerProxy.foreignLayerUrlWhitelist", Message: fmt.Sprintf("%q is not a regular expression: %v", expr, err)}
+			return &errs.FieldError{Field: "dockerProxy.foreignLayerUrlWhitelist", Message: fmt.Sprintf("%q is not a regular expression: %v", expr, err)}
 		}
 	}
 	return cfg.SetSection("dockerProxy", ps)

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/keylock"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -76,7 +77,7 @@ type settings struct {
 func (f *Format) Validate(cfg *repo.Config) error {
 	s := settings{}
 	if _, err := cfg.Section("maven", &s); err != nil {
-		return &repo.FieldError{Field: "maven", Message: "malformed section: " + err.Error()}
+		return &errs.FieldError{Field: "maven", Message: "malformed section: " + err.Error()}
 	}
 	for _, v := range []struct {
 		field string
@@ -97,7 +98,7 @@ func (f *Format) Validate(cfg *repo.Config) error {
 			ok = ok || *v.value == a
 		}
 		if !ok {
-			return &repo.FieldError{Field: v.field, Message: "must be one of " + strings.Join(v.allow, ", ")}
+			return &errs.FieldError{Field: v.field, Message: "must be one of " + strings.Join(v.allow, ", ")}
 		}
 	}
 	return cfg.SetSection("maven", s)

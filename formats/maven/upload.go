@@ -36,12 +36,12 @@ func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *r
 		a := uploadAsset{file: form.Files["maven2.asset"+n], extension: form.Fields["maven2.asset"+n+".extension"],
 			classifier: form.Fields["maven2.asset"+n+".classifier"]}
 		if a.extension == "" {
-			return &repo.FieldError{Field: "extension", Message: fmt.Sprintf("Missing required asset field 'Extension' on '%s'", n)}
+			return &errs.FieldError{Field: "extension", Message: fmt.Sprintf("Missing required asset field 'Extension' on '%s'", n)}
 		}
 		assets = append(assets, a)
 	}
 	if len(assets) == 0 {
-		return &repo.FieldError{Field: "asset", Message: "No assets found in upload"}
+		return &errs.FieldError{Field: "asset", Message: "No assets found in upload"}
 	}
 	g, a, v := form.Fields["maven2.groupId"], form.Fields["maven2.artifactId"], form.Fields["maven2.version"]
 	packaging := form.Fields["maven2.packaging"]
@@ -57,16 +57,16 @@ func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *r
 	for _, field := range []struct{ id, label, value string }{
 		{"groupId", "Group ID", g}, {"artifactId", "Artifact ID", a}, {"version", "Version", v}} {
 		if field.value == "" {
-			return &repo.FieldError{Field: field.id, Message: fmt.Sprintf("Missing required component field '%s'", field.label)}
+			return &errs.FieldError{Field: field.id, Message: fmt.Sprintf("Missing required component field '%s'", field.label)}
 		}
 	}
 	if strings.HasSuffix(v, snapshotSuffix) {
-		return &repo.FieldError{Field: "version", Message: "Upload to snapshot repositories not supported, use the maven client."}
+		return &errs.FieldError{Field: "version", Message: "Upload to snapshot repositories not supported, use the maven client."}
 	}
 	if form.Fields["maven2.generate-pom"] == "true" {
 		for _, as := range assets {
 			if as.extension == "pom" && as.classifier == "" {
-				return &repo.FieldError{Field: "generate-pom", Message: "Cannot generate a POM: one is uploaded"}
+				return &errs.FieldError{Field: "generate-pom", Message: "Cannot generate a POM: one is uploaded"}
 			}
 		}
 		if packaging == "" {
@@ -82,14 +82,14 @@ func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *r
 		co := Coords{GroupID: g, ArtifactID: a, BaseVersion: v, Version: v, Classifier: as.classifier, Extension: as.extension}
 		p := co.Path()
 		if _, err := ParseArtifact(p); err != nil {
-			return &repo.FieldError{Field: "version", Message: fmt.Sprintf("%s is not a Maven 2 layout path: %v", p, err)}
+			return &errs.FieldError{Field: "version", Message: fmt.Sprintf("%s is not a Maven 2 layout path: %v", p, err)}
 		}
 		if seen[p] {
-			return &repo.FieldError{Field: "extension", Message: "Asset paths must be unique: " + p}
+			return &errs.FieldError{Field: "extension", Message: "Asset paths must be unique: " + p}
 		}
 		seen[p] = true
 		if _, err := f.checkArtifactPath(r, p); err != nil {
-			return &repo.FieldError{Field: "version", Message: errs.Message(err)}
+			return &errs.FieldError{Field: "version", Message: errs.Message(err)}
 		}
 		action := "add"
 		if _, err := r.Stat(ctx, p); err == nil {
@@ -150,11 +150,11 @@ func pomOf(assets []uploadAsset) (*POM, error) {
 			return nil, err
 		}
 		if len(data) > maxUploadPOM {
-			return nil, &repo.FieldError{Field: "pom", Message: "the POM is too large"}
+			return nil, &errs.FieldError{Field: "pom", Message: "the POM is too large"}
 		}
 		pom, err := ParsePOM(data)
 		if err != nil {
-			return nil, &repo.FieldError{Field: "pom", Message: "the POM could not be parsed: " + err.Error()}
+			return nil, &errs.FieldError{Field: "pom", Message: "the POM could not be parsed: " + err.Error()}
 		}
 		as.body = data
 		return pom, nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -54,7 +55,7 @@ func TestUploadComponent(t *testing.T) {
 				form.Files[k] = uploadFile(v)
 			}
 			err := fx.M.UploadComponent(ctx, tc.repository, form)
-			var fe *repo.FieldError
+			var fe *errs.FieldError
 			switch {
 			case tc.field == "" && err != nil:
 				t.Fatalf("upload: %v", err)

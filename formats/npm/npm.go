@@ -72,10 +72,10 @@ type settings struct {
 func (f *Format) Validate(cfg *repo.Config) error {
 	var s settings
 	if _, err := cfg.Section("npm", &s); err != nil {
-		return &repo.FieldError{Field: "npm", Message: "malformed section: " + err.Error()}
+		return &errs.FieldError{Field: "npm", Message: "malformed section: " + err.Error()}
 	}
 	if s.MergeProxiedVersions && cfg.Type != repo.Group {
-		return &repo.FieldError{Field: "npm.mergeProxiedVersions", Message: "applies to group repositories only"}
+		return &errs.FieldError{Field: "npm.mergeProxiedVersions", Message: "applies to group repositories only"}
 	}
 	if cfg.Type != repo.Group {
 		return nil // kept as sent: Nexus's proxies carry fields of their own

@@ -19,7 +19,7 @@ import (
 func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *repo.UploadForm) error {
 	file, ok := form.Files["npm.asset"]
 	if !ok {
-		return &repo.FieldError{Field: "asset", Message: "Missing required asset field 'npm.asset'"}
+		return &errs.FieldError{Field: "asset", Message: "Missing required asset field 'npm.asset'"}
 	}
 	// The package is named in the tarball: before reading it, only whether
 	// the caller may add anywhere (the publish checks the package's path).
@@ -42,19 +42,19 @@ func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *r
 	}
 	pj, err := tarballPackageJSON(tgz)
 	if err != nil {
-		return &repo.FieldError{Field: "asset", Message: errs.Message(err)}
+		return &errs.FieldError{Field: "asset", Message: errs.Message(err)}
 	}
 	compact, err := compactJSON(pj)
 	if err != nil {
-		return &repo.FieldError{Field: "asset", Message: "the tarball's package.json is not valid JSON"}
+		return &errs.FieldError{Field: "asset", Message: "the tarball's package.json is not valid JSON"}
 	}
 	manifest, err := parseObject(compact)
 	if err != nil {
-		return &repo.FieldError{Field: "asset", Message: "the tarball's package.json is not a JSON object"}
+		return &errs.FieldError{Field: "asset", Message: "the tarball's package.json is not a JSON object"}
 	}
 	name, v := stringOf(manifest.get("name")), stringOf(manifest.get("version"))
 	if name == "" || v == "" {
-		return &repo.FieldError{Field: "asset", Message: "the tarball's package.json has no name or version"}
+		return &errs.FieldError{Field: "asset", Message: "the tarball's package.json has no name or version"}
 	}
 	sum1, sum512 := sha1.Sum(tgz), sha512.Sum512(tgz)
 	dist := object{{"shasum", jsonString(hex.EncodeToString(sum1[:]))},

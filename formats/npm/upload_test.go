@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -44,7 +45,7 @@ func TestUploadComponent(t *testing.T) {
 		"no asset":      {Fields: map[string]string{}, Files: map[string]repo.UploadFile{}},
 		"not a tarball": uploadOf([]byte("plain text")),
 	} {
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if err := fx.M.UploadComponent(ctx, "npm-hosted", form); !errors.As(err, &fe) || fe.Field != "asset" {
 			t.Errorf("%s: %v, want a refusal of asset", what, err)
 		}

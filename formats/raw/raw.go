@@ -40,14 +40,14 @@ func (f *Format) Validate(cfg *repo.Config) error {
 	var s settings
 	found, err := cfg.Section("raw", &s)
 	if err != nil {
-		return &repo.FieldError{Field: "raw", Message: "malformed section"}
+		return &errs.FieldError{Field: "raw", Message: "malformed section"}
 	}
 	s.ContentDisposition = strings.ToUpper(s.ContentDisposition)
 	switch {
 	case !found || s.ContentDisposition == "":
 		s.ContentDisposition = "ATTACHMENT"
 	case s.ContentDisposition != "INLINE" && s.ContentDisposition != "ATTACHMENT":
-		return &repo.FieldError{Field: "raw.contentDisposition", Message: "must be INLINE or ATTACHMENT"}
+		return &errs.FieldError{Field: "raw.contentDisposition", Message: "must be INLINE or ATTACHMENT"}
 	}
 	return cfg.SetSection("raw", s)
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/nexus-go/nexus-go/formats/raw"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/managertest"
 )
@@ -189,7 +190,7 @@ func TestRawValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := f.Validate(&cfg)
-	var fe *repo.FieldError
+	var fe *errs.FieldError
 	if !errors.As(err, &fe) || fe.Field != "raw.contentDisposition" {
 		t.Fatalf("Validate(sideways) = %v, want a FieldError on raw.contentDisposition", err)
 	}

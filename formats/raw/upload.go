@@ -6,6 +6,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -16,25 +17,25 @@ import (
 func (f *Format) UploadComponent(ctx context.Context, r repo.Repository, form *repo.UploadForm) error {
 	dir := strings.Trim(form.Fields["raw.directory"], "/")
 	if dir == "" {
-		return &repo.FieldError{Field: "directory", Message: "Missing required component field 'Directory'"}
+		return &errs.FieldError{Field: "directory", Message: "Missing required component field 'Directory'"}
 	}
 	ns := form.Assets("raw.")
 	if len(ns) == 0 {
-		return &repo.FieldError{Field: "asset", Message: "No assets found in upload"}
+		return &errs.FieldError{Field: "asset", Message: "No assets found in upload"}
 	}
 	paths := make([]string, len(ns))
 	for i, n := range ns {
 		name := form.Fields["raw.asset"+n+".filename"]
 		if name == "" {
-			return &repo.FieldError{Field: "filename", Message: fmt.Sprintf("Missing required asset field 'Filename' on '%s'", n)}
+			return &errs.FieldError{Field: "filename", Message: fmt.Sprintf("Missing required asset field 'Filename' on '%s'", n)}
 		}
 		p, _, err := repo.CleanPath(f, repo.EscapePath(path.Join(dir, name)))
 		if err != nil {
-			return &repo.FieldError{Field: "filename", Message: fmt.Sprintf("'%s/%s' is not a valid path: %s", dir, name, err)}
+			return &errs.FieldError{Field: "filename", Message: fmt.Sprintf("'%s/%s' is not a valid path: %s", dir, name, err)}
 		}
 		for _, q := range paths[:i] {
 			if q == p {
-				return &repo.FieldError{Field: "filename", Message: fmt.Sprintf("Asset paths must be unique: %s", p)}
+				return &errs.FieldError{Field: "filename", Message: fmt.Sprintf("Asset paths must be unique: %s", p)}
 			}
 		}
 		paths[i] = p

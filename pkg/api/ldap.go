@@ -1,7 +1,6 @@
 package api
 
 import (
-	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -50,7 +49,7 @@ func (a *API) createLDAP(c echo.Context) error {
 		return fail(c, a.log, err)
 	}
 	if err := a.ldap.Create(c.Request().Context(), s); err != nil {
-		return failLDAP(c, a, err)
+		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusCreated)
 }
@@ -61,7 +60,7 @@ func (a *API) updateLDAP(c echo.Context) error {
 		return fail(c, a.log, err)
 	}
 	if err := a.ldap.Update(c.Request().Context(), c.Param("name"), s); err != nil {
-		return failLDAP(c, a, err)
+		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
 }
@@ -79,16 +78,7 @@ func (a *API) orderLDAP(c echo.Context) error {
 		return fail(c, a.log, err)
 	}
 	if err := a.ldap.ChangeOrder(c.Request().Context(), names); err != nil {
-		return failLDAP(c, a, err)
+		return fail(c, a.log, err)
 	}
 	return c.NoContent(http.StatusNoContent)
-}
-
-// failLDAP renders a refused server field in Nexus's validation list.
-func failLDAP(c echo.Context, a *API, err error) error {
-	var fe *ldap.FieldError
-	if errors.As(err, &fe) {
-		return fail(c, a.log, invalid(fe.Field, fe.Message))
-	}
-	return fail(c, a.log, err)
 }

@@ -47,7 +47,7 @@ func (a *API) uploadComponent(c echo.Context) error {
 		files += len(fs)
 	}
 	if files > repo.MaxUploadFiles {
-		return c.JSON(http.StatusBadRequest, validationErrors{{ID: "*",
+		return c.JSON(http.StatusBadRequest, []ValidationError{{ID: "*",
 			Message: fmt.Sprintf("an upload holds at most %d files, this one %d", repo.MaxUploadFiles, files)}})
 	}
 	up := &repo.UploadForm{Fields: map[string]string{}, Files: map[string]repo.UploadFile{}, UploaderIP: clientip.Of(c.Request())}
@@ -67,9 +67,9 @@ func (a *API) uploadComponent(c echo.Context) error {
 		}
 	}
 	if err := a.repos.UploadComponent(c.Request().Context(), name, up); err != nil {
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if errors.As(err, &fe) {
-			return c.JSON(http.StatusBadRequest, validationErrors{{ID: fe.Field, Message: fe.Message}})
+			return c.JSON(http.StatusBadRequest, []ValidationError{{ID: fe.Field, Message: fe.Message}})
 		}
 		return fail(c, a.log, err)
 	}

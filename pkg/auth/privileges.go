@@ -12,16 +12,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
-// FieldError is invalid input about one field of a request body; the REST
-// API reports it as Nexus does ("PARAMETER <field>").
-type FieldError struct{ Field, Message string }
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// Unwrap gives field errors the kind errs.Invalid.
-func (e *FieldError) Unwrap() error { return errs.New(errs.Invalid, "%s", e.Error()) }
-
-func fieldError(field, message string) error { return &FieldError{Field: field, Message: message} }
+func fieldError(field, message string) error { return &errs.FieldError{Field: field, Message: message} }
 
 // privilegeState is the service's view of the repositories, whose
 // built-in privileges it lists.

@@ -168,7 +168,7 @@ func TestPrivilegeLifecycle(t *testing.T) {
 		{Name: "x", Type: TypeScript, Actions: []string{"RUN"}},
 		{Name: "x", Type: TypeScript, ScriptName: "a b", Actions: []string{"RUN"}},
 	} {
-		var fe *FieldError
+		var fe *errs.FieldError
 		if err := f.s.CreatePrivilege(asSystem, bad); !errors.As(err, &fe) {
 			t.Errorf("CreatePrivilege(%+v) = %v, want a field error", bad, err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -203,7 +204,7 @@ func TestCleanupPolicyValidation(t *testing.T) {
 		"criteriaLastBlobUpdated": {Name: "x", Format: "raw", CriteriaLastBlobUpdated: days(0)},
 	} {
 		err := fx.svc.Create(ctx, p)
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Field != name {
 			t.Errorf("%s: Create(%+v) = %v, want an error of field %s", name, p, err, name)
 		}
@@ -223,7 +224,7 @@ func TestCleanupPolicyNames(t *testing.T) {
 	ctx := context.Background()
 	cfg := fx.r.Config()
 	cfg.Cleanup = &repo.CleanupSettings{PolicyNames: []string{"missing"}}
-	var fe *repo.FieldError
+	var fe *errs.FieldError
 	if err := fx.env.M.Update(ctx, cfg); !errors.As(err, &fe) || fe.Field != "cleanup.policyNames" {
 		t.Fatalf("unknown policy: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -58,7 +59,7 @@ type Policy struct {
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9\-][A-Za-z0-9._\-]*$`)
 
 func fieldErr(field, format string, args ...any) error {
-	return &repo.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &errs.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // validate checks p against the served formats and normalises it: an empty

@@ -128,6 +128,18 @@ func Wrap(k Kind, cause error, format string, args ...any) error {
 	return &Error{Kind: k, Message: fmt.Sprintf(format, args...), Cause: cause}
 }
 
+// FieldError is invalid input that names the offending field of a request
+// or configuration, as its JSON names it, so that clients can point at it.
+type FieldError struct {
+	Field   string
+	Message string
+}
+
+func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
+
+// Unwrap gives field errors the kind Invalid, for errors.Is and KindOf alike.
+func (e *FieldError) Unwrap() error { return &Error{Kind: Invalid, Message: e.Error()} }
+
 // KindOf returns the kind of err, or Internal when it has none. An error
 // without a kind of its own (or Internal) caused by a full disk or quota is
 // InsufficientStorage.

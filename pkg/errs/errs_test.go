@@ -49,3 +49,20 @@ func TestErrorsIsMatchesKind(t *testing.T) {
 		t.Fatal("cause not reachable through Wrap")
 	}
 }
+
+func TestFieldErrorIsInvalidAndNamesItsField(t *testing.T) {
+	err := fmt.Errorf("saving: %w", &FieldError{Field: "storage.writePolicy", Message: "must be ALLOW or DENY"})
+	var fe *FieldError
+	if !errors.As(err, &fe) || fe.Field != "storage.writePolicy" || fe.Message != "must be ALLOW or DENY" {
+		t.Fatalf("errors.As(%v) = %+v", err, fe)
+	}
+	if got, want := fe.Error(), "storage.writePolicy: must be ALLOW or DENY"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if KindOf(err) != Invalid || Status(err) != http.StatusBadRequest || !errors.Is(err, ErrInvalid) {
+		t.Errorf("%v: kind %v, status %d, want invalid and 400", err, KindOf(err), Status(err))
+	}
+	if got, want := Message(err), fe.Error(); got != want {
+		t.Errorf("Message() = %q, want %q", got, want)
+	}
+}

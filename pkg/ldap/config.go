@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	goldap "github.com/go-ldap/ldap/v3"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // Server is one LDAP server's connection and mapping, with Nexus's JSON
@@ -68,16 +70,8 @@ const (
 	maxTimeoutSeconds        = 3600
 )
 
-// FieldError is a refused field of a Server, named as in its JSON.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
 func invalid(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &errs.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 var (

@@ -193,7 +193,7 @@ func TestValidation(t *testing.T) {
 	} {
 		s := good
 		mutate(&s)
-		var fe *ldap.FieldError
+		var fe *errs.FieldError
 		if err := f.dir.Create(f.sys, s); !asField(err, &fe) || fe.Field != field {
 			t.Errorf("%s: %v", field, err)
 		}
@@ -212,7 +212,7 @@ func TestValidation(t *testing.T) {
 		t.Fatal(err)
 	}
 	got.Port = 636
-	var fe *ldap.FieldError
+	var fe *errs.FieldError
 	if err := f.dir.Update(f.sys, "v", got); !asField(err, &fe) || fe.Field != "authPassword" {
 		t.Errorf("an update to another port without the password: %v, want a refusal naming authPassword", err)
 	}
@@ -234,8 +234,8 @@ func TestValidation(t *testing.T) {
 	}
 }
 
-func asField(err error, fe **ldap.FieldError) bool {
-	e, ok := err.(*ldap.FieldError)
+func asField(err error, fe **errs.FieldError) bool {
+	e, ok := err.(*errs.FieldError)
 	*fe = e
 	return ok
 }

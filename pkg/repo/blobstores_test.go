@@ -125,7 +125,7 @@ func TestBlobStoreRefusals(t *testing.T) {
 	ctx := context.Background()
 	wantField := func(err error, field string) {
 		t.Helper()
-		fe, ok := err.(*FieldError)
+		fe, ok := err.(*errs.FieldError)
 		if !ok || fe.Field != field {
 			t.Fatalf("err = %v, want a refusal of %s", err, field)
 		}

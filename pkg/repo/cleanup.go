@@ -34,7 +34,7 @@ type Repairer interface {
 // CleanupPolicies is what the manager asks of the cleanup policies a
 // repository names (pkg/cleanup answers).
 type CleanupPolicies interface {
-	// CheckPolicies reports, as a FieldError of cleanup.policyNames, a
+	// CheckPolicies reports, as an errs.FieldError of cleanup.policyNames, a
 	// name that is no policy or a policy of another format.
 	CheckPolicies(format string, names []string) error
 }

@@ -225,7 +225,7 @@ func wantKind(t *testing.T, err error, k errs.Kind, what string) {
 
 func wantField(t *testing.T, err error, field string) {
 	t.Helper()
-	var fe *FieldError
+	var fe *errs.FieldError
 	if !errors.As(err, &fe) {
 		t.Fatalf("err = %v, want a FieldError on %s", err, field)
 	}

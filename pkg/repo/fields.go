@@ -28,7 +28,7 @@ const (
 
 // Field is one setting of a repository configuration, named by its path
 // in the Nexus JSON ("proxy.remoteUrl", "docker.httpPort"), the same path
-// a FieldError names.
+// an errs.FieldError names.
 type Field struct {
 	Path, Label, Help string
 	Kind              FieldKind
@@ -260,7 +260,7 @@ const MemberOrderPrefix = "group.memberOrder."
 // credentials are absent without a username, a bearer token or NTLM
 // with those types, else Basic ("username"); the engine's validation drops
 // settings of the other types. A number that is not one
-// is a FieldError of its field.
+// is an errs.FieldError of its field.
 func ConfigJSON(fields []Field, values map[string][]string) ([]byte, error) {
 	tree := map[string]any{}
 	for _, f := range fields {

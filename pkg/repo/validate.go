@@ -11,20 +11,8 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
-// FieldError is a configuration error that names the offending JSON field.
-type FieldError struct {
-	Field   string
-	Message string
-}
-
-func (e *FieldError) Error() string { return e.Field + ": " + e.Message }
-
-// Unwrap gives configuration errors the kind errs.Invalid, for errors.Is and
-// errs.KindOf alike.
-func (e *FieldError) Unwrap() error { return errs.New(errs.Invalid, "%s", e.Error()) }
-
 func fieldErr(field, format string, args ...any) error {
-	return &FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &errs.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 var namePattern = regexp.MustCompile(`^[A-Za-z0-9\-][A-Za-z0-9._\-]*$`)

@@ -82,7 +82,7 @@ func (s *Service) Create(ctx context.Context, sc meta.Script) error {
 		return ErrCreationDisabled
 	}
 	if _, err := s.db.Script(sc.Name); err == nil {
-		return &auth.FieldError{Field: "name", Message: "Script '" + sc.Name + "' already exists"}
+		return &errs.FieldError{Field: "name", Message: "Script '" + sc.Name + "' already exists"}
 	} else if errs.KindOf(err) != errs.NotFound {
 		return err
 	}
@@ -97,7 +97,7 @@ func (s *Service) Update(ctx context.Context, name string, sc meta.Script) error
 		return err
 	}
 	if sc.Name != name {
-		return &auth.FieldError{Field: "name", Message: "Path parameter: " + name + " does not match data name: " + sc.Name}
+		return &errs.FieldError{Field: "name", Message: "Path parameter: " + name + " does not match data name: " + sc.Name}
 	}
 	if err := check(&sc); err != nil {
 		return err
@@ -148,16 +148,16 @@ func (s *Service) find(name string) (meta.Script, error) {
 // check validates sc and defaults its type; the content stays as sent.
 func check(sc *meta.Script) error {
 	if !nameRule.MatchString(sc.Name) {
-		return &auth.FieldError{Field: "name", Message: "Only letters, digits, underscores(_), hyphens(-), and dots(.) are allowed and may not start with underscore or dot."}
+		return &errs.FieldError{Field: "name", Message: "Only letters, digits, underscores(_), hyphens(-), and dots(.) are allowed and may not start with underscore or dot."}
 	}
 	if sc.Content == "" {
-		return &auth.FieldError{Field: "content", Message: "may not be empty"}
+		return &errs.FieldError{Field: "content", Message: "may not be empty"}
 	}
 	switch strings.ToLower(sc.Type) {
 	case "", TypeGroovy:
 		sc.Type = TypeGroovy
 	default:
-		return &auth.FieldError{Field: "type", Message: "unknown script type " + sc.Type + "; the one type is groovy"}
+		return &errs.FieldError{Field: "type", Message: "unknown script type " + sc.Type + "; the one type is groovy"}
 	}
 	return nil
 }

@@ -6,7 +6,7 @@ import (
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
-	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 // checksumParams are Nexus's checksum parameters, each an algorithm.
@@ -20,7 +20,7 @@ var unsupported = []string{"npm.author", "npm.description", "npm.keywords", "npm
 
 // ParseQuery reads a REST or UI query string: format, repository, group,
 // name, version, q, the checksums, the formats' terms, sort and direction.
-// Every other parameter is refused (a repo.FieldError naming it) but those
+// Every other parameter is refused (an errs.FieldError naming it) but those
 // the caller reads itself (paging). Components and Assets check the
 // values, after the caller's privilege: over-long terms, and a format's
 // term with another format, are refused there.
@@ -60,19 +60,19 @@ func (s *Service) ParseQuery(v url.Values, paging ...string) (Query, error) {
 		switch {
 		case known[name]:
 		case slices.Contains(unsupported, name):
-			return Query{}, &repo.FieldError{Field: name, Message: "is not supported by this server"}
+			return Query{}, &errs.FieldError{Field: name, Message: "is not supported by this server"}
 		default:
-			return Query{}, &repo.FieldError{Field: name, Message: "is not a search parameter"}
+			return Query{}, &errs.FieldError{Field: name, Message: "is not a search parameter"}
 		}
 	}
 	if _, ok := sortIndex[q.Sort]; q.Sort != "" && !ok {
-		return Query{}, &repo.FieldError{Field: "sort", Message: "must be one of group, name, version, repository"}
+		return Query{}, &errs.FieldError{Field: "sort", Message: "must be one of group, name, version, repository"}
 	}
 	switch strings.ToLower(q.Direction) {
 	case "", "asc", "desc":
 		q.Direction = strings.ToLower(q.Direction)
 	default:
-		return Query{}, &repo.FieldError{Field: "direction", Message: "must be asc or desc"}
+		return Query{}, &errs.FieldError{Field: "direction", Message: "must be asc or desc"}
 	}
 	return q, nil
 }

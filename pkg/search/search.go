@@ -93,7 +93,7 @@ type plan struct {
 }
 
 func tooLong(param string) error {
-	return &repo.FieldError{Field: param, Message: fmt.Sprintf("may be at most %d bytes long", MaxTerm)}
+	return &errs.FieldError{Field: param, Message: fmt.Sprintf("may be at most %d bytes long", MaxTerm)}
 }
 
 // compile validates q and plans it. A format's component term (maven.groupId)
@@ -109,7 +109,7 @@ func (s *Service) compile(q Query) (plan, error) {
 			return plan{}, tooLong(t.Param)
 		}
 		if p.format != "" && p.format != t.format {
-			return plan{}, &repo.FieldError{Field: t.Param, Message: "applies to format " + t.format + " only"}
+			return plan{}, &errs.FieldError{Field: t.Param, Message: "applies to format " + t.format + " only"}
 		}
 		p.format = t.format
 		switch t.Component {
@@ -263,7 +263,7 @@ func (s *Service) start(ctx context.Context, q Query, after string, limit int) (
 	return p, string(raw), min(limit, MaxLimit), nil
 }
 
-var badCursor = &repo.FieldError{Field: "continuationToken", Message: "is not a token this server issued"}
+var badCursor = &errs.FieldError{Field: "continuationToken", Message: "is not a token this server issued"}
 
 func encode(cursor string) string { return base64.RawURLEncoding.EncodeToString([]byte(cursor)) }
 

@@ -390,13 +390,13 @@ func TestSearchRefusals(t *testing.T) {
 			t.Fatal(err)
 		}
 		_, _, err = fx.s.Components(fx.admin, q, "", 0)
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Field != param {
 			t.Errorf("%s=%.10s…: %v, want a field error naming it", param, v, err)
 		}
 	}
 	_, _, err := fx.s.Components(fx.admin, Query{Name: "a*"}, "bm90IGEgY3Vyc29y", 0)
-	var fe *repo.FieldError
+	var fe *errs.FieldError
 	if !errors.As(err, &fe) || fe.Field != "continuationToken" {
 		t.Fatalf("a forged cursor: %v", err)
 	}

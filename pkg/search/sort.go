@@ -8,8 +8,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
-	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 // sortIndex maps the sort parameter to the index in its order.
@@ -96,7 +96,7 @@ func (s *Service) sorted(ctx context.Context, p plan, visible func(string) brows
 		return nil, visited, err
 	}
 	if full {
-		return nil, visited, &repo.FieldError{Field: "sort",
+		return nil, visited, &errs.FieldError{Field: "sort",
 			Message: fmt.Sprintf("the search matches more than %d components: narrow it to sort it", MaxSorted)}
 	}
 	key := func(c *meta.Component) []string {

@@ -9,8 +9,8 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
-	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 // Sorted searches return what the unsorted ones do, in the order asked
@@ -137,7 +137,7 @@ func TestParseQueryRefusals(t *testing.T) {
 		"direction":  {"direction": {"up"}},
 	} {
 		_, err := fx.s.ParseQuery(v)
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Field != param {
 			t.Errorf("%v: %v, want a field error naming %s", v, err, param)
 		}

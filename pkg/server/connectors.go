@@ -15,6 +15,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf"
@@ -130,11 +131,11 @@ func (c *connectors) Check(cfg repo.Config) error {
 			field = "docker.httpsPort"
 		}
 		if port == c.cfg.Port || port == c.cfg.SSLPort {
-			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is the server's main port", port)}
+			return &errs.FieldError{Field: field, Message: fmt.Sprintf("port %d is the server's main port", port)}
 		}
 		if open, ok := c.open[port]; ok {
 			if open.repo != cfg.Name {
-				return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is used by repository %s", port, open.repo)}
+				return &errs.FieldError{Field: field, Message: fmt.Sprintf("port %d is used by repository %s", port, open.repo)}
 			}
 			continue
 		}
@@ -143,7 +144,7 @@ func (c *connectors) Check(cfg repo.Config) error {
 		}
 		l, err := net.Listen("tcp", net.JoinHostPort(c.cfg.Host, strconv.Itoa(port)))
 		if err != nil {
-			return &repo.FieldError{Field: field, Message: fmt.Sprintf("port %d is already in use", port)}
+			return &errs.FieldError{Field: field, Message: fmt.Sprintf("port %d is already in use", port)}
 		}
 		c.reserved[port] = l
 	}

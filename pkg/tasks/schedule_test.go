@@ -5,7 +5,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 )
 
 func TestScheduleNextRun(t *testing.T) {
@@ -60,7 +60,7 @@ func TestScheduleRefusals(t *testing.T) {
 		{Frequency{Schedule: Monthly, RecurringDays: []any{float64(32)}}, "frequency.recurringDays"},
 	} {
 		_, err := parseSchedule(c.f)
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Field != c.field {
 			t.Errorf("%+v: %v, want an error of %s", c.f, err, c.field)
 		}

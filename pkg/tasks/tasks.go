@@ -79,7 +79,7 @@ type Settings struct {
 }
 
 func fieldErr(field, format string, args ...any) error {
-	return &repo.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
+	return &errs.FieldError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
 
 // Service holds the tasks and runs them. Its methods check the caller's

@@ -9,7 +9,6 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
-	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/testclock"
 )
@@ -203,7 +202,7 @@ func TestTaskSettings(t *testing.T) {
 		"frequency.cronExpression": {Type: "count", Name: "x", Frequency: &Frequency{Schedule: Cron, CronExpression: "string"}},
 	} {
 		_, err := s.Create(ctx, in)
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if !errors.As(err, &fe) || fe.Field != field {
 			t.Errorf("%+v: %v, want an error of %s", in, err, field)
 		}

@@ -139,7 +139,7 @@ func (u *UI) newRepository(c echo.Context) error {
 func (u *UI) renderForm(c echo.Context, status int, d formData, fields []repo.Field, values map[string][]string, err error) error {
 	d.Errors = map[string]string{}
 	if err != nil {
-		var fe *repo.FieldError
+		var fe *errs.FieldError
 		if errors.As(err, &fe) && repo.HasField(fields, fe.Field) {
 			d.Errors[fe.Field] = fe.Message
 		} else if errors.As(err, &fe) {

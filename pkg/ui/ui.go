@@ -296,7 +296,7 @@ type errorPage struct {
 // (internal errors are logged and shown as such).
 func (u *UI) fail(c echo.Context, err error) error {
 	status := errs.Status(err)
-	var fe *repo.FieldError
+	var fe *errs.FieldError
 	if errors.As(err, &fe) {
 		status = http.StatusBadRequest
 	}
