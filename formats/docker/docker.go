@@ -45,6 +45,8 @@ type Format struct {
 	manifests *byteCache
 	// foreign knows where the foreign layers of proxied manifests are.
 	foreign *foreignLayers
+	// whitelist holds the proxies' compiled foreign layer whitelists.
+	whitelist *whitelist
 }
 
 var (
@@ -59,7 +61,7 @@ var (
 // New returns the Docker format; it issues and checks tokens with authn.
 func New(authn *auth.Service, log *slog.Logger, opts Options) *Format {
 	return &Format{auth: authn, log: log, opts: opts, recent: newRecentSet(opts.GCGrace), manifests: newByteCache(manifestCacheBytes),
-		foreign: newForeignLayers()}
+		foreign: newForeignLayers(), whitelist: newWhitelist()}
 }
 
 // Name returns "docker".

@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 // Foreign layers are layers a manifest lists with urls of their own
@@ -22,6 +23,10 @@ import (
 // maxForeignLayers bounds the remembered layer locations; the set is
 // emptied when full (the manifests are read again as clients ask).
 const maxForeignLayers = 10000
+
+// maxWhitelistRegexps bounds the compiled whitelist entries; the set is
+// emptied when full (entries are compiled again as layers are asked for).
+const maxWhitelistRegexps = 1000
 
 // foreignLayers remembers, by digest, the URLs of the foreign layers of
 // manifests that proxies with cacheForeignLayers served.
@@ -52,21 +57,48 @@ func (fl *foreignLayers) lookup(d string) []string {
 	return fl.urls[d]
 }
 
+// whitelist holds the compiled foreignLayerUrlWhitelist entries of the
+// proxies' configurations, by expression, so that a request compiles none:
+// the settings are decoded anew for every request, and an edited
+// configuration's new entries are compiled on first use.
+type whitelist struct {
+	mu  sync.Mutex
+	res map[string]*regexp.Regexp // nil for an invalid expression
+}
+
+func newWhitelist() *whitelist { return &whitelist{res: map[string]*regexp.Regexp{}} }
+
+// compiled is expr compiled for whole URLs, as Nexus's (Java's) matches()
+// does; nil if invalid, which validation refuses.
+func (w *whitelist) compiled(expr string) *regexp.Regexp {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	re, ok := w.res[expr]
+	if !ok {
+		if len(w.res) >= maxWhitelistRegexps {
+			w.res = map[string]*regexp.Regexp{}
+		}
+		re, _ = wholematch.Compile(expr)
+		w.res[expr] = re
+	}
+	return re
+}
+
 // cachesForeignLayers reports whether ps has foreign layers fetched.
 func (ps proxySettings) cachesForeignLayers() bool {
 	return ps.CacheForeignLayers != nil && *ps.CacheForeignLayers
 }
 
-// allowed is the first of urls that ps's whitelist matches, whole, as
-// Nexus's (Java's) matches() does; "" for none.
-func (ps proxySettings) allowed(urls []string) string {
+// allowed is the first of urls, http(s) ones, that an entry of ps's
+// whitelist matches; "" for none.
+func (w *whitelist) allowed(ps proxySettings, urls []string) string {
 	for _, u := range urls {
 		parsed, err := url.Parse(u)
 		if err != nil || (parsed.Scheme != "http" && parsed.Scheme != "https") || parsed.Host == "" {
 			continue
 		}
 		for _, expr := range ps.ForeignLayerURLWhitelist {
-			if re, err := regexp.Compile(`^(?:` + expr + `)$`); err == nil && re.MatchString(u) {
+			if re := w.compiled(expr); re != nil && re.MatchString(u) {
 				return u
 			}
 		}
@@ -122,7 +154,7 @@ func (f *Format) toForeignLayer(ps proxySettings, p string, req *http.Request) {
 	if !ps.cachesForeignLayers() || i < 0 || !strings.HasPrefix(p, "v2/") {
 		return
 	}
-	target := ps.allowed(f.foreign.lookup(p[i+len("/blobs/"):]))
+	target := f.whitelist.allowed(ps, f.foreign.lookup(p[i+len("/blobs/"):]))
 	if target == "" {
 		return
 	}

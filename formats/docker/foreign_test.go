@@ -70,3 +70,26 @@ func TestForeignLayers(t *testing.T) {
 		}
 	}
 }
+
+// The whitelist compiles an entry once, not per request, and matches whole
+// URLs: an alternation does not let a URL through on a part.
+func TestWhitelistCompilesOnce(t *testing.T) {
+	t.Parallel()
+	w := newWhitelist()
+	ps := proxySettings{ForeignLayerURLWhitelist: []string{"(unclosed", `https://a\.example/.*|https://b\.example/.*`}}
+	for _, tc := range []struct{ url, want string }{
+		{"https://b.example/l", "https://b.example/l"},
+		{"https://a.example/l", "https://a.example/l"},
+		{"https://evil.example/https://b.example/l", ""},
+	} {
+		if got := w.allowed(ps, []string{tc.url}); got != tc.want {
+			t.Errorf("allowed(%s) = %q, want %q", tc.url, got, tc.want)
+		}
+	}
+	if re := w.compiled(ps.ForeignLayerURLWhitelist[1]); re != w.compiled(ps.ForeignLayerURLWhitelist[1]) || re == nil {
+		t.Errorf("an entry compiled twice or not at all: %v", re)
+	}
+	if re := w.compiled("(unclosed"); re != nil {
+		t.Errorf("an invalid entry compiled: %v", re)
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +18,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 var (
@@ -68,7 +68,7 @@ func validateProxySettings(cfg *repo.Config) error {
 		ps.ForeignLayerURLWhitelist = []string{}
 	}
 	for _, expr := range ps.ForeignLayerURLWhitelist {
-		if _, err := regexp.Compile(expr); err != nil {
+		if _, err := wholematch.Compile(expr); err != nil {
 			return &errs.FieldError{Field: "dockerProxy.foreignLayerUrlWhitelist", Message: fmt.Sprintf("%q is not a regular expression: %v", expr, err)}
 		}
 	}

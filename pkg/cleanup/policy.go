@@ -11,6 +11,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 // Any is the format of a policy for every format.
@@ -102,7 +103,7 @@ func validate(p *Policy, formats func(name string) (repo.Format, bool)) error {
 			p.CriteriaAssetRegex = nil
 		} else if p.Format == Any {
 			return fieldErr("criteriaAssetRegex", "is not supported for all formats (*): choose a format")
-		} else if _, err := compileRegex(*re); err != nil {
+		} else if _, err := wholematch.Compile(*re); err != nil {
 			return fieldErr("criteriaAssetRegex", "is not a valid regular expression: %s", err)
 		}
 	}
@@ -138,6 +139,3 @@ func validate(p *Policy, formats func(name string) (repo.Format, bool)) error {
 	}
 	return nil
 }
-
-// compileRegex anchors re: Nexus matches the whole path.
-func compileRegex(re string) (*regexp.Regexp, error) { return regexp.Compile(`^(?:` + re + `)$`) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 // Candidate is a component a policy selects, with its own assets.
@@ -35,7 +36,7 @@ func newMatcher(p *Policy, f repo.Format, now time.Time) (*matcher, error) {
 	m := &matcher{p: p, now: now}
 	m.criteria, _ = f.(repo.CleanupCriteria)
 	if p.CriteriaAssetRegex != nil {
-		re, err := compileRegex(*p.CriteriaAssetRegex)
+		re, err := wholematch.Compile(*p.CriteriaAssetRegex) // Nexus matches the whole path
 		if err != nil {
 			return nil, err
 		}

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 type tokKind uint8
@@ -204,12 +206,11 @@ func (p *parser) comparison(id token) (node, error) {
 	}
 	n := cmpNode{name: id.text, op: op.text, lit: lit.text}
 	if op.text == "=~" {
-		// Compiled alone first: a valid expression has balanced groups,
-		// so wrapping it cannot undo the anchors ("a)|(b").
-		if _, err := regexp.Compile(lit.text); err != nil {
+		re, err := wholematch.Compile(lit.text)
+		if err != nil {
 			return nil, fmt.Errorf("invalid regular expression at offset %d: %v", lit.pos, err)
 		}
-		n.re = regexp.MustCompile(`^(?:` + lit.text + `)$`)
+		n.re = re
 	}
 	return n, nil
 }

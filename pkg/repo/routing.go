@@ -11,6 +11,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/wholematch"
 )
 
 // Routing rule modes: ALLOW serves only the paths a matcher matches,
@@ -32,12 +33,12 @@ type routingRules struct {
 	modes map[string]string
 }
 
-// compileMatchers anchors each matcher at both ends, as Nexus matches the
-// whole request path ("/" and the repository path).
+// compileMatchers compiles each matcher for the whole request path ("/"
+// and the repository path), as Nexus matches it.
 func compileMatchers(ms []string) ([]*regexp.Regexp, error) {
 	out := make([]*regexp.Regexp, 0, len(ms))
 	for i, m := range ms {
-		re, err := regexp.Compile(`^(?:` + m + `)$`)
+		re, err := wholematch.Compile(m)
 		if err != nil {
 			return nil, fieldErr(fmt.Sprintf("matchers[%d]", i), "is not a valid regular expression: %s", m)
 		}
