@@ -48,8 +48,8 @@ func (s *Service) compileTerms(p *plan, values map[string]string) error {
 			}
 			p.metadata.terms = append(p.metadata.terms, metadataTerm{lookup: t.Metadata, match: matcher(t.SearchTerm, v)})
 		default:
-			values, match := t.Asset, matcher(t.SearchTerm, v)
-			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return match(values(a)) })
+			of, match := t.Asset, matcher(t.SearchTerm, v)
+			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return match(of(a)) })
 		}
 	}
 	return nil
