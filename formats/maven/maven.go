@@ -1,6 +1,7 @@
 package maven
 
 import (
+	"errors"
 	"log/slog"
 	"path"
 	"strings"
@@ -216,5 +217,25 @@ func (f *Format) SearchTerms() []repo.SearchTerm {
 		{Param: "maven.baseVersion", Component: "version"},
 		{Param: "maven.extension", Asset: coord(func(c Coords) string { return c.Extension })},
 		{Param: "maven.classifier", Asset: coord(func(c Coords) string { return c.Classifier })},
+		{Param: "gavec", Expand: gavec},
 	}
+}
+
+// gavecParts are the terms gavec stands for, in its order.
+var gavecParts = []string{"maven.groupId", "maven.artifactId", "maven.baseVersion", "maven.extension", "maven.classifier"}
+
+// gavec reads Nexus's "group:artifact:version:extension:classifier": the
+// parts left out or empty match anything.
+func gavec(v string) (map[string]string, error) {
+	parts := strings.Split(v, ":")
+	if len(parts) > len(gavecParts) {
+		return nil, errors.New("must be group:artifact:version:extension:classifier")
+	}
+	out := map[string]string{}
+	for i, part := range parts {
+		if part != "" {
+			out[gavecParts[i]] = part
+		}
+	}
+	return out, nil
 }

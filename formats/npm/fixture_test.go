@@ -1,14 +1,8 @@
 package npm
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"crypto/sha512"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -19,6 +13,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -174,92 +169,24 @@ func (d packumentJSON) tarballURL(v string) string {
 	return s
 }
 
-// pkg is a package version to publish.
-type pkg struct {
-	name, version string
-	extra         map[string]any // more manifest fields (scripts, dependencies)
-	// tarName and tarVersion override what the tarball's package.json says.
-	tarName, tarVersion string
-}
-
-// tgz packs p as npm pack does: package/package.json and a file.
-func (p pkg) tgz(t *testing.T) []byte {
-	t.Helper()
-	name, version := p.name, p.version
-	if p.tarName != "" {
-		name = p.tarName
-	}
-	if p.tarVersion != "" {
-		version = p.tarVersion
-	}
-	pj, _ := json.Marshal(map[string]string{"name": name, "version": version})
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	for _, f := range []struct {
-		name string
-		body []byte
-	}{{"package/package.json", pj}, {"package/index.js", []byte("module.exports = " + `"` + p.version + `"` + "\n")}} {
-		tw.WriteHeader(&tar.Header{Name: f.name, Mode: 0o644, Size: int64(len(f.body)), Typeflag: tar.TypeReg})
-		tw.Write(f.body)
-	}
-	tw.Close()
-	zw.Close()
-	return buf.Bytes()
-}
-
-// publishBody is the document npm publish sends for p with tarball tgz
-// (libnpmpublish's shape), for the registry at base.
-func (p pkg) publishBody(tgz []byte, tag string) map[string]any {
-	s1 := sha1.Sum(tgz)
-	s512 := sha512.Sum512(tgz)
-	_, bare := splitName(p.name)
-	manifest := map[string]any{
-		"name": p.name, "version": p.version, "description": "the " + p.name + " package",
-		"readme": "# " + p.name, "_id": p.name + "@" + p.version,
-		"dist": map[string]any{
-			"shasum":    hex.EncodeToString(s1[:]),
-			"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
-			"tarball":   "http://127.0.0.1/repository/x/" + p.name + "/-/" + bare + "-" + p.version + ".tgz",
-		},
-	}
-	for k, v := range p.extra {
-		manifest[k] = v
-	}
-	return map[string]any{
-		"_id": p.name, "name": p.name, "description": "the " + p.name + " package",
-		"dist-tags": map[string]string{tag: p.version},
-		"versions":  map[string]any{p.version: manifest},
-		"access":    nil,
-		"readme":    "# " + p.name,
-		"_attachments": map[string]any{
-			p.name + "-" + p.version + ".tgz": map[string]any{
-				"content_type": "application/octet-stream",
-				"data":         base64.StdEncoding.EncodeToString(tgz),
-				"length":       len(tgz),
-			},
-		},
-	}
-}
-
 // escaped is how npm writes a package name in a path: "@scope%2fname".
 func escaped(name string) string { return strings.Replace(name, "/", "%2f", 1) }
 
 // publishTo publishes p to r with tag latest and returns the response.
-func (fx *fixture) publishTo(ctx context.Context, r repo.Repository, p pkg, body map[string]any) *managertest.Response {
+func (fx *fixture) publishTo(ctx context.Context, r repo.Repository, p npmtest.Package, body map[string]any) *managertest.Response {
 	fx.t.Helper()
 	if body == nil {
-		body = p.publishBody(p.tgz(fx.t), "latest")
+		body = p.Document(p.Tarball(), "latest")
 	}
 	b, _ := json.Marshal(body)
-	return fx.do(ctx, r, http.MethodPut, escaped(p.name), b, map[string]string{"Content-Type": "application/json"})
+	return fx.do(ctx, r, http.MethodPut, escaped(p.Name), b, map[string]string{"Content-Type": "application/json"})
 }
 
 // publish publishes p to r, wanting a 200.
-func (fx *fixture) publish(r repo.Repository, p pkg) {
+func (fx *fixture) publish(r repo.Repository, p npmtest.Package) {
 	fx.t.Helper()
 	if w := fx.publishTo(fx.t.Context(), r, p, nil); w.Code != http.StatusOK {
-		fx.t.Fatalf("publishing %s@%s to %s: %d %s", p.name, p.version, r.Name(), w.Code, w.Body.String())
+		fx.t.Fatalf("publishing %s@%s to %s: %d %s", p.Name, p.Version, r.Name(), w.Code, w.Body.String())
 	}
 }
 
@@ -329,13 +256,13 @@ func (reg *registry) add(t *testing.T, name string, versions []string, bad strin
 	vs := map[string]any{}
 	times := map[string]string{"created": "2020-01-01T00:00:00.000Z", "modified": "2020-01-02T00:00:00.000Z"}
 	for _, v := range versions {
-		p := pkg{name: name, version: v}
-		tgz := p.tgz(t)
+		p := npmtest.Package{Name: name, Version: v}
+		tgz := p.Tarball()
 		listed := tgz
 		if v == bad {
 			listed = []byte("other bytes")
 		}
-		m := p.publishBody(listed, "latest")["versions"].(map[string]any)[v].(map[string]any)
+		m := p.Manifest(listed)
 		file := tarballFile(name, v)
 		m["dist"].(map[string]any)["tarball"] = reg.URL + "/" + name + "/-/" + file
 		m["scripts"] = map[string]string{"postinstall": "node x.js", "test": "true"}

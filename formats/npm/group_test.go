@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -22,8 +23,8 @@ func TestGroupMerge(t *testing.T) {
 	h2 := fx.hosted("npm-hosted2")
 	fx.proxy("npm-proxy", reg.URL+"/")
 	g := fx.group("npm-group", "npm-hosted", "", "npm-hosted", "npm-proxy", "npm-hosted2")
-	fx.publish(h, pkg{name: "foo", version: "1.0.0"})
-	fx.publish(h2, pkg{name: "foo", version: "1.5.0"})
+	fx.publish(h, npmtest.Package{Name: "foo", Version: "1.0.0"})
+	fx.publish(h2, npmtest.Package{Name: "foo", Version: "1.5.0"})
 
 	d := fx.doc(g, "foo")
 	if len(d.Versions) != 2 || d.Versions["1.0.0"] == nil || d.Versions["1.5.0"] == nil || d.Versions["2.0.0"] != nil {
@@ -49,7 +50,7 @@ func TestGroupMerge(t *testing.T) {
 
 	// Right after a member changes, the merge shows it; a publish to the
 	// group lands in its writable member.
-	fx.publish(g, pkg{name: "foo", version: "1.0.1"})
+	fx.publish(g, npmtest.Package{Name: "foo", Version: "1.0.1"})
 	if _, err := h.Stat(t.Context(), "foo/-/foo-1.0.1.tgz"); err != nil {
 		t.Fatalf("a publish to the group is not in its writable member: %v", err)
 	}
@@ -83,7 +84,7 @@ func TestGroupMerge(t *testing.T) {
 	if d.Time["created"] != "2020-01-01T00:00:00.000Z" {
 		t.Errorf("merged created %s, want the earliest", d.Time["created"])
 	}
-	if w := fx.publishTo(t.Context(), m, pkg{name: "bar", version: "1.0.0"}, nil); w.Code != http.StatusMethodNotAllowed {
+	if w := fx.publishTo(t.Context(), m, npmtest.Package{Name: "bar", Version: "1.0.0"}, nil); w.Code != http.StatusMethodNotAllowed {
 		t.Errorf("publish to a group without a writable member: %d %s", w.Code, w.Body.String())
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -17,11 +18,11 @@ import (
 func TestPublishAndRead(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	p := pkg{name: "@acme/left-pad.js", version: "1.0.0-beta.1+build.7"}
-	tgz := p.tgz(t)
-	body := p.publishBody(tgz, "latest")
+	p := npmtest.Package{Name: "@acme/left-pad.js", Version: "1.0.0-beta.1+build.7"}
+	tgz := p.Tarball()
+	body := p.Document(tgz, "latest")
 	body["x-custom"] = json.RawMessage(`{"provenance":["kept",1.5e3]}`)
-	body["_attachments"].(map[string]any)[p.name+"-"+p.version+".sigstore"] = map[string]any{
+	body["_attachments"].(map[string]any)[p.Name+"-"+p.Version+".sigstore"] = map[string]any{
 		"content_type": "application/vnd.dev.sigstore.bundle.v0.3+json", "data": "{}", "length": 2,
 	}
 	if w := fx.publishTo(t.Context(), h, p, body); w.Code != http.StatusOK {
@@ -35,8 +36,8 @@ func TestPublishAndRead(t *testing.T) {
 		t.Errorf("the packument keeps its attachments: %.200s", raw)
 	}
 	d := fx.doc(h, "@acme%2fleft-pad.js")
-	v := p.version
-	if d.ID != p.name || d.Name != p.name || d.DistTags["latest"] != v || d.Versions[v] == nil || d.Time[v] == "" || d.Time["created"] == "" || d.Time["modified"] == "" {
+	v := p.Version
+	if d.ID != p.Name || d.Name != p.Name || d.DistTags["latest"] != v || d.Versions[v] == nil || d.Time[v] == "" || d.Time["created"] == "" || d.Time["modified"] == "" {
 		t.Fatalf("packument: %+v", d)
 	}
 	if !strings.HasPrefix(d.Rev, "1-") {
@@ -75,8 +76,8 @@ func TestPublishAndRead(t *testing.T) {
 func TestPublishRefusals(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	good := pkg{name: "foo", version: "1.0.0"}
-	tgz := good.tgz(t)
+	good := npmtest.Package{Name: "foo", Version: "1.0.0"}
+	tgz := good.Tarball()
 	cases := []struct {
 		name   string
 		path   string
@@ -84,54 +85,54 @@ func TestPublishRefusals(t *testing.T) {
 		status int
 		says   string
 	}{
-		{"name in URL and body differ", "bar", func() []byte { return mustJSON(good.publishBody(tgz, "latest")) }, 400, "not the package"},
+		{"name in URL and body differ", "bar", func() []byte { return mustJSON(good.Document(tgz, "latest")) }, 400, "not the package"},
 		{"version named otherwise", "foo", func() []byte {
-			b := good.publishBody(tgz, "latest")
+			b := good.Document(tgz, "latest")
 			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["name"] = "bar"
 			return mustJSON(b)
 		}, 400, "named"},
 		{"tarball of another package", "foo", func() []byte {
-			p := pkg{name: "foo", version: "1.0.0", tarName: "evil"}
-			return mustJSON(p.publishBody(p.tgz(t), "latest"))
+			p := npmtest.Package{Name: "foo", Version: "1.0.0", TarName: "evil"}
+			return mustJSON(p.Document(p.Tarball(), "latest"))
 		}, 400, "package.json"},
 		{"tarball of another version", "foo", func() []byte {
-			p := pkg{name: "foo", version: "1.0.0", tarVersion: "2.0.0"}
-			return mustJSON(p.publishBody(p.tgz(t), "latest"))
+			p := npmtest.Package{Name: "foo", Version: "1.0.0", TarVersion: "2.0.0"}
+			return mustJSON(p.Document(p.Tarball(), "latest"))
 		}, 400, "package.json"},
 		{"wrong integrity", "foo", func() []byte {
-			b := good.publishBody(tgz, "latest")
-			other := good.publishBody(pkg{name: "foo", version: "1.0.1"}.tgz(t), "latest")
+			b := good.Document(tgz, "latest")
+			other := good.Document(npmtest.Package{Name: "foo", Version: "1.0.1"}.Tarball(), "latest")
 			dist := b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)
 			dist["integrity"] = other["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["integrity"]
 			delete(dist, "shasum")
 			return mustJSON(b)
 		}, 400, "integrity"},
 		{"wrong shasum", "foo", func() []byte {
-			b := good.publishBody(tgz, "latest")
+			b := good.Document(tgz, "latest")
 			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["shasum"] = strings.Repeat("0", 40)
 			return mustJSON(b)
 		}, 400, "shasum"},
 		{"integrity of an algorithm not checked", "foo", func() []byte {
-			b := good.publishBody(tgz, "latest")
+			b := good.Document(tgz, "latest")
 			b["versions"].(map[string]any)["1.0.0"].(map[string]any)["dist"].(map[string]any)["integrity"] = "md5-AAAAAAAAAAAAAAAAAAAAAA=="
 			return mustJSON(b)
 		}, 400, "sha512"},
 		{"a second file", "foo", func() []byte {
-			b := good.publishBody(tgz, "latest")
+			b := good.Document(tgz, "latest")
 			b["_attachments"].(map[string]any)["../evil.tgz"] = b["_attachments"].(map[string]any)["foo-1.0.0.tgz"]
 			return mustJSON(b)
 		}, 400, "attachment"},
 		{"malformed JSON", "foo", func() []byte { return []byte(`{"name":"foo","versions":{`) }, 400, "JSON"},
 		{"not semver", "foo", func() []byte {
-			p := pkg{name: "foo", version: "1.0"}
-			return mustJSON(p.publishBody(p.tgz(t), "latest"))
+			p := npmtest.Package{Name: "foo", Version: "1.0"}
+			return mustJSON(p.Document(p.Tarball(), "latest"))
 		}, 400, "semver"},
 		{"uppercase new name", "Foo", func() []byte {
-			p := pkg{name: "Foo", version: "1.0.0"}
-			return mustJSON(p.publishBody(p.tgz(t), "latest"))
+			p := npmtest.Package{Name: "Foo", Version: "1.0.0"}
+			return mustJSON(p.Document(p.Tarball(), "latest"))
 		}, 400, "uppercase"},
-		{"traversal in the name", "%2e%2e", func() []byte { return mustJSON(good.publishBody(tgz, "latest")) }, 400, ""},
-		{"traversal in the scope", "@%2e%2e%2ffoo", func() []byte { return mustJSON(good.publishBody(tgz, "latest")) }, 400, ""},
+		{"traversal in the name", "%2e%2e", func() []byte { return mustJSON(good.Document(tgz, "latest")) }, 400, ""},
+		{"traversal in the scope", "@%2e%2e%2ffoo", func() []byte { return mustJSON(good.Document(tgz, "latest")) }, 400, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -177,7 +178,7 @@ func TestConcurrentPublishes(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			codes[i] = fx.publishTo(t.Context(), h, pkg{name: "@acme/app", version: v}, nil).Code
+			codes[i] = fx.publishTo(t.Context(), h, npmtest.Package{Name: "@acme/app", Version: v}, nil).Code
 		}()
 	}
 	wg.Wait()
@@ -201,13 +202,13 @@ func TestConcurrentPublishes(t *testing.T) {
 func TestModifyRetriesOnConflict(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	fx.publish(h, pkg{name: "cas", version: "1.0.0"})
+	fx.publish(h, npmtest.Package{Name: "cas", Version: "1.0.0"})
 	calls := 0
 	_, err := modify(t.Context(), putter{}, h, "cas", func(cur []byte) ([]byte, error) {
 		calls++
 		if calls == 1 {
 			// Another writer lands in between.
-			fx.publish(h, pkg{name: "cas", version: "2.0.0"})
+			fx.publish(h, npmtest.Package{Name: "cas", Version: "2.0.0"})
 		}
 		doc, err := parseObject(cur)
 		if err != nil {

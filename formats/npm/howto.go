@@ -12,11 +12,7 @@ import (
 // install line.
 func (f *Format) HowTo(t repo.HowToTarget) []repo.Snippet {
 	if c := t.Component; c != nil {
-		name := c.Name
-		if c.Group != "" { // the scope, stored without its '@'
-			name = "@" + c.Group + "/" + name
-		}
-		return []repo.Snippet{{ID: "use", Title: "Install", Text: "npm install " + name + "@" + c.Version + " --registry=" + t.URL}}
+		return []repo.Snippet{{ID: "use", Title: "Install", Text: "npm install " + packageOf(c) + "@" + c.Version + " --registry=" + t.URL}}
 	}
 	nerf := "//" + strings.TrimPrefix(strings.TrimPrefix(t.URL, "https://"), "http://")
 	out := []repo.Snippet{{ID: "npmrc", Title: ".npmrc", Text: "registry=" + t.URL + "\n" + nerf + ":_auth=${NEXUS_AUTH}"}}

@@ -4,6 +4,7 @@ import (
 	"strings"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // maxName is npm's bound on a package name's length.
@@ -234,4 +235,13 @@ func decodeScoped(seg string) string {
 	}
 	off := len(seg) - len(rest)
 	return "@" + seg[off:off+i] + "/" + seg[off+i+3:]
+}
+
+// packageOf is the package name of a component: its group is the scope,
+// stored without its '@'.
+func packageOf(c *meta.Component) string {
+	if c.Group == "" {
+		return c.Name
+	}
+	return "@" + c.Group + "/" + c.Name
 }

@@ -146,9 +146,3 @@ func (f *Format) Rewrite(_ context.Context, p string, body []byte, base *url.URL
 	}
 	return out, nil
 }
-
-// SearchTerms is Nexus's npm.scope search parameter (the scope without
-// "@", the component's group).
-func (f *Format) SearchTerms() []repo.SearchTerm {
-	return []repo.SearchTerm{{Param: "npm.scope", Component: "group"}}
-}

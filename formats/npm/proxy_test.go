@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 )
 
 // A proxy asks its upstream for full packuments, scoped names as npm
@@ -49,7 +51,7 @@ func TestProxy(t *testing.T) {
 	}
 
 	// Writes to a proxy are refused.
-	if w := fx.publishTo(t.Context(), p, pkg{name: "plain", version: "9.0.0"}, nil); w.Code != http.StatusMethodNotAllowed {
+	if w := fx.publishTo(t.Context(), p, npmtest.Package{Name: "plain", Version: "9.0.0"}, nil); w.Code != http.StatusMethodNotAllowed {
 		t.Fatalf("publish to a proxy: %d %s", w.Code, w.Body.String())
 	}
 
@@ -90,7 +92,7 @@ func TestBigPackumentServedFromCaches(t *testing.T) {
 		"proxy":{"remoteUrl":"URL/","contentMaxAge":-1,"metadataMaxAge":1440},
 		"negativeCache":{"enabled":true,"timeToLive":1440},"httpClient":{"autoBlock":true}}`, "URL", reg.URL, 1))
 	g := fx.group("npm-group", "", "", "npm-hosted", "npm-proxy")
-	fx.publish(h, pkg{name: "other", version: "1.0.0"})
+	fx.publish(h, npmtest.Package{Name: "other", Version: "1.0.0"})
 	hdr := map[string]string{"Accept": corgi, "Accept-Encoding": "gzip"}
 	first := fx.get(g, "big", hdr, http.StatusOK)
 	var before, after runtime.MemStats

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 )
 
 // Packuments come full or abbreviated as Accept asks (the abbreviated
@@ -16,7 +18,7 @@ import (
 func TestPackumentVariants(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	fx.publish(h, pkg{name: "variants", version: "1.0.0", extra: map[string]any{
+	fx.publish(h, npmtest.Package{Name: "variants", Version: "1.0.0", Extra: map[string]any{
 		"scripts":      map[string]string{"install": "node-gyp rebuild"},
 		"dependencies": map[string]string{"dep": "^1"},
 		"libc":         []string{"glibc"},
@@ -99,7 +101,7 @@ func TestPackumentVariants(t *testing.T) {
 func TestPathsRefused(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	fx.publish(h, pkg{name: "@acme/ok", version: "1.0.0"})
+	fx.publish(h, npmtest.Package{Name: "@acme/ok", Version: "1.0.0"})
 	for _, p := range []string{
 		"%2e%2e", "..%2fetc", "@acme%2f..", "@acme%2f%2e%2e", "@..%2fok", "@acme%2fok%2f..",
 		"@acme/ok/-/..%2f..%2fx.tgz", "@acme/ok/-/other-1.0.0.tgz", "@acme/ok/-/ok-1.0.0.exe",

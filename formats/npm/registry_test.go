@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -155,8 +156,8 @@ func TestSearch(t *testing.T) {
 	h := fx.hosted("npm-hosted")
 	fx.proxy("npm-proxy", reg.URL+"/")
 	g := fx.group("npm-group", "", "", "npm-proxy", "npm-hosted")
-	fx.publish(h, pkg{name: "foo", version: "1.0.0"})
-	if w := fx.publishTo(fx.as("admin"), h, pkg{name: "@acme/widget", version: "2.0.0"}, nil); w.Code != http.StatusOK {
+	fx.publish(h, npmtest.Package{Name: "foo", Version: "1.0.0"})
+	if w := fx.publishTo(fx.as("admin"), h, npmtest.Package{Name: "@acme/widget", Version: "2.0.0"}, nil); w.Code != http.StatusOK {
 		t.Fatalf("publish as admin: %d", w.Code)
 	}
 	search := func(r repo.Repository, q string) []string {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
@@ -29,7 +30,7 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
 	for _, v := range []string{"1.0.0", "1.1.0", "2.0.0"} {
-		fx.publish(h, pkg{name: "@acme/lib", version: v})
+		fx.publish(h, npmtest.Package{Name: "@acme/lib", Version: v})
 	}
 	put := func(path string, d map[string]any) (int, string) {
 		w := fx.do(t.Context(), h, http.MethodPut, path, mustJSON(d), nil)
@@ -98,7 +99,7 @@ func TestDeprecateAndUnpublish(t *testing.T) {
 	if w := fx.do(t.Context(), h, http.MethodDelete, "@acme/lib/-/lib-1.1.0.tgz/-rev/"+after.Rev, nil, nil); w.Code != http.StatusBadRequest {
 		t.Fatalf("DELETE of a published version's tarball: %d %s", w.Code, w.Body.String())
 	}
-	if w := fx.publishTo(t.Context(), h, pkg{name: "@acme/lib", version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
+	if w := fx.publishTo(t.Context(), h, npmtest.Package{Name: "@acme/lib", Version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
 		t.Fatalf("republishing an unpublished version: %d %s", w.Code, w.Body.String())
 	}
 
@@ -136,8 +137,8 @@ func TestDistTags(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
 	g := fx.group("npm-group", "npm-hosted", "", "npm-hosted")
-	fx.publish(h, pkg{name: "tagged", version: "1.0.0"})
-	fx.publish(h, pkg{name: "tagged", version: "2.0.0-beta.1"})
+	fx.publish(h, npmtest.Package{Name: "tagged", Version: "1.0.0"})
+	fx.publish(h, npmtest.Package{Name: "tagged", Version: "2.0.0-beta.1"})
 	tag := func(r repo.Repository, method, tag, body string) int {
 		var b []byte
 		if body != "" {
@@ -182,8 +183,8 @@ func TestDistTags(t *testing.T) {
 func TestRESTDeletes(t *testing.T) {
 	fx := newFixture(t)
 	h := fx.hosted("npm-hosted")
-	fx.publish(h, pkg{name: "rest", version: "1.0.0"})
-	fx.publish(h, pkg{name: "rest", version: "2.0.0"})
+	fx.publish(h, npmtest.Package{Name: "rest", Version: "1.0.0"})
+	fx.publish(h, npmtest.Package{Name: "rest", Version: "2.0.0"})
 	deleteAsset := func(p string) {
 		t.Helper()
 		a, err := h.Stat(t.Context(), p)
@@ -199,7 +200,7 @@ func TestRESTDeletes(t *testing.T) {
 	if d.Versions["2.0.0"] != nil || d.DistTags["latest"] != "1.0.0" || d.Time["2.0.0"] == "" {
 		t.Fatalf("after deleting the 2.0.0 tarball: versions %v, dist-tags %v", keysOf(d.Versions), d.DistTags)
 	}
-	if w := fx.publishTo(t.Context(), h, pkg{name: "rest", version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
+	if w := fx.publishTo(t.Context(), h, npmtest.Package{Name: "rest", Version: "2.0.0"}, nil); w.Code != http.StatusForbidden {
 		t.Fatalf("republishing a deleted version: %d", w.Code)
 	}
 	deleteAsset("rest/-/rest-1.0.0.tgz")
@@ -226,16 +227,16 @@ func TestPrivileges(t *testing.T) {
 	deleter := fx.user("deleter", view("npm-hosted", "browse", "read", "delete")...)
 	groupOnly := fx.user("group-only", view("npm-group", "browse", "read", "add")...)
 
-	if w := fx.publishTo(reader, h, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
+	if w := fx.publishTo(reader, h, npmtest.Package{Name: "p", Version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
 		t.Fatalf("publish as a reader: %d", w.Code)
 	}
-	if w := fx.publishTo(groupOnly, g, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
+	if w := fx.publishTo(groupOnly, g, npmtest.Package{Name: "p", Version: "1.0.0"}, nil); w.Code != http.StatusForbidden {
 		t.Fatalf("publish through the group without add on its member: %d", w.Code)
 	}
-	if w := fx.publishTo(publisher, h, pkg{name: "p", version: "1.0.0"}, nil); w.Code != http.StatusOK {
+	if w := fx.publishTo(publisher, h, npmtest.Package{Name: "p", Version: "1.0.0"}, nil); w.Code != http.StatusOK {
 		t.Fatalf("publish with add: %d %s", w.Code, w.Body.String())
 	}
-	fx.publishTo(publisher, h, pkg{name: "p", version: "2.0.0"}, nil)
+	fx.publishTo(publisher, h, npmtest.Package{Name: "p", Version: "2.0.0"}, nil)
 	read := func(ctx context.Context) map[string]any {
 		var d map[string]any
 		json.Unmarshal(fx.do(ctx, h, http.MethodGet, "p?write=true", nil, nil).Body.Bytes(), &d)

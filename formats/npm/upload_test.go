@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/repo"
@@ -26,8 +27,8 @@ func TestUploadComponent(t *testing.T) {
 	fx := newFixture(t)
 	ctx := auth.WithPrincipal(t.Context(), auth.System())
 	h := fx.hosted("npm-hosted")
-	p := pkg{name: "@acme/uploaded", version: "2.0.0"}
-	tgz := p.tgz(t)
+	p := npmtest.Package{Name: "@acme/uploaded", Version: "2.0.0"}
+	tgz := p.Tarball()
 	if err := fx.M.UploadComponent(ctx, "npm-hosted", uploadOf(tgz)); err != nil {
 		t.Fatal(err)
 	}

@@ -19,10 +19,10 @@ func TestListingsNeedARepository(t *testing.T) {
 	}
 }
 
-func TestSearchRefusesUnknownParameters(t *testing.T) {
+func TestSearchRefusesBadParameters(t *testing.T) {
 	c := newRESTClient(t)
 	for _, path := range []string{"/v1/search", "/v1/search/assets", "/v1/search/assets/download"} {
-		for _, param := range []string{"sha2", "npm.author", "nuget.id"} {
+		for _, param := range []string{"sha2", "nuget.id", "prerelease"} { // unknown, unknown, not true or false
 			rec := c.do(http.MethodGet, path+"?"+param+"=x", "")
 			expectValidationList(t, rec)
 			if !strings.Contains(rec.Body.String(), "PARAMETER "+param) {

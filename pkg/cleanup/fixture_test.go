@@ -1,14 +1,8 @@
 package cleanup_test
 
 import (
-	"archive/tar"
 	"bytes"
-	"compress/gzip"
 	"context"
-	"crypto/sha1"
-	"crypto/sha512"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/xml"
 	"io"
@@ -22,6 +16,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/formats/maven"
 	"github.com/nexus-go/nexus-go/formats/npm"
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -104,28 +99,9 @@ func publishMaven(t *testing.T, env *managertest.Env, r repo.Repository, name, v
 
 func publishNPM(t *testing.T, env *managertest.Env, r repo.Repository, name, version string) string {
 	t.Helper()
-	var buf bytes.Buffer
-	zw := gzip.NewWriter(&buf)
-	tw := tar.NewWriter(zw)
-	pj, _ := json.Marshal(map[string]string{"name": name, "version": version})
-	tw.WriteHeader(&tar.Header{Name: "package/package.json", Mode: 0o644, Size: int64(len(pj)), Typeflag: tar.TypeReg})
-	tw.Write(pj)
-	tw.Close()
-	zw.Close()
-	tgz := buf.Bytes()
-	s1, s512 := sha1.Sum(tgz), sha512.Sum512(tgz)
-	file := name + "-" + version + ".tgz"
-	doc, _ := json.Marshal(map[string]any{
-		"_id": name, "name": name, "dist-tags": map[string]string{"latest": version},
-		"versions": map[string]any{version: map[string]any{"name": name, "version": version, "_id": name + "@" + version,
-			"dist": map[string]any{"shasum": hex.EncodeToString(s1[:]),
-				"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
-				"tarball":   "http://127.0.0.1/repository/" + r.Name() + "/" + name + "/-/" + file}}},
-		"_attachments": map[string]any{file: map[string]any{"content_type": "application/octet-stream",
-			"data": base64.StdEncoding.EncodeToString(tgz), "length": len(tgz)}},
-	})
-	put(t, env, r, name, doc, map[string]string{"Content-Type": "application/json"})
-	return name + "/-/" + file
+	p := npmtest.Package{Name: name, Version: version}
+	put(t, env, r, name, p.Body(), map[string]string{"Content-Type": "application/json"})
+	return p.Path()
 }
 
 func read(t *testing.T, r repo.Repository, p string) []byte {

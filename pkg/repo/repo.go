@@ -15,6 +15,7 @@ import (
 	digest "github.com/opencontainers/go-digest"
 
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
@@ -218,15 +219,54 @@ type SearchTerms interface {
 }
 
 // SearchTerm is one search parameter of a format: it matches a component
-// field, or a value taken from an asset's path.
+// field, values taken from an asset or from the format's metadata, or it
+// stands for other terms.
 type SearchTerm struct {
 	Param string
 	// Component is the component field the parameter matches: "group",
-	// "name" or "version"; empty for an asset term.
+	// "name" or "version"; empty for the other kinds.
 	Component string
 	// Asset is, for an asset term, the parameter's values for an asset:
 	// the term matches an asset if it matches any of them.
 	Asset func(a *meta.Asset) []string
+	// Metadata is, for a term on what the format's metadata says of a
+	// component (npm: the package.json and dist-tags in the packument),
+	// the lookup of its values for the components of one repository; the
+	// term matches a component if it matches any of them. A search makes
+	// one lookup per repository and term, so the lookup may keep what it
+	// reads for that search: the answer follows the metadata as it is
+	// when the search runs. stored reads what the repository stores at a
+	// path (see ReadStored), nil where nothing is.
+	Metadata func(stored func(path string) ([]byte, error)) func(c *meta.Component) ([]string, error)
+	// Text marks free-text values (a description, keywords): the pattern
+	// matches a whole value or one of its words, ignoring case.
+	Text bool
+	// Negate makes an asset or metadata term match where none of the
+	// values match (npm.tagged_not).
+	Negate bool
+	// Expand is, for a term that stands for others (Maven's gavec), the
+	// values of those terms that its value gives; an error refuses the
+	// value.
+	Expand func(value string) (map[string]string, error)
+}
+
+// ReadStored returns the metadata stored at path of r as it is stored:
+// never asking an upstream or a member (a group stores nothing), nor
+// rewritten; errs.NotFound if there is none. It is for what the server
+// reads of metadata for itself (searches), not for serving it.
+func ReadStored(ctx context.Context, r Repository, path string) ([]byte, error) {
+	s, ok := r.(interface {
+		cached(ctx context.Context, p string) (*Content, error)
+	})
+	if !ok {
+		return nil, errs.New(errs.NotFound, "%s stores nothing", r.Name())
+	}
+	c, err := s.cached(ctx, path)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Body.Close()
+	return readMetadata(c)
 }
 
 // GroupMembers is implemented by group repositories.

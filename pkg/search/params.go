@@ -12,14 +12,9 @@ import (
 // checksumParams are Nexus's checksum parameters, each an algorithm.
 var checksumParams = []string{string(blob.MD5), string(blob.SHA1), string(blob.SHA256), string(blob.SHA512)}
 
-// unsupported are parameters of Nexus's search, for formats served here,
-// that this server cannot answer: refused by name rather than ignored, so
-// a client never takes "no filter" for "no match".
-var unsupported = []string{"npm.author", "npm.description", "npm.keywords", "npm.license",
-	"npm.tagged_is", "npm.tagged_not", "prerelease", "gavec"}
-
 // ParseQuery reads a REST or UI query string: format, repository, group,
-// name, version, q, the checksums, the formats' terms, sort and direction.
+// name, version, q, prerelease, the checksums, the formats' terms, sort
+// and direction.
 // Every other parameter is refused (an errs.FieldError naming it) but those
 // the caller reads itself (paging). Components and Assets check the
 // values, after the caller's privilege: over-long terms, and a format's
@@ -29,7 +24,7 @@ func (s *Service) ParseQuery(v url.Values, paging ...string) (Query, error) {
 		Name: v.Get("name"), Version: v.Get("version"), Keyword: v.Get("q"),
 		Sort: v.Get("sort"), Direction: v.Get("direction")}
 	known := map[string]bool{"repository": true, "format": true, "group": true, "name": true, "version": true,
-		"q": true, "sort": true, "direction": true}
+		"q": true, "prerelease": true, "sort": true, "direction": true}
 	for _, p := range paging {
 		known[p] = true
 	}
@@ -59,11 +54,17 @@ func (s *Service) ParseQuery(v url.Values, paging ...string) (Query, error) {
 	for _, name := range names {
 		switch {
 		case known[name]:
-		case slices.Contains(unsupported, name):
-			return Query{}, &errs.FieldError{Field: name, Message: "is not supported by this server"}
 		default:
 			return Query{}, &errs.FieldError{Field: name, Message: "is not a search parameter"}
 		}
+	}
+	switch pre := strings.ToLower(v.Get("prerelease")); pre {
+	case "":
+	case "true", "false":
+		pre := pre == "true"
+		q.Prerelease = &pre
+	default:
+		return Query{}, &errs.FieldError{Field: "prerelease", Message: "must be true or false"}
 	}
 	if _, ok := sortIndex[q.Sort]; q.Sort != "" && !ok {
 		return Query{}, &errs.FieldError{Field: "sort", Message: "must be one of group, name, version, repository"}

@@ -41,6 +41,10 @@ type Query struct {
 	Version    string
 	Keyword    string            // Nexus's q: anywhere in group, name or version
 	Terms      map[string]string // the formats' own (repo.SearchTerms), e.g. "maven.groupId"
+	// Prerelease, if set, keeps the components that are (or are not)
+	// prereleases as their format's repo.CleanupCriteria tells; a format
+	// without that notion has none.
+	Prerelease *bool
 	// Checksums are exact hex digests an asset must have, by algorithm
 	// (md5, sha1, sha256, sha512).
 	Checksums map[string]string
@@ -87,6 +91,10 @@ type plan struct {
 	repository, format           string
 	group, name, version, needle string
 	assetTerms                   []func(*meta.Asset) bool
+	// componentTerms check the component itself (prerelease).
+	componentTerms []func(*meta.Component) bool
+	// metadata checks the metadata terms, nil without any (see described).
+	metadata *metadataTerms
 	// sort is the ordering asked for (by), if any, and desc its direction.
 	sort *meta.IndexKind
 	desc bool
@@ -100,31 +108,11 @@ func tooLong(param string) error {
 // replaces the field it matches; any of its terms implies its format.
 func (s *Service) compile(q Query) (plan, error) {
 	p := plan{repository: q.Repository, format: q.Format, group: q.Group, name: q.Name, version: q.Version}
-	for _, t := range s.terms() {
-		v := q.Terms[t.Param]
-		if v == "" {
-			continue
-		}
-		if len(v) > MaxTerm {
-			return plan{}, tooLong(t.Param)
-		}
-		if p.format != "" && p.format != t.format {
-			return plan{}, &errs.FieldError{Field: t.Param, Message: "applies to format " + t.format + " only"}
-		}
-		p.format = t.format
-		switch t.Component {
-		case "group":
-			p.group = v
-		case "name":
-			p.name = v
-		case "version":
-			p.version = v
-		default:
-			values := t.Asset
-			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool {
-				return slices.ContainsFunc(values(a), func(s string) bool { return wildcard.Match(v, s) })
-			})
-		}
+	if err := s.compileTerms(&p, q.Terms); err != nil {
+		return plan{}, err
+	}
+	if q.Prerelease != nil {
+		p.componentTerms = append(p.componentTerms, s.prereleaseTerm(*q.Prerelease))
 	}
 	for param, v := range map[string]string{"repository": q.Repository, "format": q.Format, "group": q.Group,
 		"name": q.Name, "version": q.Version, "q": q.Keyword} {
@@ -189,7 +177,8 @@ func (p plan) choose() meta.Seek {
 
 // component reports whether c matches the plan's component fields.
 func (p plan) component(c *meta.Component) bool {
-	return (p.format == "" || c.Format == p.format) && p.fields(c.Repository, c.Group, c.Name, c.Version)
+	return (p.format == "" || c.Format == p.format) && p.fields(c.Repository, c.Group, c.Name, c.Version) &&
+		!slices.ContainsFunc(p.componentTerms, func(m func(*meta.Component) bool) bool { return !m(c) })
 }
 
 // fields matches what a component's key holds (all but the format).
@@ -253,6 +242,9 @@ func (s *Service) start(ctx context.Context, q Query, after string, limit int) (
 	if err != nil {
 		return plan{}, "", 0, err
 	}
+	if p.metadata != nil {
+		p.metadata.start(ctx, s.repos)
+	}
 	raw, err := base64.RawURLEncoding.DecodeString(after)
 	if err != nil {
 		return plan{}, "", 0, badCursor
@@ -304,6 +296,9 @@ func (s *Service) components(ctx context.Context, q Query, after string, limit i
 		v := visible(c.Repository)
 		if !p.component(c) || !v.some {
 			return true, nil
+		}
+		if ok, err := p.described(c); !ok || err != nil {
+			return err == nil, err
 		}
 		if len(p.assetTerms) > 0 || !v.all {
 			as, err := assets()
@@ -358,6 +353,9 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 		v := visible(c.Repository)
 		if !p.component(c) || !v.some {
 			return true, nil
+		}
+		if ok, err := p.described(c); !ok || err != nil {
+			return err == nil, err
 		}
 		as, err := load()
 		if err != nil {

@@ -72,6 +72,9 @@ func (s *Service) sorted(ctx context.Context, p plan, visible func(string) brows
 		if !p.component(c) || !v.some {
 			return true, nil
 		}
+		if ok, err := p.described(c); !ok || err != nil {
+			return err == nil, err
+		}
 		as, err := load()
 		if err != nil {
 			return false, err

@@ -126,15 +126,15 @@ func TestDockerTerms(t *testing.T) {
 	}
 }
 
-// Unknown, unsupported and malformed parameters are refused by name.
+// Unknown and malformed parameters are refused by name.
 func TestParseQueryRefusals(t *testing.T) {
 	fx := newFixture(t)
 	for param, v := range map[string]url.Values{
 		"foo":        {"foo": {"x"}},
-		"npm.author": {"npm.author": {"x"}},
 		"nuget.id":   {"nuget.id": {"x"}},
 		"sort":       {"sort": {"size"}},
 		"direction":  {"direction": {"up"}},
+		"prerelease": {"prerelease": {"yes"}},
 	} {
 		_, err := fx.s.ParseQuery(v)
 		var fe *errs.FieldError
