@@ -7,10 +7,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"compress/gzip"
-	"crypto/sha1"
-	"crypto/sha512"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,6 +18,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 )
 
 // npmHTTP is the client of the fixtures' raw npm requests.
@@ -191,13 +190,7 @@ func (p npmPkg) publishBody(registry string) []byte {
 
 // npmDist is the dist object of a tarball's bytes.
 func npmDist(registry, name, file string, tgz []byte) map[string]any {
-	s1 := sha1.Sum(tgz)
-	s512 := sha512.Sum512(tgz)
-	return map[string]any{
-		"shasum":    hex.EncodeToString(s1[:]),
-		"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
-		"tarball":   registry + name + "/-/" + file,
-	}
+	return npmtest.Dist(tgz, registry+name+"/-/"+file)
 }
 
 // couchLogin sends the couch request of npm login (and adduser) for c to

@@ -67,21 +67,27 @@ func (p Package) Path() string { return p.Name + "/-/" + p.File() }
 // Manifest is the version's manifest for tarball tgz, with its dist
 // (shasum, integrity, a tarball URL on 127.0.0.1) and p.Extra.
 func (p Package) Manifest(tgz []byte) map[string]any {
-	s1 := sha1.Sum(tgz)
-	s512 := sha512.Sum512(tgz)
 	m := map[string]any{
 		"name": p.Name, "version": p.Version, "description": "the " + p.Name + " package",
 		"readme": "# " + p.Name, "_id": p.Name + "@" + p.Version,
-		"dist": map[string]any{
-			"shasum":    hex.EncodeToString(s1[:]),
-			"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
-			"tarball":   "http://127.0.0.1/repository/x/" + p.Path(),
-		},
+		"dist": Dist(tgz, "http://127.0.0.1/repository/x/"+p.Path()),
 	}
 	for k, v := range p.Extra {
 		m[k] = v
 	}
 	return m
+}
+
+// Dist is the dist object of a version with tarball tgz at tarballURL:
+// its sha1 shasum and sha512 integrity.
+func Dist(tgz []byte, tarballURL string) map[string]any {
+	s1 := sha1.Sum(tgz)
+	s512 := sha512.Sum512(tgz)
+	return map[string]any{
+		"shasum":    hex.EncodeToString(s1[:]),
+		"integrity": "sha512-" + base64.StdEncoding.EncodeToString(s512[:]),
+		"tarball":   tarballURL,
+	}
 }
 
 // Document is the document npm publish sends for p with tarball tgz,
