@@ -77,6 +77,18 @@ func (rr *routingRules) exists(name string) bool {
 
 // allows reports whether the rule named name lets a request for path
 // through; no rule (or one deleted meanwhile) allows everything.
+// blockAll makes rule name refuse every path: a stored rule that no
+// longer compiles (an expression an older version accepted) fails closed,
+// never open.
+func (rr *routingRules) blockAll(name string) {
+	rr.mu.Lock()
+	defer rr.mu.Unlock()
+	if rr.rules == nil {
+		rr.rules, rr.modes = map[string][]*regexp.Regexp{}, map[string]string{}
+	}
+	rr.rules[name], rr.modes[name] = []*regexp.Regexp{}, RoutingAllow
+}
+
 func (rr *routingRules) allows(name, path string) bool {
 	if rr == nil || name == "" {
 		return true
@@ -113,7 +125,8 @@ func (m *Manager) loadRoutingRules() error {
 	}
 	for _, r := range rules {
 		if err := m.routes.set(r); err != nil {
-			m.opts.Log.Error("routing rule not loaded", "rule", r.Name, "err", err)
+			m.routes.blockAll(r.Name)
+			m.opts.Log.Error("routing rule does not compile: its repositories serve nothing until it is fixed", "rule", r.Name, "err", err)
 		}
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 func TestRoutingRules(t *testing.T) {
@@ -95,4 +96,21 @@ func TestRoutingRuleValidation(t *testing.T) {
 		t.Fatal("the rule did not survive a restart")
 	}
 	wantField(t, e.m.DeleteRoutingRule(ctx, "r"), "name")
+
+	// A stored rule that no longer compiles ("a)|(b" compiled once wrapped
+	// in anchors) blocks every path rather than none.
+	up := newUpstream(t, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "up") })
+	if err := e.m.SaveRoutingRule(ctx, RoutingRule{Name: "r2", Mode: RoutingBlock, Matchers: []string{"/x"}}, true); err != nil {
+		t.Fatal(err)
+	}
+	newProxyRepo(t, e, "p2", up.URL, func(c *Config) { c.RoutingRule = "r2" })
+	if err := e.db.PutRoutingRule(meta.RoutingRule{Name: "r2", Mode: RoutingBlock, Matchers: []string{"/a)|(/b"}}); err != nil {
+		t.Fatal(err)
+	}
+	e.reopen()
+	_, err := e.lookup("p2").Get(ctx, "c/d.txt")
+	wantKind(t, err, errs.NotFound, "a path under a rule that does not compile")
+	if up.hits.Load() != 0 {
+		t.Error("a rule that does not compile let a path reach the upstream")
+	}
 }
