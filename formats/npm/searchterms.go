@@ -8,28 +8,35 @@ import (
 )
 
 // SearchTerms are Nexus's npm.* search parameters: npm.scope is the
-// component's group (the scope without "@"); the others are read from
-// the packument when a search runs, so they follow every publish,
-// dist-tag change, unpublish and proxy refresh without a copy to keep in
-// step: author, description, keywords and license from the version's
-// package.json, and the dist-tags that point at the version
-// (npm.tagged_not matches the versions the tag does not point at).
+// component's group (the scope without "@"); author, description,
+// keywords and license are read from the version's package.json in the
+// packument when a search runs, so they follow every publish, unpublish
+// and proxy refresh without a copy to keep in step; npm.tagged_is and
+// npm.tagged_not take Nexus's one tag, "unstable": a version below 1.0.0.
 func (f *Format) SearchTerms() []repo.SearchTerm {
-	tags := packumentTerm(func(top object) func(version string) []string {
-		byVersion := map[string][]string{}
-		for tag, v := range distTagsOf(top) {
-			byVersion[v] = append(byVersion[v], tag)
-		}
-		return func(version string) []string { return byVersion[version] }
-	})
 	return []repo.SearchTerm{
 		{Param: "npm.scope", Component: "group"},
 		{Param: "npm.author", Metadata: manifestTerm(author), Text: true},
 		{Param: "npm.description", Metadata: manifestTerm(func(m object) []string { return texts(m.get("description")) }), Text: true},
 		{Param: "npm.keywords", Metadata: manifestTerm(func(m object) []string { return texts(m.get("keywords")) }), Text: true},
 		{Param: "npm.license", Metadata: manifestTerm(license), Text: true},
-		{Param: "npm.tagged_is", Metadata: tags},
-		{Param: "npm.tagged_not", Metadata: tags, Negate: true},
+		{Param: "npm.tagged_is", Metadata: tagged},
+		{Param: "npm.tagged_not", Metadata: tagged, Negate: true},
+	}
+}
+
+// tagUnstable is the tag Nexus gives versions below 1.0.0 (prereleases of
+// 1.0.0 included, and versions that are not semver).
+const tagUnstable = "unstable"
+
+// tagged is the lookup of a version's tags, from the version alone: it
+// reads nothing.
+func tagged(func(string) ([]byte, error)) func(*meta.Component) ([]string, error) {
+	return func(c *meta.Component) ([]string, error) {
+		if _, ok := parseVersion(c.Version); !ok || compareVersions(c.Version, "1.0.0") < 0 {
+			return []string{tagUnstable}, nil
+		}
+		return nil, nil
 	}
 }
 

@@ -59,8 +59,8 @@ type ExternalRealm interface {
 	Authenticate(ctx context.Context, user, password string) (*ExternalUser, error)
 	// Lookup finds a user who proved who they are before (the holder of a
 	// token or a session), without a password. It may answer with the
-	// same *ExternalUser while that answer holds: the service then reuses
-	// the principal it built from it.
+	// same *ExternalUser while that answer holds, never changing it: the
+	// service then reuses the principal it built from it.
 	Lookup(ctx context.Context, user string) (*ExternalUser, error)
 }
 

@@ -52,9 +52,7 @@ func (s *Service) ParseQuery(v url.Values, paging ...string) (Query, error) {
 	}
 	slices.Sort(names)
 	for _, name := range names {
-		switch {
-		case known[name]:
-		default:
+		if !known[name] {
 			return Query{}, &errs.FieldError{Field: name, Message: "is not a search parameter"}
 		}
 	}

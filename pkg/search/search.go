@@ -288,7 +288,7 @@ func (s *Service) components(ctx context.Context, q Query, after string, limit i
 		return nil, "", 0, err
 	}
 	visible := s.visibility(ctx)
-	if !p.inIndexOrder() {
+	if !p.inIndexOrder() || p.metadata != nil {
 		return s.sortedComponents(ctx, p, visible, from, limit)
 	}
 	last := ""
@@ -296,9 +296,6 @@ func (s *Service) components(ctx context.Context, q Query, after string, limit i
 		v := visible(c.Repository)
 		if !p.component(c) || !v.some {
 			return true, nil
-		}
-		if ok, err := p.described(c); !ok || err != nil {
-			return err == nil, err
 		}
 		if len(p.assetTerms) > 0 || !v.all {
 			as, err := assets()
@@ -340,7 +337,7 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 	if err != nil {
 		return nil, "", err
 	}
-	if !p.inIndexOrder() {
+	if !p.inIndexOrder() || p.metadata != nil {
 		return s.sortedAssets(ctx, p, s.visibility(ctx), from, limit)
 	}
 	from, fromPath, resumed := strings.Cut(from, assetCursor)
@@ -353,9 +350,6 @@ func (s *Service) Assets(ctx context.Context, q Query, after string, limit int) 
 		v := visible(c.Repository)
 		if !p.component(c) || !v.some {
 			return true, nil
-		}
-		if ok, err := p.described(c); !ok || err != nil {
-			return err == nil, err
 		}
 		as, err := load()
 		if err != nil {

@@ -62,8 +62,10 @@ func sortField(kind meta.IndexKind, c *meta.Component) string {
 	return c.Repository
 }
 
-// sorted reads every match of p (at most MaxSorted) and sorts them; it
-// also tells how many index entries it visited.
+// sorted reads every match of p (at most MaxSorted) and sorts them, when
+// p asks for another order; it also tells how many index entries it
+// visited. The metadata terms, read outside the scan's transaction, are
+// checked on those matches.
 func (s *Service) sorted(ctx context.Context, p plan, visible func(string) browsing) ([]hit, int, error) {
 	var hits []hit
 	full := false
@@ -71,9 +73,6 @@ func (s *Service) sorted(ctx context.Context, p plan, visible func(string) brows
 		v := visible(c.Repository)
 		if !p.component(c) || !v.some {
 			return true, nil
-		}
-		if ok, err := p.described(c); !ok || err != nil {
-			return err == nil, err
 		}
 		as, err := load()
 		if err != nil {
@@ -99,8 +98,28 @@ func (s *Service) sorted(ctx context.Context, p plan, visible func(string) brows
 		return nil, visited, err
 	}
 	if full {
+		if p.sort == nil {
+			return nil, visited, &errs.FieldError{Field: p.metadata.terms[0].param,
+				Message: fmt.Sprintf("the search matches more than %d components before this term: narrow it", MaxSorted)}
+		}
 		return nil, visited, &errs.FieldError{Field: "sort",
 			Message: fmt.Sprintf("the search matches more than %d components: narrow it to sort it", MaxSorted)}
+	}
+	if p.metadata != nil {
+		kept := hits[:0]
+		for _, h := range hits {
+			ok, err := p.described(h.c)
+			if err != nil {
+				return nil, visited, err
+			}
+			if ok {
+				kept = append(kept, h)
+			}
+		}
+		hits = kept
+	}
+	if p.sort == nil {
+		return hits, visited, nil
 	}
 	key := func(c *meta.Component) []string {
 		return []string{sortField(*p.sort, c), c.Repository, c.Group, c.Name, c.Version}

@@ -25,7 +25,7 @@ func (s *Service) compileTerms(p *plan, values map[string]string) error {
 	}
 	for _, t := range terms {
 		v := values[t.Param]
-		if v == "" || t.Expand != nil {
+		if v == "" {
 			continue
 		}
 		if len(v) > MaxTerm {
@@ -34,7 +34,12 @@ func (s *Service) compileTerms(p *plan, values map[string]string) error {
 		if p.format != "" && p.format != t.format {
 			return &errs.FieldError{Field: t.Param, Message: "applies to format " + t.format + " only"}
 		}
+		// A term that stands for others implies its format even when
+		// they are all left empty ("gavec=::").
 		p.format = t.format
+		if t.Expand != nil {
+			continue
+		}
 		switch {
 		case t.Component == "group":
 			p.group = v
@@ -46,7 +51,7 @@ func (s *Service) compileTerms(p *plan, values map[string]string) error {
 			if p.metadata == nil {
 				p.metadata = &metadataTerms{}
 			}
-			p.metadata.terms = append(p.metadata.terms, metadataTerm{lookup: t.Metadata, match: matcher(t.SearchTerm, v)})
+			p.metadata.terms = append(p.metadata.terms, metadataTerm{param: t.Param, lookup: t.Metadata, match: matcher(t.SearchTerm, v)})
 		default:
 			of, match := t.Asset, matcher(t.SearchTerm, v)
 			p.assetTerms = append(p.assetTerms, func(a *meta.Asset) bool { return match(of(a)) })
@@ -124,15 +129,24 @@ func (s *Service) prereleaseTerm(want bool) func(*meta.Component) bool {
 }
 
 // metadataTerms are a search's metadata terms with the lookups it made:
-// one per repository and term, so what a lookup keeps lives for the search.
+// one per repository and term, so what a lookup keeps lives for the
+// search. They are checked after the scan, outside its transaction: a
+// lookup reads the metadata store, and bbolt deadlocks a read nested in
+// another while a write waits to grow the file.
 type metadataTerms struct {
 	terms []metadataTerm
 	ctx   context.Context
 	repos *repo.Manager
 	by    map[string][]func(*meta.Component) ([]string, error)
+	// lastRepo, lastPath and last are the last document read, of any
+	// repository: the terms of a component, and a package's versions one
+	// after another, read the same.
+	lastRepo, lastPath string
+	last               []byte
 }
 
 type metadataTerm struct {
+	param  string
 	lookup func(stored func(string) ([]byte, error)) func(*meta.Component) ([]string, error)
 	match  func([]string) bool
 }
@@ -143,30 +157,25 @@ func (m *metadataTerms) start(ctx context.Context, repos *repo.Manager) {
 }
 
 // lookups returns the lookups of the terms for the components of
-// repository name, made on first use. They share one read: the last
-// document read, as the terms of a component read the same.
+// repository name, made on first use.
 func (m *metadataTerms) lookups(name string) []func(*meta.Component) ([]string, error) {
 	if fns, ok := m.by[name]; ok {
 		return fns
 	}
 	r, found := m.repos.Lookup(name)
-	var lastPath string
-	var last []byte
 	stored := func(path string) ([]byte, error) {
-		if path == lastPath && last != nil {
-			return last, nil
+		if name == m.lastRepo && path == m.lastPath {
+			return m.last, nil
 		}
-		if !found {
-			return nil, nil
+		var b []byte
+		if found {
+			var err error
+			b, err = repo.ReadStored(m.ctx, r, path)
+			if err != nil && errs.KindOf(err) != errs.NotFound {
+				return nil, err
+			}
 		}
-		b, err := repo.ReadStored(m.ctx, r, path)
-		if errs.KindOf(err) == errs.NotFound {
-			return nil, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		lastPath, last = path, b
+		m.lastRepo, m.lastPath, m.last = name, path, b
 		return b, nil
 	}
 	fns := make([]func(*meta.Component) ([]string, error), len(m.terms))
@@ -178,7 +187,7 @@ func (m *metadataTerms) lookups(name string) []func(*meta.Component) ([]string, 
 }
 
 // described reports whether c matches the plan's metadata terms. It is
-// checked after the cheaper checks, on components the caller may browse.
+// checked last, on the components the caller may see with their assets.
 func (p plan) described(c *meta.Component) (bool, error) {
 	if p.metadata == nil {
 		return true, nil

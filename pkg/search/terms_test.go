@@ -8,9 +8,11 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/nexus-go/nexus-go/formats/npm/npmtest"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -130,7 +132,7 @@ func values(kv ...string) url.Values {
 	return v
 }
 
-// The npm.* terms read the version's package.json and the dist-tags;
+// The npm.* terms read the version's package.json or its version;
 // prerelease asks the formats; gavec stands for the maven.* terms. Text
 // terms match a whole value or a word, ignoring case, with wildcards.
 func TestFormatFilters(t *testing.T) {
@@ -156,11 +158,9 @@ func TestFormatFilters(t *testing.T) {
 		{values("npm.license", "mit"), []string{w1}},
 		{values("npm.license", "Apache-2.0"), []string{w2}},
 		{values("npm.license", "ISC"), []string{gadget}},
-		{values("npm.tagged_is", "latest"), []string{w1, gadget}},
-		{values("npm.tagged_is", "beta"), []string{w2}},
-		{values("npm.tagged_is", "*"), []string{w1, w2, gadget}},
-		{values("npm.tagged_not", "latest"), []string{w2}},
-		{values("npm.tagged_not", "beta"), []string{w1, gadget}},
+		{values("npm.tagged_is", "unstable"), nil},
+		{values("npm.tagged_not", "unstable"), []string{w1, w2, gadget}},
+		{values("gavec", "::"), []string{lib, snap, app}},
 		{values("npm.author", "alice", "npm.license", "apache-2.0"), nil},
 		{values("npm.scope", "acme", "npm.keywords", "json", "version", "2.*"), []string{w2}},
 		{values("npm.keywords", "nothing"), nil},
@@ -187,7 +187,7 @@ func TestFormatFilters(t *testing.T) {
 		want []string
 	}{
 		{values("gavec", "org.example:lib:1.0::sources"), []string{"org/example/lib/1.0/lib-1.0-sources.jar"}},
-		{values("npm.tagged_is", "beta"), []string{"@acme/widget/-/widget-2.0.0-beta.1.tgz"}},
+		{values("npm.tagged_not", "unstable", "npm.license", "apache*"), []string{"@acme/widget/-/widget-2.0.0-beta.1.tgz"}},
 		{values("npm.license", "isc", "prerelease", "false"), []string{"gadget/-/gadget-1.0.0.tgz"}},
 	} {
 		q, err := fx.s.ParseQuery(tc.q)
@@ -208,17 +208,15 @@ func TestFormatFilters(t *testing.T) {
 	}
 }
 
-// npm.tagged_is and npm.tagged_not follow the dist-tags as they are now:
-// npm dist-tag add and rm change the next search's answer.
-func TestDistTagMove(t *testing.T) {
-	fx := published(t)
-	fx.want(values("npm.tagged_is", "latest", "npm.scope", "acme"), "widget@1.0.0")
-	fx.send("npm-a", http.MethodPut, "-/package/@acme%2fwidget/dist-tags/latest", []byte(`"2.0.0-beta.1"`))
-	fx.want(values("npm.tagged_is", "latest", "npm.scope", "acme"), "widget@2.0.0-beta.1")
-	fx.want(values("npm.tagged_not", "latest", "npm.scope", "acme"), "widget@1.0.0")
-	fx.send("npm-a", http.MethodDelete, "-/package/@acme%2fwidget/dist-tags/beta", nil)
-	fx.want(values("npm.tagged_is", "beta"))
-	fx.want(values("npm.tagged_not", "beta"), "widget@1.0.0", "widget@2.0.0-beta.1", "gadget@1.0.0")
+// As in Nexus, versions below 1.0.0 are tagged unstable; the others are
+// not.
+func TestUnstableTag(t *testing.T) {
+	fx := newFixture(t)
+	for _, v := range []string{"0.9.0", "1.0.0-rc.1", "1.0.0", "1.2.0"} {
+		fx.publish(npmtest.Package{Name: "early", Version: v}, "latest")
+	}
+	fx.want(values("npm.tagged_is", "unstable"), "early@0.9.0", "early@1.0.0-rc.1")
+	fx.want(values("npm.tagged_not", "unstable"), "early@1.0.0", "early@1.2.0")
 }
 
 // Bad values of the new parameters are refused naming them.
@@ -248,8 +246,8 @@ func TestMetadataTermWithoutDocument(t *testing.T) {
 	fx := published(t)
 	fx.put(map[*meta.Component][]string{
 		{Repository: "npm-a", Format: "npm", Name: "orphan", Version: "1.0.0"}: {"orphan/-/orphan-1.0.0.tgz"}})
-	fx.want(values("npm.tagged_is", "*", "name", "orphan"))
-	fx.want(values("npm.tagged_not", "latest", "name", "orphan"), "orphan@1.0.0")
+	fx.want(values("npm.description", "*", "name", "orphan"))
+	fx.want(values("npm.tagged_not", "unstable", "name", "orphan"), "orphan@1.0.0")
 }
 
 // A proxy's metadata terms read the packument it has cached, never its
@@ -257,7 +255,7 @@ func TestMetadataTermWithoutDocument(t *testing.T) {
 func TestProxyMetadataTerms(t *testing.T) {
 	fx := newFixture(t)
 	var mu sync.Mutex
-	latest, asked := "1.0.0", 0
+	description, asked := "first cut", 0
 	tarballs := map[string][]byte{}
 	var upstream *httptest.Server
 	upstream = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
@@ -270,12 +268,12 @@ func TestProxyMetadataTerms(t *testing.T) {
 		}
 		versions := map[string]any{}
 		for _, v := range []string{"1.0.0", "2.0.0"} {
-			p := npmtest.Package{Name: "px", Version: v, Extra: map[string]any{"license": "MIT"}}
+			p := npmtest.Package{Name: "px", Version: v, Extra: map[string]any{"license": "MIT", "description": description}}
 			m := p.Manifest(p.Tarball())
 			m["dist"].(map[string]any)["tarball"] = upstream.URL + "/" + p.Path()
 			versions[v], tarballs[p.Path()] = m, p.Tarball()
 		}
-		json.NewEncoder(w).Encode(map[string]any{"name": "px", "dist-tags": map[string]string{"latest": latest}, "versions": versions})
+		json.NewEncoder(w).Encode(map[string]any{"name": "px", "dist-tags": map[string]string{"latest": "2.0.0"}, "versions": versions})
 	}))
 	defer upstream.Close()
 	cfg := repo.Config{Name: "npm-proxy", Format: "npm", Type: "proxy", Online: true,
@@ -288,14 +286,63 @@ func TestProxyMetadataTerms(t *testing.T) {
 	for _, p := range []string{"px", "px/-/px-1.0.0.tgz", "px/-/px-2.0.0.tgz"} {
 		fx.send("npm-proxy", http.MethodGet, p, nil)
 	}
-	fx.want(values("npm.tagged_is", "latest", "npm.license", "mit"), "px@1.0.0")
+	// A proxy records what it fetched after it has served it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if got, _ := fx.found(values("name", "px")); len(got) == 2 {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("the proxy's components: %v", got)
+		}
+	}
+	fx.want(values("npm.description", "first", "npm.license", "mit"), "px@1.0.0", "px@2.0.0")
 	mu.Lock()
-	latest, before := "2.0.0", asked
+	description, before := "second cut", asked
 	mu.Unlock()
-	fx.want(values("npm.tagged_is", "latest"), "px@1.0.0")
+	fx.want(values("npm.description", "second"))
 	if asked != before {
 		t.Fatalf("a search asked the upstream %d times", asked-before)
 	}
 	fx.send("npm-proxy", http.MethodGet, "px", nil)
-	fx.want(values("npm.tagged_is", "latest"), "px@2.0.0")
+	fx.want(values("npm.description", "second"), "px@1.0.0", "px@2.0.0")
+	fx.want(values("npm.description", "first"))
+}
+
+// Metadata terms read the store while writes grow it: a read nested in
+// the scan's transaction would deadlock bbolt (a writer waiting to remap
+// the file blocks new reads, and the scan waits on its nested read).
+func TestMetadataSearchDuringWrites(t *testing.T) {
+	fx := published(t)
+	hung := time.AfterFunc(2*time.Minute, func() { panic("a metadata search and writes deadlocked") })
+	defer hung.Stop()
+	done := make(chan struct{})
+	searched := make(chan error, 1)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				if n == 0 {
+					searched <- errors.New("no search ran")
+				}
+				close(searched)
+				return
+			default:
+			}
+			q, _ := fx.s.ParseQuery(values("npm.description", "*widget*"))
+			if _, _, err := fx.s.Components(fx.admin, q, "", MaxLimit); err != nil {
+				searched <- err
+				close(searched)
+				return
+			}
+			n++
+		}
+	}()
+	for i := range 300 {
+		fx.publish(npmtest.Package{Name: "filler", Version: "1.0." + strconv.Itoa(i),
+			Extra: map[string]any{"description": strings.Repeat("filler widget ", 200)}}, "latest")
+	}
+	close(done)
+	if err := <-searched; err != nil {
+		t.Fatal(err)
+	}
 }
