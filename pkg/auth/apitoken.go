@@ -63,15 +63,22 @@ func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts To
 	token := apiTokenPrefix + rand.Text()
 	t := &meta.Token{Key: tokenKey(token), Prefix: token[:len(apiTokenPrefix)+6], UserID: userID, Realm: realm,
 		Created: s.now().UTC(), ReadOnly: opts.ReadOnly, CIDRs: opts.CIDRs}
-	// A directory user signed in for itself: the token is theirs, not a
-	// local user's of the same name.
-	if p := PrincipalFrom(ctx); p != nil && p.external && p.UserID == userID {
-		t.Source = meta.SourceLDAP
-	}
+	t.Source = tokenSource(ctx, userID)
 	if err := s.db.CreateToken(t); err != nil {
 		return "", TokenInfo{}, err
 	}
 	return token, tokenInfo(t), nil
+}
+
+// tokenSource is the source of the tokens of userID the caller in ctx
+// creates and manages: a directory user's own (meta.SourceLDAP) when the
+// caller is that directory user, else the local user's (""). The two are
+// apart even when their IDs are the same.
+func tokenSource(ctx context.Context, userID string) string {
+	if p := PrincipalFrom(ctx); p != nil && p.external && p.UserID == userID {
+		return meta.SourceLDAP
+	}
+	return ""
 }
 
 // Tokens lists the tokens of userID in realm, to that user or to holders
@@ -84,9 +91,12 @@ func (s *Service) Tokens(ctx context.Context, userID, realm string) ([]TokenInfo
 	if err != nil {
 		return nil, err
 	}
-	out := make([]TokenInfo, len(ts))
-	for i, t := range ts {
-		out[i] = tokenInfo(t)
+	source := tokenSource(ctx, userID)
+	out := []TokenInfo{}
+	for _, t := range ts {
+		if t.Source == source {
+			out = append(out, tokenInfo(t))
+		}
 	}
 	return out, nil
 }
@@ -107,7 +117,7 @@ func (s *Service) RevokeToken(ctx context.Context, userID, keyOrToken string) er
 	if err != nil {
 		return err
 	}
-	if t.UserID != userID {
+	if t.UserID != userID || t.Source != tokenSource(ctx, userID) {
 		return errs.New(errs.NotFound, "token not found")
 	}
 	return s.db.DeleteToken(key)

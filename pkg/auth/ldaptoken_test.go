@@ -62,12 +62,27 @@ func TestDirectoryUserTokens(t *testing.T) {
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p != nil {
 		t.Errorf("a directory user's token stands for the local user dora: %+v", p)
 	}
+	// Nor does the local dora see or revoke it.
+	local, err := f.s.Authenticate(asSystem, "dora", "local-pw", "10.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asLocal := WithPrincipal(context.Background(), local)
+	if ts, err := f.s.Tokens(asLocal, "dora", NpmRealm); err != nil || len(ts) != 0 {
+		t.Errorf("the local dora lists %v, %v", ts, err)
+	}
+	if err := f.s.RevokeToken(asLocal, "dora", token); errs.KindOf(err) != errs.NotFound {
+		t.Errorf("the local dora revoked the directory user's token: %v", err)
+	}
 	// Deleting the local dora leaves the directory user's token theirs.
 	if err := f.db.DeleteUser("dora"); err != nil {
 		t.Fatal(err)
 	}
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p == nil || p.UserID != "dora" {
 		t.Errorf("the directory user's token after the local dora's delete: %+v", p)
+	}
+	if ts, err := f.s.Tokens(WithPrincipal(context.Background(), p), "dora", NpmRealm); err != nil || len(ts) != 1 {
+		t.Errorf("the directory user dora lists %v, %v", ts, err)
 	}
 	delete(dir, "dora")
 	if p := PrincipalFrom(resolveBearer(t, f.s, token, "10.0.0.1:1")); p != nil {
