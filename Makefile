@@ -72,6 +72,12 @@ test-deps:
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq slapd ldap-utils >/dev/null; \
 		else echo "slapd and ldap-utils are needed (apt-get install slapd ldap-utils)"; exit 1; fi; \
 	fi
+	@# aiosmtpd: the SMTP server of the mail tests (Debian's, for its python3).
+	@if ! python3 -c 'import aiosmtpd' 2>/dev/null && ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-aiosmtpd >/dev/null; \
+		else echo "python3-aiosmtpd is needed (apt-get install python3-aiosmtpd)"; exit 1; fi; \
+	fi
 	@if ! [ -x $(NEXUS_GO_CHROMIUM) ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \

@@ -27,6 +27,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/ldap"
+	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/scripts"
@@ -130,13 +131,14 @@ func serve(args []string) error {
 		return err
 	}
 	jobs.UseWritable(repos.Writable)
+	mailer := mail.New(db, security, trust)
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {
 		return err
 	}
 	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust).
-		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate))
+		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer)
 	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {

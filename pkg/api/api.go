@@ -12,6 +12,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/ldap"
+	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/scripts"
@@ -37,6 +38,8 @@ type API struct {
 	trust  *truststore.Store // nil: no /v1/security/ssl
 	// scripts serves /v1/script (WithScripts), or is nil.
 	scripts *scripts.Service
+	// mail serves /v1/email (WithMail), or is nil.
+	mail *mail.Service
 }
 
 // New returns the API over the repository manager, the security service and
@@ -63,6 +66,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerRealms(g)
 	a.registerSSL(g)
 	a.registerScripts(g)
+	a.registerEmail(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

@@ -34,10 +34,12 @@ func (a *API) setReadOnly(frozen bool) echo.HandlerFunc {
 }
 
 // writelessPosts are the routes posted to that write nothing: stopping a
-// task (cancelling a run) and a cleanup preview (a query with a body).
+// task (cancelling a run), a cleanup preview (a query with a body) and
+// an email verification (it only sends).
 var writelessPosts = map[string]bool{
 	"/v1/tasks/:id/stop":           true,
 	"/v1/cleanup-policies/preview": true,
+	"/v1/email/verify":             true,
 }
 
 // refuseWhileFrozen is the one check of the API's writes while the server

@@ -1,0 +1,205 @@
+package api
+
+import (
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/nexus-go/nexus-go/pkg/mail"
+	"github.com/nexus-go/nexus-go/pkg/mail/mailtest"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+)
+
+type emailFixture struct {
+	e  *echo.Echo
+	pw string
+	db *meta.DB
+}
+
+func newEmailFixture(t *testing.T) *emailFixture {
+	t.Helper()
+	st := repotest.NewStorage(t)
+	log := slog.New(slog.DiscardHandler)
+	security, pw := st.Security(t, log)
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log})
+	e := echo.New()
+	e.Use(security.Middleware())
+	New(repos, security, st.DB, "/", log).WithMail(mail.New(st.DB, security, nil)).Register(e.Group("/service/rest"))
+	return &emailFixture{e: e, pw: pw, db: st.DB}
+}
+
+func (f *emailFixture) do(user, pw, method, path, body string) *httptest.ResponseRecorder {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, "/service/rest/v1"+path, rd)
+	req.Header.Set("Content-Type", "application/json")
+	if user != "" {
+		req.SetBasicAuth(user, pw)
+	}
+	rec := httptest.NewRecorder()
+	f.e.ServeHTTP(rec, req)
+	return rec
+}
+
+func (f *emailFixture) admin(method, path, body string) *httptest.ResponseRecorder {
+	return f.do("admin", f.pw, method, path, body)
+}
+
+// expectEmail checks GET /v1/email answers exactly want.
+func (f *emailFixture) expectEmail(t *testing.T, want string) {
+	t.Helper()
+	rec := f.admin(http.MethodGet, "/email", "")
+	expectStatus(t, rec, http.StatusOK)
+	if got := strings.TrimSpace(rec.Body.String()); got != want {
+		t.Errorf("GET /v1/email =\n%s\nwant\n%s", got, want)
+	}
+}
+
+const defaultEmailJSON = `{"enabled":false,"host":"localhost","port":25,"username":"","password":null,"fromAddress":"nexus@example.org",` +
+	`"subjectPrefix":"","startTlsEnabled":false,"startTlsRequired":false,"sslOnConnectEnabled":false,` +
+	`"sslServerIdentityCheckEnabled":false,"nexusTrustStoreEnabled":false}`
+
+// emailBody is the configuration go-nexus-client's test sends (password
+// given as the JSON text pw, or left out when empty).
+func emailBody(username, pw string) string {
+	if pw != "" {
+		pw = `"password":` + pw + `,`
+	}
+	return `{"enabled":true,"host":"example.org","port":42,"username":"` + username + `",` + pw +
+		`"fromAddress":"sender@example.org","subjectPrefix":"prefix","startTlsEnabled":false,"startTlsRequired":false,` +
+		`"sslOnConnectEnabled":false,"sslServerIdentityCheckEnabled":false,"nexusTrustStoreEnabled":false}`
+}
+
+func emailJSONOf(username string) string {
+	return `{"enabled":true,"host":"example.org","port":42,"username":"` + username + `","password":null,` +
+		`"fromAddress":"sender@example.org","subjectPrefix":"prefix","startTlsEnabled":false,"startTlsRequired":false,` +
+		`"sslOnConnectEnabled":false,"sslServerIdentityCheckEnabled":false,"nexusTrustStoreEnabled":false}`
+}
+
+func (f *emailFixture) storedPassword(t *testing.T) string {
+	t.Helper()
+	s, err := f.db.Mail()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s.Password
+}
+
+func TestEmailRoundTrip(t *testing.T) {
+	f := newEmailFixture(t)
+	f.expectEmail(t, defaultEmailJSON)
+
+	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("uname", `"secret"`)), http.StatusNoContent)
+	f.expectEmail(t, emailJSONOf("uname"))
+	if pw := f.storedPassword(t); pw != "secret" {
+		t.Errorf("stored password = %q", pw)
+	}
+	// Updates without the password, left out or null, keep it.
+	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", "")), http.StatusNoContent)
+	f.expectEmail(t, emailJSONOf("username"))
+	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", "null")), http.StatusNoContent)
+	if pw := f.storedPassword(t); pw != "secret" {
+		t.Errorf("password after updates without one = %q", pw)
+	}
+	// An empty one replaces it.
+	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", `""`)), http.StatusNoContent)
+	if pw := f.storedPassword(t); pw != "" {
+		t.Errorf("password after an empty one = %q", pw)
+	}
+
+	expectStatus(t, f.admin(http.MethodDelete, "/email", ""), http.StatusNoContent)
+	f.expectEmail(t, defaultEmailJSON)
+}
+
+func TestEmailValidation(t *testing.T) {
+	f := newEmailFixture(t)
+	for _, tc := range []struct{ body, field string }{
+		{`{"enabled":false,"host":"example.org","port":0,"fromAddress":"nexus@example.org"}`, "port"},
+		{`{"enabled":false,"host":"example.org","port":65536,"fromAddress":"nexus@example.org"}`, "port"},
+		{`{"enabled":true,"host":"","port":25,"fromAddress":"nexus@example.org"}`, "host"},
+		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":"not an address"}`, "fromAddress"},
+		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":"a@example.org\r\nBcc: b@example.org"}`, "fromAddress"},
+		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":""}`, "fromAddress"},
+		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":"a@example.org","subjectPrefix":"x\ny"}`, "subjectPrefix"},
+	} {
+		rec := f.admin(http.MethodPut, "/email", tc.body)
+		expectValidationList(t, rec)
+		var list []ValidationError
+		decodeJSON(t, rec, &list)
+		if list[0].ID != "PARAMETER "+tc.field {
+			t.Errorf("%s: %s; want PARAMETER %s", tc.body, rec.Body.String(), tc.field)
+		}
+	}
+	expectStatus(t, f.admin(http.MethodPut, "/email", `{"port":`), http.StatusBadRequest)
+	f.expectEmail(t, defaultEmailJSON)
+}
+
+func TestEmailPrivileges(t *testing.T) {
+	f := newEmailFixture(t)
+	expectStatus(t, f.admin(http.MethodPost, "/security/roles", `{"id":"reader","privileges":["nx-settings-read"]}`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPost, "/security/users",
+		`{"userId":"reader","firstName":"R","lastName":"R","emailAddress":"r@example.org","password":"pw","status":"active","roles":["reader"]}`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPost, "/security/users",
+		`{"userId":"nobody","firstName":"N","lastName":"N","emailAddress":"n@example.org","password":"pw","status":"active","roles":[]}`), http.StatusOK)
+
+	expectStatus(t, f.do("nobody", "pw", http.MethodGet, "/email", ""), http.StatusForbidden)
+	expectStatus(t, f.do("reader", "pw", http.MethodGet, "/email", ""), http.StatusOK)
+	for _, r := range []struct{ method, path, body string }{
+		{http.MethodPut, "/email", emailBody("uname", `"secret"`)},
+		{http.MethodDelete, "/email", ""},
+		{http.MethodPost, "/email/verify", `"admin@example.org"`},
+	} {
+		expectStatus(t, f.do("reader", "pw", r.method, r.path, r.body), http.StatusForbidden)
+	}
+	expectStatus(t, f.do("", "", http.MethodGet, "/email", ""), http.StatusUnauthorized)
+}
+
+func TestEmailVerify(t *testing.T) {
+	f := newEmailFixture(t)
+	srv := mailtest.Start(t)
+	body := `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(srv.Port) +
+		`,"fromAddress":"nexus@example.org","subjectPrefix":"[nexus] "}`
+	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusNoContent)
+
+	rec := f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`)
+	expectStatus(t, rec, http.StatusOK)
+	if got := strings.TrimSpace(rec.Body.String()); got != `{"success":true}` {
+		t.Errorf("verify = %s", got)
+	}
+	if got := srv.Wait(t, 1, 5*time.Second)[0]; got.Header.Get("Subject") != "[nexus] Email configuration verification" {
+		t.Errorf("received %+v", got)
+	}
+	expectValidationList(t, f.admin(http.MethodPost, "/email/verify", `"not an address"`))
+
+	// A closed port: success false with the reason, well within the timeout.
+	body = `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(mailtest.FreePort(t)) + `,"fromAddress":"nexus@example.org"}`
+	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusNoContent)
+	began := time.Now()
+	rec = f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`)
+	expectStatus(t, rec, http.StatusOK)
+	var v emailValidation
+	decodeJSON(t, rec, &v)
+	if v.Success || !strings.Contains(v.Reason, "refused") {
+		t.Errorf("verify against a closed port = %+v", v)
+	}
+	if d := time.Since(began); d > mail.Timeout {
+		t.Errorf("verify took %s", d)
+	}
+
+	// Read-only: verifying writes nothing and goes on; changes are refused.
+	expectStatus(t, f.admin(http.MethodPost, "/read-only/freeze", ""), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusServiceUnavailable)
+	expectStatus(t, f.admin(http.MethodDelete, "/email", ""), http.StatusServiceUnavailable)
+}
