@@ -132,6 +132,7 @@ func serve(args []string) error {
 	}
 	jobs.UseWritable(repos.Writable)
 	mailer := mail.New(db, security, trust)
+	jobs.UseAlerts(mailer)
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {

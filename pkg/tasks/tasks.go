@@ -13,6 +13,7 @@ import (
 	"maps"
 	"sort"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 )
@@ -41,6 +43,11 @@ const (
 
 	StateWaiting = "WAITING"
 	StateRunning = "RUNNING"
+
+	// The notificationConditions: email the alert address after failed
+	// runs (Nexus's default, also when empty), or after every run.
+	NotifyFailure        = "FAILURE"
+	NotifySuccessFailure = "SUCCESS_FAILURE"
 )
 
 // Task is a stored task: its settings and the outcome of its last run.
@@ -99,6 +106,13 @@ type Service struct {
 	wg      sync.WaitGroup
 	// writable fails while the server is read-only (see UseWritable).
 	writable func() error
+	// alerter emails runs' outcomes to their task's alertEmail (UseAlerts), or is nil.
+	alerter Alerter
+}
+
+// Alerter sends the server's email (mail.Service: only when email is enabled).
+type Alerter interface {
+	Alert(ctx context.Context, m mail.Message) error
 }
 
 // Defaults are the tasks the server creates, each once (at the first start
@@ -180,6 +194,16 @@ func (s *Service) build(id string, in Settings, old *Task) (*Task, error) {
 	}
 	if in.Name == "" {
 		return nil, fieldErr("name", "may not be empty")
+	}
+	if in.AlertEmail != "" {
+		if _, err := mail.ParseAddress(in.AlertEmail); err != nil {
+			return nil, fieldErr("alertEmail", "must be an email address")
+		}
+	}
+	switch in.NotificationCondition {
+	case "", NotifyFailure, NotifySuccessFailure:
+	default:
+		return nil, fieldErr("notificationCondition", "must be %s or %s", NotifyFailure, NotifySuccessFailure)
 	}
 	f := Frequency{Schedule: Manual}
 	if in.Frequency != nil {
@@ -409,6 +433,37 @@ func (s *Service) finish(id string, began time.Time, msg string, err error, canc
 		s.log.Error("record task result", "task", id, "err", err)
 	}
 	s.plan(&done, ended)
+	if s.alerter != nil && done.AlertEmail != "" && (done.LastRunResult == ResultFailed ||
+		done.LastRunResult == ResultOK && done.NotificationCondition == NotifySuccessFailure) {
+		// In the background: a slow or failing mail server must neither
+		// delay the scheduler nor change the run's outcome.
+		go s.alert(s.base, s.alerter, done, s.types[done.Type].Name, ended)
+	}
+}
+
+// UseAlerts makes runs email their task's alertEmail with a: after a
+// failure, and after a success too with NotifySuccessFailure.
+func (s *Service) UseAlerts(a Alerter) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.alerter = a
+}
+
+// alert sends the email of t's run that ended at ended; a failure to send
+// is only logged.
+func (s *Service) alert(ctx context.Context, a Alerter, t Task, typeName string, ended time.Time) {
+	// A name is free text: its line breaks must not reach the subject.
+	name := strings.Join(strings.Fields(t.Name), " ")
+	outcome := "failed"
+	if t.LastRunResult == ResultOK {
+		outcome = "succeeded"
+	}
+	body := fmt.Sprintf("Task: %s\nType: %s (%s)\nID: %s\nResult: %s\nTime: %s\nDuration: %s\nMessage: %s\n",
+		t.Name, typeName, t.Type, t.ID, t.LastRunResult, ended.UTC().Format(time.RFC3339), t.LastDuration, t.Message)
+	m := mail.Message{To: t.AlertEmail, Subject: "Task " + name + " " + outcome, Body: body}
+	if err := a.Alert(ctx, m); err != nil {
+		s.log.Warn("task alert email not sent", "task", t.Name, "id", t.ID, "to", t.AlertEmail, "err", err)
+	}
 }
 
 // UseWritable makes RunDue skip due tasks while writable fails (the
