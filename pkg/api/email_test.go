@@ -1,59 +1,24 @@
 package api
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/mail/mailtest"
 	"github.com/nexus-go/nexus-go/pkg/meta"
-	"github.com/nexus-go/nexus-go/pkg/repo"
-	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
 
-type emailFixture struct {
-	e  *echo.Echo
-	pw string
-	db *meta.DB
-}
+type emailFixture struct{ *apiFixture }
 
 func newEmailFixture(t *testing.T) *emailFixture {
-	t.Helper()
-	st := repotest.NewStorage(t)
-	log := slog.New(slog.DiscardHandler)
-	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log})
-	e := echo.New()
-	e.Use(security.Middleware())
-	New(repos, security, st.DB, "/", log).WithMail(mail.New(st.DB, security, nil)).Register(e.Group("/service/rest"))
-	return &emailFixture{e: e, pw: pw, db: st.DB}
-}
-
-func (f *emailFixture) do(user, pw, method, path, body string) *httptest.ResponseRecorder {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, "/service/rest/v1"+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if user != "" {
-		req.SetBasicAuth(user, pw)
-	}
-	rec := httptest.NewRecorder()
-	f.e.ServeHTTP(rec, req)
-	return rec
-}
-
-func (f *emailFixture) admin(method, path, body string) *httptest.ResponseRecorder {
-	return f.do("admin", f.pw, method, path, body)
+	return &emailFixture{newAPIFixture(t, func(a *API, db *meta.DB, security *auth.Service) *API {
+		return a.WithMail(mail.New(db, security, nil))
+	})}
 }
 
 // expectEmail checks GET /v1/email answers exactly want.

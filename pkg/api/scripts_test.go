@@ -2,58 +2,23 @@ package api
 
 import (
 	"encoding/json"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
+	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/meta"
-	"github.com/nexus-go/nexus-go/pkg/repo"
-	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/scripts"
 )
 
-type scriptFixture struct {
-	e  *echo.Echo
-	pw string
-	db *meta.DB
-}
+type scriptFixture struct{ *apiFixture }
 
 // newScriptFixture serves the API with scripts.allow-creation set to allow.
 func newScriptFixture(t *testing.T, allow bool) *scriptFixture {
-	t.Helper()
-	st := repotest.NewStorage(t)
-	log := slog.New(slog.DiscardHandler)
-	security, pw := st.Security(t, log)
-	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log})
-	e := echo.New()
-	e.Use(security.Middleware())
-	New(repos, security, st.DB, "/", log).WithScripts(scripts.New(st.DB, security, allow)).Register(e.Group("/service/rest"))
-	return &scriptFixture{e: e, pw: pw, db: st.DB}
-}
-
-// do sends a request as user (anonymous when empty).
-func (f *scriptFixture) do(user, pw, method, path, body string) *httptest.ResponseRecorder {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
-	}
-	req := httptest.NewRequest(method, "/service/rest/v1"+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	if user != "" {
-		req.SetBasicAuth(user, pw)
-	}
-	rec := httptest.NewRecorder()
-	f.e.ServeHTTP(rec, req)
-	return rec
-}
-
-func (f *scriptFixture) admin(method, path, body string) *httptest.ResponseRecorder {
-	return f.do("admin", f.pw, method, path, body)
+	return &scriptFixture{newAPIFixture(t, func(a *API, db *meta.DB, security *auth.Service) *API {
+		return a.WithScripts(scripts.New(db, security, allow))
+	})}
 }
 
 // expectScriptResult checks a ScriptResultXO answer.
