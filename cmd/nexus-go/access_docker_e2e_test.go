@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // TestDockerClientsAccessRules drives the Docker engine and skopeo against
@@ -38,7 +40,7 @@ func TestDockerClientsAccessRules(t *testing.T) {
 	}
 
 	t.Run("ForceBasicAuth", func(t *testing.T) {
-		strictPort, openPort := freePort(t), freePort(t)
+		strictPort, openPort := testproc.FreePort(t), testproc.FreePort(t)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-strict", strictPort, true), nil)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-open", openPort, false), nil)
 		mustPush(conn(strictPort, "team/app:1.0"))
@@ -67,7 +69,7 @@ func TestDockerClientsAccessRules(t *testing.T) {
 	})
 
 	t.Run("GroupWritableMember", func(t *testing.T) {
-		ownPort, victimPort, groupPort := freePort(t), freePort(t), freePort(t)
+		ownPort, victimPort, groupPort := testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-own", ownPort, true), nil)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-victim", victimPort, true), nil)
 		mustPush(conn(victimPort, "victim/app:1.0"))
@@ -104,7 +106,7 @@ func TestDockerClientsAccessRules(t *testing.T) {
 	})
 
 	t.Run("TokensFollowTheirUser", func(t *testing.T) {
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-tok", port, true), nil)
 		s.createRole("tok-pusher", "nx-repository-view-docker-docker-tok-*")
 		user := func(status string, roles ...string) {

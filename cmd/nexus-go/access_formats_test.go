@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // accessFormat tells the access tests how to drive one format.
@@ -121,14 +123,14 @@ var rawAccess = accessFormat{
 var dockerAccess = accessFormat{
 	name: "docker",
 	hosted: func(t *testing.T, repo string) string {
-		return dockerHostedJSON(repo, freePort(t), false)
+		return dockerHostedJSON(repo, testproc.FreePort(t), false)
 	},
 	proxy: func(t *testing.T, s *nexusServer, repo, upstream string) string {
-		return dockerProxyJSON(repo, upstream, freePort(t), false,
+		return dockerProxyJSON(repo, upstream, testproc.FreePort(t), false,
 			fmt.Sprintf(`{"type":"username","username":"admin","password":%q}`, s.adminPW))
 	},
 	group: func(t *testing.T, repo, writable string, members ...string) string {
-		return dockerGroupJSON(repo, freePort(t), writable, members...)
+		return dockerGroupJSON(repo, testproc.FreePort(t), writable, members...)
 	},
 	// The upstream is the hosted repository's connector: a registry root.
 	upstreamURL: func(s *nexusServer, repo string) string {
@@ -150,7 +152,7 @@ var dockerAccess = accessFormat{
 		return paths
 	},
 	refusesAnonymous: func(t *testing.T, repo string, refuse bool) string {
-		return dockerHostedJSON(repo, freePort(t), refuse)
+		return dockerHostedJSON(repo, testproc.FreePort(t), refuse)
 	},
 	pathRoutes: []pathRoute{
 		{

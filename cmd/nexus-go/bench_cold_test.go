@@ -6,6 +6,8 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // target renders a measured ratio against the least it should be.
@@ -42,7 +44,7 @@ func BenchmarkDockerProxyColdLayer(b *testing.B) {
 	}
 
 	s := benchServer(b)
-	port := freePort(b)
+	port := testproc.FreePort(b)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", upstream, port, true, ""))
 	proxy := bpConnector(b, s, client, port)
 

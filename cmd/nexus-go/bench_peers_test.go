@@ -28,6 +28,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // peerWorkload is a blob count and size each registry is given.
@@ -86,7 +88,7 @@ func runPeerWorkload(b *testing.B, w peerWorkload, zot string) {
 	image := func(int) string { return bpUpImage }
 
 	s := benchServer(b)
-	port := freePort(b)
+	port := testproc.FreePort(b)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
 		dockerHostedJSON("docker-bench", port, true), nil)
 	peers := []peer{{"nexus-go", bpConnector(b, s, benchClient(), port)}}

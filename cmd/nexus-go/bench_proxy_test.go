@@ -21,6 +21,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // The two image names: the upstream (and so the proxy) has bpUpImage, the
@@ -70,7 +72,7 @@ func bpStartPeer(b *testing.B, what, bin string, env []string, args func(dir, ho
 	b.Helper()
 	dir := b.TempDir()
 	for attempt := 0; attempt < 3; attempt++ {
-		host := "127.0.0.1:" + strconv.Itoa(freePort(b))
+		host := "127.0.0.1:" + strconv.Itoa(testproc.FreePort(b))
 		logs := &logBuffer{}
 		cmd := exec.Command(bin, args(dir, host, attempt)...)
 		cmd.Dir, cmd.Env = dir, env
@@ -292,7 +294,7 @@ func BenchmarkDockerProxyGroup(b *testing.B) {
 	}
 
 	s := benchServer(b)
-	hostedPort, proxyPort, groupPort := freePort(b), freePort(b), freePort(b)
+	hostedPort, proxyPort, groupPort := testproc.FreePort(b), testproc.FreePort(b), testproc.FreePort(b)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
 		dockerHostedJSON("docker-hosted", hostedPort, true), nil)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", upstream, proxyPort, true, ""))

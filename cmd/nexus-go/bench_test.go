@@ -26,6 +26,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // The fixed workload.
@@ -347,7 +349,7 @@ func BenchmarkDockerRegistry(b *testing.B) {
 	s := benchServer(b)
 	idle := serverMem(b, s)
 
-	port := freePort(b)
+	port := testproc.FreePort(b)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
 		`{"name":"docker-bench","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true,"writePolicy":"allow"},`+
 			`"docker":{"v1Enabled":false,"forceBasicAuth":true,"httpPort":`+strconv.Itoa(port)+`}}`, nil)

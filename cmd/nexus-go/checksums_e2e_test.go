@@ -11,13 +11,15 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // A Docker layer is stored with its sha256 only; the first GETs of its
 // asset, concurrent, all show the four checksums.
 func TestAssetChecksumsComputedOnFirstGet(t *testing.T) {
 	s := startServer(t)
-	createDockerHosted(s, "docker-h", freePort(t))
+	createDockerHosted(s, "docker-h", testproc.FreePort(t))
 	layer := randomBytes(t, 3<<20)
 	status, _, body := dpDo(t, http.MethodPost, s.url("/v2/docker-h/team/app/blobs/uploads/?digest=sha256:"+sha(layer)), s.admin(), layer,
 		map[string]string{"Content-Type": "application/octet-stream"})

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // conformanceCountRe matches a count line of the "OCI Conformance Result"
@@ -53,7 +55,7 @@ func TestOCIConformance(t *testing.T) {
 	bin := e2eTool(t, "NEXUS_GO_CONFORMANCE", "the OCI conformance suite")
 
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
 		`{"name":"docker-conformance","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true,"writePolicy":"allow"},`+
 			`"docker":{"v1Enabled":false,"forceBasicAuth":true,"allowSparseManifests":true,"httpPort":`+strconv.Itoa(port)+`}}`, nil)

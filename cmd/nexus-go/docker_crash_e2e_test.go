@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // TestKill9DuringMonolithicBlobUpload kills the server while a monolithic
@@ -13,7 +15,7 @@ import (
 // session started before the kill is still there and can be finished.
 func TestKill9DuringMonolithicBlobUpload(t *testing.T) {
 	s := startServer(t)
-	createDockerHosted(s, "docker-h", freePort(t))
+	createDockerHosted(s, "docker-h", testproc.FreePort(t))
 	admin := s.admin()
 	const uploads = "/v2/docker-h/team/app/blobs/uploads/"
 

@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // e2eClientMissing fails the test when real clients are required
@@ -357,7 +359,7 @@ func mentions(out string, words ...string) bool {
 func TestDockerEngine(t *testing.T) {
 	eng := startDockerEngine(t)
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerHosted(s, "docker-h", port)
 	reg := "127.0.0.1:" + strconv.Itoa(port)
 	mainReg := "127.0.0.1:" + strconv.Itoa(s.port)
@@ -585,7 +587,7 @@ func TestDockerEngine(t *testing.T) {
 		}},
 
 		{"ConnectorPortMoves", func(t *testing.T) {
-			newPort := freePort(t)
+			newPort := testproc.FreePort(t)
 			s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/repositories/docker/hosted/docker-h", admin,
 				dockerHostedJSON("docker-h", newPort, true), nil)
 
@@ -779,7 +781,7 @@ func newSkopeo(t *testing.T) *skopeo {
 func TestSkopeoCopy(t *testing.T) {
 	sk := newSkopeo(t)
 	s := startServer(t)
-	p1, p2 := freePort(t), freePort(t)
+	p1, p2 := testproc.FreePort(t), testproc.FreePort(t)
 	createDockerHosted(s, "docker-src", p1)
 	createDockerHosted(s, "docker-dst", p2)
 	pw := s.adminPW

@@ -31,6 +31,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // distRegistry is a CNCF Distribution registry process on 127.0.0.1, with
@@ -56,7 +58,7 @@ func startDistRegistry(t *testing.T) *distRegistry {
 		}
 	}
 	for attempt := 0; attempt < 3; attempt++ {
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		r := &distRegistry{host: "127.0.0.1:" + strconv.Itoa(port), logs: &logBuffer{}}
 		r.base = "http://" + r.host
 		config := filepath.Join(dir, fmt.Sprintf("config-%d.yml", attempt))
@@ -676,7 +678,7 @@ func TestDockerProxyGroupEngine(t *testing.T) {
 	up := newCountingUpstream(t, reg)
 	s := startServer(t)
 	admin := s.admin()
-	pProxy, pHosted, pGroup := freePort(t), freePort(t), freePort(t)
+	pProxy, pHosted, pGroup := testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", up.url(), pProxy, true, ""))
 	createDockerHosted(s, "docker-hosted", pHosted)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/group", admin,
@@ -784,7 +786,7 @@ func TestDockerProxyFetchesBlobOnce(t *testing.T) {
 	reg := startDistRegistry(t)
 	up := newCountingUpstream(t, reg)
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", up.url(), port, true, ""))
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 
@@ -860,7 +862,7 @@ func TestDockerProxyUpstreamFailures(t *testing.T) {
 	}
 	s.restart()
 
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	admin := s.admin()
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", up.url(), port, true, ""))
 	// autoBlock off, so one failure does not block the next try.
@@ -958,7 +960,7 @@ func TestDockerProxyTokenUpstream(t *testing.T) {
 	reg.pushImage(t, "team/tok", "1.0", img)
 	up.requireToken("tok-"+sha(randomBytes(t, 16))[:16], "u", "p")
 
-	good, bad := freePort(t), freePort(t)
+	good, bad := testproc.FreePort(t), testproc.FreePort(t)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", up.url(), good, true, `{"type":"username","username":"u","password":"p"}`))
 	createDockerProxy(s, dockerProxyJSON("docker-proxy-bad", up.url(), bad, true, `{"type":"username","username":"u","password":"wrong"}`))
 
@@ -1022,7 +1024,7 @@ func TestDockerProxyTokenUpstream(t *testing.T) {
 	// indexType HUB: a one-segment name is the upstream's library/<name>,
 	// and the token is asked for that scope.
 	reg.pushImage(t, "library/tok", "1.0", img)
-	hub := freePort(t)
+	hub := testproc.FreePort(t)
 	createDockerProxy(s, strings.Replace(dockerProxyJSON("docker-hub", up.url(), hub, true, `{"type":"username","username":"u","password":"p"}`),
 		`"indexType":"REGISTRY"`, `"indexType":"HUB"`, 1))
 	hubBase := "http://127.0.0.1:" + strconv.Itoa(hub)
@@ -1077,7 +1079,7 @@ func TestDockerProxyTagRevalidation(t *testing.T) {
 	reg := startDistRegistry(t)
 	up := newCountingUpstream(t, reg)
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerProxy(s, dockerProxyAgeJSON("docker-proxy", up.url(), port, 0, true, ""))
 	base := "http://127.0.0.1:" + strconv.Itoa(port)
 	admin := s.admin()

@@ -13,6 +13,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // withV1 turns docker.v1Enabled on in a repository configuration from the
@@ -43,7 +45,7 @@ func TestDockerSearch(t *testing.T) {
 	eng := startDockerEngine(t)
 	up := startServer(t)
 	s := startServer(t)
-	upPort, hPort, pPort, gPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	upPort, hPort, pPort, gPort := testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t)
 	reg := func(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
 
 	// The upstream: a hosted repository of the other server, which wants

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // mountTmpfs mounts a tmpfs of size ("4m") at dir until the test ends, or
@@ -74,7 +76,7 @@ func blobStoresReady(s *nexusServer) (bool, string) {
 func TestFullDisk(t *testing.T) {
 	s := startServerEnv(t, "NEXUS_GO_BLOBSTORE_MIN_FREE_SPACE=1MiB")
 	s.createRepo("hosted", hostedBody("raw-h", "allow"))
-	createDockerHosted(s, "docker-h", freePort(t))
+	createDockerHosted(s, "docker-h", testproc.FreePort(t))
 	s.stop()
 	blobs := filepath.Join(s.dataDir, "blobs")
 	mountTmpfs(t, blobs, "4m")
@@ -130,7 +132,7 @@ func TestFullDisk(t *testing.T) {
 func TestDockerEngineFullDisk(t *testing.T) {
 	eng := startDockerEngine(t)
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerHosted(s, "docker-h", port)
 	s.stop()
 	blobs := filepath.Join(s.dataDir, "blobs")

@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // nexusBin is the binary under test, built by TestMain.
@@ -151,17 +153,6 @@ func startServerEnv(t testing.TB, env ...string) *nexusServer {
 	return s
 }
 
-// freePort returns a port that was free on 127.0.0.1 a moment ago.
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // serverEnv is the environment without any NEXUS_GO_* setting of the
 // caller's, bound to 127.0.0.1.
 func serverEnv() []string {
@@ -179,7 +170,7 @@ func serverEnv() []string {
 func (s *nexusServer) launch() {
 	s.t.Helper()
 	for attempt := 0; attempt < 3; attempt++ {
-		s.port = freePort(s.t)
+		s.port = testproc.FreePort(s.t)
 		s.base = "http://127.0.0.1:" + strconv.Itoa(s.port)
 		fmt.Fprintf(s.logs, "=== launch %d on port %d\n", attempt, s.port)
 		cmd := exec.Command(nexusBin, "serve", "--data-dir", s.dataDir, "--port", strconv.Itoa(s.port))

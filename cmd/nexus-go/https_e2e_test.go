@@ -23,6 +23,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
 )
 
@@ -123,7 +124,7 @@ func TestHTTPSMainPort(t *testing.T) {
 	roots := x509.NewCertPool()
 	roots.AddCert(ca.Cert)
 
-	sslPort := freePort(t)
+	sslPort := testproc.FreePort(t)
 	s := startServerEnv(t, "NEXUS_GO_APPLICATION_PORT_SSL="+strconv.Itoa(sslPort),
 		"NEXUS_GO_SSL_CERTIFICATE="+mainCert, "NEXUS_GO_SSL_KEY="+mainKey,
 		"NEXUS_GO_DOCKER_TLS_CERTIFICATE="+dockerCert, "NEXUS_GO_DOCKER_TLS_KEY="+dockerKey)
@@ -174,7 +175,7 @@ func TestHTTPSMainPort(t *testing.T) {
 	}
 
 	// A Docker HTTPS connector, whose certificate SIGHUP reloads too.
-	connPort := freePort(t)
+	connPort := testproc.FreePort(t)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(), tlsHostedJSON("docker-tls", connPort), nil)
 	connAddr := "127.0.0.1:" + strconv.Itoa(connPort)
 	waitSerial(t, connAddr, roots, dockerFirst)

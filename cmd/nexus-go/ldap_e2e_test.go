@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/ldap/ldaptest"
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 func ldapServerJSON(name string, host string, port, timeout int) map[string]any {
@@ -54,7 +55,7 @@ func TestLDAPRealm(t *testing.T) {
 		t.Fatalf("GET /v1/security/ldap/slapd: %v", got)
 	}
 	// Groups map to roles of the same name: deployers push, developers read.
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap", port, true), nil)
 	for id, privs := range map[string][]string{
 		"deployers": {"nx-repository-view-docker-docker-ldap-*", "nx-metrics-read"},
@@ -239,7 +240,7 @@ func TestLDAPRealm(t *testing.T) {
 			t.Errorf("bob with Basic credentials: %d %s", status, body)
 		}
 		// Anonymous pulls from a repository that allows them still work.
-		openPort := freePort(t)
+		openPort := testproc.FreePort(t)
 		s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", admin, dockerHostedJSON("docker-ldap-open", openPort, false), nil)
 		s.mustJSON(http.StatusOK, http.MethodPut, "/v1/security/anonymous", admin,
 			map[string]any{"enabled": true, "userId": "anonymous", "realmName": "NexusAuthorizingRealm"}, nil)

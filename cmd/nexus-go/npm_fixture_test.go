@@ -24,6 +24,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // npmRunTimeout bounds every npm or pnpm run.
@@ -122,7 +124,7 @@ func startVerdaccio(t testing.TB, uplink string) *verdaccio {
 		}
 	})
 	for attempt := 0; attempt < 3; attempt++ {
-		host := "127.0.0.1:" + strconv.Itoa(freePort(t))
+		host := "127.0.0.1:" + strconv.Itoa(testproc.FreePort(t))
 		v.base = "http://" + host + "/"
 		fmt.Fprintf(v.logs, "=== launch %d on %s\n", attempt, host)
 		v.cmd = exec.Command(bin, "--config", config, "--listen", host)

@@ -20,6 +20,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // tarLayer is an uncompressed layer: a tar of one file of size random bytes.
@@ -127,7 +129,7 @@ func TestDockerProxyFirstPulls(t *testing.T) {
 	admin := s.admin()
 	// One proxy per client, so that each pull is a first pull.
 	proxy := func(name string) int {
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		createDockerProxy(s, dockerProxyJSON(name, reg.base, port, true, ""))
 		return port
 	}

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 const (
@@ -158,7 +160,7 @@ func TestReferrersThroughProxies(t *testing.T) {
 	s := startServer(t)
 	admin := s.admin()
 	cred := []string{"-u", admin.user, "-p", admin.pass}
-	hostedPort, apiPort, tagPort, groupPort := freePort(t), freePort(t), freePort(t), freePort(t)
+	hostedPort, apiPort, tagPort, groupPort := testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t), testproc.FreePort(t)
 	createDockerHosted(s, "docker-up", hostedPort)
 	adminAuth := fmt.Sprintf(`{"type":"username","username":%q,"password":%q}`, admin.user, admin.pass)
 	// metadataMaxAge 0: every listing asks the upstream again, so what

@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 func TestContentSelectorRoutes(t *testing.T) {
@@ -132,7 +134,7 @@ func TestContentSelectorRoutes(t *testing.T) {
 // the catalog shows its images only.
 func TestContentSelectorDocker(t *testing.T) {
 	s := startServer(t)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerHosted(s, "sel-crane", port)
 	host := "127.0.0.1:" + strconv.Itoa(port)
 	layer := filepath.Join(t.TempDir(), "layer.tar")

@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
 )
 
@@ -85,7 +86,7 @@ func TestDockerHTTPSConnector(t *testing.T) {
 	}
 	s.restart()
 
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(), tlsHostedJSON("docker-tls", port), nil)
 	base := "https://127.0.0.1:" + strconv.Itoa(port)
 
@@ -268,7 +269,7 @@ func TestDockerHTTPSConnector(t *testing.T) {
 	// not listen, and the repository's status says why.
 	t.Run("no certificate", func(t *testing.T) {
 		s2 := startServer(t)
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		s2.createRepoOf("docker", "hosted", tlsHostedJSON("docker-tls", port))
 		var got struct {
 			Docker struct {

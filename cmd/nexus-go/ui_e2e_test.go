@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // uiNewPassword is the admin's password after the forced change.
@@ -178,7 +180,7 @@ func TestUIRepositories(t *testing.T) {
 	admin.createRepository("raw-hosted", "ui-raw", repoForm{
 		selects: map[string]string{"storage.writePolicy": "ALLOW"},
 		checks:  map[string]bool{"online": true}})
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	admin.createRepository("docker-hosted", "ui-docker", repoForm{
 		fields: map[string]string{"docker.httpPort": strconv.Itoa(port)},
 		checks: map[string]bool{"docker.forceBasicAuth": true}})

@@ -19,6 +19,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // TestUIManage edits, pages and deletes through the UI and checks each
@@ -99,7 +101,7 @@ func TestUIManage(t *testing.T) {
 
 	t.Run("field conflict", func(t *testing.T) {
 		admin := admin.in(t)
-		port := freePort(t)
+		port := testproc.FreePort(t)
 		createDockerHosted(s, "ui-port-owner", port)
 		admin.open("/ui/repositories/new?format=docker&type=hosted")
 		admin.fillRepoForm("ui-port-taker", repoForm{fields: map[string]string{"docker.httpPort": strconv.Itoa(port)}})
@@ -216,7 +218,7 @@ func TestUIManage(t *testing.T) {
 
 	t.Run("connector port moved", func(t *testing.T) {
 		admin := admin.in(t)
-		oldPort, newPort := freePort(t), freePort(t)
+		oldPort, newPort := testproc.FreePort(t), testproc.FreePort(t)
 		createDockerHosted(s, "ui-moving", oldPort)
 		admin.open("/ui/repositories/ui-moving")
 		admin.fill(`#repository-form [name="docker.httpPort"]`, strconv.Itoa(newPort))

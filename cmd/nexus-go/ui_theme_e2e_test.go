@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // TestUIThemes opens the main pages in the dark scheme at full width and in
@@ -21,7 +23,7 @@ func TestUIThemes(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
 	changeAdminPassword(s)
-	createDockerHosted(s, "ui-docker", freePort(t))
+	createDockerHosted(s, "ui-docker", testproc.FreePort(t))
 	s.createRepo("hosted", hostedBody("ui-raw", "allow"))
 	s.put("ui-raw", "docs/a-rather-long-folder-name-that-must-wrap-somewhere/readme.txt", []byte("narrow\n"))
 	b := newUIBrowser(t, s.base)

@@ -21,6 +21,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // realmFront is an upstream on 127.0.0.1 in front of a registry that
@@ -138,7 +140,7 @@ func TestDockerProxyUpstreamHangingRealm(t *testing.T) {
 	// connections do not count among the server's sockets either.
 	s := startServerEnv(t, "NEXUS_GO_PROXY_TIMEOUT="+proxyTimeout.String(), "NEXUS_GO_HTTP_IDLE_TIMEOUT=1s")
 	pid := s.cmd.Process.Pid
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	createDockerProxy(s, dockerProxyJSON("docker-proxy", front.srv.URL, port, false, ""))
 	proxyReg := "127.0.0.1:" + strconv.Itoa(port)
 

@@ -11,6 +11,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/mail/mailtest"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 type emailFixture struct{ *apiFixture }
@@ -148,7 +149,7 @@ func TestEmailVerify(t *testing.T) {
 	expectValidationList(t, f.admin(http.MethodPost, "/email/verify", `"not an address"`))
 
 	// A closed port: success false with the reason, well within the timeout.
-	body = `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(mailtest.FreePort(t)) + `,"fromAddress":"nexus@example.org"}`
+	body = `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(testproc.FreePort(t)) + `,"fromAddress":"nexus@example.org"}`
 	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusNoContent)
 	began := time.Now()
 	rec = f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`)

@@ -13,6 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/mail/mailtest"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
 )
 
@@ -57,7 +58,7 @@ func TestVerifyDelivers(t *testing.T) {
 }
 
 func TestVerifyClosedPort(t *testing.T) {
-	s := meta.MailSettings{Host: "127.0.0.1", Port: mailtest.FreePort(t), FromAddress: "nexus@example.org"}
+	s := meta.MailSettings{Host: "127.0.0.1", Port: testproc.FreePort(t), FromAddress: "nexus@example.org"}
 	svc := newService(t, s, nil)
 	err := svc.Verify(t.Context(), "admin@example.org")
 	var se *mail.SendError

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // cuttingUpstream answers every GET with a 1 MiB Content-Length, sends
@@ -42,7 +44,7 @@ func cuttingUpstream(t *testing.T, cut <-chan struct{}) *httptest.Server {
 // connector.
 func TestAbortedTransfersAreLogged(t *testing.T) {
 	ts := startTestServer(t, nil)
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	for _, tc := range []struct {
 		kind, body, target string
 	}{

@@ -20,6 +20,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf/tlstest"
 )
 
@@ -83,7 +84,7 @@ func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.
 	if err != nil {
 		t.Fatal(err)
 	}
-	connPort := freePort(t)
+	connPort := testproc.FreePort(t)
 	for _, js := range []string{
 		`{"name":"raw-h","format":"raw","type":"hosted","online":true,"storage":{"blobStoreName":"default","writePolicy":"allow"}}`,
 		fmt.Sprintf(`{"name":"docker-h","format":"docker","type":"hosted","online":true,
@@ -130,16 +131,6 @@ func startHTTPSTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 	s.roots = x509.NewCertPool()
 	s.roots.AddCert(ca.Cert)
 	return s
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
 
 // logRecorder keeps the attributes of every record logged with msg.

@@ -16,6 +16,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/testclock"
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // alerting is a task service whose alerts go through the email
@@ -92,7 +93,7 @@ func TestFailedTaskSendsAlert(t *testing.T) {
 // An alert that cannot be sent is logged, without the password, and
 // changes nothing of the run.
 func TestAlertFailureOnlyLogged(t *testing.T) {
-	s, logs := alerting(t, meta.MailSettings{Enabled: true, Host: "127.0.0.1", Port: mailtest.FreePort(t),
+	s, logs := alerting(t, meta.MailSettings{Enabled: true, Host: "127.0.0.1", Port: testproc.FreePort(t),
 		FromAddress: "nexus@example.org", Username: "nexus", Password: "s3cret-pw"})
 	st := run(t, s, "fail", "Nightly", "")
 	if st.LastRunResult != ResultFailed || st.Message != "nothing to do" {

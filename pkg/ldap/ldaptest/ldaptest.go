@@ -13,7 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"testing"
-	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // Directory content: base dc=example,dc=org; users under ou=people
@@ -87,7 +88,7 @@ func start(t testing.TB, certFile, keyFile string) *Server {
 	if out, err := add.CombinedOutput(); err != nil {
 		t.Fatalf("slapadd: %v\n%s", err, out)
 	}
-	port := freePort(t)
+	port := testproc.FreePort(t)
 	url := scheme + "://127.0.0.1:" + strconv.Itoa(port) + "/"
 	// -d 0 keeps it in the foreground, so killing it stops it.
 	cmd := exec.Command(slapd, "-f", conf, "-h", url, "-d", "0")
@@ -95,44 +96,12 @@ func start(t testing.TB, certFile, keyFile string) *Server {
 		// Running as root, slapd stays root without -u; say so plainly.
 		cmd.Args = append(cmd.Args, "-u", "root", "-g", "root")
 	}
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("slapd output:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("slapd did not listen on %d: %v\n%s", port, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testproc.Start(t, "slapd", cmd, net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
 	return &Server{Host: "127.0.0.1", Port: port}
 }
 
 // UserDN is the DN of uid.
 func UserDN(uid string) string { return "uid=" + uid + ",ou=people," + BaseDN }
-
-func freePort(t testing.TB) int {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
 
 // slapdConf: the schemas inetOrgPerson needs, one mdb database, the
 // admin as rootdn, users able to bind and nobody else to read passwords.

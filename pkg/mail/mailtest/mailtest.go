@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/testproc"
 )
 
 // Server is a running aiosmtpd.
@@ -63,35 +65,12 @@ func start(t testing.TB, args ...string) *Server {
 		t.Skip("aiosmtpd is missing (apt-get install python3-aiosmtpd)")
 	}
 	maildir := filepath.Join(t.TempDir(), "maildir")
-	port := FreePort(t)
+	port := testproc.FreePort(t)
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	// -n: no setuid to nobody, which would fail to write the maildir.
 	cmd := exec.Command(python, append(append([]string{"-m", "aiosmtpd", "-n", "-l", addr}, args...),
 		"-c", "aiosmtpd.handlers.Mailbox", maildir)...)
-	var logs bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &logs, &logs
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("aiosmtpd output:\n%s", logs.String())
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			c.Close()
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("aiosmtpd did not listen on %d: %v\n%s", port, err, logs.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	testproc.Start(t, "aiosmtpd", cmd, addr)
 	return &Server{Host: "127.0.0.1", Port: port, maildir: maildir}
 }
 
@@ -153,15 +132,4 @@ func (s *Server) Wait(t testing.TB, n int, timeout time.Duration) []Received {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// FreePort returns a port of 127.0.0.1 nothing listens on (now).
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }
