@@ -25,7 +25,7 @@ func newEmailFixture(t *testing.T) *emailFixture {
 // expectEmail checks GET /v1/email answers exactly want.
 func (f *emailFixture) expectEmail(t *testing.T, want string) {
 	t.Helper()
-	rec := f.admin(http.MethodGet, "/email", "")
+	rec := f.admin(http.MethodGet, "/v1/email", "")
 	expectStatus(t, rec, http.StatusOK)
 	if got := strings.TrimSpace(rec.Body.String()); got != want {
 		t.Errorf("GET /v1/email =\n%s\nwant\n%s", got, want)
@@ -66,25 +66,25 @@ func TestEmailRoundTrip(t *testing.T) {
 	f := newEmailFixture(t)
 	f.expectEmail(t, defaultEmailJSON)
 
-	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("uname", `"secret"`)), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", emailBody("uname", `"secret"`)), http.StatusNoContent)
 	f.expectEmail(t, emailJSONOf("uname"))
 	if pw := f.storedPassword(t); pw != "secret" {
 		t.Errorf("stored password = %q", pw)
 	}
 	// Updates without the password, left out or null, keep it.
-	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", "")), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", emailBody("username", "")), http.StatusNoContent)
 	f.expectEmail(t, emailJSONOf("username"))
-	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", "null")), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", emailBody("username", "null")), http.StatusNoContent)
 	if pw := f.storedPassword(t); pw != "secret" {
 		t.Errorf("password after updates without one = %q", pw)
 	}
 	// An empty one replaces it.
-	expectStatus(t, f.admin(http.MethodPut, "/email", emailBody("username", `""`)), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", emailBody("username", `""`)), http.StatusNoContent)
 	if pw := f.storedPassword(t); pw != "" {
 		t.Errorf("password after an empty one = %q", pw)
 	}
 
-	expectStatus(t, f.admin(http.MethodDelete, "/email", ""), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodDelete, "/v1/email", ""), http.StatusNoContent)
 	f.expectEmail(t, defaultEmailJSON)
 }
 
@@ -99,7 +99,7 @@ func TestEmailValidation(t *testing.T) {
 		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":""}`, "fromAddress"},
 		{`{"enabled":true,"host":"example.org","port":25,"fromAddress":"a@example.org","subjectPrefix":"x\ny"}`, "subjectPrefix"},
 	} {
-		rec := f.admin(http.MethodPut, "/email", tc.body)
+		rec := f.admin(http.MethodPut, "/v1/email", tc.body)
 		expectValidationList(t, rec)
 		var list []ValidationError
 		decodeJSON(t, rec, &list)
@@ -107,28 +107,28 @@ func TestEmailValidation(t *testing.T) {
 			t.Errorf("%s: %s; want PARAMETER %s", tc.body, rec.Body.String(), tc.field)
 		}
 	}
-	expectStatus(t, f.admin(http.MethodPut, "/email", `{"port":`), http.StatusBadRequest)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", `{"port":`), http.StatusBadRequest)
 	f.expectEmail(t, defaultEmailJSON)
 }
 
 func TestEmailPrivileges(t *testing.T) {
 	f := newEmailFixture(t)
-	expectStatus(t, f.admin(http.MethodPost, "/security/roles", `{"id":"reader","privileges":["nx-settings-read"]}`), http.StatusOK)
-	expectStatus(t, f.admin(http.MethodPost, "/security/users",
+	expectStatus(t, f.admin(http.MethodPost, "/v1/security/roles", `{"id":"reader","privileges":["nx-settings-read"]}`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPost, "/v1/security/users",
 		`{"userId":"reader","firstName":"R","lastName":"R","emailAddress":"r@example.org","password":"pw","status":"active","roles":["reader"]}`), http.StatusOK)
-	expectStatus(t, f.admin(http.MethodPost, "/security/users",
+	expectStatus(t, f.admin(http.MethodPost, "/v1/security/users",
 		`{"userId":"nobody","firstName":"N","lastName":"N","emailAddress":"n@example.org","password":"pw","status":"active","roles":[]}`), http.StatusOK)
 
-	expectStatus(t, f.do("nobody", "pw", http.MethodGet, "/email", ""), http.StatusForbidden)
-	expectStatus(t, f.do("reader", "pw", http.MethodGet, "/email", ""), http.StatusOK)
+	expectStatus(t, f.do(http.MethodGet, "/v1/email", "nobody", "pw", ""), http.StatusForbidden)
+	expectStatus(t, f.do(http.MethodGet, "/v1/email", "reader", "pw", ""), http.StatusOK)
 	for _, r := range []struct{ method, path, body string }{
-		{http.MethodPut, "/email", emailBody("uname", `"secret"`)},
-		{http.MethodDelete, "/email", ""},
-		{http.MethodPost, "/email/verify", `"admin@example.org"`},
+		{http.MethodPut, "/v1/email", emailBody("uname", `"secret"`)},
+		{http.MethodDelete, "/v1/email", ""},
+		{http.MethodPost, "/v1/email/verify", `"admin@example.org"`},
 	} {
-		expectStatus(t, f.do("reader", "pw", r.method, r.path, r.body), http.StatusForbidden)
+		expectStatus(t, f.do(r.method, r.path, "reader", "pw", r.body), http.StatusForbidden)
 	}
-	expectStatus(t, f.do("", "", http.MethodGet, "/email", ""), http.StatusUnauthorized)
+	expectStatus(t, f.do(http.MethodGet, "/v1/email", "", "", ""), http.StatusUnauthorized)
 }
 
 func TestEmailVerify(t *testing.T) {
@@ -136,9 +136,9 @@ func TestEmailVerify(t *testing.T) {
 	srv := mailtest.Start(t)
 	body := `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(srv.Port) +
 		`,"fromAddress":"nexus@example.org","subjectPrefix":"[nexus] "}`
-	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", body), http.StatusNoContent)
 
-	rec := f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`)
+	rec := f.admin(http.MethodPost, "/v1/email/verify", `"admin@example.org"`)
 	expectStatus(t, rec, http.StatusOK)
 	if got := strings.TrimSpace(rec.Body.String()); got != `{"success":true}` {
 		t.Errorf("verify = %s", got)
@@ -146,13 +146,13 @@ func TestEmailVerify(t *testing.T) {
 	if got := srv.Wait(t, 1, 5*time.Second)[0]; got.Header.Get("Subject") != "[nexus] Email configuration verification" {
 		t.Errorf("received %+v", got)
 	}
-	expectValidationList(t, f.admin(http.MethodPost, "/email/verify", `"not an address"`))
+	expectValidationList(t, f.admin(http.MethodPost, "/v1/email/verify", `"not an address"`))
 
 	// A closed port: success false with the reason, well within the timeout.
 	body = `{"enabled":true,"host":"127.0.0.1","port":` + strconv.Itoa(testproc.FreePort(t)) + `,"fromAddress":"nexus@example.org"}`
-	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", body), http.StatusNoContent)
 	began := time.Now()
-	rec = f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`)
+	rec = f.admin(http.MethodPost, "/v1/email/verify", `"admin@example.org"`)
 	expectStatus(t, rec, http.StatusOK)
 	var v emailValidation
 	decodeJSON(t, rec, &v)
@@ -164,8 +164,8 @@ func TestEmailVerify(t *testing.T) {
 	}
 
 	// Read-only: verifying writes nothing and goes on; changes are refused.
-	expectStatus(t, f.admin(http.MethodPost, "/read-only/freeze", ""), http.StatusNoContent)
-	expectStatus(t, f.admin(http.MethodPost, "/email/verify", `"admin@example.org"`), http.StatusOK)
-	expectStatus(t, f.admin(http.MethodPut, "/email", body), http.StatusServiceUnavailable)
-	expectStatus(t, f.admin(http.MethodDelete, "/email", ""), http.StatusServiceUnavailable)
+	expectStatus(t, f.admin(http.MethodPost, "/v1/read-only/freeze", ""), http.StatusNoContent)
+	expectStatus(t, f.admin(http.MethodPost, "/v1/email/verify", `"admin@example.org"`), http.StatusOK)
+	expectStatus(t, f.admin(http.MethodPut, "/v1/email", body), http.StatusServiceUnavailable)
+	expectStatus(t, f.admin(http.MethodDelete, "/v1/email", ""), http.StatusServiceUnavailable)
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"io"
 	"log/slog"
 	"net/http/httptest"
 	"strings"
@@ -35,17 +34,17 @@ func newAPIFixture(t *testing.T, with func(a *API, db *meta.DB, security *auth.S
 	return &apiFixture{e: e, pw: pw, db: st.DB}
 }
 
-// do sends a request to /service/rest/v1 + path as user (anonymous when
-// empty).
-func (f *apiFixture) do(user, pw, method, path, body string) *httptest.ResponseRecorder {
-	var rd io.Reader
-	if body != "" {
-		rd = strings.NewReader(body)
+// do sends a request to /service/rest + path as user (none when
+// empty), with the content type of its body (JSON, or text).
+func (f *apiFixture) do(method, path, user, password, body string) *httptest.ResponseRecorder {
+	req := httptest.NewRequest(method, "/service/rest"+path, strings.NewReader(body))
+	if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") || strings.HasPrefix(body, `"`) {
+		req.Header.Set("Content-Type", "application/json")
+	} else {
+		req.Header.Set("Content-Type", "text/plain")
 	}
-	req := httptest.NewRequest(method, "/service/rest/v1"+path, rd)
-	req.Header.Set("Content-Type", "application/json")
 	if user != "" {
-		req.SetBasicAuth(user, pw)
+		req.SetBasicAuth(user, password)
 	}
 	rec := httptest.NewRecorder()
 	f.e.ServeHTTP(rec, req)
@@ -53,5 +52,5 @@ func (f *apiFixture) do(user, pw, method, path, body string) *httptest.ResponseR
 }
 
 func (f *apiFixture) admin(method, path, body string) *httptest.ResponseRecorder {
-	return f.do("admin", f.pw, method, path, body)
+	return f.do(method, path, "admin", f.pw, body)
 }

@@ -2,50 +2,19 @@ package api
 
 import (
 	"encoding/json"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 
-	"github.com/labstack/echo/v4"
-
-	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
-type securityFixture struct {
-	e             *echo.Echo
-	adminPassword string
-}
-
-func newSecurityFixture(t *testing.T) *securityFixture {
-	t.Helper()
-	log := slog.New(slog.DiscardHandler)
-	s, pw := repotest.NewStorage(t).Security(t, log)
-	e := echo.New()
-	e.Use(s.Middleware())
-	registerSecurity(e.Group("/service/rest"), s, log)
-	return &securityFixture{e: e, adminPassword: pw}
-}
-
-// do sends a request as user (none when user is empty) and returns the response.
-func (f *securityFixture) do(method, path, user, password, body string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, "/service/rest"+path, strings.NewReader(body))
-	if strings.HasPrefix(body, "{") || strings.HasPrefix(body, "[") {
-		req.Header.Set("Content-Type", "application/json")
-	} else {
-		req.Header.Set("Content-Type", "text/plain")
-	}
-	if user != "" {
-		req.SetBasicAuth(user, password)
-	}
-	rec := httptest.NewRecorder()
-	f.e.ServeHTTP(rec, req)
-	return rec
-}
-
-func (f *securityFixture) admin(method, path, body string) *httptest.ResponseRecorder {
-	return f.do(method, path, "admin", f.adminPassword, body)
+// newSecurityFixture serves the REST API, whose security endpoints these
+// tests drive.
+func newSecurityFixture(t *testing.T) *apiFixture {
+	return newAPIFixture(t, func(a *API, _ *meta.DB, _ *auth.Service) *API { return a })
 }
 
 func expectStatus(t *testing.T, rec *httptest.ResponseRecorder, want int) {
