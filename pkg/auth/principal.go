@@ -5,7 +5,11 @@
 // Privilege); "nx-all" grants everything.
 package auth
 
-import "context"
+import (
+	"context"
+
+	"github.com/nexus-go/nexus-go/pkg/clientip"
+)
 
 // Principal is the caller of a request.
 type Principal struct {
@@ -88,4 +92,14 @@ func withLoginFailed(ctx context.Context) context.Context {
 func loginFailed(ctx context.Context) bool {
 	failed, _ := ctx.Value(loginFailedKey).(bool)
 	return failed
+}
+
+// Initiator names who acts in ctx as Nexus's events and audit records do:
+// "user/address", or "system" for the server's own work.
+func Initiator(ctx context.Context) string {
+	p := PrincipalFrom(ctx)
+	if p == nil || p.UserID == System().UserID {
+		return "system"
+	}
+	return p.UserID + "/" + clientip.FromContext(ctx)
 }

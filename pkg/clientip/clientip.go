@@ -52,3 +52,9 @@ func Of(req *http.Request) string {
 	}
 	return echo.ExtractIPDirect()(req)
 }
+
+// FromContext returns the client address With recorded in ctx, or "".
+func FromContext(ctx context.Context) string {
+	addr, _ := ctx.Value(ctxKey{}).(string)
+	return addr
+}

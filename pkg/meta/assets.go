@@ -93,7 +93,11 @@ func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []BlobRef, error) {
 	err := db.batch(func(tx *bolt.Tx) error {
 		released = nil // from a run that was rolled back
 		for i, req := range reqs {
-			a, r, err := putAssetTx(tx, req)
+			aliasOf := ""
+			if i > 0 {
+				aliasOf = reqs[0].Asset.Path
+			}
+			a, r, err := putAssetTx(tx, req, aliasOf)
 			if err != nil {
 				return err
 			}
@@ -108,7 +112,9 @@ func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []BlobRef, error) {
 	return stored, released, nil
 }
 
-func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []BlobRef, error) {
+// putAssetTx writes one asset of PutAssets; aliasOf is the path of the
+// first asset when this one is written with it.
+func putAssetTx(tx *bolt.Tx, req PutAssetRequest, aliasOf string) (*Asset, []BlobRef, error) {
 	var released []BlobRef
 	a := req.Asset
 	if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
@@ -144,7 +150,7 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []BlobRef, error) {
 			return nil, nil, err
 		}
 		if existing.ComponentID != "" && (req.Component == nil) {
-			if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+			if err := detachAsset(tx, existing.ComponentID, existing.ID, initiatorOf(&a)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -162,12 +168,12 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []BlobRef, error) {
 		}
 	}
 	if req.Component != nil {
-		id, err := attachAsset(tx, req.Component, a.ID, now)
+		id, err := attachAsset(tx, req.Component, a.ID, now, initiatorOf(&a))
 		if err != nil {
 			return nil, nil, err
 		}
 		if existing != nil && existing.ComponentID != "" && existing.ComponentID != id {
-			if err := detachAsset(tx, existing.ComponentID, existing.ID); err != nil {
+			if err := detachAsset(tx, existing.ComponentID, existing.ID, initiatorOf(&a)); err != nil {
 				return nil, nil, err
 			}
 		}
@@ -179,6 +185,14 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest) (*Asset, []BlobRef, error) {
 		return nil, nil, err
 	}
 	if err := tx.Bucket(bucketAssetPaths).Put(assetPathKey(a.Repository, a.Path), []byte(a.ID)); err != nil {
+		return nil, nil, err
+	}
+	action := ActionCreated
+	if existing != nil {
+		action = ActionUpdated
+	}
+	if err := recordEvent(tx, Event{Type: EventAsset, Action: action, Repository: a.Repository,
+		Initiator: initiatorOf(&a), Asset: &a, AliasOf: aliasOf}); err != nil {
 		return nil, nil, err
 	}
 	return &a, released, nil
@@ -246,7 +260,9 @@ func unref(tx *bolt.Tx, store string, d digest.Digest) ([]BlobRef, error) {
 	return nil, nil
 }
 
-func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time) (string, error) {
+// attachAsset adds the asset to component c, creating c (an event by
+// initiator) when it does not exist.
+func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time, initiator string) (string, error) {
 	keys := tx.Bucket(bucketComponentKeys)
 	comps := tx.Bucket(bucketComponents)
 	var rec Component
@@ -268,6 +284,10 @@ func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time) (stri
 		if err := addStats(tx, rec.Repository, Stats{Components: 1}); err != nil {
 			return "", err
 		}
+		if err := recordEvent(tx, Event{Type: EventComponent, Action: ActionCreated, Repository: rec.Repository,
+			Initiator: initiator, Component: &rec}); err != nil {
+			return "", err
+		}
 	}
 	for _, id := range rec.Assets {
 		if id == assetID {
@@ -279,8 +299,9 @@ func attachAsset(tx *bolt.Tx, c *Component, assetID string, now time.Time) (stri
 }
 
 // detachAsset removes an asset from its component and deletes the component
-// when it has no assets left.
-func detachAsset(tx *bolt.Tx, componentID, assetID string) error {
+// when it has no assets left, an event by initiator unless that is "" (the
+// content of a deleted repository).
+func detachAsset(tx *bolt.Tx, componentID, assetID, initiator string) error {
 	comps := tx.Bucket(bucketComponents)
 	var rec Component
 	found, err := getJSON(comps, []byte(componentID), &rec)
@@ -303,6 +324,12 @@ func detachAsset(tx *bolt.Tx, componentID, assetID string) error {
 		}
 		if err := addStats(tx, rec.Repository, Stats{Components: -1}); err != nil {
 			return err
+		}
+		if initiator != "" {
+			if err := recordEvent(tx, Event{Type: EventComponent, Action: ActionDeleted, Repository: rec.Repository,
+				Initiator: initiator, Component: &rec}); err != nil {
+				return err
+			}
 		}
 		return tx.Bucket(bucketComponentKeys).Delete(componentKey(&rec))
 	}
@@ -386,7 +413,7 @@ func (db *DB) DeleteAsset(id string) ([]BlobRef, error) {
 		if a == nil {
 			return notFound("asset", id)
 		}
-		released, err = deleteAsset(tx, a)
+		released, err = deleteAsset(tx, a, db.initiatorName())
 		return err
 	})
 	return released, err
@@ -403,13 +430,15 @@ func (db *DB) DeleteAssetByPath(repo, path string) ([]BlobRef, error) {
 		if a == nil {
 			return notFound("asset", path)
 		}
-		released, err = deleteAsset(tx, a)
+		released, err = deleteAsset(tx, a, db.initiatorName())
 		return err
 	})
 	return released, err
 }
 
-func deleteAsset(tx *bolt.Tx, a *Asset) ([]BlobRef, error) {
+// deleteAsset deletes a, an event by initiator unless that is "" (see
+// detachAsset).
+func deleteAsset(tx *bolt.Tx, a *Asset, initiator string) ([]BlobRef, error) {
 	if err := tx.Bucket(bucketAssets).Delete([]byte(a.ID)); err != nil {
 		return nil, err
 	}
@@ -423,7 +452,13 @@ func deleteAsset(tx *bolt.Tx, a *Asset) ([]BlobRef, error) {
 		return nil, err
 	}
 	if a.ComponentID != "" {
-		if err := detachAsset(tx, a.ComponentID, a.ID); err != nil {
+		if err := detachAsset(tx, a.ComponentID, a.ID, initiator); err != nil {
+			return nil, err
+		}
+	}
+	if initiator != "" {
+		if err := recordEvent(tx, Event{Type: EventAsset, Action: ActionDeleted, Repository: a.Repository,
+			Initiator: initiator, Asset: a}); err != nil {
 			return nil, err
 		}
 	}
@@ -447,14 +482,14 @@ func (db *DB) DeleteComponent(id string) ([]BlobRef, error) {
 		for i, aid := range c.Assets {
 			ids[i] = []byte(aid)
 		}
-		released, err = deleteAssets(tx, ids)
+		released, err = deleteAssets(tx, ids, db.initiatorName())
 		return err
 	})
 	return released, err
 }
 
 // deleteAssets deletes the assets with ids, skipping missing ones.
-func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]BlobRef, error) {
+func deleteAssets(tx *bolt.Tx, ids [][]byte, initiator string) ([]BlobRef, error) {
 	var released []BlobRef
 	for _, id := range ids {
 		a, err := assetByID(tx, id)
@@ -464,7 +499,7 @@ func deleteAssets(tx *bolt.Tx, ids [][]byte) ([]BlobRef, error) {
 		if a == nil {
 			continue
 		}
-		r, err := deleteAsset(tx, a)
+		r, err := deleteAsset(tx, a, initiator)
 		if err != nil {
 			return nil, err
 		}

@@ -40,7 +40,8 @@ var (
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
 		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
 		bucketCleanupPolicies, bucketTasks, bucketTrustStore,
-		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts}
+		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts,
+		bucketEvents, bucketWebhooks, bucketWebhookState}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
@@ -68,12 +69,31 @@ func indexSearchAndCounts(tx *bolt.Tx) error {
 	return countRepositories(tx)
 }
 
-// DB is the metadata database.
+// DB is the metadata database, as used on behalf of one initiator (see As).
 type DB struct {
+	*store
+	// initiator is recorded with the events of the changes made through
+	// this DB (see Event.Initiator); "" means the server itself.
+	initiator string
+}
+
+// store is the database shared by every DB view of it.
+type store struct {
 	bolt        *bolt.DB
 	securityGen atomic.Uint64
 	commits     committer
 	assets      assetCache
+}
+
+// As returns the database for changes made by initiator ("user/address"):
+// the events those changes record name it.
+func (db *DB) As(initiator string) *DB { return &DB{store: db.store, initiator: initiator} }
+
+func (db *DB) initiatorName() string {
+	if db.initiator == "" {
+		return "system"
+	}
+	return db.initiator
 }
 
 // Open opens (creating if needed) the database file at path and brings its
@@ -86,7 +106,7 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open metadata database %s: %w", path, err)
 	}
-	db := &DB{bolt: b}
+	db := &DB{store: &store{bolt: b}}
 	if err := db.migrate(); err != nil {
 		b.Close()
 		return nil, err

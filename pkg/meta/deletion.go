@@ -32,6 +32,10 @@ func (db *DB) StartDeleteRepository(repo string) error {
 		if err := tx.Bucket(bucketDeleting).Put([]byte(repo), cfg); err != nil {
 			return err
 		}
+		if err := recordEvent(tx, Event{Type: EventRepository, Action: ActionDeleted, Repository: repo,
+			Initiator: db.initiatorName(), Config: cfg}); err != nil {
+			return err
+		}
 		return repos.Delete([]byte(repo))
 	})
 }
@@ -66,7 +70,7 @@ func (db *DB) DeleteRepositoryContent(repo string, limit int) (released []BlobRe
 			ids = append(ids, bytes.Clone(v))
 		}
 		more = k != nil && bytes.HasPrefix(k, prefix)
-		released, err = deleteAssets(tx, ids)
+		released, err = deleteAssets(tx, ids, "") // the repository's own event reports them
 		return err
 	})
 	if err != nil {

@@ -46,7 +46,7 @@ func fillRange(t *testing.T, db *DB, repo string, from, to int) {
 			if err := ref(tx, &a); err != nil {
 				return err
 			}
-			id, err := attachAsset(tx, &Component{Repository: repo, Name: a.Path}, a.ID, now)
+			id, err := attachAsset(tx, &Component{Repository: repo, Name: a.Path}, a.ID, now, "system")
 			if err != nil {
 				return err
 			}

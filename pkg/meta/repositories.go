@@ -23,7 +23,16 @@ func (db *DB) PutRepository(name string, config []byte) error {
 		if tx.Bucket(bucketDeleting).Get([]byte(name)) != nil {
 			return errs.New(errs.Conflict, "repository %s is still being deleted", name)
 		}
-		return tx.Bucket(bucketRepositories).Put([]byte(name), config)
+		repos := tx.Bucket(bucketRepositories)
+		action := ActionCreated
+		if repos.Get([]byte(name)) != nil {
+			action = ActionUpdated
+		}
+		if err := repos.Put([]byte(name), config); err != nil {
+			return err
+		}
+		return recordEvent(tx, Event{Type: EventRepository, Action: action, Repository: name,
+			Initiator: db.initiatorName(), Config: config})
 	})
 }
 

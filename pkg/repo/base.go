@@ -386,7 +386,7 @@ func (b *base) deletePath(ctx context.Context, p string) error {
 	if err := b.frozen.refuseFrozen(); err != nil {
 		return err
 	}
-	released, err := b.db.DeleteAssetByPath(b.cfg.Name, p)
+	released, err := b.db.As(auth.Initiator(ctx)).DeleteAssetByPath(b.cfg.Name, p)
 	if err != nil {
 		return err
 	}

@@ -317,7 +317,7 @@ func (m *Manager) save(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := m.db.PutRepository(cfg.Name, raw); err != nil {
+	if err := m.db.As(auth.Initiator(ctx)).PutRepository(cfg.Name, raw); err != nil {
 		return err
 	}
 	m.repos[cfg.Name] = r
@@ -353,7 +353,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 				return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
 			}
 		}
-		if err := m.db.StartDeleteRepository(name); err != nil {
+		if err := m.db.As(auth.Initiator(ctx)).StartDeleteRepository(name); err != nil {
 			return err
 		}
 		delete(m.repos, name)
@@ -379,7 +379,7 @@ func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	if err := m.deletable(ctx, a.Repository, []string{a.Path}); err != nil {
 		return err
 	}
-	released, err := m.db.DeleteAsset(id)
+	released, err := m.db.As(auth.Initiator(ctx)).DeleteAsset(id)
 	if err != nil {
 		return err
 	}
@@ -424,7 +424,7 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 			return hooks.DeleteComponent(ctx, r, own)
 		}
 	}
-	released, err := m.db.DeleteComponent(id)
+	released, err := m.db.As(auth.Initiator(ctx)).DeleteComponent(id)
 	if err != nil {
 		return err
 	}

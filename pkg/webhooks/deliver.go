@@ -1,0 +1,204 @@
+package webhooks
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// batchSize is how many events a worker reads at once.
+const batchSize = 100
+
+// Run delivers events until ctx ends: it starts a worker for each webhook,
+// stops the workers of webhooks deleted or changed, and prunes delivered
+// events.
+func (s *Service) Run(ctx context.Context) {
+	type running struct {
+		w    meta.Webhook
+		stop context.CancelFunc
+	}
+	workers := map[string]running{}
+	var wg sync.WaitGroup
+	defer func() {
+		for _, r := range workers {
+			r.stop()
+		}
+		wg.Wait()
+	}()
+	tick := time.NewTicker(s.opts.Poll)
+	defer tick.Stop()
+	for {
+		ws, err := s.db.Webhooks()
+		if err != nil {
+			s.log.Error("webhooks: list", "err", err)
+		}
+		seen := map[string]bool{}
+		for _, w := range ws {
+			seen[w.Name] = true
+			if r, ok := workers[w.Name]; ok && sameSettings(r.w, w) {
+				continue
+			} else if ok {
+				r.stop()
+			}
+			wctx, stop := context.WithCancel(ctx)
+			workers[w.Name] = running{w: w, stop: stop}
+			wg.Go(func() { s.work(wctx, w) })
+		}
+		for name, r := range workers {
+			if !seen[name] {
+				r.stop()
+				delete(workers, name)
+			}
+		}
+		if _, err := s.db.PruneEvents(); err != nil {
+			s.log.Error("webhooks: prune delivered events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+func sameSettings(a, b meta.Webhook) bool {
+	return fmt.Sprint(a) == fmt.Sprint(b)
+}
+
+// work delivers w's events in order until ctx ends.
+func (s *Service) work(ctx context.Context, w meta.Webhook) {
+	_, st, err := s.db.GetWebhook(w.Name)
+	if err != nil {
+		s.log.Error("webhooks: read state", "webhook", w.Name, "err", err)
+		return
+	}
+	for ctx.Err() == nil {
+		evs, err := s.db.EventsAfter(st.Cursor, batchSize)
+		if err != nil {
+			s.log.Error("webhooks: read events", "webhook", w.Name, "err", err)
+		}
+		if len(evs) == 0 {
+			if !sleep(ctx, s.opts.Poll) {
+				return
+			}
+			continue
+		}
+		for _, ev := range evs {
+			if !s.deliver(ctx, w, &st, ev) {
+				return
+			}
+		}
+	}
+}
+
+// deliver sends ev to w until it is delivered or too old, saving the state
+// after each attempt; false when ctx ended first.
+func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookState, ev meta.Event) bool {
+	if !wants(w, ev) {
+		st.Cursor = ev.Seq
+		return true
+	}
+	for {
+		err := s.send(ctx, w, ev, deliveryID(w, ev))
+		if ctx.Err() != nil {
+			return false
+		}
+		now := time.Now().UTC()
+		switch {
+		case err == nil:
+			st.Cursor, st.Delivered, st.Failures, st.LastSuccess = ev.Seq, st.Delivered+1, 0, now
+		case now.Sub(ev.Time) > s.opts.MaxAge:
+			s.log.Warn("webhooks: event dropped, older than the maximum age", "webhook", w.Name,
+				"event", ev.Seq, "type", ev.Type, "repository", ev.Repository, "err", err)
+			st.Cursor, st.Dropped = ev.Seq, st.Dropped+1
+			st.LastError, st.LastFailure = err.Error(), now
+		default:
+			st.Failures++
+			st.LastError, st.LastFailure = err.Error(), now
+		}
+		if serr := s.db.SaveWebhookState(w.Name, w.ID, *st); serr != nil {
+			s.log.Error("webhooks: save state", "webhook", w.Name, "err", serr)
+		}
+		if st.Cursor == ev.Seq {
+			return true
+		}
+		// registry:2's rule: retry at once until threshold failures in a
+		// row, then wait backoff between attempts.
+		wait := 50 * time.Millisecond
+		if st.Failures >= w.Threshold {
+			wait = w.Backoff
+		}
+		if !sleep(ctx, wait) {
+			return false
+		}
+	}
+}
+
+// deliveryID names one event's delivery to one webhook: the same on every
+// attempt, so a receiver can tell a retry (after a crash between sending
+// and saving) from a new event.
+func deliveryID(w meta.Webhook, ev meta.Event) string {
+	ns, err := uuid.Parse(w.ID)
+	if err != nil {
+		ns = uuid.NameSpaceURL
+	}
+	return uuid.NewSHA1(ns, binary.BigEndian.AppendUint64(nil, ev.Seq)).String()
+}
+
+// send POSTs ev's payload to w once.
+func (s *Service) send(ctx context.Context, w meta.Webhook, ev meta.Event, id string) error {
+	format := ""
+	if ev.Type == meta.EventAsset && s.formatOf != nil {
+		format = s.formatOf(ev.Repository)
+	}
+	body, err := render(ev, s.nodeID, format)
+	if err != nil {
+		return err
+	}
+	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	for k, v := range w.Headers {
+		req.Header.Set(k, v)
+	}
+	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+	req.Header.Set("User-Agent", "nexus-go")
+	req.Header.Set("X-Nexus-Webhook-Id", webhookIDs[ev.Type])
+	req.Header.Set("X-Nexus-Webhook-Delivery", id)
+	if w.Secret != "" {
+		req.Header.Set("X-Nexus-Webhook-Signature", sign(w.Secret, body))
+	}
+	resp, err := s.opts.Client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return fmt.Errorf("receiver answered %s", resp.Status)
+	}
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

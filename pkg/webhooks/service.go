@@ -1,0 +1,244 @@
+// Package webhooks delivers the events pkg/meta records with each change
+// (its outbox) to HTTP endpoints, as Nexus's webhooks do: one worker per
+// webhook sends its events in order, retries a failure until it succeeds
+// or the event is older than the maximum age, and stores how far it got,
+// so a restart or a crash loses nothing and a slow receiver delays only
+// its own deliveries.
+package webhooks
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// Authorizer checks the caller's privileges (auth.Service).
+type Authorizer interface {
+	Require(ctx context.Context, perm auth.Privilege) error
+}
+
+// Options tune delivery; zero values take the defaults.
+type Options struct {
+	// MaxAge is how old an undelivered event may get before it is dropped.
+	MaxAge time.Duration
+	// Poll is how often workers look for new events.
+	Poll time.Duration
+	// Client sends the requests; its timeout is each webhook's own.
+	Client *http.Client
+}
+
+// Service manages webhooks and delivers their events.
+type Service struct {
+	db       *meta.DB
+	authz    Authorizer
+	formatOf func(repository string) string
+	log      *slog.Logger
+	opts     Options
+	nodeID   string
+}
+
+// New returns the service; formatOf names a repository's format.
+func New(db *meta.DB, authz Authorizer, formatOf func(string) string, log *slog.Logger, opts Options) (*Service, error) {
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 72 * time.Hour
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.Client == nil {
+		opts.Client = &http.Client{}
+	}
+	id, err := db.NodeID()
+	if err != nil {
+		return nil, err
+	}
+	return &Service{db: db, authz: authz, formatOf: formatOf, log: log, opts: opts, nodeID: id}, nil
+}
+
+// Defaults of a webhook's delivery settings (registry:2's, for its
+// notification endpoints).
+const (
+	defaultTimeout   = 5 * time.Second
+	defaultThreshold = 5
+	defaultBackoff   = time.Second
+)
+
+// Validate checks w and fills its defaults.
+func Validate(w *meta.Webhook) error {
+	var fe []error
+	add := func(field, msg string) { fe = append(fe, &errs.FieldError{Field: field, Message: msg}) }
+	if w.Name == "" {
+		add("name", "may not be empty")
+	}
+	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		add("url", "must be an http or https URL")
+	}
+	if len(w.EventTypes) == 0 {
+		add("eventTypes", "must name at least one of asset, component, repository")
+	}
+	for _, t := range w.EventTypes {
+		if !slices.Contains(EventTypes, t) {
+			add("eventTypes", "unknown event type "+t)
+		}
+	}
+	if w.Timeout < 0 || w.Backoff < 0 || w.Threshold < 0 {
+		add("timeout", "timeout, threshold and backoff may not be negative")
+	}
+	if w.Timeout == 0 {
+		w.Timeout = defaultTimeout
+	}
+	if w.Threshold == 0 {
+		w.Threshold = defaultThreshold
+	}
+	if w.Backoff == 0 {
+		w.Backoff = defaultBackoff
+	}
+	return errors.Join(fe...)
+}
+
+var (
+	privRead   = auth.Application("settings", "read")
+	privUpdate = auth.Application("settings", "update")
+)
+
+// Webhook is a webhook with its delivery state, for the REST API.
+type Webhook struct {
+	meta.Webhook
+	State   meta.WebhookState
+	Pending int
+}
+
+// List returns every webhook with its state.
+func (s *Service) List(ctx context.Context) ([]Webhook, error) {
+	if err := s.authz.Require(ctx, privRead); err != nil {
+		return nil, err
+	}
+	ws, err := s.db.Webhooks()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Webhook, 0, len(ws))
+	for _, w := range ws {
+		one, err := s.get(w.Name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, one)
+	}
+	return out, nil
+}
+
+// Get returns one webhook with its state.
+func (s *Service) Get(ctx context.Context, name string) (Webhook, error) {
+	if err := s.authz.Require(ctx, privRead); err != nil {
+		return Webhook{}, err
+	}
+	return s.get(name)
+}
+
+// pendingCap bounds the count of pending events a read reports.
+const pendingCap = 10000
+
+func (s *Service) get(name string) (Webhook, error) {
+	w, st, err := s.db.GetWebhook(name)
+	if err != nil {
+		return Webhook{}, err
+	}
+	evs, err := s.db.EventsAfter(st.Cursor, pendingCap)
+	if err != nil {
+		return Webhook{}, err
+	}
+	n := 0
+	for _, ev := range evs {
+		if wants(w, ev) {
+			n++
+		}
+	}
+	return Webhook{Webhook: w, State: st, Pending: n}, nil
+}
+
+// Create validates and stores a new webhook.
+func (s *Service) Create(ctx context.Context, w meta.Webhook) error {
+	if err := s.authz.Require(ctx, privUpdate); err != nil {
+		return err
+	}
+	w.Source = "rest"
+	if err := Validate(&w); err != nil {
+		return err
+	}
+	return s.db.CreateWebhook(w)
+}
+
+// Update replaces a webhook's settings; one of the properties file is
+// changed there, not here.
+func (s *Service) Update(ctx context.Context, w meta.Webhook) error {
+	if err := s.authz.Require(ctx, privUpdate); err != nil {
+		return err
+	}
+	if err := s.notFromConfig(w.Name); err != nil {
+		return err
+	}
+	w.Source = "rest"
+	if err := Validate(&w); err != nil {
+		return err
+	}
+	return s.db.UpdateWebhook(w)
+}
+
+// Delete deletes a webhook and what it had left to deliver.
+func (s *Service) Delete(ctx context.Context, name string) error {
+	if err := s.authz.Require(ctx, privUpdate); err != nil {
+		return err
+	}
+	if err := s.notFromConfig(name); err != nil {
+		return err
+	}
+	return s.db.DeleteWebhook(name)
+}
+
+func (s *Service) notFromConfig(name string) error {
+	w, _, err := s.db.GetWebhook(name)
+	if err != nil {
+		return err
+	}
+	if w.Source == "config" {
+		return errs.New(errs.Invalid, "webhook %q is configured in the properties file", name)
+	}
+	return nil
+}
+
+// Test sends the webhook a repository event about a repository named
+// "test" at once, outside its queue, and returns the receiver's error.
+func (s *Service) Test(ctx context.Context, name string) error {
+	if err := s.authz.Require(ctx, privUpdate); err != nil {
+		return err
+	}
+	w, _, err := s.db.GetWebhook(name)
+	if err != nil {
+		return err
+	}
+	ev := meta.Event{Time: time.Now(), Type: meta.EventRepository, Action: meta.ActionUpdated,
+		Repository: "test", Initiator: auth.Initiator(ctx), Config: []byte(`{"format":"raw","type":"hosted"}`)}
+	if err := s.send(ctx, w, ev, "test-"+time.Now().UTC().Format("20060102T150405.000000000")); err != nil {
+		return errs.New(errs.Upstream, "webhook %q: %v", name, err)
+	}
+	return nil
+}
+
+// Configure makes the properties file's webhooks exactly ws.
+func (s *Service) Configure(ws []meta.Webhook) error {
+	for i := range ws {
+		if err := Validate(&ws[i]); err != nil {
+			return err
+		}
+	}
+	return s.db.SyncConfigWebhooks(ws)
+}
