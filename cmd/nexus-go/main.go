@@ -36,6 +36,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/tasks"
 	"github.com/nexus-go/nexus-go/pkg/truststore"
 	"github.com/nexus-go/nexus-go/pkg/ui"
+	"github.com/nexus-go/nexus-go/pkg/webhooks"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -133,13 +134,18 @@ func serve(args []string) error {
 	jobs.UseWritable(repos.Writable)
 	mailer := mail.New(db, security, trust)
 	jobs.UseAlerts(mailer)
+	hooks, err := webhooks.New(db, security, repos.FormatOf, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge})
+	if err != nil {
+		return err
+	}
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {
 		return err
 	}
 	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust).
-		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer)
+		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer).
+		WithWebhooks(hooks)
 	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
 	if err != nil {
@@ -149,6 +155,11 @@ func serve(args []string) error {
 	go func() {
 		maintain(ctx, repos, cfg.MaintenanceInterval)
 		close(maintained)
+	}()
+	delivering := make(chan struct{})
+	go func() {
+		hooks.Run(ctx)
+		close(delivering)
 	}()
 	scheduled := make(chan struct{})
 	go func() {
@@ -182,6 +193,7 @@ func serve(args []string) error {
 	stop() // ends maintenance too, when serving ended on its own
 	<-maintained
 	<-scheduled
+	<-delivering
 	log.Info("nexus-go stopped")
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -19,6 +19,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/search"
 	"github.com/nexus-go/nexus-go/pkg/tasks"
 	"github.com/nexus-go/nexus-go/pkg/truststore"
+	"github.com/nexus-go/nexus-go/pkg/webhooks"
 )
 
 // API serves /service/rest.
@@ -40,6 +41,8 @@ type API struct {
 	scripts *scripts.Service
 	// mail serves /v1/email (WithMail), or is nil.
 	mail *mail.Service
+	// webhooks serves /v1/webhooks (WithWebhooks), or is nil.
+	webhooks *webhooks.Service
 }
 
 // New returns the API over the repository manager, the security service and
@@ -67,6 +70,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerSSL(g)
 	a.registerScripts(g)
 	a.registerEmail(g)
+	a.registerWebhooks(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

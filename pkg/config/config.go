@@ -56,6 +56,7 @@ type Config struct {
 	MavenCentralURL     string        // maven.central-url: remote of the maven-central proxy a first start creates; "" = none
 	UISessionTimeout    time.Duration // ui.session-timeout: a web UI session unused this long ends
 	ScriptsAllowCreate  bool          // scripts.allow-creation: the script API may store scripts (Nexus's nexus.scripts.allowCreation)
+	WebhookMaxAge       time.Duration // webhooks.max-age: an event not delivered this long after its change is dropped
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -102,6 +103,7 @@ const (
 	keyMavenCentralURL     = "maven.central-url"
 	keyUISessionTimeout    = "ui.session-timeout"
 	keyScriptsAllowCreate  = "scripts.allow-creation"
+	keyWebhookMaxAge       = "webhooks.max-age"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -141,6 +143,7 @@ var settings = []setting{
 	{keyMavenCentralURL, ""},
 	{keyUISessionTimeout, "30m"},
 	{keyScriptsAllowCreate, "false"},
+	{keyWebhookMaxAge, "72h"},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -244,6 +247,7 @@ func Load(flags Flags, environ []string) (Config, error) {
 		MavenCentralURL:     p.httpURL(keyMavenCentralURL),
 		UISessionTimeout:    p.duration(keyUISessionTimeout),
 		ScriptsAllowCreate:  p.boolean(keyScriptsAllowCreate),
+		WebhookMaxAge:       p.duration(keyWebhookMaxAge),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")

@@ -31,6 +31,7 @@ func defaults() Config {
 		UploadPurgeAge:      24 * time.Hour,
 		DockerGCGrace:       time.Hour,
 		UISessionTimeout:    30 * time.Minute,
+		WebhookMaxAge:       72 * time.Hour,
 	}
 }
 
@@ -107,6 +108,7 @@ shutdown.timeout=45s
 		UploadPurgeAge:      24 * time.Hour,
 		DockerGCGrace:       time.Hour,
 		UISessionTimeout:    30 * time.Minute,
+		WebhookMaxAge:       72 * time.Hour,
 	}
 
 	tests := []struct {

@@ -71,8 +71,6 @@ type Webhook struct {
 	// Threshold failures in a row make the next attempt wait Backoff.
 	Threshold int           `json:"threshold"`
 	Backoff   time.Duration `json:"backoff"`
-	// Source is "rest", or "config" for one the properties file declares.
-	Source string `json:"source"`
 }
 
 // WebhookState is a webhook's delivery progress.
@@ -229,53 +227,6 @@ func (db *DB) UpdateWebhook(w Webhook) error {
 			w.Secret = old.Secret
 		}
 		return putJSON(tx.Bucket(bucketWebhooks), []byte(w.Name), &w)
-	})
-}
-
-// SyncConfigWebhooks makes the webhooks of Source "config" exactly ws:
-// new ones are created, changed ones updated, the rest deleted.
-func (db *DB) SyncConfigWebhooks(ws []Webhook) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		want := map[string]Webhook{}
-		for _, w := range ws {
-			w.Source = "config"
-			want[w.Name] = w
-		}
-		b := tx.Bucket(bucketWebhooks)
-		var drop []string
-		err := b.ForEach(func(k, v []byte) error {
-			var old Webhook
-			if err := json.Unmarshal(v, &old); err != nil {
-				return err
-			}
-			w, keep := want[old.Name]
-			switch {
-			case old.Source != "config" && keep:
-				return errs.New(errs.Conflict, "webhook %q of the properties file has the name of one made through REST", old.Name)
-			case old.Source != "config":
-			case keep:
-				w.ID = old.ID
-				delete(want, old.Name)
-				return putJSON(b, k, &w)
-			default:
-				drop = append(drop, old.Name)
-			}
-			return nil
-		})
-		if err != nil {
-			return err
-		}
-		for _, name := range drop {
-			if err := deleteWebhook(tx, name); err != nil {
-				return err
-			}
-		}
-		for _, w := range want {
-			if err := createWebhook(tx, w); err != nil {
-				return err
-			}
-		}
-		return nil
 	})
 }
 

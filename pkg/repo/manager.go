@@ -102,6 +102,15 @@ func (m *Manager) changed() {
 	}
 }
 
+// FormatOf returns the format of the repository named name, or "" when
+// there is none.
+func (m *Manager) FormatOf(name string) string {
+	if r, ok := m.Lookup(name); ok {
+		return r.Config().Format
+	}
+	return ""
+}
+
 // Format returns the served format named name.
 func (m *Manager) Format(name string) (Format, bool) {
 	f, ok := m.formats[name]

@@ -2,18 +2,10 @@ package webhooks
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha1"
-	"encoding/hex"
-	"encoding/json"
-	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"path/filepath"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,69 +13,12 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
 )
 
 type allowAll struct{}
 
 func (allowAll) Require(context.Context, auth.Privilege) error { return nil }
-
-// receiver is a webhook endpoint that checks signatures and records what
-// it was sent; while down it answers 503.
-type receiver struct {
-	t      *testing.T
-	secret string
-	down   atomic.Bool
-	mu     sync.Mutex
-	got    []received
-	srv    *httptest.Server
-}
-
-type received struct {
-	delivery, hook string
-	body           payload
-}
-
-func newReceiver(t *testing.T, secret string) *receiver {
-	r := &receiver{t: t, secret: secret}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		if r.down.Load() {
-			w.WriteHeader(http.StatusServiceUnavailable)
-			return
-		}
-		body, _ := io.ReadAll(req.Body)
-		// Verified as a receiver written for Nexus does: hex HMAC-SHA1 of the body.
-		m := hmac.New(sha1.New, []byte(r.secret))
-		m.Write(body)
-		if got, want := req.Header.Get("X-Nexus-Webhook-Signature"), hex.EncodeToString(m.Sum(nil)); r.secret != "" && got != want {
-			t.Errorf("signature %q, want %q", got, want)
-		}
-		var p payload
-		if err := json.Unmarshal(body, &p); err != nil {
-			t.Errorf("payload %s: %v", body, err)
-		}
-		r.mu.Lock()
-		r.got = append(r.got, received{req.Header.Get("X-Nexus-Webhook-Delivery"), req.Header.Get("X-Nexus-Webhook-Id"), p})
-		r.mu.Unlock()
-	}))
-	t.Cleanup(r.srv.Close)
-	return r
-}
-
-func (r *receiver) wait(n int) []received {
-	r.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		r.mu.Lock()
-		got := append([]received(nil), r.got...)
-		r.mu.Unlock()
-		if len(got) >= n {
-			return got
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	r.t.Fatalf("receiver got %d deliveries, want %d", len(r.got), n)
-	return nil
-}
 
 func startService(t *testing.T, db *meta.DB) context.CancelFunc {
 	s, err := New(db, allowAll{}, func(string) string { return "raw" }, slog.New(slog.DiscardHandler),
@@ -118,31 +53,31 @@ func TestDeliveryOrderRetryRestart(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rcv := newReceiver(t, "s3cret")
+	rcv := webhooktest.New(t, "s3cret")
 	putRaw(t, db, "before") // no webhook yet: not reported
-	if err := db.CreateWebhook(meta.Webhook{Name: "ci", URL: rcv.srv.URL, Secret: "s3cret",
+	if err := db.CreateWebhook(meta.Webhook{Name: "ci", URL: rcv.URL, Secret: "s3cret",
 		EventTypes: []string{meta.EventAsset, meta.EventComponent}, Timeout: time.Second, Threshold: 2, Backoff: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
 	stop := startService(t, db)
 	putRaw(t, db, "a1")
-	got := rcv.wait(2)
-	if got[0].hook != "rm:repository:component" || got[0].body.Component.Name != "a1" || got[0].body.Action != "CREATED" {
+	got := rcv.Wait(2)
+	if got[0].WebhookID != "rm:repository:component" || got[0].Body.Component.Name != "a1" || got[0].Body.Action != "CREATED" {
 		t.Errorf("first delivery %+v, want the component a1 created", got[0])
 	}
-	if got[1].hook != "rm:repository:asset" || got[1].body.Asset.Name != "a1" || got[1].body.Initiator != "alice/127.0.0.1" {
+	if got[1].WebhookID != "rm:repository:asset" || got[1].Body.Asset.Name != "a1" || got[1].Body.Initiator != "alice/127.0.0.1" {
 		t.Errorf("second delivery %+v, want the asset a1 by alice/127.0.0.1", got[1])
 	}
 
-	rcv.down.Store(true)
+	rcv.Down.Store(true)
 	for i := range 5 {
 		putRaw(t, db, "b"+strconv.Itoa(i))
 	}
 	time.Sleep(200 * time.Millisecond)
-	rcv.down.Store(false)
-	got = rcv.wait(12)
+	rcv.Down.Store(false)
+	got = rcv.Wait(12)
 	for i := range 5 {
-		if c, a := got[2+2*i].body.Component, got[3+2*i].body.Asset; c == nil || a == nil || c.Name != "b"+strconv.Itoa(i) || a.Name != c.Name {
+		if c, a := got[2+2*i].Body.Component, got[3+2*i].Body.Asset; c == nil || a == nil || c.Name != "b"+strconv.Itoa(i) || a.Name != c.Name {
 			t.Fatalf("deliveries out of order at %d: %+v %+v", i, got[2+2*i], got[3+2*i])
 		}
 	}
@@ -156,19 +91,17 @@ func TestDeliveryOrderRetryRestart(t *testing.T) {
 	defer db.Close()
 	putRaw(t, db, "c")
 	startService(t, db)
-	got = rcv.wait(14)
+	got = rcv.Wait(14)
 	time.Sleep(100 * time.Millisecond)
-	rcv.mu.Lock()
-	defer rcv.mu.Unlock()
-	if len(rcv.got) != 14 {
-		t.Fatalf("after the restart the receiver has %d deliveries, want 14", len(rcv.got))
+	if got = rcv.Got(); len(got) != 14 {
+		t.Fatalf("after the restart the receiver has %d deliveries, want 14", len(got))
 	}
 	ids := map[string]bool{}
-	for _, r := range rcv.got {
-		if ids[r.delivery] {
-			t.Errorf("delivery id %s twice", r.delivery)
+	for _, r := range got {
+		if ids[r.ID] {
+			t.Errorf("delivery id %s twice", r.ID)
 		}
-		ids[r.delivery] = true
+		ids[r.ID] = true
 	}
 	_, st, err := db.GetWebhook("ci")
 	if err != nil {
@@ -186,8 +119,8 @@ func TestDeliveryFilters(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	rcv := newReceiver(t, "")
-	if err := db.CreateWebhook(meta.Webhook{Name: "one", URL: rcv.srv.URL, EventTypes: []string{meta.EventComponent},
+	rcv := webhooktest.New(t, "")
+	if err := db.CreateWebhook(meta.Webhook{Name: "one", URL: rcv.URL, EventTypes: []string{meta.EventComponent},
 		Repositories: []string{"other"}, Timeout: time.Second, Threshold: 1, Backoff: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
@@ -197,9 +130,9 @@ func TestDeliveryFilters(t *testing.T) {
 	if _, _, err := db.PutAsset(meta.PutAssetRequest{Asset: a, Component: &meta.Component{Repository: "other", Format: "raw", Name: "y"}}); err != nil {
 		t.Fatal(err)
 	}
-	got := rcv.wait(1)
+	got := rcv.Wait(1)
 	time.Sleep(100 * time.Millisecond)
-	if len(rcv.got) != 1 || got[0].body.Component == nil || got[0].body.RepositoryName != "other" {
-		t.Errorf("got %+v, want only the component of repository other", rcv.got)
+	if got = rcv.Got(); len(got) != 1 || got[0].Body.Component == nil || got[0].Body.RepositoryName != "other" {
+		t.Errorf("got %+v, want only the component of repository other", got)
 	}
 }

@@ -170,23 +170,17 @@ func (s *Service) Create(ctx context.Context, w meta.Webhook) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
 		return err
 	}
-	w.Source = "rest"
 	if err := Validate(&w); err != nil {
 		return err
 	}
 	return s.db.CreateWebhook(w)
 }
 
-// Update replaces a webhook's settings; one of the properties file is
-// changed there, not here.
+// Update replaces a webhook's settings.
 func (s *Service) Update(ctx context.Context, w meta.Webhook) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
 		return err
 	}
-	if err := s.notFromConfig(w.Name); err != nil {
-		return err
-	}
-	w.Source = "rest"
 	if err := Validate(&w); err != nil {
 		return err
 	}
@@ -198,21 +192,7 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
 		return err
 	}
-	if err := s.notFromConfig(name); err != nil {
-		return err
-	}
 	return s.db.DeleteWebhook(name)
-}
-
-func (s *Service) notFromConfig(name string) error {
-	w, _, err := s.db.GetWebhook(name)
-	if err != nil {
-		return err
-	}
-	if w.Source == "config" {
-		return errs.New(errs.Invalid, "webhook %q is configured in the properties file", name)
-	}
-	return nil
 }
 
 // Test sends the webhook a repository event about a repository named
@@ -231,14 +211,4 @@ func (s *Service) Test(ctx context.Context, name string) error {
 		return errs.New(errs.Upstream, "webhook %q: %v", name, err)
 	}
 	return nil
-}
-
-// Configure makes the properties file's webhooks exactly ws.
-func (s *Service) Configure(ws []meta.Webhook) error {
-	for i := range ws {
-		if err := Validate(&ws[i]); err != nil {
-			return err
-		}
-	}
-	return s.db.SyncConfigWebhooks(ws)
 }

@@ -1,0 +1,108 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"testing"
+
+	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
+)
+
+// TestWebhooks: a webhook created through REST is sent, signed and in
+// order, the repository, component and asset events of raw changes, with
+// the initiator; while the receiver is down and the server is killed
+// (kill -9) with events pending, nothing is lost: after the restart every
+// event arrives, in order, each delivery id once.
+func TestWebhooks(t *testing.T) {
+	s := startServer(t)
+	rcv := webhooktest.New(t, "hook-secret")
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", s.admin(), map[string]any{
+		"name": "ci", "url": rcv.URL, "secret": "hook-secret",
+		"eventTypes": []string{"repository", "component", "asset"}, "backoff": "100ms", "threshold": 2}, nil)
+	s.createRepo("hosted", hostedBody("hooked", "ALLOW"))
+	s.put("hooked", "a/one.txt", []byte("one"))
+	if res := s.do(http.MethodDelete, "/repository/hooked/a/one.txt", s.admin(), nil, nil); res.status != http.StatusNoContent {
+		t.Fatalf("DELETE: status %d: %s", res.status, res.body)
+	}
+	got := rcv.Wait(5)
+	want := []struct{ hook, action, name string }{
+		{"rm:global:repository", "CREATED", "hooked"},
+		{"rm:repository:component", "CREATED", "a/one.txt"},
+		{"rm:repository:asset", "CREATED", "a/one.txt"},
+		{"rm:repository:component", "DELETED", "a/one.txt"},
+		{"rm:repository:asset", "DELETED", "a/one.txt"},
+	}
+	for i, w := range want {
+		d := got[i]
+		name := ""
+		switch {
+		case d.Body.Repository != nil:
+			name = d.Body.Repository.Name
+		case d.Body.Component != nil:
+			name = d.Body.Component.Name
+		case d.Body.Asset != nil:
+			name = d.Body.Asset.Name
+		}
+		if d.WebhookID != w.hook || d.Body.Action != w.action || name != w.name || d.Body.Initiator != "admin/127.0.0.1" {
+			t.Errorf("delivery %d: %s %s %s by %s, want %s %s %s by admin/127.0.0.1", i,
+				d.WebhookID, d.Body.Action, name, d.Body.Initiator, w.hook, w.action, w.name)
+		}
+	}
+	if got[2].Body.Asset.Format != "raw" || got[0].Body.Repository.Format != "raw" || got[0].Body.Repository.Type != "hosted" {
+		t.Errorf("formats: asset %+v, repository %+v", got[2].Body.Asset, got[0].Body.Repository)
+	}
+
+	var hook struct {
+		HasSecret bool   `json:"hasSecret"`
+		Secret    string `json:"secret"`
+		Delivery  struct {
+			Pending   int    `json:"pending"`
+			Delivered uint64 `json:"delivered"`
+		} `json:"delivery"`
+	}
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/webhooks/ci", s.admin(), nil, &hook)
+	if !hook.HasSecret || hook.Secret != "" || hook.Delivery.Delivered != 5 || hook.Delivery.Pending != 0 {
+		t.Errorf("GET /v1/webhooks/ci = %+v: want the secret hidden, 5 delivered, none pending", hook)
+	}
+
+	rcv.Down.Store(true)
+	const pending = 10
+	for i := range pending {
+		s.put("hooked", "b/"+strconv.Itoa(i), []byte{byte(i)})
+	}
+	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/webhooks/ci", s.admin(), nil, &hook)
+	if hook.Delivery.Pending != 2*pending {
+		t.Errorf("pending while the receiver is down: %d, want %d", hook.Delivery.Pending, 2*pending)
+	}
+	s.kill9()
+	s.restart()
+	rcv.Down.Store(false)
+	got = rcv.Wait(5 + 2*pending)
+	ids := map[string]bool{}
+	for i, d := range got {
+		if ids[d.ID] {
+			t.Errorf("delivery id %s twice", d.ID)
+		}
+		ids[d.ID] = true
+		if i < 5 {
+			continue
+		}
+		n := strconv.Itoa((i - 5) / 2)
+		if (i-5)%2 == 0 && (d.Body.Component == nil || d.Body.Component.Name != "b/"+n) ||
+			(i-5)%2 == 1 && (d.Body.Asset == nil || d.Body.Asset.Name != "b/"+n) {
+			t.Errorf("delivery %d after the restart is %+v, want b/%s in order", i, d.Body, n)
+		}
+	}
+	if len(got) != 5+2*pending {
+		t.Errorf("%d deliveries, want %d", len(got), 5+2*pending)
+	}
+
+	if res := s.do(http.MethodPost, "/service/rest/v1/webhooks/ci/test", s.admin(), nil, nil); res.status != http.StatusNoContent {
+		t.Errorf("test delivery: status %d: %s", res.status, res.body)
+	}
+	user := &creds{"viewer", "viewer-pw1"}
+	s.createUser(user.user, user.pass, "nx-anonymous")
+	if res := s.do(http.MethodGet, "/service/rest/v1/webhooks", user, nil, nil); res.status != http.StatusForbidden {
+		t.Errorf("GET /v1/webhooks by a user without nx-settings-read: status %d, want 403", res.status)
+	}
+}
