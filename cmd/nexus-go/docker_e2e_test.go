@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/testproc"
+	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
 )
 
 // e2eClientMissing fails the test when real clients are required
@@ -396,6 +397,10 @@ func TestDockerEngine(t *testing.T) {
 	}
 
 	app1, app2 := reg+"/team/app:1.0", reg+"/team/app:2.0"
+	// A registry:2-style notification endpoint for docker-h, from the start.
+	notified := webhooktest.New(t, "")
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", admin, map[string]any{
+		"name": "registry", "url": notified.URL, "payload": "registry", "repositories": []string{"docker-h"}}, nil)
 	setForceBasicAuth := func(t *testing.T, on bool) {
 		t.Helper()
 		s.mustJSON(http.StatusNoContent, http.MethodPut, "/v1/repositories/docker/hosted/docker-h", admin,
@@ -443,6 +448,54 @@ func TestDockerEngine(t *testing.T) {
 			got := strings.TrimSpace(eng.must(t, "image", "inspect", "--format", "{{json .RootFS.Layers}}", app1))
 			if got != srcLayers {
 				t.Errorf("pulled layers %s, want %s", got, srcLayers)
+			}
+		}},
+
+		{"RegistryNotifications", func(t *testing.T) {
+			// The pushes above, as Distribution's events: a push per tag of
+			// each manifest (none by digest for them), a push per blob.
+			type target struct {
+				MediaType, Digest, Repository, Tag string
+				Size                               int64
+			}
+			var manifests []string
+			blobs := 0
+			deadline := time.Now().Add(30 * time.Second)
+			for len(manifests) < 3 && time.Now().Before(deadline) {
+				manifests, blobs = nil, 0
+				for _, d := range notified.Got() {
+					if d.ContentType != "application/vnd.docker.distribution.events.v1+json" {
+						t.Fatalf("notification content type %q", d.ContentType)
+					}
+					var env struct {
+						Events []struct {
+							Action string
+							Target target
+							Actor  struct{ Name string }
+						}
+					}
+					if err := json.Unmarshal(d.Raw, &env); err != nil || len(env.Events) != 1 {
+						t.Fatalf("notification %s: %v", d.Raw, err)
+					}
+					e := env.Events[0]
+					if e.Action != "push" || e.Actor.Name != "admin" || !strings.HasPrefix(e.Target.Digest, "sha256:") || e.Target.Size <= 0 {
+						t.Errorf("event %+v: want a push by admin with a digest and size", e)
+					}
+					if e.Target.MediaType == "application/octet-stream" {
+						blobs++
+					} else {
+						manifests = append(manifests, e.Target.Repository+":"+e.Target.Tag)
+					}
+				}
+				time.Sleep(50 * time.Millisecond)
+			}
+			slices.Sort(manifests)
+			if want := []string{"team/app:1.0", "team/app:2.0", "team/mounted:1.0"}; !slices.Equal(manifests, want) {
+				t.Errorf("manifest pushes notified %v, want %v", manifests, want)
+			}
+			// Two layers and the config in team/app, mounted into team/mounted.
+			if blobs != 6 {
+				t.Errorf("%d blob pushes notified, want 6", blobs)
 			}
 		}},
 

@@ -134,7 +134,7 @@ func serve(args []string) error {
 	jobs.UseWritable(repos.Writable)
 	mailer := mail.New(db, security, trust)
 	jobs.UseAlerts(mailer)
-	hooks, err := webhooks.New(db, security, repos.FormatOf, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge})
+	hooks, err := webhooks.New(db, security, repos, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge})
 	if err != nil {
 		return err
 	}

@@ -43,6 +43,7 @@ type webhookJSON struct {
 	Timeout      string            `json:"timeout,omitempty"`
 	Threshold    int               `json:"threshold,omitempty"`
 	Backoff      string            `json:"backoff,omitempty"`
+	Payload      string            `json:"payload,omitempty"`
 }
 
 type webhookOut struct {
@@ -55,6 +56,7 @@ type webhookOut struct {
 	Timeout      string       `json:"timeout"`
 	Threshold    int          `json:"threshold"`
 	Backoff      string       `json:"backoff"`
+	Payload      string       `json:"payload"`
 	Delivery     deliveryJSON `json:"delivery"`
 }
 
@@ -84,7 +86,7 @@ func webhookOf(w webhooks.Webhook) webhookOut {
 	slices.Sort(names)
 	out := webhookOut{Name: w.Name, URL: w.URL, HasSecret: w.Secret != "", EventTypes: w.EventTypes,
 		Repositories: w.Repositories, HeaderNames: names, Timeout: w.Timeout.String(), Threshold: w.Threshold,
-		Backoff: w.Backoff.String(),
+		Backoff: w.Backoff.String(), Payload: w.Payload,
 		Delivery: deliveryJSON{Pending: w.Pending, Delivered: w.State.Delivered, Dropped: w.State.Dropped,
 			Failures: w.State.Failures, LastFailure: optionalTime(w.State.LastFailure), LastSuccess: optionalTime(w.State.LastSuccess)}}
 	if out.Repositories == nil {
@@ -98,7 +100,7 @@ func webhookOf(w webhooks.Webhook) webhookOut {
 
 func (in webhookJSON) webhook() (meta.Webhook, error) {
 	w := meta.Webhook{Name: in.Name, URL: in.URL, Secret: in.Secret, EventTypes: in.EventTypes,
-		Repositories: in.Repositories, Headers: in.Headers, Threshold: in.Threshold}
+		Repositories: in.Repositories, Headers: in.Headers, Threshold: in.Threshold, Payload: in.Payload}
 	for _, d := range []struct {
 		field, value string
 		to           *time.Duration

@@ -93,11 +93,11 @@ func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []BlobRef, error) {
 	err := db.batch(func(tx *bolt.Tx) error {
 		released = nil // from a run that was rolled back
 		for i, req := range reqs {
-			aliasOf := ""
+			aliasOf, aliases := "", len(reqs)-1
 			if i > 0 {
-				aliasOf = reqs[0].Asset.Path
+				aliasOf, aliases = reqs[0].Asset.Path, 0
 			}
-			a, r, err := putAssetTx(tx, req, aliasOf)
+			a, r, err := putAssetTx(tx, req, aliasOf, aliases)
 			if err != nil {
 				return err
 			}
@@ -113,8 +113,9 @@ func (db *DB) PutAssets(reqs []PutAssetRequest) ([]*Asset, []BlobRef, error) {
 }
 
 // putAssetTx writes one asset of PutAssets; aliasOf is the path of the
-// first asset when this one is written with it.
-func putAssetTx(tx *bolt.Tx, req PutAssetRequest, aliasOf string) (*Asset, []BlobRef, error) {
+// first asset when this one is written with it, aliases how many are
+// written with this one (see Event).
+func putAssetTx(tx *bolt.Tx, req PutAssetRequest, aliasOf string, aliases int) (*Asset, []BlobRef, error) {
 	var released []BlobRef
 	a := req.Asset
 	if req.RequireRepository && tx.Bucket(bucketRepositories).Get([]byte(a.Repository)) == nil {
@@ -192,7 +193,7 @@ func putAssetTx(tx *bolt.Tx, req PutAssetRequest, aliasOf string) (*Asset, []Blo
 		action = ActionUpdated
 	}
 	if err := recordEvent(tx, Event{Type: EventAsset, Action: action, Repository: a.Repository,
-		Initiator: initiatorOf(&a), Asset: &a, AliasOf: aliasOf}); err != nil {
+		Initiator: initiatorOf(&a), Asset: &a, AliasOf: aliasOf, Aliases: aliases}); err != nil {
 		return nil, nil, err
 	}
 	return &a, released, nil

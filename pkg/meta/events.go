@@ -51,8 +51,10 @@ type Event struct {
 	// Config is a repository event's stored configuration.
 	Config json.RawMessage `json:"config,omitempty"`
 	// AliasOf is, for an asset written together with another (a tag with
-	// its manifest), that asset's path.
+	// its manifest), that asset's path; Aliases counts, for that other
+	// asset, the ones written with it.
 	AliasOf string `json:"aliasOf,omitempty"`
+	Aliases int    `json:"aliases,omitempty"`
 }
 
 // Webhook is one endpoint that events are delivered to.
@@ -71,7 +73,16 @@ type Webhook struct {
 	// Threshold failures in a row make the next attempt wait Backoff.
 	Threshold int           `json:"threshold"`
 	Backoff   time.Duration `json:"backoff"`
+	// Payload is PayloadNexus (the default) or PayloadRegistry.
+	Payload string `json:"payload,omitempty"`
 }
+
+// Webhook payloads: Nexus's, or CNCF Distribution's event envelope of the
+// formats that are registries.
+const (
+	PayloadNexus    = "nexus"
+	PayloadRegistry = "registry"
+)
 
 // WebhookState is a webhook's delivery progress.
 type WebhookState struct {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -277,7 +278,7 @@ func (b *base) store(ctx context.Context, p string, body io.Reader, opts PutOpti
 		// failure, which followers of a proxy download hear of too.
 		body = &typeChecked{r: body, declared: opts.ContentType}
 	}
-	rec := b.recorder(p, opts, check)
+	rec := b.recorder(ctx, p, opts, check)
 	_, err := b.blobs.Put(ctx, body, blob.PutOptions{
 		Algorithms:   b.format.Checksums(),
 		Expected:     opts.Expected,
@@ -304,7 +305,14 @@ type recorder struct {
 	committed digest.Digest
 }
 
-func (b *base) recorder(p string, opts PutOptions, check writeCheck) *recorder {
+func (b *base) recorder(ctx context.Context, p string, opts PutOptions, check writeCheck) *recorder {
+	if opts.Uploader == "" && opts.UploaderIP == "" {
+		// Whoever's request writes, for every format: the asset's
+		// uploader, and the initiator of the write's events.
+		if who := auth.PrincipalFrom(ctx); who != nil && who.UserID != auth.System().UserID {
+			opts.Uploader, opts.UploaderIP = who.UserID, clientip.FromContext(ctx)
+		}
+	}
 	rec := &recorder{b: b, check: check, cas: opts.Check, identic: opts.AllowIdentical}
 	add := func(p string, attrs map[string]string, comp *meta.Component) {
 		if comp == nil {

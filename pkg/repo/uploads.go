@@ -58,7 +58,7 @@ func (h *hostedRepo) CommitUpload(ctx context.Context, p, id string, expected di
 	if err != nil {
 		return nil, err
 	}
-	rec := h.recorder(p, opts, check)
+	rec := h.recorder(ctx, p, opts, check)
 	_, err = h.blobs.CommitUpload(ctx, id, expected, h.format.Checksums(), rec.record)
 	return rec.finish(ctx, err)
 }
@@ -68,7 +68,7 @@ func (h *hostedRepo) Link(ctx context.Context, p string, d digest.Digest, opts P
 	if err != nil {
 		return nil, err
 	}
-	rec := h.recorder(p, opts, check)
+	rec := h.recorder(ctx, p, opts, check)
 	if _, serr := h.blobs.Stat(ctx, d); errs.KindOf(serr) == errs.NotFound {
 		// Held by a repository in another store: this one gets its own copy.
 		return rec.finish(ctx, h.copyIn(ctx, d, rec))

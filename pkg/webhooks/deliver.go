@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -109,6 +110,10 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 	}
 	for {
 		err := s.send(ctx, w, ev, deliveryID(w, ev))
+		if errors.Is(err, errNothingToSend) {
+			st.Cursor = ev.Seq
+			return true
+		}
 		if ctx.Err() != nil {
 			return false
 		}
@@ -154,16 +159,40 @@ func deliveryID(w meta.Webhook, ev meta.Event) string {
 	return uuid.NewSHA1(ns, binary.BigEndian.AppendUint64(nil, ev.Seq)).String()
 }
 
+// errNothingToSend is send's answer for an event w's payload has no
+// place for.
+var errNothingToSend = errors.New("no payload")
+
 // send POSTs ev's payload to w once.
 func (s *Service) send(ctx context.Context, w meta.Webhook, ev meta.Event, id string) error {
-	format := ""
-	if ev.Type == meta.EventAsset && s.formatOf != nil {
-		format = s.formatOf(ev.Repository)
-	}
-	body, err := render(ev, s.nodeID, format)
+	body, err := s.render(w, ev, id)
 	if err != nil {
 		return err
 	}
+	return s.post(ctx, w, body, webhookIDs[ev.Type], id)
+}
+
+// render returns the body of ev for w, or errNothingToSend.
+func (s *Service) render(w meta.Webhook, ev meta.Event, id string) ([]byte, error) {
+	var body []byte
+	var err error
+	if w.Payload == meta.PayloadRegistry {
+		body, err = s.renderRegistry(ev, id)
+	} else {
+		format := ""
+		if ev.Type == meta.EventAsset && s.formats != nil {
+			format = s.formats.FormatOf(ev.Repository)
+		}
+		body, err = render(ev, s.nodeID, format)
+	}
+	if err == nil && body == nil {
+		err = errNothingToSend
+	}
+	return body, err
+}
+
+// post sends one body to w; hookID is its X-Nexus-Webhook-Id.
+func (s *Service) post(ctx context.Context, w meta.Webhook, body []byte, hookID, id string) error {
 	ctx, cancel := context.WithTimeout(ctx, w.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
@@ -173,10 +202,14 @@ func (s *Service) send(ctx context.Context, w meta.Webhook, ev meta.Event, id st
 	for k, v := range w.Headers {
 		req.Header.Set(k, v)
 	}
-	req.Header.Set("Content-Type", "application/json; charset=UTF-8")
 	req.Header.Set("User-Agent", "nexus-go")
-	req.Header.Set("X-Nexus-Webhook-Id", webhookIDs[ev.Type])
 	req.Header.Set("X-Nexus-Webhook-Delivery", id)
+	if w.Payload == meta.PayloadRegistry {
+		req.Header.Set("Content-Type", registryMediaType)
+	} else {
+		req.Header.Set("Content-Type", "application/json; charset=UTF-8")
+		req.Header.Set("X-Nexus-Webhook-Id", hookID)
+	}
 	if w.Secret != "" {
 		req.Header.Set("X-Nexus-Webhook-Signature", sign(w.Secret, body))
 	}

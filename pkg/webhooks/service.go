@@ -18,11 +18,19 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 // Authorizer checks the caller's privileges (auth.Service).
 type Authorizer interface {
 	Require(ctx context.Context, perm auth.Privilege) error
+}
+
+// Formats names a repository's format and finds a format by name
+// (repo.Manager).
+type Formats interface {
+	FormatOf(repository string) string
+	Format(name string) (repo.Format, bool)
 }
 
 // Options tune delivery; zero values take the defaults.
@@ -37,16 +45,16 @@ type Options struct {
 
 // Service manages webhooks and delivers their events.
 type Service struct {
-	db       *meta.DB
-	authz    Authorizer
-	formatOf func(repository string) string
-	log      *slog.Logger
-	opts     Options
-	nodeID   string
+	db      *meta.DB
+	authz   Authorizer
+	formats Formats
+	log     *slog.Logger
+	opts    Options
+	nodeID  string
 }
 
-// New returns the service; formatOf names a repository's format.
-func New(db *meta.DB, authz Authorizer, formatOf func(string) string, log *slog.Logger, opts Options) (*Service, error) {
+// New returns the service.
+func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts Options) (*Service, error) {
 	if opts.MaxAge <= 0 {
 		opts.MaxAge = 72 * time.Hour
 	}
@@ -60,7 +68,7 @@ func New(db *meta.DB, authz Authorizer, formatOf func(string) string, log *slog.
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, authz: authz, formatOf: formatOf, log: log, opts: opts, nodeID: id}, nil
+	return &Service{db: db, authz: authz, formats: formats, log: log, opts: opts, nodeID: id}, nil
 }
 
 // Defaults of a webhook's delivery settings (registry:2's, for its
@@ -80,6 +88,16 @@ func Validate(w *meta.Webhook) error {
 	}
 	if u, err := url.Parse(w.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		add("url", "must be an http or https URL")
+	}
+	switch w.Payload {
+	case "":
+		w.Payload = meta.PayloadNexus
+	case meta.PayloadRegistry:
+		// Distribution's events are pushes and deletes of blobs and manifests.
+		w.EventTypes = []string{meta.EventAsset}
+	case meta.PayloadNexus:
+	default:
+		add("payload", "must be nexus or registry")
 	}
 	if len(w.EventTypes) == 0 {
 		add("eventTypes", "must name at least one of asset, component, repository")
@@ -196,7 +214,8 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 }
 
 // Test sends the webhook a repository event about a repository named
-// "test" at once, outside its queue, and returns the receiver's error.
+// "test" (an empty envelope for a registry payload) at once, outside its
+// queue, and returns the receiver's error.
 func (s *Service) Test(ctx context.Context, name string) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
 		return err
@@ -207,7 +226,15 @@ func (s *Service) Test(ctx context.Context, name string) error {
 	}
 	ev := meta.Event{Time: time.Now(), Type: meta.EventRepository, Action: meta.ActionUpdated,
 		Repository: "test", Initiator: auth.Initiator(ctx), Config: []byte(`{"format":"raw","type":"hosted"}`)}
-	if err := s.send(ctx, w, ev, "test-"+time.Now().UTC().Format("20060102T150405.000000000")); err != nil {
+	id := "test-" + time.Now().UTC().Format("20060102T150405.000000000")
+	body, err := render(ev, s.nodeID, "")
+	if w.Payload == meta.PayloadRegistry {
+		body, err = []byte(`{"events":[]}`), nil
+	}
+	if err == nil {
+		err = s.post(ctx, w, body, webhookIDs[ev.Type], id)
+	}
+	if err != nil {
 		return errs.New(errs.Upstream, "webhook %q: %v", name, err)
 	}
 	return nil

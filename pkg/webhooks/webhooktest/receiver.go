@@ -19,8 +19,9 @@ import (
 
 // Delivery is one request the receiver accepted.
 type Delivery struct {
-	ID, WebhookID string
-	Body          Payload
+	ID, WebhookID, ContentType string
+	Body                       Payload
+	Raw                        []byte
 }
 
 // Payload is the part of Nexus's webhook payload tests look at.
@@ -79,7 +80,8 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 		r.t.Errorf("webhook payload %s: %v", body, err)
 	}
 	r.mu.Lock()
-	r.got = append(r.got, Delivery{req.Header.Get("X-Nexus-Webhook-Delivery"), req.Header.Get("X-Nexus-Webhook-Id"), p})
+	r.got = append(r.got, Delivery{ID: req.Header.Get("X-Nexus-Webhook-Delivery"), WebhookID: req.Header.Get("X-Nexus-Webhook-Id"),
+		ContentType: req.Header.Get("Content-Type"), Body: p, Raw: body})
 	r.mu.Unlock()
 }
 
