@@ -40,7 +40,7 @@ var (
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
 		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
 		bucketCleanupPolicies, bucketTasks, bucketTrustStore,
-		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts}
+		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts, bucketAudit}
 )
 
 // migrations[v] upgrades a database of schema v to v+1 inside one transaction.
@@ -102,6 +102,9 @@ func (db *DB) migrate() error {
 			}
 		}
 		sys := tx.Bucket(bucketSystem)
+		if err := ensureNodeID(sys); err != nil {
+			return err
+		}
 		v := 0
 		if raw := sys.Get(keySchema); raw != nil {
 			v = int(binary.BigEndian.Uint32(raw))
