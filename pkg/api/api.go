@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/ldap"
@@ -40,6 +41,8 @@ type API struct {
 	scripts *scripts.Service
 	// mail serves /v1/email (WithMail), or is nil.
 	mail *mail.Service
+	// audit serves /v1/audit (WithAudit), or is nil.
+	audit *audit.Log
 }
 
 // New returns the API over the repository manager, the security service and
@@ -67,6 +70,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerSSL(g)
 	a.registerScripts(g)
 	a.registerEmail(g)
+	a.registerAudit(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.
