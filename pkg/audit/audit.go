@@ -84,7 +84,11 @@ func New(db *meta.DB, authz Authorizer, opts Options) (*Log, error) {
 // UseWritable makes the log keep off the database while writable fails
 // (the repository manager's Writable: the server is read-only); call it
 // before serving.
-func (l *Log) UseWritable(writable func() error) { l.writable = writable }
+func (l *Log) UseWritable(writable func() error) {
+	if l != nil {
+		l.writable = writable
+	}
+}
 
 // Close closes the file.
 func (l *Log) Close() error {
@@ -211,8 +215,12 @@ func (l *Log) Prune(ctx context.Context) {
 	}
 }
 
-// KeepPruned prunes at once and then every hour, until ctx ends.
+// KeepPruned prunes at once and then every hour, until ctx ends; a nil
+// Log returns at once.
 func (l *Log) KeepPruned(ctx context.Context) {
+	if l == nil {
+		return
+	}
 	l.Prune(ctx)
 	t := time.NewTicker(pruneInterval)
 	defer t.Stop()

@@ -282,8 +282,10 @@ func TestReadOnlyAndPrune(t *testing.T) {
 
 func TestNilLogIsSilent(t *testing.T) {
 	var l *Log
+	l.UseWritable(nil)
 	l.Record(context.Background(), "d", "t", "c", nil)
 	l.Prune(context.Background())
+	l.KeepPruned(context.Background()) // returns at once
 	if err := l.Close(); err != nil {
 		t.Error(err)
 	}

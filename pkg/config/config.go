@@ -56,6 +56,10 @@ type Config struct {
 	MavenCentralURL     string        // maven.central-url: remote of the maven-central proxy a first start creates; "" = none
 	UISessionTimeout    time.Duration // ui.session-timeout: a web UI session unused this long ends
 	ScriptsAllowCreate  bool          // scripts.allow-creation: the script API may store scripts (Nexus's nexus.scripts.allowCreation)
+	AuditEnabled        bool          // audit.enabled: record the audit log (database and log/audit.log)
+	AuditMaxAge         time.Duration // audit.max-age: audit records older than this are deleted from the database
+	AuditMaxFileSize    int64         // audit.max-file-size in bytes: log/audit.log is rotated at this size; 0 = never
+	AuditMaxFiles       int           // audit.max-files: rotated audit.log files kept
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -102,6 +106,10 @@ const (
 	keyMavenCentralURL     = "maven.central-url"
 	keyUISessionTimeout    = "ui.session-timeout"
 	keyScriptsAllowCreate  = "scripts.allow-creation"
+	keyAuditEnabled        = "audit.enabled"
+	keyAuditMaxAge         = "audit.max-age"
+	keyAuditMaxFileSize    = "audit.max-file-size"
+	keyAuditMaxFiles       = "audit.max-files"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -141,6 +149,10 @@ var settings = []setting{
 	{keyMavenCentralURL, ""},
 	{keyUISessionTimeout, "30m"},
 	{keyScriptsAllowCreate, "false"},
+	{keyAuditEnabled, "true"},
+	{keyAuditMaxAge, "720h"},
+	{keyAuditMaxFileSize, "100MiB"},
+	{keyAuditMaxFiles, "10"},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -244,6 +256,10 @@ func Load(flags Flags, environ []string) (Config, error) {
 		MavenCentralURL:     p.httpURL(keyMavenCentralURL),
 		UISessionTimeout:    p.duration(keyUISessionTimeout),
 		ScriptsAllowCreate:  p.boolean(keyScriptsAllowCreate),
+		AuditEnabled:        p.boolean(keyAuditEnabled),
+		AuditMaxAge:         p.duration(keyAuditMaxAge),
+		AuditMaxFileSize:    p.size(keyAuditMaxFileSize),
+		AuditMaxFiles:       p.count(keyAuditMaxFiles),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
