@@ -22,6 +22,7 @@ import (
 	"github.com/nexus-go/nexus-go/formats/npm"
 	"github.com/nexus-go/nexus-go/formats/raw"
 	"github.com/nexus-go/nexus-go/pkg/api"
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
@@ -96,7 +97,19 @@ func serve(args []string) error {
 	defer stop()
 
 	security := auth.New(db, log)
+	// A nil log (audit.enabled off) records nothing wherever it is used.
+	var auditLog *audit.Log
+	if cfg.AuditEnabled {
+		auditLog, err = audit.New(db, security, audit.Options{Dir: filepath.Join(cfg.DataDir, "log"),
+			MaxFileSize: cfg.AuditMaxFileSize, MaxFiles: cfg.AuditMaxFiles, MaxAge: cfg.AuditMaxAge, Log: log})
+		if err != nil {
+			return err
+		}
+		defer auditLog.Close()
+		security.UseAuditor(auditLog)
+	}
 	directory := ldap.New(db, security, log)
+	directory.UseAudit(auditLog)
 	security.SetLDAP(directory)
 	pwFile, created, err := security.Bootstrap(ctx, cfg.DataDir)
 	if err != nil {
@@ -107,14 +120,17 @@ func serve(args []string) error {
 		return err
 	}
 	directory.SetTrustStore(trust)
+	trust.UseAudit(auditLog)
 	dockerFormat := docker.New(security, log, docker.Options{GCGrace: cfg.DockerGCGrace})
 	repos := repo.NewManager(db, stores, security, repo.Options{
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		TrustStore:          trust,
 		Log:                 log,
+		Audit:               auditLog,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
 	security.SetRepositories(repos.RepositoryRefs)
+	auditLog.UseWritable(repos.Writable)
 	if err := repos.Load(ctx); err != nil {
 		return err
 	}
@@ -127,12 +143,15 @@ func serve(args []string) error {
 		return err
 	}
 	policies := cleanup.New(db, repos, security, log)
+	policies.UseAudit(auditLog)
 	jobs, err := tasks.New(db, security, log, nil, tasks.Defaults(cfg.UploadPurgeAge), tasks.Builtin(repos, policies)...)
 	if err != nil {
 		return err
 	}
 	jobs.UseWritable(repos.Writable)
+	jobs.UseAudit(auditLog)
 	mailer := mail.New(db, security, trust)
+	mailer.UseAudit(auditLog)
 	jobs.UseAlerts(mailer)
 	hooks, err := webhooks.New(db, security, repos, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge})
 	if err != nil {
@@ -144,7 +163,7 @@ func serve(args []string) error {
 		return err
 	}
 	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust).
-		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer).
+		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer).WithAudit(auditLog).
 		WithWebhooks(hooks)
 	srv, err := server.New(cfg, repos, security, rest, web, log,
 		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
@@ -165,6 +184,11 @@ func serve(args []string) error {
 	go func() {
 		jobs.Schedule(ctx, taskCheckInterval) // until ctx ends, then waits for the runs
 		close(scheduled)
+	}()
+	pruned := make(chan struct{})
+	go func() {
+		auditLog.KeepPruned(ctx) // until ctx ends
+		close(pruned)
 	}()
 	// Caught before the ports open: once the server answers, a SIGHUP
 	// reloads certificates and never ends the process (its default).
@@ -194,6 +218,7 @@ func serve(args []string) error {
 	<-maintained
 	<-scheduled
 	<-delivering
+	<-pruned
 	log.Info("nexus-go stopped")
 	if errors.Is(err, context.Canceled) {
 		return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/cleanup"
 	"github.com/nexus-go/nexus-go/pkg/ldap"
@@ -43,6 +44,8 @@ type API struct {
 	mail *mail.Service
 	// webhooks serves /v1/webhooks (WithWebhooks), or is nil.
 	webhooks *webhooks.Service
+	// audit serves /v1/audit (WithAudit), or is nil.
+	audit *audit.Log
 }
 
 // New returns the API over the repository manager, the security service and
@@ -71,6 +74,7 @@ func (a *API) Register(g *echo.Group) {
 	a.registerScripts(g)
 	a.registerEmail(g)
 	a.registerWebhooks(g)
+	a.registerAudit(g)
 }
 
 // serverURL is the server's base URL as the client addressed it.

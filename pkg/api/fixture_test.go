@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/nexus-go/nexus-go/pkg/auth"
+	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
@@ -29,6 +30,14 @@ func newAPIFixture(t *testing.T, with func(a *API, db *meta.DB, security *auth.S
 	security, pw := st.Security(t, log)
 	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log})
 	e := echo.New()
+	// The client address, as the server's edge records it (the TCP peer).
+	e.IPExtractor = clientip.Extractor(nil)
+	e.Use(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.SetRequest(clientip.With(c.Request(), c.RealIP()))
+			return next(c)
+		}
+	})
 	e.Use(security.Middleware())
 	with(New(repos, security, st.DB, "/", log), st.DB, security).Register(e.Group("/service/rest"))
 	return &apiFixture{e: e, pw: pw, db: st.DB}

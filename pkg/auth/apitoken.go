@@ -67,6 +67,7 @@ func (s *Service) CreateToken(ctx context.Context, userID, realm string, opts To
 	if err := s.db.CreateToken(t); err != nil {
 		return "", TokenInfo{}, err
 	}
+	s.record(ctx, "security.usertoken", "created", userID, tokenAttrs(t))
 	return token, tokenInfo(t), nil
 }
 
@@ -120,7 +121,11 @@ func (s *Service) RevokeToken(ctx context.Context, userID, keyOrToken string) er
 	if t.UserID != userID || t.Source != tokenSource(ctx, userID) {
 		return errs.New(errs.NotFound, "token not found")
 	}
-	return s.db.DeleteToken(key)
+	if err := s.db.DeleteToken(key); err != nil {
+		return err
+	}
+	s.record(ctx, "security.usertoken", "deleted", userID, tokenAttrs(t))
+	return nil
 }
 
 // storedTokenText matches a stored token in text, such as a request path

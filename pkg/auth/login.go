@@ -36,10 +36,16 @@ func (s *Service) checkLogin(ctx context.Context, user, password, client string,
 	}
 	if a.refused {
 		s.log.InfoContext(ctx, "login refused unchecked; too many attempts waiting", "user", name, "client", client)
+		s.recordFailedLogin(ctx, name)
 		return nil, errLogin
 	}
 	failed := func(err error) (*Principal, error) {
 		s.log.InfoContext(ctx, "login failed", "user", name, "client", client, "delay", a.wait)
+		// A request gone while it waited, or a database error, is no
+		// failed sign-in.
+		if errs.KindOf(err) == errs.Unauthorized {
+			s.recordFailedLogin(ctx, name)
+		}
 		return nil, err
 	}
 	if a.wait > 0 {
@@ -101,6 +107,14 @@ func (s *Service) login(ctx context.Context, user, password string) (*Principal,
 		}
 	}
 	return nil, errLogin
+}
+
+// recordFailedLogin records a refused sign-in as user (as logged), from
+// the client in ctx: every way of signing in with a password comes here
+// (Basic credentials on any port, so the Docker token realm too, the web
+// UI, npm login). Identical attempts at once are one (see Authenticate).
+func (s *Service) recordFailedLogin(ctx context.Context, user string) {
+	s.record(ctx, "security.login", "failed", user, map[string]string{"userId": user})
 }
 
 // logName is user as logged: a guessed name may be any length.

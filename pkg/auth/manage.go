@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/bcrypt"
@@ -88,6 +89,7 @@ func (s *Service) CreateUser(ctx context.Context, u *meta.User, password string)
 	if err := s.db.CreateUser(&rec); err != nil {
 		return err
 	}
+	s.record(ctx, "security.user", "created", rec.ID, userAttrs(&rec))
 	// The caller's record shows what was stored (its source), so that a
 	// creator need not hold nx-users-read to answer with it.
 	u.Source, u.ReadOnly = rec.Source, rec.ReadOnly
@@ -109,7 +111,11 @@ func (s *Service) UpdateUser(ctx context.Context, u *meta.User) error {
 	}
 	rec := *u
 	rec.PasswordHash, rec.Source, rec.ReadOnly = old.PasswordHash, old.Source, old.ReadOnly
-	return s.db.PutUser(&rec)
+	if err := s.db.PutUser(&rec); err != nil {
+		return err
+	}
+	s.record(ctx, "security.user", "updated", rec.ID, userAttrs(&rec))
+	return nil
 }
 
 // checkUser validates the status and role references of u.
@@ -155,7 +161,12 @@ func (s *Service) DeleteUser(ctx context.Context, id string) error {
 	if set.UserID == id {
 		return errs.New(errs.Invalid, "user %q is configured as the anonymous user and cannot be deleted", id)
 	}
-	return s.db.DeleteUser(id)
+	if err := s.db.DeleteUser(id); err != nil {
+		return err
+	}
+	// Its tokens went with it (meta.DeleteUser): this record stands for them too.
+	s.record(ctx, "security.user", "deleted", id, map[string]string{"id": id})
+	return nil
 }
 
 // ChangePassword sets the password of user id. Changing the admin password
@@ -181,6 +192,7 @@ func (s *Service) ChangePassword(ctx context.Context, id, password string) error
 		return err
 	}
 	s.log.InfoContext(ctx, "password changed", "user", id)
+	s.record(ctx, "security.user", "changed-password", id, map[string]string{"id": id})
 	s.mu.Lock()
 	dataDir := s.dataDir
 	s.mu.Unlock()
@@ -235,6 +247,7 @@ func (s *Service) CreateRole(ctx context.Context, r *meta.Role) error {
 	if err := s.db.CreateRole(&rec); err != nil {
 		return err
 	}
+	s.record(ctx, "security.role", "created", rec.ID, roleAttrs(&rec))
 	*r = rec // what was stored (defaulted name, source), as CreateUser does
 	return nil
 }
@@ -260,7 +273,11 @@ func (s *Service) UpdateRole(ctx context.Context, r *meta.Role) error {
 	if err := s.checkRole(&rec); err != nil {
 		return err
 	}
-	return s.db.PutRole(&rec)
+	if err := s.db.PutRole(&rec); err != nil {
+		return err
+	}
+	s.record(ctx, "security.role", "updated", rec.ID, roleAttrs(&rec))
+	return nil
 }
 
 // DeleteRole deletes a role. Read-only (built-in) roles cannot be deleted.
@@ -275,7 +292,11 @@ func (s *Service) DeleteRole(ctx context.Context, id string) error {
 	if r.ReadOnly {
 		return errs.New(errs.Invalid, "role %q is read-only", id)
 	}
-	return s.db.DeleteRole(id)
+	if err := s.db.DeleteRole(id); err != nil {
+		return err
+	}
+	s.record(ctx, "security.role", "deleted", id, map[string]string{"id": id})
+	return nil
 }
 
 // checkRole validates privilege names and role references of r, and that
@@ -344,5 +365,7 @@ func (s *Service) SetAnonymous(ctx context.Context, set meta.AnonymousSettings) 
 		return set, err
 	}
 	s.log.InfoContext(ctx, "anonymous access settings changed", "enabled", set.Enabled, "user", set.UserID)
+	s.record(ctx, "security.anonymous", "updated", "anonymous", map[string]string{
+		"enabled": strconv.FormatBool(set.Enabled), "userId": set.UserID, "realmName": set.RealmName})
 	return set, nil
 }

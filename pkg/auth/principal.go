@@ -5,11 +5,7 @@
 // Privilege); "nx-all" grants everything.
 package auth
 
-import (
-	"context"
-
-	"github.com/nexus-go/nexus-go/pkg/clientip"
-)
+import "context"
 
 // Principal is the caller of a request.
 type Principal struct {
@@ -30,6 +26,8 @@ type Principal struct {
 	// content of repositories of the format its realm serves: an npm
 	// token is no key to the REST API or to other formats.
 	format string
+	// system marks System's principal, which no user can be.
+	system bool
 }
 
 // Has reports whether the principal was granted perm. A nil principal has
@@ -62,8 +60,12 @@ func reads(perm Privilege) bool {
 // a caller (creating a first start's default repositories): it holds every
 // privilege, and no request can carry it.
 func System() *Principal {
-	return &Principal{UserID: "*system", grants: grants{privs: []Privilege{{Kind: KindAll}}}}
+	return &Principal{UserID: "*system", grants: grants{privs: []Privilege{{Kind: KindAll}}}, system: true}
 }
+
+// IsSystem reports whether p is System's principal: the server acting on
+// its own (the audit log names it "system").
+func (p *Principal) IsSystem() bool { return p != nil && p.system }
 
 type ctxKey int
 
@@ -92,14 +94,4 @@ func withLoginFailed(ctx context.Context) context.Context {
 func loginFailed(ctx context.Context) bool {
 	failed, _ := ctx.Value(loginFailedKey).(bool)
 	return failed
-}
-
-// Initiator names who acts in ctx as Nexus's events and audit records do:
-// "user/address", or "system" for the server's own work.
-func Initiator(ctx context.Context) string {
-	p := PrincipalFrom(ctx)
-	if p == nil || p.UserID == System().UserID {
-		return "system"
-	}
-	return p.UserID + "/" + clientip.FromContext(ctx)
 }

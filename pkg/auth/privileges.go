@@ -101,7 +101,11 @@ func (s *Service) CreatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	if _, err := ParsePrivilege(p.Name); err == nil {
 		return fieldError("name", "Privilege '"+p.Name+"' has the form of a built-in privilege's name, use another name")
 	}
-	return s.db.CreatePrivilege(p)
+	if err := s.db.CreatePrivilege(p); err != nil {
+		return err
+	}
+	s.record(ctx, "security.privilege", "created", p.Name, privilegeAttrs(p))
+	return nil
 }
 
 // UpdatePrivilege replaces the stored privilege p.Name, which must keep
@@ -124,7 +128,11 @@ func (s *Service) UpdatePrivilege(ctx context.Context, p *meta.Privilege) error 
 	if err := s.checkPrivilege(p); err != nil {
 		return err
 	}
-	return s.db.PutPrivilege(p)
+	if err := s.db.PutPrivilege(p); err != nil {
+		return err
+	}
+	s.record(ctx, "security.privilege", "updated", p.Name, privilegeAttrs(p))
+	return nil
 }
 
 // DeletePrivilege deletes a stored privilege and removes it from the roles
@@ -140,7 +148,11 @@ func (s *Service) DeletePrivilege(ctx context.Context, name string) error {
 	if old.ReadOnly {
 		return errs.New(errs.Invalid, "privilege %q is read-only", name)
 	}
-	return s.db.DeletePrivilege(name)
+	if err := s.db.DeletePrivilege(name); err != nil {
+		return err
+	}
+	s.record(ctx, "security.privilege", "deleted", name, map[string]string{"name": name, "type": old.Type})
+	return nil
 }
 
 // Actions each privilege type takes, as the REST API spells them.
@@ -269,7 +281,11 @@ func (s *Service) CreateContentSelector(ctx context.Context, sel *meta.ContentSe
 	if _, err := s.db.GetContentSelector(sel.Name); err == nil {
 		return fieldError("name", "Content selector '"+sel.Name+"' already exists")
 	}
-	return s.db.CreateContentSelector(sel)
+	if err := s.db.CreateContentSelector(sel); err != nil {
+		return err
+	}
+	s.record(ctx, "security.selector", "created", sel.Name, selectorAttrs(sel))
+	return nil
 }
 
 // UpdateContentSelector replaces the description and expression of the
@@ -282,7 +298,11 @@ func (s *Service) UpdateContentSelector(ctx context.Context, sel *meta.ContentSe
 	if err := checkExpression(sel.Expression); err != nil {
 		return err
 	}
-	return s.db.PutContentSelector(sel)
+	if err := s.db.PutContentSelector(sel); err != nil {
+		return err
+	}
+	s.record(ctx, "security.selector", "updated", sel.Name, selectorAttrs(sel))
+	return nil
 }
 
 // DeleteContentSelector deletes the selector name; one in use by a
@@ -291,7 +311,11 @@ func (s *Service) DeleteContentSelector(ctx context.Context, name string) error 
 	if err := s.Require(ctx, Application("selectors", "delete")); err != nil {
 		return err
 	}
-	return s.db.DeleteContentSelector(name)
+	if err := s.db.DeleteContentSelector(name); err != nil {
+		return err
+	}
+	s.record(ctx, "security.selector", "deleted", name, map[string]string{"name": name})
+	return nil
 }
 
 func checkExpression(expr string) error {

@@ -43,6 +43,9 @@ var builtinDomains = []struct {
 	{"analytics", "Analytics", []string{"all"}},
 	{"apikey", "APIKey", []string{"all"}},
 	{"atlas", "Atlas", []string{"all", "create", "read", "update", "delete"}},
+	// Not Nexus's (its audit log has no REST endpoint): the one
+	// /v1/audit checks.
+	{"audit", "Audit", []string{"all", "read"}},
 	{"blobstores", "Blob Stores", []string{"all", "create", "read", "update", "delete"}},
 	{"bundles", "Bundles", []string{"all", "read"}},
 	{"capabilities", "Capabilities", []string{"all", "create", "read", "update", "delete"}},

@@ -165,6 +165,7 @@ func (s *Service) SetActiveRealms(ctx context.Context, ids []string) error {
 		return err
 	}
 	s.log.InfoContext(ctx, "active realms changed", "realms", ids)
+	s.record(ctx, "security.realm", "updated", "active", map[string]string{"realms": list(ids)})
 	return nil
 }
 

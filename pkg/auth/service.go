@@ -73,6 +73,8 @@ type Service struct {
 	// dummyHash is compared against when the user is unknown, so that the
 	// response time does not reveal which user names exist.
 	dummyHash []byte
+	// audit records changes, tokens and failed sign-ins (UseAuditor), or is nil.
+	audit Auditor
 
 	mu      sync.Mutex
 	dataDir string // set by Bootstrap; where admin.password lives

@@ -26,7 +26,11 @@ var errToken = errs.New(errs.Unauthorized, "invalid or expired token")
 // IssueToken signs a token for subject, valid for ttl, carrying data.
 // Tokens are opaque to clients: base64url(claims) "." base64url(HMAC-SHA256).
 // They are the Docker Bearer Token Realm's: none is issued or accepted
-// while that realm is inactive.
+// while that realm is inactive. Issuing one is not audited, unlike the
+// stored tokens (CreateToken): it lives minutes, is never stored nor
+// revoked, and a client gets one per scope on every push and pull, so
+// its records would bury the others; the sign-in it follows is what
+// matters, and a failed one is recorded.
 func (s *Service) IssueToken(subject string, ttl time.Duration, data any) (string, error) {
 	if !s.realmOn(DockerRealm) {
 		return "", errs.New(errs.Unauthorized, "the realm %s is not active", DockerRealm)

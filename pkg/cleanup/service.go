@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"slices"
 	"sort"
+	"strconv"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -26,6 +28,30 @@ type Service struct {
 	log   *slog.Logger
 	// Now is the time criteria count days from (tests set it).
 	Now func() time.Time
+	// audit records the policies' changes (UseAudit), or is nil.
+	audit *audit.Log
+}
+
+// UseAudit makes the service record the policies' changes with l; call it
+// before serving. A run's deletes are recorded by the engine.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
+
+// auditAttrs describe p: its name, format, notes and the criteria it sets.
+func auditAttrs(p *Policy) map[string]string {
+	out := map[string]string{"name": p.Name, "format": p.Format, "notes": p.Notes}
+	for k, v := range map[string]*int{"criteriaLastBlobUpdated": p.CriteriaLastBlobUpdated,
+		"criteriaLastDownloaded": p.CriteriaLastDownloaded, "retain": p.Retain} {
+		if v != nil {
+			out[k] = strconv.Itoa(*v)
+		}
+	}
+	for k, v := range map[string]*string{"criteriaReleaseType": p.CriteriaReleaseType,
+		"criteriaAssetRegex": p.CriteriaAssetRegex, "sortBy": p.SortBy} {
+		if v != nil {
+			out[k] = *v
+		}
+	}
+	return out
 }
 
 // New returns the service and makes repos check cleanup.policyNames
@@ -94,6 +120,9 @@ func (s *Service) Create(ctx context.Context, p Policy) error {
 	if errs.KindOf(err) == errs.Conflict {
 		return fieldErr("name", "a cleanup policy named %s already exists", p.Name)
 	}
+	if err == nil {
+		s.audit.Record(ctx, "cleanup.policy", "created", p.Name, auditAttrs(&p))
+	}
 	return err
 }
 
@@ -118,7 +147,11 @@ func (s *Service) Update(ctx context.Context, name string, p Policy) error {
 	if err := validate(&p, s.repos.Format); err != nil {
 		return err
 	}
-	return s.put(&p, false)
+	if err := s.put(&p, false); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, "cleanup.policy", "updated", p.Name, auditAttrs(&p))
+	return nil
 }
 
 func (s *Service) put(p *Policy, create bool) error {
@@ -138,7 +171,9 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if _, err := s.get(name); err != nil {
 		return err
 	}
-	sys := auth.WithPrincipal(ctx, auth.System())
+	// The server takes the policy off repositories the caller may not
+	// edit, but the caller is who the records name.
+	sys := audit.WithInitiator(auth.WithPrincipal(ctx, auth.System()), audit.Initiator(ctx))
 	for _, r := range s.repos.List() {
 		cfg := r.Config()
 		if cfg.Cleanup == nil || !slices.Contains(cfg.Cleanup.PolicyNames, name) {
@@ -152,7 +187,11 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 		}
 		s.log.Info("cleanup policy detached", "policy", name, "repository", cfg.Name)
 	}
-	return s.db.DeleteCleanupPolicy(name)
+	if err := s.db.DeleteCleanupPolicy(name); err != nil {
+		return err
+	}
+	s.audit.Record(ctx, "cleanup.policy", "deleted", name, map[string]string{"name": name})
+	return nil
 }
 
 // CheckPolicies implements repo.CleanupPolicies.

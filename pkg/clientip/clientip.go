@@ -2,8 +2,8 @@
 // peer, or, when that peer is a configured reverse proxy
 // (http.trusted-proxies), the client the proxy names in X-Forwarded-For.
 // The server decides once per request, at its edge, and records the answer
-// in the request's context, where login throttling and the request log
-// read it.
+// in the request's context, where login throttling, the request log and
+// the audit log read it.
 package clientip
 
 import (
@@ -47,13 +47,15 @@ func With(req *http.Request, addr string) *http.Request {
 // Of returns the client address recorded by With, or, for a request that
 // did not pass the server's edge (a handler under test), the TCP peer's.
 func Of(req *http.Request) string {
-	if addr, ok := req.Context().Value(ctxKey{}).(string); ok {
+	if addr := FromContext(req.Context()); addr != "" {
 		return addr
 	}
 	return echo.ExtractIPDirect()(req)
 }
 
-// FromContext returns the client address With recorded in ctx, or "".
+// FromContext returns the client address With recorded in a request's
+// context, or "" for a context no request made (the server's own work),
+// for code that gets the context and not the request (the audit log).
 func FromContext(ctx context.Context) string {
 	addr, _ := ctx.Value(ctxKey{}).(string)
 	return addr

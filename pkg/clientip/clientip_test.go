@@ -53,4 +53,10 @@ func TestOfPrefersTheRecordedAddress(t *testing.T) {
 	if got := Of(With(req, "198.51.100.4")); got != "198.51.100.4" {
 		t.Errorf("Of with a recorded address = %q; want 198.51.100.4", got)
 	}
+	if got := FromContext(With(req, "198.51.100.4").Context()); got != "198.51.100.4" {
+		t.Errorf("FromContext with a recorded address = %q; want 198.51.100.4", got)
+	}
+	if got := FromContext(req.Context()); got != "" {
+		t.Errorf("FromContext without a recorded address = %q; want none", got)
+	}
 }

@@ -57,6 +57,10 @@ type Config struct {
 	UISessionTimeout    time.Duration // ui.session-timeout: a web UI session unused this long ends
 	ScriptsAllowCreate  bool          // scripts.allow-creation: the script API may store scripts (Nexus's nexus.scripts.allowCreation)
 	WebhookMaxAge       time.Duration // webhooks.max-age: an event not delivered this long after its change is dropped
+	AuditEnabled        bool          // audit.enabled: record the audit log (database and log/audit.log)
+	AuditMaxAge         time.Duration // audit.max-age: audit records older than this are deleted from the database
+	AuditMaxFileSize    int64         // audit.max-file-size in bytes: log/audit.log is rotated at this size; 0 = never
+	AuditMaxFiles       int           // audit.max-files: rotated audit.log files kept
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -104,6 +108,10 @@ const (
 	keyUISessionTimeout    = "ui.session-timeout"
 	keyScriptsAllowCreate  = "scripts.allow-creation"
 	keyWebhookMaxAge       = "webhooks.max-age"
+	keyAuditEnabled        = "audit.enabled"
+	keyAuditMaxAge         = "audit.max-age"
+	keyAuditMaxFileSize    = "audit.max-file-size"
+	keyAuditMaxFiles       = "audit.max-files"
 )
 
 // setting describes one key; the table is the single source for defaults
@@ -144,6 +152,10 @@ var settings = []setting{
 	{keyUISessionTimeout, "30m"},
 	{keyScriptsAllowCreate, "false"},
 	{keyWebhookMaxAge, "72h"},
+	{keyAuditEnabled, "true"},
+	{keyAuditMaxAge, "720h"},
+	{keyAuditMaxFileSize, "100MiB"},
+	{keyAuditMaxFiles, "10"},
 }
 
 // keyDelim is viper's key delimiter; it must not occur in any key so that
@@ -248,6 +260,10 @@ func Load(flags Flags, environ []string) (Config, error) {
 		UISessionTimeout:    p.duration(keyUISessionTimeout),
 		ScriptsAllowCreate:  p.boolean(keyScriptsAllowCreate),
 		WebhookMaxAge:       p.duration(keyWebhookMaxAge),
+		AuditEnabled:        p.boolean(keyAuditEnabled),
+		AuditMaxAge:         p.duration(keyAuditMaxAge),
+		AuditMaxFileSize:    p.size(keyAuditMaxFileSize),
+		AuditMaxFiles:       p.count(keyAuditMaxFiles),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")

@@ -32,6 +32,10 @@ func defaults() Config {
 		DockerGCGrace:       time.Hour,
 		UISessionTimeout:    30 * time.Minute,
 		WebhookMaxAge:       72 * time.Hour,
+		AuditEnabled:        true,
+		AuditMaxAge:         30 * 24 * time.Hour,
+		AuditMaxFileSize:    100 << 20,
+		AuditMaxFiles:       10,
 	}
 }
 
@@ -109,6 +113,10 @@ shutdown.timeout=45s
 		DockerGCGrace:       time.Hour,
 		UISessionTimeout:    30 * time.Minute,
 		WebhookMaxAge:       72 * time.Hour,
+		AuditEnabled:        true,
+		AuditMaxAge:         30 * 24 * time.Hour,
+		AuditMaxFileSize:    100 << 20,
+		AuditMaxFiles:       10,
 	}
 
 	tests := []struct {
@@ -408,6 +416,10 @@ func TestBadValues(t *testing.T) {
 		{name: "bad trusted proxy", file: "http.trusted-proxies=10.0.0.0/8, proxy.example", want: []string{"http.trusted-proxies", "proxy.example"}},
 		{name: "zero body idle timeout", env: []string{"NEXUS_GO_HTTP_BODY_IDLE_TIMEOUT=0"}, want: []string{"http.body-idle-timeout"}},
 		{name: "allow creation not a boolean", file: "scripts.allow-creation=yes", want: []string{"scripts.allow-creation", "true or false"}},
+		{name: "audit not a boolean", env: []string{"NEXUS_GO_AUDIT_ENABLED=on"}, want: []string{"audit.enabled", "true or false"}},
+		{name: "zero audit age", file: "audit.max-age=0", want: []string{"audit.max-age", "greater than zero"}},
+		{name: "negative audit files", file: "audit.max-files=-1", want: []string{"audit.max-files"}},
+		{name: "bad audit file size", file: "audit.max-file-size=lots", want: []string{"audit.max-file-size"}},
 		{name: "two bad keys", env: []string{"NEXUS_GO_LOG_LEVEL=x", "NEXUS_GO_LOG_FORMAT=y"}, want: []string{"log.level", "log.format"}},
 	}
 	for _, tt := range tests {

@@ -8,9 +8,12 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -37,6 +40,20 @@ type Directory struct {
 	// trust is the truststore servers with useTrustStore verify against
 	// (SetTrustStore), or nil: then they verify like the others.
 	trust TrustPool
+	// audit records the servers' changes (UseAudit), or is nil.
+	audit *audit.Log
+}
+
+// UseAudit makes the directory record its servers' changes with l; call
+// it before serving.
+func (d *Directory) UseAudit(l *audit.Log) { d.audit = l }
+
+// auditAttrs describe s by where it connects and as whom, never with its
+// password.
+func auditAttrs(s Server) map[string]string {
+	return map[string]string{"name": s.Name, "protocol": s.Protocol, "host": s.Host, "port": strconv.Itoa(s.Port),
+		"useTrustStore": strconv.FormatBool(s.UseTrustStore), "searchBase": s.SearchBase,
+		"authScheme": s.AuthScheme, "authUsername": s.AuthUsername}
 }
 
 // TrustPool is the truststore as LDAPS connections with useTrustStore see
@@ -182,6 +199,7 @@ func (d *Directory) Create(ctx context.Context, s Server) error {
 	})
 	if err == nil {
 		d.log.InfoContext(ctx, "LDAP server created", "name", s.Name, "host", s.Host)
+		d.audit.Record(ctx, "security.ldap", "created", s.Name, auditAttrs(s))
 	}
 	return err
 }
@@ -218,6 +236,9 @@ func (d *Directory) Update(ctx context.Context, name string, s Server) error {
 	if err == nil {
 		d.forget(s.ID)
 		d.log.InfoContext(ctx, "LDAP server updated", "name", s.Name, "host", s.Host)
+		attrs := auditAttrs(s)
+		attrs["previousName"] = name
+		d.audit.Record(ctx, "security.ldap", "updated", s.Name, attrs)
 	}
 	return err
 }
@@ -237,6 +258,7 @@ func (d *Directory) Delete(ctx context.Context, name string) error {
 	})
 	if err == nil {
 		d.log.InfoContext(ctx, "LDAP server deleted", "name", name)
+		d.audit.Record(ctx, "security.ldap", "deleted", name, map[string]string{"name": name})
 	}
 	return err
 }
@@ -247,7 +269,8 @@ func (d *Directory) ChangeOrder(ctx context.Context, names []string) error {
 	if err := d.auth.Require(ctx, auth.Application("ldap", "update")); err != nil {
 		return err
 	}
-	return d.update(func(servers []Server) ([]Server, error) {
+	var order []string
+	err := d.update(func(servers []Server) ([]Server, error) {
 		out := make([]Server, 0, len(servers))
 		for _, name := range names {
 			i := indexOf(servers, name)
@@ -264,8 +287,16 @@ func (d *Directory) ChangeOrder(ctx context.Context, names []string) error {
 				out = append(out, s)
 			}
 		}
+		order = order[:0]
+		for _, s := range out {
+			order = append(order, s.Name)
+		}
 		return out, nil
 	})
+	if err == nil {
+		d.audit.Record(ctx, "security.ldap", "changed-order", "order", map[string]string{"order": strings.Join(order, ",")})
+	}
+	return err
 }
 
 // forget drops what is known of a changed server's connections.

@@ -3,8 +3,10 @@ package mail
 import (
 	"context"
 	"crypto/x509"
+	"strconv"
 	"strings"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -26,7 +28,21 @@ type TrustPool interface {
 type Service struct {
 	db    *meta.DB
 	authz Authorizer
-	trust TrustPool // nil: the system's roots only
+	trust TrustPool  // nil: the system's roots only
+	audit *audit.Log // records configuration changes (UseAudit), or is nil
+}
+
+// UseAudit makes the service record configuration changes with l; call it
+// before serving.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
+
+// auditAttrs describe c without its password; passwordChanged tells
+// whether the change set one.
+func auditAttrs(c meta.MailSettings, passwordChanged bool) map[string]string {
+	return map[string]string{"enabled": strconv.FormatBool(c.Enabled), "host": c.Host, "port": strconv.Itoa(c.Port),
+		"username": c.Username, "fromAddress": c.FromAddress, "startTlsEnabled": strconv.FormatBool(c.StartTLSEnabled),
+		"startTlsRequired": strconv.FormatBool(c.StartTLSRequired), "sslOnConnectEnabled": strconv.FormatBool(c.SSLOnConnectEnabled),
+		"passwordChanged": strconv.FormatBool(passwordChanged)}
 }
 
 // New returns the service over db; trust may be nil.
@@ -54,13 +70,17 @@ func (s *Service) SetConfig(ctx context.Context, c meta.MailSettings, password *
 	if err := validate(c); err != nil {
 		return err
 	}
-	return s.db.UpdateMail(func(stored meta.MailSettings) (meta.MailSettings, error) {
+	err := s.db.UpdateMail(func(stored meta.MailSettings) (meta.MailSettings, error) {
 		c.Password = stored.Password
 		if password != nil {
 			c.Password = *password
 		}
 		return c, nil
 	})
+	if err == nil {
+		s.audit.Record(ctx, "email", "updated", "email", auditAttrs(c, password != nil))
+	}
+	return err
 }
 
 // Reset puts back the default configuration (disabled).
@@ -68,7 +88,11 @@ func (s *Service) Reset(ctx context.Context) error {
 	if err := s.authz.Require(ctx, auth.Application("settings", "update")); err != nil {
 		return err
 	}
-	return s.db.UpdateMail(func(meta.MailSettings) (meta.MailSettings, error) { return meta.DefaultMail, nil })
+	err := s.db.UpdateMail(func(meta.MailSettings) (meta.MailSettings, error) { return meta.DefaultMail, nil })
+	if err == nil {
+		s.audit.Record(ctx, "email", "deleted", "email", auditAttrs(meta.DefaultMail, false))
+	}
+	return err
 }
 
 // Verify sends a test message to the address to with the stored

@@ -40,7 +40,7 @@ var (
 		bucketComponents, bucketComponentKeys, bucketBlobs, bucketUsers, bucketRoles, bucketSettings, bucketFolders,
 		bucketTokens, bucketComponentIndex, bucketRepositoryStats, bucketBlobStores,
 		bucketCleanupPolicies, bucketTasks, bucketTrustStore,
-		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts,
+		bucketPrivileges, bucketSelectors, bucketRoutingRules, bucketScripts, bucketAudit,
 		bucketEvents, bucketWebhooks, bucketWebhookState}
 )
 
@@ -122,6 +122,9 @@ func (db *DB) migrate() error {
 			}
 		}
 		sys := tx.Bucket(bucketSystem)
+		if err := ensureNodeID(sys); err != nil {
+			return err
+		}
 		v := 0
 		if raw := sys.Get(keySchema); raw != nil {
 			v = int(binary.BigEndian.Uint32(raw))

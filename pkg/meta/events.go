@@ -3,7 +3,6 @@ package meta
 import (
 	"encoding/binary"
 	"encoding/json"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -269,22 +268,4 @@ func (db *DB) SaveWebhookState(name, id string, st WebhookState) error {
 		}
 		return putJSON(tx.Bucket(bucketWebhookState), []byte(name), &st)
 	})
-}
-
-var keyNodeID = []byte("node-id")
-
-// NodeID returns this installation's id, which events name as their source
-// (Nexus's nodeId), creating it on first use.
-func (db *DB) NodeID() (string, error) {
-	var id string
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketSettings)
-		if v := b.Get(keyNodeID); v != nil {
-			id = string(v)
-			return nil
-		}
-		id = strings.ToUpper(uuid.NewString())
-		return b.Put(keyNodeID, []byte(id))
-	})
-	return id, err
 }

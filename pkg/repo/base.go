@@ -9,6 +9,7 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
@@ -309,7 +310,7 @@ func (b *base) recorder(ctx context.Context, p string, opts PutOptions, check wr
 	if opts.Uploader == "" && opts.UploaderIP == "" {
 		// Whoever's request writes, for every format: the asset's
 		// uploader, and the initiator of the write's events.
-		if who := auth.PrincipalFrom(ctx); who != nil && who.UserID != auth.System().UserID {
+		if who := auth.PrincipalFrom(ctx); who != nil && !who.IsSystem() {
 			opts.Uploader, opts.UploaderIP = who.UserID, clientip.FromContext(ctx)
 		}
 	}
@@ -394,7 +395,7 @@ func (b *base) deletePath(ctx context.Context, p string) error {
 	if err := b.frozen.refuseFrozen(); err != nil {
 		return err
 	}
-	released, err := b.db.As(auth.Initiator(ctx)).DeleteAssetByPath(b.cfg.Name, p)
+	released, err := b.db.As(audit.Initiator(ctx)).DeleteAssetByPath(b.cfg.Name, p)
 	if err != nil {
 		return err
 	}

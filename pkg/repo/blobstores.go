@@ -111,6 +111,16 @@ func (m *Manager) CreateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 	if err := m.writable(); err != nil {
 		return err
 	}
+	if err := m.createBlobStore(&c); err != nil {
+		return err
+	}
+	// Recorded off the lock, which every request's lookup takes.
+	m.record(ctx, "blobstore", "created", c.Name, blobStoreAttrs(c))
+	return nil
+}
+
+// createBlobStore defaults, checks, opens and stores c, under m.mu.
+func (m *Manager) createBlobStore(c *meta.BlobStoreConfig) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c.Type = "File"
@@ -121,13 +131,13 @@ func (m *Manager) CreateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 	if err != nil {
 		return err
 	}
-	if err := m.validateBlobStore(c, cfgs, ""); err != nil {
+	if err := m.validateBlobStore(*c, cfgs, ""); err != nil {
 		return err
 	}
 	if _, err := m.stores.Open(c.Name, c.Path); err != nil {
 		return errs.Wrap(errs.Invalid, err, "path: cannot create the blob store's directory")
 	}
-	if err := m.db.PutBlobStoreConfig(c); err != nil {
+	if err := m.db.PutBlobStoreConfig(*c); err != nil {
 		m.stores.Remove(c.Name)
 		return err
 	}
@@ -144,6 +154,15 @@ func (m *Manager) UpdateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 	if err := m.writable(); err != nil {
 		return err
 	}
+	if err := m.updateBlobStore(&c); err != nil {
+		return err
+	}
+	m.record(ctx, "blobstore", "updated", c.Name, blobStoreAttrs(c))
+	return nil
+}
+
+// updateBlobStore checks and stores c over the stored store, under m.mu.
+func (m *Manager) updateBlobStore(c *meta.BlobStoreConfig) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	cfgs, err := m.db.BlobStoreConfigs()
@@ -163,10 +182,10 @@ func (m *Manager) UpdateBlobStore(ctx context.Context, c meta.BlobStoreConfig) e
 		return fieldErr("path", "the path of blob store %s cannot change", c.Name)
 	}
 	c.Path = old.Path
-	if err := m.validateBlobStore(c, cfgs, c.Name); err != nil {
+	if err := m.validateBlobStore(*c, cfgs, c.Name); err != nil {
 		return err
 	}
-	if err := m.db.PutBlobStoreConfig(c); err != nil {
+	if err := m.db.PutBlobStoreConfig(*c); err != nil {
 		return err
 	}
 	m.quotas.forget(c.Name) // judged anew by the new quota
@@ -182,6 +201,15 @@ func (m *Manager) DeleteBlobStore(ctx context.Context, name string) error {
 	if err := m.writable(); err != nil {
 		return err
 	}
+	if err := m.deleteBlobStore(name); err != nil {
+		return err
+	}
+	m.record(ctx, "blobstore", "deleted", name, map[string]string{"name": name})
+	return nil
+}
+
+// deleteBlobStore deletes the store name if unused, under m.mu.
+func (m *Manager) deleteBlobStore(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if _, ok := m.stores.Get(name); !ok {

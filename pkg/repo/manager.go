@@ -14,6 +14,7 @@ import (
 
 	"golang.org/x/sync/singleflight"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/blob"
 	"github.com/nexus-go/nexus-go/pkg/errs"
@@ -31,6 +32,9 @@ type Options struct {
 	// (nil: they trust the system's roots only).
 	TrustStore TrustPool
 	Log        *slog.Logger
+	// Audit records repository, blob store and routing rule changes and
+	// content deletes through the manager (nil: none are).
+	Audit *audit.Log
 }
 
 // Observer is told about configuration changes; pkg/server uses it to open
@@ -269,6 +273,9 @@ func (m *Manager) Create(ctx context.Context, cfg Config) error {
 	// Observers hear of refused changes too: Check may have reserved
 	// resources (a connector port) the change would have used.
 	m.changed()
+	if err == nil {
+		m.record(ctx, "repository.repository", "created", cfg.Name, configAttrs(cfg))
+	}
 	return err
 }
 
@@ -305,6 +312,9 @@ func (m *Manager) Update(ctx context.Context, cfg Config) error {
 	// Observers hear of refused changes too: Check may have reserved
 	// resources (a connector port) the change would have used.
 	m.changed()
+	if err == nil {
+		m.record(ctx, "repository.repository", "updated", cfg.Name, configAttrs(cfg))
+	}
 	return err
 }
 
@@ -326,7 +336,7 @@ func (m *Manager) save(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	if err := m.db.As(auth.Initiator(ctx)).PutRepository(cfg.Name, raw); err != nil {
+	if err := m.db.As(audit.Initiator(ctx)).PutRepository(cfg.Name, raw); err != nil {
 		return err
 	}
 	m.repos[cfg.Name] = r
@@ -344,6 +354,7 @@ func (m *Manager) save(ctx context.Context, cfg Config) error {
 // the name is free once all of it is gone. A crash in between leaves a
 // marker that start-up (Load, Sweep) finishes.
 func (m *Manager) Delete(ctx context.Context, name string) error {
+	var cfg Config
 	err := func() error {
 		m.mu.Lock()
 		defer m.mu.Unlock()
@@ -351,6 +362,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 		if !ok {
 			return errs.New(errs.NotFound, "repository %s not found", name)
 		}
+		cfg = r.Config()
 		if err := m.authz.Require(ctx, auth.RepositoryAdmin(r.Config().Format, name, "delete")); err != nil {
 			return err
 		}
@@ -362,7 +374,7 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 				return errs.New(errs.Invalid, "repository %s is a member of group %s", name, other.Name())
 			}
 		}
-		if err := m.db.As(auth.Initiator(ctx)).StartDeleteRepository(name); err != nil {
+		if err := m.db.As(audit.Initiator(ctx)).StartDeleteRepository(name); err != nil {
 			return err
 		}
 		delete(m.repos, name)
@@ -373,6 +385,9 @@ func (m *Manager) Delete(ctx context.Context, name string) error {
 		return err
 	}
 	m.changed()
+	// Recorded once out of service: from here the deletion is finished
+	// even if what follows fails (the sweep completes it).
+	m.record(ctx, "repository.repository", "deleted", name, configAttrs(cfg))
 	// The deletion is under way and its marker stored: it goes on if the
 	// client goes away.
 	return m.deleteContent(context.WithoutCancel(ctx), name)
@@ -388,10 +403,11 @@ func (m *Manager) DeleteAsset(ctx context.Context, id string) error {
 	if err := m.deletable(ctx, a.Repository, []string{a.Path}); err != nil {
 		return err
 	}
-	released, err := m.db.As(auth.Initiator(ctx)).DeleteAsset(id)
+	released, err := m.db.As(audit.Initiator(ctx)).DeleteAsset(id)
 	if err != nil {
 		return err
 	}
+	m.record(ctx, "repository.asset", "deleted", a.Path, assetAttrs(a))
 	m.release(ctx, released)
 	return m.deleted(ctx, a.Repository, []string{a.Path})
 }
@@ -430,13 +446,18 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	}
 	if r, ok := m.Lookup(comp.Repository); ok {
 		if hooks, ok := r.Format().(ComponentHooks); ok {
-			return hooks.DeleteComponent(ctx, r, own)
+			if err := hooks.DeleteComponent(ctx, r, own); err != nil {
+				return err
+			}
+			m.record(ctx, "repository.component", "deleted", comp.Name, componentAttrs(comp, len(own)))
+			return nil
 		}
 	}
-	released, err := m.db.As(auth.Initiator(ctx)).DeleteComponent(id)
+	released, err := m.db.As(audit.Initiator(ctx)).DeleteComponent(id)
 	if err != nil {
 		return err
 	}
+	m.record(ctx, "repository.component", "deleted", comp.Name, componentAttrs(comp, len(own)))
 	m.release(ctx, released)
 	return m.deleted(ctx, comp.Repository, paths)
 }

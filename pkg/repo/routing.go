@@ -201,6 +201,20 @@ func (m *Manager) SaveRoutingRule(ctx context.Context, r RoutingRule, create boo
 	if err := validateRule(&r); err != nil {
 		return err
 	}
+	if err := m.saveRoutingRule(r, create); err != nil {
+		return err
+	}
+	typ := "updated"
+	if create {
+		typ = "created"
+	}
+	// Recorded off the lock, which every request's lookup takes.
+	m.record(ctx, "routing.rule", typ, r.Name, routingRuleAttrs(r))
+	return nil
+}
+
+// saveRoutingRule stores and applies r, under m.mu.
+func (m *Manager) saveRoutingRule(r RoutingRule, create bool) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	switch exists := m.routes.exists(r.Name); {
@@ -224,6 +238,15 @@ func (m *Manager) DeleteRoutingRule(ctx context.Context, name string) error {
 	if err := m.writable(); err != nil {
 		return err
 	}
+	if err := m.deleteRoutingRule(name); err != nil {
+		return err
+	}
+	m.record(ctx, "routing.rule", "deleted", name, map[string]string{"name": name})
+	return nil
+}
+
+// deleteRoutingRule deletes the rule name if unused, under m.mu.
+func (m *Manager) deleteRoutingRule(name string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if !m.routes.exists(name) {

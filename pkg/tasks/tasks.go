@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/mail"
@@ -108,6 +109,20 @@ type Service struct {
 	writable func() error
 	// alerter emails runs' outcomes to their task's alertEmail (UseAlerts), or is nil.
 	alerter Alerter
+	// audit records the tasks' changes and manual runs (UseAudit), or is nil.
+	audit *audit.Log
+}
+
+// UseAudit makes the service record the tasks' changes, runs started and
+// stopped by callers, with l; call it before serving. A run's own changes
+// are recorded as "system/task:<id>"'s.
+func (s *Service) UseAudit(l *audit.Log) { s.audit = l }
+
+// record records typ of t as the caller in ctx. It runs under s.mu, as
+// store's write does: the lock keeps the tasks, no request waits on it.
+func (s *Service) record(ctx context.Context, typ string, t *Task) {
+	s.audit.Record(ctx, "scheduling.task", typ, t.ID, map[string]string{"id": t.ID, "type": t.Type, "name": t.Name,
+		"enabled": strconv.FormatBool(t.Enabled), "schedule": t.Frequency.Schedule, "cronExpression": t.Frequency.CronExpression})
 }
 
 // Alerter sends the server's email (mail.Service: only when email is enabled).
@@ -294,6 +309,7 @@ func (s *Service) Create(ctx context.Context, in Settings) (Status, error) {
 	if err := s.store(t, true); err != nil {
 		return Status{}, err
 	}
+	s.record(ctx, "created", t)
 	return s.status(t), nil
 }
 
@@ -312,7 +328,11 @@ func (s *Service) Update(ctx context.Context, id string, in Settings) error {
 	if err != nil {
 		return err
 	}
-	return s.store(t, false)
+	if err := s.store(t, false); err != nil {
+		return err
+	}
+	s.record(ctx, "updated", t)
+	return nil
 }
 
 // store persists t and plans its next run; s.mu is held.
@@ -336,12 +356,14 @@ func (s *Service) Delete(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tasks[id]; !ok {
+	t, ok := s.tasks[id]
+	if !ok {
 		return notFound(id)
 	}
 	if err := s.db.DeleteTask(id); err != nil {
 		return err
 	}
+	s.record(ctx, "deleted", t)
 	if cancel, ok := s.running[id]; ok {
 		cancel()
 	}
@@ -366,6 +388,7 @@ func (s *Service) Run(ctx context.Context, id string) error {
 		return errs.New(errs.Conflict, "task %s is already running", id)
 	}
 	s.start(t)
+	s.record(ctx, "started", t)
 	return nil
 }
 
@@ -377,7 +400,8 @@ func (s *Service) Stop(ctx context.Context, id string) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.tasks[id]; !ok {
+	t, ok := s.tasks[id]
+	if !ok {
 		return notFound(id)
 	}
 	cancel, ok := s.running[id]
@@ -385,13 +409,15 @@ func (s *Service) Stop(ctx context.Context, id string) error {
 		return errs.New(errs.Conflict, "task %s is not running", id)
 	}
 	cancel()
+	s.record(ctx, "stopped", t)
 	return nil
 }
 
 // start runs t in the background; s.mu is held.
 func (s *Service) start(t *Task) {
 	typ := s.types[t.Type]
-	ctx, cancel := context.WithCancel(auth.WithPrincipal(s.base, auth.System()))
+	// The run acts as the server; what it changes is recorded as the task's.
+	ctx, cancel := context.WithCancel(audit.WithInitiator(auth.WithPrincipal(s.base, auth.System()), "system/task:"+t.ID))
 	s.running[t.ID] = cancel
 	task := *t
 	s.wg.Add(1)

@@ -20,6 +20,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -67,6 +68,19 @@ type Store struct {
 	certs map[string]*x509.Certificate // by ID
 	pool  *x509.CertPool
 	gen   uint64
+
+	audit *audit.Log // records additions and removals (UseAudit), or is nil
+}
+
+// UseAudit makes the store record the certificates added and removed with
+// l; call it before serving.
+func (s *Store) UseAudit(l *audit.Log) { s.audit = l }
+
+// auditAttrs name a certificate by what its listing shows, not its PEM.
+func auditAttrs(d Certificate) map[string]string {
+	return map[string]string{"id": d.ID, "subjectCommonName": d.SubjectCommonName,
+		"issuerCommonName": d.IssuerCommonName, "serialNumber": d.SerialNumber,
+		"expiresOn": time.UnixMilli(d.ExpiresOn).UTC().Format(time.RFC3339)}
 }
 
 // Open loads the stored certificates.
@@ -137,10 +151,18 @@ func (s *Store) Add(ctx context.Context, pemText string) (Certificate, error) {
 		return Certificate{}, err
 	}
 	d := describe(c)
+	if err := s.add(d, c); err != nil {
+		return Certificate{}, err
+	}
+	s.audit.Record(ctx, "security.sslcertificate", "created", d.ID, auditAttrs(d))
+	return d, nil
+}
+
+func (s *Store) add(d Certificate, c *x509.Certificate) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.AddTrustedCertificate(d.ID, []byte(d.PEM)); err != nil {
-		return Certificate{}, err
+		return err
 	}
 	certs := make(map[string]*x509.Certificate, len(s.certs)+1)
 	for id, old := range s.certs {
@@ -148,7 +170,7 @@ func (s *Store) Add(ctx context.Context, pemText string) (Certificate, error) {
 	}
 	certs[d.ID] = c
 	s.swap(certs)
-	return d, nil
+	return nil
 }
 
 // Remove takes certificate id out of the truststore.
@@ -156,11 +178,22 @@ func (s *Store) Remove(ctx context.Context, id string) error {
 	if err := s.authz.Require(ctx, privDelete); err != nil {
 		return err
 	}
+	gone, err := s.remove(id)
+	if err != nil {
+		return err
+	}
+	s.audit.Record(ctx, "security.sslcertificate", "deleted", id, auditAttrs(describe(gone)))
+	return nil
+}
+
+// remove takes certificate id out and returns it.
+func (s *Store) remove(id string) (*x509.Certificate, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err := s.db.RemoveTrustedCertificate(id); err != nil {
-		return err
+		return nil, err
 	}
+	gone := s.certs[id]
 	certs := make(map[string]*x509.Certificate, len(s.certs))
 	for cid, c := range s.certs {
 		if cid != id {
@@ -168,7 +201,7 @@ func (s *Store) Remove(ctx context.Context, id string) error {
 		}
 	}
 	s.swap(certs)
-	return nil
+	return gone, nil
 }
 
 // Fetch connects to host:port over TLS and returns the certificate the

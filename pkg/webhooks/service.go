@@ -15,6 +15,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
@@ -225,7 +226,7 @@ func (s *Service) Test(ctx context.Context, name string) error {
 		return err
 	}
 	ev := meta.Event{Time: time.Now(), Type: meta.EventRepository, Action: meta.ActionUpdated,
-		Repository: "test", Initiator: auth.Initiator(ctx), Config: []byte(`{"format":"raw","type":"hosted"}`)}
+		Repository: "test", Initiator: audit.Initiator(ctx), Config: []byte(`{"format":"raw","type":"hosted"}`)}
 	id := "test-" + time.Now().UTC().Format("20060102T150405.000000000")
 	body, err := render(ev, s.nodeID, "")
 	if w.Payload == meta.PayloadRegistry {
