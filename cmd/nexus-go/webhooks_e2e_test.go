@@ -3,6 +3,7 @@ package main
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
@@ -100,8 +101,20 @@ func TestWebhooks(t *testing.T) {
 	if res := s.do(http.MethodPost, "/service/rest/v1/webhooks/ci/test", s.admin(), nil, nil); res.status != http.StatusNoContent {
 		t.Errorf("test delivery: status %d: %s", res.status, res.body)
 	}
+	// Audit records go to webhooks of the audit type (Nexus's global audit
+	// webhook), without secrets.
+	sec := webhooktest.New(t, "")
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", s.admin(), map[string]any{
+		"name": "security", "url": sec.URL, "eventTypes": []string{"audit"}}, nil)
 	user := &creds{"viewer", "viewer-pw1"}
 	s.createUser(user.user, user.pass, "nx-anonymous")
+	d := sec.Wait(1)[0]
+	if a := d.Body.Audit; d.WebhookID != "rm:global:audit" || a == nil || a.Domain != "security.user" || a.Type != "created" || a.Context != "viewer" {
+		t.Errorf("audit delivery %s %s, want security.user created viewer", d.WebhookID, d.Raw)
+	}
+	if strings.Contains(string(d.Raw), user.pass) {
+		t.Errorf("the audit webhook's payload holds the password: %s", d.Raw)
+	}
 	if res := s.do(http.MethodGet, "/service/rest/v1/webhooks", user, nil, nil); res.status != http.StatusForbidden {
 		t.Errorf("GET /v1/webhooks by a user without nx-settings-read: status %d, want 403", res.status)
 	}

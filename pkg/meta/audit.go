@@ -136,6 +136,9 @@ func appendAuditTx(tx *bolt.Tx, rec *AuditRecord) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := recordEvent(tx, Event{Type: EventAudit, Initiator: rec.Initiator, Audit: rec}); err != nil {
+		return nil, err
+	}
 	return line, b.Put(auditKey(seq), line)
 }
 

@@ -29,6 +29,8 @@ const (
 	EventAsset      = "asset"
 	EventComponent  = "component"
 	EventRepository = "repository"
+	// EventAudit is an audit record (Nexus's global audit webhook).
+	EventAudit = "audit"
 
 	ActionCreated = "CREATED"
 	ActionUpdated = "UPDATED"
@@ -44,9 +46,10 @@ type Event struct {
 	Repository string    `json:"repository"`
 	// Initiator is "user/address" of whoever made the change, as Nexus
 	// writes it; "system" for the server's own work.
-	Initiator string     `json:"initiator"`
-	Asset     *Asset     `json:"asset,omitempty"`
-	Component *Component `json:"component,omitempty"`
+	Initiator string       `json:"initiator"`
+	Asset     *Asset       `json:"asset,omitempty"`
+	Component *Component   `json:"component,omitempty"`
+	Audit     *AuditRecord `json:"audit,omitempty"`
 	// Config is a repository event's stored configuration.
 	Config json.RawMessage `json:"config,omitempty"`
 	// AliasOf is, for an asset written together with another (a tag with

@@ -17,17 +17,19 @@ var webhookIDs = map[string]string{
 	meta.EventAsset:      "rm:repository:asset",
 	meta.EventComponent:  "rm:repository:component",
 	meta.EventRepository: "rm:global:repository",
+	meta.EventAudit:      "rm:global:audit",
 }
 
 // EventTypes are the event types a webhook may ask for.
-var EventTypes = []string{meta.EventAsset, meta.EventComponent, meta.EventRepository}
+var EventTypes = []string{meta.EventAsset, meta.EventComponent, meta.EventRepository, meta.EventAudit}
 
 // wants reports whether w is to be sent ev.
 func wants(w meta.Webhook, ev meta.Event) bool {
 	if !slices.Contains(w.EventTypes, ev.Type) {
 		return false
 	}
-	return len(w.Repositories) == 0 || slices.Contains(w.Repositories, ev.Repository)
+	// Audit records belong to no repository: a repository filter keeps none.
+	return len(w.Repositories) == 0 || ev.Type != meta.EventAudit && slices.Contains(w.Repositories, ev.Repository)
 }
 
 // timestampLayout is Nexus's payload timestamp: milliseconds and a numeric zone.
@@ -65,6 +67,14 @@ type payload struct {
 	Asset          *assetJSON      `json:"asset,omitempty"`
 	Component      *componentJSON  `json:"component,omitempty"`
 	Repository     *repositoryJSON `json:"repository,omitempty"`
+	Audit          *auditJSON      `json:"audit,omitempty"`
+}
+
+type auditJSON struct {
+	Domain     string            `json:"domain"`
+	Type       string            `json:"type"`
+	Context    string            `json:"context"`
+	Attributes map[string]string `json:"attributes"`
 }
 
 // render returns the Nexus payload of ev; format names the format of the
@@ -88,6 +98,10 @@ func render(ev meta.Event, nodeID, format string) ([]byte, error) {
 		}
 		cfg.Name = ev.Repository
 		p.Repository = &cfg
+	case meta.EventAudit:
+		r := ev.Audit
+		p.Audit = &auditJSON{Domain: r.Domain, Type: r.Type, Context: r.Context, Attributes: r.Attributes}
+		p.Timestamp = r.Timestamp.In(time.UTC).Format(timestampLayout)
 	}
 	return json.Marshal(p)
 }

@@ -101,7 +101,7 @@ func Validate(w *meta.Webhook) error {
 		add("payload", "must be nexus or registry")
 	}
 	if len(w.EventTypes) == 0 {
-		add("eventTypes", "must name at least one of asset, component, repository")
+		add("eventTypes", "must name at least one of asset, component, repository, audit")
 	}
 	for _, t := range w.EventTypes {
 		if !slices.Contains(EventTypes, t) {

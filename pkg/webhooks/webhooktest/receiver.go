@@ -39,6 +39,10 @@ type Payload struct {
 	Repository *struct {
 		Format, Name, Type string
 	} `json:"repository"`
+	Audit *struct {
+		Domain, Type, Context string
+		Attributes            map[string]string
+	} `json:"audit"`
 }
 
 // Receiver is the endpoint.
