@@ -153,7 +153,7 @@ func serve(args []string) error {
 	mailer := mail.New(db, security, trust)
 	mailer.UseAudit(auditLog)
 	jobs.UseAlerts(mailer)
-	hooks, err := webhooks.New(db, security, repos, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge})
+	hooks, err := webhooks.New(db, security, repos, log, webhooks.Options{MaxAge: cfg.WebhookMaxAge, Writable: repos.Writable})
 	if err != nil {
 		return err
 	}

@@ -140,19 +140,22 @@ func (db *DB) EventsAfter(seq uint64, limit int) ([]Event, error) {
 }
 
 // PruneEvents deletes the events every webhook has passed (all of them
-// when there is no webhook) and returns how many went.
+// when there is no webhook) and returns how many went. It writes only when
+// there is such an event, so calling it often costs a read.
 func (db *DB) PruneEvents() (int, error) {
+	var some bool
+	err := db.bolt.View(func(tx *bolt.Tx) error {
+		upTo, err := prunableUpTo(tx)
+		k, _ := tx.Bucket(bucketEvents).Cursor().First()
+		some = k != nil && binary.BigEndian.Uint64(k) <= upTo
+		return err
+	})
+	if err != nil || !some {
+		return 0, err
+	}
 	n := 0
-	err := db.bolt.Update(func(tx *bolt.Tx) error {
-		upTo := tx.Bucket(bucketEvents).Sequence()
-		err := tx.Bucket(bucketWebhookState).ForEach(func(_, v []byte) error {
-			var st WebhookState
-			if err := json.Unmarshal(v, &st); err != nil {
-				return err
-			}
-			upTo = min(upTo, st.Cursor)
-			return nil
-		})
+	err = db.bolt.Update(func(tx *bolt.Tx) error {
+		upTo, err := prunableUpTo(tx)
 		if err != nil {
 			return err
 		}
@@ -166,6 +169,20 @@ func (db *DB) PruneEvents() (int, error) {
 		return nil
 	})
 	return n, err
+}
+
+// prunableUpTo is the sequence every webhook has passed.
+func prunableUpTo(tx *bolt.Tx) (uint64, error) {
+	upTo := tx.Bucket(bucketEvents).Sequence()
+	err := tx.Bucket(bucketWebhookState).ForEach(func(_, v []byte) error {
+		var st WebhookState
+		if err := json.Unmarshal(v, &st); err != nil {
+			return err
+		}
+		upTo = min(upTo, st.Cursor)
+		return nil
+	})
+	return upTo, err
 }
 
 // Webhooks returns every webhook ordered by name.

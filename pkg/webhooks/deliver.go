@@ -60,8 +60,10 @@ func (s *Service) Run(ctx context.Context) {
 				delete(workers, name)
 			}
 		}
-		if _, err := s.db.PruneEvents(); err != nil {
-			s.log.Error("webhooks: prune delivered events", "err", err)
+		if s.opts.Writable() == nil {
+			if _, err := s.db.PruneEvents(); err != nil {
+				s.log.Error("webhooks: prune delivered events", "err", err)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -83,6 +85,12 @@ func (s *Service) work(ctx context.Context, w meta.Webhook) {
 		return
 	}
 	for ctx.Err() == nil {
+		if s.opts.Writable() != nil {
+			if !sleep(ctx, s.opts.Poll) {
+				return
+			}
+			continue
+		}
 		evs, err := s.db.EventsAfter(st.Cursor, batchSize)
 		if err != nil {
 			s.log.Error("webhooks: read events", "webhook", w.Name, "err", err)

@@ -42,6 +42,9 @@ type Options struct {
 	Poll time.Duration
 	// Client sends the requests; its timeout is each webhook's own.
 	Client *http.Client
+	// Writable fails while the server is read-only (repo.Manager's):
+	// delivery then waits, since it could not save how far it got.
+	Writable func() error
 }
 
 // Service manages webhooks and delivers their events.
@@ -64,6 +67,9 @@ func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts 
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{}
+	}
+	if opts.Writable == nil {
+		opts.Writable = func() error { return nil }
 	}
 	id, err := db.NodeID()
 	if err != nil {
