@@ -325,6 +325,42 @@ func (r *registry) manifestGETs(n int, want []byte, digest string) (rps, p50, p9
 	return float64(n) / wall.Seconds(), p50, p99, nil
 }
 
+// benchDockerRepo creates the hosted Docker repository of the benchmarks on
+// a connector port of s and returns its client, signed in with a Bearer
+// token for benchImage, and the Basic credentials it got the token with.
+func benchDockerRepo(b *testing.B, s *nexusServer, client *http.Client) (reg *registry, basic string) {
+	b.Helper()
+	port := testproc.FreePort(b)
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
+		`{"name":"docker-bench","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true,"writePolicy":"allow"},`+
+			`"docker":{"v1Enabled":false,"forceBasicAuth":true,"httpPort":`+strconv.Itoa(port)+`}}`, nil)
+	reg = &registry{base: "http://127.0.0.1:" + strconv.Itoa(port), client: client}
+
+	// The connector answers the version check with a challenge.
+	if !pollUntil(50, func() bool {
+		_, _, err := reg.call(http.MethodGet, "/v2/", nil, nil, http.StatusUnauthorized)
+		return err == nil
+	}) {
+		b.Fatalf("the connector on port %d does not answer GET /v2/ with 401", port)
+	}
+
+	// One token for the whole run (they last five minutes).
+	basic = "Basic " + basicAuth(s.admin())
+	reg.auth = basic
+	_, body, err := reg.call(http.MethodGet, "/v2/token?scope="+url.QueryEscape("repository:"+benchImage+":pull,push"), nil, nil, http.StatusOK)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var tok struct {
+		Token string `json:"token"`
+	}
+	if err := json.Unmarshal(body, &tok); err != nil || tok.Token == "" {
+		b.Fatalf("GET /v2/token: no token in %q (%v)", body, err)
+	}
+	reg.auth = "Bearer " + tok.Token
+	return reg, basic
+}
+
 // benchData returns n random blobs of size bytes and their sha256 digests.
 func benchData(b *testing.B, n, size int) ([][]byte, []string) {
 	b.Helper()
@@ -349,36 +385,9 @@ func BenchmarkDockerRegistry(b *testing.B) {
 	s := benchServer(b)
 	idle := serverMem(b, s)
 
-	port := testproc.FreePort(b)
-	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/repositories/docker/hosted", s.admin(),
-		`{"name":"docker-bench","online":true,"storage":{"blobStoreName":"default","strictContentTypeValidation":true,"writePolicy":"allow"},`+
-			`"docker":{"v1Enabled":false,"forceBasicAuth":true,"httpPort":`+strconv.Itoa(port)+`}}`, nil)
 	client := benchClient()
 	defer client.CloseIdleConnections()
-	reg := &registry{base: "http://127.0.0.1:" + strconv.Itoa(port), client: client}
-
-	// The connector answers the version check with a challenge.
-	if !pollUntil(50, func() bool {
-		_, _, err := reg.call(http.MethodGet, "/v2/", nil, nil, http.StatusUnauthorized)
-		return err == nil
-	}) {
-		b.Fatalf("the connector on port %d does not answer GET /v2/ with 401", port)
-	}
-
-	// One token for the whole run (they last five minutes).
-	basic := "Basic " + basicAuth(s.admin())
-	reg.auth = basic
-	_, body, err := reg.call(http.MethodGet, "/v2/token?scope="+url.QueryEscape("repository:"+benchImage+":pull,push"), nil, nil, http.StatusOK)
-	if err != nil {
-		b.Fatal(err)
-	}
-	var tok struct {
-		Token string `json:"token"`
-	}
-	if err := json.Unmarshal(body, &tok); err != nil || tok.Token == "" {
-		b.Fatalf("GET /v2/token: no token in %q (%v)", body, err)
-	}
-	reg.auth = "Bearer " + tok.Token
+	reg, basic := benchDockerRepo(b, s, client)
 
 	// Push.
 	pushWall, err := parallel(benchBlobs, func(i int) error { return reg.pushBlob(benchImage, data[i], digests[i]) })
