@@ -101,9 +101,17 @@ func (s *Service) work(ctx context.Context, w meta.Webhook) {
 			}
 			continue
 		}
+		before := st.Cursor
 		for _, ev := range evs {
 			if !s.deliver(ctx, w, &st, ev) {
 				return
+			}
+		}
+		// Events passed over (not wanted) move the cursor too: saved, so
+		// that they can be pruned.
+		if st.Cursor != before {
+			if err := s.db.SaveWebhookState(w.Name, w.ID, st); err != nil {
+				s.log.Error("webhooks: save state", "webhook", w.Name, "err", err)
 			}
 		}
 	}

@@ -142,4 +142,12 @@ func TestDeliveryFilters(t *testing.T) {
 	if got = rcv.Got(); len(got) != 1 || got[0].Body.Component == nil || got[0].Body.RepositoryName != "other" {
 		t.Errorf("got %+v, want only the component of repository other", got)
 	}
+	// The events passed over are pruned like the delivered ones.
+	deadline := time.Now().Add(5 * time.Second)
+	for left, _ := db.EventsAfter(0, 10); len(left) > 0; left, _ = db.EventsAfter(0, 10) {
+		if time.Now().After(deadline) {
+			t.Fatalf("events left after delivery: %+v", left)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
