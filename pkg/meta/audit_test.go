@@ -3,24 +3,12 @@ package meta
 import (
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-func openAuditDB(t *testing.T) (*DB, string) {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), "meta.db")
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db, path
-}
 
 var auditT0 = time.Date(2026, 12, 3, 14, 0, 0, 123_456_789, time.UTC)
 
@@ -40,7 +28,7 @@ func appendN(t *testing.T, db *DB, n int, d string, at time.Time) []string {
 }
 
 func TestAuditAppendShapeAndNodeID(t *testing.T) {
-	db, path := openAuditDB(t)
+	db, path := openAssetsDB(t)
 	node, err := db.NodeID()
 	if err != nil || len(node) != 36 || strings.ToUpper(node) != node {
 		t.Fatalf("NodeID = %q, %v; want an upper-case UUID", node, err)
@@ -73,7 +61,7 @@ func TestAuditAppendShapeAndNodeID(t *testing.T) {
 // Concurrent appends share commits, get distinct sequence numbers, and
 // reach committed in their order; no timestamp goes back in that order.
 func TestAuditConcurrentAppendsInOrder(t *testing.T) {
-	db, _ := openAuditDB(t)
+	db, _ := openAssetsDB(t)
 	var mu sync.Mutex
 	var seqs []uint64
 	var wg sync.WaitGroup
@@ -109,7 +97,7 @@ func TestAuditConcurrentAppendsInOrder(t *testing.T) {
 }
 
 func TestAuditPaging(t *testing.T) {
-	db, _ := openAuditDB(t)
+	db, _ := openAssetsDB(t)
 	appendN(t, db, 5, "a", auditT0)
 	appendN(t, db, 5, "b", auditT0.Add(time.Hour))
 	// Newest first, 4 a page: 10..7, 6..3, 2..1.
@@ -148,7 +136,7 @@ func TestAuditPaging(t *testing.T) {
 }
 
 func TestAuditPruneByAge(t *testing.T) {
-	db, _ := openAuditDB(t)
+	db, _ := openAssetsDB(t)
 	appendN(t, db, pruneBatch+5, "old", auditT0)
 	appendN(t, db, 3, "new", auditT0.Add(48*time.Hour))
 	n, err := db.PruneAudit(auditT0.Add(24 * time.Hour))

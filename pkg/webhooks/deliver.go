@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sync"
 	"time"
 
@@ -45,7 +46,7 @@ func (s *Service) Run(ctx context.Context) {
 		seen := map[string]bool{}
 		for _, w := range ws {
 			seen[w.Name] = true
-			if r, ok := workers[w.Name]; ok && sameSettings(r.w, w) {
+			if r, ok := workers[w.Name]; ok && reflect.DeepEqual(r.w, w) {
 				continue
 			} else if ok {
 				r.stop()
@@ -71,10 +72,6 @@ func (s *Service) Run(ctx context.Context) {
 		case <-tick.C:
 		}
 	}
-}
-
-func sameSettings(a, b meta.Webhook) bool {
-	return fmt.Sprint(a) == fmt.Sprint(b)
 }
 
 // work delivers w's events in order until ctx ends.

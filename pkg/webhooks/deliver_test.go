@@ -11,13 +11,11 @@ import (
 
 	digest "github.com/opencontainers/go-digest"
 
-	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/repo"
+	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
 )
-
-type allowAll struct{}
 
 // rawOnly serves every repository as raw, a format with no registry events.
 type rawOnly struct{}
@@ -25,10 +23,8 @@ type rawOnly struct{}
 func (rawOnly) FormatOf(string) string            { return "raw" }
 func (rawOnly) Format(string) (repo.Format, bool) { return nil, false }
 
-func (allowAll) Require(context.Context, auth.Privilege) error { return nil }
-
 func startService(t *testing.T, db *meta.DB) context.CancelFunc {
-	s, err := New(db, allowAll{}, rawOnly{}, slog.New(slog.DiscardHandler),
+	s, err := New(db, repotest.AllowAll{}, rawOnly{}, slog.New(slog.DiscardHandler),
 		Options{Poll: 10 * time.Millisecond, Client: &http.Client{}})
 	if err != nil {
 		t.Fatal(err)
