@@ -36,10 +36,15 @@ func (s *Service) checkLogin(ctx context.Context, user, password, client string,
 	}
 	if a.refused {
 		s.log.InfoContext(ctx, "login refused unchecked; too many attempts waiting", "user", name, "client", client)
+		s.meter.LoginFailed(CredentialPassword)
 		return nil, errLogin
 	}
 	failed := func(err error) (*Principal, error) {
 		s.log.InfoContext(ctx, "login failed", "user", name, "client", client, "delay", a.wait)
+		if errs.KindOf(err) == errs.Unauthorized {
+			// Not a client that left while throttled, nor a database error.
+			s.meter.LoginFailed(CredentialPassword)
+		}
 		return nil, err
 	}
 	if a.wait > 0 {
