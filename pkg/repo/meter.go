@@ -19,7 +19,7 @@ type Meter interface {
 	ProxyLookup(repository string, hit bool)
 	// UpstreamExchange tells of one request of a proxy to its upstream:
 	// how long until its answer (the headers), and whether it failed (no
-	// answer, or 5xx or 429, what counts towards auto-blocking).
+	// answer, or 5xx or 429: the failures auto-blocking counts).
 	UpstreamExchange(repository string, took time.Duration, failed bool)
 	// GroupLookup tells how many members a group asked for one lookup.
 	GroupLookup(group string, membersAsked int)
