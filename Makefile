@@ -120,8 +120,9 @@ test: fmt-check vet test-deps
 # BenchmarkNpmPeers runs the npm workload (installs, packument GETs) through
 # a group beside Verdaccio (NEXUS_GO_VERDACCIO, from test-deps) with an
 # uplink to the same upstream, and reports the ratios and both peak RSS.
-# To profile the server under a workload, build it with the pprof tag:
-#   GOFLAGS=-tags=pprof NEXUS_PPROF_ADDR=127.0.0.1:6060 go test -run '^$$' -bench DockerPeers -benchtime 1x ./cmd/nexus-go/
+# To profile the server under a workload, give the benchmarked server a
+# debug listener (http.debug.addr, see docs/configuration.md):
+#   NEXUS_GO_E2E_DEBUG_ADDR=127.0.0.1:6060 go test -run '^$$' -bench DockerPeers -benchtime 1x ./cmd/nexus-go/
 #   go tool pprof -seconds 5 http://127.0.0.1:6060/debug/pprof/profile
 export NEXUS_GO_ZOT ?= $(wildcard $(TOOLS)/zot)
 bench: test-deps

@@ -44,7 +44,9 @@ const (
 // benchServer starts a server whose log level is warn, so that the request
 // log line of every call does not weigh on the measurement: the harness
 // strips NEXUS_GO_* from the environment, so the setting goes into the data
-// directory's properties file and the server is restarted once.
+// directory's properties file and the server is restarted once. With
+// NEXUS_GO_E2E_DEBUG_ADDR set, the first such server of the process gets
+// a debug listener there (http.debug.addr), to profile it under the load.
 func benchServer(b *testing.B) *nexusServer {
 	b.Helper()
 	s := startServer(b)
@@ -53,7 +55,12 @@ func benchServer(b *testing.B) *nexusServer {
 	if err := os.MkdirAll(etc, 0o700); err != nil {
 		b.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(etc, "nexus-go.properties"), []byte("log.level=warn\n"), 0o600); err != nil {
+	props := "log.level=warn\n"
+	if addr := os.Getenv("NEXUS_GO_E2E_DEBUG_ADDR"); addr != "" && !debugListenerGiven.Swap(true) {
+		props += "http.debug.addr=" + addr + "\n"
+		b.Logf("the benchmarked server's debug listener: http://%s/debug/pprof/", addr)
+	}
+	if err := os.WriteFile(filepath.Join(etc, "nexus-go.properties"), []byte(props), 0o600); err != nil {
 		b.Fatal(err)
 	}
 	s.restart()
@@ -64,6 +71,10 @@ func benchServer(b *testing.B) *nexusServer {
 	}
 	return s
 }
+
+// debugListenerGiven is set once a benchServer has the debug listener:
+// the address can be bound once.
+var debugListenerGiven atomic.Bool
 
 // procMem is the resident set of a process: now and its high-water mark.
 type procMem struct{ rssKiB, hwmKiB int64 }

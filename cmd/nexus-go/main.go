@@ -30,6 +30,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/ldap"
 	"github.com/nexus-go/nexus-go/pkg/mail"
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/metrics"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/scripts"
 	"github.com/nexus-go/nexus-go/pkg/search"
@@ -96,7 +97,9 @@ func serve(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
+	meter := metrics.New()
 	security := auth.New(db, log)
+	security.UseLoginMeter(meter)
 	// A nil log (audit.enabled off) records nothing wherever it is used.
 	var auditLog *audit.Log
 	if cfg.AuditEnabled {
@@ -126,11 +129,13 @@ func serve(args []string) error {
 		ProxyTimeout:        cfg.ProxyTimeout,
 		ProxyConnectTimeout: cfg.ProxyConnectTimeout,
 		TrustStore:          trust,
+		Meter:               meter,
 		Log:                 log,
 		Audit:               auditLog,
 	}, raw.New(log), dockerFormat, maven.New(log, maven.Options{CentralURL: cfg.MavenCentralURL}), npm.New(security, log))
 	security.SetRepositories(repos.RepositoryRefs)
 	auditLog.UseWritable(repos.Writable)
+	meter.Watch(repos)
 	if err := repos.Load(ctx); err != nil {
 		return err
 	}
@@ -165,8 +170,9 @@ func serve(args []string) error {
 	rest := api.New(repos, security, db, cfg.ContextPath, log).WithCleanup(policies).WithTasks(jobs).WithLDAP(directory).WithTrustStore(trust).
 		WithScripts(scripts.New(db, security, cfg.ScriptsAllowCreate)).WithMail(mailer).WithAudit(auditLog).
 		WithWebhooks(hooks)
-	srv, err := server.New(cfg, repos, security, rest, web, log,
-		server.Mount{Prefix: "/v2/", Handler: dockerMain}, server.Mount{Prefix: "/v1/", Handler: dockerMain})
+	srv, err := server.New(cfg, repos, security, rest, web, meter, log,
+		server.Mount{Prefix: "/v2/", Format: dockerFormat.Name(), Handler: dockerMain},
+		server.Mount{Prefix: "/v1/", Format: dockerFormat.Name(), Handler: dockerMain})
 	if err != nil {
 		return err
 	}
@@ -196,24 +202,15 @@ func serve(args []string) error {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 	go reloadOnHangup(ctx, hup, srv, log)
-	l, err := net.Listen("tcp", cfg.Addr())
+	ls, started, err := listen(cfg)
 	if err != nil {
 		return err
-	}
-	started := []any{"version", version, "address", l.Addr().String()}
-	var https net.Listener
-	if cfg.SSLPort != 0 {
-		if https, err = net.Listen("tcp", cfg.SSLAddr()); err != nil {
-			l.Close()
-			return err
-		}
-		started = append(started, "httpsAddress", https.Addr().String())
 	}
 	log.Info("nexus-go started", append(started, "dataDir", cfg.DataDir, "startupMs", time.Since(start).Milliseconds())...)
 	if _, statErr := os.Stat(pwFile); statErr == nil {
 		log.Info("the admin password is in "+pwFile, "firstStart", created)
 	}
-	err = srv.Serve(ctx, l, https)
+	err = srv.Serve(ctx, ls)
 	stop() // ends maintenance too, when serving ended on its own
 	<-maintained
 	<-scheduled
@@ -224,6 +221,36 @@ func serve(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// listen opens the main port, and the HTTPS main port and the debug
+// listener when configured; it returns them with their addresses for the
+// start-up log line.
+func listen(cfg config.Config) (server.Listeners, []any, error) {
+	var ls server.Listeners
+	var err error
+	if ls.Main, err = net.Listen("tcp", cfg.Addr()); err != nil {
+		return ls, nil, err
+	}
+	started := []any{"version", version, "address", ls.Main.Addr().String()}
+	if cfg.SSLPort != 0 {
+		if ls.HTTPS, err = net.Listen("tcp", cfg.SSLAddr()); err != nil {
+			ls.Main.Close()
+			return ls, nil, err
+		}
+		started = append(started, "httpsAddress", ls.HTTPS.Addr().String())
+	}
+	if cfg.DebugAddr != "" {
+		if ls.Debug, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			ls.Main.Close()
+			if ls.HTTPS != nil {
+				ls.HTTPS.Close()
+			}
+			return ls, nil, fmt.Errorf("http.debug.addr: %w", err)
+		}
+		started = append(started, "debugAddress", ls.Debug.Addr().String())
+	}
+	return ls, started, nil
 }
 
 // reloadOnHangup reads the TLS certificates again on every SIGHUP until

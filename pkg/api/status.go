@@ -46,7 +46,7 @@ func (a *API) check(c echo.Context) error {
 	}
 	out := map[string]healthCheck{}
 	for _, h := range checks {
-		out[h.Name] = healthCheck{Healthy: h.Healthy, Message: h.Message, Time: h.Start.UnixMilli(),
+		out[h.Name] = healthCheck{Healthy: h.Healthy, Message: h.Message, Details: h.Details, Time: h.Start.UnixMilli(),
 			Duration: h.Duration.Milliseconds(), Timestamp: h.Start.UTC().Format(time.RFC3339)}
 	}
 	return a.ok(c, out)

@@ -113,7 +113,9 @@ func (s *Service) login(ctx context.Context, user, password string) (*Principal,
 // the client in ctx: every way of signing in with a password comes here
 // (Basic credentials on any port, so the Docker token realm too, the web
 // UI, npm login). Identical attempts at once are one (see Authenticate).
+// It is counted too, as a refused password.
 func (s *Service) recordFailedLogin(ctx context.Context, user string) {
+	s.meter.LoginFailed(CredentialPassword)
 	s.record(ctx, "security.login", "failed", user, map[string]string{"userId": user})
 }
 

@@ -75,6 +75,8 @@ type Service struct {
 	dummyHash []byte
 	// audit records changes, tokens and failed sign-ins (UseAuditor), or is nil.
 	audit Auditor
+	// meter counts failed logins (see UseLoginMeter).
+	meter LoginMeter
 
 	mu      sync.Mutex
 	dataDir string // set by Bootstrap; where admin.password lives
@@ -92,6 +94,31 @@ type Service struct {
 // allowance refill does not decide them.
 func (s *Service) UseClock(now func() time.Time) { s.now = now }
 
+// Credentials of failed logins, as LoginMeter.LoginFailed names them.
+const (
+	// CredentialPassword is a user name and password: Basic credentials
+	// on any port, a web UI or npm sign-in, Docker's token realm.
+	CredentialPassword = "password"
+	// CredentialToken is a stored token (Bearer npm_…).
+	CredentialToken = "token"
+)
+
+// LoginMeter counts failed logins, for metrics (pkg/metrics): the one
+// count whatever the port or protocol the attempt came by.
+type LoginMeter interface {
+	// LoginFailed tells of one refused login with a credential of the
+	// given kind (CredentialPassword, CredentialToken).
+	LoginFailed(credential string)
+}
+
+type nopLoginMeter struct{}
+
+func (nopLoginMeter) LoginFailed(string) {}
+
+// UseLoginMeter makes the service tell m of every failed login; call it
+// before the service serves.
+func (s *Service) UseLoginMeter(m LoginMeter) { s.meter = m }
+
 // New returns a Service storing its records in db.
 func New(db *meta.DB, log *slog.Logger) *Service {
 	return &Service{
@@ -102,6 +129,7 @@ func New(db *meta.DB, log *slog.Logger) *Service {
 		compare:   bcrypt.CompareHashAndPassword,
 		hashing:   semaphore.NewWeighted(int64(runtime.GOMAXPROCS(0))),
 		dummyHash: dummyHash(),
+		meter:     nopLoginMeter{},
 	}
 }
 
@@ -393,7 +421,11 @@ func (s *Service) Resolve(req *http.Request) (*http.Request, error) {
 			return nil, err
 		}
 	} else if token, ok := storedToken(req); ok {
-		if err := withCaller(s.tokenPrincipal(ctx, token, clientip.Of(req))); err != nil {
+		p, err := s.tokenPrincipal(ctx, token, clientip.Of(req))
+		if errs.KindOf(err) == errs.Unauthorized {
+			s.meter.LoginFailed(CredentialToken)
+		}
+		if err := withCaller(p, err); err != nil {
 			return nil, err
 		}
 	} else if !hasBearer(req) {

@@ -355,6 +355,25 @@ func (s *Store) Space(ctx context.Context) (int64, error) {
 	return s.d.Space(ctx)
 }
 
+// MinFree is the free space at or below which SpaceLow reports the store
+// short of space.
+func (s *Store) MinFree() int64 { return s.minFree.Load() }
+
+// Writable checks that the store takes writes now: it starts a temporary
+// write of one byte and discards it, as a health check (nothing is
+// committed, nothing fsynced).
+func (s *Store) Writable(ctx context.Context) error {
+	w, err := s.d.Create(ctx)
+	if err != nil {
+		return err
+	}
+	_, err = w.Write([]byte{0})
+	if cerr := w.Cancel(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // SetMinFree sets the free space at or below which SpaceLow reports the
 // store as short of space (0: only when none is left).
 func (s *Store) SetMinFree(bytes int64) { s.minFree.Store(bytes) }

@@ -204,6 +204,17 @@ func (s *Store) CancelUpload(ctx context.Context, id string) error {
 	return s.deleteUpload(ctx, id)
 }
 
+// UploadCount returns how many uploads the store holds: begun and not yet
+// committed, cancelled or purged.
+func (s *Store) UploadCount(ctx context.Context) (int, error) {
+	n := 0
+	err := s.d.Uploads(ctx, func(string, int64, time.Time) error {
+		n++
+		return nil
+	})
+	return n, err
+}
+
 // PurgeUploads deletes uploads last modified more than age ago, abandoned
 // by their clients, and returns how many it deleted.
 func (s *Store) PurgeUploads(ctx context.Context, age time.Duration) (int, error) {

@@ -587,3 +587,52 @@ func BenchmarkUpload(b *testing.B) {
 		})
 	}
 }
+
+// UploadCount counts the uploads begun and not yet committed or cancelled,
+// what a metrics scrape reports as uploads in progress.
+func TestUploadCount(t *testing.T) {
+	s, _, _ := newUploadStore(t)
+	count := func() int {
+		t.Helper()
+		n, err := s.UploadCount(t.Context())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d uploads in a new store", n)
+	}
+	a, b := newUpload(t, s), newUpload(t, s)
+	appendChunks(t, s, a, "some bytes")
+	if n := count(); n != 2 {
+		t.Fatalf("%d uploads after starting two, want 2", n)
+	}
+	if _, err := s.CommitUpload(t.Context(), a, digest.FromString("some bytes"), nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.CancelUpload(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(); n != 0 {
+		t.Fatalf("%d uploads after committing one and cancelling the other, want 0", n)
+	}
+}
+
+// Writable leaves nothing behind, and fails when the store cannot create
+// a temporary write.
+func TestWritable(t *testing.T) {
+	s, _, dir := newUploadStore(t)
+	if err := s.Writable(t.Context()); err != nil {
+		t.Fatalf("Writable of a new store: %v", err)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, "tmp")); len(left) != 0 {
+		t.Fatalf("Writable left %d temp files", len(left))
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Writable(t.Context()); err == nil {
+		t.Fatal("Writable without a temp directory: nil error")
+	}
+}

@@ -44,6 +44,8 @@ type Config struct {
 	MaxConnections      int           // http.max-connections: open connections per listener; 0 = unlimited
 	TrustedProxies      string        // http.trusted-proxies: comma-separated IPs/CIDRs whose X-Forwarded-For is believed
 	ShutdownTimeout     time.Duration // shutdown.timeout
+	DrainDelay          time.Duration // shutdown.drain-delay: readiness answers 503 this long before the listeners close
+	DebugAddr           string        // http.debug.addr: host:port of the debug listener (/metrics, /debug/pprof/); "" = none
 	MaintenanceInterval time.Duration // maintenance.interval: how often housekeeping runs
 	UploadPurgeAge      time.Duration // upload.purge-age: unfinished resumable uploads older than this are deleted
 	DockerGCGrace       time.Duration // docker.gc-grace: unreferenced layers younger than this are kept
@@ -95,6 +97,8 @@ const (
 	keyMaxConnections      = "http.max-connections"
 	keyTrustedProxies      = "http.trusted-proxies"
 	keyShutdownTimeout     = "shutdown.timeout"
+	keyDrainDelay          = "shutdown.drain-delay"
+	keyDebugAddr           = "http.debug.addr"
 	keyMaintenance         = "maintenance.interval"
 	keyUploadPurgeAge      = "upload.purge-age"
 	keyDockerGCGrace       = "docker.gc-grace"
@@ -139,6 +143,8 @@ var settings = []setting{
 	{keyMaxConnections, "1024"},
 	{keyTrustedProxies, ""},
 	{keyShutdownTimeout, "30s"},
+	{keyDrainDelay, "0s"},
+	{keyDebugAddr, ""},
 	{keyMaintenance, "10m"},
 	{keyUploadPurgeAge, "24h"},
 	{keyDockerGCGrace, "1h"},
@@ -247,6 +253,8 @@ func Load(flags Flags, environ []string) (Config, error) {
 		MaxConnections:      p.count(keyMaxConnections),
 		TrustedProxies:      p.prefixes(keyTrustedProxies),
 		ShutdownTimeout:     p.duration(keyShutdownTimeout),
+		DrainDelay:          p.nonNegativeDuration(keyDrainDelay),
+		DebugAddr:           p.hostPort(keyDebugAddr),
 		MaintenanceInterval: p.duration(keyMaintenance),
 		UploadPurgeAge:      p.duration(keyUploadPurgeAge),
 		DockerGCGrace:       p.nonNegativeDuration(keyDockerGCGrace),
@@ -430,6 +438,21 @@ func (p *parser) optionalPort(key string) int {
 		return 0
 	}
 	return n
+}
+
+// hostPort is host:port to listen on (the host may be empty, for all
+// interfaces), or "" for none.
+func (p *parser) hostPort(key string) string {
+	val := p.raw(key)
+	if val == "" {
+		return ""
+	}
+	_, port, err := net.SplitHostPort(val)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 1 || n > 65535 {
+		p.fail(key, val, "must be host:port with a port from 1 to 65535, such as 127.0.0.1:8082, or empty for none")
+	}
+	return val
 }
 
 // files is a comma-separated list of file paths, returned without empty

@@ -186,11 +186,14 @@ shutdown.timeout=45s
 		},
 		{
 			name: "env overrides defaults without file",
-			env:  []string{"NEXUS_GO_LOG_FORMAT=JSON", "NEXUS_GO_HTTP_IDLE_TIMEOUT=2m"},
+			env: []string{"NEXUS_GO_LOG_FORMAT=JSON", "NEXUS_GO_HTTP_IDLE_TIMEOUT=2m",
+				"NEXUS_GO_HTTP_DEBUG_ADDR=127.0.0.1:8082", "NEXUS_GO_SHUTDOWN_DRAIN_DELAY=10s"},
 			base: defaults(),
 			mutate: func(c *Config) {
 				c.LogFormat = "json"
 				c.IdleTimeout = 2 * time.Minute
+				c.DebugAddr = "127.0.0.1:8082"
+				c.DrainDelay = 10 * time.Second
 			},
 		},
 		{
@@ -420,6 +423,9 @@ func TestBadValues(t *testing.T) {
 		{name: "zero audit age", file: "audit.max-age=0", want: []string{"audit.max-age", "greater than zero"}},
 		{name: "negative audit files", file: "audit.max-files=-1", want: []string{"audit.max-files"}},
 		{name: "bad audit file size", file: "audit.max-file-size=lots", want: []string{"audit.max-file-size"}},
+		{name: "debug address without port", env: []string{"NEXUS_GO_HTTP_DEBUG_ADDR=127.0.0.1"}, want: []string{"http.debug.addr", "NEXUS_GO_HTTP_DEBUG_ADDR", "host:port"}},
+		{name: "debug address port zero", file: "http.debug.addr=127.0.0.1:0", want: []string{"http.debug.addr"}},
+		{name: "negative drain delay", file: "shutdown.drain-delay=-1s", want: []string{"shutdown.drain-delay", "negative"}},
 		{name: "two bad keys", env: []string{"NEXUS_GO_LOG_LEVEL=x", "NEXUS_GO_LOG_FORMAT=y"}, want: []string{"log.level", "log.format"}},
 	}
 	for _, tt := range tests {

@@ -40,6 +40,7 @@ type base struct {
 	note   func(Config) string
 	routes *routingRules // the manager's
 	frozen *readOnly     // the manager's
+	meter  Meter         // the manager's
 }
 
 func (b *base) Name() string   { return b.cfg.Name }

@@ -69,7 +69,10 @@ func (g *groupRepo) Get(ctx context.Context, p string) (*Content, error) {
 // returned only when no member has p.
 func firstMember[T any](g *groupRepo, p string, get func(Repository) (T, error)) (T, error) {
 	var lastErr error
+	asked := 0
+	defer func() { g.meter.GroupLookup(g.cfg.Name, asked) }()
 	for _, m := range g.members() {
+		asked++
 		v, err := get(m)
 		if err == nil {
 			return v, nil
@@ -201,6 +204,7 @@ type memberDoc struct {
 // being written is opened, as only its bytes can tell what it is.
 func (g *groupRepo) locateMembers(ctx context.Context, p string) ([]memberDoc, error) {
 	members := g.members()
+	g.meter.GroupLookup(g.cfg.Name, len(members))
 	docs := make([]memberDoc, len(members))
 	failed := make([]error, len(members))
 	var wg sync.WaitGroup

@@ -31,10 +31,13 @@ type Options struct {
 	// TrustStore holds the certificates proxies with useTrustStore trust
 	// (nil: they trust the system's roots only).
 	TrustStore TrustPool
-	Log        *slog.Logger
 	// Audit records repository, blob store and routing rule changes and
 	// content deletes through the manager (nil: none are).
 	Audit *audit.Log
+	// Meter is told of proxy and group lookups and upstream exchanges
+	// (nil: nothing is counted).
+	Meter Meter
+	Log   *slog.Logger
 }
 
 // Observer is told about configuration changes; pkg/server uses it to open
@@ -164,6 +167,9 @@ func (m *Manager) APIFormat(name string) (Format, bool) {
 func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options, formats ...Format) *Manager {
 	if opts.Log == nil {
 		opts.Log = slog.Default()
+	}
+	if opts.Meter == nil {
+		opts.Meter = nopMeter{}
 	}
 	m := &Manager{db: db, stores: stores, authz: authz, opts: opts, formats: map[string]Format{},
 		repos: map[string]Repository{}, deleting: map[string]bool{}, deleteBatch: deleteBatch,
@@ -496,7 +502,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
 		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote,
-		routes: m.routes, frozen: m.frozen}
+		routes: m.routes, frozen: m.frozen, meter: m.opts.Meter}
 	switch cfg.Type {
 	case Hosted:
 		return &hostedRepo{base: b}, nil

@@ -74,6 +74,11 @@ func newProxy(b base, client *http.Client) (*proxyRepo, error) {
 			u.RawPath += "/"
 		}
 	}
+	if client != nil {
+		metered := *client
+		metered.Transport = &meteredTransport{next: client.Transport, repository: b.cfg.Name, meter: b.meter}
+		client = &metered
+	}
 	if up, ok := b.format.(UpstreamTransporter); ok && client != nil {
 		wrapped := *client
 		wrapped.Transport = up.UpstreamTransport(b.cfg, client.Transport)
@@ -99,6 +104,7 @@ func (p *proxyRepo) Locate(ctx context.Context, path string) (*meta.Asset, error
 		return nil, err
 	}
 	if cached, err := p.db.AssetByPath(p.cfg.Name, path); err == nil && p.fresh(cached, path) && !p.rewrites(ctx, path) {
+		p.meter.ProxyLookup(p.cfg.Name, true)
 		return cached, nil
 	}
 	// A download goes on without this reader; what is known of it is
@@ -119,33 +125,21 @@ func (p *proxyRepo) get(ctx context.Context, path string, negative bool) (*Conte
 		return nil, err
 	}
 	if cached != nil && p.fresh(cached, path) {
+		p.meter.ProxyLookup(p.cfg.Name, true)
 		return p.open(ctx, cached)
 	}
 	if negative && cached == nil && p.negativeHit(path) {
+		p.meter.ProxyLookup(p.cfg.Name, true)
 		return nil, errs.New(errs.NotFound, "%s not found upstream (cached)", path)
 	}
-	if err := p.unusable(); err != nil {
+	// From here on the upstream is needed: a miss, whether or not it can
+	// be asked.
+	p.meter.ProxyLookup(p.cfg.Name, false)
+	if err := p.withoutUpstream(); err != nil {
 		if cached != nil {
 			return p.open(ctx, cached)
 		}
 		return nil, err
-	}
-	if err := p.frozen.refuseFrozen(); err != nil {
-		// Read-only: what is cached is served as it is (confirming it
-		// would be a write), and nothing new is fetched, as it could not
-		// be cached.
-		if cached != nil {
-			return p.open(ctx, cached)
-		}
-		return nil, err
-	}
-	if blocked, _ := p.blocked(); blocked {
-		if cached != nil {
-			return p.open(ctx, cached)
-		}
-		// The reason (upstream address, network error) is for admins, in
-		// the repository status, not for every client.
-		return nil, errs.New(errs.Upstream, "upstream of %s is blocked", p.cfg.Name)
 	}
 	c, err := p.fetch(ctx, path, cached, gen)
 	if err != nil && cached != nil {
@@ -260,6 +254,7 @@ func (p *proxyRepo) Status() Status {
 	s := p.base.Status()
 	if blocked, why := p.blocked(); blocked {
 		s.Blocked = true
+		s.AutoBlocked = p.cfg.HTTPClient == nil || !p.cfg.HTTPClient.Blocked
 		s.Reason = why
 	}
 	if err := p.unusable(); err != nil {

@@ -418,6 +418,10 @@ type Status struct {
 	// Blocked is set while a proxy does not call its upstream (configured,
 	// or auto-blocked after failures).
 	Blocked bool `json:"blocked"`
+	// AutoBlocked is set while Blocked is for upstream failures, not by
+	// configuration: what health checks and alerts care about. Nexus's
+	// status has no such field, so the REST API does not show it.
+	AutoBlocked bool `json:"-"`
 	// RateLimitRemaining is the upstream's last RateLimit-Remaining header.
 	RateLimitRemaining string `json:"rateLimitRemaining,omitempty"`
 }

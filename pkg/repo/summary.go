@@ -108,23 +108,40 @@ type HealthCheck struct {
 	Name     string
 	Healthy  bool
 	Message  string
+	Details  any // rendered as JSON; nil for none
 	Start    time.Time
 	Duration time.Duration
 }
 
+// BlobStoreReadiness is one store in the details of "Blob Stores Ready".
+type BlobStoreReadiness struct {
+	// Writable is whether a temporary write succeeded; null while the
+	// server is read-only, when none is tried.
+	Writable       *bool `json:"writable"`
+	AvailableSpace int64 `json:"availableSpace"` // -1: unknown
+	MinFreeSpace   int64 `json:"minFreeSpace"`
+}
+
+// ProxyBlocked is one blocked proxy in the details of "Proxy
+// Repositories".
+type ProxyBlocked struct {
+	AutoBlocked bool `json:"autoBlocked"`
+}
+
 // Health runs the server's health checks (metadata writable, as probed at
-// most probeInterval ago; blob stores with space; no proxy blocked), for
-// callers holding nx-metrics-read, as Nexus guards them (not with the
-// anonymous role's nx-healthcheck-read: they name repositories and
-// describe the server's state). No check calls out.
+// most probeInterval ago; blob stores writable and with space; soft
+// quotas; no proxy auto-blocked), for callers holding nx-metrics-read, as
+// Nexus guards them (not with the anonymous role's nx-healthcheck-read:
+// they name repositories and blob stores and describe the server's
+// state). No check calls out.
 func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 	if err := m.authz.Require(ctx, auth.Application("metrics", "read")); err != nil {
 		return nil, err
 	}
-	run := func(name string, fn func() (bool, string)) HealthCheck {
+	run := func(name string, fn func() (bool, string, any)) HealthCheck {
 		start := time.Now()
-		ok, msg := fn()
-		return HealthCheck{Name: name, Healthy: ok, Message: msg, Start: start, Duration: time.Since(start)}
+		ok, msg, details := fn()
+		return HealthCheck{Name: name, Healthy: ok, Message: msg, Details: details, Start: start, Duration: time.Since(start)}
 	}
 	// The writability probe is a write transaction: its last result stands
 	// for probeInterval, with the time it was taken; none runs while
@@ -141,23 +158,12 @@ func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 	}
 	return []HealthCheck{
 		metadata,
-		run("Blob Stores Ready", func() (bool, string) {
-			for _, s := range m.BlobStores() {
-				free, low, err := s.SpaceLow(ctx)
-				if err != nil {
-					return false, "blob store " + s.Name() + ": free space unknown"
-				}
-				if low {
-					return false, fmt.Sprintf("blob store %s has %d bytes available, at or below blobstore.min-free-space", s.Name(), free)
-				}
-			}
-			return true, "all blob stores have space available"
-		}),
-		run("Blob Stores Quota", func() (bool, string) {
+		run("Blob Stores Ready", func() (bool, string, any) { return m.blobStoresReady(ctx) }),
+		run("Blob Stores Quota", func() (bool, string, any) {
 			var over []string
 			cfgs, err := m.db.BlobStoreConfigs()
 			if err != nil {
-				return false, "blob stores unreadable"
+				return false, "blob stores unreadable", nil
 			}
 			for _, c := range cfgs {
 				if q := m.quota(ctx, c); q.IsViolation {
@@ -165,17 +171,71 @@ func (m *Manager) Health(ctx context.Context) ([]HealthCheck, error) {
 				}
 			}
 			if len(over) > 0 {
-				return false, strings.Join(over, "; ")
+				return false, strings.Join(over, "; "), nil
 			}
-			return true, "all blob stores are within their soft quotas"
+			return true, "all blob stores are within their soft quotas", nil
 		}),
-		run("Proxy Repositories", func() (bool, string) {
-			for _, r := range m.List() {
-				if st := r.Status(); st.Blocked {
-					return false, "repository " + r.Name() + " is blocked"
-				}
-			}
-			return true, "no proxy repository is blocked"
-		}),
+		run("Proxy Repositories", m.proxiesUnblocked),
 	}, nil
+}
+
+// blobStoresReady checks that every blob store takes a write (unless the
+// server is read-only, when none is tried: it would be one) and has more
+// free space than blobstore.min-free-space.
+func (m *Manager) blobStoresReady(ctx context.Context) (bool, string, any) {
+	details := map[string]BlobStoreReadiness{}
+	var problems []string
+	frozen := m.writable() != nil
+	for _, s := range m.BlobStores() {
+		d := BlobStoreReadiness{AvailableSpace: -1, MinFreeSpace: s.MinFree()}
+		if !frozen {
+			err := s.Writable(ctx)
+			ok := err == nil
+			d.Writable = &ok
+			if !ok {
+				m.opts.Log.ErrorContext(ctx, "health check: blob store not writable", "blobStore", s.Name(), "err", err)
+				problems = append(problems, "blob store "+s.Name()+" is not writable")
+			}
+		}
+		free, low, err := s.SpaceLow(ctx)
+		switch {
+		case err != nil:
+			problems = append(problems, "blob store "+s.Name()+": free space unknown")
+		case low:
+			d.AvailableSpace = free
+			problems = append(problems, fmt.Sprintf("blob store %s has %d bytes available, at or below blobstore.min-free-space", s.Name(), free))
+		default:
+			d.AvailableSpace = free
+		}
+		details[s.Name()] = d
+	}
+	if len(problems) > 0 {
+		return false, strings.Join(problems, "; "), details
+	}
+	return true, "all blob stores are writable and have space available", details
+}
+
+// proxiesUnblocked is unhealthy while a proxy is auto-blocked: its
+// upstream is failing. A proxy blocked by configuration is the admin's
+// choice, listed in the details but not a failure.
+func (m *Manager) proxiesUnblocked() (bool, string, any) {
+	details := map[string]ProxyBlocked{}
+	var auto []string
+	for _, r := range m.List() {
+		st := r.Status()
+		if !st.Blocked {
+			continue
+		}
+		details[r.Name()] = ProxyBlocked{AutoBlocked: st.AutoBlocked}
+		if st.AutoBlocked {
+			auto = append(auto, r.Name())
+		}
+	}
+	switch len(auto) {
+	case 0:
+		return true, "no proxy repository is auto-blocked", details
+	case 1:
+		return false, "repository " + auto[0] + " is auto-blocked: its upstream is failing", details
+	}
+	return false, "repositories " + strings.Join(auto, ", ") + " are auto-blocked: their upstreams are failing", details
 }

@@ -103,6 +103,26 @@ func (p *proxyRepo) unusable() error {
 	return nil
 }
 
+// withoutUpstream is why p may not ask its upstream now, nil when it may;
+// without it, a proxy serves what it has cached, however old.
+func (p *proxyRepo) withoutUpstream() error {
+	if err := p.unusable(); err != nil {
+		return err
+	}
+	if err := p.frozen.refuseFrozen(); err != nil {
+		// Read-only: what is cached is served as it is (confirming it
+		// would be a write), and nothing new is fetched, as it could not
+		// be cached.
+		return err
+	}
+	if blocked, _ := p.blocked(); blocked {
+		// The reason (upstream address, network error) is for admins, in
+		// the repository status, not for every client.
+		return errs.New(errs.Upstream, "upstream of %s is blocked", p.cfg.Name)
+	}
+	return nil
+}
+
 // authenticate adds the configured credentials to an upstream request.
 func (p *proxyRepo) authenticate(req *http.Request) {
 	hc := p.cfg.HTTPClient

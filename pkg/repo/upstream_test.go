@@ -324,7 +324,7 @@ func TestProxyRedirectKeepsCredentialsWithinTheOrigin(t *testing.T) {
 		"cdn.upstream.example:80": other.Listener.Addr().String(),
 		"upstream.example:443":    secure.Listener.Addr().String(),
 	}
-	tr := p.client.Transport.(*connTransport).next.(*boundedTransport).next.(*http.Transport)
+	tr := p.client.Transport.(*meteredTransport).next.(*connTransport).next.(*boundedTransport).next.(*http.Transport)
 	tr.Proxy = nil
 	tr.TLSClientConfig = &tls.Config{InsecureSkipVerify: true}
 	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {

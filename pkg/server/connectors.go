@@ -16,6 +16,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/metrics"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf"
@@ -25,11 +26,12 @@ import (
 // whose format serves at the root of its own port (Docker), opening,
 // moving and closing them as repositories change, without a restart.
 type connectors struct {
-	cfg   config.Config
-	repos *repo.Manager
-	authn *auth.Service
-	log   *slog.Logger
-	tls   *tlsconf.Reloader // nil when no certificate is configured
+	cfg     config.Config
+	repos   *repo.Manager
+	authn   *auth.Service
+	metrics *metrics.Metrics
+	log     *slog.Logger
+	tls     *tlsconf.Reloader // nil when no certificate is configured
 	// clientAddr decides the client address of a request, as on the main
 	// port.
 	clientAddr func(*http.Request) string
@@ -58,8 +60,8 @@ func (c *connector) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	c.handler.Load().(http.Handler).ServeHTTP(w, r)
 }
 
-func newConnectors(cfg config.Config, repos *repo.Manager, authn *auth.Service, log *slog.Logger, clientAddr func(*http.Request) string) (*connectors, error) {
-	c := &connectors{cfg: cfg, repos: repos, authn: authn, log: log, clientAddr: clientAddr,
+func newConnectors(cfg config.Config, repos *repo.Manager, authn *auth.Service, m *metrics.Metrics, log *slog.Logger, clientAddr func(*http.Request) string) (*connectors, error) {
+	c := &connectors{cfg: cfg, repos: repos, authn: authn, metrics: m, log: log, clientAddr: clientAddr,
 		open: map[int]*connector{}, reserved: map[int]net.Listener{}}
 	if cfg.DockerTLSCert != "" {
 		files := tlsconf.Files{Cert: cfg.DockerTLSCert, Key: cfg.DockerTLSKey, ClientCAs: cfg.ClientCAFiles()}
@@ -162,7 +164,7 @@ func (c *connectors) Changed() {
 			want[port] = spec
 		}
 		if conn, ok := r.Format().(repo.Connector); ok {
-			handlers[r.Name()] = c.wrap(conn.Handler(r))
+			handlers[r.Name()] = c.wrap(conn.Handler(r), c.metrics.Repository(r.Name(), r.Format().Name()))
 		}
 	}
 	c.mu.Lock()
@@ -259,10 +261,16 @@ func (c *connectors) shutdown(ctx context.Context) {
 
 // wrap adds what the main port's middleware gives its routes: the client
 // address, the caller (auth.Service.Resolve), the upload size limit, the
-// limits on request bodies and a request log line.
-func (c *connectors) wrap(h http.Handler) http.Handler {
+// limits on request bodies, a request log line, and the request metrics,
+// all under the port's repository (route).
+func (c *connectors) wrap(h http.Handler, route *metrics.Route) http.Handler {
 	return guardBodies(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		var body *metrics.CountingBody
+		if r.ContentLength != 0 {
+			body = &metrics.CountingBody{ReadCloser: r.Body}
+			r.Body = body
+		}
 		r = clientip.With(r, c.clientAddr(r))
 		r = r.WithContext(repo.WithMaxUploadSize(r.Context(), c.cfg.MaxUploadSize))
 		sw := &serve.StatusWriter{ResponseWriter: w}
@@ -271,6 +279,13 @@ func (c *connectors) wrap(h http.Handler) http.Handler {
 				"bytes", sw.Bytes, "ms", time.Since(start).Milliseconds(), "remote", clientip.Of(r), "host", r.Host}
 		}
 		defer logAbort(c.log, line)
+		defer func() {
+			var received int64
+			if body != nil {
+				received = body.N
+			}
+			route.Observe(r.Method, sw.Logged(), time.Since(start), received, sw.Bytes)
+		}()
 		resolved, err := c.authn.Resolve(r)
 		switch {
 		case err != nil:

@@ -12,6 +12,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/metrics"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 )
@@ -23,7 +24,7 @@ func TestConcurrentRepositoryChangesDoNotDeadlock(t *testing.T) {
 	st := repotest.NewStorage(t)
 	log := slog.New(slog.DiscardHandler)
 	m := repo.NewManager(st.DB, st.Stores, repotest.AllowAll{}, repo.Options{Log: log}, raw.New(log))
-	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(st.DB, log), log, clientip.Extractor(nil))
+	conns, err := newConnectors(config.Config{Host: "127.0.0.1", Port: 1}, m, auth.New(st.DB, log), metrics.New(), log, clientip.Extractor(nil))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/api"
 	"github.com/nexus-go/nexus-go/pkg/auth"
 	"github.com/nexus-go/nexus-go/pkg/config"
+	"github.com/nexus-go/nexus-go/pkg/metrics"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/repo/repotest"
 	"github.com/nexus-go/nexus-go/pkg/testproc"
@@ -27,13 +29,22 @@ import (
 // testServer is a whole server on 127.0.0.1 over a fresh data directory,
 // with a raw repository raw-h, a Docker repository docker-h on a
 // connector port and a signInFormat repository signin-h; what it logs is
-// recorded.
+// recorded, what it counts is in metrics.
 type testServer struct {
 	main, connector string         // host:port
 	https           string         // host:port of the HTTPS main port (startHTTPSTestServer)
+	debug           string         // host:port of the debug listener, when the configuration has one
 	roots           *x509.CertPool // the CA of its certificate
 	adminPW         string
 	logs            *logRecorder
+	metrics         *metrics.Metrics
+	srv             *Server
+	// shutdown starts the shutdown that the end of the test would (as
+	// SIGTERM does); stop also waits for it and returns Serve's result.
+	shutdown context.CancelFunc
+	stop     func() error
+	// serve starts Serve; a server from newTestServer has not yet.
+	serve func()
 }
 
 // startTestServer starts a test server whose configuration tune may change
@@ -47,6 +58,15 @@ func startTestServer(t *testing.T, tune func(*config.Config)) *testServer {
 // time from now (nil: the wall clock).
 func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.Time) *testServer {
 	t.Helper()
+	s := newTestServer(t, tune, now)
+	s.serve()
+	return s
+}
+
+// newTestServer is startTestServerAt before Serve: its repositories
+// exist, its ports are bound, nothing is served until s.serve().
+func newTestServer(t *testing.T, tune func(*config.Config), now func() time.Time) *testServer {
+	t.Helper()
 	st := repotest.NewStorage(t)
 	logs := &logRecorder{}
 	log := slog.New(logs)
@@ -55,7 +75,10 @@ func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.
 		security.UseClock(now)
 	}
 	dockerFormat := docker.New(security, log, docker.Options{})
-	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log}, raw.New(log), dockerFormat, signInFormat{})
+	m := metrics.New()
+	security.UseLoginMeter(m)
+	repos := repo.NewManager(st.DB, st.Stores, security, repo.Options{Log: log, Meter: m}, raw.New(log), dockerFormat, signInFormat{})
+	m.Watch(repos)
 
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -75,8 +98,15 @@ func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.
 		}
 		cfg.SSLPort = https.Addr().(*net.TCPAddr).Port
 	}
-	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), callerUI{}, log,
-		Mount{Prefix: "/v2/", Handler: dockerFormat.MainPortHandler(repos)})
+	// A tune that sets a debug address (127.0.0.1:0) gets a debug listener.
+	var debug net.Listener
+	if cfg.DebugAddr != "" {
+		if debug, err = net.Listen("tcp", cfg.DebugAddr); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := New(cfg, repos, security, api.New(repos, security, st.DB, "/", log), callerUI{}, m, log,
+		Mount{Prefix: "/v2/", Format: "docker", Handler: dockerFormat.MainPortHandler(repos)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,17 +131,34 @@ func startTestServerAt(t *testing.T, tune func(*config.Config), now func() time.
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ctx, l, https) }()
+	var started atomic.Bool
+	serve := func() {
+		started.Store(true)
+		go func() { served <- srv.Serve(ctx, Listeners{Main: l, HTTPS: https, Debug: debug}) }()
+	}
+	var stopped sync.Once
+	var serveErr error
+	stop := func() error {
+		stopped.Do(func() {
+			cancel()
+			if started.Load() {
+				serveErr = <-served
+			}
+		})
+		return serveErr
+	}
 	t.Cleanup(func() {
-		cancel()
-		if err := <-served; err != nil && !errors.Is(err, context.Canceled) {
+		if err := stop(); err != nil && !errors.Is(err, context.Canceled) {
 			t.Errorf("Serve: %v", err)
 		}
 	})
 	s := &testServer{main: l.Addr().String(), connector: "127.0.0.1:" + strconv.Itoa(connPort),
-		adminPW: pw, logs: logs}
+		adminPW: pw, logs: logs, metrics: m, srv: srv, shutdown: cancel, stop: stop, serve: serve}
 	if https != nil {
 		s.https = https.Addr().String()
+	}
+	if debug != nil {
+		s.debug = debug.Addr().String()
 	}
 	return s
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -24,6 +25,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/clientip"
 	"github.com/nexus-go/nexus-go/pkg/config"
 	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/metrics"
 	"github.com/nexus-go/nexus-go/pkg/repo"
 	"github.com/nexus-go/nexus-go/pkg/serve"
 	"github.com/nexus-go/nexus-go/pkg/tlsconf"
@@ -42,9 +44,12 @@ type UI interface {
 
 // Mount is a handler served at the root of the main port, outside the
 // context path, for protocols whose clients expect a fixed path (Docker's
-// /v2/). Prefix ends with a slash.
+// /v2/). Prefix ends with a slash. The first path segment after it names
+// a repository of Format (/v2/docker-h/…), which the request metrics
+// count it under; other paths count under Format alone (/v2/_catalog).
 type Mount struct {
 	Prefix  string
+	Format  string
 	Handler http.Handler
 }
 
@@ -57,23 +62,30 @@ type Server struct {
 	http       *http.Server
 	tls        *tlsconf.Reloader // of the HTTPS main port; nil without one
 	connectors *connectors
+	metrics    *metrics.Metrics
+	mounts     []Mount
+	// state is where the server is in its life (starting, serving,
+	// draining), what readiness answers.
+	state atomic.Int32
 	// prefix is the context path without its trailing slash ("" for "/").
 	prefix string
 }
 
 // New builds the server's routes and registers for repository changes, to
-// keep connector ports in step.
-func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, ui UI, log *slog.Logger, mounts ...Mount) (*Server, error) {
+// keep connector ports in step. Every request of the main port and the
+// connectors is counted in m.
+func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, ui UI, m *metrics.Metrics, log *slog.Logger, mounts ...Mount) (*Server, error) {
 	proxies, err := config.ParsePrefixes(cfg.TrustedProxies)
 	if err != nil {
 		return nil, fmt.Errorf("http.trusted-proxies: %w", err)
 	}
 	clientAddr := clientip.Extractor(proxies)
-	conns, err := newConnectors(cfg, repos, authn, log, clientAddr)
+	conns, err := newConnectors(cfg, repos, authn, m, log, clientAddr)
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg, repos: repos, log: log, connectors: conns, prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
+	s := &Server{cfg: cfg, repos: repos, log: log, connectors: conns, metrics: m, mounts: mounts,
+		prefix: strings.TrimSuffix(cfg.ContextPath, "/")}
 	if cfg.SSLPort != 0 {
 		files := tlsconf.Files{Cert: cfg.SSLCert, Key: cfg.SSLKey, ClientCAs: cfg.ClientCAFiles()}
 		if s.tls, err = tlsconf.New("main port", files, log); err != nil {
@@ -85,6 +97,7 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, u
 	e.HideBanner = true
 	e.HidePort = true
 	e.IPExtractor = clientAddr
+	e.Use(s.measure)
 	e.Use(recordClient)
 	e.Use(middleware.Recover())
 	e.Use(s.logRequests)
@@ -92,8 +105,11 @@ func New(cfg config.Config, repos *repo.Manager, authn *auth.Service, api API, u
 	root := e.Group(s.prefix)
 	root.Any("/repository/*", s.repository)
 	root.Any("/repository", s.repositoryRoot)
+	// Nexus's path; the metrics decide who may read them.
+	root.GET("/service/metrics/prometheus", echo.WrapHandler(m.Protected(authn, log)))
 	rest := root.Group("/service/rest", s.refuseBodies(true), middleware.BodyLimitWithConfig(middleware.BodyLimitConfig{
 		Limit: byteLimit(cfg.MaxRequestBody), Skipper: s.componentUpload}), s.uploadLimit(cfg.MaxUploadSize))
+	rest.GET("/v1/status/ready", s.readiness)
 	api.Register(rest)
 	if ui != nil {
 		ui.Register(root)
@@ -174,31 +190,55 @@ func byteLimit(n int64) string {
 	return strconv.FormatInt(n, 10) + "B"
 }
 
-// Serve accepts connections on l, on https (the HTTPS main port; nil for
-// none) and on the connector ports until ctx is cancelled or a listener
-// fails, then drains in-flight requests for at most the configured
-// shutdown timeout. Both main ports share one http.Server: the same
-// handler chain, timeouts and shutdown.
-func (s *Server) Serve(ctx context.Context, l, https net.Listener) error {
-	listeners := []net.Listener{limitConnections(l, s.cfg.MaxConnections)}
-	if https != nil {
+// Listeners are the sockets Serve accepts connections on.
+type Listeners struct {
+	Main  net.Listener // the main port
+	HTTPS net.Listener // the HTTPS main port; nil for none
+	Debug net.Listener // the debug listener (http.debug.addr); nil for none
+}
+
+// Serve accepts connections on the listeners and the connector ports
+// until ctx is cancelled or a listener fails. It then drains: for
+// shutdown.drain-delay it goes on serving while readiness answers 503,
+// then it stops accepting and lets in-flight requests finish for at most
+// shutdown.timeout. Both main ports share one http.Server: the same
+// handler chain, timeouts and shutdown. The debug listener closes last,
+// so that a shutdown can be profiled.
+func (s *Server) Serve(ctx context.Context, ls Listeners) error {
+	listeners := []net.Listener{limitConnections(ls.Main, s.cfg.MaxConnections)}
+	if ls.HTTPS != nil {
 		if s.tls == nil {
 			return errors.New("an HTTPS listener, but no application-port-ssl configured")
 		}
 		// The cap counts TCP connections, handshakes included.
-		listeners = append(listeners, tls.NewListener(limitConnections(https, s.cfg.MaxConnections), s.tls.Config()))
+		listeners = append(listeners, tls.NewListener(limitConnections(ls.HTTPS, s.cfg.MaxConnections), s.tls.Config()))
 	}
 	s.connectors.Changed()
-	errc := make(chan error, len(listeners))
+	errc := make(chan error, len(listeners)+1)
+	var debug *http.Server
+	if ls.Debug != nil {
+		debug = s.debugServer()
+		go func() { errc <- debug.Serve(ls.Debug) }()
+	}
+	s.state.Store(serving)
 	for _, ln := range listeners {
 		go func() { errc <- s.http.Serve(ln) }()
 	}
 	pending := len(listeners)
+	if debug != nil {
+		pending++
+	}
 	var failed error
 	select {
 	case failed = <-errc:
 		pending--
 	case <-ctx.Done():
+	}
+	s.state.Store(draining)
+	if failed == nil {
+		if failed = s.drain(errc); failed != nil {
+			pending--
+		}
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -211,6 +251,9 @@ func (s *Server) Serve(ctx context.Context, l, https net.Listener) error {
 	<-connsDone
 	if serr := s.repos.Settle(sctx); serr != nil {
 		s.log.Warn("proxy downloads still running at shutdown", "err", serr)
+	}
+	if debug != nil {
+		debug.Shutdown(sctx)
 	}
 	for ; pending > 0; pending-- {
 		if serr := <-errc; failed == nil && !errors.Is(serr, http.ErrServerClosed) {
@@ -363,12 +406,15 @@ func signsIn(r repo.Repository, method, p string) bool {
 
 // direct lets write use the connection's own ResponseWriter, whose
 // ReadFrom sends files with sendfile (echo's wrapper has none and copies
-// through a buffer), and then tells echo what was sent, for the log.
+// through a buffer), and then tells echo what was sent, for the log and
+// the metrics.
 func direct(c echo.Context, write func(w http.ResponseWriter)) {
 	resp := c.Response()
 	sw := &serve.StatusWriter{ResponseWriter: resp.Writer}
+	// Deferred: a transfer cut mid-way (http.ErrAbortHandler) is logged
+	// and counted with what it sent.
+	defer func() { resp.Status, resp.Size, resp.Committed = sw.Logged(), sw.Bytes, true }()
 	write(sw)
-	resp.Status, resp.Size, resp.Committed = sw.Logged(), sw.Bytes, true
 }
 
 // baseURL is the repository's URL as the client addressed it; the scheme
