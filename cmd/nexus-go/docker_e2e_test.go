@@ -7,6 +7,7 @@ package main
 import (
 	"archive/tar"
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"encoding/json"
@@ -452,39 +453,51 @@ func TestDockerEngine(t *testing.T) {
 		}},
 
 		{"RegistryNotifications", func(t *testing.T) {
-			// The pushes above, as Distribution's events: a push per tag of
-			// each manifest (none by digest for them), a push per blob.
+			// The pushes and the pull above, as Distribution's events: a
+			// push per tag of each manifest (none by digest for them), a
+			// push per blob; the pull of team/app:1.0, its manifest and
+			// its three blobs.
 			type target struct {
 				MediaType, Digest, Repository, Tag string
 				Size                               int64
 			}
-			var manifests []string
-			blobs := 0
+			var manifests, pulled []string
+			blobs, blobPulls := 0, 0
 			deadline := time.Now().Add(30 * time.Second)
-			for len(manifests) < 3 && time.Now().Before(deadline) {
-				manifests, blobs = nil, 0
+			for (len(manifests) < 3 || blobPulls < 3) && time.Now().Before(deadline) {
+				manifests, pulled, blobs, blobPulls = nil, nil, 0, 0
 				for _, d := range notified.Got() {
 					if d.ContentType != "application/vnd.docker.distribution.events.v1+json" {
 						t.Fatalf("notification content type %q", d.ContentType)
 					}
 					var env struct {
 						Events []struct {
-							Action string
-							Target target
-							Actor  struct{ Name string }
+							Action  string
+							Target  target
+							Actor   struct{ Name string }
+							Request struct{ Method string }
 						}
 					}
 					if err := json.Unmarshal(d.Raw, &env); err != nil || len(env.Events) != 1 {
 						t.Fatalf("notification %s: %v", d.Raw, err)
 					}
 					e := env.Events[0]
-					if e.Action != "push" || e.Actor.Name != "admin" || !strings.HasPrefix(e.Target.Digest, "sha256:") || e.Target.Size <= 0 {
-						t.Errorf("event %+v: want a push by admin with a digest and size", e)
+					method := map[string]string{"push": http.MethodPut, "pull": http.MethodGet}[e.Action]
+					if method == "" || e.Request.Method != method || e.Actor.Name != "admin" || !strings.HasPrefix(e.Target.Digest, "sha256:") || e.Target.Size <= 0 {
+						t.Errorf("event %+v: want a push or a pull by admin with a digest and size", e)
 					}
-					if e.Target.MediaType == "application/octet-stream" {
+					isBlob := e.Target.MediaType == "application/octet-stream"
+					switch {
+					case e.Action == "push" && isBlob:
 						blobs++
-					} else {
+					case e.Action == "push":
 						manifests = append(manifests, e.Target.Repository+":"+e.Target.Tag)
+					case isBlob && e.Target.Repository == "team/app":
+						blobPulls++
+					case isBlob:
+						t.Errorf("blob pull from %s, want team/app", e.Target.Repository)
+					default:
+						pulled = append(pulled, e.Target.Repository+":"+cmp.Or(e.Target.Tag, e.Target.Digest))
 					}
 				}
 				time.Sleep(50 * time.Millisecond)
@@ -496,6 +509,9 @@ func TestDockerEngine(t *testing.T) {
 			// Two layers and the config in team/app, mounted into team/mounted.
 			if blobs != 6 {
 				t.Errorf("%d blob pushes notified, want 6", blobs)
+			}
+			if blobPulls != 3 || len(pulled) != 1 || !strings.HasPrefix(pulled[0], "team/app:") {
+				t.Errorf("pulls notified: manifests %v, %d blobs; want team/app's manifest and 3 blobs", pulled, blobPulls)
 			}
 		}},
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
 )
@@ -118,4 +119,37 @@ func TestWebhooks(t *testing.T) {
 	if res := s.do(http.MethodGet, "/service/rest/v1/webhooks", user, nil, nil); res.status != http.StatusForbidden {
 		t.Errorf("GET /v1/webhooks by a user without nx-settings-read: status %d, want 403", res.status)
 	}
+	// Downloads are events only for a webhook that asks for them: a GET
+	// answered with the bytes is one, a HEAD or a 304 is none.
+	pulls := webhooktest.New(t, "")
+	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", s.admin(), map[string]any{
+		"name": "pulls", "url": pulls.URL, "eventTypes": []string{"download"}, "repositories": []string{"hooked"}}, nil)
+	s.put("hooked", "c/pulled.txt", []byte("pulled"))
+	for _, m := range []string{http.MethodHead, http.MethodGet} {
+		if res := s.do(m, "/repository/hooked/c/pulled.txt", s.admin(), nil, nil); res.status != http.StatusOK {
+			t.Fatalf("%s: status %d", m, res.status)
+		}
+	}
+	if res := s.do(http.MethodGet, "/repository/hooked/c/pulled.txt", s.admin(), nil, http.Header{"If-None-Match": {hookETag(t, s)}}); res.status != http.StatusNotModified {
+		t.Fatalf("conditional GET: status %d, want 304", res.status)
+	}
+	d = pulls.Wait(1)[0]
+	if d.WebhookID != "rm:repository:asset" || d.Body.Action != "DOWNLOADED" || d.Body.Asset == nil ||
+		d.Body.Asset.Name != "c/pulled.txt" || d.Body.Asset.Format != "raw" || d.Body.Initiator != "admin/127.0.0.1" {
+		t.Errorf("download delivery %s %s", d.WebhookID, d.Raw)
+	}
+	time.Sleep(time.Second) // a second event (from the HEAD or the 304) would have come by now
+	if n := len(pulls.Got()); n != 1 {
+		t.Errorf("%d download deliveries, want 1 (the GET with the bytes)", n)
+	}
+}
+
+// hookETag is the ETag the server answers for hooked/c/pulled.txt.
+func hookETag(t *testing.T, s *nexusServer) string {
+	t.Helper()
+	res := s.do(http.MethodHead, "/repository/hooked/c/pulled.txt", s.admin(), nil, nil)
+	if res.header.Get("ETag") == "" {
+		t.Fatalf("no ETag: %v", res.header)
+	}
+	return res.header.Get("ETag")
 }

@@ -11,17 +11,25 @@ import (
 var _ repo.RegistryNotifier = (*Format)(nil)
 
 // RegistryEvents maps an asset event to Distribution's events: a blob or a
-// manifest stored is a push, one deleted a delete. A manifest pushed by tag
-// is stored at its digest with the tag written with it: the tag's event is
-// the push (with the tag), as Distribution sends one event for it.
+// manifest stored is a push, one served a pull, one deleted a delete. A
+// manifest pushed by tag is stored at its digest with the tag written with
+// it: the tag's event is the push (with the tag), as Distribution sends one
+// event for it; a pull by tag is served from the tag, so it has its tag.
 func (f *Format) RegistryEvents(ev meta.Event) []repo.RegistryEvent {
-	if ev.Type != meta.EventAsset || ev.Asset == nil {
+	if ev.Asset == nil {
 		return nil
 	}
 	a := ev.Asset
-	action := "push"
-	if ev.Action == meta.ActionDeleted {
+	var action string
+	switch {
+	case ev.Type == meta.EventDownload:
+		action = "pull"
+	case ev.Type != meta.EventAsset:
+		return nil
+	case ev.Action == meta.ActionDeleted:
 		action = "delete"
+	default:
+		action = "push"
 	}
 	target := repo.RegistryEvent{Action: action, MediaType: a.ContentType, Digest: a.Blob, Size: a.Size}
 	if image, ref, ok := splitManifestPath(a.Path); ok {

@@ -83,6 +83,9 @@ type store struct {
 	securityGen atomic.Uint64
 	commits     committer
 	assets      assetCache
+	// downloadHooks is whether a webhook asks for download events, so
+	// that serving content records none while none does.
+	downloadHooks atomic.Bool
 }
 
 // As returns the database for changes made by initiator ("user/address"):
@@ -108,6 +111,10 @@ func Open(path string) (*DB, error) {
 	}
 	db := &DB{store: &store{bolt: b}}
 	if err := db.migrate(); err != nil {
+		b.Close()
+		return nil, err
+	}
+	if err := db.noteDownloadHooks(); err != nil {
 		b.Close()
 		return nil, err
 	}

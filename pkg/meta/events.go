@@ -3,6 +3,7 @@ package meta
 import (
 	"encoding/binary"
 	"encoding/json"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -31,10 +32,14 @@ const (
 	EventRepository = "repository"
 	// EventAudit is an audit record (Nexus's global audit webhook).
 	EventAudit = "audit"
+	// EventDownload is an asset served to a client: recorded only while a
+	// webhook asks for it, since it is one event per download.
+	EventDownload = "download"
 
-	ActionCreated = "CREATED"
-	ActionUpdated = "UPDATED"
-	ActionDeleted = "DELETED"
+	ActionCreated    = "CREATED"
+	ActionUpdated    = "UPDATED"
+	ActionDeleted    = "DELETED"
+	ActionDownloaded = "DOWNLOADED"
 )
 
 // Event is one recorded change.
@@ -110,7 +115,10 @@ func recordEvent(tx *bolt.Tx, ev Event) error {
 	if err != nil {
 		return err
 	}
-	ev.Seq, ev.Time = seq, time.Now().UTC()
+	ev.Seq = seq
+	if ev.Time.IsZero() {
+		ev.Time = time.Now().UTC()
+	}
 	return putJSON(b, seqKey(seq), &ev)
 }
 
@@ -120,6 +128,41 @@ func initiatorOf(a *Asset) string {
 		return "system"
 	}
 	return a.Uploader + "/" + a.UploaderIP
+}
+
+// DownloadEvent is one asset served to a client, for RecordDownloadEvents.
+type DownloadEvent struct {
+	Asset     *Asset
+	Initiator string
+	At        time.Time
+}
+
+// WantsDownloads reports whether some webhook asks for download events.
+func (db *DB) WantsDownloads() bool { return db.downloadHooks.Load() }
+
+// RecordDownloadEvents records the downloads as events, in order, in one
+// transaction (pkg/repo batches them: a download changes nothing, so its
+// event need not share a transaction with anything).
+func (db *DB) RecordDownloadEvents(ds []DownloadEvent) error {
+	return db.bolt.Update(func(tx *bolt.Tx) error {
+		for _, d := range ds {
+			ev := Event{Type: EventDownload, Action: ActionDownloaded, Repository: d.Asset.Repository,
+				Initiator: d.Initiator, Asset: d.Asset, Time: d.At.UTC()}
+			if err := recordEvent(tx, ev); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// noteDownloadHooks sets WantsDownloads from the stored webhooks; every
+// change of a webhook calls it.
+func (db *DB) noteDownloadHooks() error {
+	ws, err := db.Webhooks()
+	want := slices.ContainsFunc(ws, func(w Webhook) bool { return slices.Contains(w.EventTypes, EventDownload) })
+	db.downloadHooks.Store(want)
+	return err
 }
 
 // EventsAfter returns up to limit events with a sequence above seq, in order.
@@ -223,7 +266,7 @@ func (db *DB) GetWebhook(name string) (Webhook, WebhookState, error) {
 // CreateWebhook stores a new webhook, which is delivered the events
 // recorded from now on; a name taken is errs.Conflict.
 func (db *DB) CreateWebhook(w Webhook) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.changeWebhooks(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketWebhooks).Get([]byte(w.Name)) != nil {
 			return errs.New(errs.Conflict, "webhook %q already exists", w.Name)
 		}
@@ -243,7 +286,7 @@ func createWebhook(tx *bolt.Tx, w Webhook) error {
 // UpdateWebhook replaces the settings of an existing webhook, keeping its
 // identity and what it has delivered. An empty Secret keeps the stored one.
 func (db *DB) UpdateWebhook(w Webhook) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.changeWebhooks(func(tx *bolt.Tx) error {
 		var old Webhook
 		found, err := getJSON(tx.Bucket(bucketWebhooks), []byte(w.Name), &old)
 		if err != nil {
@@ -260,9 +303,18 @@ func (db *DB) UpdateWebhook(w Webhook) error {
 	})
 }
 
+// changeWebhooks runs fn in a write transaction and then notes whether a
+// webhook asks for downloads.
+func (db *DB) changeWebhooks(fn func(*bolt.Tx) error) error {
+	if err := db.bolt.Update(fn); err != nil {
+		return err
+	}
+	return db.noteDownloadHooks()
+}
+
 // DeleteWebhook deletes a webhook and its delivery state.
 func (db *DB) DeleteWebhook(name string) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
+	return db.changeWebhooks(func(tx *bolt.Tx) error {
 		if tx.Bucket(bucketWebhooks).Get([]byte(name)) == nil {
 			return notFound("webhook", name)
 		}

@@ -33,9 +33,11 @@ type base struct {
 	wrote func(ctx context.Context, store string)
 	authz Authorizer
 	log   *slog.Logger
-	// downloads records the download times of served assets (the
-	// manager's, shared by its repositories).
-	downloads *downloads
+	// downloads records the download times of served assets, and
+	// downloadEvents their events (the manager's, shared by its
+	// repositories).
+	downloads      *downloads
+	downloadEvents *downloadEvents
 	// note explains a status beyond the repository's own (nil for none).
 	note   func(Config) string
 	routes *routingRules // the manager's

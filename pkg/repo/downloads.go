@@ -1,6 +1,8 @@
 package repo
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -128,21 +130,30 @@ func (d *downloads) flush() error {
 	return nil
 }
 
-// downloaded is the Content.Downloaded of asset a.
-func (b *base) downloaded(a *meta.Asset) func() {
-	return func() { b.downloads.record(a) }
+// downloaded is the Content.Downloaded of asset a: its LastDownloaded,
+// and its download event.
+func (b *base) downloaded(a *meta.Asset) func(context.Context) {
+	return func(ctx context.Context) {
+		b.downloads.record(a)
+		b.downloadEvents.record(ctx, a)
+	}
 }
 
 // DownloadOf is the Content.Downloaded of asset a of r, for content a
 // format builds itself from an asset it found with Stat (a manifest it
 // keeps in memory); nil for a repository that records none.
-func DownloadOf(r Repository, a *meta.Asset) func() {
-	if d, ok := r.(interface{ downloaded(*meta.Asset) func() }); ok {
+func DownloadOf(r Repository, a *meta.Asset) func(context.Context) {
+	if d, ok := r.(interface {
+		downloaded(*meta.Asset) func(context.Context)
+	}); ok {
 		return d.downloaded(a)
 	}
 	return nil
 }
 
 // FlushDownloads writes the download times recorded and not yet written,
-// in one transaction (shutdown does, through Settle).
-func (m *Manager) FlushDownloads() error { return m.downloads.flush() }
+// in one transaction, and the download events not yet recorded (shutdown
+// does, through Settle).
+func (m *Manager) FlushDownloads() error {
+	return errors.Join(m.downloads.flush(), m.downloadEvents.flush())
+}

@@ -24,7 +24,7 @@ func download(t *testing.T, r Repository, p string) string {
 	if c.Downloaded == nil {
 		t.Fatalf("content of %s/%s records no download", r.Name(), p)
 	}
-	c.Downloaded()
+	c.Downloaded(context.Background())
 	settle(t, r)
 	return c.Asset.Repository
 }

@@ -76,8 +76,9 @@ type Manager struct {
 	deleteBatch      int
 	afterDeleteBatch func(name string)
 
-	downloads *downloads  // LastDownloaded of served assets, batched
-	probe     *writeProbe // Health's metadata writability, probed once per interval
+	downloads      *downloads      // LastDownloaded of served assets, batched
+	downloadEvents *downloadEvents // events of served assets, batched
+	probe          *writeProbe     // Health's metadata writability, probed once per interval
 
 	// sums shares the computation of an asset's missing checksums among
 	// concurrent callers (see Checksums).
@@ -179,6 +180,7 @@ func NewManager(db *meta.DB, stores *blob.Stores, authz Authorizer, opts Options
 	}
 	m.order = formats
 	m.downloads = newDownloads(db, m.frozen, opts.Log)
+	m.downloadEvents = newDownloadEvents(db, m.frozen, opts.Log)
 	m.probe = &writeProbe{probe: db.Writable, now: time.Now}
 	m.clients = newUpstreamClients(opts.ProxyTimeout, opts.ProxyConnectTimeout, opts.TrustStore)
 	return m
@@ -501,7 +503,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
 	}
 	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
-		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, note: m.statusNote,
+		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, downloadEvents: m.downloadEvents, note: m.statusNote,
 		routes: m.routes, frozen: m.frozen, meter: m.opts.Meter}
 	switch cfg.Type {
 	case Hosted:

@@ -15,7 +15,7 @@ type RegistryNotifier interface {
 
 // RegistryEvent is the action and target of one Distribution event.
 type RegistryEvent struct {
-	Action     string // "push" or "delete"
+	Action     string // "push", "pull" or "delete"
 	Repository string // the image name
 	MediaType  string
 	Digest     digest.Digest

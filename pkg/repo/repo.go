@@ -292,9 +292,10 @@ type Content struct {
 	Asset *meta.Asset
 	Body  io.ReadCloser
 	// Downloaded, set by the engine on content it serves from an asset,
-	// records that the asset was served to a client (its LastDownloaded):
-	// serve.Content calls it for a GET it answers 200 or 206.
-	Downloaded func()
+	// records that the asset was served to the context's caller (its
+	// LastDownloaded, a download event): serve.Content calls it for a GET
+	// it answers 200 or 206.
+	Downloaded func(context.Context)
 }
 
 // BytesBody is a Content body of bytes in memory (built or merged

@@ -2,6 +2,7 @@ package serve
 
 import (
 	"bytes"
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -34,7 +35,7 @@ func TestContentRecordsDownloads(t *testing.T) {
 			Asset: &meta.Asset{Path: "a", Size: int64(len(tc.body)), ContentType: "text/plain",
 				Checksums: map[string]string{"sha1": "s1"}, LastModified: time.Unix(1e9, 0)},
 			Body:       seekCloser{bytes.NewReader([]byte(tc.body))},
-			Downloaded: func() { downloads++ },
+			Downloaded: func(context.Context) { downloads++ },
 		}
 		req := httptest.NewRequest(tc.method, "/a", nil)
 		if tc.header != "" {

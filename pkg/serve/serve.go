@@ -38,7 +38,7 @@ func Content(w http.ResponseWriter, r *http.Request, c *repo.Content, dispositio
 		w = sw
 		defer func() {
 			if sw.Status == http.StatusOK || sw.Status == http.StatusPartialContent {
-				c.Downloaded()
+				c.Downloaded(r.Context())
 			}
 		}()
 	}

@@ -193,7 +193,7 @@ func (s *Service) render(w meta.Webhook, ev meta.Event, id string) ([]byte, erro
 		body, err = s.renderRegistry(ev, id)
 	} else {
 		format := ""
-		if ev.Type == meta.EventAsset && s.formats != nil {
+		if ev.Asset != nil && s.formats != nil {
 			format = s.formats.FormatOf(ev.Repository)
 		}
 		body, err = render(ev, s.nodeID, format)

@@ -15,13 +15,15 @@ import (
 // the body is.
 var webhookIDs = map[string]string{
 	meta.EventAsset:      "rm:repository:asset",
+	meta.EventDownload:   "rm:repository:asset",
 	meta.EventComponent:  "rm:repository:component",
 	meta.EventRepository: "rm:global:repository",
 	meta.EventAudit:      "rm:global:audit",
 }
 
-// EventTypes are the event types a webhook may ask for.
-var EventTypes = []string{meta.EventAsset, meta.EventComponent, meta.EventRepository, meta.EventAudit}
+// EventTypes are the event types a webhook may ask for; download (an
+// asset served, action DOWNLOADED in an asset payload) is optional.
+var EventTypes = []string{meta.EventAsset, meta.EventComponent, meta.EventRepository, meta.EventAudit, meta.EventDownload}
 
 // wants reports whether w is to be sent ev.
 func wants(w meta.Webhook, ev meta.Event) bool {
@@ -83,7 +85,7 @@ func render(ev meta.Event, nodeID, format string) ([]byte, error) {
 	p := payload{Timestamp: ev.Time.In(time.UTC).Format(timestampLayout), NodeID: nodeID,
 		Initiator: ev.Initiator, Action: ev.Action}
 	switch ev.Type {
-	case meta.EventAsset:
+	case meta.EventAsset, meta.EventDownload:
 		p.RepositoryName = ev.Repository
 		p.Asset = &assetJSON{ID: ev.Asset.ID, AssetID: ev.Asset.ID, Format: format, Name: ev.Asset.Path}
 	case meta.EventComponent:

@@ -47,7 +47,7 @@ type registryEvent struct {
 // renderRegistry returns ev as Distribution's envelope, or nil when the
 // event is none of Distribution's (another format, a component).
 func (s *Service) renderRegistry(ev meta.Event, id string) ([]byte, error) {
-	if ev.Type != meta.EventAsset || s.formats == nil {
+	if ev.Asset == nil || s.formats == nil {
 		return nil, nil
 	}
 	f, ok := s.formats.Format(s.formats.FormatOf(ev.Repository))
@@ -65,10 +65,14 @@ func (s *Service) renderRegistry(ev meta.Event, id string) ([]byte, error) {
 		e := &env.Events[i]
 		e.ID, e.Timestamp, e.Action = id+"-"+strconv.Itoa(i), ev.Time, t.Action
 		e.Target.MediaType, e.Target.Digest, e.Target.Repository, e.Target.Tag = t.MediaType, t.Digest.String(), t.Repository, t.Tag
-		if t.Action == "push" {
+		switch t.Action {
+		case "push":
 			e.Target.Size, e.Target.Length = t.Size, t.Size
 			e.Request.Method = http.MethodPut
-		} else {
+		case "pull":
+			e.Target.Size, e.Target.Length = t.Size, t.Size
+			e.Request.Method = http.MethodGet
+		default:
 			e.Request.Method = http.MethodDelete
 		}
 		e.Request.Addr = addr

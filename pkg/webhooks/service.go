@@ -100,14 +100,22 @@ func Validate(w *meta.Webhook) error {
 	case "":
 		w.Payload = meta.PayloadNexus
 	case meta.PayloadRegistry:
-		// Distribution's events are pushes and deletes of blobs and manifests.
-		w.EventTypes = []string{meta.EventAsset}
+		// Distribution's events are pushes, pulls and deletes of blobs and
+		// manifests: asset events and downloads, both by default.
+		if len(w.EventTypes) == 0 {
+			w.EventTypes = []string{meta.EventAsset, meta.EventDownload}
+		}
+		for _, t := range w.EventTypes {
+			if t != meta.EventAsset && t != meta.EventDownload {
+				add("eventTypes", "a registry payload takes only asset and download events")
+			}
+		}
 	case meta.PayloadNexus:
 	default:
 		add("payload", "must be nexus or registry")
 	}
 	if len(w.EventTypes) == 0 {
-		add("eventTypes", "must name at least one of asset, component, repository, audit")
+		add("eventTypes", "must name at least one of asset, component, repository, audit, download")
 	}
 	for _, t := range w.EventTypes {
 		if !slices.Contains(EventTypes, t) {
