@@ -72,6 +72,11 @@ func TestAuditE2E(t *testing.T) {
 		}
 	}
 	s.mustJSON(http.StatusNoContent, http.MethodDelete, "/v1/assets/"+one, admin, nil, nil)
+	// A client's delete through the format's protocol is audited too.
+	s.put("audit-raw", "keep/three.txt", []byte("three"))
+	if res := s.do(http.MethodDelete, "/repository/audit-raw/keep/three.txt", admin, nil, nil); res.status != http.StatusNoContent {
+		t.Fatalf("raw DELETE: status %d: %s", res.status, res.body)
+	}
 	var tasks struct {
 		Items []e2eTask `json:"items"`
 	}
@@ -98,6 +103,7 @@ func TestAuditE2E(t *testing.T) {
 		{byAdmin, "cleanup.policy", "created", "scratch"},
 		{byAdmin, "repository.repository", "created", "audit-raw"},
 		{byAdmin, "repository.asset", "deleted", "keep/one.txt"},
+		{byAdmin, "repository.asset", "deleted", "keep/three.txt"},
 		{byAdmin, "scheduling.task", "started", task.ID},
 		{"system/task:" + task.ID, "repository.component", "deleted", "scratch/two.txt"},
 		{byAdmin, "repository.repository", "deleted", "audit-raw"},
@@ -154,6 +160,17 @@ func TestAuditE2E(t *testing.T) {
 	if attr("security.user", "jdoe", "roles") != "nx-anonymous" || attr("security.login", "jdoe", "userId") != "jdoe" ||
 		attr("repository.component", "scratch/two.txt", "repository") != "audit-raw" || attr("security.ldap", "corp", "host") != "127.0.0.1" {
 		t.Errorf("attributes missing from the records: %+v", fromFile)
+	}
+
+	// Each delete once: the cleanup's component delete records no asset.
+	assetDeletes := 0
+	for _, r := range fromFile {
+		if r.Domain == "repository.asset" {
+			assetDeletes++
+		}
+	}
+	if assetDeletes != 2 {
+		t.Errorf("%d asset deletes recorded, want 2 (keep/one.txt, keep/three.txt)", assetDeletes)
 	}
 
 	// The REST answer: the same records, newest first.

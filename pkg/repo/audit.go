@@ -6,12 +6,30 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/nexus-go/nexus-go/pkg/audit"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
 
 // record records an event with Options.Audit (nil records nothing).
 func (m *Manager) record(ctx context.Context, domain, typ, subject string, attrs map[string]string) {
 	m.opts.Audit.Record(ctx, domain, typ, subject, attrs)
+}
+
+// auditedKey marks a context whose deletes belong to a change audited as
+// a whole (a component's, which names how many assets went with it).
+type auditedKey struct{}
+
+func audited(ctx context.Context) context.Context { return context.WithValue(ctx, auditedKey{}, true) }
+
+// auditDelete records a client's delete of the asset at p through its
+// protocol (a Docker manifest, an npm unpublish, a raw DELETE). The
+// server's own deletes (housekeeping) are not, nor those of a change
+// recorded as a whole.
+func (b *base) auditDelete(ctx context.Context, p string) {
+	if ctx.Value(auditedKey{}) != nil || audit.Initiator(ctx) == "system" {
+		return
+	}
+	b.record(ctx, "repository.asset", "deleted", p, map[string]string{"repository": b.cfg.Name, "path": p})
 }
 
 // configAttrs describe a repository in audit records: what it is and

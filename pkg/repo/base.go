@@ -33,6 +33,8 @@ type base struct {
 	wrote func(ctx context.Context, store string)
 	authz Authorizer
 	log   *slog.Logger
+	// record is the manager's audit record.
+	record func(ctx context.Context, domain, typ, subject string, attrs map[string]string)
 	// downloads records the download times of served assets, and
 	// downloadEvents their events (the manager's, shared by its
 	// repositories).
@@ -402,6 +404,7 @@ func (b *base) deletePath(ctx context.Context, p string) error {
 	if err != nil {
 		return err
 	}
+	b.auditDelete(ctx, p)
 	b.release(ctx, released)
 	return nil
 }

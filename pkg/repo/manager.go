@@ -454,7 +454,7 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	}
 	if r, ok := m.Lookup(comp.Repository); ok {
 		if hooks, ok := r.Format().(ComponentHooks); ok {
-			if err := hooks.DeleteComponent(ctx, r, own); err != nil {
+			if err := hooks.DeleteComponent(audited(ctx), r, own); err != nil {
 				return err
 			}
 			m.record(ctx, "repository.component", "deleted", comp.Name, componentAttrs(comp, len(own)))
@@ -502,7 +502,7 @@ func (m *Manager) build(cfg Config) (Repository, error) {
 	if !ok {
 		return nil, fieldErr("storage.blobStoreName", "blob store %s does not exist", cfg.Storage.BlobStoreName)
 	}
-	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz,
+	b := base{cfg: cfg, format: f, db: m.db, blobs: blobs, stores: m.stores, wrote: m.wrote, authz: m.authz, record: m.record,
 		log: m.opts.Log.With("repository", cfg.Name), downloads: m.downloads, downloadEvents: m.downloadEvents, note: m.statusNote,
 		routes: m.routes, frozen: m.frozen, meter: m.opts.Meter}
 	switch cfg.Type {
