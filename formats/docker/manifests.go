@@ -277,12 +277,13 @@ func (f *Format) deleteManifest(w http.ResponseWriter, req *http.Request, t targ
 			writeError(w, req, f.log, err, nil)
 			return
 		}
+		after := repo.Consequent(ctx)
 		for _, p := range tags {
-			if err := t.r.Delete(ctx, p); err != nil && errs.KindOf(err) != errs.NotFound {
+			if err := t.r.Delete(after, p); err != nil && errs.KindOf(err) != errs.NotFound {
 				f.log.Error("delete tag of deleted manifest", "path", p, "err", err)
 			}
 		}
-		if err := f.collect(ctx, t.r, t.image); err != nil {
+		if err := f.collect(after, t.r, t.image); err != nil {
 			f.log.Error("collect unreferenced blobs", "repository", t.r.Name(), "image", t.image, "err", err)
 		}
 	}

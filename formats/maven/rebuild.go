@@ -166,7 +166,7 @@ func (f *Format) builds(ctx context.Context, r repo.Repository, folder, artifact
 // uploaded).
 func (f *Format) writeMetadata(ctx context.Context, r repo.Repository, p string, md *Metadata, attrs map[string]string) error {
 	if md == nil {
-		err := r.Delete(ctx, p)
+		err := r.Delete(repo.Consequent(ctx), p)
 		if errs.KindOf(err) == errs.NotFound {
 			err = nil
 		}

@@ -87,6 +87,7 @@ func (f *Format) dropVersions(ctx context.Context, r repo.Repository, name strin
 	})
 	switch {
 	case err == errNoPackument && empty:
+		ctx = repo.Consequent(ctx)
 		if err := r.Delete(ctx, name); err != nil && errs.KindOf(err) != errs.NotFound {
 			return err
 		}

@@ -15,18 +15,23 @@ func (m *Manager) record(ctx context.Context, domain, typ, subject string, attrs
 	m.opts.Audit.Record(ctx, domain, typ, subject, attrs)
 }
 
-// auditedKey marks a context whose deletes belong to a change audited as
-// a whole (a component's, which names how many assets went with it).
-type auditedKey struct{}
+// consequentKey marks a context whose deletes follow from a change
+// audited on its own (see Consequent).
+type consequentKey struct{}
 
-func audited(ctx context.Context) context.Context { return context.WithValue(ctx, auditedKey{}, true) }
+// Consequent returns ctx for deletes that follow from a change audited
+// on its own, so that they are not audited one by one: a component's
+// assets, a deleted manifest's tags and unreferenced layers, metadata a
+// format rewrites.
+func Consequent(ctx context.Context) context.Context {
+	return context.WithValue(ctx, consequentKey{}, true)
+}
 
 // auditDelete records a client's delete of the asset at p through its
 // protocol (a Docker manifest, an npm unpublish, a raw DELETE). The
-// server's own deletes (housekeeping) are not, nor those of a change
-// recorded as a whole.
+// server's own deletes are not, nor the Consequent ones.
 func (b *base) auditDelete(ctx context.Context, p string) {
-	if ctx.Value(auditedKey{}) != nil || audit.Initiator(ctx) == "system" {
+	if ctx.Value(consequentKey{}) != nil || audit.Initiator(ctx) == "system" {
 		return
 	}
 	b.record(ctx, "repository.asset", "deleted", p, map[string]string{"repository": b.cfg.Name, "path": p})

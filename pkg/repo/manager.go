@@ -454,7 +454,7 @@ func (m *Manager) DeleteComponent(ctx context.Context, id string) error {
 	}
 	if r, ok := m.Lookup(comp.Repository); ok {
 		if hooks, ok := r.Format().(ComponentHooks); ok {
-			if err := hooks.DeleteComponent(audited(ctx), r, own); err != nil {
+			if err := hooks.DeleteComponent(Consequent(ctx), r, own); err != nil {
 				return err
 			}
 			m.record(ctx, "repository.component", "deleted", comp.Name, componentAttrs(comp, len(own)))
