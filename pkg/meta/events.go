@@ -77,7 +77,7 @@ type Webhook struct {
 	Backoff   time.Duration `json:"backoff"`
 	// Payload is PayloadNexus (the default) or PayloadRegistry.
 	Payload string `json:"payload,omitempty"`
-	// IgnoredActions are the Distribution actions (push, delete) a
+	// IgnoredActions are the Distribution actions (push, pull, delete) a
 	// registry payload leaves out, as registry:2's ignore.actions.
 	IgnoredActions []string `json:"ignoredActions,omitempty"`
 	// Declared is a webhook of the properties file (a notification
