@@ -162,6 +162,9 @@ func serve(args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := hooks.Declare(declaredWebhooks(cfg.NotificationEndpoints)); err != nil {
+		return err
+	}
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {
@@ -221,6 +224,17 @@ func serve(args []string) error {
 		return nil
 	}
 	return err
+}
+
+// declaredWebhooks are the properties file's notification endpoints as
+// the webhooks that deliver to them.
+func declaredWebhooks(eps []config.NotificationEndpoint) []meta.Webhook {
+	out := make([]meta.Webhook, len(eps))
+	for i, e := range eps {
+		out[i] = meta.Webhook{Name: e.Name, URL: e.URL, Headers: e.Headers, Timeout: e.Timeout, Threshold: e.Threshold,
+			Backoff: e.Backoff, IgnoredActions: e.IgnoredActions, Repositories: e.Repositories}
+	}
+	return out
 }
 
 // listen opens the main port, and the HTTPS main port and the debug

@@ -47,17 +47,21 @@ type webhookJSON struct {
 }
 
 type webhookOut struct {
-	Name         string       `json:"name"`
-	URL          string       `json:"url"`
-	HasSecret    bool         `json:"hasSecret"`
-	EventTypes   []string     `json:"eventTypes"`
-	Repositories []string     `json:"repositories"`
-	HeaderNames  []string     `json:"headerNames"`
-	Timeout      string       `json:"timeout"`
-	Threshold    int          `json:"threshold"`
-	Backoff      string       `json:"backoff"`
-	Payload      string       `json:"payload"`
-	Delivery     deliveryJSON `json:"delivery"`
+	Name         string   `json:"name"`
+	URL          string   `json:"url"`
+	HasSecret    bool     `json:"hasSecret"`
+	EventTypes   []string `json:"eventTypes"`
+	Repositories []string `json:"repositories"`
+	HeaderNames  []string `json:"headerNames"`
+	Timeout      string   `json:"timeout"`
+	Threshold    int      `json:"threshold"`
+	Backoff      string   `json:"backoff"`
+	Payload      string   `json:"payload"`
+	// IgnoredActions and Declared: a notification endpoint of the
+	// properties file, which the REST API shows but does not change.
+	IgnoredActions []string     `json:"ignoredActions,omitempty"`
+	Declared       bool         `json:"declared"`
+	Delivery       deliveryJSON `json:"delivery"`
 }
 
 type deliveryJSON struct {
@@ -86,7 +90,7 @@ func webhookOf(w webhooks.Webhook) webhookOut {
 	slices.Sort(names)
 	out := webhookOut{Name: w.Name, URL: w.URL, HasSecret: w.Secret != "", EventTypes: w.EventTypes,
 		Repositories: w.Repositories, HeaderNames: names, Timeout: w.Timeout.String(), Threshold: w.Threshold,
-		Backoff: w.Backoff.String(), Payload: w.Payload,
+		Backoff: w.Backoff.String(), Payload: w.Payload, IgnoredActions: w.IgnoredActions, Declared: w.Declared,
 		Delivery: deliveryJSON{Pending: w.Pending, Delivered: w.State.Delivered, Dropped: w.State.Dropped,
 			Failures: w.State.Failures, LastFailure: optionalTime(w.State.LastFailure), LastSuccess: optionalTime(w.State.LastSuccess)}}
 	if out.Repositories == nil {

@@ -7,6 +7,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -63,6 +64,9 @@ type Config struct {
 	AuditMaxAge         time.Duration // audit.max-age: audit records older than this are deleted from the database
 	AuditMaxFileSize    int64         // audit.max-file-size in bytes: log/audit.log is rotated at this size; 0 = never
 	AuditMaxFiles       int           // audit.max-files: rotated audit.log files kept
+	// NotificationEndpoints are notifications.endpoints.<name>.* of the
+	// properties file, sorted by name.
+	NotificationEndpoints []NotificationEndpoint
 }
 
 // Flags carries command-line overrides; zero values mean "not given".
@@ -201,14 +205,18 @@ func Load(flags Flags, environ []string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
+	// The file's entries as written: viper lower-cases keys, and the
+	// notification endpoints' names and header names keep their case.
+	var props map[string]string
 	if file != "" {
-		f, err := os.Open(file)
+		data, err := os.ReadFile(file)
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
-		err = v.ReadConfig(f)
-		f.Close()
-		if err != nil {
+		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+			return Config{}, fmt.Errorf("config: reading %s: %w", file, err)
+		}
+		if props, err = parseProperties(string(data)); err != nil {
 			return Config{}, fmt.Errorf("config: reading %s: %w", file, err)
 		}
 		for _, s := range settings {
@@ -272,6 +280,8 @@ func Load(flags Flags, environ []string) (Config, error) {
 		AuditMaxAge:         p.duration(keyAuditMaxAge),
 		AuditMaxFileSize:    p.size(keyAuditMaxFileSize),
 		AuditMaxFiles:       p.count(keyAuditMaxFiles),
+
+		NotificationEndpoints: p.notificationEndpoints(props, file),
 	}
 	if (c.DockerTLSCert == "") != (c.DockerTLSKey == "") {
 		p.fail(keyDockerTLSKey, c.DockerTLSKey, "docker.tls-certificate and docker.tls-key must be set together")
@@ -394,13 +404,15 @@ type parser struct {
 // httpURL is an absolute http(s) URL, or "".
 func (p *parser) httpURL(key string) string {
 	v := p.raw(key)
-	if v == "" {
-		return ""
-	}
-	if u, err := url.Parse(v); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	if v != "" && !isHTTPURL(v) {
 		p.fail(key, v, "must be an absolute http or https URL")
 	}
 	return v
+}
+
+func isHTTPURL(v string) bool {
+	u, err := url.Parse(v)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 func (p *parser) raw(key string) string {
@@ -586,7 +598,11 @@ func (p *parser) nonNegativeDuration(key string) time.Duration {
 }
 
 func (p *parser) duration(key string) time.Duration {
-	val := p.raw(key)
+	return p.positiveDuration(key, p.raw(key))
+}
+
+// positiveDuration is val as a duration greater than zero.
+func (p *parser) positiveDuration(key, val string) time.Duration {
 	d, err := parseDuration(val)
 	if err != nil {
 		p.fail(key, val, err.Error())

@@ -65,7 +65,7 @@ func TestDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := defaults(); got != want {
+	if want := defaults(); !reflect.DeepEqual(got, want) {
 		t.Errorf("Load() = %+v\nwant %+v", got, want)
 	}
 	if got.Addr() != "0.0.0.0:8081" {
@@ -220,7 +220,7 @@ shutdown.timeout=45s
 			if tt.mutate != nil {
 				tt.mutate(&want)
 			}
-			if got != want {
+			if !reflect.DeepEqual(got, want) {
 				t.Errorf("Load() = %+v\nwant   %+v", got, want)
 			}
 		})
@@ -579,7 +579,7 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != defaults() {
+	if !reflect.DeepEqual(got, defaults()) {
 		t.Errorf("loading the example gives %+v, want defaults %+v", got, defaults())
 	}
 
@@ -606,7 +606,7 @@ func TestExampleFile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got != defaults() {
+	if !reflect.DeepEqual(got, defaults()) {
 		t.Errorf("loading the uncommented example gives %+v, want defaults %+v", got, defaults())
 	}
 }

@@ -82,6 +82,12 @@ type Webhook struct {
 	Backoff   time.Duration `json:"backoff"`
 	// Payload is PayloadNexus (the default) or PayloadRegistry.
 	Payload string `json:"payload,omitempty"`
+	// IgnoredActions are the Distribution actions (push, pull, delete) a
+	// registry payload leaves out, as registry:2's ignore.actions.
+	IgnoredActions []string `json:"ignoredActions,omitempty"`
+	// Declared is a webhook of the properties file (a notification
+	// endpoint): it follows the file at each start, not the REST API.
+	Declared bool `json:"declared,omitempty"`
 }
 
 // Webhook payloads: Nexus's, or CNCF Distribution's event envelope of the

@@ -190,7 +190,7 @@ func (s *Service) render(w meta.Webhook, ev meta.Event, id string) ([]byte, erro
 	var body []byte
 	var err error
 	if w.Payload == meta.PayloadRegistry {
-		body, err = s.renderRegistry(ev, id)
+		body, err = s.renderRegistry(ev, id, w.IgnoredActions)
 	} else {
 		format := ""
 		if ev.Asset != nil && s.formats != nil {

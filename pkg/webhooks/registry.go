@@ -3,6 +3,7 @@ package webhooks
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -44,9 +45,10 @@ type registryEvent struct {
 	} `json:"source"`
 }
 
-// renderRegistry returns ev as Distribution's envelope, or nil when the
-// event is none of Distribution's (another format, a component).
-func (s *Service) renderRegistry(ev meta.Event, id string) ([]byte, error) {
+// renderRegistry returns ev as Distribution's envelope without the
+// actions ignored, or nil when nothing is left of it or the event is none
+// of Distribution's (another format, a component).
+func (s *Service) renderRegistry(ev meta.Event, id string, ignored []string) ([]byte, error) {
 	if ev.Asset == nil || s.formats == nil {
 		return nil, nil
 	}
@@ -55,7 +57,9 @@ func (s *Service) renderRegistry(ev meta.Event, id string) ([]byte, error) {
 	if !ok || !isRegistry {
 		return nil, nil
 	}
-	targets := n.RegistryEvents(ev)
+	targets := slices.DeleteFunc(n.RegistryEvents(ev), func(t repo.RegistryEvent) bool {
+		return slices.Contains(ignored, t.Action)
+	})
 	if len(targets) == 0 {
 		return nil, nil
 	}

@@ -209,9 +209,13 @@ func (s *Service) Create(ctx context.Context, w meta.Webhook) error {
 	return s.db.CreateWebhook(w)
 }
 
-// Update replaces a webhook's settings.
+// Update replaces a webhook's settings; a declared one's are the
+// properties file's.
 func (s *Service) Update(ctx context.Context, w meta.Webhook) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
+		return err
+	}
+	if err := s.notDeclared(w.Name); err != nil {
 		return err
 	}
 	if err := Validate(&w); err != nil {
@@ -220,12 +224,28 @@ func (s *Service) Update(ctx context.Context, w meta.Webhook) error {
 	return s.db.UpdateWebhook(w)
 }
 
-// Delete deletes a webhook and what it had left to deliver.
+// Delete deletes a webhook and what it had left to deliver; a declared
+// one goes when the properties file no longer has it.
 func (s *Service) Delete(ctx context.Context, name string) error {
 	if err := s.authz.Require(ctx, privUpdate); err != nil {
 		return err
 	}
+	if err := s.notDeclared(name); err != nil {
+		return err
+	}
 	return s.db.DeleteWebhook(name)
+}
+
+// notDeclared refuses a change through the REST API of a declared webhook.
+func (s *Service) notDeclared(name string) error {
+	w, _, err := s.db.GetWebhook(name)
+	if err != nil {
+		return err
+	}
+	if w.Declared {
+		return errs.New(errs.Invalid, "webhook %q is declared in nexus-go.properties (notifications.endpoints.%s); change it there", name, name)
+	}
+	return nil
 }
 
 // Test sends the webhook a repository event about a repository named

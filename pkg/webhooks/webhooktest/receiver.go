@@ -20,6 +20,7 @@ import (
 // Delivery is one request the receiver accepted.
 type Delivery struct {
 	ID, WebhookID, ContentType string
+	Header                     http.Header
 	Body                       Payload
 	Raw                        []byte
 }
@@ -85,7 +86,7 @@ func (r *Receiver) serve(w http.ResponseWriter, req *http.Request) {
 	}
 	r.mu.Lock()
 	r.got = append(r.got, Delivery{ID: req.Header.Get("X-Nexus-Webhook-Delivery"), WebhookID: req.Header.Get("X-Nexus-Webhook-Id"),
-		ContentType: req.Header.Get("Content-Type"), Body: p, Raw: body})
+		ContentType: req.Header.Get("Content-Type"), Header: req.Header.Clone(), Body: p, Raw: body})
 	r.mu.Unlock()
 }
 
