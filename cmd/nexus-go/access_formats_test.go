@@ -60,6 +60,29 @@ type accessFormat struct {
 func slashArea(area string) string { return "/" + area + "/" }
 
 // rest is the format's name in REST paths.
+// route is the request path of content path p of repo: the format's own
+// main-port route, or /repository/<repo>/<p>.
+func (f accessFormat) route(repo, p string) string {
+	if f.mainPort != nil {
+		return f.mainPort(repo, p)
+	}
+	return "/repository/" + repo + "/" + p
+}
+
+// downloaded returns the content paths clients download of what seed
+// stored at seeded in hosted repository repo.
+func (f accessFormat) downloaded(t *testing.T, s *nexusServer, repo, seeded string) []string {
+	t.Helper()
+	if f.downloads == nil {
+		return []string{seeded}
+	}
+	paths := f.downloads(t, s, repo, seeded)
+	if len(paths) == 0 {
+		t.Fatalf("%s: nothing to download", f.name)
+	}
+	return paths
+}
+
 func (f accessFormat) rest() string {
 	if f.api != "" {
 		return f.api

@@ -23,24 +23,9 @@ func TestLastDownloadedEveryFormat(t *testing.T) {
 		mustCreate(s, f, "hosted", f.hosted(t, h2))
 		mustCreate(s, f, "proxy", f.proxy(t, s, px, f.upstreamURL(s, h)))
 		mustCreate(s, f, "group", f.group(t, grp, "", h2))
-		route := func(repo, p string) string {
-			if f.mainPort != nil {
-				return f.mainPort(repo, p)
-			}
-			return "/repository/" + repo + "/" + p
-		}
+		route := f.route
 		// downloads are the paths of what seed stored in repo to GET.
-		downloads := func(repo string) []string {
-			seeded := f.seed(t, s, repo)
-			if f.downloads == nil {
-				return []string{seeded}
-			}
-			paths := f.downloads(t, s, repo, seeded)
-			if len(paths) == 0 {
-				t.Fatalf("%s: nothing to download", f.name)
-			}
-			return paths
-		}
+		downloads := func(repo string) []string { return f.downloaded(t, s, repo, f.seed(t, s, repo)) }
 		for _, p := range downloads(h) {
 			gets = append(gets, served{route(h, p), h, p}, served{route(px, p), px, p})
 		}

@@ -47,11 +47,17 @@ func TestWebhooksEveryFormat(t *testing.T) {
 			rcv := webhooktest.New(parent, secret)
 			hook := "hook-" + f.rest()
 			s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", s.admin(), map[string]any{
-				"name": hook, "url": rcv.URL, "secret": secret, "eventTypes": []string{"asset", "component"},
+				"name": hook, "url": rcv.URL, "secret": secret, "eventTypes": []string{"asset", "component", "download"},
 				"repositories": []string{repo}, "backoff": "100ms"}, nil)
 			all = append(all, hooked{f, repo, rcv})
 
 			seeded := f.seed(t, s, repo)
+			pulled := f.downloaded(t, s, repo, seeded)
+			for _, p := range pulled {
+				if res := s.do(http.MethodGet, f.route(repo, p), s.admin(), nil, nil); res.status != http.StatusOK {
+					t.Fatalf("GET %s: %d %s", f.route(repo, p), res.status, res.body)
+				}
+			}
 			comps, _ := listAll[formatComponent](s, "/v1/components?repository="+url.QueryEscape(repo))
 			if len(comps) != 1 {
 				t.Fatalf("after seeding %s: %d components, want 1: %+v", seeded, len(comps), comps)
@@ -124,6 +130,19 @@ func TestWebhooksEveryFormat(t *testing.T) {
 					return e.Body.Asset != nil && e.Body.Asset.Name == a.Name && e.Body.Action == "DELETED"
 				}) {
 					t.Errorf("asset %s: CREATED (delivery %d), no DELETED after it", a.Name, i)
+				}
+			}
+			// Each download: one DOWNLOADED of the asset served, before the
+			// component's delete.
+			for _, p := range pulled {
+				var at []int
+				for i, d := range got {
+					if d.Body.Action == "DOWNLOADED" && d.Body.Asset != nil && d.Body.Asset.Name == p {
+						at = append(at, i)
+					}
+				}
+				if len(at) != 1 || deleted >= 0 && at[0] > deleted {
+					t.Errorf("download of %s: DOWNLOADED at deliveries %v, want once, before the component's DELETED (%d)", p, at, deleted)
 				}
 			}
 			if !sawSeeded {
@@ -226,7 +245,7 @@ func checkDeliveries(t *testing.T, got []webhooktest.Delivery, repo string) {
 		if d.Body.RepositoryName != repo {
 			t.Errorf("delivery %d: repositoryName %q, want %q", i, d.Body.RepositoryName, repo)
 		}
-		if !slices.Contains([]string{"CREATED", "UPDATED", "DELETED"}, d.Body.Action) {
+		if !slices.Contains([]string{"CREATED", "UPDATED", "DELETED", "DOWNLOADED"}, d.Body.Action) {
 			t.Errorf("delivery %d: action %q", i, d.Body.Action)
 		}
 		if !strings.HasPrefix(d.Body.Initiator, "admin/") {

@@ -86,6 +86,7 @@ type store struct {
 	// downloadHooks is whether a webhook asks for download events, so
 	// that serving content records none while none does.
 	downloadHooks atomic.Bool
+	downloads     *downloadQueue
 }
 
 // As returns the database for changes made by initiator ("user/address"):
@@ -109,13 +110,13 @@ func Open(path string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open metadata database %s: %w", path, err)
 	}
-	db := &DB{store: &store{bolt: b}}
-	if err := db.migrate(); err != nil {
-		b.Close()
-		return nil, err
+	db := &DB{store: &store{bolt: b, downloads: openDownloadQueue(b)}}
+	err = db.migrate()
+	if err == nil {
+		err = db.noteDownloadHooks()
 	}
-	if err := db.noteDownloadHooks(); err != nil {
-		b.Close()
+	if err != nil {
+		db.Close()
 		return nil, err
 	}
 	return db, nil
@@ -154,7 +155,10 @@ func (db *DB) migrate() error {
 }
 
 // Close closes the database.
-func (db *DB) Close() error { return db.bolt.Close() }
+func (db *DB) Close() error {
+	closeDownloadQueue(db.bolt)
+	return db.bolt.Close()
+}
 
 // Writable reports whether a write transaction can be committed (health check).
 func (db *DB) Writable() error {

@@ -3,7 +3,6 @@ package meta
 import (
 	"encoding/binary"
 	"encoding/json"
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -116,6 +115,15 @@ func recordEvent(tx *bolt.Tx, ev Event) error {
 	if k, _ := tx.Bucket(bucketWebhooks).Cursor().First(); k == nil {
 		return nil
 	}
+	// Downloads served before this change come before it.
+	if err := writeQueuedDownloads(tx); err != nil {
+		return err
+	}
+	return appendEvent(tx, ev)
+}
+
+// appendEvent adds ev to the outbox in tx.
+func appendEvent(tx *bolt.Tx, ev Event) error {
 	b := tx.Bucket(bucketEvents)
 	seq, err := b.NextSequence()
 	if err != nil {
@@ -134,41 +142,6 @@ func initiatorOf(a *Asset) string {
 		return "system"
 	}
 	return a.Uploader + "/" + a.UploaderIP
-}
-
-// DownloadEvent is one asset served to a client, for RecordDownloadEvents.
-type DownloadEvent struct {
-	Asset     *Asset
-	Initiator string
-	At        time.Time
-}
-
-// WantsDownloads reports whether some webhook asks for download events.
-func (db *DB) WantsDownloads() bool { return db.downloadHooks.Load() }
-
-// RecordDownloadEvents records the downloads as events, in order, in one
-// transaction (pkg/repo batches them: a download changes nothing, so its
-// event need not share a transaction with anything).
-func (db *DB) RecordDownloadEvents(ds []DownloadEvent) error {
-	return db.bolt.Update(func(tx *bolt.Tx) error {
-		for _, d := range ds {
-			ev := Event{Type: EventDownload, Action: ActionDownloaded, Repository: d.Asset.Repository,
-				Initiator: d.Initiator, Asset: d.Asset, Time: d.At.UTC()}
-			if err := recordEvent(tx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-}
-
-// noteDownloadHooks sets WantsDownloads from the stored webhooks; every
-// change of a webhook calls it.
-func (db *DB) noteDownloadHooks() error {
-	ws, err := db.Webhooks()
-	want := slices.ContainsFunc(ws, func(w Webhook) bool { return slices.Contains(w.EventTypes, EventDownload) })
-	db.downloadHooks.Store(want)
-	return err
 }
 
 // EventsAfter returns up to limit events with a sequence above seq, in order.

@@ -3,7 +3,6 @@ package meta
 import (
 	"errors"
 	"testing"
-	"time"
 
 	digest "github.com/opencontainers/go-digest"
 )
@@ -73,55 +72,5 @@ func TestEventsOutbox(t *testing.T) {
 	}
 	if n, _ := db.PruneEvents(); n != 2 {
 		t.Errorf("without webhooks PruneEvents removed %d, want 2", n)
-	}
-}
-
-// WantsDownloads follows the webhooks' event types through create,
-// update, delete and a reopen; download events keep their time and order.
-func TestDownloadEventsRecorded(t *testing.T) {
-	db, path := openAssetsDB(t)
-	hook := Webhook{Name: "w", URL: "http://127.0.0.1:1/", EventTypes: []string{EventAsset}}
-	if err := db.CreateWebhook(hook); err != nil {
-		t.Fatal(err)
-	}
-	if db.WantsDownloads() {
-		t.Fatal("an asset webhook asks for downloads")
-	}
-	hook.EventTypes = []string{EventAsset, EventDownload}
-	if err := db.UpdateWebhook(hook); err != nil {
-		t.Fatal(err)
-	}
-	if !db.WantsDownloads() {
-		t.Fatal("a download webhook does not ask for downloads")
-	}
-	if err := db.Close(); err != nil {
-		t.Fatal(err)
-	}
-	db, err := Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if !db.WantsDownloads() {
-		t.Fatal("after a reopen, the download webhook asks for no downloads")
-	}
-	at := time.Date(2026, 5, 6, 7, 8, 9, 0, time.UTC)
-	a, b := rawAsset("a").Asset, rawAsset("b").Asset
-	if err := db.RecordDownloadEvents([]DownloadEvent{{Asset: &a, Initiator: "bob/10.0.0.1", At: at}, {Asset: &b, At: at.Add(time.Second)}}); err != nil {
-		t.Fatal(err)
-	}
-	evs, err := db.EventsAfter(0, 10)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(evs) != 2 || evs[0].Asset.Path != "a" || evs[1].Asset.Path != "b" || !evs[0].Time.Equal(at) ||
-		evs[0].Initiator != "bob/10.0.0.1" || evs[0].Type != EventDownload || evs[0].Action != ActionDownloaded {
-		t.Fatalf("download events %+v", evs)
-	}
-	if err := db.DeleteWebhook("w"); err != nil {
-		t.Fatal(err)
-	}
-	if db.WantsDownloads() {
-		t.Fatal("with no webhook left, downloads are asked for")
 	}
 }

@@ -114,7 +114,7 @@ func TestDownloadEvents(t *testing.T) {
 		t.Fatal(err)
 	}
 	serve(h, "a", "bob/10.0.0.1")
-	if len(e.m.downloadEvents.pending) != 0 {
-		t.Fatalf("downloads batched with no webhook asking: %+v", e.m.downloadEvents.pending)
+	if n := e.db.QueuedDownloads(); n != 0 {
+		t.Fatalf("%d downloads queued with no webhook asking", n)
 	}
 }
