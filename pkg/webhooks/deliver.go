@@ -22,7 +22,7 @@ const batchSize = 100
 
 // Run delivers events until ctx ends: it starts a worker for each webhook,
 // stops the workers of webhooks deleted or changed, and prunes delivered
-// events.
+// events every PruneEvery.
 func (s *Service) Run(ctx context.Context) {
 	type running struct {
 		w    meta.Webhook
@@ -39,6 +39,7 @@ func (s *Service) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(s.opts.Poll)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		ws, err := s.db.Webhooks()
 		if err != nil {
@@ -73,10 +74,11 @@ func (s *Service) Run(ctx context.Context) {
 				delete(workers, name)
 			}
 		}
-		if s.opts.Writable() == nil {
+		if time.Since(pruned) >= s.opts.PruneEvery && s.opts.Writable() == nil {
 			if _, err := s.db.PruneEvents(); err != nil {
 				s.log.Error("webhooks: prune delivered events", "err", err)
 			}
+			pruned = time.Now()
 		}
 		select {
 		case <-ctx.Done():

@@ -40,6 +40,10 @@ type Options struct {
 	MaxAge time.Duration
 	// Poll is how often workers look for new events.
 	Poll time.Duration
+	// PruneEvery is how often the events every webhook has passed are
+	// deleted: each pruning is a read of every webhook's state, and a
+	// write when something goes, so it runs far less often than Poll.
+	PruneEvery time.Duration
 	// Client sends the requests; its timeout is each webhook's own.
 	Client *http.Client
 	// Writable fails while the server is read-only (repo.Manager's):
@@ -64,6 +68,9 @@ func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts 
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.PruneEvery <= 0 {
+		opts.PruneEvery = 5 * time.Second
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{}
