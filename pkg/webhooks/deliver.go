@@ -102,11 +102,13 @@ func (s *Service) work(ctx context.Context, w meta.Webhook) {
 		s.log.Error("webhooks: read state", "webhook", w.Name, "err", err)
 		return
 	}
+	s.setLive(w, st)
 	saved := st.Cursor
 	defer func() {
 		if st.Cursor != saved {
 			s.save(w, st)
 		}
+		s.dropLive(w)
 	}()
 	for ctx.Err() == nil {
 		if s.opts.Writable() != nil {
@@ -130,10 +132,11 @@ func (s *Service) work(ctx context.Context, w meta.Webhook) {
 				return
 			}
 		}
-		// Events passed over (not wanted) move the cursor too: saved, so
-		// that they can be pruned.
+		// The batch's progress, events passed over (not wanted) included,
+		// so that they can be pruned.
 		if st.Cursor != saved {
 			s.save(w, st)
+			s.setLive(w, st)
 			saved = st.Cursor
 		}
 	}
@@ -159,6 +162,7 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 		switch {
 		case err == nil:
 			st.Cursor, st.Delivered, st.Failures, st.LastSuccess = ev.Seq, st.Delivered+1, 0, now
+			s.setLive(w, *st)
 			return true
 		case now.Sub(ev.Time) > s.opts.MaxAge:
 			s.log.Warn("webhooks: event dropped, older than the maximum age", "webhook", w.Name,
@@ -170,6 +174,7 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 			st.LastError, st.LastFailure = err.Error(), now
 		}
 		s.save(w, *st)
+		s.setLive(w, *st) // after the save: what readers see of a failure is stored
 		if st.Cursor == ev.Seq {
 			return true
 		}

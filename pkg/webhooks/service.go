@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/audit"
@@ -59,6 +60,9 @@ type Service struct {
 	log     *slog.Logger
 	opts    Options
 	nodeID  string
+
+	mu   sync.Mutex
+	live map[string]liveState // by webhook name
 }
 
 // New returns the service.
@@ -82,7 +86,8 @@ func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, authz: authz, formats: formats, log: log, opts: opts, nodeID: id}, nil
+	return &Service{db: db, authz: authz, formats: formats, log: log, opts: opts, nodeID: id,
+		live: map[string]liveState{}}, nil
 }
 
 // Defaults of a webhook's delivery settings (registry:2's, for its
@@ -141,7 +146,8 @@ var (
 	privUpdate = auth.Application("settings", "update")
 )
 
-// Webhook is a webhook with its delivery state, for the REST API.
+// Webhook is a webhook with its delivery state (its worker's when one
+// runs), for the REST API.
 type Webhook struct {
 	meta.Webhook
 	State   meta.WebhookState
@@ -183,6 +189,9 @@ func (s *Service) get(name string) (Webhook, error) {
 	w, st, err := s.db.GetWebhook(name)
 	if err != nil {
 		return Webhook{}, err
+	}
+	if l, ok := s.liveOf(w); ok {
+		st = l
 	}
 	evs, err := s.db.EventsAfter(st.Cursor, pendingCap)
 	if err != nil {
