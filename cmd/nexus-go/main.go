@@ -165,6 +165,7 @@ func serve(args []string) error {
 	if err := hooks.Declare(declaredWebhooks(cfg.NotificationEndpoints)); err != nil {
 		return err
 	}
+	meter.WatchWebhooks(hooks)
 	dockerMain := dockerFormat.MainPortHandler(repos)
 	web, err := ui.New(repos, security, search.New(db, repos, security), ui.Options{ContextPath: cfg.ContextPath, SessionTimeout: cfg.UISessionTimeout, Version: version, Log: log})
 	if err != nil {

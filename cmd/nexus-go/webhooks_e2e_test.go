@@ -13,7 +13,8 @@ import (
 // TestWebhooks: a webhook created through REST is sent, signed and in
 // order, the repository, component and asset events of raw changes, with
 // the initiator; while the receiver is down and the server is killed
-// (kill -9) with events pending, nothing is lost: after the restart every
+// (kill -9) with events pending, nothing is lost (and the metrics show
+// the failures and what is pending): after the restart every
 // event arrives, in order, each delivery id once.
 func TestWebhooks(t *testing.T) {
 	s := startServer(t)
@@ -75,6 +76,19 @@ func TestWebhooks(t *testing.T) {
 	s.mustJSON(http.StatusOK, http.MethodGet, "/v1/webhooks/ci", s.admin(), nil, &hook)
 	if hook.Delivery.Pending != 2*pending {
 		t.Errorf("pending while the receiver is down: %d, want %d", hook.Delivery.Pending, 2*pending)
+	}
+	// The metrics say the same, failures in a row once the worker tried.
+	if !pollUntil(100, func() bool {
+		return parseScrape(t, s.scrapeMetrics(s.admin()))["nexus_webhook_failures{webhook=ci}"] > 0
+	}) {
+		t.Error("nexus_webhook_failures{webhook=ci} stays 0 while the receiver is down")
+	}
+	m := parseScrape(t, s.scrapeMetrics(s.admin()))
+	if m["nexus_webhook_events_pending{webhook=ci}"] != 2*pending || m["nexus_webhook_events_delivered_total{webhook=ci}"] != 5 ||
+		m["nexus_webhook_last_success_timestamp_seconds{webhook=ci}"] < float64(time.Now().Add(-time.Minute).Unix()) {
+		t.Errorf("webhook metrics while the receiver is down: pending %v, delivered %v, last success %v; want %d, 5, within the minute",
+			m["nexus_webhook_events_pending{webhook=ci}"], m["nexus_webhook_events_delivered_total{webhook=ci}"],
+			m["nexus_webhook_last_success_timestamp_seconds{webhook=ci}"], 2*pending)
 	}
 	s.kill9()
 	s.restart()

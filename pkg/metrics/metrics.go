@@ -3,9 +3,9 @@
 // in one process), the counters the HTTP side and the engine report to,
 // and the collectors that read the engine's state at scrape time.
 //
-// Label values are bounded: repository and blob store names (of ones that
-// exist), fixed names of the other routes, methods and status classes from
-// short lists. Paths are never a label.
+// Label values are bounded: repository, blob store and webhook names (of
+// ones that exist), fixed names of the other routes, methods and status
+// classes from short lists. Paths are never a label.
 package metrics
 
 import (

@@ -22,11 +22,12 @@ const batchSize = 100
 
 // Run delivers events until ctx ends: it starts a worker for each webhook,
 // stops the workers of webhooks deleted or changed, and prunes delivered
-// events.
+// events every PruneEvery.
 func (s *Service) Run(ctx context.Context) {
 	type running struct {
 		w    meta.Webhook
 		stop context.CancelFunc
+		done chan struct{}
 	}
 	workers := map[string]running{}
 	var wg sync.WaitGroup
@@ -38,6 +39,7 @@ func (s *Service) Run(ctx context.Context) {
 	}()
 	tick := time.NewTicker(s.opts.Poll)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
 		ws, err := s.db.Webhooks()
 		if err != nil {
@@ -46,14 +48,25 @@ func (s *Service) Run(ctx context.Context) {
 		seen := map[string]bool{}
 		for _, w := range ws {
 			seen[w.Name] = true
+			var prev chan struct{}
 			if r, ok := workers[w.Name]; ok && reflect.DeepEqual(r.w, w) {
 				continue
 			} else if ok {
 				r.stop()
+				prev = r.done
 			}
 			wctx, stop := context.WithCancel(ctx)
-			workers[w.Name] = running{w: w, stop: stop}
-			wg.Go(func() { s.work(wctx, w) })
+			done := make(chan struct{})
+			workers[w.Name] = running{w: w, stop: stop, done: done}
+			wg.Go(func() {
+				defer close(done)
+				// The new worker reads the state the old one saved last,
+				// so it waits for it to finish.
+				if prev != nil {
+					<-prev
+				}
+				s.work(wctx, w)
+			})
 		}
 		for name, r := range workers {
 			if !seen[name] {
@@ -61,10 +74,11 @@ func (s *Service) Run(ctx context.Context) {
 				delete(workers, name)
 			}
 		}
-		if s.opts.Writable() == nil {
+		if time.Since(pruned) >= s.opts.PruneEvery && s.opts.Writable() == nil {
 			if _, err := s.db.PruneEvents(); err != nil {
 				s.log.Error("webhooks: prune delivered events", "err", err)
 			}
+			pruned = time.Now()
 		}
 		select {
 		case <-ctx.Done():
@@ -75,12 +89,27 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 // work delivers w's events in order until ctx ends.
+//
+// A delivery only updates the state in memory: it is saved once per batch
+// (and when work ends), and at once on a failure or a drop, so that a
+// failing webhook's state is stored while it retries. A crash thus sends
+// again at most one batch, with the same delivery ids (they derive from
+// the webhook's id and the event's sequence), which receivers dedupe: one
+// write per batch instead of one per event.
 func (s *Service) work(ctx context.Context, w meta.Webhook) {
 	_, st, err := s.db.GetWebhook(w.Name)
 	if err != nil {
 		s.log.Error("webhooks: read state", "webhook", w.Name, "err", err)
 		return
 	}
+	s.setLive(w, st)
+	saved := st.Cursor
+	defer func() {
+		if st.Cursor != saved {
+			s.save(w, st)
+		}
+		s.dropLive(w)
+	}()
 	for ctx.Err() == nil {
 		if s.opts.Writable() != nil {
 			if !sleep(ctx, s.opts.Poll) {
@@ -98,24 +127,23 @@ func (s *Service) work(ctx context.Context, w meta.Webhook) {
 			}
 			continue
 		}
-		before := st.Cursor
 		for _, ev := range evs {
 			if !s.deliver(ctx, w, &st, ev) {
 				return
 			}
 		}
-		// Events passed over (not wanted) move the cursor too: saved, so
-		// that they can be pruned.
-		if st.Cursor != before {
-			if err := s.db.SaveWebhookState(w.Name, w.ID, st); err != nil {
-				s.log.Error("webhooks: save state", "webhook", w.Name, "err", err)
-			}
+		// The batch's progress, events passed over (not wanted) included,
+		// so that they can be pruned.
+		if st.Cursor != saved {
+			s.save(w, st)
+			s.setLive(w, st)
+			saved = st.Cursor
 		}
 	}
 }
 
 // deliver sends ev to w until it is delivered or too old, saving the state
-// after each attempt; false when ctx ended first.
+// after each failure or drop; false when ctx ended first.
 func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookState, ev meta.Event) bool {
 	if !wants(w, ev) {
 		st.Cursor = ev.Seq
@@ -134,6 +162,8 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 		switch {
 		case err == nil:
 			st.Cursor, st.Delivered, st.Failures, st.LastSuccess = ev.Seq, st.Delivered+1, 0, now
+			s.setLive(w, *st)
+			return true
 		case now.Sub(ev.Time) > s.opts.MaxAge:
 			s.log.Warn("webhooks: event dropped, older than the maximum age", "webhook", w.Name,
 				"event", ev.Seq, "type", ev.Type, "repository", ev.Repository, "err", err)
@@ -143,9 +173,8 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 			st.Failures++
 			st.LastError, st.LastFailure = err.Error(), now
 		}
-		if serr := s.db.SaveWebhookState(w.Name, w.ID, *st); serr != nil {
-			s.log.Error("webhooks: save state", "webhook", w.Name, "err", serr)
-		}
+		s.save(w, *st)
+		s.setLive(w, *st) // after the save: what readers see of a failure is stored
 		if st.Cursor == ev.Seq {
 			return true
 		}
@@ -158,6 +187,14 @@ func (s *Service) deliver(ctx context.Context, w meta.Webhook, st *meta.WebhookS
 		if !sleep(ctx, wait) {
 			return false
 		}
+	}
+}
+
+// save stores w's state; a failure is logged, and the next save (or a
+// resent batch after a restart) makes up for it.
+func (s *Service) save(w meta.Webhook, st meta.WebhookState) {
+	if err := s.db.SaveWebhookState(w.Name, w.ID, st); err != nil {
+		s.log.Error("webhooks: save state", "webhook", w.Name, "err", err)
 	}
 }
 

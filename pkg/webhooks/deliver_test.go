@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,18 +24,24 @@ type rawOnly struct{}
 func (rawOnly) FormatOf(string) string            { return "raw" }
 func (rawOnly) Format(string) (repo.Format, bool) { return nil, false }
 
-func startService(t *testing.T, db *meta.DB) context.CancelFunc {
-	s, err := New(db, repotest.AllowAll{}, rawOnly{}, slog.New(slog.DiscardHandler),
-		Options{Poll: 10 * time.Millisecond, Client: &http.Client{}})
+// startService runs a service polling every 10 ms (pruning every 20 ms
+// unless opts says otherwise) and returns it with what stops it.
+func startService(t *testing.T, db *meta.DB, opts Options) (*Service, context.CancelFunc) {
+	opts.Poll, opts.Client = 10*time.Millisecond, &http.Client{}
+	if opts.PruneEvery == 0 {
+		opts.PruneEvery = 20 * time.Millisecond
+	}
+	s, err := New(db, repotest.AllowAll{}, rawOnly{}, slog.New(slog.DiscardHandler), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { s.Run(ctx); close(done) }()
-	stop := func() { cancel(); <-done }
+	var once sync.Once
+	stop := func() { once.Do(func() { cancel(); <-done }) }
 	t.Cleanup(stop)
-	return stop
+	return s, stop
 }
 
 func putRaw(t *testing.T, db *meta.DB, path string) {
@@ -62,7 +69,7 @@ func TestDeliveryOrderRetryRestart(t *testing.T) {
 		EventTypes: []string{meta.EventAsset, meta.EventComponent}, Timeout: time.Second, Threshold: 2, Backoff: 20 * time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	stop := startService(t, db)
+	_, stop := startService(t, db, Options{})
 	putRaw(t, db, "a1")
 	got := rcv.Wait(2)
 	if got[0].WebhookID != "rm:repository:component" || got[0].Body.Component.Name != "a1" || got[0].Body.Action != "CREATED" {
@@ -93,7 +100,7 @@ func TestDeliveryOrderRetryRestart(t *testing.T) {
 	}
 	defer db.Close()
 	putRaw(t, db, "c")
-	startService(t, db)
+	startService(t, db, Options{})
 	got = rcv.Wait(14)
 	time.Sleep(100 * time.Millisecond)
 	if got = rcv.Got(); len(got) != 14 {
@@ -127,7 +134,7 @@ func TestDeliveryFilters(t *testing.T) {
 		Repositories: []string{"other"}, Timeout: time.Second, Threshold: 1, Backoff: time.Millisecond}); err != nil {
 		t.Fatal(err)
 	}
-	startService(t, db)
+	startService(t, db, Options{})
 	putRaw(t, db, "x") // raw-hosted: filtered out
 	a := meta.Asset{Repository: "other", Path: "y", Blob: digest.FromString("y"), BlobStore: "default", Size: 1}
 	if _, _, err := db.PutAsset(meta.PutAssetRequest{Asset: a, Component: &meta.Component{Repository: "other", Format: "raw", Name: "y"}}); err != nil {
@@ -145,5 +152,26 @@ func TestDeliveryFilters(t *testing.T) {
 			t.Fatalf("events left after delivery: %+v", left)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Delivered events are pruned every PruneEvery, not on every poll.
+func TestPruneEvery(t *testing.T) {
+	db, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rcv := webhooktest.New(t, "")
+	if err := db.CreateWebhook(meta.Webhook{Name: "one", URL: rcv.URL, EventTypes: []string{meta.EventAsset},
+		Timeout: time.Second, Threshold: 1, Backoff: time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	startService(t, db, Options{PruneEvery: time.Hour})
+	putRaw(t, db, "x")
+	rcv.Wait(1)
+	time.Sleep(100 * time.Millisecond) // 10 polls
+	if left, _ := db.EventsAfter(0, 10); len(left) != 2 {
+		t.Errorf("%d events left, want the component's and the asset's until the next pruning", len(left))
 	}
 }

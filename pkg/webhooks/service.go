@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/audit"
@@ -40,6 +41,10 @@ type Options struct {
 	MaxAge time.Duration
 	// Poll is how often workers look for new events.
 	Poll time.Duration
+	// PruneEvery is how often the events every webhook has passed are
+	// deleted: each pruning is a read of every webhook's state, and a
+	// write when something goes, so it runs far less often than Poll.
+	PruneEvery time.Duration
 	// Client sends the requests; its timeout is each webhook's own.
 	Client *http.Client
 	// Writable fails while the server is read-only (repo.Manager's):
@@ -55,6 +60,9 @@ type Service struct {
 	log     *slog.Logger
 	opts    Options
 	nodeID  string
+
+	mu   sync.Mutex
+	live map[string]liveState // by webhook name
 }
 
 // New returns the service.
@@ -64,6 +72,9 @@ func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts 
 	}
 	if opts.Poll <= 0 {
 		opts.Poll = 200 * time.Millisecond
+	}
+	if opts.PruneEvery <= 0 {
+		opts.PruneEvery = 5 * time.Second
 	}
 	if opts.Client == nil {
 		opts.Client = &http.Client{}
@@ -75,7 +86,8 @@ func New(db *meta.DB, authz Authorizer, formats Formats, log *slog.Logger, opts 
 	if err != nil {
 		return nil, err
 	}
-	return &Service{db: db, authz: authz, formats: formats, log: log, opts: opts, nodeID: id}, nil
+	return &Service{db: db, authz: authz, formats: formats, log: log, opts: opts, nodeID: id,
+		live: map[string]liveState{}}, nil
 }
 
 // Defaults of a webhook's delivery settings (registry:2's, for its
@@ -142,7 +154,8 @@ var (
 	privUpdate = auth.Application("settings", "update")
 )
 
-// Webhook is a webhook with its delivery state, for the REST API.
+// Webhook is a webhook with its delivery state (its worker's when one
+// runs), for the REST API.
 type Webhook struct {
 	meta.Webhook
 	State   meta.WebhookState
@@ -184,6 +197,9 @@ func (s *Service) get(name string) (Webhook, error) {
 	w, st, err := s.db.GetWebhook(name)
 	if err != nil {
 		return Webhook{}, err
+	}
+	if l, ok := s.liveOf(w); ok {
+		st = l
 	}
 	evs, err := s.db.EventsAfter(st.Cursor, pendingCap)
 	if err != nil {

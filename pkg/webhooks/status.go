@@ -1,0 +1,78 @@
+package webhooks
+
+import (
+	"time"
+
+	"github.com/nexus-go/nexus-go/pkg/errs"
+	"github.com/nexus-go/nexus-go/pkg/meta"
+)
+
+// liveState is a running worker's state: the stored one lags by up to a
+// batch of deliveries.
+type liveState struct {
+	id string // the webhook's, telling it from a later one of the same name
+	st meta.WebhookState
+}
+
+// setLive records st as w's current state.
+func (s *Service) setLive(w meta.Webhook, st meta.WebhookState) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live[w.Name] = liveState{id: w.ID, st: st}
+}
+
+// dropLive forgets w's state when its worker ends: what it had is saved,
+// and a webhook deleted must not linger.
+func (s *Service) dropLive(w meta.Webhook) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.live[w.Name].id == w.ID {
+		delete(s.live, w.Name)
+	}
+}
+
+// liveOf returns w's state as its worker has it, if one runs.
+func (s *Service) liveOf(w meta.Webhook) (meta.WebhookState, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.live[w.Name]
+	return l.st, ok && l.id == w.ID
+}
+
+// Status is a webhook's delivery state, for monitoring.
+type Status struct {
+	Name    string
+	Payload string
+	// Pending counts the events left to deliver, up to pendingCap.
+	Pending   int
+	Delivered uint64
+	Dropped   uint64
+	// Failures counts the failed attempts in a row.
+	Failures    int
+	LastSuccess time.Time
+	LastFailure time.Time
+}
+
+// Statuses returns every webhook's delivery state, as its worker has it
+// when one runs. It checks no privilege: its caller, the metrics scrape,
+// was authorized.
+func (s *Service) Statuses() ([]Status, error) {
+	ws, err := s.db.Webhooks()
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Status, 0, len(ws))
+	for _, w := range ws {
+		one, err := s.get(w.Name)
+		if errs.KindOf(err) == errs.NotFound {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return nil, err
+		}
+		st := one.State
+		out = append(out, Status{Name: w.Name, Payload: w.Payload, Pending: one.Pending, Delivered: st.Delivered,
+			Dropped: st.Dropped, Failures: st.Failures, LastSuccess: st.LastSuccess, LastFailure: st.LastFailure})
+	}
+	return out, nil
+}
