@@ -435,16 +435,22 @@ func TestBadValues(t *testing.T) {
 			if tt.file != "" {
 				flags.ConfigFile = writeFile(t, filepath.Join(dir, "c.properties"), tt.file+"\n")
 			}
-			_, err := Load(flags, tt.env)
-			if err == nil {
-				t.Fatal("want error, got nil")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantLoadError(t, flags, tt.env, tt.want...)
 		})
+	}
+}
+
+// wantLoadError requires Load to fail with an error mentioning each of want.
+func wantLoadError(t *testing.T, flags Flags, env []string, want ...string) {
+	t.Helper()
+	_, err := Load(flags, env)
+	if err == nil {
+		t.Fatal("want error, got nil")
+	}
+	for _, w := range want {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q does not mention %q", err, w)
+		}
 	}
 }
 

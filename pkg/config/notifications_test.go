@@ -78,15 +78,7 @@ func TestNotificationEndpointErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := isolate(t)
-			_, err := Load(Flags{ConfigFile: writeFile(t, filepath.Join(dir, "c.properties"), tt.file+"\n")}, nil)
-			if err == nil {
-				t.Fatal("want error, got nil")
-			}
-			for _, w := range tt.want {
-				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not mention %q", err, w)
-				}
-			}
+			wantLoadError(t, Flags{ConfigFile: writeFile(t, filepath.Join(dir, "c.properties"), tt.file+"\n")}, nil, tt.want...)
 		})
 	}
 }
