@@ -103,14 +103,35 @@ func errNoChange(frozen bool) error {
 // (nx-settings-update); a change to the state it has is errs.NotFound, as
 // in Nexus. Release and force-release are the same here: nothing but an
 // administrator freezes this server.
+//
+// Both are audited (domain readonly), after the change: a freeze's record
+// therefore goes to the audit file only, as nothing writes the database
+// while it is frozen; a release's to both.
 func (m *Manager) SetReadOnly(ctx context.Context, frozen bool) error {
 	if err := m.authz.Require(ctx, auth.Application("settings", "update")); err != nil {
 		return err
 	}
+	s, err := m.setReadOnly(ctx, frozen)
+	if err != nil {
+		return err
+	}
+	typ := "released"
+	if frozen {
+		typ = "frozen"
+	}
+	attrs := map[string]string{}
+	if s.Reason != "" {
+		attrs["reason"] = s.Reason
+	}
+	m.record(ctx, "readonly", typ, "readonly", attrs)
+	return nil
+}
+
+func (m *Manager) setReadOnly(ctx context.Context, frozen bool) (meta.ReadOnlyState, error) {
 	m.frozen.mu.Lock()
 	defer m.frozen.mu.Unlock()
 	if m.frozen.state.Frozen == frozen {
-		return errNoChange(frozen)
+		return meta.ReadOnlyState{}, errNoChange(frozen)
 	}
 	s := meta.ReadOnlyState{Frozen: frozen}
 	if frozen {
@@ -122,10 +143,10 @@ func (m *Manager) SetReadOnly(ctx context.Context, frozen bool) error {
 	}
 	// Stored first: a freeze the database did not take is no freeze.
 	if err := m.db.SetReadOnly(s); err != nil {
-		return err
+		return s, err
 	}
 	m.frozen.state = s
 	m.frozen.frozen.Store(frozen)
 	m.opts.Log.Info("read-only state changed", "frozen", frozen)
-	return nil
+	return s, nil
 }
