@@ -20,8 +20,8 @@ import (
 // least 0.97).
 func BenchmarkWebhookOverhead(b *testing.B) {
 	const (
-		rounds    = 5
-		blobs     = 128
+		rounds    = 7
+		blobs     = 512
 		blobSize  = 256 << 10
 		manifests = 20000
 	)

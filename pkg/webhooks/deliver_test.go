@@ -26,7 +26,7 @@ func (rawOnly) Format(string) (repo.Format, bool) { return nil, false }
 
 // startService runs a service polling every 10 ms (pruning every 20 ms
 // unless opts says otherwise) and returns it with what stops it.
-func startService(t *testing.T, db *meta.DB, opts Options) (*Service, context.CancelFunc) {
+func startService(t testing.TB, db *meta.DB, opts Options) (*Service, context.CancelFunc) {
 	opts.Poll, opts.Client = 10*time.Millisecond, &http.Client{}
 	if opts.PruneEvery == 0 {
 		opts.PruneEvery = 20 * time.Millisecond
@@ -44,7 +44,7 @@ func startService(t *testing.T, db *meta.DB, opts Options) (*Service, context.Ca
 	return s, stop
 }
 
-func putRaw(t *testing.T, db *meta.DB, path string) {
+func putRaw(t testing.TB, db *meta.DB, path string) {
 	t.Helper()
 	a := meta.Asset{Repository: "raw-hosted", Path: path, Blob: digest.FromString(path), BlobStore: "default",
 		Size: 1, Uploader: "alice", UploaderIP: "127.0.0.1"}

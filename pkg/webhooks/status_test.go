@@ -13,7 +13,7 @@ import (
 	"github.com/nexus-go/nexus-go/pkg/webhooks/webhooktest"
 )
 
-func openDB(t *testing.T) *meta.DB {
+func openDB(t testing.TB) *meta.DB {
 	t.Helper()
 	db, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"))
 	if err != nil {
@@ -23,7 +23,7 @@ func openDB(t *testing.T) *meta.DB {
 	return db
 }
 
-func createHook(t *testing.T, db *meta.DB, name, url string) {
+func createHook(t testing.TB, db *meta.DB, name, url string) {
 	t.Helper()
 	if err := db.CreateWebhook(meta.Webhook{Name: name, URL: url, EventTypes: []string{meta.EventAsset, meta.EventComponent},
 		Timeout: time.Second, Threshold: 2, Backoff: 20 * time.Millisecond, Payload: meta.PayloadNexus}); err != nil {
