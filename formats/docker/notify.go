@@ -16,21 +16,11 @@ var _ repo.RegistryNotifier = (*Format)(nil)
 // it: the tag's event is the push (with the tag), as Distribution sends one
 // event for it; a pull by tag is served from the tag, so it has its tag.
 func (f *Format) RegistryEvents(ev meta.Event) []repo.RegistryEvent {
-	if ev.Asset == nil {
+	if ev.Asset == nil || ev.Type != meta.EventAsset && ev.Type != meta.EventDownload {
 		return nil
 	}
 	a := ev.Asset
-	var action string
-	switch {
-	case ev.Type == meta.EventDownload:
-		action = "pull"
-	case ev.Type != meta.EventAsset:
-		return nil
-	case ev.Action == meta.ActionDeleted:
-		action = "delete"
-	default:
-		action = "push"
-	}
+	action := repo.RegistryAction(ev)
 	target := repo.RegistryEvent{Action: action, MediaType: a.ContentType, Digest: a.Blob, Size: a.Size}
 	if image, ref, ok := splitManifestPath(a.Path); ok {
 		if action == "push" && ev.Aliases > 0 {

@@ -22,3 +22,16 @@ type RegistryEvent struct {
 	Size       int64
 	Tag        string
 }
+
+// RegistryAction is Distribution's action for an asset or download event:
+// a download is a pull, a delete a delete, any other write a push.
+func RegistryAction(ev meta.Event) string {
+	switch {
+	case ev.Type == meta.EventDownload:
+		return "pull"
+	case ev.Action == meta.ActionDeleted:
+		return "delete"
+	default:
+		return "push"
+	}
+}

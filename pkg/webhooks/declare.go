@@ -54,6 +54,12 @@ func (s *Service) Declare(ws []meta.Webhook) error {
 		}
 	}
 
+	// A frozen server writes nothing (its database may be being copied):
+	// the endpoints follow the file at the first start after the release.
+	if err := s.opts.Writable(); err != nil && !declaredAsFile(declared, want) {
+		s.log.Warn("webhooks: the server is read-only: notification endpoints not updated from the properties file until a start after the release")
+		return nil
+	}
 	for name := range declared {
 		if !slices.ContainsFunc(want, func(d meta.Webhook) bool { return d.Name == name }) {
 			if err := s.db.DeleteWebhook(name); err != nil {
@@ -78,6 +84,20 @@ func (s *Service) Declare(ws []meta.Webhook) error {
 		}
 	}
 	return nil
+}
+
+// declaredAsFile reports whether the stored declared webhooks are those
+// the file wants.
+func declaredAsFile(declared map[string]meta.Webhook, want []meta.Webhook) bool {
+	if len(declared) != len(want) {
+		return false
+	}
+	for _, w := range want {
+		if old, ok := declared[w.Name]; !ok || !sameSettings(old, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameSettings reports whether stored webhook a has b's settings (b has

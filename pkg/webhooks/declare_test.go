@@ -5,9 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
-	"path/filepath"
 	"reflect"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,12 +21,13 @@ import (
 
 func newService(t *testing.T, formats Formats) (*Service, *meta.DB) {
 	t.Helper()
-	db, err := meta.Open(filepath.Join(t.TempDir(), "meta.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	s, err := New(db, repotest.AllowAll{}, formats, slog.New(slog.DiscardHandler), Options{})
+	return newServiceWith(t, formats, Options{})
+}
+
+func newServiceWith(t *testing.T, formats Formats, opts Options) (*Service, *meta.DB) {
+	t.Helper()
+	db := openDB(t)
+	s, err := New(db, repotest.AllowAll{}, formats, slog.New(slog.DiscardHandler), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +214,52 @@ func TestRegistryEventTypes(t *testing.T) {
 	} {
 		if got := registryEventTypes(tt.ignored); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("ignoring %v: event types %v, want %v", tt.ignored, got, tt.want)
+		}
+	}
+}
+
+// A frozen server's declared webhooks wait for a start after the release:
+// Declare writes nothing while frozen, and does then.
+func TestDeclareWhileFrozen(t *testing.T) {
+	var frozen atomic.Bool
+	frozen.Store(true)
+	s, db := newServiceWith(t, rawOnly{}, Options{Writable: func() error {
+		if frozen.Load() {
+			return errors.New("read-only")
+		}
+		return nil
+	}})
+	endpoints := []meta.Webhook{{Name: "registry", URL: "http://localhost:9/events"}}
+	if err := s.Declare(endpoints); err != nil {
+		t.Fatal(err)
+	}
+	if ws, _ := db.Webhooks(); len(ws) != 0 {
+		t.Fatalf("declared while frozen: %+v", ws)
+	}
+	frozen.Store(false)
+	if err := s.Declare(endpoints); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, db, "registry")
+}
+
+// Ignored actions are not wanted at all: passed over unrendered and not
+// counted as pending.
+func TestIgnoredActionsNotWanted(t *testing.T) {
+	w := meta.Webhook{Payload: meta.PayloadRegistry, EventTypes: []string{meta.EventAsset, meta.EventDownload},
+		IgnoredActions: []string{"delete", "pull"}}
+	a := &meta.Asset{Path: "v2/app/manifests/1.0"}
+	for _, tt := range []struct {
+		ev   meta.Event
+		want bool
+	}{
+		{meta.Event{Type: meta.EventAsset, Action: meta.ActionCreated, Asset: a}, true},
+		{meta.Event{Type: meta.EventAsset, Action: meta.ActionUpdated, Asset: a}, true},
+		{meta.Event{Type: meta.EventAsset, Action: meta.ActionDeleted, Asset: a}, false},
+		{meta.Event{Type: meta.EventDownload, Action: meta.ActionDownloaded, Asset: a}, false},
+	} {
+		if got := wants(w, tt.ev); got != tt.want {
+			t.Errorf("wants(%s %s) = %v, want %v", tt.ev.Type, tt.ev.Action, got, tt.want)
 		}
 	}
 }

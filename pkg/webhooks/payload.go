@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nexus-go/nexus-go/pkg/meta"
+	"github.com/nexus-go/nexus-go/pkg/repo"
 )
 
 // Nexus's webhook ids, sent in X-Nexus-Webhook-Id: what kind of payload
@@ -28,6 +29,11 @@ var EventTypes = []string{meta.EventAsset, meta.EventComponent, meta.EventReposi
 // wants reports whether w is to be sent ev.
 func wants(w meta.Webhook, ev meta.Event) bool {
 	if !slices.Contains(w.EventTypes, ev.Type) {
+		return false
+	}
+	// An endpoint's ignored actions are passed over without rendering,
+	// and are not counted as pending.
+	if len(w.IgnoredActions) > 0 && ev.Asset != nil && slices.Contains(w.IgnoredActions, repo.RegistryAction(ev)) {
 		return false
 	}
 	// Audit records belong to no repository: a repository filter keeps none.
