@@ -32,6 +32,10 @@ type NotificationEndpoint struct {
 // they have no default and no environment variable.
 const notificationsPrefix = "notifications.endpoints."
 
+// notShown stands in an error for a value that may be a secret (a
+// misspelt header key's token), which must not reach the log.
+const notShown = "(value not shown)"
+
 // IgnorableActions are the Distribution actions .ignore.actions may name.
 var IgnorableActions = []string{"delete", "pull", "push"}
 
@@ -55,7 +59,7 @@ func (p *parser) notificationEndpoints(props map[string]string, file string) []N
 		val := props[key]
 		name, field, ok := strings.Cut(key[len(notificationsPrefix):], ".")
 		if !ok || !endpointName.MatchString(name) {
-			p.fail(key, val, "must be notifications.endpoints.<name>.<setting>, the name made of letters, digits, '-' and '_'")
+			p.fail(key, notShown, "must be notifications.endpoints.<name>.<setting>, the name made of letters, digits, '-' and '_'")
 			continue
 		}
 		e := byName[name]
@@ -87,7 +91,11 @@ func (p *parser) endpointSetting(e *NotificationEndpoint, key, field, rawField, 
 	switch {
 	case field == "url":
 		if !isHTTPURL(val) {
-			p.fail(key, val, "must be an absolute http or https URL")
+			shown := val
+			if strings.Contains(val, "@") {
+				shown = notShown // it may hold credentials
+			}
+			p.fail(key, shown, "must be an absolute http or https URL")
 		}
 		e.URL = val
 	case field == "timeout":
@@ -114,7 +122,7 @@ func (p *parser) endpointSetting(e *NotificationEndpoint, key, field, rawField, 
 	case strings.HasPrefix(field, "headers."):
 		header := rawField[len("headers."):]
 		if header == "" || strings.ContainsAny(header, " \t:") {
-			p.fail(key, val, "must be notifications.endpoints.<name>.headers.<Header-Name>")
+			p.fail(key, notShown, "must be notifications.endpoints.<name>.headers.<Header-Name>")
 			return
 		}
 		if val == "" {
@@ -125,7 +133,7 @@ func (p *parser) endpointSetting(e *NotificationEndpoint, key, field, rawField, 
 		}
 		e.Headers[header] = val
 	default:
-		p.fail(key, val, "unknown setting of a notification endpoint; the settings are url, headers.<Header-Name>, timeout, threshold, backoff, ignore.actions and repositories")
+		p.fail(key, notShown, "unknown setting of a notification endpoint; the settings are url, headers.<Header-Name>, timeout, threshold, backoff, ignore.actions and repositories")
 	}
 }
 

@@ -75,6 +75,20 @@ func TestNotificationEndpointErrors(t *testing.T) {
 		{name: "empty header", file: "notifications.endpoints.a.url=http://localhost/\nnotifications.endpoints.a.headers.X-A=",
 			want: []string{"notifications.endpoints.a.headers.X-A", "must not be empty"}},
 	}
+	// A value that may be a secret is not in the error (which is logged).
+	for _, secret := range []struct{ name, file string }{
+		{"misspelt header", "notifications.endpoints.a.url=http://localhost/\nnotifications.endpoints.a.header.Authorization=Bearer s3cret-token"},
+		{"header without a name", "notifications.endpoints.a.url=http://localhost/\nnotifications.endpoints.a.headers.=Bearer s3cret-token"},
+		{"url with credentials", "notifications.endpoints.a.url=ftp://user:s3cret-token@localhost/"},
+	} {
+		t.Run(secret.name, func(t *testing.T) {
+			dir := isolate(t)
+			_, err := Load(Flags{ConfigFile: writeFile(t, filepath.Join(dir, "c.properties"), secret.file+"\n")}, nil)
+			if err == nil || strings.Contains(err.Error(), "s3cret-token") {
+				t.Errorf("error %v: want one, without the secret", err)
+			}
+		})
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := isolate(t)
