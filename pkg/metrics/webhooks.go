@@ -8,7 +8,7 @@ import (
 
 // WebhookSource is what the webhook collector reads: webhooks.Service.
 type WebhookSource interface {
-	Statuses() ([]webhooks.Status, error)
+	Statuses() ([]webhooks.Webhook, error)
 }
 
 // WatchWebhooks registers the collector of the webhooks' delivery state,
@@ -55,14 +55,15 @@ func (c *webhookCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.NewInvalidMetric(c.pending, err)
 		return
 	}
-	for _, st := range sts {
-		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(st.Pending), st.Name)
-		ch <- prometheus.MustNewConstMetric(c.delivered, prometheus.CounterValue, float64(st.Delivered), st.Name)
-		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(st.Dropped), st.Name)
-		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(st.Failures), st.Name)
+	for _, w := range sts {
+		st := w.State
+		ch <- prometheus.MustNewConstMetric(c.pending, prometheus.GaugeValue, float64(w.Pending), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.delivered, prometheus.CounterValue, float64(st.Delivered), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.dropped, prometheus.CounterValue, float64(st.Dropped), w.Name)
+		ch <- prometheus.MustNewConstMetric(c.failures, prometheus.GaugeValue, float64(st.Failures), w.Name)
 		if !st.LastSuccess.IsZero() {
 			ch <- prometheus.MustNewConstMetric(c.lastSuccess, prometheus.GaugeValue,
-				float64(st.LastSuccess.UnixNano())/1e9, st.Name)
+				float64(st.LastSuccess.UnixNano())/1e9, w.Name)
 		}
 	}
 }

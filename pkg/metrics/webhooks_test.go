@@ -12,23 +12,24 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/nexus-go/nexus-go/pkg/meta"
 	"github.com/nexus-go/nexus-go/pkg/webhooks"
 )
 
 // fakeHooks is a WebhookSource answering what the test sets.
 type fakeHooks struct {
 	mu  sync.Mutex
-	sts []webhooks.Status
+	sts []webhooks.Webhook
 	err error
 }
 
-func (f *fakeHooks) Statuses() ([]webhooks.Status, error) {
+func (f *fakeHooks) Statuses() ([]webhooks.Webhook, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.sts, f.err
 }
 
-func (f *fakeHooks) set(sts []webhooks.Status, err error) {
+func (f *fakeHooks) set(sts []webhooks.Webhook, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.sts, f.err = sts, err
@@ -66,9 +67,10 @@ func TestWebhookCollector(t *testing.T) {
 	src := &fakeHooks{}
 	m.WatchWebhooks(src)
 	success := time.Unix(1_800_000_000, 500_000_000)
-	src.set([]webhooks.Status{
-		{Name: "ci", Payload: "nexus", Pending: 3, Delivered: 40, Dropped: 2, Failures: 5, LastSuccess: success, LastFailure: success.Add(time.Minute)},
-		{Name: "new", Payload: "registry"},
+	src.set([]webhooks.Webhook{
+		{Webhook: meta.Webhook{Name: "ci", Payload: "nexus"}, Pending: 3,
+			State: meta.WebhookState{Delivered: 40, Dropped: 2, Failures: 5, LastSuccess: success, LastFailure: success.Add(time.Minute)}},
+		{Webhook: meta.Webhook{Name: "new", Payload: "registry"}},
 	}, nil)
 	got, code := scrapeText(t, m)
 	want := map[string]float64{
@@ -100,7 +102,7 @@ func TestWebhookCollector(t *testing.T) {
 		}
 	}
 
-	src.set([]webhooks.Status{{Name: "new", Delivered: 1}}, nil)
+	src.set([]webhooks.Webhook{{Webhook: meta.Webhook{Name: "new"}, State: meta.WebhookState{Delivered: 1}}}, nil)
 	if got, _ := scrapeText(t, m); len(got) != 4 || got["nexus_webhook_events_delivered_total{webhook=new}"] != 1 {
 		t.Errorf("after ci's deletion: %v, want only new's four series", got)
 	}

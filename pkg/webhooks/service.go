@@ -167,19 +167,7 @@ func (s *Service) List(ctx context.Context) ([]Webhook, error) {
 	if err := s.authz.Require(ctx, privRead); err != nil {
 		return nil, err
 	}
-	ws, err := s.db.Webhooks()
-	if err != nil {
-		return nil, err
-	}
-	out := make([]Webhook, 0, len(ws))
-	for _, w := range ws {
-		one, err := s.get(w.Name)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, one)
-	}
-	return out, nil
+	return s.Statuses()
 }
 
 // Get returns one webhook with its state.

@@ -1,8 +1,6 @@
 package webhooks
 
 import (
-	"time"
-
 	"github.com/nexus-go/nexus-go/pkg/errs"
 	"github.com/nexus-go/nexus-go/pkg/meta"
 )
@@ -39,29 +37,15 @@ func (s *Service) liveOf(w meta.Webhook) (meta.WebhookState, bool) {
 	return l.st, ok && l.id == w.ID
 }
 
-// Status is a webhook's delivery state, for monitoring.
-type Status struct {
-	Name    string
-	Payload string
-	// Pending counts the events left to deliver, up to pendingCap.
-	Pending   int
-	Delivered uint64
-	Dropped   uint64
-	// Failures counts the failed attempts in a row.
-	Failures    int
-	LastSuccess time.Time
-	LastFailure time.Time
-}
-
-// Statuses returns every webhook's delivery state, as its worker has it
-// when one runs. It checks no privilege: its caller, the metrics scrape,
-// was authorized.
-func (s *Service) Statuses() ([]Status, error) {
+// Statuses returns every webhook with its delivery state, as its worker
+// has it when one runs. It checks no privilege: List does, and the
+// metrics scrape that also calls it was authorized.
+func (s *Service) Statuses() ([]Webhook, error) {
 	ws, err := s.db.Webhooks()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Status, 0, len(ws))
+	out := make([]Webhook, 0, len(ws))
 	for _, w := range ws {
 		one, err := s.get(w.Name)
 		if errs.KindOf(err) == errs.NotFound {
@@ -70,9 +54,7 @@ func (s *Service) Statuses() ([]Status, error) {
 		if err != nil {
 			return nil, err
 		}
-		st := one.State
-		out = append(out, Status{Name: w.Name, Payload: w.Payload, Pending: one.Pending, Delivered: st.Delivered,
-			Dropped: st.Dropped, Failures: st.Failures, LastSuccess: st.LastSuccess, LastFailure: st.LastFailure})
+		out = append(out, one)
 	}
 	return out, nil
 }

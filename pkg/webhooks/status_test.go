@@ -33,9 +33,9 @@ func createHook(t testing.TB, db *meta.DB, name, url string) {
 
 // statusUntil polls s's status of the only webhook until ok accepts it,
 // failing the test after 10 s.
-func statusUntil(t *testing.T, s *Service, what string, ok func(Status) bool) Status {
+func statusUntil(t *testing.T, s *Service, what string, ok func(Webhook) bool) Webhook {
 	t.Helper()
-	var last Status
+	var last Webhook
 	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
 		st, err := s.Statuses()
 		if err != nil {
@@ -68,7 +68,7 @@ func TestLiveState(t *testing.T) {
 	createHook(t, db, "ci", rcv.URL)
 	s, _ := startService(t, db, Options{})
 	putRaw(t, db, "a") // a component and an asset: one batch
-	statusUntil(t, s, "one delivered", func(st Status) bool { return st.Delivered == 1 })
+	statusUntil(t, s, "one delivered", func(w Webhook) bool { return w.State.Delivered == 1 })
 	if one, err := s.Get(context.Background(), "ci"); err != nil || one.State.Delivered != 1 || one.Pending != 1 {
 		t.Errorf("Get = %+v, %v: want 1 delivered and 1 pending while the batch's second is sent", one, err)
 	}
@@ -91,12 +91,12 @@ func TestDeliveryDropsStale(t *testing.T) {
 	if err != nil || len(evs) != 2 {
 		t.Fatalf("events %+v, %v: want the component's and the asset's", evs, err)
 	}
-	failing := statusUntil(t, s, "failing", func(st Status) bool { return st.Failures > 0 })
-	if failing.Dropped != 0 || failing.Pending != 2 || failing.LastFailure.IsZero() || failing.Name != "ci" || failing.Payload != meta.PayloadNexus {
+	failing := statusUntil(t, s, "failing", func(w Webhook) bool { return w.State.Failures > 0 })
+	if failing.State.Dropped != 0 || failing.Pending != 2 || failing.State.LastFailure.IsZero() || failing.Name != "ci" || failing.Payload != meta.PayloadNexus {
 		t.Errorf("status while the receiver is down %+v: want ci, nexus, 2 pending, none dropped yet, the last failure's time", failing)
 	}
-	dropped := statusUntil(t, s, "dropped both", func(st Status) bool { return st.Dropped == 2 })
-	if dropped.Pending != 0 || dropped.Delivered != 0 {
+	dropped := statusUntil(t, s, "dropped both", func(w Webhook) bool { return w.State.Dropped == 2 })
+	if dropped.Pending != 0 || dropped.State.Delivered != 0 {
 		t.Errorf("status after the drops %+v: want nothing pending or delivered", dropped)
 	}
 	if _, stored, _ := db.GetWebhook("ci"); stored.Cursor != evs[1].Seq || stored.Dropped != 2 {
@@ -109,8 +109,8 @@ func TestDeliveryDropsStale(t *testing.T) {
 	if got[0].Body.Component == nil || got[0].Body.Component.Name != "fresh" || got[1].Body.Asset == nil {
 		t.Errorf("deliveries %+v: want only the fresh component and asset", got)
 	}
-	after := statusUntil(t, s, "delivered the fresh events", func(st Status) bool { return st.Delivered == 2 })
-	if after.Dropped != 2 || after.Failures != 0 || after.LastSuccess.IsZero() || after.Pending != 0 {
+	after := statusUntil(t, s, "delivered the fresh events", func(w Webhook) bool { return w.State.Delivered == 2 })
+	if after.State.Dropped != 2 || after.State.Failures != 0 || after.State.LastSuccess.IsZero() || after.Pending != 0 {
 		t.Errorf("status after the receiver is back %+v: want 2 dropped, 2 delivered, no failure in a row", after)
 	}
 }
