@@ -54,50 +54,42 @@ func (s *Service) Declare(ws []meta.Webhook) error {
 		}
 	}
 
-	// A frozen server writes nothing (its database may be being copied):
-	// the endpoints follow the file at the first start after the release.
-	if err := s.opts.Writable(); err != nil && !declaredAsFile(declared, want) {
-		s.log.Warn("webhooks: the server is read-only: notification endpoints not updated from the properties file until a start after the release")
-		return nil
+	// What the file changes, applied only once all of it is known: a
+	// frozen server writes nothing (its database may be being copied), so
+	// the endpoints then follow the file at a start after the release.
+	type change struct {
+		name, done string
+		apply      func() error
 	}
+	var changes []change
 	for name := range declared {
 		if !slices.ContainsFunc(want, func(d meta.Webhook) bool { return d.Name == name }) {
-			if err := s.db.DeleteWebhook(name); err != nil {
-				return err
-			}
-			s.log.Info("webhooks: notification endpoint removed from the properties file: deleted", "webhook", name)
+			changes = append(changes, change{name, "removed from the properties file: deleted", func() error { return s.db.DeleteWebhook(name) }})
 		}
 	}
 	for _, w := range want {
 		old, ok := declared[w.Name]
 		switch {
 		case !ok:
-			if err := s.db.CreateWebhook(w); err != nil {
-				return err
-			}
-			s.log.Info("webhooks: notification endpoint created", "webhook", w.Name)
+			changes = append(changes, change{w.Name, "created", func() error { return s.db.CreateWebhook(w) }})
 		case !sameSettings(old, w):
-			if err := s.db.UpdateWebhook(w); err != nil {
-				return err
-			}
-			s.log.Info("webhooks: notification endpoint updated", "webhook", w.Name)
+			changes = append(changes, change{w.Name, "updated", func() error { return s.db.UpdateWebhook(w) }})
 		}
+	}
+	if len(changes) == 0 {
+		return nil
+	}
+	if err := s.opts.Writable(); err != nil {
+		s.log.Warn("webhooks: the server is read-only: notification endpoints not updated from the properties file until a start after the release")
+		return nil
+	}
+	for _, c := range changes {
+		if err := c.apply(); err != nil {
+			return err
+		}
+		s.log.Info("webhooks: notification endpoint "+c.done, "webhook", c.name)
 	}
 	return nil
-}
-
-// declaredAsFile reports whether the stored declared webhooks are those
-// the file wants.
-func declaredAsFile(declared map[string]meta.Webhook, want []meta.Webhook) bool {
-	if len(declared) != len(want) {
-		return false
-	}
-	for _, w := range want {
-		if old, ok := declared[w.Name]; !ok || !sameSettings(old, w) {
-			return false
-		}
-	}
-	return true
 }
 
 // sameSettings reports whether stored webhook a has b's settings (b has
