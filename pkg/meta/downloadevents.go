@@ -50,12 +50,9 @@ func closeDownloadQueue(b *bolt.DB) { downloadQueues.Delete(b) }
 // WantsDownloads reports whether some webhook asks for download events.
 func (db *DB) WantsDownloads() bool { return db.downloadHooks.Load() }
 
-// QueueDownload queues d to be recorded as an event; false when no webhook
-// asks for downloads or the queue is full.
+// QueueDownload queues d to be recorded as an event (its caller asks
+// WantsDownloads first); false when the queue is full.
 func (db *DB) QueueDownload(d DownloadEvent) bool {
-	if !db.WantsDownloads() {
-		return false
-	}
 	q := db.downloads
 	q.mu.Lock()
 	defer q.mu.Unlock()
