@@ -136,15 +136,3 @@ func (p *parser) endpointSetting(e *NotificationEndpoint, key, field, rawField, 
 		p.fail(key, notShown, "unknown setting of a notification endpoint; the settings are url, headers.<Header-Name>, timeout, threshold, backoff, ignore.actions and repositories")
 	}
 }
-
-// commaList is val's comma-separated items, trimmed, without empty ones;
-// nil when there is none.
-func commaList(val string) []string {
-	var out []string
-	for _, item := range strings.Split(val, ",") {
-		if item = strings.TrimSpace(item); item != "" {
-			out = append(out, item)
-		}
-	}
-	return out
-}

@@ -92,13 +92,7 @@ func (p *parser) hostPort(key string) string {
 // files is a comma-separated list of file paths, returned without empty
 // items or spaces around them (Config stays comparable with a string).
 func (p *parser) files(key string) string {
-	var out []string
-	for _, f := range strings.Split(p.raw(key), ",") {
-		if f = strings.TrimSpace(f); f != "" {
-			out = append(out, f)
-		}
-	}
-	return strings.Join(out, ",")
+	return strings.Join(commaList(p.raw(key)), ",")
 }
 
 // count is a non-negative integer.
@@ -132,11 +126,7 @@ func (p *parser) prefixes(key string) string {
 // ranges (http.trusted-proxies); an address is a range of one.
 func ParsePrefixes(s string) ([]netip.Prefix, error) {
 	var out []netip.Prefix
-	for _, item := range strings.Split(s, ",") {
-		item = strings.TrimSpace(item)
-		if item == "" {
-			continue
-		}
+	for _, item := range commaList(s) {
 		if pfx, err := netip.ParsePrefix(item); err == nil {
 			out = append(out, pfx.Masked())
 			continue
@@ -300,4 +290,16 @@ func parseDuration(s string) (time.Duration, error) {
 		return 0, errors.New(`must be a duration such as "60s", "2m" or a number of seconds`)
 	}
 	return d, nil
+}
+
+// commaList is val's comma-separated items, trimmed, without empty ones;
+// nil when there is none.
+func commaList(val string) []string {
+	var out []string
+	for _, item := range strings.Split(val, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
 }
