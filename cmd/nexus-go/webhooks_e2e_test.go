@@ -139,31 +139,30 @@ func TestWebhooks(t *testing.T) {
 	s.mustJSON(http.StatusCreated, http.MethodPost, "/v1/webhooks", s.admin(), map[string]any{
 		"name": "pulls", "url": pulls.URL, "eventTypes": []string{"download"}, "repositories": []string{"hooked"}}, nil)
 	s.put("hooked", "c/pulled.txt", []byte("pulled"))
-	for _, m := range []string{http.MethodHead, http.MethodGet} {
-		if res := s.do(m, "/repository/hooked/c/pulled.txt", s.admin(), nil, nil); res.status != http.StatusOK {
-			t.Fatalf("%s: status %d", m, res.status)
-		}
+	s.put("hooked", "c/marker.txt", []byte("marker"))
+	const pulled = "/repository/hooked/c/pulled.txt"
+	head := s.do(http.MethodHead, pulled, s.admin(), nil, nil)
+	if head.status != http.StatusOK || head.header.Get("ETag") == "" {
+		t.Fatalf("HEAD: status %d, ETag %q", head.status, head.header.Get("ETag"))
 	}
-	if res := s.do(http.MethodGet, "/repository/hooked/c/pulled.txt", s.admin(), nil, http.Header{"If-None-Match": {hookETag(t, s)}}); res.status != http.StatusNotModified {
+	if res := s.do(http.MethodGet, pulled, s.admin(), nil, nil); res.status != http.StatusOK {
+		t.Fatalf("GET: status %d", res.status)
+	}
+	if res := s.do(http.MethodGet, pulled, s.admin(), nil, http.Header{"If-None-Match": {head.header.Get("ETag")}}); res.status != http.StatusNotModified {
 		t.Fatalf("conditional GET: status %d, want 304", res.status)
 	}
-	d = pulls.Wait(1)[0]
+	// Download events keep the order served: had the HEAD or the 304 been
+	// one, it would come before the marker's.
+	if res := s.do(http.MethodGet, "/repository/hooked/c/marker.txt", s.admin(), nil, nil); res.status != http.StatusOK {
+		t.Fatalf("GET marker: status %d", res.status)
+	}
+	got = pulls.Wait(2)
+	d = got[0]
 	if d.WebhookID != "rm:repository:asset" || d.Body.Action != "DOWNLOADED" || d.Body.Asset == nil ||
 		d.Body.Asset.Name != "c/pulled.txt" || d.Body.Asset.Format != "raw" || d.Body.Initiator != "admin/127.0.0.1" {
 		t.Errorf("download delivery %s %s", d.WebhookID, d.Raw)
 	}
-	time.Sleep(time.Second) // a second event (from the HEAD or the 304) would have come by now
-	if n := len(pulls.Got()); n != 1 {
-		t.Errorf("%d download deliveries, want 1 (the GET with the bytes)", n)
+	if m := got[1].Body.Asset; len(got) != 2 || m == nil || m.Name != "c/marker.txt" {
+		t.Errorf("deliveries after the GET: %d, the second %s; want the marker's next (the HEAD and the 304 are no downloads)", len(got), got[1].Raw)
 	}
-}
-
-// hookETag is the ETag the server answers for hooked/c/pulled.txt.
-func hookETag(t *testing.T, s *nexusServer) string {
-	t.Helper()
-	res := s.do(http.MethodHead, "/repository/hooked/c/pulled.txt", s.admin(), nil, nil)
-	if res.header.Get("ETag") == "" {
-		t.Fatalf("no ETag: %v", res.header)
-	}
-	return res.header.Get("ETag")
 }
