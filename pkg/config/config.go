@@ -7,7 +7,6 @@
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -180,11 +179,7 @@ func EnvVar(key string) string {
 // form), then flags. It validates the result and names the offending key
 // and its source in any error.
 func Load(flags Flags, environ []string) (Config, error) {
-	v := viper.NewWithOptions(
-		viper.KeyDelimiter(keyDelim),
-		viper.WithDecoderRegistry(propertiesRegistry{}),
-	)
-	v.SetConfigType("properties")
+	v := viper.NewWithOptions(viper.KeyDelimiter(keyDelim))
 
 	source := make(map[string]string, len(settings))
 	for _, s := range settings {
@@ -200,18 +195,23 @@ func Load(flags Flags, environ []string) (Config, error) {
 	if err != nil {
 		return Config{}, err
 	}
-	// The file's entries as written: viper lower-cases keys, and the
-	// notification endpoints' names and header names keep their case.
+	// The file's entries as written, parsed once: viper lower-cases the
+	// keys it is given, and the notification endpoints' names and header
+	// names keep their case.
 	var props map[string]string
 	if file != "" {
 		data, err := os.ReadFile(file)
 		if err != nil {
 			return Config{}, fmt.Errorf("config: %w", err)
 		}
-		if err := v.ReadConfig(bytes.NewReader(data)); err != nil {
+		if props, err = parseProperties(string(data)); err != nil {
 			return Config{}, fmt.Errorf("config: reading %s: %w", file, err)
 		}
-		if props, err = parseProperties(string(data)); err != nil {
+		entries := make(map[string]any, len(props))
+		for k, val := range props {
+			entries[k] = val
+		}
+		if err := v.MergeConfigMap(entries); err != nil {
 			return Config{}, fmt.Errorf("config: reading %s: %w", file, err)
 		}
 		for _, s := range settings {
