@@ -494,10 +494,15 @@ type asset struct {
 	Checksum   map[string]string `json:"checksum"`
 }
 
+// component is a component as GET /v1/components describes it (a null
+// group or version reads as "").
 type component struct {
 	ID         string  `json:"id"`
 	Repository string  `json:"repository"`
+	Format     string  `json:"format"`
+	Group      string  `json:"group"`
 	Name       string  `json:"name"`
+	Version    string  `json:"version"`
 	Assets     []asset `json:"assets"`
 }
 

@@ -58,7 +58,7 @@ func TestWebhooksEveryFormat(t *testing.T) {
 					t.Fatalf("GET %s: %d %s", f.route(repo, p), res.status, res.body)
 				}
 			}
-			comps, _ := listAll[formatComponent](s, "/v1/components?repository="+url.QueryEscape(repo))
+			comps, _ := listAll[component](s, "/v1/components?repository="+url.QueryEscape(repo))
 			if len(comps) != 1 {
 				t.Fatalf("after seeding %s: %d components, want 1: %+v", seeded, len(comps), comps)
 			}
@@ -100,7 +100,7 @@ func TestWebhooksEveryFormat(t *testing.T) {
 				default:
 					t.Errorf("delivery %d: component %s %s again", i, c.ID, d.Body.Action)
 				}
-				if c.Format != info.Format || c.Name != comp.Name || c.Group != deref(comp.Group) || c.Version != deref(comp.Version) {
+				if c.Format != info.Format || c.Name != comp.Name || c.Group != comp.Group || c.Version != comp.Version {
 					t.Errorf("delivery %d: component %+v, want format %s and %+v", i, *c, info.Format, comp)
 				}
 			}
@@ -182,23 +182,6 @@ func TestWebhooksEveryFormat(t *testing.T) {
 			}
 		}
 	})
-}
-
-// formatComponent is a component as GET /v1/components describes it.
-type formatComponent struct {
-	ID      string  `json:"id"`
-	Format  string  `json:"format"`
-	Group   *string `json:"group"`
-	Name    string  `json:"name"`
-	Version *string `json:"version"`
-	Assets  []asset `json:"assets"`
-}
-
-func deref(s *string) string {
-	if s == nil {
-		return ""
-	}
-	return *s
 }
 
 // waitDelivered waits (bounded) until webhook hook has nothing pending and
